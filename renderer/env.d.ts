@@ -1,0 +1,2 @@
+// Ambient declarations for the renderer bundle (Vite): stylesheet imports.
+declare module '*.css';

@@ -1,0 +1,143 @@
+/**
+ * The token-store contract shared by the engine (src/uma), identity (src/identity), the faces and the
+ * encrypted vault (src/vault). The engine only ever talks to a {@link TokenStore}; whether records
+ * live in memory or in the encrypted vault is the caller's choice.
+ *
+ * A record is a JSON value (which holds secrets: tokens, client secrets, private keys) plus
+ * {@link RecordMeta}: the non-secret description that `tessera vault list`, the Tokens screen and the
+ * transcript may show. Nothing secret may ever be put in `meta`.
+ */
+
+/** What a record holds. Keys are built with the helpers below so every module agrees on them. */
+export type RecordKind =
+  /** An RPT (+ refresh token) per (AS issuer, RS origin). */
+  | 'rpt'
+  /** A persisted claims token per (AS issuer, requesting-party identity, client). */
+  | 'pct'
+  /** ID, access and refresh tokens of a requesting-party identity at its OpenID provider. */
+  | 'identity'
+  /** A client registration at an AS or OP (static or dynamic), including secrets and private keys. */
+  | 'client'
+  /** A trusted AS and its per-AS configuration (alias, manual endpoints, auth mode). */
+  | 'trust'
+  /** Settings. */
+  | 'settings';
+
+export const RECORD_KINDS: readonly RecordKind[] = ['rpt', 'pct', 'identity', 'client', 'trust', 'settings'];
+
+/** Non-secret description of a record. Safe for logs, the renderer and redacted exports. */
+export interface RecordMeta {
+  kind: RecordKind;
+  key: string;
+  /** AS issuer (rpt, pct, client at an AS, trust) or OP issuer (identity, client at an OP). */
+  issuer?: string;
+  /** RS origin (rpt). */
+  rsOrigin?: string;
+  /** Requesting-party identity label, `issuer#sub` (pct, identity). */
+  identity?: string;
+  /** Client id (pct, client). */
+  clientId?: string;
+  /** Epoch milliseconds after which the main secret is expired, if known. */
+  expiresAt?: number;
+  /** Granted permissions, if known (rpt): resource id and scopes. */
+  permissions?: { resource_id: string; resource_scopes: string[] }[];
+  /** Short fingerprint of the main secret (see src/core/redact), never the secret. */
+  fingerprint?: string;
+  /** Free-form human label. */
+  label?: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StoredRecord<T = unknown> {
+  meta: RecordMeta;
+  value: T;
+}
+
+/** Metadata a caller supplies on write; kind, key and timestamps are filled in by the store. */
+export type MetaInput = Omit<RecordMeta, 'kind' | 'key' | 'createdAt' | 'updatedAt'>;
+
+export interface TokenStore {
+  get<T = unknown>(kind: RecordKind, key: string): Promise<StoredRecord<T> | undefined>;
+  /** Insert or replace. Keeps `createdAt` of a replaced record. */
+  put<T = unknown>(kind: RecordKind, key: string, value: T, meta?: MetaInput): Promise<void>;
+  /** Returns whether a record was removed. */
+  delete(kind: RecordKind, key: string): Promise<boolean>;
+  /** Metadata only, never values. All kinds when `kind` is omitted. */
+  list(kind?: RecordKind): Promise<RecordMeta[]>;
+  /**
+   * Read-modify-write of one record under the store's lock, so that concurrent writers (the app
+   * and the CLI on one vault, or two grants in one process) never lose an update. Return
+   * `undefined` from `fn` to delete the record.
+   */
+  update<T = unknown>(
+    kind: RecordKind,
+    key: string,
+    fn: (current: StoredRecord<T> | undefined) => { value: T; meta?: MetaInput } | undefined,
+  ): Promise<void>;
+  /** Whether records survive this process (false for the memory store: the UI shows a warning). */
+  readonly persistent: boolean;
+}
+
+/** Key helpers: one place decides how composite keys are spelled. */
+export const storeKeys = {
+  rpt: (asIssuer: string, rsOrigin: string) => `${asIssuer} ${rsOrigin}`,
+  pct: (asIssuer: string, identity: string, clientId: string) => `${asIssuer} ${identity} ${clientId}`,
+  identity: (opIssuer: string, sub: string) => `${opIssuer}#${sub}`,
+  client: (issuer: string) => issuer,
+  trust: (asIssuer: string) => asIssuer,
+} as const;
+
+/** In-memory store: tokens live for this process only. Also the reference behaviour for the vault. */
+export class MemoryStore implements TokenStore {
+  readonly persistent = false;
+  #records = new Map<string, StoredRecord>();
+  #now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async get<T>(kind: RecordKind, key: string): Promise<StoredRecord<T> | undefined> {
+    const record = this.#records.get(id(kind, key));
+    return record ? (structuredClone(record) as StoredRecord<T>) : undefined;
+  }
+
+  async put<T>(kind: RecordKind, key: string, value: T, meta: MetaInput = {}): Promise<void> {
+    const now = this.#now();
+    const previous = this.#records.get(id(kind, key));
+    this.#records.set(id(kind, key), {
+      meta: { ...structuredClone(meta), kind, key, createdAt: previous?.meta.createdAt ?? now, updatedAt: now },
+      value: structuredClone(value),
+    });
+  }
+
+  async delete(kind: RecordKind, key: string): Promise<boolean> {
+    return this.#records.delete(id(kind, key));
+  }
+
+  async list(kind?: RecordKind): Promise<RecordMeta[]> {
+    return [...this.#records.values()]
+      .filter((r) => kind === undefined || r.meta.kind === kind)
+      .map((r) => structuredClone(r.meta));
+  }
+
+  async update<T>(
+    kind: RecordKind,
+    key: string,
+    fn: (current: StoredRecord<T> | undefined) => { value: T; meta?: MetaInput } | undefined,
+  ): Promise<void> {
+    // Single-threaded and synchronous between read and write: no lock needed in memory.
+    const current = this.#records.get(id(kind, key));
+    const next = fn(current ? (structuredClone(current) as StoredRecord<T>) : undefined);
+    if (next === undefined) {
+      this.#records.delete(id(kind, key));
+      return;
+    }
+    await this.put(kind, key, next.value, next.meta);
+  }
+}
+
+function id(kind: RecordKind, key: string): string {
+  return `${kind}\u0000${key}`;
+}
