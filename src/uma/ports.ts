@@ -1,0 +1,76 @@
+/**
+ * Ports: what the UMA engine asks of the outside world when a token request answers `need_info`.
+ * The engine (src/uma/agent) calls them; src/identity and src/uma/interaction implement them, and the
+ * CLI / app choose which implementations to plug in. Keeping them here lets each side be built and
+ * tested on its own.
+ *
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6 (need_info)
+ */
+
+/** ID-token claim-token format. Note: `http`, not `https` — Keycloak rejects the https spelling. */
+export const ID_TOKEN_FORMAT = 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken';
+
+/**
+ * One entry of `required_claims` in a `need_info` error (UMA Grant §3.3.6). Every member is
+ * optional on the wire; unknown members are kept.
+ */
+export interface RequiredClaim {
+  claim_token_format?: string[];
+  claim_type?: string;
+  friendly_name?: string;
+  issuer?: string[];
+  name?: string;
+  [extension: string]: unknown;
+}
+
+/** A claim token ready to push (UMA Grant §3.3.1 `claim_token` + `claim_token_format`). */
+export interface ClaimToken {
+  claim_token: string;
+  claim_token_format: string;
+  /** Requesting-party identity the token speaks for (`issuer#sub`), used to key the PCT. */
+  identity?: string;
+}
+
+export interface ClaimsRequest {
+  /** The (trusted) AS that will receive the claims. */
+  asIssuer: string;
+  /** `required_claims` from the latest `need_info`, or undefined on a first request. */
+  requiredClaims?: RequiredClaim[];
+  /** Identity the user asked for explicitly (`--identity`), as `issuer#sub` or a label. */
+  identityHint?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Supplies claim tokens to push. Implemented by src/identity (held ID tokens, refreshed when
+ * expired) and by the CLI's `--claim-token FILE`. Returns undefined when nothing it holds matches.
+ * The engine only calls it for ASes the user trusts.
+ */
+export interface ClaimsSource {
+  claimTokenFor(request: ClaimsRequest): Promise<ClaimToken | undefined>;
+}
+
+export interface InteractionRequest {
+  asIssuer: string;
+  /** `redirect_user` from need_info (wins) or the discovered `claims_interaction_endpoint`. */
+  endpoint: string;
+  clientId: string;
+  /** The newest ticket (from the need_info that triggered this interaction). */
+  ticket: string;
+  signal?: AbortSignal;
+}
+
+export interface InteractionResult {
+  /** The new ticket the AS returned on the claims redirect; must differ from the one sent. */
+  ticket: string;
+}
+
+/**
+ * Runs the claims-interaction leg (UMA Grant §3.3.2–3.3.3): sends the requesting party's browser to
+ * the AS with `client_id`, `ticket`, `claims_redirect_uri`, `state`, and catches the return on a
+ * loopback `claims_redirect_uri` (RFC 8252 §7.3). Implemented in src/uma/interaction (issue #4).
+ * Rejects with a typed error on a state mismatch, an error redirect, a timeout or cancellation.
+ */
+export interface ClaimsInteraction {
+  gather(request: InteractionRequest): Promise<InteractionResult>;
+}
