@@ -42,8 +42,16 @@ const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'
 
 /** Short, stable, one-way fingerprint of a secret: `fp:` + 10 base64url chars of SHA-256. */
 export function fingerprint(secret: string): string {
-  return `fp:${createHash('sha256').update(secret).digest('base64url').slice(0, 10)}`;
+  const cached = fingerprintCache.get(secret);
+  if (cached) return cached;
+  const fp = `fp:${createHash('sha256').update(secret).digest('base64url').slice(0, 10)}`;
+  if (fingerprintCache.size >= 512) fingerprintCache.delete(fingerprintCache.keys().next().value as string);
+  fingerprintCache.set(secret, fp);
+  return fp;
 }
+
+/** Small bounded memo: the same RPT is fingerprinted on every request that carries it. */
+const fingerprintCache = new Map<string, string>();
 
 /** What a transcript may say about a token. */
 export interface TokenDescription {
@@ -84,9 +92,11 @@ export class Redactor {
 
   /** Registers a secret; very short values are not scrubbed from free text (too many false hits). */
   add(secret: string | undefined | null): void {
-    if (!secret) return;
-    if (!this.tokens.has(fingerprint(secret))) this.tokens.set(fingerprint(secret), describeToken(secret));
+    if (!secret || this.#secrets.has(secret)) return;
+    const fp = fingerprint(secret);
+    if (!this.tokens.has(fp)) this.tokens.set(fp, describeToken(secret));
     if (secret.length >= 4) this.#secrets.add(secret);
+    if (/^[A-Za-z0-9_.~-]*$/.test(secret)) return;
     // A form-encoded or percent-encoded copy must disappear too.
     const encoded = encodeURIComponent(secret);
     if (encoded !== secret && encoded.length >= 4) this.#secrets.add(encoded);
@@ -96,6 +106,7 @@ export class Redactor {
 
   /** Replaces every registered secret in `text`, longest first. */
   scrub(text: string): string {
+    if (this.#secrets.size === 0 || text.length === 0) return text;
     const sorted = [...this.#secrets].sort((a, b) => b.length - a.length);
     let out = text;
     for (const secret of sorted) {
@@ -161,8 +172,8 @@ export class Redactor {
   }
 
   /** Redacts headers after {@link collectHeaders}. */
-  headers(headers: Record<string, string>): Record<string, string> {
-    this.collectHeaders(headers);
+  headers(headers: Record<string, string>, collected = false): Record<string, string> {
+    if (!collected) this.collectHeaders(headers);
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(headers)) {
       if (SECRET_HEADERS.has(name.toLowerCase())) {
@@ -194,8 +205,8 @@ export class Redactor {
   }
 
   /** Redacts a body after {@link collectBody}. */
-  body(body: string, contentType = ''): string {
-    this.collectBody(body, contentType);
+  body(body: string, contentType = '', collected = false): string {
+    if (!collected) this.collectBody(body, contentType);
     return this.scrub(body);
   }
 

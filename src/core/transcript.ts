@@ -81,13 +81,19 @@ export const MAX_RECORDED_BODY = 64 * 1024;
 
 export type StepListener = (step: TranscriptStep, event: 'added' | 'updated') => void;
 
-/** Records steps in order and notifies listeners live. */
+/**
+ * Records steps in order and notifies listeners live. Keeps at most `maxSteps` (oldest dropped
+ * first) so a long-running app does not grow without bound; listeners see every step.
+ */
 export class Transcript {
   readonly steps: TranscriptStep[] = [];
   readonly #listeners = new Set<StepListener>();
+  readonly #byFlow = new Map<string, TranscriptStep[]>();
+  readonly #max: number;
 
-  constructor(listener?: StepListener) {
+  constructor(listener?: StepListener, options: { maxSteps?: number } = {}) {
     if (listener) this.#listeners.add(listener);
+    this.#max = options.maxSteps ?? 5000;
   }
 
   on(listener: StepListener): () => void {
@@ -97,6 +103,17 @@ export class Transcript {
 
   add(step: TranscriptStep): TranscriptStep {
     this.steps.push(step);
+    const flow = this.#byFlow.get(step.flowId);
+    if (flow) flow.push(step);
+    else this.#byFlow.set(step.flowId, [step]);
+    if (this.steps.length > this.#max) {
+      const dropped = this.steps.splice(0, this.steps.length - this.#max);
+      for (const old of dropped) {
+        const list = this.#byFlow.get(old.flowId);
+        if (list && list[0] === old) list.shift();
+        if (list && list.length === 0) this.#byFlow.delete(old.flowId);
+      }
+    }
     this.#emit(step, 'added');
     return step;
   }
@@ -109,7 +126,7 @@ export class Transcript {
 
   /** Steps of one flow (one `fetch`). */
   flow(flowId: string): TranscriptStep[] {
-    return this.steps.filter((s) => s.flowId === flowId);
+    return [...(this.#byFlow.get(flowId) ?? [])];
   }
 
   #emit(step: TranscriptStep, event: 'added' | 'updated'): void {

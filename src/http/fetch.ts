@@ -161,11 +161,11 @@ export class HttpClient {
       }
       step.url = redactor.url(url);
       step.request = {
-        headers: redactor.headers(headers),
+        headers: redactor.headers(headers, true),
         ...(body !== undefined ? recordBody(redactor, body, headers['content-type'] ?? '') : {}),
       };
       if (response) {
-        step.response = { headers: redactor.headers(response.headers), ...recordBody(redactor, response.text, response.contentType), bodySize: response.size };
+        step.response = { headers: redactor.headers(response.headers, true), ...recordBody(redactor, response.text, response.contentType), bodySize: response.size };
       }
       if (redactor.tokens.size > 0) step.tokens = [...redactor.tokens.values()];
       step.duration = Date.now() - started;
@@ -209,7 +209,7 @@ export class HttpClient {
 }
 
 function recordBody(redactor: Redactor, text: string, contentType: string): { body: string; bodyTruncated?: boolean } {
-  const redacted = redactor.body(text, contentType);
+  const redacted = redactor.body(text, contentType, true);
   return redacted.length > MAX_RECORDED_BODY ? { body: redacted.slice(0, MAX_RECORDED_BODY), bodyTruncated: true } : { body: redacted };
 }
 
@@ -222,6 +222,12 @@ async function readBounded(response: Response, max: number, url: string): Promis
     throw tooLarge();
   }
   if (!response.body) return { text: '', size: 0 };
+  if (Number.isFinite(declared)) {
+    // Length known and within bounds: let undici read it in one go (the fast path).
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.byteLength > max) throw tooLarge();
+    return { text: new TextDecoder().decode(bytes), size: bytes.byteLength };
+  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

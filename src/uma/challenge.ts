@@ -111,7 +111,11 @@ function parseOne(input: string): AuthChallenge[] {
       let value: string;
       if (input[i] === '"') value = quoted();
       else {
-        value = token();
+        // token; tolerate token68-style values (`/`, trailing `=` padding) that real servers send unquoted
+        const start = i;
+        while (i < n && (TCHAR.test(input[i] as string) || input[i] === '/')) i++;
+        while (i < n && input[i] === '=') i++;
+        value = input.slice(start, i);
         if (!value) fail(`empty value for "${name}"`);
       }
       if (!(name in challenge.params)) challenge.params[name] = value;
