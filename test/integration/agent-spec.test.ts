@@ -219,3 +219,53 @@ describe('agent against a spec-style AS/RS', () => {
     expect(await store.list('rpt')).toHaveLength(1);
   });
 });
+
+describe('agent edge cases', () => {
+  it('partial grant: a 200 whose RPT the RS still refuses → bounded re-grants, then a clear error', async () => {
+    const { fx, agent } = await setup({ policies: { bills: 'partial' } });
+    const result = await agent.fetch(fx.rs('/r/bills'));
+    expect(result.outcome).toBe('error');
+    expect(result.error?.code).toBe('loop_guard');
+    expect(result.error?.hint).toMatch(/partial grant/);
+    expect(fx.stats.token).toBe(4);
+    expect(fx.stats.tokenBodies.slice(1).every((b) => b.get('rpt'))).toBe(true);
+  });
+
+  it('invalid_scope → error with a hint', async () => {
+    const fx = await startFixture();
+    fixtures.push(fx);
+    const agent = createAgent({ store: new MemoryStore(), trust: { authorizationServers: [{ issuer: fx.asUri, scope: 'print' }] }, defaultClient: { clientId: 'tessera', clientSecret: 'fixture-secret-123' } });
+    const result = await agent.fetch(fx.rs('/r/bills'));
+    expect(result.outcome).toBe('error');
+    expect(result.error?.code).toBe('invalid_scope');
+    expect(result.error?.hint).toMatch(/pre-registered/);
+    expect(fx.stats.tokenBodies[0]?.get('scope')).toBe('print');
+  });
+
+  it('a UMA challenge without a ticket → error challenge_missing_ticket', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_q, s) => void s.writeHead(401, { 'www-authenticate': 'UMA realm="x", as_uri="http://127.0.0.1:9"' }).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const agent = createAgent({ store: new MemoryStore(), trust: { authorizationServers: [] } });
+    const result = await agent.fetch(`http://127.0.0.1:${port}/x`);
+    server.close();
+    expect(result.outcome).toBe('error');
+    expect(result.error?.code).toBe('challenge_missing_ticket');
+    expect(result.status).toBe(401);
+  });
+
+  it('an RPT is only sent to the RS origin it was obtained for', async () => {
+    const { fx, agent } = await setup();
+    await agent.fetch(fx.rs('/r/bills'));
+    const other = await agent.fetch(`${fx.asOrigin}/echo`);
+    expect(other.steps[0]?.request.headers.authorization).toBeUndefined();
+  });
+
+  it('onStep streams steps live', async () => {
+    const seen: string[] = [];
+    const { fx, agent } = await setup({}, { onStep: (s, e) => void (e === 'added' && seen.push(s.kind)) });
+    await agent.fetch(fx.rs('/r/bills'));
+    expect(seen).toEqual(['resource', 'discovery', 'token', 'resource']);
+  });
+});
