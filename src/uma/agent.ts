@@ -131,6 +131,8 @@ export class Agent {
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #locks = new Map<string, Promise<void>>();
+  /** RS origin → AS issuer of the RPT used last (a hint; the store stays the source of truth). */
+  readonly #originIssuer = new Map<string, string>();
   readonly #limits: Required<NonNullable<AgentOptions['limits']>>;
 
   constructor(options: AgentOptions) {
@@ -441,16 +443,20 @@ export class Agent {
 
   /** The RPT held for an RS origin, refreshed if expired and a refresh token exists. */
   async #heldRpt(rsOrigin: string, flowId: string, signal?: AbortSignal): Promise<{ asIssuer: string; value: RptValue; usable: boolean } | undefined> {
-    const metas = (await this.#o.store.list('rpt')).filter((m) => m.rsOrigin === rsOrigin && m.issuer);
-    if (metas.length === 0) return undefined;
-    metas.sort((a, b) => b.updatedAt - a.updatedAt);
     const trust = this.#trust();
+    // Fast path: the AS this origin used last time (one store read instead of a listing).
+    const lastIssuer = this.#originIssuer.get(rsOrigin);
+    const lastRecord = lastIssuer && findTrustedAs(trust, lastIssuer) ? await this.#o.store.get<RptValue>('rpt', storeKeys.rpt(lastIssuer, rsOrigin)) : undefined;
+    const metas = lastRecord
+      ? [lastRecord.meta]
+      : (await this.#o.store.list('rpt')).filter((m) => m.rsOrigin === rsOrigin && m.issuer).sort((a, b) => b.updatedAt - a.updatedAt);
     for (const meta of metas) {
       const asIssuer = meta.issuer as string;
       const config = findTrustedAs(trust, asIssuer);
       if (!config) continue; // an AS the user no longer trusts: its RPT is not used
-      const record = await this.#o.store.get<RptValue>('rpt', meta.key);
+      const record = lastRecord && meta === lastRecord.meta ? lastRecord : await this.#o.store.get<RptValue>('rpt', meta.key);
       if (!record) continue;
+      this.#originIssuer.set(rsOrigin, asIssuer);
       const expired = record.value.expires_at !== undefined && record.value.expires_at - EXPIRY_SKEW_MS <= this.#now();
       if (!expired) return { asIssuer, value: record.value, usable: true };
       if (!record.value.refresh_token) return { asIssuer, value: record.value, usable: false };

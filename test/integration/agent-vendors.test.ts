@@ -287,3 +287,16 @@ describe('token management', () => {
     expect(fx.state.revoked[0]).toMatch(/^access_token:/);
   });
 });
+
+describe('RPT expiry without a refresh token', () => {
+  it('an expired RPT is not sent to the RS; it rides along as rpt for upgrade with the new ticket', async () => {
+    const { fx, agent, advance } = await setup({ rptLifetime: 60 });
+    await agent.fetch(fx.rs('/r/bills'));
+    advance(61_000);
+    const result = await agent.fetch(fx.rs('/r/bills'));
+    expect(result.outcome).toBe('granted');
+    expect(result.steps[0]?.request.headers.authorization).toBeUndefined();
+    expect(result.steps.map((s) => s.kind)).toEqual(['resource', 'token', 'resource']);
+    expect(fx.stats.tokenBodies.at(-1)?.get('rpt')).toBeTruthy();
+  });
+});
