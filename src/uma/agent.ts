@@ -196,7 +196,7 @@ export class Agent {
         for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
         headers.authorization = `Bearer ${held.value.access_token}`;
       }
-      const rs = await this.http.request(url, {
+      const rs = await this.#rsRequest(url, {
         method: init.method ?? 'GET',
         headers,
         ...(init.body !== undefined ? { body: init.body } : {}),
@@ -262,6 +262,24 @@ export class Agent {
     }
   }
 
+  /**
+   * The resource request. Idempotent reads (GET/HEAD) are retried a bounded number of times, with
+   * backoff, on network faults and 502/503/504; other methods are sent once.
+   */
+  async #rsRequest(url: string, request: Parameters<HttpClient['request']>[1]): Promise<Awaited<ReturnType<HttpClient['request']>>> {
+    const idempotent = ['GET', 'HEAD'].includes((request.method ?? 'GET').toUpperCase());
+    for (let attempt = 0; ; attempt++) {
+      const last = !idempotent || attempt >= this.#limits.serverRetries;
+      try {
+        const result = await this.http.request(url, request);
+        if (last || ![502, 503, 504].includes(result.status)) return result;
+      } catch (error) {
+        if (last || !(error instanceof TesseraError) || (error.code !== 'network' && error.code !== 'timeout')) throw error;
+      }
+      await this.#sleep(this.#limits.retryBaseMs * 2 ** attempt, request.signal);
+    }
+  }
+
   /** Runs the token-endpoint conversation for one ticket (UMA Grant §3.3). */
   async #grant(g: { asUri: string; asIssuer: string; asConfig: AsConfig; rsOrigin: string; ticket: string; held?: RptValue; flowId: string; init: FetchOptions }): Promise<GrantOutcome> {
     const { asIssuer, asConfig, flowId, init } = g;
@@ -311,6 +329,7 @@ export class Agent {
         }
         case 'need_info': {
           mark('need_info');
+          if (result.ticket === ticket && step) this.transcript.annotate(step, { note: 'the AS did not rotate the ticket (UMA Grant §3.3.6 requires a new one)' });
           ticket = result.ticket;
           if (this.#o.claims && pushAllowed) {
             const candidate = await this.#o.claims.claimTokenFor({ asIssuer, ...(result.requiredClaims ? { requiredClaims: result.requiredClaims } : {}), ...(init.identity ? { identityHint: init.identity } : {}), ...(init.signal ? { signal: init.signal } : {}) });

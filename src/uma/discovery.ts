@@ -94,8 +94,32 @@ export class DiscoveryCache {
   }
 }
 
+/** Whether a URL may be used without TLS: only loopback hosts (RFC 8252 §8.3 spirit; local demos and tests). */
+export function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host.endsWith('.localhost');
+}
+
+/** AS endpoints must use HTTPS, except on loopback (UMA Grant §5.8 / RFC 6749 §3.1.2.1). */
+export function requireHttps(url: string, what: string): void {
+  if (new URL(url).protocol !== 'https:' && !isLoopback(url)) {
+    throw new TesseraError('discovery_failed', `The ${what} ${url} does not use HTTPS.`, 'Tessera sends credentials and claims only over TLS (loopback excepted); check the AS configuration.', { spec: SPEC.discovery });
+  }
+}
+
 /** Fetches and validates the AS metadata for a trusted `as_uri`. */
 export async function discover(asUri: string, config: AsConfig, options: DiscoveryOptions): Promise<DiscoveredAs> {
+  const found = await discoverUnchecked(asUri, config, options);
+  requireHttps(asUri, 'authorization server');
+  for (const key of ['token_endpoint', 'claims_interaction_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const) {
+    const value = found.metadata[key];
+    if (typeof value === 'string') requireHttps(value, key.replace(/_/g, ' '));
+  }
+  return found;
+}
+
+async function discoverUnchecked(asUri: string, config: AsConfig, options: DiscoveryOptions): Promise<DiscoveredAs> {
+  if (!config.discoveryUrl && !config.metadata) requireHttps(asUri, 'authorization server');
   if (config.metadata && !config.discoveryUrl) {
     return { issuer: asUri, metadata: asMetadata.parse({ issuer: asUri, ...config.metadata }), source: 'manual' };
   }

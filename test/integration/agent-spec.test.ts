@@ -269,3 +269,21 @@ describe('agent edge cases', () => {
     expect(seen).toEqual(['resource', 'discovery', 'token', 'resource']);
   });
 });
+
+describe('RS faults', () => {
+  it('GET on 503 → bounded retries with backoff, then the answer', async () => {
+    const { fx, agent, sleeps } = await setup();
+    const result = await agent.fetch(fx.rs('/flaky'));
+    expect(result.outcome).toBe('granted');
+    expect(result.steps.map((s) => s.status)).toEqual([503, 503, 200]);
+    expect(sleeps).toEqual([1, 2]);
+  });
+
+  it('network fault on the RS → error after retries', async () => {
+    const { agent } = await setup();
+    const result = await agent.fetch('http://127.0.0.1:1/x');
+    expect(result.outcome).toBe('error');
+    expect(result.error?.code).toBe('network');
+    expect(result.steps).toHaveLength(3);
+  });
+});

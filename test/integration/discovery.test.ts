@@ -82,3 +82,11 @@ describe('discovery', () => {
     expect(hits).toHaveLength(2);
   });
 });
+
+describe('TLS', () => {
+  it('refuses a non-loopback AS over plain http before any request', async () => {
+    hits = [];
+    await expect(discover('http://as.example', { issuer: 'http://as.example' }, opts())).rejects.toMatchObject({ code: 'discovery_failed', message: expect.stringContaining('HTTPS') });
+    await expect(discover('https://as.example', { issuer: 'https://as.example', metadata: { token_endpoint: 'http://as.example/token' } }, opts())).rejects.toMatchObject({ message: expect.stringContaining('token endpoint') });
+  });
+});
