@@ -300,3 +300,20 @@ describe('RPT expiry without a refresh token', () => {
     expect(fx.stats.tokenBodies.at(-1)?.get('rpt')).toBeTruthy();
   });
 });
+
+describe('Keycloak quirks the engine must not paper over', () => {
+  it('the https ID-token format is rejected by Keycloak → error carrying its description', async () => {
+    const { fx, agent } = await setup({ flavor: 'keycloak' }, {}, { claims: { claimTokenFor: async () => ({ claim_token: fakeIdToken({}), claim_token_format: 'https://openid.net/specs/openid-connect-core-1_0.html#IDToken' }) } });
+    const result = await agent.fetch(fx.rs('/r/albums'));
+    expect(result.outcome).toBe('error');
+    expect(result.error?.message).toContain('not supported');
+  });
+
+  it('an enforcer that refuses tokenless requests with a bare 403 → rs_forbidden with a hint', async () => {
+    const { fx, agent } = await setup({ flavor: 'keycloak' });
+    const result = await agent.fetch(fx.rs('/r/albums?enforcer=strict'));
+    expect(result.outcome).toBe('error');
+    expect(result.error?.code).toBe('rs_forbidden');
+    expect(result.error?.hint).toMatch(/bearer token/);
+  });
+});
