@@ -87,6 +87,26 @@ export default async function engineBench(): Promise<BenchReport> {
       await fx2.close();
     }
 
+    // (b') supplementary, not the target: the same comparison when the RS takes 2 ms to answer
+    const fx3 = await startFixture({ latencyMs: 2 });
+    let slow: { agent: number; plain: number };
+    try {
+      const agent3 = createAgent({ store: new MemoryStore(), trust: { authorizationServers: [{ issuer: fx3.asUri }] }, defaultClient: { clientId: 'tessera', clientSecret: 'fixture-secret-123' } });
+      const url3 = fx3.rs('/r/bench');
+      await agent3.fetch(url3);
+      const rpt3 = [...fx3.state.rpts.keys()].at(-1) as string;
+      const plain3 = async () => void (await (await fetch(url3, { headers: { authorization: `Bearer ${rpt3}` } })).text());
+      const at: number[] = [];
+      const pt: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        at.push(await time(() => agent3.fetch(url3)));
+        pt.push(await time(plain3));
+      }
+      slow = { agent: median(at), plain: median(pt) };
+    } finally {
+      await fx3.close();
+    }
+
     const a = median(loopTimes);
     const pa = median(plainTimesA);
     const b = median(cachedTimes);
@@ -97,6 +117,7 @@ export default async function engineBench(): Promise<BenchReport> {
       rows: [
         { case: '(a) first access, full loop (discovery cached)', median_ms: +a.toFixed(3), plain_ms: +pa.toFixed(3), ratio: +(a / pa).toFixed(2), http_exchanges: exchangesA.join('/') },
         { case: '(b) cached RPT access', median_ms: +b.toFixed(3), plain_ms: +pb.toFixed(3), ratio: +(b / pb).toFixed(2), http_exchanges: cachedExchanges },
+        { case: "(b') cached RPT, RS answering in 2 ms (supplementary)", median_ms: +slow.agent.toFixed(3), plain_ms: +slow.plain.toFixed(3), ratio: +(slow.agent / slow.plain).toFixed(2), http_exchanges: 1 },
         { case: '(c) 100 concurrent over 10 resources', median_ms: +concurrent.ms.toFixed(1), plain_ms: '-', ratio: '-', http_exchanges: `${concurrent.tokens} token requests, ${concurrent.rpts} RPT, ${concurrent.granted}/100 granted` },
       ],
       targets: [

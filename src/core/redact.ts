@@ -38,6 +38,10 @@ export const SECRET_NAMES = [
 ] as const;
 
 const secretNames = new Set<string>(SECRET_NAMES);
+const NAMES = SECRET_NAMES.join('|');
+/** Cheap pre-checks: only bodies that mention a secret name are parsed. */
+const JSON_SECRET_MEMBER = new RegExp(`"(?:${NAMES})"\\s*:`, 'i');
+const FORM_SECRET_PARAM = new RegExp(`(?:^|&)(?:${NAMES})=`, 'i');
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'dpop']);
 
 /** Short, stable, one-way fingerprint of a secret: `fp:` + 10 base64url chars of SHA-256. */
@@ -189,7 +193,10 @@ export class Redactor {
   /** Collects secrets from a JSON or form body (by member / parameter name, recursively). */
   collectBody(body: string, contentType = ''): void {
     const trimmed = body.trim();
-    if (/json/i.test(contentType) || trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    const jsonLike = /json/i.test(contentType) || trimmed.startsWith('{') || trimmed.startsWith('[');
+    if (jsonLike && !JSON_SECRET_MEMBER.test(trimmed)) return;
+    if (!jsonLike && !FORM_SECRET_PARAM.test(trimmed)) return;
+    if (jsonLike) {
       try {
         this.#collectJson(JSON.parse(trimmed));
         return;

@@ -12,6 +12,7 @@ import { createAgent, type FetchResult } from '../../uma/agent';
 import { ID_TOKEN_FORMAT } from '../../uma/ports';
 import { fileClaimsSource } from '../claims-file';
 import { EXIT, type CliCommand } from '../command';
+import { sessionOptions } from '../session';
 import { openCliStore } from '../store';
 
 const usage = `usage: tessera fetch <url> [--method M] [--header 'K: V']... [--data BODY]
@@ -102,8 +103,10 @@ const command: CliCommand = {
     const opened = await openCliStore(io.env, home);
     if (opened.warning && !values.json) io.stderr(`${opened.warning}\n`);
     try {
+      const session = await sessionOptions(io, opened.store, { ...(values.identity ? { identity: values.identity } : {}), interaction: !values['no-interaction'] });
       const claims = values['claim-token'] ? await fileClaimsSource(values['claim-token'], values['claim-token-format'] ?? ID_TOKEN_FORMAT) : undefined;
       const agent = createAgent({
+        ...session,
         store: opened.store,
         trust,
         ...(claims ? { claims } : {}),
