@@ -231,6 +231,12 @@ export class Agent {
           ? { outcome: 'error', error: { code: 'rs_forbidden', message: 'The resource server refused access (403) without a UMA challenge.', hint: 'The RS may want you signed in first (a Keycloak enforcer only challenges requests that carry a bearer token), or access is simply not possible.', spec: SPEC.challenge } }
           : { outcome: 'error', error: { code: 'no_uma_challenge', message: `The resource server answered ${rs.status} without a UMA challenge.`, hint: 'This resource is not protected by UMA; it may need another kind of sign-in.', spec: SPEC.challenge } };
       }
+      if (new URL(rs.url).origin !== rsOrigin) {
+        // A UMA challenge from the origin a redirect led to: an RPT for it must not be bound to (or
+        // sent to) the origin the user asked for, so stop and let the user ask for that URL directly.
+        this.transcript.annotate(rs.step, { outcome: 'error' });
+        return { outcome: 'error', error: { code: 'rs_error', message: `${rsOrigin} redirected to ${new URL(rs.url).origin}, which asks for UMA authorization.`, hint: `Fetch ${rs.url} directly if you want access to it.`, spec: SPEC.rpt } };
+      }
       this.transcript.annotate(rs.step, {
         outcome: 'challenge',
         challenge: { scheme: 'UMA', asUri: reading.asUri, ...(reading.realm ? { realm: reading.realm } : {}), ticket: fingerprint(reading.ticket), params: redactParams(reading.params), source: reading.source },

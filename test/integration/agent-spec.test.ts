@@ -287,3 +287,15 @@ describe('RS faults', () => {
     expect(result.steps).toHaveLength(3);
   });
 });
+
+describe('redirects and origins', () => {
+  it('a UMA challenge from another origin reached by a redirect is not answered', async () => {
+    const other = await startFixture();
+    fixtures.push(other);
+    const { fx, agent } = await setup({ redirectTo: other.rs('/r/bills') }, { trust: { authorizationServers: [{ issuer: other.asUri }] } });
+    const result = await agent.fetch(fx.rs('/redirect-out'));
+    expect(result.outcome).toBe('error');
+    expect(result.error?.hint).toContain(other.rs('/r/bills'));
+    expect(other.stats.token).toBe(0);
+  });
+});

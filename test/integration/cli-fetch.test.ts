@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportJWK, generateKeyPair } from 'jose';
 import { main } from '../../src/cli/main';
 import { fakeIdToken, startFixture, type Fixture } from '../fixtures/uma-fixture';
 
@@ -81,6 +82,20 @@ describe('tessera fetch', () => {
     const r = await run(['fetch', fx.rs('/r/post'), '--trust', fx.asUri, ...creds, '--token-auth', 'post']);
     expect(r.code).toBe(0);
     expect(fx.stats.tokenBodies.at(-1)?.get('client_secret')).toBe('fixture-secret-123');
+  });
+
+  it('--private-key JWK_FILE authenticates with private_key_jwt', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const file = join(home, 'key.jwk');
+    await writeFile(file, JSON.stringify({ ...(await exportJWK(privateKey)), alg: 'ES256' }));
+    const r = await run(['fetch', fx.rs('/r/pkjwt'), '--trust', fx.asUri, '--client-id', 'tessera', '--private-key', file, '--token-auth', 'private_key_jwt']);
+    expect(r.code).toBe(0);
+    expect(fx.stats.tokenBodies.at(-1)?.get('client_assertion')).toBeTruthy();
+    const pub = join(home, 'pub.jwk');
+    await writeFile(pub, JSON.stringify(await exportJWK(publicKey)));
+    const bad = await run(['fetch', fx.rs('/r/pkjwt'), '--trust', fx.asUri, '--client-id', 'tessera', '--private-key', pub]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('holds no private key');
   });
 
   it('usage errors → exit 1, one line, no stack trace', async () => {
