@@ -66,6 +66,18 @@ export interface TokenDescription {
 }
 
 export function describeToken(token: string): TokenDescription {
+  const cached = descriptionCache.get(token);
+  if (cached) return structuredClone(cached);
+  const description = describeUncached(token);
+  if (descriptionCache.size >= 256) descriptionCache.delete(descriptionCache.keys().next().value as string);
+  descriptionCache.set(token, description);
+  return structuredClone(description);
+}
+
+/** Bounded memo: the held RPT is described on every request that carries it. */
+const descriptionCache = new Map<string, TokenDescription>();
+
+function describeUncached(token: string): TokenDescription {
   const description: TokenDescription = { fingerprint: fingerprint(token), length: token.length };
   if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
     try {
@@ -121,6 +133,7 @@ export class Redactor {
 
   /** Redacts a URL: secret-named query parameters, userinfo, and any registered secret. */
   url(raw: string): string {
+    if (!raw.includes('?') && !raw.includes('#') && !raw.includes('@')) return this.scrub(raw);
     let parsed: URL;
     try {
       parsed = new URL(raw);
