@@ -47,6 +47,8 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     return await command.run(rest, cli);
   } catch (error) {
     const info = toErrorInfo(error);
+    // Scripts using --json always get one object, even when the command could not start.
+    if (rest.includes('--json')) cli.stdout(`${JSON.stringify({ outcome: 'error', status: null, body: '', steps: [], error: info })}\n`);
     cli.stderr(`tessera: ${info.message} ${info.hint}\n`);
     if (debug && error instanceof Error && error.stack) cli.stderr(`${error.stack}\n`);
     return 1;

@@ -107,6 +107,12 @@ describe('tessera fetch', () => {
     expect(bad.stderr).not.toContain('    at ');
   });
 
+  it('--json still prints one object when the command cannot start', async () => {
+    const r = await run(['fetch', '--json', fx.rs('/r/x'), '--wait', 'soon']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'error', status: null, steps: [], error: { code: 'usage' } });
+  });
+
   it('network failure → exit 1 with a clear line', async () => {
     const r = await run(['fetch', 'http://127.0.0.1:1/nothing']);
     expect(r.code).toBe(1);
