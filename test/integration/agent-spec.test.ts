@@ -299,3 +299,15 @@ describe('redirects and origins', () => {
     expect(other.stats.token).toBe(0);
   });
 });
+
+describe('polling until ticket expiry', () => {
+  it('a ticket that expires while polling ends as pending (ticket_expired)', async () => {
+    const holder: { fx?: Fixture } = {};
+    const { fx, agent } = await setup({ policies: { bills: 'approval' }, interval: 1 }, { sleep: async () => void holder.fx!.state.tickets.forEach((t) => (t.expires = 0)) });
+    holder.fx = fx;
+    const result = await agent.fetch(fx.rs('/r/bills'), { waitSeconds: 60 });
+    expect(result.outcome).toBe('pending');
+    expect(result.pending?.reason).toBe('ticket_expired');
+    expect(fx.stats.token).toBe(2);
+  });
+});
