@@ -6,4 +6,5 @@ import type { CliCommand } from './command';
 
 export const commands: Record<string, () => Promise<{ default: CliCommand }>> = {
   fetch: () => import('./commands/fetch'),
+  vault: () => import('./commands/vault'),
 };

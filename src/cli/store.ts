@@ -1,9 +1,10 @@
 /**
- * The CLI's token store. For now a {@link MemoryStore} (tokens live for this run only); the vault
- * helper swaps in the encrypted vault (`openVault` from src/vault) keyed by TESSERA_PASSPHRASE or the
- * OS keyring.
+ * The CLI's token store: the encrypted vault of TESSERA_HOME (src/vault). Key protection, in order:
+ * the OS keyring, then TESSERA_PASSPHRASE, else memory only for this run (with a warning).
+ * `TESSERA_VAULT_BACKENDS` (comma list of keyring, passphrase, memory) overrides the order.
  */
-import { MemoryStore, type TokenStore } from '../core/store';
+import type { TokenStore } from '../core/store';
+import { openVault, type VaultBackend } from '../vault';
 
 export interface CliStore {
   store: TokenStore;
@@ -12,7 +13,15 @@ export interface CliStore {
   close?: () => Promise<void>;
 }
 
-export async function openCliStore(env: Record<string, string | undefined>, _home?: string): Promise<CliStore> {
-  void env.TESSERA_PASSPHRASE;
-  return { store: new MemoryStore(), warning: 'tessera: tokens kept in memory for this run' };
+const CLI_BACKENDS: readonly VaultBackend[] = ['keyring', 'passphrase', 'memory'];
+
+export async function openCliStore(env: Record<string, string | undefined>, home?: string): Promise<CliStore> {
+  const { tesseraHome } = await import('../core/config');
+  const requested = env.TESSERA_VAULT_BACKENDS?.split(',').map((s) => s.trim()).filter((s): s is VaultBackend => (CLI_BACKENDS as string[]).includes(s));
+  const vault = await openVault({
+    home: home ?? tesseraHome(env),
+    ...(env.TESSERA_PASSPHRASE ? { passphrase: env.TESSERA_PASSPHRASE } : {}),
+    backends: requested && requested.length > 0 ? requested : [...CLI_BACKENDS],
+  });
+  return { store: vault, ...(vault.warning ? { warning: `tessera: ${vault.warning}` } : {}), close: () => vault.close() };
 }
