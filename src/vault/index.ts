@@ -85,7 +85,7 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
   for (const backend of order) {
     if (backend === 'memory') {
       return new MemoryVault(
-        `Tokens are kept in memory only and will be lost when Tessera exits: ${refusals.join('; ') || 'no key-protection backend was allowed'}. Set TESSERA_PASSPHRASE or unlock an OS keyring to keep them encrypted on disk.`,
+        `tokens kept in memory only for this run (lost when Tessera exits): ${refusals.join('; ') || 'no key-protection backend was allowed'}. Set TESSERA_PASSPHRASE or unlock an OS keyring to keep them encrypted on disk.`,
         options.now,
       );
     }

@@ -22,7 +22,7 @@ afterAll(async () => {
 async function run(args: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { env: { TESSERA_HOME: home }, stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  const code = await main(args, { env: { TESSERA_HOME: home, TESSERA_VAULT_BACKENDS: 'memory' }, stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
   return { code, stdout, stderr };
 }
 
@@ -123,7 +123,7 @@ describe('tessera fetch', () => {
     const bad = await mkdtemp(join(tmpdir(), 'tessera-bad-'));
     await writeFile(join(bad, 'config.json'), '{"trust": {"authorizationServers": [{"issuer": 3}]}}');
     let stderr = '';
-    const code = await main(['fetch', fx.rs('/r/bills')], { env: { TESSERA_HOME: bad }, stdout: () => undefined, stderr: (t) => void (stderr += t) });
+    const code = await main(['fetch', fx.rs('/r/bills')], { env: { TESSERA_HOME: bad, TESSERA_VAULT_BACKENDS: 'memory' }, stdout: () => undefined, stderr: (t) => void (stderr += t) });
     expect(code).toBe(1);
     expect(stderr).toContain('config.json is invalid');
     await rm(bad, { recursive: true, force: true });
@@ -133,7 +133,7 @@ describe('tessera fetch', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-cfg-'));
     await writeFile(join(dir, 'config.json'), JSON.stringify({ trust: { authorizationServers: [{ issuer: fx.asUri, metadata: { token_endpoint: fx.tokenEndpoint } }] } }));
     let stdout = '';
-    const code = await main(['fetch', fx.rs('/r/cfg'), ...creds, '--json'], { env: { TESSERA_HOME: dir }, stdout: (t) => void (stdout += t), stderr: () => undefined });
+    const code = await main(['fetch', fx.rs('/r/cfg'), ...creds, '--json'], { env: { TESSERA_HOME: dir, TESSERA_VAULT_BACKENDS: 'memory' }, stdout: (t) => void (stdout += t), stderr: () => undefined });
     expect(code).toBe(0);
     expect(JSON.parse(stdout).steps.map((s: { kind: string }) => s.kind)).toEqual(['resource', 'token', 'resource']);
     await rm(dir, { recursive: true, force: true });
