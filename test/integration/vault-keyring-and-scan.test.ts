@@ -24,7 +24,9 @@ async function home() {
 describe.skipIf(process.env.TESSERA_SKIP_KEYRING_TEST === '1')('OS keyring backend (real Secret Service)', () => {
   it('round-trips through the keyring and reports a missing key entry as key_missing', async () => {
     const h = await home();
-    const v = await openVault({ home: h, backends: ['keyring'] });
+    const v = await openVault({ home: h, backends: ['keyring'] }).catch((e: unknown) => {
+      throw new Error(`No Secret Service reachable (${(e as VaultError).hint}). Run under dbus-run-session with an unlocked gnome-keyring (see .ci/run), or set TESSERA_SKIP_KEYRING_TEST=1 to skip this test explicitly.`);
+    });
     expect(v.backend).toBe('keyring');
     await v.put('client', 'https://as', { client_secret: 'KEYRING-SECRET' });
     await v.close();
