@@ -42,7 +42,7 @@ describe('tessera vault', () => {
 
     const forget = await run(['vault', 'forget', 'rpt', rptKey, '--json'], env);
     expect(forget.code).toBe(0);
-    expect(JSON.parse(forget.out).forgotten).toEqual([expect.objectContaining({ kind: 'rpt', key: rptKey, revoked: false })]);
+    expect(JSON.parse(forget.out).forgotten).toEqual([expect.objectContaining({ kind: 'rpt', key: rptKey, revocation: 'not_attempted' })]);
     expect((await run(['vault', 'forget', 'all', '--all'], env)).code).toBe(0);
     expect(JSON.parse((await run(['vault', 'list', '--json'], env)).out)).toEqual([]);
     expect(await readFile(join(home, 'vault.json'), 'latin1')).not.toMatch(/SECRET/);

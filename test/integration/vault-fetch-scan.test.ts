@@ -44,5 +44,13 @@ describe('vault after a real UMA loop through the CLI', () => {
     expect(files.length).toBeGreaterThan(0);
     const everything = [...(await Promise.all(files.map((f) => readFile(f, 'latin1')))), first.out, first.err, second.err, listed.out, listed.err].join('\n');
     for (const s of secrets) expect(everything.includes(s), `secret ${s.slice(0, 4)}… found`).toBe(false);
+
+    // forget revokes at the (trusted) AS, then removes locally.
+    const revocations = fx.stats.revocation;
+    const forget = await run(['vault', 'forget', 'rpt', '--all', '--json', ...creds]);
+    expect(forget.code, forget.err).toBe(0);
+    expect(JSON.parse(forget.out).forgotten.every((f: { revocation: string }) => f.revocation === 'attempted')).toBe(true);
+    expect(fx.stats.revocation).toBeGreaterThan(revocations);
+    expect(JSON.parse((await run(['vault', 'list', '--json', '--kind', 'rpt'])).out)).toEqual([]);
   }, 60_000);
 });

@@ -2,18 +2,22 @@
  * `tessera vault list | forget | export --redacted`: the vault's metadata, never its secrets.
  */
 import { parseArgs } from 'node:util';
-import { tesseraHome } from '../../core/config';
+import { loadConfig, tesseraHome } from '../../core/config';
+import type { TrustPolicy } from '../../core/trust';
+import { createAgent } from '../../uma/agent';
 import { TesseraError } from '../../core/errors';
 import { RECORD_KINDS, type RecordKind, type RecordMeta } from '../../core/store';
 import { EXIT, type CliCommand } from '../command';
 import { openCliStore } from '../store';
 
 const usage = `usage: tessera vault list [--kind KIND] [--json]
-       tessera vault forget <kind> <key> | tessera vault forget <kind|all> --all [--json]
+       tessera vault forget <kind> <key> | tessera vault forget <kind|all> --all
+            [--client-id ID [--client-secret SECRET]] [--trust ISSUER]... [--json]
        tessera vault export --redacted
 
 list     metadata only: kind, AS, RS, identity, expiry, permissions, fingerprint
-forget   removes records from the vault (AS-side revocation is not performed yet: the output says so)
+forget   removes records; RPTs and PCTs of a trusted AS with a revocation endpoint are revoked
+         there first (RFC 7009), using the stored client registration or --client-id/--client-secret
 export   JSON metadata of every record, no secrets (--redacted is required)
 kinds: ${RECORD_KINDS.join(', ')}`;
 
@@ -35,7 +39,7 @@ const command: CliCommand = {
   async run(argv, io) {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, all: { type: 'boolean' }, redacted: { type: 'boolean' }, kind: { type: 'string' } } });
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, all: { type: 'boolean' }, redacted: { type: 'boolean' }, kind: { type: 'string' }, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, trust: { type: 'string', multiple: true } } });
     } catch (error) {
       throw new TesseraError('usage', (error as Error).message.replace(/\s+/g, ' '), 'Run tessera help vault.');
     }
@@ -67,11 +71,31 @@ const command: CliCommand = {
         targets = (await store.list(kindArg)).filter((m) => m.key === key);
         if (targets.length === 0) throw new TesseraError('usage', `No ${kindArg} record with key "${key}".`, 'Run tessera vault list --json to see the keys.');
       }
-      const forgotten: { kind: RecordKind; key: string; revoked: false; note: string }[] = [];
+      const config = await loadConfig(tesseraHome(io.env));
+      const trust: TrustPolicy = { authorizationServers: [...config.trust.authorizationServers] };
+      for (const issuer of values.trust ?? []) if (!trust.authorizationServers.some((a) => a.issuer === issuer)) trust.authorizationServers.push({ issuer });
+      const trusted = (issuer: string | undefined) => issuer !== undefined && trust.authorizationServers.some((a) => a.issuer.replace(/\/$/, '') === issuer.replace(/\/$/, ''));
+      const agent = createAgent({
+        store,
+        trust,
+        ...(values['client-id'] ? { defaultClient: { clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}) } } : {}),
+      });
+      const forgotten: { kind: RecordKind; key: string; revocation: 'attempted' | 'not_attempted'; note: string }[] = [];
       for (const m of targets) {
-        if (await store.delete(m.kind, m.key)) {
-          forgotten.push({ kind: m.kind, key: m.key, revoked: false, note: m.kind === 'rpt' || m.kind === 'pct' || m.kind === 'identity' ? 'removed locally; not revoked at the issuer (no revocation hook yet)' : 'removed locally' });
+        let removed = false;
+        let revocation: 'attempted' | 'not_attempted' = 'not_attempted';
+        let note = 'removed locally';
+        if (m.kind === 'rpt' && m.issuer && m.rsOrigin && trusted(m.issuer)) {
+          removed = await agent.forgetRpt(m.issuer, m.rsOrigin, { revoke: true });
+          revocation = 'attempted';
+        } else if (m.kind === 'pct' && m.issuer && m.identity && m.clientId && trusted(m.issuer)) {
+          removed = await agent.forgetPct(m.issuer, m.identity, m.clientId, { revoke: true });
+          revocation = 'attempted';
         }
+        if (revocation === 'attempted') note = 'revocation sent to the AS if it publishes a revocation endpoint (its answer is not checked), then removed locally';
+        else if (m.kind === 'rpt' || m.kind === 'pct') note = 'removed locally only: not revoked (AS not trusted — pass --trust ISSUER — or issuer unknown)';
+        if (!removed) removed = await store.delete(m.kind, m.key);
+        if (removed) forgotten.push({ kind: m.kind, key: m.key, revocation, note });
       }
       if (values.json) io.stdout(`${JSON.stringify({ forgotten }, null, 2)}\n`);
       else for (const f of forgotten) io.stdout(`forgot ${f.kind} ${f.key}: ${f.note}\n`);
