@@ -1,0 +1,30 @@
+/**
+ * The CLI's token store: the encrypted vault of TESSERA_HOME (src/vault). Key protection, in order:
+ * the OS keyring, then TESSERA_PASSPHRASE (or a no-echo prompt on a TTY), else memory only for this run (with a warning).
+ * `TESSERA_VAULT_BACKENDS` (comma list of keyring, passphrase, memory) overrides the order.
+ */
+import type { TokenStore } from '../core/store';
+import { openVault, type VaultBackend } from '../vault';
+import { ttyPassphrasePrompt } from './passphrase-prompt';
+
+export interface CliStore {
+  store: TokenStore;
+  /** One line for stderr when tokens will not persist. */
+  warning?: string;
+  close?: () => Promise<void>;
+}
+
+const CLI_BACKENDS: readonly VaultBackend[] = ['keyring', 'passphrase', 'memory'];
+
+export async function openCliStore(env: Record<string, string | undefined>, home?: string): Promise<CliStore> {
+  const { tesseraHome } = await import('../core/config');
+  const requested = env.TESSERA_VAULT_BACKENDS?.split(',').map((s) => s.trim()).filter((s): s is VaultBackend => (CLI_BACKENDS as string[]).includes(s));
+  const prompt = env.TESSERA_PASSPHRASE ? undefined : ttyPassphrasePrompt();
+  const vault = await openVault({
+    home: home ?? tesseraHome(env),
+    ...(env.TESSERA_PASSPHRASE ? { passphrase: env.TESSERA_PASSPHRASE } : {}),
+    ...(prompt ? { prompt } : {}),
+    backends: requested && requested.length > 0 ? requested : [...CLI_BACKENDS],
+  });
+  return { store: vault, ...(vault.warning ? { warning: `tessera: ${vault.warning}` } : {}), close: () => vault.close() };
+}

@@ -1,0 +1,242 @@
+/**
+ * Redaction: tokens, tickets and secrets never reach a transcript, a log or the renderer. A secret is
+ * replaced by a placeholder holding its fingerprint; a JWT is additionally described by its decoded
+ * header and claims (via jose's decoders, which never verify and never keep the token).
+ *
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
+ */
+import { createHash } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+
+/** Parameter / JSON member / header names whose values are secrets. Compared case-insensitively. */
+export const SECRET_NAMES = [
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'pct',
+  'rpt',
+  'ticket',
+  'claim_token',
+  'client_secret',
+  'client_assertion',
+  'subject_token',
+  'code',
+  'code_verifier',
+  'token',
+  'registration_access_token',
+  'password',
+  'assertion',
+  'state',
+  'private_key',
+  'd',
+  'p',
+  'q',
+  'dp',
+  'dq',
+  'qi',
+  'k',
+] as const;
+
+const secretNames = new Set<string>(SECRET_NAMES);
+const NAMES = SECRET_NAMES.join('|');
+/** Cheap pre-checks: only bodies that mention a secret name are parsed. */
+const JSON_SECRET_MEMBER = new RegExp(`"(?:${NAMES})"\\s*:`, 'i');
+const FORM_SECRET_PARAM = new RegExp(`(?:^|&)(?:${NAMES})=`, 'i');
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'dpop']);
+
+/** Short, stable, one-way fingerprint of a secret: `fp:` + 10 base64url chars of SHA-256. */
+export function fingerprint(secret: string): string {
+  const cached = fingerprintCache.get(secret);
+  if (cached) return cached;
+  const fp = `fp:${createHash('sha256').update(secret).digest('base64url').slice(0, 10)}`;
+  if (fingerprintCache.size >= 512) fingerprintCache.delete(fingerprintCache.keys().next().value as string);
+  fingerprintCache.set(secret, fp);
+  return fp;
+}
+
+/** Small bounded memo: the same RPT is fingerprinted on every request that carries it. */
+const fingerprintCache = new Map<string, string>();
+
+/** What a transcript may say about a token. */
+export interface TokenDescription {
+  fingerprint: string;
+  length: number;
+  /** Decoded JWT protected header and claims, when the token is a JWT. Never the token itself. */
+  jwt?: { header: Record<string, unknown>; claims: Record<string, unknown> };
+}
+
+export function describeToken(token: string): TokenDescription {
+  const cached = descriptionCache.get(token);
+  if (cached) return structuredClone(cached);
+  const description = describeUncached(token);
+  if (descriptionCache.size >= 256) descriptionCache.delete(descriptionCache.keys().next().value as string);
+  descriptionCache.set(token, description);
+  return structuredClone(description);
+}
+
+/** Bounded memo: the held RPT is described on every request that carries it. */
+const descriptionCache = new Map<string, TokenDescription>();
+
+function describeUncached(token: string): TokenDescription {
+  const description: TokenDescription = { fingerprint: fingerprint(token), length: token.length };
+  if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
+    try {
+      description.jwt = {
+        header: decodeProtectedHeader(token) as Record<string, unknown>,
+        claims: decodeJwt(token) as Record<string, unknown>,
+      };
+    } catch {
+      // not a JWT after all
+    }
+  }
+  return description;
+}
+
+/** The text that replaces a secret. */
+export function placeholder(secret: string): string {
+  return `[redacted ${fingerprint(secret)}]`;
+}
+
+/**
+ * Accumulates secret values seen during one exchange (and known secrets registered by the agent), so
+ * that every occurrence anywhere in the recorded text can be scrubbed, not only the ones found under
+ * a well-known name.
+ */
+export class Redactor {
+  readonly #secrets = new Set<string>();
+  readonly tokens = new Map<string, TokenDescription>();
+
+  /** Registers a secret; very short values are not scrubbed from free text (too many false hits). */
+  add(secret: string | undefined | null): void {
+    if (!secret || this.#secrets.has(secret)) return;
+    const fp = fingerprint(secret);
+    if (!this.tokens.has(fp)) this.tokens.set(fp, describeToken(secret));
+    if (secret.length >= 4) this.#secrets.add(secret);
+    if (/^[A-Za-z0-9_.~-]*$/.test(secret)) return;
+    // A form-encoded or percent-encoded copy must disappear too.
+    const encoded = encodeURIComponent(secret);
+    if (encoded !== secret && encoded.length >= 4) this.#secrets.add(encoded);
+    const formEncoded = new URLSearchParams({ x: secret }).toString().slice(2);
+    if (formEncoded !== secret && formEncoded.length >= 4) this.#secrets.add(formEncoded);
+  }
+
+  /** Replaces every registered secret in `text`, longest first. */
+  scrub(text: string): string {
+    if (this.#secrets.size === 0 || text.length === 0) return text;
+    const sorted = [...this.#secrets].sort((a, b) => b.length - a.length);
+    let out = text;
+    for (const secret of sorted) {
+      if (out.includes(secret)) out = out.split(secret).join(placeholder(secret));
+    }
+    return out;
+  }
+
+  /** Redacts a URL: secret-named query parameters, userinfo, and any registered secret. */
+  url(raw: string): string {
+    if (!raw.includes('?') && !raw.includes('#') && !raw.includes('@')) return this.scrub(raw);
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      return this.scrub(raw);
+    }
+    if (parsed.password) {
+      this.add(decodeURIComponent(parsed.password));
+      parsed.password = 'redacted';
+    }
+    for (const [name, value] of parsed.searchParams) {
+      if (secretNames.has(name.toLowerCase())) this.add(value);
+    }
+    for (const [name, value] of new URLSearchParams(parsed.hash.slice(1))) {
+      if (secretNames.has(name.toLowerCase())) this.add(value);
+    }
+    return this.scrub(parsed.href);
+  }
+
+  /** Collects secrets from headers (credentials, cookies, challenge tickets, Location queries). */
+  collectHeaders(headers: Record<string, string>): void {
+    for (const [name, value] of Object.entries(headers)) {
+      const lower = name.toLowerCase();
+      if (SECRET_HEADERS.has(lower)) {
+        const credential = value.replace(/^\s*[A-Za-z0-9_-]+\s+/, '');
+        this.add(credential);
+        this.add(value);
+        if (lower === 'authorization' && /^\s*basic\s/i.test(value)) {
+          try {
+            const decoded = Buffer.from(credential, 'base64').toString('utf8');
+            const colon = decoded.indexOf(':');
+            if (colon >= 0) this.add(decodeURIComponent(decoded.slice(colon + 1)));
+          } catch {
+            // not base64: the whole value is already registered
+          }
+        }
+        for (const part of value.split(/[;,]/)) {
+          const eq = part.indexOf('=');
+          if (eq > 0) this.add(part.slice(eq + 1).trim());
+        }
+      } else if (lower === 'www-authenticate' || lower === 'authentication-info') {
+        for (const match of value.matchAll(/([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s,]+)/g)) {
+          const paramName = (match[1] ?? '').toLowerCase();
+          if (secretNames.has(paramName)) {
+            this.add(match[3] !== undefined ? match[3].replace(/\\(.)/g, '$1') : match[2]);
+            if (match[3] !== undefined) this.add(match[3]);
+          }
+        }
+      } else if (lower === 'location' || lower === 'content-location') {
+        this.url(value);
+      }
+    }
+  }
+
+  /** Redacts headers after {@link collectHeaders}. */
+  headers(headers: Record<string, string>, collected = false): Record<string, string> {
+    if (!collected) this.collectHeaders(headers);
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (SECRET_HEADERS.has(name.toLowerCase())) {
+        const scheme = /^\s*([A-Za-z0-9_-]+)\s+\S/.exec(value)?.[1];
+        out[name] = scheme && name.toLowerCase().endsWith('authorization') ? `${scheme} ${placeholder(value.replace(/^\s*[A-Za-z0-9_-]+\s+/, ''))}` : placeholder(value);
+      } else {
+        out[name] = this.scrub(value);
+      }
+    }
+    return out;
+  }
+
+  /** Collects secrets from a JSON or form body (by member / parameter name, recursively). */
+  collectBody(body: string, contentType = ''): void {
+    const trimmed = body.trim();
+    const jsonLike = /json/i.test(contentType) || trimmed.startsWith('{') || trimmed.startsWith('[');
+    if (jsonLike && !JSON_SECRET_MEMBER.test(trimmed)) return;
+    if (!jsonLike && !FORM_SECRET_PARAM.test(trimmed)) return;
+    if (jsonLike) {
+      try {
+        this.#collectJson(JSON.parse(trimmed));
+        return;
+      } catch {
+        // not JSON
+      }
+    }
+    if (/x-www-form-urlencoded/i.test(contentType) || /^[\w.-]+=[^\s]*(&[\w.-]+=[^\s]*)*$/.test(trimmed)) {
+      for (const [name, value] of new URLSearchParams(trimmed)) {
+        if (secretNames.has(name.toLowerCase())) this.add(value);
+      }
+    }
+  }
+
+  /** Redacts a body after {@link collectBody}. */
+  body(body: string, contentType = '', collected = false): string {
+    if (!collected) this.collectBody(body, contentType);
+    return this.scrub(body);
+  }
+
+  #collectJson(value: unknown, key?: string): void {
+    if (typeof value === 'string') {
+      if (key !== undefined && secretNames.has(key.toLowerCase())) this.add(value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) this.#collectJson(item, key);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) this.#collectJson(v, k);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The transcript: every HTTP exchange the engine makes becomes one redacted {@link TranscriptStep}.
+ * The app renders steps as a sequence diagram and exports them as HAR, so a step keeps the full
+ * (redacted) request and response; the CLI prints them with `--json`.
+ */
+import type { ErrorInfo } from './errors';
+import type { TokenDescription } from './redact';
+
+export type Lane = 'rs' | 'as' | 'idp' | 'browser';
+
+export type StepKind =
+  | 'resource'
+  | 'discovery'
+  | 'token'
+  | 'registration'
+  | 'interaction'
+  | 'refresh'
+  | 'revocation'
+  | 'identity'
+  | 'other';
+
+/** UMA meaning of an exchange, when it has one. */
+export type StepOutcome =
+  | 'granted'
+  | 'challenge'
+  | 'as_unreachable'
+  | 'rpt_issued'
+  | 'need_info'
+  | 'request_submitted'
+  | 'denied'
+  | 'invalid_ticket'
+  | 'invalid_pct'
+  | 'invalid_rpt'
+  | 'invalid_scope'
+  | 'error';
+
+export interface RecordedMessage {
+  headers: Record<string, string>;
+  /** Redacted body text, truncated to {@link MAX_RECORDED_BODY} characters. */
+  body?: string;
+  bodyTruncated?: boolean;
+  /** Size of the (unredacted) body in bytes. */
+  bodySize?: number;
+}
+
+export interface ParsedChallengeInfo {
+  scheme: string;
+  asUri?: string;
+  realm?: string;
+  /** Fingerprint of the ticket, never the ticket. */
+  ticket?: string;
+  params?: Record<string, string>;
+  source: 'header' | 'body';
+}
+
+export interface TranscriptStep {
+  id: string;
+  flowId: string;
+  /** ISO time the request started. */
+  time: string;
+  /** Milliseconds from request start to the end of the response body. */
+  duration: number;
+  lane: Lane;
+  kind: StepKind;
+  method: string;
+  url: string;
+  /** HTTP status, or null when no response arrived (network fault, timeout). */
+  status: number | null;
+  request: RecordedMessage;
+  response?: RecordedMessage;
+  /** Tokens seen in this exchange, described by fingerprint and decoded JWT claims only. */
+  tokens?: TokenDescription[];
+  challenge?: ParsedChallengeInfo;
+  outcome?: StepOutcome;
+  /** Free-text note, e.g. "upgrade of held RPT" or "redirect stripped Authorization". */
+  note?: string;
+  error?: ErrorInfo;
+}
+
+export const MAX_RECORDED_BODY = 64 * 1024;
+
+export type StepListener = (step: TranscriptStep, event: 'added' | 'updated') => void;
+
+/**
+ * Records steps in order and notifies listeners live. Keeps at most `maxSteps` (oldest dropped
+ * first) so a long-running app does not grow without bound; listeners see every step.
+ */
+export class Transcript {
+  readonly steps: TranscriptStep[] = [];
+  readonly #listeners = new Set<StepListener>();
+  readonly #byFlow = new Map<string, TranscriptStep[]>();
+  readonly #max: number;
+
+  constructor(listener?: StepListener, options: { maxSteps?: number } = {}) {
+    if (listener) this.#listeners.add(listener);
+    this.#max = options.maxSteps ?? 5000;
+  }
+
+  on(listener: StepListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  add(step: TranscriptStep): TranscriptStep {
+    this.steps.push(step);
+    const flow = this.#byFlow.get(step.flowId);
+    if (flow) flow.push(step);
+    else this.#byFlow.set(step.flowId, [step]);
+    if (this.steps.length > this.#max) {
+      const dropped = this.steps.splice(0, this.steps.length - this.#max);
+      for (const old of dropped) {
+        const list = this.#byFlow.get(old.flowId);
+        if (list && list[0] === old) list.shift();
+        if (list && list.length === 0) this.#byFlow.delete(old.flowId);
+      }
+    }
+    this.#emit(step, 'added');
+    return step;
+  }
+
+  /** Adds the UMA reading of an exchange (challenge, outcome, error) after it was recorded. */
+  annotate(step: TranscriptStep, patch: Partial<Pick<TranscriptStep, 'challenge' | 'outcome' | 'note' | 'error'>>): void {
+    Object.assign(step, patch);
+    this.#emit(step, 'updated');
+  }
+
+  /** Steps of one flow (one `fetch`). */
+  flow(flowId: string): TranscriptStep[] {
+    return [...(this.#byFlow.get(flowId) ?? [])];
+  }
+
+  #emit(step: TranscriptStep, event: 'added' | 'updated'): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(step, event);
+      } catch {
+        // a faulty listener must not break the protocol flow
+      }
+    }
+  }
+}

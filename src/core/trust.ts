@@ -1,0 +1,75 @@
+/**
+ * Trust policy: which authorization servers may receive client credentials, pushed claims and PCTs,
+ * and how to talk to each (alias, manual endpoints, discovery URL, client registration, auth mode).
+ * An RS names its AS in an unauthenticated 401, so an AS not listed here is never contacted.
+ *
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
+ */
+import { z } from 'zod';
+
+/** How the client authenticates at the token endpoint. */
+export const tokenAuthMethod = z.enum([
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'none',
+  /** Keycloak: the requesting party's own access token is the Bearer credential. */
+  'keycloak_bearer',
+]);
+export type TokenAuthMethod = z.infer<typeof tokenAuthMethod>;
+
+/** Manually configured endpoints for servers without (UMA) discovery, e.g. WSO2 IS. */
+export const manualMetadata = z
+  .object({
+    token_endpoint: z.url(),
+    claims_interaction_endpoint: z.url().optional(),
+    registration_endpoint: z.url().optional(),
+    revocation_endpoint: z.url().optional(),
+    token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
+  })
+  .loose();
+
+export const asConfig = z.object({
+  /** The AS issuer as it appears in `as_uri`. */
+  issuer: z.string().min(1),
+  /**
+   * Other names of this AS: an `as_uri` equal to an alias is treated as this AS, and a discovery
+   * document whose `issuer` differs from `as_uri` is accepted when either is listed here.
+   */
+  aliases: z.array(z.string()).optional(),
+  /** Short label for display. */
+  label: z.string().optional(),
+  /** Discovery document URL when it is not `{issuer}/.well-known/uma2-configuration` (ForgeRock AM). */
+  discoveryUrl: z.url().optional(),
+  /** Endpoints for an AS with no discovery at all (WSO2 IS). Wins over discovery. */
+  metadata: manualMetadata.optional(),
+  /** Client registration: static (id here, secret/key in the token store) or dynamic (RFC 7591). */
+  client: z
+    .object({
+      registration: z.enum(['static', 'dynamic']).default('static'),
+      clientId: z.string().optional(),
+      authMethod: tokenAuthMethod.optional(),
+    })
+    .optional(),
+  /** Scopes to request at this AS (`scope` parameter), space-separated. */
+  scope: z.string().optional(),
+  /** Whether claims may be pushed to this AS (default true for a trusted AS). */
+  pushClaims: z.boolean().optional(),
+});
+export type AsConfig = z.infer<typeof asConfig>;
+
+export const trustPolicy = z.object({ authorizationServers: z.array(asConfig).default([]) });
+export type TrustPolicy = z.infer<typeof trustPolicy>;
+
+/** Canonical form used to compare issuers: a single trailing slash is not significant. */
+export function normalizeIssuer(issuer: string): string {
+  return issuer.endsWith('/') ? issuer.slice(0, -1) : issuer;
+}
+
+/** Finds the configuration of the AS named by `as_uri`, or undefined if it is not trusted. */
+export function findTrustedAs(policy: TrustPolicy, asUri: string): AsConfig | undefined {
+  const wanted = normalizeIssuer(asUri);
+  return policy.authorizationServers.find(
+    (as) => normalizeIssuer(as.issuer) === wanted || (as.aliases ?? []).some((a) => normalizeIssuer(a) === wanted),
+  );
+}

@@ -1,0 +1,256 @@
+/**
+ * The one outbound HTTP client used by the engine, discovery, registration and the token endpoint
+ * (through oauth4webapi's `customFetch`). Every request has a timeout, a body-size bound and a
+ * redirect limit; redirects are followed by hand so that credentials (Authorization, cookies, the
+ * RPT) never follow a redirect to another origin; every hop becomes a redacted transcript step.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-15.4 (redirects)
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3 (bearer tokens only to their audience)
+ */
+import { randomUUID } from 'node:crypto';
+import { TesseraError } from '../core/errors';
+import { MAX_RECORDED_BODY, type Lane, type StepKind, type Transcript, type TranscriptStep } from '../core/transcript';
+import { Redactor } from '../core/redact';
+
+export interface HttpBounds {
+  /** Per-request timeout in milliseconds, each hop included. Default 10 000. */
+  timeoutMs: number;
+  /** Largest response body accepted, in bytes. Default 1 MiB. */
+  maxBodyBytes: number;
+  /** Most redirects followed for one request. Default 5. */
+  maxRedirects: number;
+}
+
+export const DEFAULT_BOUNDS: HttpBounds = { timeoutMs: 10_000, maxBodyBytes: 1024 * 1024, maxRedirects: 5 };
+
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+  lane: Lane;
+  kind: StepKind;
+  flowId: string;
+  /** Follow redirects (GET/HEAD resource reads). Token, registration and revocation calls do not. */
+  followRedirects?: boolean;
+  /** Extra secret values to scrub from the step (e.g. the RPT the agent is about to send). */
+  secrets?: (string | undefined)[];
+}
+
+export interface HttpResult {
+  status: number;
+  /** Final URL after redirects. */
+  url: string;
+  headers: Headers;
+  text: string;
+  /** The transcript step of the final hop. */
+  step: TranscriptStep;
+}
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface HttpClientOptions {
+  bounds?: Partial<HttpBounds>;
+  transcript?: Transcript;
+  /** Underlying fetch (tests); defaults to the global fetch (undici). */
+  fetch?: FetchLike;
+  /** Counts every exchange (benchmarks). */
+  onExchange?: (step: TranscriptStep) => void;
+}
+
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'dpop'];
+
+/** Bounded, redacting, transcript-recording HTTP client. */
+export class HttpClient {
+  readonly bounds: HttpBounds;
+  readonly transcript: Transcript | undefined;
+  readonly #fetch: FetchLike;
+  readonly #onExchange: ((step: TranscriptStep) => void) | undefined;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.bounds = { ...DEFAULT_BOUNDS, ...options.bounds };
+    this.transcript = options.transcript;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#onExchange = options.onExchange;
+  }
+
+  /** Sends a request, following redirects when asked, and records every hop. */
+  async request(url: string, request: HttpRequest): Promise<HttpResult> {
+    let method = (request.method ?? 'GET').toUpperCase();
+    let headers = { ...(request.headers ?? {}) };
+    let body = request.body;
+    let current = url;
+    const startOrigin = new URL(url).origin;
+    for (let hop = 0; ; hop++) {
+      const result = await this.#exchange(current, method, headers, body, request);
+      const location = result.headers.get('location');
+      if (!request.followRedirects || !location || ![301, 302, 303, 307, 308].includes(result.status)) return result;
+      if (hop >= this.bounds.maxRedirects) {
+        throw new TesseraError(
+          'too_many_redirects',
+          `More than ${this.bounds.maxRedirects} redirects starting at ${new URL(url).origin}.`,
+          'The server is redirecting in a loop; check the URL.',
+        );
+      }
+      const next = new URL(location, current);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new TesseraError('rs_error', `Refusing to follow a redirect to a ${next.protocol} URL.`, 'Check the URL.');
+      }
+      if (next.origin !== startOrigin) {
+        const stripped = Object.keys(headers).filter((h) => CREDENTIAL_HEADERS.includes(h.toLowerCase()));
+        if (stripped.length > 0) {
+          headers = Object.fromEntries(Object.entries(headers).filter(([h]) => !CREDENTIAL_HEADERS.includes(h.toLowerCase())));
+          this.transcript?.annotate(result.step, { note: `redirect to ${next.origin}: credentials not forwarded` });
+        }
+      }
+      if (result.status === 303 || ((result.status === 301 || result.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+        headers = Object.fromEntries(Object.entries(headers).filter(([h]) => h.toLowerCase() !== 'content-type'));
+      }
+      current = next.href;
+    }
+  }
+
+  /**
+   * A `customFetch` for oauth4webapi that routes its requests through this client (bounds,
+   * transcript, no redirects).
+   */
+  oauthFetch(context: { kind: StepKind; flowId: string; lane?: Lane; signal?: AbortSignal; secrets?: (string | undefined)[] }) {
+    return async (url: string, options: { method: string; headers: Record<string, string>; body?: unknown; signal?: AbortSignal }): Promise<Response> => {
+      const body = options.body === undefined || options.body === null ? undefined : String(options.body);
+      const result = await this.request(url, {
+        method: options.method,
+        headers: options.headers,
+        ...(body !== undefined ? { body } : {}),
+        lane: context.lane ?? 'as',
+        kind: context.kind,
+        flowId: context.flowId,
+        ...(context.signal ? { signal: context.signal } : {}),
+        ...(context.secrets ? { secrets: context.secrets } : {}),
+      });
+      const nullBody = [101, 103, 204, 205, 304].includes(result.status);
+      return new Response(nullBody ? null : result.text, { status: result.status, headers: result.headers });
+    };
+  }
+
+  async #exchange(url: string, method: string, headers: Record<string, string>, body: string | undefined, request: HttpRequest): Promise<HttpResult> {
+    const started = Date.now();
+    const redactor = new Redactor();
+    for (const secret of request.secrets ?? []) redactor.add(secret);
+    const step: TranscriptStep = {
+      id: randomUUID(),
+      flowId: request.flowId,
+      time: new Date(started).toISOString(),
+      duration: 0,
+      lane: request.lane,
+      kind: request.kind,
+      method,
+      url,
+      status: null,
+      request: { headers: {} },
+    };
+    const timeout = AbortSignal.timeout(this.bounds.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const finish = (response?: { headers: Record<string, string>; text: string; size: number; contentType: string }) => {
+      redactor.collectHeaders(headers);
+      if (body !== undefined) redactor.collectBody(body, headers['content-type'] ?? headers['Content-Type'] ?? '');
+      if (response) {
+        redactor.collectHeaders(response.headers);
+        redactor.collectBody(response.text, response.contentType);
+      }
+      step.url = redactor.url(url);
+      step.request = {
+        headers: redactor.headers(headers, true),
+        ...(body !== undefined ? recordBody(redactor, body, headers['content-type'] ?? '') : {}),
+      };
+      if (response) {
+        step.response = { headers: redactor.headers(response.headers, true), ...recordBody(redactor, response.text, response.contentType), bodySize: response.size };
+      }
+      if (redactor.tokens.size > 0) step.tokens = [...redactor.tokens.values()];
+      step.duration = Date.now() - started;
+    };
+    let response: Response;
+    try {
+      response = await this.#fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual', signal });
+    } catch (error) {
+      finish();
+      const failure = classifyFailure(error, url, this.bounds.timeoutMs, request.signal);
+      step.error = failure.toInfo();
+      this.#record(step);
+      throw failure;
+    }
+    let text: string;
+    let size: number;
+    try {
+      ({ text, size } = await readBounded(response, this.bounds.maxBodyBytes, url));
+    } catch (error) {
+      step.status = response.status;
+      finish();
+      const failure = error instanceof TesseraError ? error : classifyFailure(error, url, this.bounds.timeoutMs, request.signal);
+      step.error = failure.toInfo();
+      this.#record(step);
+      throw failure;
+    }
+    step.status = response.status;
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      responseHeaders[name] = value;
+    });
+    finish({ headers: responseHeaders, text, size, contentType: response.headers.get('content-type') ?? '' });
+    this.#record(step);
+    return { status: response.status, url, headers: response.headers, text, step };
+  }
+
+  #record(step: TranscriptStep): void {
+    this.transcript?.add(step);
+    this.#onExchange?.(step);
+  }
+}
+
+function recordBody(redactor: Redactor, text: string, contentType: string): { body: string; bodyTruncated?: boolean } {
+  const redacted = redactor.body(text, contentType, true);
+  return redacted.length > MAX_RECORDED_BODY ? { body: redacted.slice(0, MAX_RECORDED_BODY), bodyTruncated: true } : { body: redacted };
+}
+
+async function readBounded(response: Response, max: number, url: string): Promise<{ text: string; size: number }> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  const tooLarge = () =>
+    new TesseraError('body_too_large', `The answer from ${new URL(url).origin} is larger than ${max} bytes.`, 'Raise the body-size limit if this server is trusted.');
+  if (Number.isFinite(declared) && declared > max) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!response.body) return { text: '', size: 0 };
+  if (Number.isFinite(declared)) {
+    // Length known and within bounds: let undici read it in one go (the fast path).
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.byteLength > max) throw tooLarge();
+    return { text: new TextDecoder().decode(bytes), size: bytes.byteLength };
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), size };
+}
+
+function classifyFailure(error: unknown, url: string, timeoutMs: number, callerSignal?: AbortSignal): TesseraError {
+  const origin = new URL(url).origin;
+  if (callerSignal?.aborted) return new TesseraError('aborted', `Request to ${origin} was cancelled.`, 'Run it again when ready.', { cause: error });
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new TesseraError('timeout', `${origin} did not answer within ${timeoutMs} ms.`, 'Check that the server is up, or raise the timeout.', { cause: error });
+  }
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+  return new TesseraError('network', `Could not reach ${origin}: ${cause}.`, 'Check the URL and that the server is running.', { cause: error });
+}

@@ -1,0 +1,150 @@
+/**
+ * `openVault()`: the encrypted token vault behind the {@link TokenStore} contract.
+ *
+ * Envelope encryption: a random 256-bit data key encrypts the records (AES-256-GCM); the data key is
+ * protected by the first usable backend — Electron safeStorage (desktop; never Linux `basic_text`),
+ * the OS keyring (`@napi-rs/keyring`: Secret Service / Keychain / Credential Manager), a passphrase
+ * (scrypt), or nothing: then records live in memory for this run only and `warning` says so.
+ * Nothing is ever written to disk in plaintext.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { MemoryStore, type TokenStore } from '../core/store';
+import { newDataKey } from './crypto';
+import { VaultError } from './errors';
+import { ensurePrivateDir, readIfExists, withFileLock, writeFileAtomic } from './files';
+import { FileVault, LOCK_FILE, VAULT_FILE, parseVaultFile } from './file-vault';
+import { checkSafeStorage, probeKeyring, protectKey, recoverKey, type KeySection, type SafeStorageLike } from './protectors';
+
+export { VaultError, type VaultErrorCode } from './errors';
+export type { SafeStorageLike } from './protectors';
+export { VAULT_FILE, SCHEMA_VERSION } from './file-vault';
+
+export type VaultBackend = 'safeStorage' | 'keyring' | 'passphrase' | 'memory';
+
+export interface Vault extends TokenStore {
+  readonly backend: VaultBackend;
+  /** Set when tokens are not protected the way the user would expect (memory only). Show it. */
+  readonly warning?: string;
+  /** The vault file, for persistent backends. */
+  readonly path?: string;
+  close(): Promise<void>;
+}
+
+export interface OpenVaultOptions {
+  /** TESSERA_HOME: one vault per profile directory. */
+  home: string;
+  /** TESSERA_PASSPHRASE. */
+  passphrase?: string;
+  /** Interactive passphrase prompt (CLI, TTY only). */
+  prompt?: () => Promise<string>;
+  /** Electron's safeStorage, injected by src/main. */
+  safeStorage?: SafeStorageLike;
+  /** Order of preference; default: safeStorage (if given) → keyring → passphrase → memory. */
+  backends?: VaultBackend[];
+  /** Tests only: cheaper scrypt cost for new passphrase vaults. */
+  scryptCost?: { N: number; r: number; p: number };
+  now?: () => number;
+}
+
+class PersistentVault extends FileVault implements Vault {
+  readonly path: string;
+  constructor(
+    home: string,
+    dataKey: Buffer,
+    header: { fileId: string; key: KeySection },
+    readonly backend: VaultBackend,
+    now?: () => number,
+  ) {
+    super(home, dataKey, header, now);
+    this.path = this.file;
+  }
+}
+
+class MemoryVault extends MemoryStore implements Vault {
+  readonly backend = 'memory' as const;
+  constructor(readonly warning: string, now?: () => number) {
+    super(now ? { now } : {});
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * Opens (or creates) the vault of profile `home`. An existing vault is opened with the backend that
+ * created it; a wrong key or damaged file throws a {@link VaultError} naming the file and leaves it
+ * untouched.
+ */
+export async function openVault(options: OpenVaultOptions): Promise<Vault> {
+  const file = join(options.home, VAULT_FILE);
+  await ensurePrivateDir(options.home);
+  const existing = await readIfExists(file);
+  if (existing !== undefined) return openExisting(options, existing, file);
+
+  const order = options.backends ?? (['safeStorage', 'keyring', 'passphrase', 'memory'] as VaultBackend[]);
+  const refusals: string[] = [];
+  for (const backend of order) {
+    if (backend === 'memory') {
+      return new MemoryVault(
+        `tokens kept in memory only for this run (lost when Tessera exits): ${refusals.join('; ') || 'no key-protection backend was allowed'}. Set TESSERA_PASSPHRASE or unlock an OS keyring to keep them encrypted on disk.`,
+        options.now,
+      );
+    }
+    if (backend === 'safeStorage') {
+      if (!options.safeStorage) continue;
+      const check = checkSafeStorage(options.safeStorage);
+      if (!check.ok) {
+        refusals.push(check.reason);
+        continue;
+      }
+      return create(options, file, 'safeStorage', {});
+    }
+    if (backend === 'keyring') {
+      const probe = await probeKeyring();
+      if (!probe.ok) {
+        refusals.push(probe.reason);
+        continue;
+      }
+      return create(options, file, 'keyring', {});
+    }
+    // passphrase
+    const passphrase = options.passphrase ?? (options.prompt ? await options.prompt() : undefined);
+    if (passphrase === undefined) {
+      refusals.push('no passphrase (TESSERA_PASSPHRASE) given');
+      continue;
+    }
+    if (passphrase.length === 0) throw new VaultError('wrong_key', 'An empty passphrase cannot protect the vault', 'Choose a non-empty passphrase.', file);
+    return create(options, file, 'passphrase', { passphrase });
+  }
+  throw new VaultError('backend_unavailable', 'No vault backend is usable', `Tried: ${order.join(', ')}. ${refusals.join('; ')}`, file);
+}
+
+async function openExisting(options: OpenVaultOptions, raw: Buffer, file: string): Promise<Vault> {
+  const parsed = parseVaultFile(raw, file);
+  let passphrase = options.passphrase;
+  if (parsed.key.backend === 'passphrase' && passphrase === undefined && options.prompt) passphrase = await options.prompt();
+  const dataKey = await recoverKey(parsed.key, file, parsed.fileId, {
+    fileId: parsed.fileId,
+    ...(passphrase !== undefined ? { passphrase } : {}),
+    ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
+  });
+  FileVault.decrypt(dataKey, parsed, file); // fail at open, not at first use
+  return new PersistentVault(options.home, dataKey, { fileId: parsed.fileId, key: parsed.key }, parsed.key.backend, options.now);
+}
+
+async function create(options: OpenVaultOptions, file: string, backend: KeySection['backend'], input: { passphrase?: string }): Promise<Vault> {
+  return withFileLock(join(options.home, LOCK_FILE), async () => {
+    // Another process may have created the vault while we probed: open theirs instead.
+    const raced = await readIfExists(file);
+    if (raced !== undefined) return openExisting({ ...options, ...input }, raced, file);
+    const fileId = randomBytes(16).toString('hex');
+    const dataKey = newDataKey();
+    const key = await protectKey(backend, dataKey, {
+      fileId,
+      ...input,
+      ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
+      ...(options.scryptCost ? { scryptCost: options.scryptCost } : {}),
+    });
+    await writeFileAtomic(file, FileVault.serialize(dataKey, { fileId, key }, []));
+    return new PersistentVault(options.home, dataKey, { fileId, key }, backend, options.now);
+  });
+}
