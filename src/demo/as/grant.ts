@@ -1,0 +1,216 @@
+/**
+ * The UMA grant at the token endpoint (UMA Grant §3.3.1–3.3.6) and the refresh of RPTs (§3.6), as
+ * plain functions from the authenticated client and the form parameters to a status and JSON body.
+ * oidc-provider authenticates the client and dispatches here (see ./index.ts); the answers carry the
+ * UMA members (`ticket`, `required_claims`, `redirect_user`, `interval`, `pct`, `upgraded`).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3
+ */
+import { randomUUID } from 'node:crypto';
+import { assess, type Decision, type RqpClaims } from './policy';
+import { ClaimTokenError } from './id-token';
+import type { Permission, UmaState } from './state';
+
+export const UMA_GRANT = 'urn:ietf:params:oauth:grant-type:uma-ticket';
+export const ID_TOKEN_FORMAT = 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken';
+
+export interface GrantDeps {
+  state: UmaState;
+  verifyIdToken: (token: string) => Promise<RqpClaims>;
+  idpIssuer: () => string;
+  asIssuer: string;
+  /** Seconds between polls announced with request_submitted. */
+  pollInterval: number;
+}
+
+export interface GrantAnswer { status: number; body: Record<string, unknown> }
+
+export interface UmaGrantParams {
+  ticket?: string | undefined;
+  claim_token?: string | undefined;
+  claim_token_format?: string | undefined;
+  pct?: string | undefined;
+  rpt?: string | undefined;
+  scope?: string | undefined;
+}
+
+const err = (status: number, error: string, description: string, extra: Record<string, unknown> = {}): GrantAnswer =>
+  ({ status, body: { error, error_description: description, ...extra } });
+const now = () => Math.floor(Date.now() / 1000);
+
+const requesterOf = (c: RqpClaims) => ({ issuer: c.issuer, sub: c.sub, ...(c.email ? { email: c.email } : {}), ...(c.name ? { name: c.name } : {}), ...(c.role ? { role: c.role } : {}) });
+const who = (c: RqpClaims | undefined) => (c ? c.email ?? `${c.sub} at ${c.issuer}` : 'unidentified requesting party');
+
+export async function umaGrant(deps: GrantDeps, client: { id: string; name: string }, params: UmaGrantParams): Promise<GrantAnswer> {
+  const { state } = deps;
+  if (!params.ticket) return err(400, 'invalid_request', 'ticket is required for the UMA grant');
+  if ((params.claim_token === undefined) !== (params.claim_token_format === undefined)) {
+    return err(400, 'invalid_request', 'claim_token and claim_token_format must be sent together');
+  }
+  // Presenting a ticket consumes it, whatever the outcome (UMA Grant §5.5).
+  const ticket = await state.consumeTicket(params.ticket);
+  if (!ticket || (ticket.clientId !== undefined && ticket.clientId !== client.id)) {
+    return err(400, 'invalid_grant', 'the permission ticket is unknown, expired or already used; ask the resource server for a new one');
+  }
+  const resources = ticket.permissions.map((p) => state.resourceById(p.resource_id));
+  const continueWith = (extra: Partial<typeof ticket>) => state.issueTicket({ owner: ticket.owner, permissions: ticket.permissions, clientId: client.id, ...(ticket.claims ? { claims: ticket.claims } : {}), ...(ticket.requestId ? { requestId: ticket.requestId } : {}), ...extra });
+
+  // Requested scopes: the ticket's, plus `scope` where the resource offers it (UMA Grant §1.2, §3.3.1).
+  const extraScopes = params.scope?.split(' ').filter(Boolean) ?? [];
+  for (const scope of extraScopes) {
+    if (!resources.some((r) => r?.resource_scopes.includes(scope))) {
+      return err(400, 'invalid_scope', `scope "${scope}" is not offered by any resource in this ticket`);
+    }
+  }
+
+  // Claims: gathered in this process, pushed now, or persisted behind a PCT.
+  let claims: RqpClaims | undefined = ticket.claims;
+  let claimsAreNew = ticket.claims !== undefined;
+  let claimProblem: string | undefined;
+  let pctUsed = false;
+  if (params.pct) {
+    const pct = state.pct(params.pct);
+    // An unknown PCT is ignored, as the spec defines no error for it (UMA Grant §3.3.1); claims will be asked for.
+    if (pct && pct.clientId === client.id && pct.exp > now()) {
+      if (!claims) claims = pct.claims;
+      else if (claims.sub === pct.claims.sub && claims.issuer === pct.claims.issuer) claims = { ...pct.claims, ...claims };
+      pctUsed = true;
+    }
+  }
+  if (params.claim_token !== undefined) {
+    if (params.claim_token_format !== ID_TOKEN_FORMAT) {
+      claimProblem = `claim_token_format "${params.claim_token_format}" is not supported; push an OpenID Connect ID token (${ID_TOKEN_FORMAT})`;
+    } else {
+      try {
+        const pushed = await deps.verifyIdToken(params.claim_token);
+        claims = claims && claims.sub === pushed.sub && claims.issuer === pushed.issuer ? { ...claims, ...pushed } : pushed;
+        claimsAreNew = true;
+      } catch (error) {
+        if (!(error instanceof ClaimTokenError)) throw error;
+        claimProblem = error.message;
+      }
+    }
+  }
+
+  const request = ticket.requestId ? state.request(ticket.requestId) : undefined;
+  const decisions: Decision[] = ticket.permissions.map((permission, i) => {
+    const resource = resources[i];
+    if (!resource) return { kind: 'deny' };
+    const scopes = [...new Set([...permission.resource_scopes, ...extraScopes.filter((s) => resource.resource_scopes.includes(s))])];
+    return assess(state.policy(resource.owner, state.policyKey(resource)), { resourceId: resource._id, resourceName: resource.name ?? resource._id, scopes }, claims,
+      (ruleId) => (request && request.ruleIds.includes(ruleId) && request.requester.sub === claims?.sub ? (request.status === 'approved' ? 'approved' : request.status === 'denied' ? 'denied' : 'none') : 'none'));
+  });
+  const names = resources.map((r) => r?.name ?? r?._id ?? 'unknown');
+  const grants = decisions.filter((d): d is Extract<Decision, { kind: 'grant' }> => d.kind === 'grant');
+
+  if (grants.length > 0) {
+    const iat = now();
+    let permissions: Permission[] = grants.map((g) => ({ resource_id: g.resourceId, resource_scopes: g.scopes, iat }));
+    // RPT upgrade (UMA Grant §3.3.5.1): fold in the unexpired permissions of the RPT sent, revoke it.
+    let upgraded = false;
+    if (params.rpt) {
+      const held = state.rpt(params.rpt);
+      if (held && held.clientId === client.id && held.owner === ticket.owner && (!claims || !held.requester || held.requester.sub === claims.sub)) {
+        permissions = mergePermissions(held.exp > iat ? held.permissions : [], permissions);
+        await state.revokeRptById(held.id);
+        upgraded = true;
+      }
+    }
+    const issued = await state.issueRpt({ clientId: client.id, owner: ticket.owner, permissions, ...(claims ? { requester: requesterOf(claims) } : {}) }, true);
+    let pct: string | undefined;
+    if (claims && (claimsAreNew || !pctUsed)) {
+      if (params.pct) await state.revokePct(params.pct);
+      pct = await state.issuePct(client.id, claims);
+    }
+    if (request && grants.some((g) => request.ruleIds.includes(g.ruleId)) && request.status === 'approved') {
+      await state.saveRequest({ ...request, status: 'used' });
+    }
+    const partial = grants.length < decisions.length;
+    await state.log({ owner: ticket.owner, who: who(claims), client: client.name, resources: grants.map((g) => names[ticket.permissions.findIndex((p) => p.resource_id === g.resourceId)] ?? g.resourceId), scopes: [...new Set(grants.flatMap((g) => g.scopes))], outcome: partial ? 'partial' : 'granted', ...(partial ? { detail: `not granted: ${names.filter((_, i) => decisions[i]?.kind !== 'grant').join(', ')}` } : {}) });
+    return {
+      status: 200,
+      body: {
+        access_token: issued.rpt,
+        token_type: 'Bearer',
+        expires_in: deps.state.lifetimes.rpt,
+        ...(issued.refresh ? { refresh_token: issued.refresh } : {}),
+        ...(pct ? { pct } : {}),
+        ...(params.rpt ? { upgraded } : {}),
+      },
+    };
+  }
+
+  const logBase = { owner: ticket.owner, who: who(claims), client: client.name, resources: names, scopes: [...new Set(ticket.permissions.flatMap((p) => p.resource_scopes))] };
+  if (decisions.some((d) => d.kind === 'need_claims') || (claimProblem && !claims)) {
+    const newTicket = await continueWith({});
+    await state.log({ ...logBase, outcome: 'need_info', detail: claimProblem ?? 'identity claims needed' });
+    return err(403, 'need_info', claimProblem ? `${claimProblem}; push a valid ID token from Hospital ID or sign in through the claims-interaction endpoint` : 'Tell us who you are: push an ID token from Hospital ID, or sign in through the claims-interaction endpoint',
+      { ticket: newTicket, required_claims: requiredClaims(deps, ticket.permissions.map((p) => p.resource_id)), redirect_user: `${deps.asIssuer}/uma/claims` });
+  }
+  if (decisions.some((d) => d.kind === 'need_terms')) {
+    const newTicket = await continueWith(claims ? { claims } : {});
+    await state.log({ ...logBase, outcome: 'need_info', detail: "the lab's terms must be accepted" });
+    return err(403, 'need_info', "The owner's policy requires accepting the lab's data-use terms: send the requesting party to redirect_user", { ticket: newTicket, redirect_user: `${deps.asIssuer}/uma/claims` });
+  }
+  const approvals = decisions.filter((d): d is Extract<Decision, { kind: 'need_approval' }> => d.kind === 'need_approval');
+  if (approvals.length > 0 && claims) {
+    const resourceIds = ticket.permissions.map((p) => p.resource_id);
+    let pending = request && request.status === 'pending' ? request : state.openRequest(ticket.owner, client.id, claims.sub, claims.issuer, resourceIds);
+    if (!pending) {
+      pending = { id: randomUUID(), owner: ticket.owner, clientId: client.id, clientName: client.name, requester: requesterOf(claims), permissions: ticket.permissions, ruleIds: approvals.map((a) => a.ruleId), status: 'pending', createdAt: now() };
+      await state.saveRequest(pending);
+      await state.log({ ...logBase, outcome: 'pending', detail: 'waiting for the owner to approve' });
+    }
+    const newTicket = await continueWith({ claims, requestId: pending.id });
+    return err(403, 'request_submitted', "The request is waiting for the resource owner's approval; poll with the new ticket", { ticket: newTicket, interval: deps.pollInterval });
+  }
+  await state.log({ ...logBase, outcome: 'denied', ...(request?.status === 'denied' ? { detail: 'the owner denied the request' } : {}) });
+  return err(403, 'request_denied', request?.status === 'denied' ? 'The resource owner denied this request' : "The resource owner's policy does not allow this requesting party these permissions");
+}
+
+function mergePermissions(held: Permission[], added: Permission[]): Permission[] {
+  const byId = new Map<string, Permission>();
+  for (const p of [...held, ...added]) {
+    const prior = byId.get(p.resource_id);
+    byId.set(p.resource_id, prior ? { ...p, resource_scopes: [...new Set([...prior.resource_scopes, ...p.resource_scopes])] } : p);
+  }
+  return [...byId.values()];
+}
+
+/** `required_claims` for these resources: the claim names Kate's rules look at, from Hospital ID. */
+function requiredClaims(deps: GrantDeps, resourceIds: string[]) {
+  const names = new Set<string>();
+  const issuers = new Set<string>();
+  for (const id of resourceIds) {
+    const resource = deps.state.resourceById(id);
+    if (!resource) continue;
+    for (const rule of deps.state.policy(resource.owner, deps.state.policyKey(resource))?.rules ?? []) {
+      names.add(rule.match.claim);
+      issuers.add(rule.issuer);
+    }
+  }
+  if (issuers.size === 0) issuers.add(deps.idpIssuer());
+  return [...names].sort().map((name) => ({ claim_token_format: [ID_TOKEN_FORMAT], issuer: [...issuers], name, friendly_name: name }));
+}
+
+/** The refresh_token grant for RPTs (UMA Grant §3.6): same permissions, no new assessment, rotated refresh token. */
+export async function refreshRpt(deps: GrantDeps, client: { id: string; name: string }, params: { refresh_token?: string | undefined; scope?: string | undefined }): Promise<GrantAnswer> {
+  const { state } = deps;
+  if (!params.refresh_token) return err(400, 'invalid_request', 'refresh_token is required');
+  const refresh = state.refresh(params.refresh_token);
+  if (!refresh || refresh.clientId !== client.id || refresh.exp <= now()) return err(400, 'invalid_grant', 'the refresh token is unknown, expired or revoked');
+  const held = state.rptByHash(refresh.rptHash);
+  if (!held) {
+    await state.revokeRefresh(params.refresh_token);
+    return err(400, 'invalid_grant', 'the grant behind this refresh token was revoked');
+  }
+  let permissions = held.permissions;
+  if (params.scope) {
+    const narrow = params.scope.split(' ').filter(Boolean);
+    permissions = permissions.map((p) => ({ ...p, resource_scopes: p.resource_scopes.filter((s) => narrow.includes(s)) })).filter((p) => p.resource_scopes.length > 0);
+    if (permissions.length === 0) return err(400, 'invalid_scope', 'the requested scope is not part of the original grant');
+  }
+  await state.revokeRptById(held.id);
+  const issued = await state.issueRpt({ clientId: client.id, owner: held.owner, permissions, ...(held.requester ? { requester: held.requester } : {}) }, true);
+  await state.log({ owner: held.owner, who: held.requester?.email ?? 'unidentified requesting party', client: client.name, resources: permissions.map((p) => state.resourceById(p.resource_id)?.name ?? p.resource_id), scopes: [...new Set(permissions.flatMap((p) => p.resource_scopes))], outcome: 'refreshed' });
+  return { status: 200, body: { access_token: issued.rpt, token_type: 'Bearer', expires_in: state.lifetimes.rpt, ...(issued.refresh ? { refresh_token: issued.refresh } : {}) } };
+}

@@ -1,0 +1,99 @@
+/**
+ * `npm run demo` — starts Hospital ID, Kate's AS and her RS, prints where they are, who can sign in,
+ * and the client credentials Tessera uses. `--print-config` prints the same as JSON and exits.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PORTS, startDemo, type DemoConfig } from './index';
+
+const HELP = `Usage: npm run demo -- [options]
+
+  --data-dir DIR     keep state here (default: $TESSERA_DEMO_DIR or .tessera-demo)
+  --memory           keep state in memory only (gone at exit)
+  --idp-port N       Hospital ID port (default ${DEFAULT_PORTS.idp}; 0 = any free port)
+  --as-port N        authorization server port (default ${DEFAULT_PORTS.as})
+  --rs-port N        resource server port (default ${DEFAULT_PORTS.rs})
+  --print-config     start, print the configuration as JSON, stop
+  --quiet            do not log requests problems
+  -h, --help         this help`;
+
+function port(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number (0-65535), not "${value}"`);
+  return n;
+}
+
+export function describe(config: DemoConfig): string {
+  const lines = [
+    'Tessera demo servers are running:',
+    `  Hospital ID (IdP)        ${config.idp.issuer}`,
+    `  Kate's AS (UMA)          ${config.as.issuer}`,
+    `  Kate's dashboard         ${config.as.dashboardUrl}`,
+    `  Health records (RS)      ${config.rs.url}`,
+    '',
+    "Kate's records:",
+    ...config.rs.resources.map((r) => `  ${r.title.padEnd(28)} ${r.url}`),
+    '',
+    'People (username / password):',
+    ...config.users.map((u) => `  ${`${u.username} / ${u.password}`.padEnd(26)} ${u.at === 'as' ? 'AS dashboard' : 'Hospital ID '}  ${u.story}`),
+    '',
+    'Tessera clients:',
+    `  at Hospital ID: client_id ${config.idp.tesseraClient.client_id} (public, PKCE, redirect ${config.idp.tesseraClient.redirect_uri} on any port)`,
+    `  at Kate's AS:   client_id ${config.as.tesseraClient.client_id}, client_secret ${config.as.tesseraClient.client_secret} (client_secret_basic; claims redirect ${config.as.tesseraClient.claims_redirect_uris.join(', ')} on any port)`,
+    '',
+    `Try: npx tessera fetch ${config.rs.resources[0]?.url ?? config.rs.url} --trust ${config.as.issuer}`,
+    config.dataDir ? `State is kept in ${config.dataDir}. Ctrl-C stops.` : 'State is in memory only. Ctrl-C stops.',
+  ];
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: {
+      'data-dir': { type: 'string' }, memory: { type: 'boolean' }, 'idp-port': { type: 'string' }, 'as-port': { type: 'string' }, 'rs-port': { type: 'string' },
+      'print-config': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    } }));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (values.help) { process.stdout.write(`${HELP}\n`); return 0; }
+  let ports;
+  try {
+    ports = { idp: port(values['idp-port'], 'idp-port', DEFAULT_PORTS.idp), as: port(values['as-port'], 'as-port', DEFAULT_PORTS.as), rs: port(values['rs-port'], 'rs-port', DEFAULT_PORTS.rs) };
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const dataDir = resolve(values['data-dir'] ?? process.env.TESSERA_DEMO_DIR ?? '.tessera-demo');
+  const log = values.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  let demo;
+  try {
+    demo = await startDemo({ ...(values.memory ? { memory: true } : { dataDir }), ports, log });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') process.stderr.write(`A demo port is already in use (${e.message}). Is the demo already running? Choose other ports with --idp-port/--as-port/--rs-port.\n`);
+    else process.stderr.write(`The demo could not start: ${e.message}\n`);
+    return 1;
+  }
+  if (values['print-config']) {
+    process.stdout.write(`${JSON.stringify(demo.config, null, 2)}\n`);
+    await demo.close();
+    return 0;
+  }
+  process.stdout.write(`${describe(demo.config)}\n`);
+  await new Promise<void>((done) => {
+    const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); done(); };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stdout.write('Stopping…\n');
+  await demo.close();
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('src/demo/cli.ts')) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => { process.stderr.write(`${String(error)}\n`); process.exit(1); });
+}

@@ -1,0 +1,85 @@
+/**
+ * The demo: Hospital ID (IdP), Kate's authorization server and her health-records RS, three
+ * separate loopback origins in one process, sharing one crash-safe store (separate key spaces).
+ * `startDemo()` is what `npm run demo`, `npm start` and the tests use.
+ */
+import { createServer, type Server } from 'node:http';
+import { listen } from './http/util';
+import { openKv, scoped } from './store/kv';
+import { startIdp } from './idp';
+import { startAs } from './as';
+import { startRs } from './rs';
+import { AS_TESSERA_CLIENT, IDP_TESSERA_CLIENT, USERS, type DemoUser } from './seed';
+import type { Lifetimes } from './as/state';
+
+export interface DemoOptions {
+  /** Where state persists (LMDB). Ignored with `memory`. */
+  dataDir?: string;
+  /** Throw-away state. */
+  memory?: boolean;
+  /** 0 = ephemeral. Defaults: 4401 IdP, 4402 AS, 4403 RS. */
+  ports?: { idp?: number; as?: number; rs?: number };
+  log?: (line: string) => void;
+  /** Shorter lifetimes for tests (seconds). */
+  lifetimes?: Partial<Lifetimes>;
+  /** `interval` announced with request_submitted (seconds, default 5). */
+  pollInterval?: number;
+  /** RS introspection cache (ms, default 5000). */
+  introspectionCacheMs?: number;
+}
+
+export interface DemoConfig {
+  idp: { issuer: string; tesseraClient: { client_id: string; redirect_uri: string } };
+  as: {
+    issuer: string;
+    dashboardUrl: string;
+    tesseraClient: { client_id: string; client_secret: string; token_endpoint_auth_method: 'client_secret_basic'; claims_redirect_uris: string[] };
+  };
+  rs: { url: string; resources: { id: string; name: string; title: string; url: string; scopes: string[]; owner: string }[] };
+  users: DemoUser[];
+  dataDir?: string;
+}
+
+export interface DemoHandle { config: DemoConfig; close(): Promise<void> }
+
+export const DEFAULT_PORTS = { idp: 4401, as: 4402, rs: 4403 } as const;
+
+export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> {
+  const log = options.log ?? (() => {});
+  const kv = openKv(options);
+  const servers: Server[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+    for (const s of servers) if (s.listening) await new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); });
+    await kv.close();
+  };
+  try {
+    const ports = { ...DEFAULT_PORTS, ...options.ports };
+    const idpServer = createServer();
+    const asServer = createServer();
+    const rsServer = createServer();
+    servers.push(idpServer, asServer, rsServer);
+    // Listen first: each server's issuer (its origin) must be known before the others are configured.
+    const idpIssuer = `http://127.0.0.1:${await listen(idpServer, ports.idp)}`;
+    const asIssuer = `http://127.0.0.1:${await listen(asServer, ports.as)}`;
+    const rsUrl = `http://127.0.0.1:${await listen(rsServer, ports.rs)}`;
+    const idp = await startIdp({ kv: scoped(kv, 'idp/'), server: idpServer, issuer: idpIssuer, asIssuer, log });
+    closers.push(idp.close);
+    const as = await startAs({ kv: scoped(kv, 'as/'), server: asServer, issuer: asIssuer, idpIssuer, log, ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}), ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}) });
+    closers.push(as.close);
+    const rs = await startRs({ kv: scoped(kv, 'rs/'), server: rsServer, url: rsUrl, asIssuer, log, ...(options.introspectionCacheMs !== undefined ? { introspectionCacheMs: options.introspectionCacheMs } : {}) });
+    closers.push(rs.close);
+    const config: DemoConfig = {
+      idp: { issuer: idpIssuer, tesseraClient: { client_id: IDP_TESSERA_CLIENT.client_id, redirect_uri: IDP_TESSERA_CLIENT.redirect_uri } },
+      as: { issuer: asIssuer, dashboardUrl: `${asIssuer}/dashboard`, tesseraClient: { ...AS_TESSERA_CLIENT, claims_redirect_uris: [...AS_TESSERA_CLIENT.claims_redirect_uris] } },
+      rs: { url: rsUrl, resources: rs.resources },
+      users: USERS,
+      ...(kv.persistent && options.dataDir ? { dataDir: options.dataDir } : {}),
+    };
+    return { config, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

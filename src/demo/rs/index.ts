@@ -1,0 +1,195 @@
+/**
+ * Kate's health-records API — the resource server. It registers her records at the AS through the
+ * protection API with its PAT, answers a request without a sufficient RPT with a permission ticket
+ * (401 + `WWW-Authenticate: UMA realm, as_uri, ticket`), checks RPTs by UMA-extended introspection
+ * (cached briefly) and enforces scopes: `read` for GET, `write` for PUT. When the AS cannot be
+ * reached it answers 403 with `Warning: 199 - "UMA Authorization Server Unreachable"`.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import * as oauth from 'oauth4webapi';
+import { z } from 'zod';
+import type { KeyValueStore } from '../store/kv';
+import { bearer, closeServer, guarded, HttpError, readJson, sendJson } from '../http/util';
+import { AS_RS_CLIENT, RESOURCES, type SeedResource } from '../seed';
+import { RECORDS } from './records';
+
+export interface RsOptions {
+  kv: KeyValueStore;
+  server: Server;
+  url: string;
+  asIssuer: string;
+  log: (line: string) => void;
+  /** How long an introspection answer is reused (ms). */
+  introspectionCacheMs?: number;
+}
+
+export interface RsResource { id: string; name: string; title: string; url: string; scopes: string[]; owner: string }
+export interface RsHandle { url: string; resources: RsResource[]; close(): Promise<void> }
+
+const REALM = 'kate-health-records';
+const TIMEOUT = 5000;
+
+class AsUnreachable extends Error {}
+
+interface Introspected { active: boolean; exp?: number; permissions?: { resource_id: string; resource_scopes: string[]; exp?: number }[] }
+const IntrospectionSchema = z.looseObject({
+  active: z.boolean(),
+  exp: z.number().optional(),
+  permissions: z.array(z.object({ resource_id: z.string(), resource_scopes: z.array(z.string()), exp: z.number().optional() })).optional(),
+});
+
+export async function startRs(options: RsOptions): Promise<RsHandle> {
+  const { kv, server, url, asIssuer, log } = options;
+  const cacheMs = options.introspectionCacheMs ?? 5000;
+  const opts = { [oauth.allowInsecureRequests]: true } as const;
+  type UmaMetadata = oauth.AuthorizationServer & { permission_endpoint?: string; resource_registration_endpoint?: string };
+  let as: UmaMetadata | undefined;
+  let pat: { token: string; exp: number } | undefined;
+  const cache = new Map<string, { at: number; value: Introspected }>();
+  const client: oauth.Client = { client_id: AS_RS_CLIENT.client_id };
+
+  async function metadata() {
+    if (as) return as;
+    try {
+      const response = await fetch(`${asIssuer}/.well-known/uma2-configuration`, { signal: AbortSignal.timeout(TIMEOUT) });
+      if (!response.ok) throw new Error(`discovery answered ${response.status}`);
+      const doc = (await response.json()) as UmaMetadata | undefined;
+      if (doc?.issuer !== asIssuer) throw new Error('discovery issuer mismatch');
+      as = doc;
+      return doc;
+    } catch (error) {
+      throw new AsUnreachable(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  async function getPat(force = false): Promise<string> {
+    if (pat && !force && pat.exp > Date.now() + 30_000) return pat.token;
+    const meta = await metadata();
+    try {
+      const response = await oauth.clientCredentialsGrantRequest(meta, client, oauth.ClientSecretBasic(AS_RS_CLIENT.client_secret), new URLSearchParams({ scope: 'uma_protection' }), { ...opts, signal: AbortSignal.timeout(TIMEOUT) });
+      const result = await oauth.processClientCredentialsResponse(meta, client, response);
+      pat = { token: result.access_token, exp: Date.now() + (result.expires_in ?? 300) * 1000 };
+      return pat.token;
+    } catch (error) {
+      throw new AsUnreachable(`PAT: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Calls a protection-API endpoint with the PAT, renewing it once when the AS says it is invalid. */
+  async function protectedCall(endpoint: string, init: RequestInit): Promise<Response> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const token = await getPat(attempt > 0);
+      let response: Response;
+      try {
+        response = await fetch(endpoint, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(TIMEOUT) });
+      } catch (error) {
+        throw new AsUnreachable(error instanceof Error ? error.message : String(error));
+      }
+      if (response.status === 401 && attempt === 0) { await response.body?.cancel(); continue; }
+      if (response.status >= 500) throw new AsUnreachable(`${endpoint} answered ${response.status}`);
+      return response;
+    }
+    throw new AsUnreachable('the AS rejected a fresh PAT');
+  }
+
+  // Register (or re-find) Kate's resources at the AS — by name, so a restart does not duplicate them.
+  const meta = await metadata();
+  const rreg = meta.resource_registration_endpoint ?? `${asIssuer}/uma/resource_set`;
+  const json = { 'Content-Type': 'application/json' };
+  const listed = await protectedCall(rreg, { method: 'GET' });
+  const ids = (await listed.json()) as string[];
+  const byName = new Map<string, string>();
+  for (const id of ids) {
+    const r = await protectedCall(`${rreg}/${encodeURIComponent(id)}`, { method: 'GET' });
+    if (r.ok) {
+      const desc = (await r.json()) as { name?: string };
+      if (desc.name) byName.set(desc.name, id);
+    }
+  }
+  const describe = (seed: SeedResource) => ({ name: seed.name, description: seed.description, type: seed.type, resource_scopes: seed.scopes });
+  const resources: (RsResource & { seed: SeedResource })[] = [];
+  for (const seed of RESOURCES) {
+    let id = byName.get(seed.name);
+    if (id) {
+      await protectedCall(`${rreg}/${encodeURIComponent(id)}`, { method: 'PUT', headers: json, body: JSON.stringify(describe(seed)) });
+    } else {
+      const created = await protectedCall(rreg, { method: 'POST', headers: json, body: JSON.stringify(describe(seed)) });
+      if (created.status !== 201) throw new Error(`resource registration failed: ${created.status}`);
+      id = ((await created.json()) as { _id: string })._id;
+    }
+    resources.push({ id, name: seed.name, title: seed.title, url: `${url}${seed.path}`, scopes: seed.scopes, owner: AS_RS_CLIENT.owner, seed });
+    if (kv.get(`record:${seed.name}`) === undefined) await kv.put(`record:${seed.name}`, RECORDS[seed.name]);
+  }
+  log(`rs: registered ${resources.length} resources for ${AS_RS_CLIENT.owner} at ${asIssuer}`);
+
+  async function introspect(token: string): Promise<Introspected> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < cacheMs) return hit.value;
+    const endpoint = (await metadata()).introspection_endpoint ?? `${asIssuer}/uma/introspect`;
+    const response = await protectedCall(endpoint, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString() });
+    const parsed = IntrospectionSchema.safeParse(await response.json().catch(() => undefined));
+    if (!response.ok || !parsed.success) throw new AsUnreachable(`introspection answered ${response.status}`);
+    const value: Introspected = parsed.data;
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, { at: Date.now(), value });
+    return value;
+  }
+
+  async function challenge(res: ServerResponse, resourceId: string, scope: string): Promise<void> {
+    const endpoint = (await metadata()).permission_endpoint ?? `${asIssuer}/uma/permission`;
+    const response = await protectedCall(endpoint, { method: 'POST', headers: json, body: JSON.stringify({ resource_id: resourceId, resource_scopes: [scope] }) });
+    const body = (await response.json().catch(() => ({}))) as { ticket?: string };
+    if (response.status !== 201 || typeof body.ticket !== 'string') throw new AsUnreachable(`permission endpoint answered ${response.status}`);
+    sendJson(res, 401, { error: 'uma_ticket', error_description: 'An RPT with this permission is required; get one from the authorization server with this ticket.' }, {
+      'WWW-Authenticate': `UMA realm="${REALM}", as_uri="${asIssuer}", ticket="${body.ticket}"`,
+    });
+  }
+
+  const unreachable = (res: ServerResponse, detail: string) => {
+    log(`rs: authorization server unreachable (${detail})`);
+    sendJson(res, 403, { error: 'as_unreachable', error_description: 'The UMA authorization server cannot be reached; try again later.' }, { Warning: '199 - "UMA Authorization Server Unreachable"' });
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse, resource: RsResource & { seed: SeedResource }): Promise<void> {
+    const scope = req.method === 'GET' || req.method === 'HEAD' ? 'read' : req.method === 'PUT' ? 'write' : undefined;
+    if (!scope) throw new HttpError(405, 'invalid_request', `${req.method} is not supported here`);
+    if (!resource.scopes.includes(scope)) throw new HttpError(405, 'invalid_request', `${resource.name} cannot be changed`);
+    const token = bearer(req);
+    const hasAuth = req.headers.authorization !== undefined;
+    if (hasAuth && !token) throw new HttpError(400, 'invalid_request', 'malformed Authorization header');
+    if (token) {
+      const info = await introspect(token);
+      const now = Math.floor(Date.now() / 1000);
+      const allowed = info.active && (info.exp === undefined || info.exp > now)
+        && (info.permissions ?? []).some((p) => p.resource_id === resource.id && p.resource_scopes.includes(scope) && (p.exp === undefined || p.exp > now));
+      // An invalid or insufficient RPT is answered like no RPT at all: a new ticket (UMA Grant §3.5).
+      if (!allowed) return challenge(res, resource.id, scope);
+    } else {
+      return challenge(res, resource.id, scope);
+    }
+    if (scope === 'read') return sendJson(res, 200, kv.get(`record:${resource.name}`) ?? {});
+    const body = await readJson(req);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'invalid_request', 'the record must be a JSON object');
+    await kv.put(`record:${resource.name}`, body);
+    sendJson(res, 200, body);
+  }
+
+  server.on('request', guarded(async (req, res, reqUrl) => {
+    if (reqUrl.pathname === '/' && req.method === 'GET') {
+      return sendJson(res, 200, { service: "Kate's health records", authorization_server: asIssuer, resources: resources.map(({ seed: _seed, ...r }) => r) });
+    }
+    const resource = resources.find((r) => r.seed.path === reqUrl.pathname.replace(/\/+$/, ''));
+    if (!resource) throw new HttpError(404, 'not_found', 'no such record');
+    try {
+      await serve(req, res, resource);
+    } catch (error) {
+      if (error instanceof AsUnreachable) return unreachable(res, error.message);
+      throw error;
+    }
+  }, log, url));
+
+  return { url, resources: resources.map(({ seed: _seed, ...r }) => r), close: () => closeServer(server) };
+}

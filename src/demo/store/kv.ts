@@ -1,0 +1,141 @@
+/**
+ * The demo servers' persistent state: one small key-value interface, two implementations.
+ *
+ * - `LmdbKv` (default): LMDB through the `lmdb` package. LMDB is a copy-on-write B-tree with ACID
+ *   transactions, so a process killed at any instant reopens with the last committed state (no
+ *   repair step, no journal replay). Its prebuilt binaries ship as npm optional dependencies
+ *   (`@lmdb/lmdb-linux-x64` …), so it installs from the npm registry alone, and it runs on Node 20.
+ * - `MemoryKv` (`--memory`): the same semantics, gone when the process ends.
+ *
+ * Values are JSON-compatible objects. Writes are visible to `get` at once (read-your-writes through
+ * a pending map) and durable once the returned promise resolves; callers that must not lose a write
+ * (tickets, grants, policies) await it before answering.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type RootDatabase } from 'lmdb';
+
+interface Entry<T> { v: T; exp?: number }
+
+export interface KeyValueStore {
+  get<T>(key: string): T | undefined;
+  /** `ttlSeconds`: the entry disappears after this long (checked on read). */
+  put<T>(key: string, value: T, ttlSeconds?: number): Promise<void>;
+  del(key: string): Promise<void>;
+  /** Live entries whose key starts with `prefix`, in key order. */
+  list<T>(prefix: string): { key: string; value: T }[];
+  close(): Promise<void>;
+  readonly persistent: boolean;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+const live = <T>(entry: Entry<T> | undefined): T | undefined =>
+  entry === undefined || (entry.exp !== undefined && entry.exp <= now()) ? undefined : entry.v;
+const wrap = <T>(value: T, ttlSeconds?: number): Entry<T> =>
+  ttlSeconds === undefined ? { v: value } : { v: value, exp: now() + Math.max(1, Math.ceil(ttlSeconds)) };
+
+export class MemoryKv implements KeyValueStore {
+  readonly persistent = false;
+  readonly #map = new Map<string, Entry<unknown>>();
+  get<T>(key: string): T | undefined { return live(this.#map.get(key) as Entry<T> | undefined); }
+  put<T>(key: string, value: T, ttlSeconds?: number): Promise<void> {
+    this.#map.set(key, wrap(structuredClone(value), ttlSeconds));
+    return Promise.resolve();
+  }
+  del(key: string): Promise<void> { this.#map.delete(key); return Promise.resolve(); }
+  list<T>(prefix: string): { key: string; value: T }[] {
+    const out: { key: string; value: T }[] = [];
+    for (const key of [...this.#map.keys()].filter((k) => k.startsWith(prefix)).sort()) {
+      const value = this.get<T>(key);
+      if (value !== undefined) out.push({ key, value });
+    }
+    return out;
+  }
+  close(): Promise<void> { return Promise.resolve(); }
+}
+
+const DELETED = Symbol('deleted');
+
+export class LmdbKv implements KeyValueStore {
+  readonly persistent = true;
+  readonly #db: RootDatabase<Entry<unknown>, string>;
+  /** Writes issued but not yet committed, so reads see them at once. */
+  readonly #pending = new Map<string, Entry<unknown> | typeof DELETED>();
+  #sweep: NodeJS.Timeout | undefined;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.#db = open<Entry<unknown>, string>({ path: join(dir, 'demo.lmdb'), compression: false });
+    // Expired entries are invisible to reads; sweep them from disk now and then.
+    this.#sweep = setInterval(() => void this.#removeExpired(), 60_000);
+    this.#sweep.unref();
+  }
+
+  get<T>(key: string): T | undefined {
+    const pending = this.#pending.get(key);
+    if (pending === DELETED) return undefined;
+    return live((pending ?? this.#db.get(key)) as Entry<T> | undefined);
+  }
+
+  put<T>(key: string, value: T, ttlSeconds?: number): Promise<void> {
+    return this.#write(key, wrap(structuredClone(value), ttlSeconds));
+  }
+
+  del(key: string): Promise<void> { return this.#write(key, DELETED); }
+
+  list<T>(prefix: string): { key: string; value: T }[] {
+    const keys = new Set<string>();
+    for (const key of this.#db.getKeys({ start: prefix })) {
+      if (!key.startsWith(prefix)) break;
+      keys.add(key);
+    }
+    for (const key of this.#pending.keys()) if (key.startsWith(prefix)) keys.add(key);
+    const out: { key: string; value: T }[] = [];
+    for (const key of [...keys].sort()) {
+      const value = this.get<T>(key);
+      if (value !== undefined) out.push({ key, value });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    await this.#db.flushed;
+    await this.#db.close();
+  }
+
+  async #write(key: string, entry: Entry<unknown> | typeof DELETED): Promise<void> {
+    this.#pending.set(key, entry);
+    try {
+      if (entry === DELETED) await this.#db.remove(key);
+      else await this.#db.put(key, entry);
+    } finally {
+      if (this.#pending.get(key) === entry) this.#pending.delete(key);
+    }
+  }
+
+  async #removeExpired(): Promise<void> {
+    const t = now();
+    for (const { key, value } of this.#db.getRange()) {
+      if (value.exp !== undefined && value.exp <= t && !this.#pending.has(key)) await this.#db.remove(key);
+    }
+  }
+}
+
+/** Opens the demo's store: LMDB under `dataDir`, or memory. */
+export function openKv(options: { dataDir?: string; memory?: boolean }): KeyValueStore {
+  if (options.memory || !options.dataDir) return new MemoryKv();
+  return new LmdbKv(options.dataDir);
+}
+
+/** A view of a store under a key prefix, so the IdP, AS and RS never see each other's keys. */
+export function scoped(kv: KeyValueStore, prefix: string): KeyValueStore {
+  return {
+    persistent: kv.persistent,
+    get: (key) => kv.get(prefix + key),
+    put: (key, value, ttl) => kv.put(prefix + key, value, ttl),
+    del: (key) => kv.del(prefix + key),
+    list: <T>(p: string) => kv.list<T>(prefix + p).map(({ key, value }) => ({ key: key.slice(prefix.length), value })),
+    close: () => Promise.resolve(),
+  };
+}
