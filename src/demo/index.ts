@@ -40,7 +40,12 @@ export interface DemoConfig {
   dataDir?: string;
 }
 
-export interface DemoHandle { config: DemoConfig; close(): Promise<void> }
+export interface DemoHandle {
+  config: DemoConfig;
+  /** The three listening servers (e.g. to take the AS down and watch the RS answer 403 + Warning). */
+  servers: { idp: Server; as: Server; rs: Server };
+  close(): Promise<void>;
+}
 
 export const DEFAULT_PORTS = { idp: 4401, as: 4402, rs: 4403 } as const;
 
@@ -77,7 +82,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
       users: USERS,
       ...(kv.persistent && options.dataDir ? { dataDir: options.dataDir } : {}),
     };
-    return { config, close };
+    return { config, servers: { idp: idpServer, as: asServer, rs: rsServer }, close };
   } catch (error) {
     await close();
     throw error;
