@@ -34,7 +34,7 @@ const back = (u: string) => u.startsWith(cb);
 describe('claims interaction endpoint', () => {
   it('shows the person an error and does not redirect for an unknown client or unregistered redirect URI', async () => {
     const ticket = await rsTicket('blood-test');
-    for (const params of [{ client_id: 'nobody', ticket, claims_redirect_uri: cb }, { client_id: 'tessera', ticket, claims_redirect_uri: 'http://evil.example/cb' }, { client_id: 'tessera', ticket, claims_redirect_uri: 'http://127.0.0.1:5/other-path' }, { client_id: 'tessera', ticket }]) {
+    for (const params of <Record<string, string>[]>[{ client_id: 'nobody', ticket, claims_redirect_uri: cb }, { client_id: 'tessera', ticket, claims_redirect_uri: 'http://evil.example/cb' }, { client_id: 'tessera', ticket, claims_redirect_uri: 'http://127.0.0.1:5/other-path' }, { client_id: 'tessera', ticket }]) {
       const r = await fetch(claimsUrl(params), { redirect: 'manual' });
       expect(r.status).toBe(400);
       expect(r.headers.get('location')).toBeNull();
