@@ -83,12 +83,19 @@ export async function main(argv: string[]): Promise<number> {
     await demo.close();
     return 0;
   }
-  process.stdout.write(`${describe(demo.config)}\n`);
-  await new Promise<void>((done) => {
-    const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); done(); };
+  // Listen for Ctrl-C before saying it works: a script may send SIGINT as soon as it reads the line.
+  let forced = false;
+  const stopped = new Promise<void>((done) => {
+    const stop = () => {
+      if (forced) process.exit(130);
+      forced = true; // a second Ctrl-C while closing forces the exit
+      done();
+    };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  process.stdout.write(`${describe(demo.config)}\n`);
+  await stopped;
   process.stdout.write('Stopping…\n');
   await demo.close();
   return 0;
