@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 
-export function ttyPassphrasePrompt(): (() => Promise<string>) | undefined {
+export function ttyPassphrasePrompt(label = 'Tessera vault passphrase: '): (() => Promise<string>) | undefined {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
   return () =>
     new Promise((resolve, reject) => {
@@ -17,7 +17,7 @@ export function ttyPassphrasePrompt(): (() => Promise<string>) | undefined {
         },
       });
       const rl = createInterface({ input: process.stdin, output, terminal: true });
-      process.stderr.write('Tessera vault passphrase: ');
+      process.stderr.write(label);
       muted = true;
       rl.question('', (answer) => {
         rl.close();

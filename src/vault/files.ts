@@ -3,7 +3,7 @@
  * cross-process lock without native modules.
  */
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { VaultError } from './errors';
@@ -48,6 +48,22 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await dh.close();
   }
+}
+
+/**
+ * Removes temp files that a writer killed between "write temp" and "rename" left behind
+ * (`.<file>.<pid>.<random>.tmp`), when their process is gone. They hold ciphertext only, but they
+ * should not pile up.
+ */
+export async function removeStaleTempFiles(dir: string, file: string): Promise<number> {
+  const pattern = new RegExp(`^\\.${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(pattern.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    await unlink(join(dir, name)).then(() => removed++, () => undefined);
+  }
+  return removed;
 }
 
 export async function readIfExists(file: string): Promise<Buffer | undefined> {

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { MemoryStore, type TokenStore } from '../core/store';
 import { newDataKey } from './crypto';
 import { VaultError } from './errors';
-import { ensurePrivateDir, readIfExists, withFileLock, writeFileAtomic } from './files';
+import { ensurePrivateDir, readIfExists, removeStaleTempFiles, withFileLock, writeFileAtomic } from './files';
 import { FileVault, LOCK_FILE, VAULT_FILE, parseVaultFile } from './file-vault';
-import { checkSafeStorage, probeKeyring, protectKey, recoverKey, type KeySection, type SafeStorageLike } from './protectors';
+import { checkSafeStorage, discardKey, probeKeyring, protectKey, recoverKey, type KeySection, type SafeStorageLike } from './protectors';
 
 export { VaultError, type VaultErrorCode } from './errors';
 export type { SafeStorageLike } from './protectors';
@@ -77,6 +77,7 @@ class MemoryVault extends MemoryStore implements Vault {
 export async function openVault(options: OpenVaultOptions): Promise<Vault> {
   const file = join(options.home, VAULT_FILE);
   await ensurePrivateDir(options.home);
+  await removeStaleTempFiles(options.home, VAULT_FILE);
   const existing = await readIfExists(file);
   if (existing !== undefined) return openExisting(options, existing, file);
 
@@ -146,5 +147,63 @@ async function create(options: OpenVaultOptions, file: string, backend: KeySecti
     });
     await writeFileAtomic(file, FileVault.serialize(dataKey, { fileId, key }, []));
     return new PersistentVault(options.home, dataKey, { fileId, key }, backend, options.now);
+  });
+}
+
+export interface RekeyOptions extends OpenVaultOptions {
+  /** The backend that protects the vault from now on. */
+  to: Exclude<VaultBackend, 'memory'>;
+  /** The new passphrase when `to` is `passphrase`. */
+  newPassphrase?: string;
+}
+
+/**
+ * Changes how the vault is protected — a new passphrase, or a move between passphrase, OS keyring
+ * and safeStorage. Everything is re-encrypted under a fresh data key and file id (so a copy of the
+ * old file stays bound to the old key), inside the cross-process lock, in one atomic replace; the old
+ * keyring entry is deleted afterwards. Other processes holding the vault open must reopen it.
+ */
+export async function rekeyVault(options: RekeyOptions): Promise<{ from: VaultBackend; to: VaultBackend; records: number }> {
+  const file = join(options.home, VAULT_FILE);
+  return withFileLock(join(options.home, LOCK_FILE), async () => {
+    const raw = await readIfExists(file);
+    if (raw === undefined) throw new VaultError('io', 'There is no vault to re-key yet', 'Run a command that stores a token first, or open the vault once.', file);
+    const parsed = parseVaultFile(raw, file);
+    let passphrase = options.passphrase;
+    if (parsed.key.backend === 'passphrase' && passphrase === undefined && options.prompt) passphrase = await options.prompt();
+    const oldKey = await recoverKey(parsed.key, file, parsed.fileId, {
+      fileId: parsed.fileId,
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
+    });
+    const records = [...FileVault.decrypt(oldKey, parsed, file).values()];
+    oldKey.fill(0);
+    if (options.to === 'passphrase' && !options.newPassphrase) throw new VaultError('wrong_key', 'A new passphrase is required', 'Give the new passphrase (TESSERA_NEW_PASSPHRASE or the prompt). The vault was not changed.', file);
+    if (options.to === 'safeStorage') {
+      const check = options.safeStorage ? checkSafeStorage(options.safeStorage) : { ok: false as const, reason: 'safeStorage exists only in the desktop app' };
+      if (!check.ok) throw new VaultError('backend_unavailable', `safeStorage cannot protect the vault: ${check.reason}`, 'The vault was not changed.', file);
+    }
+    if (options.to === 'keyring') {
+      const probe = await probeKeyring();
+      if (!probe.ok) throw new VaultError('backend_unavailable', `The OS keyring cannot protect the vault: ${probe.reason}`, 'Unlock the keyring and retry. The vault was not changed.', file);
+    }
+    const fileId = randomBytes(16).toString('hex');
+    const dataKey = newDataKey();
+    const key = await protectKey(options.to, dataKey, {
+      fileId,
+      ...(options.newPassphrase !== undefined ? { passphrase: options.newPassphrase } : {}),
+      ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
+      ...(options.scryptCost ? { scryptCost: options.scryptCost } : {}),
+    });
+    try {
+      await writeFileAtomic(file, FileVault.serialize(dataKey, { fileId, key }, records));
+    } catch (error) {
+      await discardKey(key).catch(() => undefined);
+      throw error;
+    } finally {
+      dataKey.fill(0);
+    }
+    await discardKey(parsed.key).catch(() => undefined);
+    return { from: parsed.key.backend, to: options.to, records: records.length };
   });
 }

@@ -9,16 +9,22 @@ import { TesseraError } from '../../core/errors';
 import { RECORD_KINDS, type RecordKind, type RecordMeta } from '../../core/store';
 import { EXIT, type CliCommand } from '../command';
 import { openCliStore } from '../store';
+import { ttyPassphrasePrompt } from '../passphrase-prompt';
+import { rekeyVault } from '../../vault';
 
 const usage = `usage: tessera vault list [--kind KIND] [--json]
        tessera vault forget <kind> <key> | tessera vault forget <kind|all> --all
             [--client-id ID [--client-secret SECRET]] [--trust ISSUER]... [--json]
        tessera vault export --redacted
+       tessera vault rekey [--to passphrase|keyring]
 
 list     metadata only: kind, AS, RS, identity, expiry, permissions, fingerprint
 forget   removes records; RPTs and PCTs of a trusted AS with a revocation endpoint are revoked
          there first (RFC 7009), using the stored client registration or --client-id/--client-secret
 export   JSON metadata of every record, no secrets (--redacted is required)
+rekey    change the passphrase, or move the vault between a passphrase and the OS keyring; all
+         records are re-encrypted under a new key. Current passphrase: TESSERA_PASSPHRASE or prompt;
+         new one: TESSERA_NEW_PASSPHRASE or prompt (twice)
 kinds: ${RECORD_KINDS.join(', ')}`;
 
 function row(m: RecordMeta): string {
@@ -39,7 +45,7 @@ const command: CliCommand = {
   async run(argv, io) {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, all: { type: 'boolean' }, redacted: { type: 'boolean' }, kind: { type: 'string' }, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, trust: { type: 'string', multiple: true } } });
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, all: { type: 'boolean' }, redacted: { type: 'boolean' }, kind: { type: 'string' }, to: { type: 'string' }, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, trust: { type: 'string', multiple: true } } });
     } catch (error) {
       throw new TesseraError('usage', (error as Error).message.replace(/\s+/g, ' '), 'Run tessera help vault.');
     }
@@ -47,6 +53,7 @@ const command: CliCommand = {
     const [sub, ...rest] = positionals;
     const isKind = (k: string | undefined): k is RecordKind => k !== undefined && (RECORD_KINDS as string[]).includes(k);
     if (values.kind !== undefined && !isKind(values.kind)) throw new TesseraError('usage', `Unknown kind "${values.kind}".`, `Use one of: ${RECORD_KINDS.join(', ')}.`);
+    if (sub === 'rekey') return rekey(values.to, io);
     if (sub !== 'list' && sub !== 'forget' && sub !== 'export') throw new TesseraError('usage', 'Missing or unknown vault subcommand.', usage);
     if (sub === 'export' && !values.redacted) throw new TesseraError('usage', 'tessera vault export requires --redacted.', 'Only redacted metadata can be exported; secrets never leave the vault.');
 
@@ -105,5 +112,33 @@ const command: CliCommand = {
     }
   },
 };
+
+async function rekey(to: string | undefined, io: Parameters<CliCommand['run']>[1]): Promise<number> {
+  if (to !== undefined && to !== 'passphrase' && to !== 'keyring') throw new TesseraError('usage', `Cannot move the vault to "${to}".`, 'Use --to passphrase or --to keyring.');
+  const target = (to ?? 'passphrase') as 'passphrase' | 'keyring';
+  const home = tesseraHome(io.env);
+  const currentPrompt = io.env.TESSERA_PASSPHRASE ? undefined : ttyPassphrasePrompt('Current vault passphrase: ');
+  let newPassphrase: string | undefined;
+  if (target === 'passphrase') {
+    newPassphrase = io.env.TESSERA_NEW_PASSPHRASE;
+    if (newPassphrase === undefined) {
+      const ask = ttyPassphrasePrompt('New vault passphrase: ');
+      const again = ttyPassphrasePrompt('Repeat the new passphrase: ');
+      if (!ask || !again) throw new TesseraError('usage', 'No new passphrase given.', 'Set TESSERA_NEW_PASSPHRASE or run in a terminal to be asked.');
+      newPassphrase = await ask();
+      if ((await again()) !== newPassphrase) throw new TesseraError('usage', 'The two new passphrases differ.', 'Run the command again. The vault was not changed.');
+    }
+    if (newPassphrase.length < 8) throw new TesseraError('usage', 'The new passphrase is shorter than 8 characters.', 'Choose a longer passphrase. The vault was not changed.');
+  }
+  const result = await rekeyVault({
+    home,
+    to: target,
+    ...(io.env.TESSERA_PASSPHRASE ? { passphrase: io.env.TESSERA_PASSPHRASE } : {}),
+    ...(currentPrompt ? { prompt: currentPrompt } : {}),
+    ...(newPassphrase !== undefined ? { newPassphrase } : {}),
+  });
+  io.stdout(`vault re-keyed: ${result.records} records re-encrypted under a new key, protected by ${result.to === 'keyring' ? 'the OS keyring' : 'the new passphrase'} (was: ${result.from})\n`);
+  return EXIT.granted;
+}
 
 export default command;
