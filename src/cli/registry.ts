@@ -6,5 +6,8 @@ import type { CliCommand } from './command';
 
 export const commands: Record<string, () => Promise<{ default: CliCommand }>> = {
   fetch: () => import('./commands/fetch'),
+  login: () => import('./commands/login'),
+  logout: () => import('./commands/logout'),
+  whoami: () => import('./commands/whoami'),
   vault: () => import('./commands/vault'),
 };

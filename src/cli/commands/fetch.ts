@@ -122,6 +122,7 @@ const command: CliCommand = {
         ...(values.data !== undefined ? { body: values.data } : {}),
         interaction: !values['no-interaction'],
         waitSeconds: wait,
+        ...(values.identity ? { identity: values.identity } : {}),
       });
       if (values.json) io.stdout(`${JSON.stringify(jsonResult(result))}\n`);
       else printHuman(result, io);

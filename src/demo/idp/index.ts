@@ -70,7 +70,8 @@ export async function startIdp(options: IdpOptions): Promise<IdpHandle> {
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: false },
-      revocation: { enabled: true },
+      // A client may revoke only its own tokens (RFC 7009 §2.1).
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       rpInitiatedLogout: { enabled: true },
     },
     // Native apps get refresh tokens without `offline_access` consent ceremony: first-party demo client.

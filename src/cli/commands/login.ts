@@ -1,0 +1,50 @@
+/** `tessera login`: sign in at a requesting party's OpenID provider in the system browser. */
+import { parseArgs } from 'node:util';
+import { tesseraHome } from '../../core/config';
+import { TesseraError } from '../../core/errors';
+import { Identities } from '../../identity/identities';
+import { DEFAULT_SCOPE, signIn } from '../../identity/oidc';
+import { EXIT, type CliCommand } from '../command';
+import { cliOpener } from '../session';
+import { openCliStore } from '../store';
+
+const usage = `usage: tessera login --issuer URL --client-id ID [--client-secret S] [--scope SCOPES] [--timeout SECONDS] [--prompt login] [--json]
+
+Opens the provider's sign-in page in your browser (BROWSER, else the system opener; the address is
+also printed) and waits for the redirect on 127.0.0.1 (a free port, path /oidc/callback).
+Authorization code + PKCE; the ID token is verified (signature, issuer, audience, expiry, nonce) and
+kept with the refresh token in the encrypted vault. Default scope: "${DEFAULT_SCOPE}".`;
+
+const command: CliCommand = {
+  summary: 'sign in at your OpenID provider (system browser, PKCE) to push ID-token claims',
+  usage,
+  async run(argv, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({ args: argv, options: { issuer: { type: 'string' }, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, scope: { type: 'string' }, timeout: { type: 'string' }, prompt: { type: 'string' }, json: { type: 'boolean' } } }));
+    } catch (error) {
+      throw new TesseraError('usage', (error as Error).message, 'Run tessera help login.');
+    }
+    if (!values.issuer || !values['client-id']) throw new TesseraError('usage', 'login needs --issuer and --client-id.', usage);
+    let issuer: URL;
+    try { issuer = new URL(values.issuer); } catch { throw new TesseraError('usage', `--issuer "${values.issuer}" is not a URL.`, 'Give the provider issuer, e.g. https://id.example.com'); }
+    if (issuer.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)) throw new TesseraError('usage', 'The provider must use https (plain http only on this machine).', 'Use the https issuer URL.');
+    const timeout = values.timeout !== undefined ? Number(values.timeout) : 300;
+    if (!Number.isFinite(timeout) || timeout <= 0) throw new TesseraError('usage', '--timeout must be a positive number of seconds.', usage);
+    const provider = { issuer: values.issuer.replace(/\/$/, ''), clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}), scope: values.scope ?? DEFAULT_SCOPE };
+    const opened = await openCliStore(io.env, tesseraHome(io.env));
+    if (opened.warning && !values.json) io.stderr(`${opened.warning}\n`);
+    try {
+      const signed = await signIn(provider, { opener: cliOpener(io), timeoutMs: timeout * 1000, ...(values.prompt ? { prompt: values.prompt } : {}) });
+      const record = await new Identities(opened.store).save(provider, signed);
+      const summary = { identity: `${record.issuer}#${record.sub}`, issuer: record.issuer, sub: record.sub, ...record.claims, expiresAt: new Date(record.idTokenExpiresAt).toISOString(), refreshable: Boolean(record.refreshToken) };
+      if (values.json) io.stdout(`${JSON.stringify(summary)}\n`);
+      else io.stdout(`Signed in as ${record.claims.name ?? record.sub}${record.claims.email ? ` <${record.claims.email}>` : ''} at ${record.issuer} (ID token valid until ${summary.expiresAt}${record.refreshToken ? ', refreshable' : ''}).\n`);
+      return EXIT.granted;
+    } finally {
+      await opened.close?.();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,66 @@
+/**
+ * The requesting party's identities — one per (OpenID provider, subject), several at once — kept in
+ * the token store (kind `identity`, key `issuer#sub`): the ID token, the refresh token, the client
+ * used, and a few display claims. Only metadata (issuer, subject, email, expiry) is ever shown.
+ */
+import type { JWTPayload } from 'jose';
+import { storeKeys, type TokenStore } from '../core/store';
+import type { ProviderClient, SignedIn } from './oidc';
+
+export interface IdentityRecord {
+  issuer: string;
+  sub: string;
+  clientId: string;
+  clientSecret?: string;
+  scope: string;
+  idToken: string;
+  refreshToken?: string;
+  idTokenExpiresAt: number;
+  claims: { email?: string; email_verified?: boolean; name?: string; role?: string };
+}
+
+export interface IdentitySummary { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
+
+const display = (c: JWTPayload): IdentityRecord['claims'] => ({
+  ...(typeof c.email === 'string' ? { email: c.email } : {}),
+  ...(typeof c.email_verified === 'boolean' ? { email_verified: c.email_verified } : {}),
+  ...(typeof c.name === 'string' ? { name: c.name } : {}),
+  ...(typeof c.role === 'string' ? { role: c.role } : {}),
+});
+
+export class Identities {
+  constructor(private readonly store: TokenStore) {}
+
+  async save(provider: ProviderClient, signed: SignedIn): Promise<IdentityRecord> {
+    const sub = String(signed.claims.sub);
+    const record: IdentityRecord = {
+      issuer: provider.issuer, sub, clientId: provider.clientId, ...(provider.clientSecret ? { clientSecret: provider.clientSecret } : {}),
+      scope: signed.scope, idToken: signed.idToken, ...(signed.refreshToken ? { refreshToken: signed.refreshToken } : {}),
+      idTokenExpiresAt: signed.idTokenExpiresAt, claims: display(signed.claims),
+    };
+    const key = storeKeys.identity(provider.issuer, sub);
+    await this.store.put('identity', key, record, { issuer: provider.issuer, identity: key, clientId: provider.clientId, expiresAt: signed.idTokenExpiresAt, label: record.claims.email ?? record.claims.name ?? sub });
+    return record;
+  }
+
+  async all(): Promise<(IdentityRecord & { key: string; updatedAt: number })[]> {
+    const metas = await this.store.list('identity');
+    const out: (IdentityRecord & { key: string; updatedAt: number })[] = [];
+    for (const meta of metas) {
+      const r = await this.store.get<IdentityRecord>('identity', meta.key);
+      if (r) out.push({ ...r.value, key: meta.key, updatedAt: meta.updatedAt });
+    }
+    return out.sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  async summaries(): Promise<IdentitySummary[]> {
+    return (await this.all()).map((r) => ({ key: r.key, issuer: r.issuer, sub: r.sub, ...r.claims, expiresAt: r.idTokenExpiresAt, refreshable: Boolean(r.refreshToken) }));
+  }
+
+  /** Finds identities by `issuer#sub`, email, subject or issuer. */
+  async find(hint: string): Promise<(IdentityRecord & { key: string })[]> {
+    return (await this.all()).filter((r) => r.key === hint || r.claims.email === hint || r.sub === hint || r.issuer === hint);
+  }
+
+  async remove(key: string): Promise<boolean> { return this.store.delete('identity', key); }
+}
