@@ -44,6 +44,8 @@ export interface FetchOptions {
   /** Requesting-party identity (`issuer#sub` or a label) for PCT selection and claims. */
   identity?: string;
   signal?: AbortSignal;
+  /** Id for this fetch's transcript steps (the app streams them live); default a random UUID. */
+  flowId?: string;
 }
 
 export interface FetchResult {
@@ -152,7 +154,7 @@ export class Agent {
 
   /** Fetches a UMA-protected resource, running the grant as needed. Never throws. */
   async fetch(url: string, init: FetchOptions = {}): Promise<FetchResult> {
-    const flowId = randomUUID();
+    const flowId = init.flowId ?? randomUUID();
     const last: { rs?: { status: number; headers: Headers; text: string } } = {};
     const base = (): Pick<FetchResult, 'status' | 'headers' | 'body' | 'flowId'> => ({
       status: last.rs?.status ?? null,

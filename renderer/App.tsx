@@ -1,0 +1,64 @@
+import { useEffect } from 'react';
+import { useUi, type Screen } from './store';
+import { Resources } from './screens/Resources';
+import { Flow } from './screens/Flow';
+import { Requests } from './screens/Requests';
+import { Tokens } from './screens/Tokens';
+import { Connections } from './screens/Connections';
+import { Export } from './screens/Export';
+
+const SCREENS: { id: Screen; label: string }[] = [
+  { id: 'resources', label: 'Resources' },
+  { id: 'flow', label: 'Flow' },
+  { id: 'requests', label: 'Requests' },
+  { id: 'tokens', label: 'Tokens' },
+  { id: 'connections', label: 'Connections' },
+  { id: 'export', label: 'Export' },
+];
+
+export function App() {
+  const screen = useUi((s) => s.screen);
+  const go = useUi((s) => s.go);
+  const theme = useUi((s) => s.theme);
+  const setTheme = useUi((s) => s.setTheme);
+  const notice = useUi((s) => s.notice);
+  const notify = useUi((s) => s.notify);
+  const app = useUi((s) => s.app);
+  const flows = useUi((s) => s.flows);
+  useEffect(() => { document.documentElement.dataset.theme = theme; }, [theme]);
+  const waiting = Object.values(flows).filter((f) => f.outcome === 'pending' || f.outcome === 'need_info').length;
+  return (
+    <div className="app">
+      <header className="top">
+        <h1>Tessera</h1>
+        <nav aria-label="Screens">
+          {SCREENS.map((s) => (
+            <button key={s.id} type="button" className={`tab ${screen === s.id ? 'active' : ''}`} aria-current={screen === s.id ? 'page' : undefined} onClick={() => go(s.id)}>
+              {s.label}{s.id === 'requests' && waiting > 0 ? <span className="count" aria-label={`${waiting} waiting`}>{waiting}</span> : null}
+            </button>
+          ))}
+        </nav>
+        <label className="theme">Theme{' '}
+          <select value={theme} onChange={(e) => setTheme(e.target.value as 'light' | 'dark' | 'system')}>
+            <option value="system">System</option><option value="light">Light</option><option value="dark">Dark</option>
+          </select>
+        </label>
+      </header>
+      {app?.vault.warning ? <p className="banner warning" role="alert">{app.vault.warning}</p> : null}
+      {notice ? (
+        <div className={`banner ${notice.kind}`} role="alert">
+          <strong>{notice.text}</strong> {notice.hint} <button type="button" className="secondary" onClick={() => notify(undefined)}>Dismiss</button>
+        </div>
+      ) : null}
+      <main>
+        {!app ? <p role="status">Connecting to Tessera…</p>
+          : screen === 'resources' ? <Resources />
+          : screen === 'flow' ? <Flow />
+          : screen === 'requests' ? <Requests />
+          : screen === 'tokens' ? <Tokens />
+          : screen === 'connections' ? <Connections />
+          : <Export />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,56 @@
+import { useState } from 'react';
+import { useUi } from '../store';
+
+export function Connections() {
+  const app = useUi((s) => s.app);
+  const run = useUi((s) => s.run);
+  const [doc, setDoc] = useState<{ issuer: string; document: Record<string, unknown> }>();
+  const [confirming, setConfirming] = useState<string>();
+  if (!app) return null;
+  return (
+    <section aria-labelledby="h-conn">
+      <h2 id="h-conn">Connections</h2>
+      <h3>Trusted authorization servers</h3>
+      <p className="muted">Client credentials, your claims and persisted claims tokens go only to these.</p>
+      <ul className="cards">{app.trusted.map((t) => (
+        <li key={t.issuer} className="card">
+          <strong>{t.label ?? t.issuer}</strong> <code>{t.issuer}</code>
+          <p className="muted">Client: {t.clientId ?? 'registered on first use (dynamic registration)'} ({t.registration})</p>
+          <button type="button" className="secondary" onClick={() => void run('disc', (a) => a.discovery({ issuer: t.issuer })).then((d) => d && setDoc(d))}>Discovery document</button>
+          <button type="button" className="secondary" onClick={() => void run('untrust', (a) => a.untrustAs({ issuer: t.issuer }))}>Stop trusting</button>
+        </li>
+      ))}</ul>
+      {doc ? <details open className="card"><summary>uma2-configuration of {doc.issuer}</summary><pre>{JSON.stringify(doc.document, null, 2)}</pre></details> : null}
+      {app.untrustedSeen.length > 0 ? <h3>Named by a resource server, not trusted</h3> : null}
+      {app.untrustedSeen.map((u) => (
+        <div key={u.issuer} className="warning" role="alert">
+          <p><strong>{u.rs}</strong> sends you to <code>{u.issuer}</code>, which you do not trust. Trust it only if you know who runs it: it will receive your client credentials and the claims you push.</p>
+          {confirming === u.issuer ? (
+            <><button type="button" onClick={() => { setConfirming(undefined); void run('trust', (a) => a.trustAs({ issuer: u.issuer })); }}>Yes, trust {u.issuer}</button>
+              <button type="button" className="secondary" onClick={() => setConfirming(undefined)}>Cancel</button></>
+          ) : <button type="button" className="secondary" onClick={() => setConfirming(u.issuer)}>Trust this authorization server…</button>}
+        </div>
+      ))}
+      <h3>Identity providers</h3>
+      <ul className="cards">{app.providers.map((p) => {
+        const signedIn = app.identities.filter((i) => i.issuer === p.issuer);
+        return (
+          <li key={p.issuer} className="card">
+            <strong>{p.label}</strong> <code>{p.issuer}</code>
+            {signedIn.map((i) => <p key={i.key}>Signed in as {i.name ?? i.sub} ({i.email}) <button type="button" className="secondary" onClick={() => void run('signout', (a) => a.signOut({ key: i.key }))}>Sign out</button></p>)}
+            <button type="button" onClick={() => void run('signin', (a) => a.signIn({ issuer: p.issuer, clientId: p.clientId, scope: p.scope }))} disabled={Boolean(useUi.getState().busy.signin)}>
+              {signedIn.length ? 'Sign in as someone else' : `Sign in at ${p.label}`}
+            </button>
+            <p className="muted">Your browser opens the provider's page; Tessera waits for it to come back.</p>
+          </li>
+        );
+      })}</ul>
+      {app.demo ? (
+        <details className="card"><summary>Demo people</summary>
+          <ul>{app.demo.people.map((p) => <li key={p.username}><code>{p.username}</code> / <code>{p.password}</code> — {p.name} ({p.role}, {p.at === 'as' ? 'owner dashboard' : 'Hospital ID'})</li>)}</ul>
+          <p><a href={app.demo.dashboardUrl} target="_blank" rel="noreferrer noopener">Kate's dashboard</a></p>
+        </details>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,68 @@
+import { useState, type FormEvent } from 'react';
+import { latestFlow, useUi } from '../store';
+import { OutcomeBadge } from '../components/OutcomeBadge';
+import { RecordView } from '../components/RecordView';
+import { OUTCOME_TEXT } from '../explain';
+
+export function Resources() {
+  const app = useUi((s) => s.app);
+  const flows = useUi((s) => s.flows);
+  const open = useUi((s) => s.open);
+  const run = useUi((s) => s.run);
+  const go = useUi((s) => s.go);
+  const selectFlow = useUi((s) => s.selectFlow);
+  const [url, setUrl] = useState('');
+  const [title, setTitle] = useState('');
+  if (!app) return null;
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await run('add', (a) => a.addResource({ url, title }))) { setUrl(''); setTitle(''); }
+  };
+  return (
+    <section aria-labelledby="h-resources">
+      <h2 id="h-resources">Resources</h2>
+      {app.untrustedSeen.map((u) => (
+        <div key={u.issuer} className="warning" role="alert">
+          <strong>{u.rs}</strong> sends you to an authorization server you do not trust: <code>{u.issuer}</code>. Nothing was sent to it.
+          <button type="button" className="secondary" onClick={() => go('connections')}>Review in Connections</button>
+        </div>
+      ))}
+      <ul className="cards">
+        {app.resources.map((r) => {
+          const flow = latestFlow(flows, r.url);
+          return (
+            <li key={r.url} className="card resource">
+              <div className="resource-head">
+                <div>
+                  <h3>{r.title}</h3>
+                  <p className="muted"><code>{r.url}</code></p>
+                </div>
+                <div className="actions">
+                  <OutcomeBadge outcome={flow?.outcome} running={flow?.running ?? false} />
+                  <button type="button" onClick={() => void open(r.url)} aria-label={`Open ${r.title}`}>Open</button>
+                  {flow ? <button type="button" className="secondary" onClick={() => { selectFlow(flow.flowId); go('flow'); }}>Timeline</button> : null}
+                </div>
+              </div>
+              {flow && !flow.running && flow.outcome === 'granted' && flow.body ? <RecordView body={flow.body} /> : null}
+              {flow && !flow.running && flow.outcome && flow.outcome !== 'granted' ? (
+                <div className={`explain ${flow.outcome}`}>
+                  <p><strong>{OUTCOME_TEXT[flow.outcome].label}.</strong> {flow.error?.message ?? OUTCOME_TEXT[flow.outcome].text} {flow.error?.hint}</p>
+                  {flow.outcome === 'pending' || flow.outcome === 'need_info' ? <button type="button" className="secondary" onClick={() => go('requests')}>See what to do</button> : null}
+                  <a href={flow.error?.spec ?? OUTCOME_TEXT[flow.outcome].spec} target="_blank" rel="noreferrer noopener">Specification</a>
+                </div>
+              ) : null}
+            </li>
+          );
+        })}
+      </ul>
+      <form className="card add" onSubmit={(e) => void add(e)}>
+        <h3>Add a protected resource</h3>
+        <label htmlFor="add-url">Address</label>
+        <input id="add-url" type="url" required value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://records.example/patients/42" />
+        <label htmlFor="add-title">Name</label>
+        <input id="add-title" type="text" required value={title} onChange={(e) => setTitle(e.target.value)} />
+        <button type="submit">Add</button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,41 @@
+import { useEffect, useState } from 'react';
+import { useUi } from '../store';
+
+function Expiry({ at }: { at?: number | undefined }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t); }, []);
+  if (!at) return <span className="muted">no expiry given</span>;
+  const s = Math.round((at - now) / 1000);
+  return s <= 0 ? <span className="bad-text">expired</span> : <span>expires in {s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`}</span>;
+}
+
+export function Tokens() {
+  const app = useUi((s) => s.app);
+  const run = useUi((s) => s.run);
+  if (!app) return null;
+  const rpts = app.tokens.filter((t) => t.kind === 'rpt');
+  const pcts = app.tokens.filter((t) => t.kind === 'pct');
+  return (
+    <section aria-labelledby="h-tokens">
+      <h2 id="h-tokens">Tokens</h2>
+      <p className="muted">Tokens stay encrypted in the vault ({app.vault.backend}); only fingerprints are shown here.</p>
+      {app.vault.warning ? <p className="warning" role="alert">{app.vault.warning}</p> : null}
+      <h3>Requesting party tokens (per resource server)</h3>
+      {rpts.length === 0 ? <p className="muted">None yet.</p> : (
+        <table><thead><tr><th scope="col">Resource server</th><th scope="col">Authorization server</th><th scope="col">Permissions</th><th scope="col">Expiry</th><th scope="col">Fingerprint</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
+          <tbody>{rpts.map((t) => (
+            <tr key={t.key}><td>{t.rsOrigin}</td><td>{t.issuer}</td><td>{t.permissions?.map((p) => `${p.resource_id.slice(0, 8)}… (${p.resource_scopes.join(', ')})`).join('; ') ?? '—'}</td><td><Expiry at={t.expiresAt} /></td><td><code>{t.fingerprint}</code></td>
+              <td><button type="button" className="secondary" onClick={() => void run('forget', (a) => a.forgetToken({ kind: 'rpt', key: t.key }))}>Forget and revoke</button></td></tr>
+          ))}</tbody></table>
+      )}
+      <h3>Persisted claims tokens (per authorization server)</h3>
+      {pcts.length === 0 ? <p className="muted">None yet.</p> : (
+        <ul>{pcts.map((t) => <li key={t.key}>{t.issuer} for {t.identity} <code>{t.fingerprint}</code> <button type="button" className="secondary" onClick={() => void run('forget', (a) => a.forgetToken({ kind: 'pct', key: t.key }))}>Forget and revoke</button></li>)}</ul>
+      )}
+      <h3>Identities</h3>
+      {app.identities.length === 0 ? <p className="muted">Not signed in anywhere. See Connections.</p> : (
+        <ul>{app.identities.map((i) => <li key={i.key}><strong>{i.name ?? i.sub}</strong> {i.email} at {i.issuer} · ID token <Expiry at={i.expiresAt} />{i.refreshable ? ' (refreshable)' : ''}</li>)}</ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,85 @@
+/** UI state (zustand): the core's AppState plus what the person is looking at. */
+import { create } from 'zustand';
+import type { AppState, FlowView, TesseraApi } from '../src/core/api';
+import { ApiError } from './api-client';
+
+export type Screen = 'resources' | 'flow' | 'requests' | 'tokens' | 'connections' | 'export';
+export type Theme = 'light' | 'dark' | 'system';
+
+export interface UiState {
+  api: TesseraApi | undefined;
+  app: AppState | undefined;
+  flows: Record<string, FlowView>;
+  screen: Screen;
+  selectedFlow: string | undefined;
+  selectedStep: string | undefined;
+  theme: Theme;
+  notice: { kind: 'error' | 'info'; text: string; hint?: string } | undefined;
+  busy: Record<string, boolean>;
+  connect(api: TesseraApi): Promise<void>;
+  go(screen: Screen): void;
+  selectFlow(flowId: string | undefined): void;
+  selectStep(stepId: string | undefined): void;
+  setTheme(theme: Theme): void;
+  notify(notice: UiState['notice']): void;
+  run<T>(key: string, fn: (api: TesseraApi) => Promise<T>): Promise<T | undefined>;
+  open(url: string, waitSeconds?: number): Promise<void>;
+}
+
+const initialTheme = (): Theme => {
+  try { return (localStorage.getItem('tessera.theme') as Theme | null) ?? 'system'; } catch { return 'system'; }
+};
+
+export const useUi = create<UiState>((set, get) => ({
+  api: undefined,
+  app: undefined,
+  flows: {},
+  screen: 'resources',
+  selectedFlow: undefined,
+  selectedStep: undefined,
+  theme: initialTheme(),
+  notice: undefined,
+  busy: {},
+  async connect(api) {
+    set({ api });
+    api.subscribe((event) => {
+      if (event.type === 'state') set({ app: event.state, flows: { ...get().flows, ...Object.fromEntries(event.state.flows.map((f) => [f.flowId, f])) } });
+      else set({ flows: { ...get().flows, [event.flow.flowId]: event.flow } });
+    });
+    const app = await get().run('state', (a) => a.getState({}));
+    if (app) set({ app, flows: Object.fromEntries(app.flows.map((f) => [f.flowId, f])) });
+  },
+  go: (screen) => set({ screen }),
+  selectFlow: (flowId) => set({ selectedFlow: flowId, selectedStep: undefined }),
+  selectStep: (stepId) => set({ selectedStep: stepId }),
+  setTheme(theme) {
+    try { localStorage.setItem('tessera.theme', theme); } catch { /* private mode */ }
+    set({ theme });
+  },
+  notify: (notice) => set({ notice }),
+  async run(key, fn) {
+    const api = get().api;
+    if (!api) return undefined;
+    set({ busy: { ...get().busy, [key]: true } });
+    try {
+      return await fn(api);
+    } catch (error) {
+      const e = error instanceof ApiError ? error : new ApiError('error', error instanceof Error ? error.message : String(error), '');
+      set({ notice: { kind: 'error', text: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+      return undefined;
+    } finally {
+      const busy = { ...get().busy };
+      delete busy[key];
+      set({ busy });
+    }
+  },
+  async open(url, waitSeconds = 0) {
+    const started = await get().run(`open:${url}`, (a) => a.openResource({ url, waitSeconds }));
+    if (started) set({ selectedFlow: started.flowId, selectedStep: undefined });
+  },
+}));
+
+/** The newest flow for a URL. */
+export function latestFlow(flows: Record<string, FlowView>, url: string): FlowView | undefined {
+  return Object.values(flows).filter((f) => f.url === url).sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+}

@@ -1,0 +1,13 @@
+/**
+ * The API's method names, with no dependencies, for the Electron preload (which exposes one function
+ * per name). src/core/api.ts checks at compile time that this list matches the contract.
+ */
+export const API_METHOD_NAMES = [
+  'getState', 'openResource', 'addResource', 'removeResource', 'trustAs', 'untrustAs', 'discovery',
+  'signIn', 'signOut', 'forgetToken', 'cancelFlow', 'exportTranscript',
+] as const;
+export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
+
+/** IPC channel names. */
+export const IPC_CALL = 'tessera:call';
+export const IPC_EVENT = 'tessera:event';

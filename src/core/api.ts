@@ -1,0 +1,139 @@
+/**
+ * The one typed contract between the UI and the core (DESIGN.md): every method the renderer may
+ * call, with a zod schema for its input (checked in the privileged process — IPC handlers and the
+ * browser-mode host), and the views the core sends back. Views carry metadata only: fingerprints,
+ * decoded JWT claims, redacted bodies — never a token, a ticket or a secret.
+ *
+ * This module imports nothing but zod, so the renderer can import its types (type-only) without
+ * pulling Node code into the bundle.
+ */
+import { z } from 'zod';
+
+/** http(s) only: zod's url() alone would let `javascript:` or `file:` through. */
+const httpUrl = z.string().max(2048).refine((u) => /^https?:\/\/[^\s]+$/i.test(u) && URL.canParse(u), 'must be an http(s) URL');
+const url = httpUrl;
+const issuer = httpUrl;
+
+/** Inputs of each method. */
+export const apiInputs = {
+  getState: z.object({}).strict(),
+  openResource: z.object({ url, method: z.enum(['GET', 'PUT']).default('GET'), body: z.string().max(64 * 1024).optional(), waitSeconds: z.number().int().min(0).max(600).default(0) }).strict(),
+  addResource: z.object({ url, title: z.string().min(1).max(200) }).strict(),
+  removeResource: z.object({ url }).strict(),
+  trustAs: z.object({ issuer }).strict(),
+  untrustAs: z.object({ issuer }).strict(),
+  discovery: z.object({ issuer }).strict(),
+  signIn: z.object({ issuer, clientId: z.string().min(1).max(200), scope: z.string().max(500).optional() }).strict(),
+  signOut: z.object({ key: z.string().min(1).max(2048) }).strict(),
+  forgetToken: z.object({ kind: z.enum(['rpt', 'pct']), key: z.string().min(1).max(4096) }).strict(),
+  cancelFlow: z.object({ flowId: z.string().min(1).max(100) }).strict(),
+  exportTranscript: z.object({ flowId: z.string().max(100).optional(), format: z.enum(['json', 'har']) }).strict(),
+} as const;
+
+export type ApiMethod = keyof typeof apiInputs;
+export type ApiInput<M extends ApiMethod> = z.input<(typeof apiInputs)[M]>;
+
+export type Lane = 'tessera' | 'rs' | 'as' | 'idp' | 'browser';
+export type Outcome = 'granted' | 'denied' | 'need_info' | 'pending' | 'untrusted_as' | 'as_unreachable' | 'error';
+
+export interface ErrorView { code: string; message: string; hint: string; spec?: string }
+
+/** One HTTP exchange of a flow, redacted (see src/core/transcript.ts). */
+export interface StepView {
+  id: string;
+  flowId: string;
+  time: string;
+  duration: number;
+  lane: 'rs' | 'as' | 'idp' | 'browser';
+  kind: string;
+  method: string;
+  url: string;
+  status: number | null;
+  request: { headers: Record<string, string>; body?: string };
+  response?: { headers: Record<string, string>; body?: string; bodySize?: number };
+  tokens?: { fingerprint: string; length: number; jwt?: { header: Record<string, unknown>; claims: Record<string, unknown> } }[];
+  challenge?: { scheme: string; asUri?: string; realm?: string; ticket?: string };
+  outcome?: string;
+  note?: string;
+  error?: ErrorView;
+}
+
+export interface FlowView {
+  flowId: string;
+  url: string;
+  title?: string;
+  startedAt: string;
+  running: boolean;
+  outcome?: Outcome;
+  status?: number | null;
+  /** The resource body (the record) when granted: JSON text. */
+  body?: string;
+  error?: ErrorView;
+  needInfo?: { requiredClaims?: { name?: string; friendly_name?: string; issuer?: string[] }[]; redirectUser?: string };
+  pending?: { reason: string; interval?: number; nextPollAt?: number };
+  asIssuer?: string;
+  steps: StepView[];
+}
+
+export interface ResourceView { url: string; title: string; origin: string; fromDemo: boolean }
+export interface TrustedAsView { issuer: string; label?: string; clientId?: string; registration: 'static' | 'dynamic' | 'none' }
+export interface ProviderView { issuer: string; clientId: string; label: string; scope: string }
+export interface IdentityView { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
+export interface TokenView { kind: 'rpt' | 'pct'; key: string; issuer?: string; rsOrigin?: string; identity?: string; expiresAt?: number; fingerprint?: string; permissions?: { resource_id: string; resource_scopes: string[] }[] }
+
+export interface AppState {
+  mode: 'electron' | 'browser';
+  vault: { backend: string; warning?: string };
+  resources: ResourceView[];
+  trusted: TrustedAsView[];
+  providers: ProviderView[];
+  identities: IdentityView[];
+  tokens: TokenView[];
+  flows: FlowView[];
+  /** Authorization servers that an RS named but the user does not trust yet. */
+  untrustedSeen: { issuer: string; rs: string }[];
+  demo?: { dashboardUrl: string; people: { username: string; password: string; name: string; role: string; at: 'idp' | 'as' }[] };
+}
+
+/** Results of each method. */
+export interface ApiResults {
+  getState: AppState;
+  openResource: { flowId: string };
+  addResource: AppState;
+  removeResource: AppState;
+  trustAs: AppState;
+  untrustAs: AppState;
+  discovery: { issuer: string; document: Record<string, unknown> };
+  signIn: IdentityView;
+  signOut: AppState;
+  forgetToken: AppState;
+  cancelFlow: AppState;
+  exportTranscript: { filename: string; mime: string; text: string };
+}
+
+/** Events pushed to the UI. */
+export type ApiEvent = { type: 'state'; state: AppState } | { type: 'flow'; flow: FlowView };
+
+/** The API as the renderer sees it (preload in Electron, the host client in browser mode). */
+export type TesseraApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiResults[M]> } & {
+  subscribe(listener: (event: ApiEvent) => void): () => void;
+};
+
+export const API_METHODS = Object.keys(apiInputs) as ApiMethod[];
+
+/** Validates a method name and its input at a trust boundary; throws a readable error. */
+export function parseCall(method: unknown, input: unknown): { method: ApiMethod; input: unknown } {
+  if (typeof method !== 'string' || !(API_METHODS as string[]).includes(method)) throw new ApiInputError(`unknown method ${String(method).slice(0, 60)}`);
+  const parsed = apiInputs[method as ApiMethod].safeParse(input ?? {});
+  if (!parsed.success) throw new ApiInputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+  return { method: method as ApiMethod, input: parsed.data };
+}
+
+export class ApiInputError extends Error {
+  readonly code = 'invalid_input';
+}
+
+// The preload's method list must be exactly the contract's.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _methodsMatch: Same<import('./api-methods').ApiMethodName, ApiMethod> = true;
+void _methodsMatch;

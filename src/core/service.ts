@@ -1,0 +1,303 @@
+/**
+ * The app's service: what every face (Electron IPC, the browser-mode host) calls through the
+ * TesseraApi contract. It composes the engine (src/uma), identities (src/identity) and the vault,
+ * keeps bookmarks, trust and flows, and pushes views to the UI. Views are built here, redacted:
+ * no token, ticket or secret ever leaves this module for a face.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
+import { apiInputs } from './api';
+import { loadConfig, saveConfig, type TesseraConfig } from './config';
+import { TesseraError, toErrorInfo } from './errors';
+import { storeKeys, type TokenStore } from './store';
+import type { TranscriptStep } from './transcript';
+import type { TrustPolicy } from './trust';
+import { createAgent, type Agent, type FetchResult } from '../uma/agent';
+import { CLAIMS_REDIRECT_URI, loopbackInteraction } from '../uma/interaction';
+import { IdentityClaimsSource } from '../identity/claims-source';
+import { Identities } from '../identity/identities';
+import { revokeAtProvider, signIn } from '../identity/oidc';
+import type { Opener } from '../identity/opener';
+import { toHar } from './har';
+
+export interface ServiceOptions {
+  home: string;
+  store: TokenStore & { backend?: string; warning?: string };
+  mode: 'electron' | 'browser';
+  /** Opens the system browser (sign-in, claims interaction). */
+  opener: Opener;
+  /** The embedded demo: its resources are bookmarked, its AS trusted with Tessera's client, its IdP offered. */
+  demo?: {
+    as: { issuer: string; dashboardUrl: string; tesseraClient: { client_id: string; client_secret: string } };
+    idp: { issuer: string; tesseraClient: { client_id: string } };
+    rs: { resources: { url: string; title: string }[] };
+    users: { username: string; password: string; name: string; role: string; at: 'idp' | 'as' }[];
+  };
+}
+
+interface Settings { resources: ResourceView[]; providers: ProviderView[] }
+const MAX_FLOWS = 50;
+
+type Handlers = { [M in ApiMethod]: (input: never) => Promise<ApiResults[M]> };
+
+export class TesseraService {
+  readonly #o: ServiceOptions;
+  #config!: TesseraConfig;
+  #settings: Settings = { resources: [], providers: [] };
+  readonly #flows = new Map<string, FlowView>();
+  readonly #controllers = new Map<string, AbortController>();
+  readonly #listeners = new Set<(e: ApiEvent) => void>();
+  readonly #untrusted = new Map<string, { issuer: string; rs: string }>();
+  #agent!: Agent;
+  readonly #identities: Identities;
+
+  private constructor(options: ServiceOptions) {
+    this.#o = options;
+    this.#identities = new Identities(options.store);
+  }
+
+  static async create(options: ServiceOptions): Promise<TesseraService> {
+    const service = new TesseraService(options);
+    await service.#init();
+    return service;
+  }
+
+  async #init(): Promise<void> {
+    const { store, demo } = this.#o;
+    this.#config = await loadConfig(this.#o.home);
+    const saved = await store.get<Settings>('settings', 'app');
+    this.#settings = saved?.value ?? { resources: [], providers: [] };
+    if (demo) {
+      // The demo is the embedded default: bookmark Kate's records, trust her AS, offer Hospital ID.
+      for (const r of demo.rs.resources) if (!this.#settings.resources.some((x) => x.url === r.url)) this.#settings.resources.push({ url: r.url, title: r.title, origin: new URL(r.url).origin, fromDemo: true });
+      if (!this.#settings.providers.some((p) => p.issuer === demo.idp.issuer)) this.#settings.providers.push({ issuer: demo.idp.issuer, clientId: demo.idp.tesseraClient.client_id, label: 'Hospital ID (demo)', scope: 'openid email profile role offline_access' });
+      if (!this.#config.trust.authorizationServers.some((a) => a.issuer === demo.as.issuer)) {
+        this.#config.trust.authorizationServers.push({ issuer: demo.as.issuer, label: "Kate's AS (demo)" });
+        await saveConfig(this.#o.home, this.#config);
+      }
+      await store.put('client', storeKeys.client(demo.as.issuer), { client_id: demo.as.tesseraClient.client_id, client_secret: demo.as.tesseraClient.client_secret, auth_method: 'client_secret_basic', registration: 'static' }, { issuer: demo.as.issuer, clientId: demo.as.tesseraClient.client_id });
+      await this.#saveSettings();
+    }
+    this.#agent = createAgent({
+      store,
+      trust: (): TrustPolicy => this.#config.trust,
+      claims: new IdentityClaimsSource(store),
+      interaction: loopbackInteraction({ open: this.#o.opener }),
+      claimsRedirectUris: [CLAIMS_REDIRECT_URI],
+      onStep: (step) => this.#onStep(step),
+    });
+  }
+
+  subscribe(listener: (e: ApiEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(event: ApiEvent): void {
+    for (const l of this.#listeners) {
+      try { l(event); } catch { /* a broken listener must not break the flow */ }
+    }
+  }
+
+  async #changed(): Promise<AppState> {
+    const state = await this.getState();
+    this.#emit({ type: 'state', state });
+    return state;
+  }
+
+  async #saveSettings(): Promise<void> { await this.#o.store.put('settings', 'app', this.#settings, { label: 'bookmarks and providers' }); }
+
+  /** Dispatches a validated call (the faces validate with `parseCall` first). */
+  call<M extends ApiMethod>(method: M, input: unknown): Promise<ApiResults[M]> {
+    const parsed = apiInputs[method].parse(input ?? {});
+    const handlers: Handlers = {
+      getState: () => this.getState(),
+      openResource: (i: ReturnType<typeof apiInputs.openResource.parse>) => this.openResource(i),
+      addResource: (i: { url: string; title: string }) => this.addResource(i),
+      removeResource: (i: { url: string }) => this.removeResource(i.url),
+      trustAs: (i: { issuer: string }) => this.trustAs(i.issuer),
+      untrustAs: (i: { issuer: string }) => this.untrustAs(i.issuer),
+      discovery: (i: { issuer: string }) => this.discovery(i.issuer),
+      signIn: (i: { issuer: string; clientId: string; scope?: string }) => this.signIn(i),
+      signOut: (i: { key: string }) => this.signOut(i.key),
+      forgetToken: (i: { kind: 'rpt' | 'pct'; key: string }) => this.forgetToken(i.kind, i.key),
+      cancelFlow: (i: { flowId: string }) => this.cancelFlow(i.flowId),
+      exportTranscript: (i: { flowId?: string; format: 'json' | 'har' }) => this.exportTranscript(i),
+    } as unknown as Handlers;
+    return (handlers[method] as (i: unknown) => Promise<ApiResults[M]>)(parsed);
+  }
+
+  async getState(): Promise<AppState> {
+    const { store, demo } = this.#o;
+    const tokens: TokenView[] = [];
+    for (const kind of ['rpt', 'pct'] as const) {
+      for (const m of await store.list(kind)) {
+        tokens.push({ kind, key: m.key, ...(m.issuer ? { issuer: m.issuer } : {}), ...(m.rsOrigin ? { rsOrigin: m.rsOrigin } : {}), ...(m.identity ? { identity: m.identity } : {}), ...(m.expiresAt ? { expiresAt: m.expiresAt } : {}), ...(m.fingerprint ? { fingerprint: m.fingerprint } : {}), ...(m.permissions ? { permissions: m.permissions } : {}) });
+      }
+    }
+    const identities: IdentityView[] = await this.#identities.summaries();
+    const clients = await store.list('client');
+    return {
+      mode: this.#o.mode,
+      vault: { backend: store.backend ?? (store.persistent ? 'file' : 'memory'), ...(store.warning ? { warning: store.warning } : {}) },
+      resources: [...this.#settings.resources],
+      trusted: this.#config.trust.authorizationServers.map((a) => {
+        const client = clients.find((c) => c.issuer === a.issuer);
+        return { issuer: a.issuer, ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none' };
+      }),
+      providers: [...this.#settings.providers],
+      identities,
+      tokens,
+      flows: [...this.#flows.values()].reverse(),
+      untrustedSeen: [...this.#untrusted.values()].filter((u) => !this.#trusted(u.issuer)),
+      ...(demo ? { demo: { dashboardUrl: demo.as.dashboardUrl, people: demo.users.map(({ username, password, name, role, at }) => ({ username, password, name, role, at })) } } : {}),
+    };
+  }
+
+  #trusted(issuer: string): boolean {
+    return this.#config.trust.authorizationServers.some((a) => a.issuer === issuer || a.aliases?.includes(issuer));
+  }
+
+  #onStep(step: TranscriptStep): void {
+    const flow = this.#flows.get(step.flowId);
+    if (!flow) return;
+    const view = stepView(step);
+    const i = flow.steps.findIndex((s) => s.id === view.id);
+    if (i >= 0) flow.steps[i] = view;
+    else flow.steps.push(view);
+    this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+  }
+
+  async openResource(input: { url: string; method: 'GET' | 'PUT'; body?: string | undefined; waitSeconds: number }): Promise<{ flowId: string }> {
+    const flowId = randomUUID();
+    const title = this.#settings.resources.find((r) => r.url === input.url)?.title;
+    const flow: FlowView = { flowId, url: input.url, ...(title ? { title } : {}), startedAt: new Date().toISOString(), running: true, steps: [] };
+    this.#flows.set(flowId, flow);
+    while (this.#flows.size > MAX_FLOWS) this.#flows.delete(this.#flows.keys().next().value as string);
+    const controller = new AbortController();
+    this.#controllers.set(flowId, controller);
+    this.#emit({ type: 'flow', flow: { ...flow } });
+    void this.#agent
+      .fetch(input.url, { flowId, method: input.method, ...(input.body !== undefined ? { body: input.body, headers: { 'content-type': 'application/json' } } : {}), waitSeconds: input.waitSeconds, signal: controller.signal })
+      .then((result) => this.#finish(flow, result))
+      .catch((error: unknown) => {
+        Object.assign(flow, { running: false, outcome: 'error', error: toErrorInfo(error) });
+        this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+      })
+      .finally(() => this.#controllers.delete(flowId));
+    return { flowId };
+  }
+
+  async #finish(flow: FlowView, result: FetchResult): Promise<void> {
+    flow.running = false;
+    flow.outcome = result.outcome;
+    flow.status = result.status;
+    flow.steps = result.steps.map(stepView);
+    if (result.asIssuer) flow.asIssuer = result.asIssuer;
+    if (result.outcome === 'granted') flow.body = result.body.slice(0, 256 * 1024);
+    if (result.error) flow.error = result.error;
+    if (result.needInfo) flow.needInfo = { ...(result.needInfo.requiredClaims ? { requiredClaims: result.needInfo.requiredClaims.map((c) => ({ ...(c.name ? { name: c.name } : {}), ...(c.friendly_name ? { friendly_name: c.friendly_name } : {}), ...(c.issuer ? { issuer: c.issuer } : {}) })) } : {}), ...(result.needInfo.redirectUser ? { redirectUser: result.needInfo.redirectUser } : {}) };
+    if (result.pending) flow.pending = { reason: result.pending.reason, ...(result.pending.interval !== undefined ? { interval: result.pending.interval, nextPollAt: Date.now() + result.pending.interval * 1000 } : {}) };
+    if (result.outcome === 'untrusted_as') {
+      const asUri = result.steps.find((s) => s.challenge?.asUri)?.challenge?.asUri;
+      if (asUri) this.#untrusted.set(asUri, { issuer: asUri, rs: new URL(flow.url).origin });
+    }
+    this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+    await this.#changed();
+  }
+
+  async addResource(input: { url: string; title: string }): Promise<AppState> {
+    const u = new URL(input.url);
+    if (u.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) throw new TesseraError('usage', 'Resources must use https (plain http only on this machine).', 'Use the https URL.');
+    this.#settings.resources = [...this.#settings.resources.filter((r) => r.url !== input.url), { url: input.url, title: input.title, origin: u.origin, fromDemo: false }];
+    await this.#saveSettings();
+    return this.#changed();
+  }
+
+  async removeResource(url: string): Promise<AppState> {
+    this.#settings.resources = this.#settings.resources.filter((r) => r.url !== url);
+    await this.#saveSettings();
+    return this.#changed();
+  }
+
+  async trustAs(issuer: string): Promise<AppState> {
+    if (!this.#trusted(issuer)) {
+      this.#config.trust.authorizationServers.push({ issuer });
+      await saveConfig(this.#o.home, this.#config);
+    }
+    this.#untrusted.delete(issuer);
+    return this.#changed();
+  }
+
+  async untrustAs(issuer: string): Promise<AppState> {
+    this.#config.trust.authorizationServers = this.#config.trust.authorizationServers.filter((a) => a.issuer !== issuer);
+    await saveConfig(this.#o.home, this.#config);
+    return this.#changed();
+  }
+
+  async discovery(issuer: string): Promise<{ issuer: string; document: Record<string, unknown> }> {
+    if (!this.#trusted(issuer)) throw new TesseraError('untrusted_as', `${issuer} is not trusted.`, 'Trust it first; Tessera contacts only authorization servers you trust.');
+    const response = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/uma2-configuration`, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
+    if (!response.ok) throw new TesseraError('discovery_failed', `${issuer} answered ${response.status} for its UMA discovery document.`, 'Check the issuer URL.');
+    const document = (await response.json()) as Record<string, unknown>;
+    return { issuer, document };
+  }
+
+  async signIn(input: { issuer: string; clientId: string; scope?: string | undefined }): Promise<IdentityView> {
+    const provider = { issuer: input.issuer.replace(/\/$/, ''), clientId: input.clientId, ...(input.scope ? { scope: input.scope } : {}) };
+    const signed = await signIn(provider, { opener: this.#o.opener });
+    const record = await this.#identities.save(provider, signed);
+    await this.#changed();
+    return { key: storeKeys.identity(record.issuer, record.sub), issuer: record.issuer, sub: record.sub, ...record.claims, expiresAt: record.idTokenExpiresAt, refreshable: Boolean(record.refreshToken) };
+  }
+
+  async signOut(key: string): Promise<AppState> {
+    const [record] = (await this.#identities.all()).filter((r) => r.key === key);
+    if (record) {
+      if (record.refreshToken) await revokeAtProvider({ issuer: record.issuer, clientId: record.clientId }, record.refreshToken);
+      await this.#agent.signOut(key).catch(() => 0);
+      await this.#identities.remove(key);
+    }
+    return this.#changed();
+  }
+
+  async forgetToken(kind: 'rpt' | 'pct', key: string): Promise<AppState> {
+    const meta = (await this.#o.store.list(kind)).find((m) => m.key === key);
+    if (meta && kind === 'rpt' && meta.issuer && meta.rsOrigin) await this.#agent.forgetRpt(meta.issuer, meta.rsOrigin, { revoke: this.#trusted(meta.issuer) });
+    else if (meta && kind === 'pct' && meta.issuer && meta.identity && meta.clientId) await this.#agent.forgetPct(meta.issuer, meta.identity, meta.clientId, { revoke: this.#trusted(meta.issuer) });
+    await this.#o.store.delete(kind, key);
+    return this.#changed();
+  }
+
+  async cancelFlow(flowId: string): Promise<AppState> {
+    this.#controllers.get(flowId)?.abort();
+    return this.#changed();
+  }
+
+  async exportTranscript(input: { flowId?: string | undefined; format: 'json' | 'har' }): Promise<{ filename: string; mime: string; text: string }> {
+    const flows = input.flowId ? [this.#flows.get(input.flowId)].filter((f): f is FlowView => f !== undefined) : [...this.#flows.values()];
+    if (input.flowId && flows.length === 0) throw new TesseraError('usage', 'No such flow.', 'Pick a flow from the timeline.');
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    if (input.format === 'har') return { filename: `tessera-${stamp}.har`, mime: 'application/json', text: JSON.stringify(toHar(flows), null, 2) };
+    const redacted = flows.map(({ body: _body, ...f }) => f);
+    return { filename: `tessera-${stamp}.json`, mime: 'application/json', text: JSON.stringify({ exportedAt: new Date().toISOString(), note: 'Redacted: tokens appear as fingerprints and decoded JWT claims only.', flows: redacted }, null, 2) };
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#controllers.values()) c.abort();
+  }
+}
+
+/** The transcript step as the UI may see it (already redacted by src/http). */
+export function stepView(s: TranscriptStep): StepView {
+  return {
+    id: s.id, flowId: s.flowId, time: s.time, duration: s.duration, lane: s.lane, kind: s.kind, method: s.method, url: s.url, status: s.status,
+    request: { headers: s.request.headers, ...(s.request.body !== undefined ? { body: s.request.body } : {}) },
+    ...(s.response ? { response: { headers: s.response.headers, ...(s.response.body !== undefined ? { body: s.response.body } : {}), ...(s.response.bodySize !== undefined ? { bodySize: s.response.bodySize } : {}) } } : {}),
+    ...(s.tokens ? { tokens: s.tokens } : {}),
+    ...(s.challenge ? { challenge: { scheme: s.challenge.scheme, ...(s.challenge.asUri ? { asUri: s.challenge.asUri } : {}), ...(s.challenge.realm ? { realm: s.challenge.realm } : {}), ...(s.challenge.ticket ? { ticket: s.challenge.ticket } : {}) } } : {}),
+    ...(s.outcome ? { outcome: s.outcome } : {}),
+    ...(s.note ? { note: s.note } : {}),
+    ...(s.error ? { error: s.error } : {}),
+  };
+}

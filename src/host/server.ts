@@ -1,0 +1,154 @@
+/**
+ * Browser mode: the same renderer served on 127.0.0.1, talking to the core over a small HTTP API.
+ * - Binds 127.0.0.1 only, on an ephemeral port by default.
+ * - An unguessable per-launch secret (256 bits) is required on every API call (`Authorization:
+ *   Bearer`); the page receives it in the launch URL's fragment, which never reaches a server log or
+ *   a Referer.
+ * - `Host` must name this listener (DNS-rebinding defence) and `Origin`, when sent, must be this
+ *   origin (cross-site requests); API calls must be `application/json` (no CORS-simple requests).
+ * - A strict CSP on the page; the API answers with views only — no token ever reaches the page.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-8.3 (loopback interface)
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { ApiInputError, parseCall, type ApiEvent } from '../core/api';
+import { toErrorInfo } from '../core/errors';
+import type { TesseraService } from '../core/service';
+
+export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json', '.woff2': 'font/woff2' };
+
+export interface HostOptions {
+  service: Pick<TesseraService, 'call' | 'subscribe'>;
+  /** The built renderer (vite's outDir). */
+  staticDir: string;
+  port?: number;
+  /** For tests; default: 32 random bytes. */
+  secret?: string;
+  log?: (line: string) => void;
+}
+
+export interface HostHandle {
+  /** Open this: it carries the secret in the fragment. */
+  launchUrl: string;
+  origin: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export async function startHost(options: HostOptions): Promise<HostHandle> {
+  const secret = options.secret ?? randomBytes(32).toString('base64url');
+  const secretDigest = digest(secret);
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(options.port ?? 0, '127.0.0.1', () => resolve()); });
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const streams = new Set<ServerResponse>();
+
+  const deny = (res: ServerResponse, status: number, message: string) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    res.end(JSON.stringify({ ok: false, error: { code: 'forbidden', message, hint: 'Open Tessera from the address it printed.' } }));
+  };
+  const authorized = (req: IncomingMessage) => {
+    const m = /^Bearer ([\w-]{20,100})$/.exec(req.headers.authorization ?? '');
+    return m?.[1] !== undefined && timingSafeEqual(digest(m[1]), secretDigest);
+  };
+
+  server.on('request', (req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      options.log?.(`host: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) deny(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
+    if (!allowedHosts.has(req.headers.host ?? '')) return deny(res, 421, 'wrong Host');
+    const reqOrigin = req.headers.origin;
+    if (reqOrigin !== undefined && reqOrigin !== origin && reqOrigin !== `http://localhost:${port}`) return deny(res, 403, 'cross-origin request refused');
+    const url = new URL(req.url ?? '/', origin);
+    if (url.pathname.startsWith('/api/')) {
+      if (!authorized(req)) return deny(res, 401, 'missing or wrong launch secret');
+      if (url.pathname === '/api/events' && req.method === 'GET') return events(res);
+      if (url.pathname === '/api/call' && req.method === 'POST') return call(req, res);
+      return deny(res, 404, 'no such API');
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
+    return serveStatic(url.pathname, res);
+  }
+
+  async function call(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return deny(res, 415, 'Content-Type must be application/json');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > 256 * 1024) return deny(res, 413, 'request too large');
+      chunks.push(chunk);
+    }
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+      res.end(JSON.stringify(body));
+    };
+    let parsed: { method: ReturnType<typeof parseCall>['method']; input: unknown };
+    try {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { method?: unknown; input?: unknown };
+      parsed = parseCall(body.method, body.input);
+    } catch (error) {
+      return send(400, { ok: false, error: { code: 'invalid_input', message: error instanceof ApiInputError ? error.message : 'the request body is not JSON', hint: 'This is a bug in the Tessera page; reload it.' } });
+    }
+    try {
+      send(200, { ok: true, result: await options.service.call(parsed.method, parsed.input) });
+    } catch (error) {
+      send(200, { ok: false, error: toErrorInfo(error) });
+    }
+  }
+
+  function events(res: ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Content-Type-Options': 'nosniff' });
+    res.write(': tessera events\n\n');
+    const send = (event: ApiEvent) => res.write(`data: ${JSON.stringify(event)}\n\n`);
+    const unsubscribe = options.service.subscribe(send);
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    streams.add(res);
+    res.on('close', () => { unsubscribe(); clearInterval(ping); streams.delete(res); });
+  }
+
+  async function serveStatic(pathname: string, res: ServerResponse): Promise<void> {
+    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const file = normalize(join(options.staticDir, rel));
+    if (!file.startsWith(normalize(options.staticDir) + sep)) return deny(res, 404, 'not found');
+    let data: Buffer;
+    try { data = await readFile(file); } catch { return deny(res, 404, 'not found'); }
+    const type = TYPES[extname(file)] ?? 'application/octet-stream';
+    res.writeHead(200, {
+      'Content-Type': type,
+      'Content-Length': data.length,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      ...(type.startsWith('text/html') ? { 'Content-Security-Policy': PAGE_CSP, 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store' } : { 'Cache-Control': 'public, max-age=3600' }),
+    });
+    res.end(data);
+  }
+
+  return {
+    launchUrl: `${origin}/#k=${secret}`,
+    origin,
+    server,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of streams) s.end();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The app end to end in browser mode (the same renderer as the Electron window), in headless
+ * Chromium against the demo servers: Dr. Alice signs in at Hospital ID (the opener hook drives a
+ * second page), opens Kate's prescription (granted), opens the care notes (pending), Kate approves in
+ * her dashboard, the care notes open; Mallory is refused with a clear message. Screenshots of each
+ * screen go to test-artifacts/app/; axe-core finds no serious or critical violations.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCore, type Core } from '../../src/app';
+import { startHost, type HostHandle } from '../../src/host/server';
+import { ensureRenderer } from '../../src/start';
+import { launchChromium } from '../fixtures/chromium';
+
+const ARTIFACTS = 'test-artifacts/app';
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+let browser: Browser;
+let core: Core;
+let host: HostHandle;
+let page: Page;
+let home: string;
+/** What the person does in the browser the app opens (sign-in page, claims page). */
+let playBrowser: (p: Page) => Promise<void> = async () => {};
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  home = await mkdtemp(join(tmpdir(), 'tessera-app-e2e-'));
+  browser = await launchChromium();
+  const staticDir = await ensureRenderer();
+  core = await startCore({
+    env: { TESSERA_HOME: home, TESSERA_PASSPHRASE: 'app-e2e-passphrase' }, mode: 'browser',
+    demo: { memory: true, ports: { idp: 0, as: 0, rs: 0 }, pollInterval: 1, introspectionCacheMs: 0 },
+    opener: async (url) => {
+      const p = await browser.newPage();
+      await p.goto(url);
+      void playBrowser(p).catch(() => undefined).finally(() => setTimeout(() => void p.close(), 300));
+    },
+  });
+  host = await startHost({ service: core.service, staticDir });
+  // bypassCSP only so axe-core can be injected; the page's CSP itself is checked in the host tests.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  page = await context.newPage();
+  await page.goto(host.launchUrl);
+});
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  await core?.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+async function axe(p: Page, name: string) {
+  await p.addScriptTag({ content: axeSource });
+  const result = await p.evaluate(async () => {
+    const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run();
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length }));
+  });
+  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious, `${name}: ${JSON.stringify(serious)}`).toEqual([]);
+}
+const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+const signInAs = (username: string) => async (p: Page) => {
+  await p.getByLabel('Username').fill(username);
+  await p.getByLabel('Password').fill(`${username}-demo`);
+  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+};
+const card = (title: string) => page.locator('li.card.resource', { has: page.getByRole('heading', { name: title }) });
+
+describe('Tessera in browser mode', () => {
+  it('shows Kate\'s records on the Resources screen, the launch secret gone from the address bar', async () => {
+    await page.getByRole('heading', { name: "Kate's prescriptions" }).waitFor();
+    expect(page.url()).not.toContain('#k=');
+    expect(await page.locator('li.card.resource').count()).toBe(4);
+    await shot('01-resources');
+    await axe(page, 'resources');
+  });
+
+  it('Dr. Alice signs in at Hospital ID from Connections (system browser = a second Chromium page)', async () => {
+    playBrowser = signInAs('alice');
+    await page.getByRole('button', { name: 'Connections' }).click();
+    await page.getByRole('button', { name: /Sign in at Hospital ID/ }).click();
+    await page.getByText(/Signed in as Dr\. Alice Moreau/).waitFor({ timeout: 30_000 });
+    await shot('02-connections');
+    await axe(page, 'connections');
+  });
+
+  it("opens Kate's prescription: granted and rendered as a prescription, raw JSON a click away", async () => {
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's prescriptions" }).click();
+    const rx = card("Kate's prescriptions");
+    await rx.getByText('Granted').waitFor({ timeout: 30_000 });
+    await rx.getByRole('article', { name: 'Prescription Atorvastatin' }).waitFor();
+    await rx.getByText('Raw JSON').click();
+    await shot('03-prescription');
+  });
+
+  it('shows the flow as a timeline; a step opens with tokens redacted', async () => {
+    await card("Kate's prescriptions").getByRole('button', { name: 'Timeline' }).click();
+    const arrows = page.locator('.timeline .arrow');
+    expect(await arrows.count()).toBeGreaterThanOrEqual(3);
+    await arrows.nth(0).click();
+    await page.getByText('Challenge:').waitFor();
+    const detail = await page.locator('.step-detail').innerText();
+    expect(detail).toMatch(/fp:/);
+    await shot('04-flow');
+    await axe(page, 'flow');
+  });
+
+  it('care notes: pending, Kate approves in her dashboard, then they open', async () => {
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's care notes" }).click();
+    await card("Kate's care notes").getByText('Waiting for the owner').first().waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: /^Requests/ }).click();
+    await page.getByText('the owner must approve your request').waitFor();
+    await shot('05-requests');
+    await axe(page, 'requests');
+    const kate = await browser.newPage();
+    await kate.goto(core.demo?.as.dashboardUrl ?? '');
+    await kate.getByLabel('Username').fill('kate');
+    await kate.getByLabel('Password').fill('kate-demo');
+    await kate.getByRole('button', { name: 'Sign in' }).click();
+    await kate.getByRole('button', { name: 'Approve' }).click();
+    await kate.close();
+    await page.getByRole('button', { name: 'Wait for approval' }).click();
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await card("Kate's care notes").getByText('Granted').waitFor({ timeout: 30_000 });
+    await card("Kate's care notes").getByRole('paragraph').filter({ hasText: 'Blood pressure 132/84' }).waitFor();
+    await shot('06-care-notes');
+  });
+
+  it('Tokens and Export show metadata only', async () => {
+    await page.getByRole('button', { name: 'Tokens' }).click();
+    await page.getByText('Requesting party tokens').waitFor();
+    expect(await page.locator('main').innerText()).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
+    await shot('07-tokens');
+    await axe(page, 'tokens');
+    await page.getByRole('button', { name: 'Export' }).click();
+    await shot('08-export');
+    const har = await core.service.call('exportTranscript', { format: 'har' });
+    expect(JSON.parse(har.text).log.entries.length).toBeGreaterThan(3);
+  });
+
+  it('Mallory is refused with a clear message', async () => {
+    const alice = (await core.service.getState()).identities[0]?.key ?? '';
+    await core.service.call('signOut', { key: alice });
+    playBrowser = signInAs('mallory');
+    await page.getByRole('button', { name: 'Connections' }).click();
+    await page.getByRole('button', { name: /Sign in at Hospital ID/ }).click();
+    await page.getByText(/Signed in as Mallory Quinn/).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's hospital bills" }).click();
+    const bills = card("Kate's hospital bills");
+    await bills.getByText('Refused', { exact: true }).waitFor({ timeout: 30_000 });
+    expect(await bills.innerText(), await bills.innerText()).toMatch(/policy does not allow/i);
+    await shot('09-mallory-refused');
+  });
+
+  it('dark theme is readable too', async () => {
+    await page.getByLabel('Theme').selectOption('dark');
+    await shot('10-dark');
+    await axe(page, 'dark');
+  });
+});
