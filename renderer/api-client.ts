@@ -38,7 +38,7 @@ export function httpApi(secret: string | undefined, fetchImpl: typeof fetch = (.
     if (!body.ok) throw new ApiError(body.error?.code ?? 'error', body.error?.message ?? 'Unknown error', body.error?.hint ?? '', body.error?.spec);
     return body.result as ApiResults[M];
   };
-  const methods = ['getState', 'openResource', 'addResource', 'removeResource', 'trustAs', 'untrustAs', 'discovery', 'signIn', 'signOut', 'forgetToken', 'cancelFlow', 'exportTranscript'] as const;
+  const methods = ['getState', 'openResource', 'addResource', 'removeResource', 'trustAs', 'untrustAs', 'discovery', 'signIn', 'signOut', 'forgetToken', 'revealToken', 'cancelFlow', 'exportTranscript'] as const;
   const api = Object.fromEntries(methods.map((m) => [m, (input: never) => call(m, input)])) as unknown as TesseraApi;
   api.subscribe = (listener: (e: ApiEvent) => void) => {
     let stopped = false;

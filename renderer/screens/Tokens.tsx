@@ -9,6 +9,19 @@ function Expiry({ at }: { at?: number | undefined }) {
   return s <= 0 ? <span className="bad-text">expired</span> : <span>expires in {s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`}</span>;
 }
 
+function Reveal({ tokenKey }: { tokenKey: string }) {
+  const run = useUi((s) => s.run);
+  const [stage, setStage] = useState<'hidden' | 'confirm' | 'shown'>('hidden');
+  const [token, setToken] = useState('');
+  if (stage === 'hidden') return <button type="button" className="secondary" onClick={() => setStage('confirm')}>Reveal…</button>;
+  if (stage === 'confirm') return (
+    <span role="group" aria-label="Confirm reveal">Anyone who sees it can use it until it expires.{' '}
+      <button type="button" onClick={() => void run('reveal', (a) => a.revealToken({ kind: 'rpt', key: tokenKey, confirm: true })).then((r) => { if (r) { setToken(r.token); setStage('shown'); } })}>Show the token</button>
+      <button type="button" className="secondary" onClick={() => setStage('hidden')}>Cancel</button></span>
+  );
+  return <span><input aria-label="Raw token" readOnly value={token} size={24} onFocus={(e) => e.currentTarget.select()} /> <button type="button" className="secondary" onClick={() => { setToken(''); setStage('hidden'); }}>Hide</button></span>;
+}
+
 export function Tokens() {
   const app = useUi((s) => s.app);
   const run = useUi((s) => s.run);
@@ -25,7 +38,7 @@ export function Tokens() {
         <table><thead><tr><th scope="col">Resource server</th><th scope="col">Authorization server</th><th scope="col">Permissions</th><th scope="col">Expiry</th><th scope="col">Fingerprint</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
           <tbody>{rpts.map((t) => (
             <tr key={t.key}><td>{t.rsOrigin}</td><td>{t.issuer}</td><td>{t.permissions?.map((p) => `${p.resource_id.slice(0, 8)}… (${p.resource_scopes.join(', ')})`).join('; ') ?? '—'}</td><td><Expiry at={t.expiresAt} /></td><td><code>{t.fingerprint}</code></td>
-              <td><button type="button" className="secondary" onClick={() => void run('forget', (a) => a.forgetToken({ kind: 'rpt', key: t.key }))}>Forget and revoke</button></td></tr>
+              <td><Reveal tokenKey={t.key} /> <button type="button" className="secondary" onClick={() => void run('forget', (a) => a.forgetToken({ kind: 'rpt', key: t.key }))}>Forget and revoke</button></td></tr>
           ))}</tbody></table>
       )}
       <h3>Persisted claims tokens (per authorization server)</h3>

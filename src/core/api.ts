@@ -26,6 +26,8 @@ export const apiInputs = {
   signIn: z.object({ issuer, clientId: z.string().min(1).max(200), scope: z.string().max(500).optional() }).strict(),
   signOut: z.object({ key: z.string().min(1).max(2048) }).strict(),
   forgetToken: z.object({ kind: z.enum(['rpt', 'pct']), key: z.string().min(1).max(4096) }).strict(),
+  /** The one deliberate way a raw token leaves the core: the person asked to see it (e.g. to try it with curl). */
+  revealToken: z.object({ kind: z.enum(['rpt']), key: z.string().min(1).max(4096), confirm: z.literal(true) }).strict(),
   cancelFlow: z.object({ flowId: z.string().min(1).max(100) }).strict(),
   exportTranscript: z.object({ flowId: z.string().max(100).optional(), format: z.enum(['json', 'har']) }).strict(),
 } as const;
@@ -107,6 +109,7 @@ export interface ApiResults {
   signIn: IdentityView;
   signOut: AppState;
   forgetToken: AppState;
+  revealToken: { token: string; fingerprint?: string };
   cancelFlow: AppState;
   exportTranscript: { filename: string; mime: string; text: string };
 }

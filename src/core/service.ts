@@ -121,6 +121,7 @@ export class TesseraService {
       signIn: (i: { issuer: string; clientId: string; scope?: string }) => this.signIn(i),
       signOut: (i: { key: string }) => this.signOut(i.key),
       forgetToken: (i: { kind: 'rpt' | 'pct'; key: string }) => this.forgetToken(i.kind, i.key),
+      revealToken: (i: { kind: 'rpt'; key: string }) => this.revealToken(i.key),
       cancelFlow: (i: { flowId: string }) => this.cancelFlow(i.flowId),
       exportTranscript: (i: { flowId?: string; format: 'json' | 'har' }) => this.exportTranscript(i),
     } as unknown as Handlers;
@@ -267,6 +268,14 @@ export class TesseraService {
     else if (meta && kind === 'pct' && meta.issuer && meta.identity && meta.clientId) await this.#agent.forgetPct(meta.issuer, meta.identity, meta.clientId, { revoke: this.#trusted(meta.issuer) });
     await this.#o.store.delete(kind, key);
     return this.#changed();
+  }
+
+  /** Hands one RPT to the person who explicitly asked for it; nothing else ever returns a raw token. */
+  async revealToken(key: string): Promise<{ token: string; fingerprint?: string }> {
+    const record = await this.#o.store.get<{ access_token?: string }>('rpt', key);
+    const token = record?.value.access_token;
+    if (!token) throw new TesseraError('usage', 'No such token (it may have expired or been forgotten).', 'Reload the Tokens screen.');
+    return { token, ...(record.meta.fingerprint ? { fingerprint: record.meta.fingerprint } : {}) };
   }
 
   async cancelFlow(flowId: string): Promise<AppState> {

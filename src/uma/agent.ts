@@ -351,7 +351,20 @@ export class Agent {
           const endpoint = repairRedirectUser(result.redirectUser) ?? discovered.metadata.claims_interaction_endpoint;
           if (interactionAllowed && endpoint && interactions < 2) {
             interactions++;
-            const back = await this.#o.interaction!.gather({ asIssuer, endpoint, clientId: client.client_id, ticket, ...(init.signal ? { signal: init.signal } : {}) });
+            // The browser leg is not an HTTP exchange of ours, but it belongs on the timeline.
+            const started = Date.now();
+            const target = new URL(endpoint);
+            const browserStep = this.transcript.add({ id: randomUUID(), flowId, time: new Date(started).toISOString(), duration: 0, lane: 'browser', kind: 'interaction', method: 'GET', url: `${target.origin}${target.pathname}`, status: null, request: { headers: {} }, note: 'claims interaction: the requesting party continues in the system browser (UMA Grant §3.3.2)' });
+            let back: { ticket: string };
+            try {
+              back = await this.#o.interaction!.gather({ asIssuer, endpoint, clientId: client.client_id, ticket, ...(init.signal ? { signal: init.signal } : {}) });
+            } catch (error) {
+              browserStep.duration = Date.now() - started;
+              this.transcript.annotate(browserStep, { outcome: 'error', error: toErrorInfo(error) });
+              throw error;
+            }
+            browserStep.duration = Date.now() - started;
+            this.transcript.annotate(browserStep, { note: 'claims interaction: back from the browser with a new ticket (UMA Grant §3.3.3)' });
             if (back.ticket === ticket) throw new TesseraError('interaction_failed', 'The claims redirect returned the same ticket that was sent.', 'The AS did not rotate the ticket (UMA Grant §5.5); try again.', { spec: SPEC.grant });
             ticket = back.ticket;
             continue;

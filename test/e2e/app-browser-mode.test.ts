@@ -139,6 +139,13 @@ describe('Tessera in browser mode', () => {
     expect(await page.locator('main').innerText()).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
     await shot('07-tokens');
     await axe(page, 'tokens');
+    // The one deliberate way out: reveal, after a confirmation.
+    await page.getByRole('button', { name: 'Reveal…' }).first().click();
+    await page.getByRole('button', { name: 'Show the token' }).click();
+    const raw = await page.getByLabel('Raw token').inputValue();
+    expect(raw.length).toBeGreaterThan(20);
+    await page.getByRole('button', { name: 'Hide' }).click();
+    expect(await page.locator('main').innerText()).not.toContain(raw);
     await page.getByRole('button', { name: 'Export' }).click();
     await shot('08-export');
     const har = await core.service.call('exportTranscript', { format: 'har' });

@@ -104,7 +104,7 @@ describe('Tessera engine ⇄ demo servers', () => {
     const { agent } = await agentFor('sam');
     const polling = agent.fetch(url('care-notes'), { waitSeconds: 30 });
     const kate = await ownerSession(demo.config);
-    for (let i = 0; i < 50 && !(await kate.page()).includes('Sam Lee'); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !/data-request="[\w-]+"><td>Sam Lee/.test(await kate.page()); i++) await new Promise((r) => setTimeout(r, 100));
     await kate.decide('deny');
     expect((await polling).outcome).toBe('denied');
   });

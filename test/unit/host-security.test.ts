@@ -66,6 +66,8 @@ describe('browser-mode host', () => {
     const bad = await callWith({ Authorization: `Bearer ${SECRET}`, Origin: host.origin }, JSON.stringify({ method: 'openResource', input: { url: 'not a url' } }));
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error.code).toBe('invalid_input');
+    const unconfirmed = await callWith({ Authorization: `Bearer ${SECRET}` }, JSON.stringify({ method: 'revealToken', input: { kind: 'rpt', key: 'k' } }));
+    expect(unconfirmed.status).toBe(400);
     const unknown = await callWith({ Authorization: `Bearer ${SECRET}` }, JSON.stringify({ method: 'readVault', input: {} }));
     expect(unknown.status).toBe(400);
     expect(calls).toHaveLength(0);
