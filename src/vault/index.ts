@@ -119,7 +119,8 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
   throw new VaultError('backend_unavailable', 'No vault backend is usable', `Tried: ${order.join(', ')}. ${refusals.join('; ')}`, file);
 }
 
-async function openExisting(options: OpenVaultOptions, raw: Buffer, file: string): Promise<Vault> {
+/** Parses the file and recovers its data key with whatever its backend needs (asking for a passphrase if it must). */
+async function unlock(options: OpenVaultOptions, raw: Buffer, file: string) {
   const parsed = parseVaultFile(raw, file);
   let passphrase = options.passphrase;
   if (parsed.key.backend === 'passphrase' && passphrase === undefined && options.prompt) passphrase = await options.prompt();
@@ -128,6 +129,11 @@ async function openExisting(options: OpenVaultOptions, raw: Buffer, file: string
     ...(passphrase !== undefined ? { passphrase } : {}),
     ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
   });
+  return { parsed, dataKey };
+}
+
+async function openExisting(options: OpenVaultOptions, raw: Buffer, file: string): Promise<Vault> {
+  const { parsed, dataKey } = await unlock(options, raw, file);
   FileVault.decrypt(dataKey, parsed, file); // fail at open, not at first use
   return new PersistentVault(options.home, dataKey, { fileId: parsed.fileId, key: parsed.key }, parsed.key.backend, options.now);
 }
@@ -168,14 +174,7 @@ export async function rekeyVault(options: RekeyOptions): Promise<{ from: VaultBa
   return withFileLock(join(options.home, LOCK_FILE), async () => {
     const raw = await readIfExists(file);
     if (raw === undefined) throw new VaultError('io', 'There is no vault to re-key yet', 'Run a command that stores a token first, or open the vault once.', file);
-    const parsed = parseVaultFile(raw, file);
-    let passphrase = options.passphrase;
-    if (parsed.key.backend === 'passphrase' && passphrase === undefined && options.prompt) passphrase = await options.prompt();
-    const oldKey = await recoverKey(parsed.key, file, parsed.fileId, {
-      fileId: parsed.fileId,
-      ...(passphrase !== undefined ? { passphrase } : {}),
-      ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
-    });
+    const { parsed, dataKey: oldKey } = await unlock(options, raw, file);
     const records = [...FileVault.decrypt(oldKey, parsed, file).values()];
     oldKey.fill(0);
     if (options.to === 'passphrase' && !options.newPassphrase) throw new VaultError('wrong_key', 'A new passphrase is required', 'Give the new passphrase (TESSERA_NEW_PASSPHRASE or the prompt). The vault was not changed.', file);
