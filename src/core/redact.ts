@@ -67,11 +67,20 @@ export interface TokenDescription {
 
 export function describeToken(token: string): TokenDescription {
   const cached = descriptionCache.get(token);
-  if (cached) return structuredClone(cached);
-  const description = describeUncached(token);
+  if (cached) return cached;
+  // Frozen, so the cached description can be shared by every step that mentions the token.
+  const description = deepFreeze(describeUncached(token));
   if (descriptionCache.size >= 256) descriptionCache.delete(descriptionCache.keys().next().value as string);
   descriptionCache.set(token, description);
-  return structuredClone(description);
+  return description;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** Bounded memo: the held RPT is described on every request that carries it. */

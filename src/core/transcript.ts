@@ -106,8 +106,10 @@ export class Transcript {
     const flow = this.#byFlow.get(step.flowId);
     if (flow) flow.push(step);
     else this.#byFlow.set(step.flowId, [step]);
+    // Trim in chunks (a tenth of the cap), not one step per add: splicing the head of a full array on
+    // every exchange made each request O(cap).
     if (this.steps.length > this.#max) {
-      const dropped = this.steps.splice(0, this.steps.length - this.#max);
+      const dropped = this.steps.splice(0, this.steps.length - this.#max + Math.ceil(this.#max / 10));
       for (const old of dropped) {
         const list = this.#byFlow.get(old.flowId);
         if (list && list[0] === old) list.shift();

@@ -150,8 +150,19 @@ export class HttpClient {
       status: null,
       request: { headers: {} },
     };
-    const timeout = AbortSignal.timeout(this.bounds.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    // One controller for the caller's cancel and our timeout. (AbortSignal.timeout/any are
+    // transferable signals and cost more per request than the whole redaction on Node 20.)
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), this.bounds.timeoutMs);
+    timer.unref?.();
+    const onCallerAbort = () => controller.abort(request.signal?.reason);
+    if (request.signal?.aborted) onCallerAbort();
+    else request.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const signal = controller.signal;
+    const release = () => {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCallerAbort);
+    };
     const finish = (response?: { headers: Record<string, string>; text: string; size: number; contentType: string }) => {
       redactor.collectHeaders(headers);
       if (body !== undefined) redactor.collectBody(body, headers['content-type'] ?? headers['Content-Type'] ?? '');
@@ -174,6 +185,7 @@ export class HttpClient {
     try {
       response = await this.#fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual', signal });
     } catch (error) {
+      release();
       finish();
       const failure = classifyFailure(error, url, this.bounds.timeoutMs, request.signal);
       step.error = failure.toInfo();
@@ -185,6 +197,7 @@ export class HttpClient {
     try {
       ({ text, size } = await readBounded(response, this.bounds.maxBodyBytes, url));
     } catch (error) {
+      release();
       step.status = response.status;
       finish();
       const failure = error instanceof TesseraError ? error : classifyFailure(error, url, this.bounds.timeoutMs, request.signal);
@@ -192,6 +205,7 @@ export class HttpClient {
       this.#record(step);
       throw failure;
     }
+    release();
     step.status = response.status;
     const responseHeaders: Record<string, string> = {};
     response.headers.forEach((value, name) => {

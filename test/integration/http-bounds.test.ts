@@ -37,6 +37,16 @@ describe('HttpClient bounds', () => {
     await expect(http.request(`${base}/slow`, ctx)).rejects.toMatchObject({ code: 'timeout' });
   });
 
+  it('is cancelled by the caller (already aborted, or mid-flight) without waiting for the timeout', async () => {
+    const http = new HttpClient({ bounds: { timeoutMs: 5000 } });
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 50);
+    await expect(http.request(`${base}/slow`, { ...ctx, signal: controller.signal })).rejects.toMatchObject({ code: 'aborted' });
+    expect(Date.now() - started).toBeLessThan(1500);
+    await expect(http.request(`${base}/ok`, { ...ctx, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' });
+  });
+
   it('bounds the body size (content-length and streamed)', async () => {
     const http = new HttpClient({ bounds: { maxBodyBytes: 4096 } });
     await expect(http.request(`${base}/big`, ctx)).rejects.toMatchObject({ code: 'body_too_large' });
