@@ -5,7 +5,7 @@
  * her dashboard, the care notes open; Mallory is refused with a clear message. Screenshots of each
  * screen go to test-artifacts/app/; axe-core finds no serious or critical violations.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,7 @@ async function axe(p: Page, name: string) {
   const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious, `${name}: ${JSON.stringify(serious)}`).toEqual([]);
 }
+const listFiles = (dir: string): string[] => readdirSync(dir).flatMap((n) => { const p = join(dir, n); return statSync(p).isDirectory() ? listFiles(p) : [p]; });
 const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
 const signInAs = (username: string) => async (p: Page) => {
   await p.getByLabel('Username').fill(username);
@@ -146,6 +147,8 @@ describe('Tessera in browser mode', () => {
     expect(raw.length).toBeGreaterThan(20);
     await page.getByRole('button', { name: 'Hide' }).click();
     expect(await page.locator('main').innerText()).not.toContain(raw);
+    // The vault never writes it in the clear: scan everything under TESSERA_HOME.
+    for (const file of listFiles(home)) expect(readFileSync(file).includes(raw), file).toBe(false);
     await page.getByRole('button', { name: 'Export' }).click();
     await shot('08-export');
     const har = await core.service.call('exportTranscript', { format: 'har' });
