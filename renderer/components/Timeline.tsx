@@ -14,6 +14,7 @@ const LANES = [
 ] as const;
 
 export function stepClass(s: StepView): string {
+  if (s.kind === 'interaction') return s.error ? 'bad' : 'ok';
   if (s.error || s.status === null) return 'bad';
   if (s.status >= 500) return 'bad';
   if (s.status === 401 && s.challenge) return 'challenge';
@@ -25,6 +26,7 @@ export function stepClass(s: StepView): string {
 function label(s: StepView): string {
   let path = s.url;
   try { const u = new URL(s.url); path = u.pathname; } catch { /* keep */ }
+  if (s.kind === 'interaction') return `${path} in your browser → ${s.error ? 'did not complete' : s.duration > 0 ? 'back with a new ticket' : 'waiting for you'}`;
   const outcome = s.outcome ? ` · ${s.outcome.replace(/_/g, ' ')}` : '';
   return `${s.method} ${path} → ${s.status ?? 'no answer'}${outcome}`;
 }

@@ -112,6 +112,22 @@ describe('Tessera in browser mode', () => {
     await axe(page, 'flow');
   });
 
+  it("blood-test report: the AS asks for the lab's terms; its page opens in the browser; the timeline shows the browser leg", async () => {
+    playBrowser = async (p) => {
+      await p.getByLabel("I accept the lab's terms").check();
+      await p.getByRole('button', { name: 'Accept and continue' }).click();
+      await p.getByText('return to Tessera').waitFor();
+    };
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's blood-test report" }).click();
+    const lab = card("Kate's blood-test report");
+    await lab.getByText('Granted').waitFor({ timeout: 30_000 });
+    await lab.getByRole('cell', { name: 'LDL cholesterol' }).waitFor();
+    await lab.getByRole('button', { name: 'Timeline' }).click();
+    await page.locator('.timeline .arrow.ok', { hasText: '/uma/claims in your browser → back with a new ticket' }).first().waitFor();
+    await shot('05a-blood-test-timeline');
+  });
+
   it('care notes: pending, Kate approves in her dashboard, then they open', async () => {
     await page.getByRole('button', { name: 'Resources' }).click();
     await page.getByRole('button', { name: "Open Kate's care notes" }).click();

@@ -45,6 +45,7 @@ describe('Timeline', () => {
     expect(stepClass(step({ status: 403, lane: 'as', outcome: 'request_submitted' }))).toBe('pending');
     expect(stepClass(step({ status: 403, outcome: 'denied' }))).toBe('bad');
     expect(stepClass(step({ status: null, error: { code: 'network', message: 'x', hint: '' } }))).toBe('bad');
+    expect(stepClass(step({ status: null, lane: 'browser', kind: 'interaction', duration: 900 }))).toBe('ok');
     const onSelect = vi.fn();
     const flow: FlowView = { flowId: 'f', url: 'http://rs/r', startedAt: new Date().toISOString(), running: true, steps: [step({ status: 401, challenge: { scheme: 'UMA' } }), step({ lane: 'as', method: 'POST', url: 'http://as/token' })] };
     const el = render(<Timeline flow={flow} onSelect={onSelect} />);
