@@ -108,7 +108,7 @@ export class TesseraService {
   async #saveSettings(): Promise<void> { await this.#o.store.put('settings', 'app', this.#settings, { label: 'bookmarks and providers' }); }
 
   /** Dispatches a validated call (the faces validate with `parseCall` first). */
-  call<M extends ApiMethod>(method: M, input: unknown): Promise<ApiResults[M]> {
+  async call<M extends ApiMethod>(method: M, input: unknown): Promise<ApiResults[M]> {
     const parsed = apiInputs[method].parse(input ?? {});
     const handlers: Handlers = {
       getState: () => this.getState(),
