@@ -40,7 +40,7 @@ function redact(m: RecordMeta): RecordMeta {
 }
 
 const command: CliCommand = {
-  summary: 'list, forget or export (redacted) the encrypted token vault',
+  summary: 'list, forget, export (redacted) or re-key the encrypted token vault',
   usage,
   async run(argv, io) {
     let parsed;
