@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startCore } from '../src/app';
+import { startCore } from '../src/app/compose';
 import { startHost } from '../src/host/server';
 import { ensureRenderer } from '../src/start';
 import { launchChromium } from '../test/fixtures/chromium';

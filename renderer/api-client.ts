@@ -3,7 +3,7 @@
  * `window.tessera` (one function per method); in browser mode this talks to the local host with the
  * per-launch secret the launch URL carried in its fragment (kept in this tab's sessionStorage).
  */
-import type { ApiEvent, ApiInput, ApiMethod, ApiResults, TesseraApi } from '../src/core/api';
+import type { ApiEvent, ApiInput, ApiMethod, ApiResults, TesseraApi } from '../src/app/api';
 
 /** What the Electron preload exposes: one function per method, answering with an envelope. */
 type Envelope = { ok: boolean; result?: unknown; error?: { code: string; message: string; hint: string; spec?: string } };

@@ -1,5 +1,5 @@
 /** Plain-language explanations of outcomes and errors, each with the spec section behind it. */
-import type { ErrorView, Outcome } from '../src/core/api';
+import type { ErrorView, Outcome } from '../src/app/api';
 
 const G = 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html';
 

@@ -1,6 +1,6 @@
 /** UI state (zustand): the core's AppState plus what the person is looking at. */
 import { create } from 'zustand';
-import type { AppState, FlowView, TesseraApi } from '../src/core/api';
+import type { AppState, FlowView, TesseraApi } from '../src/app/api';
 import { ApiError } from './api-client';
 
 export type Screen = 'resources' | 'flow' | 'requests' | 'tokens' | 'connections' | 'export';

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCore } from './app';
+import { startCore } from './app/compose';
 import { startHost } from './host/server';
 import { systemOpener } from './identity/opener';
 import { describe } from './demo/cli';

@@ -1,4 +1,4 @@
-import type { Outcome } from '../../src/core/api';
+import type { Outcome } from '../../src/app/api';
 import { OUTCOME_TEXT } from '../explain';
 
 export function OutcomeBadge({ outcome, running }: { outcome?: Outcome | undefined; running?: boolean }) {

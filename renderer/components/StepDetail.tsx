@@ -1,5 +1,5 @@
 /** One exchange in full: request and response, tokens as fingerprints and decoded JWT claims, the error pinned with its explanation. */
-import type { StepView } from '../../src/core/api';
+import type { StepView } from '../../src/app/api';
 
 function Headers({ h }: { h: Record<string, string> }) {
   return <table className="headers"><tbody>{Object.entries(h).map(([k, v]) => <tr key={k}><th scope="row">{k}</th><td><code>{v}</code></td></tr>)}</tbody></table>;

@@ -3,7 +3,7 @@
  * the identity provider and the browser; one arrow per HTTP exchange, coloured by result. Click (or
  * Enter on) an arrow to see the exchange.
  */
-import type { FlowView, StepView } from '../../src/core/api';
+import type { FlowView, StepView } from '../../src/app/api';
 
 const LANES = [
   { id: 'tessera', label: 'Tessera' },

@@ -1,7 +1,7 @@
 /** `--claim-token FILE`: a {@link ClaimsSource} that pushes the file's token to trusted ASes. */
 import { readFile } from 'node:fs/promises';
 import { decodeJwt } from 'jose';
-import { TesseraError } from '../core/errors';
+import { TesseraError } from '../kernel/errors';
 import { ID_TOKEN_FORMAT, type ClaimToken, type ClaimsSource } from '../uma/ports';
 
 export async function fileClaimsSource(file: string, format: string = ID_TOKEN_FORMAT): Promise<ClaimsSource> {

@@ -3,7 +3,7 @@
  * claims source, the claims-interaction runner (system browser honouring BROWSER + loopback
  * redirect), and the claims redirect URI to register. Explicit flags (`--claim-token`) win over it.
  */
-import type { TokenStore } from '../core/store';
+import type { TokenStore } from '../kernel/store';
 import type { AgentOptions } from '../uma/agent';
 import { CLAIMS_REDIRECT_URI, loopbackInteraction } from '../uma/interaction';
 import { IdentityClaimsSource } from '../identity/claims-source';

@@ -3,7 +3,7 @@
  * the OS keyring, then TESSERA_PASSPHRASE (or a no-echo prompt on a TTY), else memory only for this run (with a warning).
  * `TESSERA_VAULT_BACKENDS` (comma list of keyring, passphrase, memory) overrides the order.
  */
-import type { TokenStore } from '../core/store';
+import type { TokenStore } from '../kernel/store';
 import { openVault, type VaultBackend } from '../vault';
 import { ttyPassphrasePrompt } from './passphrase-prompt';
 
@@ -17,7 +17,7 @@ export interface CliStore {
 const CLI_BACKENDS: readonly VaultBackend[] = ['keyring', 'passphrase', 'memory'];
 
 export async function openCliStore(env: Record<string, string | undefined>, home?: string): Promise<CliStore> {
-  const { tesseraHome } = await import('../core/config');
+  const { tesseraHome } = await import('../app/config');
   const requested = env.TESSERA_VAULT_BACKENDS?.split(',').map((s) => s.trim()).filter((s): s is VaultBackend => (CLI_BACKENDS as string[]).includes(s));
   const prompt = env.TESSERA_PASSPHRASE ? undefined : ttyPassphrasePrompt();
   const vault = await openVault({

@@ -14,9 +14,9 @@ import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { ApiInputError, parseCall, type ApiEvent } from '../core/api';
-import { toErrorInfo } from '../core/errors';
-import type { TesseraService } from '../core/service';
+import { ApiInputError, parseCall, type ApiEvent } from '../app/api';
+import { toErrorInfo } from '../kernel/errors';
+import type { TesseraService } from '../app/service';
 
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 

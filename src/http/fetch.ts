@@ -8,9 +8,9 @@
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3 (bearer tokens only to their audience)
  */
 import { randomUUID } from 'node:crypto';
-import { TesseraError } from '../core/errors';
-import { MAX_RECORDED_BODY, type Lane, type StepKind, type Transcript, type TranscriptStep } from '../core/transcript';
-import { Redactor } from '../core/redact';
+import { TesseraError } from '../kernel/errors';
+import { MAX_RECORDED_BODY, type Lane, type StepKind, type Transcript, type TranscriptStep } from '../kernel/transcript';
+import { Redactor } from '../kernel/redact';
 
 export interface HttpBounds {
   /** Per-request timeout in milliseconds, each hop included. Default 10 000. */

@@ -4,8 +4,8 @@
  * refreshes it first when it has expired and a refresh token allows, and otherwise tells the user to
  * sign in again. The engine calls it only for ASes the user trusts (UMA Grant §5.7).
  */
-import { TesseraError } from '../core/errors';
-import type { TokenStore } from '../core/store';
+import { TesseraError } from '../kernel/errors';
+import type { TokenStore } from '../kernel/store';
 import { ID_TOKEN_FORMAT, type ClaimsRequest, type ClaimsSource, type ClaimToken, type RequiredClaim } from '../uma/ports';
 import { Identities, type IdentityRecord } from './identities';
 import { refresh } from './oidc';

@@ -4,7 +4,7 @@
  * used, and a few display claims. Only metadata (issuer, subject, email, expiry) is ever shown.
  */
 import type { JWTPayload } from 'jose';
-import { storeKeys, type TokenStore } from '../core/store';
+import { storeKeys, type TokenStore } from '../kernel/store';
 import type { ProviderClient, SignedIn } from './oidc';
 
 export interface IdentityRecord {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { InMemoryWebStorage, OidcClient, WebStorageStateStore, type SigninResponse } from 'oidc-client-ts';
-import { TesseraError } from '../core/errors';
+import { TesseraError } from '../kernel/errors';
 import { startLoopback } from '../uma/loopback';
 import type { Opener } from './opener';
 

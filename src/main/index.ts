@@ -8,10 +8,10 @@
 import { app, BrowserWindow, ipcMain, safeStorage, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseCall } from '../core/api';
-import { IPC_CALL, IPC_EVENT } from '../core/api-methods';
-import { toErrorInfo } from '../core/errors';
-import { startCore, type Core } from '../app';
+import { parseCall } from '../app/api';
+import { IPC_CALL, IPC_EVENT } from '../app/api-methods';
+import { toErrorInfo } from '../kernel/errors';
+import { startCore, type Core } from '../app/compose';
 import { allowedExternal, isTrustedSender, RENDERER_CSP } from './security';
 
 const ROOT = process.env.TESSERA_ROOT ?? resolve(__dirname, '..', '..');

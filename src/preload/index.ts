@@ -4,7 +4,7 @@
  * (`{ ok, result | error }`); the renderer turns errors into typed ones.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { API_METHOD_NAMES, IPC_CALL, IPC_EVENT } from '../core/api-methods';
+import { API_METHOD_NAMES, IPC_CALL, IPC_EVENT } from '../app/api-methods';
 
 export function buildBridge(ipc: Pick<typeof ipcRenderer, 'invoke' | 'on' | 'removeListener'>) {
   const bridge: Record<string, unknown> = {};

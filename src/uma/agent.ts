@@ -10,11 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { decodeJwt, type JWK } from 'jose';
-import { SPEC, TesseraError, toErrorInfo, type ErrorInfo } from '../core/errors';
-import { fingerprint } from '../core/redact';
-import { storeKeys, type RecordMeta, type TokenStore } from '../core/store';
-import { Transcript, type StepListener, type StepOutcome, type TranscriptStep } from '../core/transcript';
-import { findTrustedAs, normalizeIssuer, type AsConfig, type TokenAuthMethod, type TrustPolicy } from '../core/trust';
+import { SPEC, TesseraError, toErrorInfo, type ErrorInfo } from '../kernel/errors';
+import { fingerprint } from '../kernel/redact';
+import { storeKeys, type RecordMeta, type TokenStore } from '../kernel/store';
+import { Transcript, type StepListener, type StepOutcome, type TranscriptStep } from '../kernel/transcript';
+import { findTrustedAs, normalizeIssuer, type AsConfig, type TokenAuthMethod, type TrustPolicy } from '../kernel/trust';
 import { HttpClient, type FetchLike, type HttpBounds } from '../http/fetch';
 import { readRsResponse, type RsReading } from './challenge';
 import { matchesRequiredClaims } from './claims';

@@ -9,7 +9,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-11.6.1
  */
 import { z } from 'zod';
-import { SPEC, TesseraError } from '../core/errors';
+import { SPEC, TesseraError } from '../kernel/errors';
 
 /** One challenge: a scheme plus either auth-params or a token68. Parameter names are lower-cased. */
 export interface AuthChallenge {

@@ -8,8 +8,8 @@
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
  */
 import { z } from 'zod';
-import { SPEC, TesseraError } from '../core/errors';
-import { normalizeIssuer, type AsConfig } from '../core/trust';
+import { SPEC, TesseraError } from '../kernel/errors';
+import { normalizeIssuer, type AsConfig } from '../kernel/trust';
 import type { HttpClient } from '../http/fetch';
 
 export const asMetadata = z

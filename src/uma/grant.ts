@@ -9,8 +9,8 @@
 import * as oauth from 'oauth4webapi';
 import { importJWK, type JWK } from 'jose';
 import { z } from 'zod';
-import { TesseraError } from '../core/errors';
-import type { TokenAuthMethod } from '../core/trust';
+import { TesseraError } from '../kernel/errors';
+import type { TokenAuthMethod } from '../kernel/trust';
 import type { HttpClient } from '../http/fetch';
 import type { AsMetadata } from './discovery';
 import type { RequiredClaim } from './ports';

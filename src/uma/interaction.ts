@@ -6,7 +6,7 @@
  * one sent.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
  */
-import { TesseraError } from '../core/errors';
+import { TesseraError } from '../kernel/errors';
 import { buildInteractionUrl, newBoundState, stateMatches } from './interaction-url';
 import { startLoopback } from './loopback';
 import type { ClaimsInteraction, InteractionRequest, InteractionResult } from './ports';

@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TesseraError } from '../core/errors';
+import { TesseraError } from '../kernel/errors';
 
 export interface LoopbackOptions {
   /** Exact path, e.g. `/oidc/callback` or `/uma/claims-callback`. */

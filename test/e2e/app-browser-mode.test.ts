@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCore, type Core } from '../../src/app';
+import { startCore, type Core } from '../../src/app/compose';
 import { startHost, type HostHandle } from '../../src/host/server';
 import { ensureRenderer } from '../../src/start';
 import { launchChromium } from '../fixtures/chromium';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/core/store';
+import { MemoryStore } from '../../src/kernel/store';
 import { createAgent, type AgentOptions } from '../../src/uma/agent';
 import { fakeIdToken, startFixture, type Fixture, type FixtureOptions } from '../fixtures/uma-fixture';
 

@@ -1,7 +1,7 @@
 import { generateKeyPair, exportJWK } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore, storeKeys } from '../../src/core/store';
-import type { AsConfig } from '../../src/core/trust';
+import { MemoryStore, storeKeys } from '../../src/kernel/store';
+import type { AsConfig } from '../../src/kernel/trust';
 import { createAgent, type AgentOptions, type RptValue } from '../../src/uma/agent';
 import { fakeIdToken, startFixture, type Fixture, type FixtureOptions } from '../fixtures/uma-fixture';
 

@@ -5,7 +5,7 @@
  */
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/core/store';
+import { MemoryStore } from '../../src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { createAgent, type AgentOptions } from '../../src/uma/agent';
 import { ID_TOKEN_FORMAT } from '../../src/uma/ports';

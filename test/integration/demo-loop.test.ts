@@ -2,7 +2,7 @@
  * The full UMA loop: the Tessera engine against the demo's real IdP, AS and RS over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/core/store';
+import { MemoryStore } from '../../src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { createAgent, type AgentOptions } from '../../src/uma/agent';
 import { ID_TOKEN_FORMAT, type ClaimsSource } from '../../src/uma/ports';

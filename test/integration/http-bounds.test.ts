@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Transcript } from '../../src/core/transcript';
+import { Transcript } from '../../src/kernel/transcript';
 import { HttpClient } from '../../src/http/fetch';
 
 let server: Server;

@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FlowView } from '../../src/core/api';
-import { TesseraService } from '../../src/core/service';
-import { MemoryStore, storeKeys } from '../../src/core/store';
+import type { FlowView } from '../../src/app/api';
+import { TesseraService } from '../../src/app/service';
+import { MemoryStore, storeKeys } from '../../src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
 

@@ -1,6 +1,6 @@
 import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/core/store';
+import { MemoryStore } from '../../src/kernel/store';
 import { createAgent } from '../../src/uma/agent';
 import { startFixture } from '../fixtures/uma-fixture';
 

@@ -2,7 +2,7 @@
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AppState, FlowView, TesseraApi } from '../../src/core/api';
+import type { AppState, FlowView, TesseraApi } from '../../src/app/api';
 import { RecordView } from '../../renderer/components/RecordView';
 import { Timeline, stepClass } from '../../renderer/components/Timeline';
 import { App } from '../../renderer/App';

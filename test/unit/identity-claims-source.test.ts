@@ -1,6 +1,6 @@
 /** Which held identity is pushed for a need_info (format, issuer, claim name, or the one named). */
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, storeKeys } from '../../src/core/store';
+import { MemoryStore, storeKeys } from '../../src/kernel/store';
 import { IdentityClaimsSource, matchScore } from '../../src/identity/claims-source';
 import type { IdentityRecord } from '../../src/identity/identities';
 import { ID_TOKEN_FORMAT } from '../../src/uma/ports';

@@ -44,11 +44,11 @@ vi.mock('electron', () => {
     ipcRenderer: { invoke: vi.fn(async () => ({ ok: true })), on: vi.fn(), removeListener: vi.fn() },
   };
 });
-vi.mock('../../src/app', () => ({ startCore: vi.fn(async () => h.fakeCore) }));
+vi.mock('../../src/app/compose', () => ({ startCore: vi.fn(async () => h.fakeCore) }));
 
 import * as electron from 'electron';
-import { startCore } from '../../src/app';
-import { IPC_CALL, API_METHOD_NAMES } from '../../src/core/api-methods';
+import { startCore } from '../../src/app/compose';
+import { IPC_CALL, API_METHOD_NAMES } from '../../src/app/api-methods';
 import { allowedExternal, isTrustedSender, RENDERER_CSP } from '../../src/main/security';
 
 let main: typeof import('../../src/main/index');

@@ -4,10 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
-import { loadConfig, tesseraHome } from '../../core/config';
-import { TesseraError } from '../../core/errors';
-import { fingerprint } from '../../core/redact';
-import { tokenAuthMethod, type TrustPolicy } from '../../core/trust';
+import { loadConfig, tesseraHome } from '../../app/config';
+import { TesseraError } from '../../kernel/errors';
+import { fingerprint } from '../../kernel/redact';
+import { tokenAuthMethod, type TrustPolicy } from '../../kernel/trust';
 import { createAgent, type FetchResult } from '../../uma/agent';
 import { ID_TOKEN_FORMAT } from '../../uma/ports';
 import { fileClaimsSource } from '../claims-file';

@@ -1,7 +1,7 @@
 /** `tessera login`: sign in at a requesting party's OpenID provider in the system browser. */
 import { parseArgs } from 'node:util';
-import { tesseraHome } from '../../core/config';
-import { TesseraError } from '../../core/errors';
+import { tesseraHome } from '../../app/config';
+import { TesseraError } from '../../kernel/errors';
 import { Identities } from '../../identity/identities';
 import { DEFAULT_SCOPE, signIn } from '../../identity/oidc';
 import { EXIT, type CliCommand } from '../command';

@@ -1,7 +1,7 @@
 /** `tessera logout [IDENTITY | --all]`: revoke the refresh token at the provider where possible, forget the identity. */
 import { parseArgs } from 'node:util';
-import { tesseraHome } from '../../core/config';
-import { TesseraError } from '../../core/errors';
+import { tesseraHome } from '../../app/config';
+import { TesseraError } from '../../kernel/errors';
 import { Identities } from '../../identity/identities';
 import { revokeAtProvider } from '../../identity/oidc';
 import { EXIT, type CliCommand } from '../command';

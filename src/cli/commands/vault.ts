@@ -2,11 +2,11 @@
  * `tessera vault list | forget | export --redacted`: the vault's metadata, never its secrets.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig, tesseraHome } from '../../core/config';
-import type { TrustPolicy } from '../../core/trust';
+import { loadConfig, tesseraHome } from '../../app/config';
+import type { TrustPolicy } from '../../kernel/trust';
 import { createAgent } from '../../uma/agent';
-import { TesseraError } from '../../core/errors';
-import { RECORD_KINDS, type RecordKind, type RecordMeta } from '../../core/store';
+import { TesseraError } from '../../kernel/errors';
+import { RECORD_KINDS, type RecordKind, type RecordMeta } from '../../kernel/store';
 import { EXIT, type CliCommand } from '../command';
 import { openCliStore } from '../store';
 import { ttyPassphrasePrompt } from '../passphrase-prompt';

@@ -1,7 +1,7 @@
 /** `tessera whoami`: the identities held (issuer, subject, email, expiry) — never a token. */
 import { parseArgs } from 'node:util';
-import { tesseraHome } from '../../core/config';
-import { TesseraError } from '../../core/errors';
+import { tesseraHome } from '../../app/config';
+import { TesseraError } from '../../kernel/errors';
 import { Identities } from '../../identity/identities';
 import { EXIT, type CliCommand } from '../command';
 import { openCliStore } from '../store';

@@ -41,7 +41,7 @@ export interface RecordMeta {
   expiresAt?: number;
   /** Granted permissions, if known (rpt): resource id and scopes. */
   permissions?: { resource_id: string; resource_scopes: string[] }[];
-  /** Short fingerprint of the main secret (see src/core/redact), never the secret. */
+  /** Short fingerprint of the main secret (see src/kernel/redact), never the secret. */
   fingerprint?: string;
   /** Free-form human label. */
   label?: string;

@@ -40,7 +40,7 @@ export type Outcome = 'granted' | 'denied' | 'need_info' | 'pending' | 'untruste
 
 export interface ErrorView { code: string; message: string; hint: string; spec?: string }
 
-/** One HTTP exchange of a flow, redacted (see src/core/transcript.ts). */
+/** One HTTP exchange of a flow, redacted (see src/kernel/transcript.ts). */
 export interface StepView {
   id: string;
   flowId: string;

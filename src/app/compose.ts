@@ -3,11 +3,11 @@
  * servers (the embedded default, or ones already running), the vault, the service.
  */
 import { resolve } from 'node:path';
-import { tesseraHome } from './core/config';
-import { TesseraService } from './core/service';
-import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from './demo';
-import type { Opener } from './identity/opener';
-import { openVault, type SafeStorageLike, type Vault } from './vault';
+import { tesseraHome } from './config';
+import { TesseraService } from './service';
+import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
+import type { Opener } from '../identity/opener';
+import { openVault, type SafeStorageLike, type Vault } from '../vault';
 
 export interface CoreOptions {
   env: Record<string, string | undefined>;
@@ -34,7 +34,7 @@ async function runningDemo(): Promise<DemoConfig | undefined> {
     const response = await fetch(`${rs}/`, { signal: AbortSignal.timeout(1500) });
     const body = (await response.json()) as { service?: string; authorization_server?: string; resources?: DemoConfig['rs']['resources'] };
     if (body.service !== "Kate's health records" || !body.authorization_server || !body.resources) return undefined;
-    const { AS_TESSERA_CLIENT, IDP_TESSERA_CLIENT, USERS } = await import('./demo/seed');
+    const { AS_TESSERA_CLIENT, IDP_TESSERA_CLIENT, USERS } = await import('../demo/seed');
     return {
       idp: { issuer: `http://127.0.0.1:${DEFAULT_PORTS.idp}`, tesseraClient: { ...IDP_TESSERA_CLIENT } },
       as: { issuer: body.authorization_server, dashboardUrl: `${body.authorization_server}/dashboard`, tesseraClient: { ...AS_TESSERA_CLIENT, claims_redirect_uris: [...AS_TESSERA_CLIENT.claims_redirect_uris] } },

@@ -6,8 +6,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { TesseraError } from './errors';
-import { trustPolicy } from './trust';
+import { TesseraError } from '../kernel/errors';
+import { trustPolicy } from '../kernel/trust';
 
 export const tesseraConfig = z.object({
   version: z.literal(1).default(1),

@@ -1,6 +1,6 @@
 /**
  * The API's method names, with no dependencies, for the Electron preload (which exposes one function
- * per name). src/core/api.ts checks at compile time that this list matches the contract.
+ * per name). src/app/api.ts checks at compile time that this list matches the contract.
  */
 export const API_METHOD_NAMES = [
   'getState', 'openResource', 'addResource', 'removeResource', 'trustAs', 'untrustAs', 'discovery',
