@@ -28,7 +28,7 @@ function newest(dir: string): number {
 /** Builds the renderer with vite when dist/renderer is missing or older than its sources. */
 export async function ensureRenderer(log: (line: string) => void = () => {}): Promise<string> {
   const index = join(RENDERER_DIR, 'index.html');
-  const sources = Math.max(newest(join(ROOT, 'renderer')), statSync(join(ROOT, 'src', 'core', 'api.ts')).mtimeMs);
+  const sources = Math.max(newest(join(ROOT, 'renderer')), statSync(join(ROOT, 'src', 'app', 'api.ts')).mtimeMs);
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return RENDERER_DIR;
   log('Building the user interface (vite)…');
   const { build } = await import('vite');
