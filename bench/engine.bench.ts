@@ -38,7 +38,7 @@ export default async function engineBench(): Promise<BenchReport> {
     const url = fx.rs('/r/bench');
     // warm: discovery cached, connections open, JIT warm
     for (let i = 0; i < 20; i++) await agent.fetch(url);
-    const rptKey = storeKeys.rpt(fx.asUri, fx.rsOrigin);
+    const rptKey = storeKeys.rpt(fx.asUri, fx.rsOrigin, 'nobody');
     const preIssued = [...fx.state.rpts.keys()].at(-1) as string;
     const plain = async () => {
       const r = await fetch(url, { headers: { authorization: `Bearer ${preIssued}` } });

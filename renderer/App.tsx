@@ -6,6 +6,7 @@ import { Requests } from './screens/Requests';
 import { Tokens } from './screens/Tokens';
 import { Connections } from './screens/Connections';
 import { Export } from './screens/Export';
+import { ActingAs } from './components/ActingAs';
 
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'resources', label: 'Resources' },
@@ -38,6 +39,7 @@ export function App() {
             </button>
           ))}
         </nav>
+        <ActingAs />
         <label className="theme">Theme{' '}
           <select value={theme} onChange={(e) => setTheme(e.target.value as 'light' | 'dark' | 'system')}>
             <option value="system">System</option><option value="light">Light</option><option value="dark">Dark</option>

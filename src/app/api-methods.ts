@@ -4,7 +4,7 @@
  */
 export const API_METHOD_NAMES = [
   'getState', 'openResource', 'addResource', 'removeResource', 'trustAs', 'untrustAs', 'discovery',
-  'signIn', 'signOut', 'forgetToken', 'revealToken', 'cancelFlow', 'exportTranscript',
+  'signIn', 'signOut', 'actAs', 'forgetToken', 'revealToken', 'cancelFlow', 'exportTranscript',
 ] as const;
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
 

@@ -25,6 +25,8 @@ export const apiInputs = {
   discovery: z.object({ issuer }).strict(),
   signIn: z.object({ issuer, clientId: z.string().min(1).max(200), scope: z.string().max(500).optional() }).strict(),
   signOut: z.object({ key: z.string().min(1).max(2048) }).strict(),
+  /** Who Tessera acts for: a held identity's `issuer#sub`, or `nobody`. */
+  actAs: z.object({ party: z.string().min(1).max(2048) }).strict(),
   forgetToken: z.object({ kind: z.enum(['rpt', 'pct']), key: z.string().min(1).max(4096) }).strict(),
   /** The one deliberate way a raw token leaves the core: the person asked to see it (e.g. to try it with curl). */
   revealToken: z.object({ kind: z.enum(['rpt']), key: z.string().min(1).max(4096), confirm: z.literal(true) }).strict(),
@@ -33,7 +35,10 @@ export const apiInputs = {
 } as const;
 
 export type ApiMethod = keyof typeof apiInputs;
+/** What a face sends (defaults optional). */
 export type ApiInput<M extends ApiMethod> = z.input<(typeof apiInputs)[M]>;
+/** What the service receives after validation (defaults filled in). */
+export type ApiOutput<M extends ApiMethod> = z.output<(typeof apiInputs)[M]>;
 
 export type Lane = 'tessera' | 'rs' | 'as' | 'idp' | 'browser';
 export type Outcome = 'granted' | 'denied' | 'need_info' | 'pending' | 'untrusted_as' | 'as_unreachable' | 'error';
@@ -74,6 +79,15 @@ export interface FlowView {
   needInfo?: { requiredClaims?: { name?: string; friendly_name?: string; issuer?: string[] }[]; redirectUser?: string };
   pending?: { reason: string; interval?: number; nextPollAt?: number };
   asIssuer?: string;
+  /** Who the flow acted for (`issuer#sub` or `nobody`). */
+  party?: string;
+  /** How access was obtained: no UMA at all, an RPT already held, or a new RPT. */
+  access?: 'open' | 'held' | 'issued';
+  /** When the held RPT was stored (epoch ms). */
+  rptStoredAt?: number;
+  contentType?: string;
+  /** A binary record (PDF, image), base64. */
+  bodyBase64?: string;
   steps: StepView[];
 }
 
@@ -90,6 +104,8 @@ export interface AppState {
   trusted: TrustedAsView[];
   providers: ProviderView[];
   identities: IdentityView[];
+  /** Who Tessera acts for now. */
+  actingAs: { party: string; label: string; issuer?: string };
   tokens: TokenView[];
   flows: FlowView[];
   /** Authorization servers that an RS named but the user does not trust yet. */
@@ -108,6 +124,7 @@ export interface ApiResults {
   discovery: { issuer: string; document: Record<string, unknown> };
   signIn: IdentityView;
   signOut: AppState;
+  actAs: AppState;
   forgetToken: AppState;
   revealToken: { token: string; fingerprint?: string };
   cancelFlow: AppState;

@@ -59,7 +59,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
       config = await runningDemo();
-      if (!config) throw new Error(`The demo ports (${DEFAULT_PORTS.idp}-${DEFAULT_PORTS.rs}) are taken by something that is not the Tessera demo. Free them, or start with --no-demo.`, { cause: error });
+      if (!config) throw new Error(`The demo ports (${DEFAULT_PORTS.idp}-${DEFAULT_PORTS.rs}) are taken by something that is not the Tessera demo. Free them, or start Tessera without the demo.`, { cause: error });
       demoReused = true;
     }
   }

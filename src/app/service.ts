@@ -5,17 +5,17 @@
  * no token, ticket or secret ever leaves this module for a face.
  */
 import { randomUUID } from 'node:crypto';
-import type { AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
+import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
 import { apiInputs } from './api';
+import { composeEngine, type Engine } from './engine';
 import { loadConfig, saveConfig, type TesseraConfig } from './config';
 import { TesseraError, toErrorInfo } from '../kernel/errors';
 import { storeKeys, type TokenStore } from '../kernel/store';
 import type { TranscriptStep } from '../kernel/transcript';
-import type { TrustPolicy } from '../kernel/trust';
-import { createAgent, type Agent, type FetchResult } from '../uma/agent';
-import { CLAIMS_REDIRECT_URI, loopbackInteraction } from '../uma/interaction';
-import { IdentityClaimsSource } from '../identity/claims-source';
-import { Identities } from '../identity/identities';
+import { NOBODY, splitParty } from '../kernel/party';
+import { findTrustedAs, normalizeIssuer, type TrustPolicy } from '../kernel/trust';
+import { isSecureOrLoopback } from '../kernel/urls';
+import type { FetchResult } from '../uma/agent';
 import { revokeAtProvider, signIn } from '../identity/oidc';
 import type { Opener } from '../identity/opener';
 import { toHar } from './har';
@@ -38,7 +38,8 @@ export interface ServiceOptions {
 interface Settings { resources: ResourceView[]; providers: ProviderView[] }
 const MAX_FLOWS = 50;
 
-type Handlers = { [M in ApiMethod]: (input: never) => Promise<ApiResults[M]> };
+/** One handler per contract method, typed from the method's schema output: no casts. */
+type Handlers = { [M in ApiMethod]: (input: ApiOutput<M>) => Promise<ApiResults[M]> };
 
 export class TesseraService {
   readonly #o: ServiceOptions;
@@ -48,13 +49,31 @@ export class TesseraService {
   readonly #controllers = new Map<string, AbortController>();
   readonly #listeners = new Set<(e: ApiEvent) => void>();
   readonly #untrusted = new Map<string, { issuer: string; rs: string }>();
-  #agent!: Agent;
-  readonly #identities: Identities;
+  #engine!: Engine;
+  readonly #handlers: Handlers;
 
   private constructor(options: ServiceOptions) {
     this.#o = options;
-    this.#identities = new Identities(options.store);
+    this.#handlers = {
+      getState: () => this.getState(),
+      openResource: (i) => this.openResource(i),
+      addResource: (i) => this.addResource(i),
+      removeResource: (i) => this.removeResource(i.url),
+      trustAs: (i) => this.trustAs(i.issuer),
+      untrustAs: (i) => this.untrustAs(i.issuer),
+      discovery: (i) => this.discovery(i.issuer),
+      signIn: (i) => this.signIn(i),
+      signOut: (i) => this.signOut(i.key),
+      actAs: (i) => this.actAs(i.party),
+      forgetToken: (i) => this.forgetToken(i.kind, i.key),
+      revealToken: (i) => this.revealToken(i.key),
+      cancelFlow: (i) => this.cancelFlow(i.flowId),
+      exportTranscript: (i) => this.exportTranscript(i),
+    };
   }
+
+  get #agent() { return this.#engine.agent; }
+  get #identities() { return this.#engine.identities; }
 
   static async create(options: ServiceOptions): Promise<TesseraService> {
     const service = new TesseraService(options);
@@ -78,12 +97,10 @@ export class TesseraService {
       await store.put('client', storeKeys.client(demo.as.issuer), { client_id: demo.as.tesseraClient.client_id, client_secret: demo.as.tesseraClient.client_secret, auth_method: 'client_secret_basic', registration: 'static' }, { issuer: demo.as.issuer, clientId: demo.as.tesseraClient.client_id });
       await this.#saveSettings();
     }
-    this.#agent = createAgent({
+    this.#engine = composeEngine({
       store,
       trust: (): TrustPolicy => this.#config.trust,
-      claims: new IdentityClaimsSource(store),
-      interaction: loopbackInteraction({ open: this.#o.opener }),
-      claimsRedirectUris: [CLAIMS_REDIRECT_URI],
+      opener: this.#o.opener,
       onStep: (step) => this.#onStep(step),
     });
   }
@@ -107,25 +124,11 @@ export class TesseraService {
 
   async #saveSettings(): Promise<void> { await this.#o.store.put('settings', 'app', this.#settings, { label: 'bookmarks and providers' }); }
 
-  /** Dispatches a validated call (the faces validate with `parseCall` first). */
+  /** Dispatches a call after validating its input against the contract's schema. */
   async call<M extends ApiMethod>(method: M, input: unknown): Promise<ApiResults[M]> {
-    const parsed = apiInputs[method].parse(input ?? {});
-    const handlers: Handlers = {
-      getState: () => this.getState(),
-      openResource: (i: ReturnType<typeof apiInputs.openResource.parse>) => this.openResource(i),
-      addResource: (i: { url: string; title: string }) => this.addResource(i),
-      removeResource: (i: { url: string }) => this.removeResource(i.url),
-      trustAs: (i: { issuer: string }) => this.trustAs(i.issuer),
-      untrustAs: (i: { issuer: string }) => this.untrustAs(i.issuer),
-      discovery: (i: { issuer: string }) => this.discovery(i.issuer),
-      signIn: (i: { issuer: string; clientId: string; scope?: string }) => this.signIn(i),
-      signOut: (i: { key: string }) => this.signOut(i.key),
-      forgetToken: (i: { kind: 'rpt' | 'pct'; key: string }) => this.forgetToken(i.kind, i.key),
-      revealToken: (i: { kind: 'rpt'; key: string }) => this.revealToken(i.key),
-      cancelFlow: (i: { flowId: string }) => this.cancelFlow(i.flowId),
-      exportTranscript: (i: { flowId?: string; format: 'json' | 'har' }) => this.exportTranscript(i),
-    } as unknown as Handlers;
-    return (handlers[method] as (i: unknown) => Promise<ApiResults[M]>)(parsed);
+    const parsed = apiInputs[method].parse(input ?? {}) as ApiOutput<M>;
+    const handler: (i: ApiOutput<M>) => Promise<ApiResults[M]> = this.#handlers[method];
+    return handler(parsed);
   }
 
   async getState(): Promise<AppState> {
@@ -138,6 +141,8 @@ export class TesseraService {
     }
     const identities: IdentityView[] = await this.#identities.summaries();
     const clients = await store.list('client');
+    const party = await this.#identities.actingAs();
+    const actingAs = identities.find((i) => i.key === party);
     return {
       mode: this.#o.mode,
       vault: { backend: store.backend ?? (store.persistent ? 'file' : 'memory'), ...(store.warning ? { warning: store.warning } : {}) },
@@ -148,6 +153,7 @@ export class TesseraService {
       }),
       providers: [...this.#settings.providers],
       identities,
+      actingAs: actingAs ? { party, label: actingAs.name ?? actingAs.email ?? actingAs.sub, issuer: actingAs.issuer } : { party: NOBODY, label: 'Nobody (no claims)' },
       tokens,
       flows: [...this.#flows.values()].reverse(),
       untrustedSeen: [...this.#untrusted.values()].filter((u) => !this.#trusted(u.issuer)),
@@ -156,7 +162,7 @@ export class TesseraService {
   }
 
   #trusted(issuer: string): boolean {
-    return this.#config.trust.authorizationServers.some((a) => a.issuer === issuer || a.aliases?.includes(issuer));
+    return this.#engine.trusted(issuer);
   }
 
   #onStep(step: TranscriptStep): void {
@@ -169,17 +175,18 @@ export class TesseraService {
     this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
   }
 
-  async openResource(input: { url: string; method: 'GET' | 'PUT'; body?: string | undefined; waitSeconds: number }): Promise<{ flowId: string }> {
+  async openResource(input: ApiOutput<'openResource'>): Promise<{ flowId: string }> {
     const flowId = randomUUID();
+    const party = await this.#identities.actingAs();
     const title = this.#settings.resources.find((r) => r.url === input.url)?.title;
-    const flow: FlowView = { flowId, url: input.url, ...(title ? { title } : {}), startedAt: new Date().toISOString(), running: true, steps: [] };
+    const flow: FlowView = { flowId, url: input.url, ...(title ? { title } : {}), startedAt: new Date().toISOString(), running: true, party, steps: [] };
     this.#flows.set(flowId, flow);
     while (this.#flows.size > MAX_FLOWS) this.#flows.delete(this.#flows.keys().next().value as string);
     const controller = new AbortController();
     this.#controllers.set(flowId, controller);
     this.#emit({ type: 'flow', flow: { ...flow } });
     void this.#agent
-      .fetch(input.url, { flowId, method: input.method, ...(input.body !== undefined ? { body: input.body, headers: { 'content-type': 'application/json' } } : {}), waitSeconds: input.waitSeconds, signal: controller.signal })
+      .fetch(input.url, { flowId, party, method: input.method, ...(input.body !== undefined ? { body: input.body, headers: { 'content-type': 'application/json' } } : {}), waitSeconds: input.waitSeconds, signal: controller.signal })
       .then((result) => this.#finish(flow, result))
       .catch((error: unknown) => {
         Object.assign(flow, { running: false, outcome: 'error', error: toErrorInfo(error) });
@@ -195,7 +202,14 @@ export class TesseraService {
     flow.status = result.status;
     flow.steps = result.steps.map(stepView);
     if (result.asIssuer) flow.asIssuer = result.asIssuer;
-    if (result.outcome === 'granted') flow.body = result.body.slice(0, 256 * 1024);
+    if (result.access) flow.access = result.access;
+    if (result.rptStoredAt) flow.rptStoredAt = result.rptStoredAt;
+    if (result.outcome === 'granted') {
+      if (result.contentType) flow.contentType = result.contentType;
+      if (result.text) flow.body = result.body.slice(0, 256 * 1024);
+      // Binary records (PDFs, images) reach the UI as base64 to show inline; bounded like the text.
+      else if (result.bytes.byteLength <= 8 * 1024 * 1024) flow.bodyBase64 = Buffer.from(result.bytes).toString('base64');
+    }
     if (result.error) flow.error = result.error;
     if (result.needInfo) flow.needInfo = { ...(result.needInfo.requiredClaims ? { requiredClaims: result.needInfo.requiredClaims.map((c) => ({ ...(c.name ? { name: c.name } : {}), ...(c.friendly_name ? { friendly_name: c.friendly_name } : {}), ...(c.issuer ? { issuer: c.issuer } : {}) })) } : {}), ...(result.needInfo.redirectUser ? { redirectUser: result.needInfo.redirectUser } : {}) };
     if (result.pending) flow.pending = { reason: result.pending.reason, ...(result.pending.interval !== undefined ? { interval: result.pending.interval, nextPollAt: Date.now() + result.pending.interval * 1000 } : {}) };
@@ -209,7 +223,7 @@ export class TesseraService {
 
   async addResource(input: { url: string; title: string }): Promise<AppState> {
     const u = new URL(input.url);
-    if (u.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) throw new TesseraError('usage', 'Resources must use https (plain http only on this machine).', 'Use the https URL.');
+    if (!isSecureOrLoopback(u)) throw new TesseraError('usage', 'Resources must use https (plain http only on this machine).', 'Use the https address.');
     this.#settings.resources = [...this.#settings.resources.filter((r) => r.url !== input.url), { url: input.url, title: input.title, origin: u.origin, fromDemo: false }];
     await this.#saveSettings();
     return this.#changed();
@@ -231,23 +245,26 @@ export class TesseraService {
   }
 
   async untrustAs(issuer: string): Promise<AppState> {
-    this.#config.trust.authorizationServers = this.#config.trust.authorizationServers.filter((a) => a.issuer !== issuer);
+    const config = findTrustedAs(this.#config.trust, issuer);
+    this.#config.trust.authorizationServers = this.#config.trust.authorizationServers.filter((a) => a !== config);
     await saveConfig(this.#o.home, this.#config);
     return this.#changed();
   }
 
   async discovery(issuer: string): Promise<{ issuer: string; document: Record<string, unknown> }> {
-    if (!this.#trusted(issuer)) throw new TesseraError('untrusted_as', `${issuer} is not trusted.`, 'Trust it first; Tessera contacts only authorization servers you trust.');
-    const response = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/uma2-configuration`, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
-    if (!response.ok) throw new TesseraError('discovery_failed', `${issuer} answered ${response.status} for its UMA discovery document.`, 'Check the issuer URL.');
-    const document = (await response.json()) as Record<string, unknown>;
-    return { issuer, document };
+    const config = findTrustedAs(this.#config.trust, issuer);
+    if (!config) throw new TesseraError('untrusted_as', `${issuer} is not trusted.`, 'Trust it first; Tessera contacts only authorization servers you trust.', { facts: { asIssuer: issuer } });
+    // The engine's discovery: the same size bound, issuer check and https rule as a real flow.
+    const discovered = await this.#agent.discovery.resolve(normalizeIssuer(config.issuer), config, { http: this.#agent.http, flowId: randomUUID() });
+    return { issuer, document: { ...discovered.metadata } };
   }
 
   async signIn(input: { issuer: string; clientId: string; scope?: string | undefined }): Promise<IdentityView> {
     const provider = { issuer: input.issuer.replace(/\/$/, ''), clientId: input.clientId, ...(input.scope ? { scope: input.scope } : {}) };
     const signed = await signIn(provider, { opener: this.#o.opener });
     const record = await this.#identities.save(provider, signed);
+    // Signing someone in means acting as them from now on (the header says so; switch any time).
+    await this.#identities.setActingAs(storeKeys.identity(record.issuer, record.sub));
     await this.#changed();
     return { key: storeKeys.identity(record.issuer, record.sub), issuer: record.issuer, sub: record.sub, ...record.claims, expiresAt: record.idTokenExpiresAt, refreshable: Boolean(record.refreshToken) };
   }
@@ -262,11 +279,16 @@ export class TesseraService {
     return this.#changed();
   }
 
+  /** Chooses who Tessera acts for: a held identity (`issuer#sub`) or `nobody`. */
+  async actAs(party: string): Promise<AppState> {
+    if (party !== NOBODY && !splitParty(party)) throw new TesseraError('usage', 'Choose a signed-in person or nobody.', 'Pick someone from the list.');
+    await this.#identities.setActingAs(party);
+    return this.#changed();
+  }
+
   async forgetToken(kind: 'rpt' | 'pct', key: string): Promise<AppState> {
     const meta = (await this.#o.store.list(kind)).find((m) => m.key === key);
-    if (meta && kind === 'rpt' && meta.issuer && meta.rsOrigin) await this.#agent.forgetRpt(meta.issuer, meta.rsOrigin, { revoke: this.#trusted(meta.issuer) });
-    else if (meta && kind === 'pct' && meta.issuer && meta.identity && meta.clientId) await this.#agent.forgetPct(meta.issuer, meta.identity, meta.clientId, { revoke: this.#trusted(meta.issuer) });
-    await this.#o.store.delete(kind, key);
+    await this.#agent.admin.forget(kind, key, { revoke: Boolean(meta?.issuer && this.#trusted(meta.issuer)) });
     return this.#changed();
   }
 

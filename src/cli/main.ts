@@ -3,6 +3,7 @@
  * The command set and exit codes are the contract in issue #2; see `tessera --help`.
  */
 import { toErrorInfo } from '../kernel/errors';
+import { passedFlags, withCliAdvice } from './advice';
 import type { CliIo } from './command';
 import { commands } from './registry';
 
@@ -46,7 +47,7 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
   try {
     return await command.run(rest, cli);
   } catch (error) {
-    const info = toErrorInfo(error);
+    const info = withCliAdvice(toErrorInfo(error), { passed: passedFlags(rest), command: name });
     // Scripts using --json always get one object, even when the command could not start.
     if (rest.includes('--json')) cli.stdout(`${JSON.stringify({ outcome: 'error', status: null, body: '', steps: [], error: info })}\n`);
     cli.stderr(`tessera: ${info.message} ${info.hint}\n`);

@@ -26,7 +26,8 @@ export const DEFAULT_BOUNDS: HttpBounds = { timeoutMs: 10_000, maxBodyBytes: 102
 export interface HttpRequest {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** Text bodies are redacted into the transcript; byte bodies are recorded by size only. */
+  body?: string | Uint8Array;
   signal?: AbortSignal;
   lane: Lane;
   kind: StepKind;
@@ -42,7 +43,10 @@ export interface HttpResult {
   /** Final URL after redirects. */
   url: string;
   headers: Headers;
+  /** The body decoded as UTF-8 (meaningful only when {@link isTextual} of its content type). */
   text: string;
+  /** The body as received: resources may be PDFs, images, anything. */
+  bytes: Uint8Array;
   /** The transcript step of the final hop. */
   step: TranscriptStep;
 }
@@ -134,7 +138,7 @@ export class HttpClient {
     };
   }
 
-  async #exchange(url: string, method: string, headers: Record<string, string>, body: string | undefined, request: HttpRequest): Promise<HttpResult> {
+  async #exchange(url: string, method: string, headers: Record<string, string>, body: string | Uint8Array | undefined, request: HttpRequest): Promise<HttpResult> {
     const started = Date.now();
     const redactor = new Redactor();
     for (const secret of request.secrets ?? []) redactor.add(secret);
@@ -164,19 +168,21 @@ export class HttpClient {
       request.signal?.removeEventListener('abort', onCallerAbort);
     };
     const finish = (response?: { headers: Record<string, string>; text: string; size: number; contentType: string }) => {
+      const textual = response ? isTextual(response.contentType) || response.size === 0 : true;
       redactor.collectHeaders(headers);
-      if (body !== undefined) redactor.collectBody(body, headers['content-type'] ?? headers['Content-Type'] ?? '');
+      if (typeof body === 'string') redactor.collectBody(body, headers['content-type'] ?? headers['Content-Type'] ?? '');
       if (response) {
         redactor.collectHeaders(response.headers);
-        redactor.collectBody(response.text, response.contentType);
+        if (textual) redactor.collectBody(response.text, response.contentType);
       }
       step.url = redactor.url(url);
       step.request = {
         headers: redactor.headers(headers, true),
-        ...(body !== undefined ? recordBody(redactor, body, headers['content-type'] ?? '') : {}),
+        ...(typeof body === 'string' ? recordBody(redactor, body, headers['content-type'] ?? '') : body !== undefined ? { body: `[${body.byteLength} bytes]` } : {}),
       };
       if (response) {
-        step.response = { headers: redactor.headers(response.headers, true), ...recordBody(redactor, response.text, response.contentType), bodySize: response.size };
+        const recorded = textual ? recordBody(redactor, response.text, response.contentType) : { body: `[${response.size} bytes of ${response.contentType || 'binary data'}]` };
+        step.response = { headers: redactor.headers(response.headers, true), ...recorded, bodySize: response.size };
       }
       if (redactor.tokens.size > 0) step.tokens = [...redactor.tokens.values()];
       step.duration = Date.now() - started;
@@ -192,10 +198,10 @@ export class HttpClient {
       this.#record(step);
       throw failure;
     }
-    let text: string;
+    let bytes: Uint8Array;
     let size: number;
     try {
-      ({ text, size } = await readBounded(response, this.bounds.maxBodyBytes, url));
+      ({ bytes, size } = await readBounded(response, this.bounds.maxBodyBytes, url));
     } catch (error) {
       release();
       step.status = response.status;
@@ -211,9 +217,10 @@ export class HttpClient {
     response.headers.forEach((value, name) => {
       responseHeaders[name] = value;
     });
+    const text = new TextDecoder().decode(bytes);
     finish({ headers: responseHeaders, text, size, contentType: response.headers.get('content-type') ?? '' });
     this.#record(step);
-    return { status: response.status, url, headers: response.headers, text, step };
+    return { status: response.status, url, headers: response.headers, text, bytes, step };
   }
 
   #record(step: TranscriptStep): void {
@@ -227,7 +234,17 @@ function recordBody(redactor: Redactor, text: string, contentType: string): { bo
   return redacted.length > MAX_RECORDED_BODY ? { body: redacted.slice(0, MAX_RECORDED_BODY), bodyTruncated: true } : { body: redacted };
 }
 
-async function readBounded(response: Response, max: number, url: string): Promise<{ text: string; size: number }> {
+/**
+ * Whether a body of this media type is text (shown, redacted, printed) rather than bytes (saved).
+ * An absent type is treated as text: many ASes omit it on small JSON answers.
+ */
+export function isTextual(contentType: string | null | undefined): boolean {
+  if (!contentType) return true;
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  return type.startsWith('text/') || /[/+](json|xml)$/.test(type) || type === 'application/x-www-form-urlencoded' || type === 'application/javascript' || type === 'application/jwt';
+}
+
+async function readBounded(response: Response, max: number, url: string): Promise<{ bytes: Uint8Array; size: number }> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
   const tooLarge = () =>
     new TesseraError('body_too_large', `The answer from ${new URL(url).origin} is larger than ${max} bytes.`, 'Raise the body-size limit if this server is trusted.');
@@ -235,12 +252,12 @@ async function readBounded(response: Response, max: number, url: string): Promis
     await response.body?.cancel().catch(() => undefined);
     throw tooLarge();
   }
-  if (!response.body) return { text: '', size: 0 };
+  if (!response.body) return { bytes: new Uint8Array(0), size: 0 };
   if (Number.isFinite(declared)) {
     // Length known and within bounds: let undici read it in one go (the fast path).
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (bytes.byteLength > max) throw tooLarge();
-    return { text: new TextDecoder().decode(bytes), size: bytes.byteLength };
+    return { bytes, size: bytes.byteLength };
   }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -255,7 +272,7 @@ async function readBounded(response: Response, max: number, url: string): Promis
     }
     chunks.push(value);
   }
-  return { text: Buffer.concat(chunks).toString('utf8'), size };
+  return { bytes: new Uint8Array(Buffer.concat(chunks)), size };
 }
 
 function classifyFailure(error: unknown, url: string, timeoutMs: number, callerSignal?: AbortSignal): TesseraError {

@@ -4,6 +4,8 @@
  * used, and a few display claims. Only metadata (issuer, subject, email, expiry) is ever shown.
  */
 import type { JWTPayload } from 'jose';
+import { TesseraError } from '../kernel/errors';
+import { NOBODY } from '../kernel/party';
 import { storeKeys, type TokenStore } from '../kernel/store';
 import type { ProviderClient, SignedIn } from './oidc';
 
@@ -62,5 +64,35 @@ export class Identities {
     return (await this.all()).filter((r) => r.key === hint || r.claims.email === hint || r.sub === hint || r.issuer === hint);
   }
 
-  async remove(key: string): Promise<boolean> { return this.store.delete('identity', key); }
+  async remove(key: string): Promise<boolean> {
+    if ((await this.actingAs()) === key) await this.store.delete('settings', ACTING_AS);
+    return this.store.delete('identity', key);
+  }
+
+  /**
+   * Resolves what a person typed (`issuer#sub`, email, subject, or `nobody`) to one party.
+   * Ambiguous or unknown names are errors: acting for the wrong person must never be a guess.
+   */
+  async resolve(hint: string): Promise<string> {
+    if (hint === NOBODY) return NOBODY;
+    const found = await this.find(hint);
+    if (found.length === 1) return found[0]!.key;
+    if (found.length === 0) throw new TesseraError('identity_not_found', `No signed-in identity matches "${hint}".`, 'Sign in as that person first, or name them by issuer#subject.', { facts: { party: hint } });
+    throw new TesseraError('identity_not_found', `"${hint}" matches ${found.length} signed-in identities.`, 'Name the identity by issuer#subject.', { facts: { party: hint } });
+  }
+
+  /** Who Tessera acts for by default (shared by the app and the CLI): the last chosen, or nobody. */
+  async actingAs(): Promise<string> {
+    const record = await this.store.get<{ party: string }>('settings', ACTING_AS);
+    const party = record?.value.party;
+    if (!party || party === NOBODY) return NOBODY;
+    return (await this.store.get('identity', party)) ? party : NOBODY;
+  }
+
+  async setActingAs(party: string): Promise<void> {
+    if (party !== NOBODY && !(await this.store.get('identity', party))) throw new TesseraError('identity_not_found', `${party} is not signed in.`, 'Sign in as that person first.', { facts: { party } });
+    await this.store.put('settings', ACTING_AS, { party }, { label: 'acting as', identity: party });
+  }
 }
+
+const ACTING_AS = 'acting-as';

@@ -140,7 +140,7 @@ export async function refresh(p: ProviderClient, refreshToken: string, currentId
       state: { refresh_token: refreshToken, ...(currentIdToken ? { id_token: currentIdToken } : {}), session_state: null, scope: p.scope ?? DEFAULT_SCOPE, profile: profile as never, data: undefined },
     } as never);
   } catch (error) {
-    throw new TesseraError('identity_expired', `The sign-in at ${p.issuer} could not be refreshed: ${error instanceof Error ? error.message : String(error)}.`, `Sign in again: tessera login --issuer ${p.issuer} --client-id ${p.clientId}`);
+    throw new TesseraError('identity_expired', `The sign-in at ${p.issuer} could not be refreshed: ${error instanceof Error ? error.message : String(error)}.`, `Sign in again at ${p.issuer}.`, { facts: { idpIssuer: p.issuer, clientId: p.clientId } });
   }
   const signed = await toSignedIn(response, p, oidc);
   return { ...signed, ...(signed.refreshToken ? {} : { refreshToken }) };

@@ -1,6 +1,9 @@
 /**
- * Typed errors shared by the engine and its faces: a `code` a program can switch on, a `hint` a
- * person can act on and, where one exists, a link to the spec section that explains the rule.
+ * Typed errors shared by every layer: a stable `code` a program can switch on, the `facts` a face
+ * needs to choose its own words (the CLI says "run again with --trust X", the app shows a "Trust
+ * this AS" button), a face-neutral `message` and `hint`, and a link to the spec section. Layers
+ * below the faces never name a CLI flag or a UI control: src/cli/advice.ts and renderer/advice.ts
+ * turn codes and facts into advice.
  */
 
 export type ErrorCode =
@@ -38,7 +41,52 @@ export type ErrorCode =
   | 'identity_not_found'
   | 'loop_guard'
   | 'aborted'
+  | 'invalid_input'
+  | 'interaction_endpoint_insecure'
+  | 'need_info'
+  | 'pending_approval'
+  | 'ticket_expired'
+  | 'denied'
+  | 'party_mismatch'
+  | 'forbidden'
+  // the vault's own codes (src/vault/errors.ts)
+  | 'damaged'
+  | 'wrong_key'
+  | 'key_missing'
+  | 'unsupported_version'
+  | 'backend_unavailable'
+  | 'insecure_backend'
+  | 'locked'
+  | 'io'
   | 'internal';
+
+/**
+ * What a face needs to phrase advice for an error, beyond its code. Only non-secret values:
+ * issuers, origins, claim names, seconds.
+ */
+export interface ErrorFacts {
+  /** The authorization server concerned (as named by the RS, or the trusted issuer). */
+  asIssuer?: string;
+  /** The identity provider concerned (sign-in, expired identity). */
+  idpIssuer?: string;
+  clientId?: string;
+  /** The requesting party the flow acted for (`issuer#sub`, or `nobody`). */
+  party?: string;
+  /** The claims the AS asked for (names or friendly names). */
+  requiredClaims?: string[];
+  /** Origin of the claims-interaction page the AS offered. */
+  interactionOrigin?: string;
+  /** Whether the flow was allowed to open the browser for claims interaction. */
+  interactionAllowed?: boolean;
+  /** Seconds the AS asked the client to wait between polls. */
+  interval?: number;
+  /** Why a pending flow stopped waiting. */
+  reason?: 'owner_must_approve' | 'wait_limit' | 'ticket_expired';
+  /** HTTP status involved. */
+  status?: number;
+  /** A URL the person may want to fetch directly (redirected challenge). */
+  url?: string;
+}
 
 export const SPEC = {
   grant: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html',
@@ -57,35 +105,42 @@ export const SPEC = {
 export interface ErrorInfo {
   code: ErrorCode;
   message: string;
+  /** Face-neutral advice in plain words (no CLI flags, no UI controls). */
   hint: string;
   spec?: string;
+  facts?: ErrorFacts;
 }
 
 /** The one error class thrown by Tessera modules. */
 export class TesseraError extends Error implements ErrorInfo {
-  override readonly name = 'TesseraError';
+  override readonly name: string = 'TesseraError';
   readonly code: ErrorCode;
   readonly hint: string;
   readonly spec?: string;
+  readonly facts?: ErrorFacts;
 
-  constructor(code: ErrorCode, message: string, hint: string, options: { spec?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, hint: string, options: { spec?: string; cause?: unknown; facts?: ErrorFacts } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.hint = hint;
     if (options.spec !== undefined) this.spec = options.spec;
+    if (options.facts !== undefined) this.facts = options.facts;
   }
 
   toInfo(): ErrorInfo {
-    return { code: this.code, message: this.message, hint: this.hint, ...(this.spec ? { spec: this.spec } : {}) };
+    return { code: this.code, message: this.message, hint: this.hint, ...(this.spec ? { spec: this.spec } : {}), ...(this.facts ? { facts: this.facts } : {}) };
   }
 }
 
-/** Turns anything thrown into an {@link ErrorInfo} without leaking stack traces. */
+/**
+ * Turns anything thrown into an {@link ErrorInfo} without leaking stack traces. Every face maps
+ * errors with this one function; subclasses (e.g. the vault's) keep their codes and hints.
+ */
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof TesseraError) return error.toInfo();
   if (error instanceof Error && error.name === 'AbortError') {
     return { code: 'aborted', message: 'The request was cancelled.', hint: 'Run it again when ready.' };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { code: 'internal', message, hint: 'This is a bug in Tessera; rerun with --debug and report it.' };
+  return { code: 'internal', message, hint: 'This is a bug in Tessera; please report it with the exported flow.' };
 }

@@ -10,7 +10,7 @@
 
 /** What a record holds. Keys are built with the helpers below so every module agrees on them. */
 export type RecordKind =
-  /** An RPT (+ refresh token) per (AS issuer, RS origin). */
+  /** An RPT (+ refresh token) per (AS issuer, RS origin, requesting party). */
   | 'rpt'
   /** A persisted claims token per (AS issuer, requesting-party identity, client). */
   | 'pct'
@@ -33,7 +33,11 @@ export interface RecordMeta {
   issuer?: string;
   /** RS origin (rpt). */
   rsOrigin?: string;
-  /** Requesting-party identity label, `issuer#sub` (pct, identity). */
+  /**
+   * The requesting party the token was issued for (rpt, pct: `issuer#sub`, `token:…` or `nobody`;
+   * identity: its own `issuer#sub`). Absent on records written before tokens were bound to a party:
+   * those are kept and listed but never presented (see src/kernel/party.ts).
+   */
   identity?: string;
   /** Client id (pct, client). */
   clientId?: string;
@@ -81,8 +85,8 @@ export interface TokenStore {
 
 /** Key helpers: one place decides how composite keys are spelled. */
 export const storeKeys = {
-  rpt: (asIssuer: string, rsOrigin: string) => `${asIssuer} ${rsOrigin}`,
-  pct: (asIssuer: string, identity: string, clientId: string) => `${asIssuer} ${identity} ${clientId}`,
+  rpt: (asIssuer: string, rsOrigin: string, party: string) => `${asIssuer} ${rsOrigin} ${party}`,
+  pct: (asIssuer: string, party: string, clientId: string) => `${asIssuer} ${party} ${clientId}`,
   identity: (opIssuer: string, sub: string) => `${opIssuer}#${sub}`,
   client: (issuer: string) => issuer,
   trust: (asIssuer: string) => asIssuer,

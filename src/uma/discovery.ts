@@ -8,6 +8,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
  */
 import { z } from 'zod';
+import { isSecureOrLoopback } from '../kernel/urls';
 import { SPEC, TesseraError } from '../kernel/errors';
 import { normalizeIssuer, type AsConfig } from '../kernel/trust';
 import type { HttpClient } from '../http/fetch';
@@ -94,15 +95,9 @@ export class DiscoveryCache {
   }
 }
 
-/** Whether a URL may be used without TLS: only loopback hosts (RFC 8252 §8.3 spirit; local demos and tests). */
-export function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host.endsWith('.localhost');
-}
-
 /** AS endpoints must use HTTPS, except on loopback (UMA Grant §5.8 / RFC 6749 §3.1.2.1). */
 export function requireHttps(url: string, what: string): void {
-  if (new URL(url).protocol !== 'https:' && !isLoopback(url)) {
+  if (!isSecureOrLoopback(url)) {
     throw new TesseraError('discovery_failed', `The ${what} ${url} does not use HTTPS.`, 'Tessera sends credentials and claims only over TLS (loopback excepted); check the AS configuration.', { spec: SPEC.discovery });
   }
 }

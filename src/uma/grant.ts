@@ -51,7 +51,7 @@ export async function clientAuthFor(client: ClientCredentials, bearerToken?: str
     case 'client_secret_post':
       return oauth.ClientSecretPost(requireSecret(client));
     case 'private_key_jwt': {
-      if (!client.private_jwk) throw new TesseraError('client_not_configured', `No private key for client "${client.client_id}".`, 'Pass --private-key JWK_FILE or configure the key for this AS.');
+      if (!client.private_jwk) throw new TesseraError('client_not_configured', `No private key for client "${client.client_id}".`, 'Give Tessera the private JWK registered for this client at this AS.', { facts: { clientId: client.client_id } });
       const alg = typeof client.private_jwk.alg === 'string' ? client.private_jwk.alg : client.private_jwk.kty === 'EC' ? 'ES256' : client.private_jwk.kty === 'OKP' ? 'EdDSA' : 'RS256';
       const key = await importJWK(client.private_jwk, alg);
       if (key instanceof Uint8Array) throw new TesseraError('client_not_configured', 'The private key is not an asymmetric key.', 'Use an RSA, EC or OKP private JWK.');
@@ -60,7 +60,7 @@ export async function clientAuthFor(client: ClientCredentials, bearerToken?: str
     case 'none':
       return oauth.None();
     case 'keycloak_bearer':
-      if (!bearerToken) throw new TesseraError('client_not_configured', 'Keycloak bearer mode needs the requesting party signed in.', 'Sign in first (tessera login) or use client credentials for this AS.');
+      if (!bearerToken) throw new TesseraError('client_not_configured', 'Keycloak bearer mode needs the requesting party signed in.', 'Sign in as the requesting party at this AS first, or use client credentials for it.');
       return (_as, c, body, headers) => {
         body.set('client_id', c.client_id);
         headers.set('authorization', `Bearer ${bearerToken}`);
@@ -69,7 +69,7 @@ export async function clientAuthFor(client: ClientCredentials, bearerToken?: str
 }
 
 function requireSecret(client: ClientCredentials): string {
-  if (!client.client_secret) throw new TesseraError('client_not_configured', `No client secret for client "${client.client_id}".`, 'Pass --client-secret or choose --token-auth none / private_key_jwt.');
+  if (!client.client_secret) throw new TesseraError('client_not_configured', `No client secret for client "${client.client_id}".`, 'Give Tessera the client secret, or choose another client authentication method for this AS.', { facts: { clientId: client.client_id } });
   return client.client_secret;
 }
 

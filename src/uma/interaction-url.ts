@@ -5,6 +5,8 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SPEC, TesseraError } from '../kernel/errors';
+import { isSecureOrLoopback } from '../kernel/urls';
 
 export interface InteractionUrlParams {
   /** `redirect_user` from need_info or the AS's `claims_interaction_endpoint`. */
@@ -22,21 +24,14 @@ export interface InteractionUrlParams {
  */
 export function buildInteractionUrl(p: InteractionUrlParams): URL {
   const url = new URL(p.endpoint);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw Object.assign(new Error(`interaction endpoint must be https: ${url.origin}`), {
-      code: 'interaction_endpoint_insecure',
-      hint: 'The AS sent a non-https claims-interaction URL; refuse to send the user there.',
-    });
+  if (!isSecureOrLoopback(url)) {
+    throw new TesseraError('interaction_endpoint_insecure', `The claims-interaction address ${url.origin} does not use https.`, 'Tessera does not send you to a plain-http page of another machine; the AS operator must fix its address.', { spec: SPEC.grant });
   }
   if (!url.searchParams.has('client_id')) url.searchParams.set('client_id', p.clientId);
   url.searchParams.set('ticket', p.ticket);
   url.searchParams.set('claims_redirect_uri', p.claimsRedirectUri);
   url.searchParams.set('state', p.state);
   return url;
-}
-
-function isLoopbackHost(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
 }
 
 /** An unguessable state (256 bits) plus a digest binding it to (AS issuer, ticket). */

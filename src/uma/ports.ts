@@ -27,7 +27,10 @@ export interface RequiredClaim {
 export interface ClaimToken {
   claim_token: string;
   claim_token_format: string;
-  /** Requesting-party identity the token speaks for (`issuer#sub`), used to key the PCT. */
+  /**
+   * The requesting party the token speaks for (`issuer#sub`). The engine pushes a token only while
+   * acting for that party; a token without it is pushed for whoever the flow acts for.
+   */
   identity?: string;
 }
 
@@ -36,15 +39,15 @@ export interface ClaimsRequest {
   asIssuer: string;
   /** `required_claims` from the latest `need_info`, or undefined on a first request. */
   requiredClaims?: RequiredClaim[];
-  /** Identity the user asked for explicitly (`--identity`), as `issuer#sub` or a label. */
-  identityHint?: string;
+  /** The requesting party the flow acts for (`issuer#sub`, `token:…` or `nobody`). */
+  party: string;
   signal?: AbortSignal;
 }
 
 /**
- * Supplies claim tokens to push. Implemented by src/identity (held ID tokens, refreshed when
- * expired) and by the CLI's `--claim-token FILE`. Returns undefined when nothing it holds matches.
- * The engine only calls it for ASes the user trusts.
+ * Supplies claim tokens to push for the party a flow acts for. Implemented by src/identity (the
+ * party's own ID token, refreshed when expired) and by the CLI's `--claim-token FILE`. Returns
+ * undefined when it holds nothing for that party. The engine only calls it for ASes the user trusts.
  */
 export interface ClaimsSource {
   claimTokenFor(request: ClaimsRequest): Promise<ClaimToken | undefined>;

@@ -1,3 +1,5 @@
+import { TesseraError } from '../kernel/errors';
+
 /** Why a vault could not be opened, read or written. `code` is for programs, `hint` for people. */
 export type VaultErrorCode =
   | 'damaged' // the file is not a readable Tessera vault (corrupted, truncated, tampered)
@@ -9,16 +11,21 @@ export type VaultErrorCode =
   | 'locked' // another process held the lock for too long
   | 'io'; // the file system refused
 
-/** Typed vault error. The file named in `file` is never modified when this is thrown. */
-export class VaultError extends Error {
-  override readonly name = 'VaultError';
+/**
+ * Typed vault error, part of the one hierarchy ({@link TesseraError}): faces map it with
+ * `toErrorInfo` like any other, and it keeps its own codes and hints. The file named in `file` is
+ * never modified when this is thrown.
+ */
+export class VaultError extends TesseraError {
+  override readonly name: string = 'VaultError';
+  declare readonly code: VaultErrorCode;
   constructor(
-    readonly code: VaultErrorCode,
+    code: VaultErrorCode,
     message: string,
-    readonly hint: string,
+    hint: string,
     readonly file?: string,
     options?: { cause?: unknown },
   ) {
-    super(file ? `${message} (${file})` : message, options);
+    super(code, file ? `${message} (${file})` : message, hint, options?.cause === undefined ? {} : { cause: options.cause });
   }
 }

@@ -62,6 +62,9 @@ async function axe(p: Page, name: string) {
   });
   const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious, `${name}: ${JSON.stringify(serious)}`).toEqual([]);
+  // The desktop UI is for people without a command line: no CLI flag in any text it renders.
+  const text = await p.locator("body").innerText();
+  expect(text.match(/(^|\s)--[a-z][a-z-]+/gm) ?? [], `${name}: CLI flags in UI text`).toEqual([]);
 }
 const listFiles = (dir: string): string[] => readdirSync(dir).flatMap((n) => { const p = join(dir, n); return statSync(p).isDirectory() ? listFiles(p) : [p]; });
 const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });

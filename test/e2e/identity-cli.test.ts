@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { setCliOpener } from '../../src/cli/session';
+import { setCliOpener } from '../../src/cli/opener';
 import { storeKeys } from '../../src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { openVault } from '../../src/vault';

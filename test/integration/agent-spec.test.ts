@@ -64,7 +64,8 @@ describe('agent against a spec-style AS/RS', () => {
     expect(result.outcome).toBe('untrusted_as');
     expect(result.asIssuer).toBe(fx.asUri);
     expect(fx.stats.discovery + fx.stats.token).toBe(0);
-    expect(result.error?.hint).toContain('--trust');
+    expect(result.error).toMatchObject({ code: 'untrusted_as', facts: { asIssuer: expect.any(String) } });
+    expect(result.error?.hint).not.toContain('--');
   });
 
   it('maps 403 + Warning 199 to as_unreachable', async () => {

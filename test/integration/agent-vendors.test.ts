@@ -98,9 +98,9 @@ describe('Keycloak-style AS', () => {
   it('upgraded:false → the new RPT replaces the old one (never assumed merged)', async () => {
     const { fx, agent, store } = await setup({ flavor: 'keycloak', upgrade: false });
     await agent.fetch(fx.rs('/r/albums'));
-    const first = (await store.get<RptValue>('rpt', storeKeys.rpt(fx.asUri, fx.rsOrigin)))?.value.access_token;
+    const first = (await store.get<RptValue>('rpt', storeKeys.rpt(fx.asUri, fx.rsOrigin, 'nobody')))?.value.access_token;
     await agent.fetch(fx.rs('/r/photos'));
-    const second = (await store.get<RptValue>('rpt', storeKeys.rpt(fx.asUri, fx.rsOrigin)))?.value.access_token;
+    const second = (await store.get<RptValue>('rpt', storeKeys.rpt(fx.asUri, fx.rsOrigin, 'nobody')))?.value.access_token;
     expect(second).not.toBe(first);
     expect(await store.list('rpt')).toHaveLength(1);
     // albums is not in the replacing RPT: a new grant is needed
@@ -139,7 +139,7 @@ describe('Janssen-style AS', () => {
     void agent;
     await live.fetch(fx.rs('/r/records'));
     fx.state.pcts.clear(); // expired at the AS
-    await store.delete('rpt', storeKeys.rpt(fx.asUri, fx.rsOrigin));
+    await store.delete('rpt', storeKeys.rpt(fx.asUri, fx.rsOrigin, 'nobody'));
     const result = await live.fetch(fx.rs('/r/other'));
     expect(result.outcome).toBe('granted');
     expect(result.steps.filter((s) => s.kind === 'token').map((s) => [s.status, s.outcome])).toEqual([
@@ -266,13 +266,14 @@ describe('client authentication', () => {
 });
 
 describe('token management', () => {
-  it('signOut revokes and forgets the PCTs of an identity', async () => {
+  it('signOut revokes and forgets the PCTs and RPTs of a requesting party', async () => {
     const idToken = fakeIdToken({ email: 'a@example.com' });
     const { fx, agent, store } = await setup({ policies: { bills: 'claims' } }, {}, { claims: { claimTokenFor: async () => ({ claim_token: idToken, claim_token_format: ID_TOKEN, identity: 'https://idp.example#alice' }) } });
-    await agent.fetch(fx.rs('/r/bills'));
+    await agent.fetch(fx.rs('/r/bills'), { party: 'https://idp.example#alice' });
     expect(await store.list('pct')).toHaveLength(1);
-    expect(await agent.signOut('https://idp.example#alice')).toBe(1);
+    expect(await agent.signOut('https://idp.example#alice')).toBe(2);
     expect(await store.list('pct')).toHaveLength(0);
+    expect(await store.list('rpt')).toHaveLength(0);
     expect(fx.state.revoked[0]).toMatch(/^pct:pct-/);
   });
 
@@ -282,7 +283,7 @@ describe('token management', () => {
     const metas = await agent.tokens();
     expect(metas).toHaveLength(1);
     expect(JSON.stringify(metas)).not.toContain([...fx.state.rpts.keys()][0]);
-    expect(await agent.forgetRpt(fx.asUri, fx.rsOrigin, { revoke: true })).toBe(true);
+    expect(await agent.forgetRpt(fx.asUri, fx.rsOrigin, 'nobody', { revoke: true })).toBe(true);
     expect(await agent.tokens()).toHaveLength(0);
     expect(fx.state.revoked[0]).toMatch(/^access_token:/);
   });

@@ -32,6 +32,7 @@ async function agentFor(username: string | undefined, options: Partial<AgentOpti
     trust: { authorizationServers: [{ issuer: demo.config.as.issuer }] },
     defaultClient: { clientId: demo.config.as.tesseraClient.client_id, clientSecret: demo.config.as.tesseraClient.client_secret },
     claims,
+    ...(username ? { party: `${demo.config.idp.issuer}#${username}` } : {}),
     ...options,
   });
   return { agent, store, pushed };

@@ -24,7 +24,7 @@ describe('tessera vault', () => {
     dirs.push(home);
     const env = { TESSERA_HOME: home, TESSERA_PASSPHRASE: 'cli-pass', TESSERA_VAULT_BACKENDS: 'passphrase' };
     const v = await openVault({ home, passphrase: 'cli-pass', backends: ['passphrase'] });
-    const rptKey = storeKeys.rpt('https://as.example', 'https://rs.example');
+    const rptKey = storeKeys.rpt('https://as.example', 'https://rs.example', 'nobody');
     await v.put('rpt', rptKey, { access_token: 'RPT-SECRET-abc' }, { issuer: 'https://as.example', rsOrigin: 'https://rs.example', fingerprint: 'fp-rpt', expiresAt: Date.now() + 60_000, permissions: [{ resource_id: 'labs', resource_scopes: ['view'] }] });
     await v.put('client', 'https://as.example', { client_secret: 'CLIENT-SECRET-xyz' }, { clientId: 'tessera' });
     await v.close();

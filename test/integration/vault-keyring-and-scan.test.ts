@@ -58,11 +58,11 @@ describe('no secret on disk', () => {
     const h = await home();
     const v = await openVault({ home: h, passphrase: 'scan-pass', backends: ['passphrase'], scryptCost: { N: 1024, r: 8, p: 1 } });
     const as = 'https://as.example';
-    await v.put('rpt', storeKeys.rpt(as, 'https://rs.example'), { access_token: SECRETS.rpt, refresh_token: SECRETS.refresh, ticket: SECRETS.ticket }, { issuer: as, rsOrigin: 'https://rs.example', fingerprint: 'sha256:ab12', permissions: [{ resource_id: 'rec-1', resource_scopes: ['view'] }] });
+    await v.put('rpt', storeKeys.rpt(as, 'https://rs.example', 'nobody'), { access_token: SECRETS.rpt, refresh_token: SECRETS.refresh, ticket: SECRETS.ticket }, { issuer: as, rsOrigin: 'https://rs.example', fingerprint: 'sha256:ab12', permissions: [{ resource_id: 'rec-1', resource_scopes: ['view'] }] });
     await v.put('pct', storeKeys.pct(as, 'https://op#alice', 'tessera'), { pct: SECRETS.pct });
     await v.put('identity', storeKeys.identity('https://op', 'alice'), { id_token: SECRETS.idToken, refresh_token: SECRETS.refresh });
     await v.put('client', storeKeys.client(as), { client_id: 'tessera', client_secret: SECRETS.clientSecret, private_key: SECRETS.privateKey });
-    await v.update('rpt', storeKeys.rpt(as, 'https://rs.example'), (cur) => cur && { value: cur.value, meta: { ...cur.meta, label: 'upgraded' } });
+    await v.update('rpt', storeKeys.rpt(as, 'https://rs.example', 'nobody'), (cur) => cur && { value: cur.value, meta: { ...cur.meta, label: 'upgraded' } });
     await v.close();
 
     const files: string[] = [];

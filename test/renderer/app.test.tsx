@@ -59,7 +59,7 @@ describe('Timeline', () => {
 
 describe('App over the API contract', () => {
   it('lists resources and opens one through the API', async () => {
-    const state: AppState = { mode: 'browser', vault: { backend: 'memory', warning: 'tokens kept in memory only' }, resources: [{ url: 'http://127.0.0.1:4403/patients/kate/prescriptions', title: "Kate's prescriptions", origin: 'http://127.0.0.1:4403', fromDemo: true }], trusted: [], providers: [], identities: [], tokens: [], flows: [], untrustedSeen: [] };
+    const state: AppState = { mode: 'browser', vault: { backend: 'memory', warning: 'tokens kept in memory only' }, resources: [{ url: 'http://127.0.0.1:4403/patients/kate/prescriptions', title: "Kate's prescriptions", origin: 'http://127.0.0.1:4403', fromDemo: true }], trusted: [], providers: [], identities: [], actingAs: { party: 'nobody', label: 'Nobody (no claims)' }, tokens: [], flows: [], untrustedSeen: [] };
     const api = { getState: vi.fn(async () => state), openResource: vi.fn(async () => ({ flowId: 'f1' })), subscribe: vi.fn(() => () => {}) } as unknown as TesseraApi;
     const el = render(<App />);
     await act(async () => { await useUi.getState().connect(api); });

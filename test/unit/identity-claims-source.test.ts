@@ -1,7 +1,8 @@
-/** Which held identity is pushed for a need_info (format, issuer, claim name, or the one named). */
+/** The held identity pushed for a flow is always the party the flow acts for — never another one. */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, storeKeys } from '../../src/kernel/store';
-import { IdentityClaimsSource, matchScore } from '../../src/identity/claims-source';
+import { IdentityClaimsSource } from '../../src/identity/claims-source';
+import { Identities } from '../../src/identity/identities';
 import type { IdentityRecord } from '../../src/identity/identities';
 import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
 
@@ -18,33 +19,39 @@ async function source(records: IdentityRecord[]) {
 }
 
 describe('identity claims source', () => {
-  it('matches required_claims by format, issuer and claim name', () => {
-    const alice = record(hospital, 'alice', { email: 'a@h', role: 'physician' });
-    expect(matchScore(alice, [{ claim_token_format: [ID_TOKEN_FORMAT], issuer: [hospital], name: 'role' }])).toBe(1);
-    expect(matchScore(alice, [{ claim_token_format: [ID_TOKEN_FORMAT], issuer: [hospital], name: 'email' }, { name: 'role', issuer: [hospital] }])).toBe(2);
-    expect(matchScore(alice, [{ issuer: [google], name: 'email' }])).toBeUndefined();
-    expect(matchScore(alice, [{ claim_token_format: ['urn:ietf:params:oauth:token-type:saml2'], name: 'email' }])).toBeUndefined();
-    expect(matchScore(alice, [{ issuer: [hospital], name: 'phone_number' }])).toBeUndefined();
-  });
-
-  it('pushes the identity that answers required_claims among several', async () => {
+  it('pushes only the ID token of the party the flow acts for, whatever else is held', async () => {
     const s = await source([record(google, 'g1', { email: 'kate.friend@gmail.example' }), record(hospital, 'alice', { email: 'alice@hospital.example', role: 'physician' })]);
-    const token = await s.claimTokenFor({ asIssuer: 'https://as', requiredClaims: [{ claim_token_format: [ID_TOKEN_FORMAT], issuer: [hospital], name: 'role' }] });
-    expect(token).toEqual({ claim_token: 'id-token-alice', claim_token_format: ID_TOKEN_FORMAT, identity: `${hospital}#alice` });
-    expect(await s.claimTokenFor({ asIssuer: 'https://as', requiredClaims: [{ issuer: ['https://other'], name: 'email' }] })).toBeUndefined();
+    const asAlice = await s.claimTokenFor({ asIssuer: 'https://as', party: `${hospital}#alice`, requiredClaims: [{ claim_token_format: [ID_TOKEN_FORMAT], issuer: [hospital], name: 'role' }] });
+    expect(asAlice).toEqual({ claim_token: 'id-token-alice', claim_token_format: ID_TOKEN_FORMAT, identity: `${hospital}#alice` });
+    // Acting as the Google identity, Alice's token is never offered, even though it would match.
+    const asG = await s.claimTokenFor({ asIssuer: 'https://as', party: `${google}#g1`, requiredClaims: [{ issuer: [hospital], name: 'role' }] });
+    expect(asG?.identity).toBe(`${google}#g1`);
+    expect(await s.claimTokenFor({ asIssuer: 'https://as', party: 'nobody' })).toBeUndefined();
+    expect(await s.claimTokenFor({ asIssuer: 'https://as', party: 'token:fp:abc' })).toBeUndefined();
   });
 
-  it('before any need_info pushes only an unambiguous identity; --identity names one', async () => {
-    const one = await source([record(hospital, 'alice', { email: 'alice@hospital.example' })]);
-    expect((await one.claimTokenFor({ asIssuer: 'https://as' }))?.identity).toBe(`${hospital}#alice`);
-    const two = await source([record(google, 'g1', { email: 'g@g' }), record(hospital, 'alice', { email: 'alice@hospital.example' })]);
-    expect(await two.claimTokenFor({ asIssuer: 'https://as' })).toBeUndefined();
-    expect((await two.claimTokenFor({ asIssuer: 'https://as', identityHint: 'g@g' }))?.identity).toBe(`${google}#g1`);
-    await expect(two.claimTokenFor({ asIssuer: 'https://as', identityHint: 'nobody@x' })).rejects.toMatchObject({ code: 'identity_not_found' });
+  it('a party that is no longer signed in is an error, not a fallback to someone else', async () => {
+    const s = await source([record(hospital, 'alice', { email: 'alice@hospital.example' })]);
+    await expect(s.claimTokenFor({ asIssuer: 'https://as', party: `${hospital}#mallory` })).rejects.toMatchObject({ code: 'identity_not_found' });
   });
 
-  it('an expired ID token without a refresh token is not pushed: the user is told to sign in again', async () => {
+  it('names resolve to exactly one party; the acting-as default is shared and survives only while signed in', async () => {
+    const store = new MemoryStore();
+    for (const r of [record(google, 'g1', { email: 'g@g' }), record(hospital, 'alice', { email: 'alice@hospital.example' })]) await store.put('identity', storeKeys.identity(r.issuer, r.sub), r, { issuer: r.issuer, identity: storeKeys.identity(r.issuer, r.sub) });
+    const ids = new Identities(store);
+    expect(await ids.resolve('g@g')).toBe(`${google}#g1`);
+    expect(await ids.resolve('nobody')).toBe('nobody');
+    await expect(ids.resolve('nobody@x')).rejects.toMatchObject({ code: 'identity_not_found' });
+    expect(await ids.actingAs()).toBe('nobody');
+    await ids.setActingAs(`${hospital}#alice`);
+    expect(await ids.actingAs()).toBe(`${hospital}#alice`);
+    await expect(ids.setActingAs(`${hospital}#mallory`)).rejects.toMatchObject({ code: 'identity_not_found' });
+    await ids.remove(`${hospital}#alice`);
+    expect(await ids.actingAs()).toBe('nobody');
+  });
+
+  it('an expired ID token without a refresh token is not pushed: the facts name the provider to sign in at again', async () => {
     const s = await source([record(hospital, 'alice', { email: 'a@h' }, { idTokenExpiresAt: Date.now() - 1000 })]);
-    await expect(s.claimTokenFor({ asIssuer: 'https://as' })).rejects.toMatchObject({ code: 'identity_expired', hint: expect.stringContaining(`tessera login --issuer ${hospital}`) });
+    await expect(s.claimTokenFor({ asIssuer: 'https://as', party: `${hospital}#alice` })).rejects.toMatchObject({ code: 'identity_expired', facts: { idpIssuer: hospital, clientId: 'tessera' } });
   });
 });

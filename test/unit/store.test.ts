@@ -5,10 +5,10 @@ describe('MemoryStore', () => {
   it('round-trips values and keeps secrets out of list()', async () => {
     let t = 1000;
     const store = new MemoryStore({ now: () => t });
-    await store.put('rpt', storeKeys.rpt('https://as', 'https://rs'), { access_token: 'SECRET' }, { fingerprint: 'fp1' });
+    await store.put('rpt', storeKeys.rpt('https://as', 'https://rs', 'nobody'), { access_token: 'SECRET' }, { fingerprint: 'fp1' });
     t = 2000;
-    await store.put('rpt', storeKeys.rpt('https://as', 'https://rs'), { access_token: 'SECRET2' }, { fingerprint: 'fp2' });
-    const rec = await store.get<{ access_token: string }>('rpt', 'https://as https://rs');
+    await store.put('rpt', storeKeys.rpt('https://as', 'https://rs', 'nobody'), { access_token: 'SECRET2' }, { fingerprint: 'fp2' });
+    const rec = await store.get<{ access_token: string }>('rpt', 'https://as https://rs nobody');
     expect(rec?.value.access_token).toBe('SECRET2');
     expect(rec?.meta).toMatchObject({ kind: 'rpt', createdAt: 1000, updatedAt: 2000, fingerprint: 'fp2' });
     const listed = await store.list();

@@ -29,7 +29,7 @@ describe.each(factories)('TokenStore contract: %s', (_name, make) => {
   it('round-trips, keeps createdAt, updates updatedAt, lists metadata only', async () => {
     let t = 1000;
     const store = await make(() => t);
-    const key = storeKeys.rpt('https://as.example', 'https://rs.example');
+    const key = storeKeys.rpt('https://as.example', 'https://rs.example', 'nobody');
     await store.put('rpt', key, { access_token: 'SECRET-1' }, { issuer: 'https://as.example', fingerprint: 'fp1', permissions: [{ resource_id: 'r1', resource_scopes: ['read'] }] });
     t = 2000;
     await store.put('rpt', key, { access_token: 'SECRET-2' }, { fingerprint: 'fp2' });

@@ -5,7 +5,7 @@ import { TesseraError } from '../../kernel/errors';
 import { Identities } from '../../identity/identities';
 import { DEFAULT_SCOPE, signIn } from '../../identity/oidc';
 import { EXIT, type CliCommand } from '../command';
-import { cliOpener } from '../session';
+import { cliOpener } from '../opener';
 import { openCliStore } from '../store';
 
 const usage = `usage: tessera login --issuer URL --client-id ID [--client-secret S] [--scope SCOPES] [--timeout SECONDS] [--prompt login] [--json]
@@ -37,6 +37,7 @@ const command: CliCommand = {
     try {
       const signed = await signIn(provider, { opener: cliOpener(io), timeoutMs: timeout * 1000, ...(values.prompt ? { prompt: values.prompt } : {}) });
       const record = await new Identities(opened.store).save(provider, signed);
+      await new Identities(opened.store).setActingAs(`${record.issuer}#${record.sub}`);
       const summary = { identity: `${record.issuer}#${record.sub}`, issuer: record.issuer, sub: record.sub, ...record.claims, expiresAt: new Date(record.idTokenExpiresAt).toISOString(), refreshable: Boolean(record.refreshToken) };
       if (values.json) io.stdout(`${JSON.stringify(summary)}\n`);
       else io.stdout(`Signed in as ${record.claims.name ?? record.sub}${record.claims.email ? ` <${record.claims.email}>` : ''} at ${record.issuer} (ID token valid until ${summary.expiresAt}${record.refreshToken ? ', refreshable' : ''}).\n`);

@@ -2,13 +2,11 @@
  * `tessera vault list | forget | export --redacted`: the vault's metadata, never its secrets.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig, tesseraHome } from '../../app/config';
-import type { TrustPolicy } from '../../kernel/trust';
-import { createAgent } from '../../uma/agent';
+import { tesseraHome } from '../../app/config';
 import { TesseraError } from '../../kernel/errors';
 import { RECORD_KINDS, type RecordKind, type RecordMeta } from '../../kernel/store';
 import { EXIT, type CliCommand } from '../command';
-import { openCliStore } from '../store';
+import { openCliEngine } from '../engine';
 import { ttyPassphrasePrompt } from '../passphrase-prompt';
 import { rekeyVault } from '../../vault';
 
@@ -57,7 +55,12 @@ const command: CliCommand = {
     if (sub !== 'list' && sub !== 'forget' && sub !== 'export') throw new TesseraError('usage', 'Missing or unknown vault subcommand.', usage);
     if (sub === 'export' && !values.redacted) throw new TesseraError('usage', 'tessera vault export requires --redacted.', 'Only redacted metadata can be exported; secrets never leave the vault.');
 
-    const opened = await openCliStore(io.env, tesseraHome(io.env));
+    const engine = await openCliEngine(io, {
+      ...(values.trust ? { trust: values.trust } : {}),
+      interaction: false,
+      ...(values['client-id'] ? { defaultClient: { clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}) } } : {}),
+    });
+    const opened = engine.opened;
     if (opened.warning && !values.json && sub !== 'export') io.stderr(`${opened.warning}\n`);
     try {
       const store = opened.store;
@@ -78,25 +81,13 @@ const command: CliCommand = {
         targets = (await store.list(kindArg)).filter((m) => m.key === key);
         if (targets.length === 0) throw new TesseraError('usage', `No ${kindArg} record with key "${key}".`, 'Run tessera vault list --json to see the keys.');
       }
-      const config = await loadConfig(tesseraHome(io.env));
-      const trust: TrustPolicy = { authorizationServers: [...config.trust.authorizationServers] };
-      for (const issuer of values.trust ?? []) if (!trust.authorizationServers.some((a) => a.issuer === issuer)) trust.authorizationServers.push({ issuer });
-      const trusted = (issuer: string | undefined) => issuer !== undefined && trust.authorizationServers.some((a) => a.issuer.replace(/\/$/, '') === issuer.replace(/\/$/, ''));
-      const agent = createAgent({
-        store,
-        trust,
-        ...(values['client-id'] ? { defaultClient: { clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}) } } : {}),
-      });
       const forgotten: { kind: RecordKind; key: string; revocation: 'attempted' | 'not_attempted'; note: string }[] = [];
       for (const m of targets) {
         let removed = false;
         let revocation: 'attempted' | 'not_attempted' = 'not_attempted';
         let note = 'removed locally';
-        if (m.kind === 'rpt' && m.issuer && m.rsOrigin && trusted(m.issuer)) {
-          removed = await agent.forgetRpt(m.issuer, m.rsOrigin, { revoke: true });
-          revocation = 'attempted';
-        } else if (m.kind === 'pct' && m.issuer && m.identity && m.clientId && trusted(m.issuer)) {
-          removed = await agent.forgetPct(m.issuer, m.identity, m.clientId, { revoke: true });
+        if ((m.kind === 'rpt' || m.kind === 'pct') && m.issuer && engine.trusted(m.issuer)) {
+          removed = await engine.agent.admin.forget(m.kind, m.key, { revoke: true });
           revocation = 'attempted';
         }
         if (revocation === 'attempted') note = 'revocation sent to the AS if it publishes a revocation endpoint (its answer is not checked), then removed locally';
@@ -108,7 +99,7 @@ const command: CliCommand = {
       else for (const f of forgotten) io.stdout(`forgot ${f.kind} ${f.key}: ${f.note}\n`);
       return EXIT.granted;
     } finally {
-      await opened.close?.();
+      await engine.close();
     }
   },
 };

@@ -20,6 +20,7 @@ import { refreshRpt, UMA_GRANT, umaGrant, type GrantDeps } from './grant';
 import { introspection, permissionEndpoint, resourceRegistration, revocation, type ProtectionDeps } from './protection';
 import { ClaimsInteraction } from './claims-interaction';
 import { dashboard } from './dashboard';
+import { isLoopbackHost } from '../../kernel/urls';
 
 export interface AsOptions {
   kv: KeyValueStore;
@@ -42,7 +43,7 @@ function validateClaimsRedirectUris(value: unknown): void {
     let url: URL;
     try { url = new URL(String(uri)); } catch { throw new errors.InvalidClientMetadata(`claims_redirect_uris: "${String(uri)}" is not an absolute URI`); }
     if (url.hash) throw new errors.InvalidClientMetadata('claims_redirect_uris must not contain a fragment');
-    const loopback = url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+    const loopback = url.protocol === 'http:' && isLoopbackHost(url.hostname);
     if (url.protocol !== 'https:' && !loopback && !/^[a-z][\w+.-]*\.[\w+.-]+:$/.test(url.protocol)) {
       throw new errors.InvalidClientMetadata('claims_redirect_uris must be https, a loopback http URI (RFC 8252 §7.3) or a private-use scheme');
     }

@@ -1,0 +1,47 @@
+/**
+ * What every token-using CLI command shares: the vault of TESSERA_HOME, config.json's trust plus
+ * `--trust` flags, and the engine from the one composition root (src/app/engine.ts). The CLI keeps
+ * its own flag parsing and output; it assembles nothing the app does not assemble the same way.
+ */
+import { loadConfig, tesseraHome, type TesseraConfig } from '../app/config';
+import { composeEngine, type Engine, type EngineOptions } from '../app/engine';
+import { TesseraError } from '../kernel/errors';
+import type { TrustPolicy } from '../kernel/trust';
+import { parseHttpUrl } from '../kernel/urls';
+import type { CliIo } from './command';
+import { cliOpener } from './opener';
+import { openCliStore, type CliStore } from './store';
+
+export interface CliEngine extends Engine {
+  config: TesseraConfig;
+  opened: CliStore;
+  close(): Promise<void>;
+}
+
+/** Config trust plus `--trust ISSUER` flags for this run (config.json is not changed). */
+export function trustWithFlags(config: TesseraConfig, flags: readonly string[] = []): TrustPolicy {
+  const trust: TrustPolicy = { authorizationServers: [...config.trust.authorizationServers] };
+  for (const issuer of flags) {
+    if (!parseHttpUrl(issuer)) throw new TesseraError('usage', `--trust "${issuer}" is not an http(s) URL.`, 'Give the AS issuer URL exactly as the RS names it in as_uri.');
+    if (!trust.authorizationServers.some((a) => a.issuer === issuer)) trust.authorizationServers.push({ issuer });
+  }
+  return trust;
+}
+
+export async function openCliEngine(io: CliIo, options: { trust?: readonly string[]; interaction?: boolean } & Omit<EngineOptions, 'store' | 'trust' | 'opener'>): Promise<CliEngine> {
+  const home = tesseraHome(io.env);
+  const config = await loadConfig(home);
+  const trust = trustWithFlags(config, options.trust);
+  const opened = await openCliStore(io.env, home);
+  const timeout = Number(io.env.TESSERA_INTERACTION_TIMEOUT ?? '');
+  const { trust: _t, interaction, ...rest } = options;
+  const engine = composeEngine({
+    ...rest,
+    store: opened.store,
+    trust,
+    ...(interaction !== false ? { opener: cliOpener(io) } : {}),
+    ...(timeout > 0 ? { interactionTimeoutMs: timeout * 1000 } : {}),
+    http: { ...(config.settings.timeoutMs ? { timeoutMs: config.settings.timeoutMs } : {}), ...(config.settings.maxBodyBytes ? { maxBodyBytes: config.settings.maxBodyBytes } : {}), ...(config.settings.maxRedirects !== undefined ? { maxRedirects: config.settings.maxRedirects } : {}), ...rest.http },
+  });
+  return { ...engine, config, opened, close: async () => { await opened.close?.(); } };
+}

@@ -1,0 +1,76 @@
+/**
+ * The outcome table: how each typed token-endpoint result and each RS reading becomes the engine's
+ * answer — a stable `code`, the facts a face needs, a face-neutral message and hint, and the spec
+ * section. Faces choose their own words from code + facts (src/cli/advice.ts, renderer/advice.ts);
+ * nothing here names a CLI flag or a UI control.
+ *
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
+import { SPEC, type ErrorFacts, type ErrorInfo } from '../kernel/errors';
+import type { RequiredClaim } from './ports';
+
+const info = (code: ErrorInfo['code'], message: string, hint: string, spec: string | undefined, facts: ErrorFacts): ErrorInfo => ({ code, message, hint, ...(spec ? { spec } : {}), facts });
+
+function claimNames(required: RequiredClaim[] | undefined): string[] {
+  return (required ?? []).map((r) => r.friendly_name ?? r.name ?? r.claim_type ?? 'claim');
+}
+
+export const outcomes = {
+  untrustedAs: (asUri: string, party: string): ErrorInfo =>
+    info('untrusted_as', `The resource server sends you to ${asUri}, which you do not trust.`, 'Nothing was sent to it. Trust it only if you know who runs it.', SPEC.trust, { asIssuer: asUri, party }),
+
+  needInfo: (asIssuer: string, party: string, required: RequiredClaim[] | undefined, interaction: { origin?: string; allowed: boolean }): ErrorInfo => {
+    const names = claimNames(required);
+    const hint = interaction.origin
+      ? interaction.allowed
+        ? 'The claims interaction did not complete; try again.'
+        : `The AS offers a page at ${interaction.origin} where you can provide them.`
+      : 'Present an identity or claim token that carries these claims.';
+    return info('need_info', `${asIssuer} needs more information about you${names.length ? `: ${names.join(', ')}` : ''}.`, hint, SPEC.tokenErrors, {
+      asIssuer,
+      party,
+      ...(names.length ? { requiredClaims: names } : {}),
+      ...(interaction.origin ? { interactionOrigin: interaction.origin } : {}),
+      interactionAllowed: interaction.allowed,
+    });
+  },
+
+  submittedNoTicket: (asIssuer: string, party: string): ErrorInfo =>
+    info('pending_approval', `${asIssuer} submitted an access request to the resource owner.`, 'Ask again once the owner has approved it.', SPEC.tokenErrors, { asIssuer, party, reason: 'owner_must_approve' }),
+
+  waiting: (asIssuer: string, party: string, interval: number | undefined, reason: 'owner_must_approve' | 'wait_limit'): ErrorInfo =>
+    info('pending_approval', `Waiting for the resource owner to approve the request at ${asIssuer}.`, 'The owner decides at their authorization server; ask again later or keep waiting.', SPEC.tokenErrors, { asIssuer, party, reason, ...(interval !== undefined ? { interval } : {}) }),
+
+  ticketExpired: (asIssuer: string, party: string): ErrorInfo =>
+    info('ticket_expired', 'The permission ticket expired while waiting for the resource owner.', 'Ask again to get a fresh ticket.', SPEC.tokenErrors, { asIssuer, party, reason: 'ticket_expired' }),
+
+  denied: (asIssuer: string, party: string, description?: string, error?: string): ErrorInfo =>
+    info('denied', `${asIssuer} denied access${description && description !== error ? ` (${description})` : ''}.`, 'Ask the resource owner to share this resource with you.', SPEC.tokenErrors, { asIssuer, party }),
+
+  invalidScope: (asIssuer: string, scope: string | undefined, description?: string): ErrorInfo =>
+    info('invalid_scope', `${asIssuer} rejected the requested scope${scope ? ` "${scope}"` : ''}${description ? `: ${description}` : ''}.`, 'Request only scopes this client pre-registered at the AS and the resource offers (or none: the ticket names them).', SPEC.tokenErrors, { asIssuer }),
+
+  invalidClient: (asIssuer: string, clientId: string, status: number, description?: string): ErrorInfo =>
+    info('invalid_client', `${asIssuer} rejected the client credentials (${status}${description ? `: ${description}` : ''}).`, 'Check the client id, secret or key and the authentication method configured for this AS.', SPEC.tokenRequest, { asIssuer, clientId, status }),
+
+  serverError: (asIssuer: string, attempts: number, status: number, description?: string): ErrorInfo =>
+    info('server_error', `${asIssuer} failed ${attempts} times${status ? ` (HTTP ${status})` : ''}${description ? `: ${description}` : ''}.`, 'The authorization server is having trouble; try again later.', SPEC.tokenErrors, { asIssuer, status }),
+
+  tokenError: (asIssuer: string, status: number, error: string, description?: string): ErrorInfo =>
+    info('token_error', `${asIssuer} answered ${status} ${error}${description ? `: ${description}` : ''}.`, status === 401 ? 'The AS did not accept this client; check the client credentials.' : 'See the token step in the transcript.', SPEC.tokenErrors, { asIssuer, status }),
+
+  notSent: (asIssuer: string, what: 'PCT' | 'RPT'): ErrorInfo =>
+    info('token_error', `${asIssuer} rejected a ${what} that was not sent.`, 'Report this to the AS operator.', SPEC.tokenErrors, { asIssuer }),
+
+  asUnreachable: (): ErrorInfo =>
+    info('as_unreachable', 'The resource server could not reach its authorization server (403, Warning 199).', 'Try again later; the problem is between the RS and its AS.', SPEC.asUnreachable, {}),
+
+  rsForbidden: (): ErrorInfo =>
+    info('rs_forbidden', 'The resource server refused access (403) without a UMA challenge.', 'The RS may want you signed in first (a Keycloak enforcer only challenges requests that carry a bearer token), or access is simply not possible.', SPEC.challenge, { status: 403 }),
+
+  rsError: (status: number): ErrorInfo =>
+    info('rs_error', `The resource server answered ${status}.`, status === 404 ? 'Check the resource URL.' : 'See the response body for details.', undefined, { status }),
+
+  redirectedChallenge: (from: string, to: string, url: string): ErrorInfo =>
+    info('rs_error', `${from} redirected to ${to}, which asks for UMA authorization.`, `Fetch ${url} directly if you want access to it.`, SPEC.rpt, { url }),
+} as const;
