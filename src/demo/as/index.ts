@@ -12,7 +12,7 @@ import Provider, { errors, type ClientMetadata, type Configuration, type KoaCont
 import type { KeyValueStore } from '../store/kv';
 import { oidcAdapterFactory } from '../store/oidc-adapter';
 import { serverKeys } from '../store/keys';
-import { closeServer, guarded, parseBasic, redirect, sendJson, HttpError } from '../http/util';
+import { closeServer, decodePathSegment, guarded, parseBasic, redirect, sendJson, HttpError } from '../http/util';
 import { AS_RS_CLIENT, AS_TESSERA_CLIENT, IDP_AS_CLIENT, IDP_TESSERA_CLIENT, defaultPolicies } from '../seed';
 import { UmaState, type Lifetimes, type ResourceDescription } from './state';
 import { idTokenVerifier } from './id-token';
@@ -166,7 +166,7 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
       return sendJson(res, 200, discovery, { 'Cache-Control': 'public, max-age=300' });
     }
     const rreg = /^\/uma\/resource_set(?:\/([^/]+))?\/?$/.exec(path);
-    if (rreg) return resourceRegistration(protectionDeps, req, res, rreg[1] === undefined ? undefined : decodeURIComponent(rreg[1]));
+    if (rreg) return resourceRegistration(protectionDeps, req, res, rreg[1] === undefined ? undefined : decodePathSegment(rreg[1]));
     if (path === '/uma/permission') return permissionEndpoint(protectionDeps, req, res);
     if (path === '/uma/introspect') return introspection(protectionDeps, req, res);
     if (path === '/uma/revoke') return revocation(protectionDeps, req, res);

@@ -5,7 +5,7 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4 (tickets)
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { KeyValueStore } from '../store/kv';
+import { KEEP, type KeyValueStore } from '../store/kv';
 import type { Policy, RqpClaims } from './policy';
 
 export const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
@@ -183,6 +183,27 @@ export class UmaState {
     return this.kv.list<PendingRequest>('request:').map((e) => e.value).filter((r) => r.owner === owner).sort((a, b) => b.createdAt - a.createdAt);
   }
   async saveRequest(request: PendingRequest): Promise<void> { await this.kv.put(`request:${request.id}`, request, 30 * 86400); }
+  /**
+   * Kate's approval is good for one grant ("only with my approval each time"): turns an approved
+   * request into a used one in one store transaction and says whether this caller did it. Of any
+   * number of concurrent polls on the same approval exactly one gets `true`.
+   */
+  async useApproval(id: string): Promise<boolean> {
+    return this.kv.update<PendingRequest>(`request:${id}`, (r) => (r?.status === 'approved' ? { ...r, status: 'used' } : KEEP));
+  }
+  /**
+   * Kate's decision on a pending request, in one transaction: only a request still pending is
+   * decided (a double submit or two tabs cannot turn an approval already used back into "approved").
+   */
+  async decideRequest(id: string, owner: string, status: 'approved' | 'denied'): Promise<PendingRequest | undefined> {
+    let decided: PendingRequest | undefined;
+    await this.kv.update<PendingRequest>(`request:${id}`, (r) => {
+      if (r?.owner !== owner || r.status !== 'pending') return KEEP;
+      decided = { ...r, status, decidedAt: now() };
+      return decided;
+    });
+    return decided;
+  }
   /** An open (pending or approved-unused) request of this requester and client for these resources, to avoid asking Kate twice. */
   openRequest(owner: string, clientId: string, sub: string, issuer: string, resourceIds: string[]): PendingRequest | undefined {
     const key = [...resourceIds].sort().join(' ');
