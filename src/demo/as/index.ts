@@ -10,7 +10,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { KeyValueStore } from '../store/kv';
-import { oidcAdapterFactory } from '../store/oidc-adapter';
+import { oidcAdapterFactory, purgeLegacyOidcEntries } from '../store/oidc-adapter';
 import { serverKeys } from '../store/keys';
 import { closeServer, decodePathSegment, guarded, parseBasic, redirect, sendJson, HttpError } from '../http/util';
 import { AS_RS_CLIENT, AS_TESSERA_CLIENT, IDP_AS_CLIENT, IDP_TESSERA_CLIENT, defaultPolicies } from '../seed';
@@ -52,6 +52,7 @@ function validateClaimsRedirectUris(value: unknown): void {
 export async function startAs(options: AsOptions): Promise<AsHandle> {
   const { kv, server, issuer, idpIssuer, log } = options;
   const keys = await serverKeys(kv, 'as');
+  await purgeLegacyOidcEntries(kv);
   const state = new UmaState(kv, { ...DEFAULT_LIFETIMES, ...options.lifetimes });
 
   const configuration: Configuration = {

@@ -11,7 +11,7 @@
  * a pending map) and durable once the returned promise resolves; callers that must not lose a write
  * (tickets, grants, policies) await it before answering.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 
@@ -95,7 +95,11 @@ export class LmdbKv implements KeyValueStore {
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.#db = open<Entry<unknown>, string>({ path: join(dir, 'demo.lmdb'), compression: false });
+    const path = join(dir, 'demo.lmdb');
+    // Owner-only files: the store holds the servers' signing keys and the demo's state. LMDB applies
+    // `permissionsMode` when it creates the files; files made by an older version are narrowed here.
+    this.#db = open<Entry<unknown>, string>({ path, compression: false, permissionsMode: 0o600 } as Parameters<typeof open>[0]);
+    if (process.platform !== 'win32') for (const file of [path, `${path}-lock`]) if (existsSync(file)) chmodSync(file, 0o600);
     // Expired entries are invisible to reads; sweep them from disk now and then.
     this.#sweep = setInterval(() => void this.#removeExpired(), 60_000);
     this.#sweep.unref();
