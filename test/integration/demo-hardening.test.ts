@@ -68,6 +68,19 @@ describe('approval race (issue 12 item 5)', () => {
   }, 60_000);
 });
 
+describe('other single-use values under concurrency', () => {
+  it('a ticket presented ten times at once is honoured once; an RPT refresh token likewise', async () => {
+    const alice = String((await signIn(demo.config, 'alice')).id_token);
+    const ticket = await rsTicket('prescriptions');
+    const uses = await Promise.all(Array.from({ length: 10 }, () => token({ ticket, claim_token: alice, claim_token_format: ID_TOKEN })));
+    expect(uses.filter((u) => u.status === 200), JSON.stringify(uses.map((u) => u.status))).toHaveLength(1);
+    for (const u of uses.filter((q) => q.status !== 200)) expect(u.body.error).toBe('invalid_grant');
+    const refresh = String(uses.find((u) => u.status === 200)?.body.refresh_token);
+    const refreshes = await Promise.all(Array.from({ length: 10 }, () => fetch(`${demo.config.as.issuer}/token`, { method: 'POST', headers: { Authorization: basic('tessera', 'tessera-demo-secret'), ...form }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh }).toString() })));
+    expect(refreshes.filter((r) => r.status === 200), JSON.stringify(refreshes.map((r) => r.status))).toHaveLength(1);
+  }, 60_000);
+});
+
 describe('malformed percent-encoding (issue 12 item 9)', () => {
   it('never answers 500 on any demo route, in the path, a cookie, Basic credentials, the query or a form', async () => {
     const { as: { issuer: as }, idp: { issuer: idp }, rs: { url: rs } } = demo.config;

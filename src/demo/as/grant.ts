@@ -216,6 +216,8 @@ export async function refreshRpt(deps: GrantDeps, client: { id: string; name: st
     permissions = permissions.map((p) => ({ ...p, resource_scopes: p.resource_scopes.filter((s) => narrow.includes(s)) })).filter((p) => p.resource_scopes.length > 0);
     if (permissions.length === 0) return err(400, 'invalid_scope', 'the requested scope is not part of the original grant');
   }
+  // Rotation: the refresh token is used up in one transaction before a new RPT is issued.
+  if (!(await state.takeRefresh(params.refresh_token, client.id))) return err(400, 'invalid_grant', 'the refresh token is unknown, expired or revoked');
   await state.revokeRptById(held.id);
   const issued = await state.issueRpt({ clientId: client.id, owner: held.owner, permissions, ...(held.requester ? { requester: held.requester } : {}) }, true);
   await state.log({ owner: held.owner, who: held.requester?.email ?? 'unidentified requesting party', client: client.name, resources: permissions.map((p) => state.resourceById(p.resource_id)?.name ?? p.resource_id), scopes: [...new Set(permissions.flatMap((p) => p.resource_scopes))], outcome: 'refreshed' });
