@@ -114,8 +114,9 @@ describe('demo data at rest (issue 12 item 6)', () => {
       expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
     }
 
-    // Restart on the same ports and directory: everything is found by its hash. (A moment first, so
-    // this process's HTTP client has seen the old servers' connections close.)
+    // Restart on the same ports and directory: everything is found by its hash. (A moment first:
+    // fetch's keep-alive pool in this process still holds the RS's sockets to the old AS, and the
+    // first request on one fails with "other side closed" — on main too.)
     await new Promise((r) => setTimeout(r, 300));
     demo = await start(dir, portsOf(demo));
     const again = await idpRefresh(demo, secrets['idp refresh token'] ?? '');

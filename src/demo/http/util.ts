@@ -211,6 +211,8 @@ export function guarded(handler: Handler, log: (line: string) => void, origin: s
       .catch((error: unknown) => {
         if (res.headersSent) { res.destroy(); return; }
         if (error instanceof HttpError) sendError(res, error);
+        // A decodeURIComponent no route guarded: malformed percent-encoding is the client's error.
+        else if (error instanceof URIError) sendError(res, new HttpError(400, 'invalid_request', 'malformed percent-encoding'));
         else {
           log(`internal error on ${req.method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`);
           sendError(res, new HttpError(500, 'server_error', 'internal error'));
