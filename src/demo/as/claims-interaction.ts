@@ -14,7 +14,7 @@ import { html, HttpError, page, parseCookies, readForm, redirect, sendHtml, type
 import type { KeyValueStore } from '../store/kv';
 import { LAB_TERMS } from '../seed';
 import type { RqpClaims } from './policy';
-import type { Permission, UmaState } from './state';
+import { hash, type Permission, type UmaState } from './state';
 
 const BRAND = "Kate's authorization server";
 const SESSION_TTL = 15 * 60;
@@ -68,8 +68,13 @@ function withParams(base: string, params: Record<string, string | undefined>): s
   return url.href;
 }
 
-const sessionKey = (id: string) => `claims-session:${id}`;
-const cookieName = (id: string) => `ucs-${id.slice(0, 16)}`;
+// The session id is the browser's cookie value and the OpenID state a one-time secret: both are
+// stored only as SHA-256, like every token the AS keeps.
+const sessionKey = (id: string) => `claims-session:${hash(id)}`;
+const oidcStateKey = (state: string) => `claims-oidc:${hash(state)}`;
+// Named after the id's hash, so neither the name nor anything stored reveals part of the id.
+const cookieNameForHash = (idHash: string) => `ucs-${idHash.slice(0, 16)}`;
+const cookieName = (id: string) => cookieNameForHash(hash(id));
 
 export class ClaimsInteraction {
   #as: oauth.AuthorizationServer | undefined;
@@ -122,14 +127,21 @@ export class ClaimsInteraction {
       id: randomBytes(24).toString('base64url'), clientId: client.id, clientName: client.name, redirectUri, ...(state !== undefined ? { state } : {}),
       owner: ticket.owner, permissions: ticket.permissions, ...(ticket.claims ? { claims: ticket.claims } : {}), ...(ticket.requestId ? { requestId: ticket.requestId } : {}),
     };
-    await this.deps.kv.put(sessionKey(session.id), session, SESSION_TTL);
+    await this.#save(session);
     redirect(res, `/uma/claims/s/${session.id}`, { 'Set-Cookie': `${cookieName(session.id)}=${session.id}; Path=/uma/claims; HttpOnly; SameSite=Lax; Max-Age=${SESSION_TTL}` });
   }
 
   #session(req: IncomingMessage, id: string): ClaimsSession | undefined {
     // The session is bound to the browser that arrived with the ticket (cookie), against CSRF and fixation.
     if (parseCookies(req)[cookieName(id)] !== id) return undefined;
-    return this.deps.kv.get<ClaimsSession>(sessionKey(id));
+    const stored = this.deps.kv.get<Omit<ClaimsSession, 'id'>>(sessionKey(id));
+    return stored && { ...stored, id };
+  }
+
+  /** Stores the session under the SHA-256 of its id, without the id itself. */
+  async #save(session: ClaimsSession): Promise<void> {
+    const { id, ...stored } = session;
+    await this.deps.kv.put(sessionKey(id), stored, SESSION_TTL);
   }
 
   #names(session: ClaimsSession): string[] {
@@ -176,8 +188,10 @@ ${this.#termsNeeded(session) ? html`<h2>St. Mary Laboratory data-use terms</h2><
   async #signIn(res: ServerResponse, session: ClaimsSession): Promise<void> {
     const as = await this.#idp();
     const oidc = { state: oauth.generateRandomState(), nonce: oauth.generateRandomNonce(), verifier: oauth.generateRandomCodeVerifier() };
-    await this.deps.kv.put(sessionKey(session.id), { ...session, oidc, notice: undefined }, SESSION_TTL);
-    await this.deps.kv.put(`claims-oidc:${oidc.state}`, session.id, SESSION_TTL);
+    const { notice: _notice, ...rest } = session;
+    await this.#save({ ...rest, oidc });
+    // The state leads back to the session's hash; the browser's cookie supplies the id itself.
+    await this.deps.kv.put(oidcStateKey(oidc.state), hash(session.id), SESSION_TTL);
     const authorize = new URL(as.authorization_endpoint ?? `${this.deps.idpIssuer()}/auth`);
     authorize.search = new URLSearchParams({
       client_id: this.deps.idpClient.client_id, response_type: 'code', scope: 'openid email profile role',
@@ -188,10 +202,11 @@ ${this.#termsNeeded(session) ? html`<h2>St. Mary Laboratory data-use terms</h2><
   }
 
   async #oidcCallback(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const sessionId = this.deps.kv.get<string>(`claims-oidc:${url.searchParams.get('state') ?? ''}`);
-    const session = sessionId ? this.#session(req, sessionId) : undefined;
+    const sessionHash = this.deps.kv.get<string>(oidcStateKey(url.searchParams.get('state') ?? ''));
+    const sessionId = sessionHash === undefined ? undefined : parseCookies(req)[cookieNameForHash(sessionHash)];
+    const session = sessionId !== undefined && hash(sessionId) === sessionHash ? this.#session(req, sessionId) : undefined;
     if (!session?.oidc) return this.#problem(res, 400, 'This sign-in has expired', 'Go back to the application and try again.');
-    await this.deps.kv.del(`claims-oidc:${session.oidc.state}`);
+    await this.deps.kv.del(oidcStateKey(session.oidc.state));
     const as = await this.#idp();
     const client: oauth.Client = { client_id: this.deps.idpClient.client_id };
     let claims: RqpClaims;
@@ -206,7 +221,7 @@ ${this.#termsNeeded(session) ? html`<h2>St. Mary Laboratory data-use terms</h2><
       return this.#show(res, { ...session, notice: `Hospital ID sign-in did not complete (${description}).` });
     }
     const { oidc: _oidc, notice: _notice, ...rest } = session;
-    await this.deps.kv.put(sessionKey(session.id), { ...rest, claims }, SESSION_TTL);
+    await this.#save({ ...rest, claims });
     redirect(res, `/uma/claims/s/${session.id}`);
   }
 

@@ -52,12 +52,14 @@ export async function dashboard(deps: DashboardDeps, req: IncomingMessage, res: 
     return redirect(res, '/dashboard', { 'Set-Cookie': `${COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0` });
   }
   if ((m = /^\/dashboard\/requests\/([\w-]+)$/.exec(path))) {
-    const request = state.request(m[1] ?? '');
-    if (!request || request.owner !== owner) throw new HttpError(404, 'not_found', 'no such request');
-    if (request.status !== 'pending') return redirect(res, '/dashboard');
+    const found = state.request(m[1] ?? '');
+    if (!found || found.owner !== owner) throw new HttpError(404, 'not_found', 'no such request');
+    if (found.status !== 'pending') return redirect(res, '/dashboard');
     const decision = form.decision === 'approve' ? 'approved' : form.decision === 'deny' ? 'denied' : undefined;
     if (!decision) throw new HttpError(400, 'invalid_request', 'decision must be approve or deny');
-    await state.saveRequest({ ...request, status: decision, decidedAt: Math.floor(Date.now() / 1000) });
+    // Decided in one transaction: a second submit (another tab, a double click) finds it decided.
+    const request = await state.decideRequest(found.id, owner, decision);
+    if (!request) return redirect(res, '/dashboard');
     await state.log({ owner, who: request.requester.email ?? request.requester.sub, client: request.clientName, resources: request.permissions.map((p) => state.resourceById(p.resource_id)?.name ?? p.resource_id), scopes: [...new Set(request.permissions.flatMap((p) => p.resource_scopes))], outcome: decision === 'approved' ? 'approved' : 'denied', detail: `decided by ${owner} in the dashboard` });
     return redirect(res, '/dashboard#requests');
   }

@@ -91,16 +91,26 @@ export async function umaGrant(deps: GrantDeps, client: { id: string; name: stri
     }
   }
 
-  const request = ticket.requestId ? state.request(ticket.requestId) : undefined;
-  const decisions: Decision[] = ticket.permissions.map((permission, i) => {
+  let request = ticket.requestId ? state.request(ticket.requestId) : undefined;
+  const assessAll = (req: typeof request): Decision[] => ticket.permissions.map((permission, i) => {
     const resource = resources[i];
     if (!resource) return { kind: 'deny' };
     const scopes = [...new Set([...permission.resource_scopes, ...extraScopes.filter((s) => resource.resource_scopes.includes(s))])];
     return assess(state.policy(resource.owner, state.policyKey(resource)), { resourceId: resource._id, resourceName: resource.name ?? resource._id, scopes }, claims,
-      (ruleId) => (request && request.ruleIds.includes(ruleId) && request.requester.sub === claims?.sub ? (request.status === 'approved' ? 'approved' : request.status === 'denied' ? 'denied' : 'none') : 'none'));
+      (ruleId) => (req && req.ruleIds.includes(ruleId) && req.requester.sub === claims?.sub ? (req.status === 'approved' ? 'approved' : req.status === 'denied' ? 'denied' : 'none') : 'none'));
   });
+  const grantsOf = (ds: Decision[]) => ds.filter((d): d is Extract<Decision, { kind: 'grant' }> => d.kind === 'grant');
+  let decisions = assessAll(request);
+  let grants = grantsOf(decisions);
+  // Kate's approval is single-use: consume it (one store transaction) before anything is issued. A
+  // poll that loses the race to another ticket on the same approval is assessed again without it.
+  const approved = request;
+  if (approved?.status === 'approved' && grants.some((g) => approved.ruleIds.includes(g.ruleId)) && !(await state.useApproval(approved.id))) {
+    request = state.request(approved.id);
+    decisions = assessAll(request);
+    grants = grantsOf(decisions);
+  }
   const names = resources.map((r) => r?.name ?? r?._id ?? 'unknown');
-  const grants = decisions.filter((d): d is Extract<Decision, { kind: 'grant' }> => d.kind === 'grant');
 
   if (grants.length > 0) {
     const iat = now();
@@ -120,9 +130,6 @@ export async function umaGrant(deps: GrantDeps, client: { id: string; name: stri
     if (claims && (claimsAreNew || !pctUsed)) {
       if (params.pct) await state.revokePct(params.pct);
       pct = await state.issuePct(client.id, claims);
-    }
-    if (request && grants.some((g) => request.ruleIds.includes(g.ruleId)) && request.status === 'approved') {
-      await state.saveRequest({ ...request, status: 'used' });
     }
     const partial = grants.length < decisions.length;
     await state.log({ owner: ticket.owner, who: who(claims), client: client.name, resources: grants.map((g) => names[ticket.permissions.findIndex((p) => p.resource_id === g.resourceId)] ?? g.resourceId), scopes: [...new Set(grants.flatMap((g) => g.scopes))], outcome: partial ? 'partial' : 'granted', ...(partial ? { detail: `not granted: ${names.filter((_, i) => decisions[i]?.kind !== 'grant').join(', ')}` } : {}) });
@@ -209,6 +216,8 @@ export async function refreshRpt(deps: GrantDeps, client: { id: string; name: st
     permissions = permissions.map((p) => ({ ...p, resource_scopes: p.resource_scopes.filter((s) => narrow.includes(s)) })).filter((p) => p.resource_scopes.length > 0);
     if (permissions.length === 0) return err(400, 'invalid_scope', 'the requested scope is not part of the original grant');
   }
+  // Rotation: the refresh token is used up in one transaction before a new RPT is issued.
+  if (!(await state.takeRefresh(params.refresh_token, client.id))) return err(400, 'invalid_grant', 'the refresh token is unknown, expired or revoked');
   await state.revokeRptById(held.id);
   const issued = await state.issueRpt({ clientId: client.id, owner: held.owner, permissions, ...(held.requester ? { requester: held.requester } : {}) }, true);
   await state.log({ owner: held.owner, who: held.requester?.email ?? 'unidentified requesting party', client: client.name, resources: permissions.map((p) => state.resourceById(p.resource_id)?.name ?? p.resource_id), scopes: [...new Set(permissions.flatMap((p) => p.resource_scopes))], outcome: 'refreshed' });

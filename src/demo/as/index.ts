@@ -10,9 +10,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { KeyValueStore } from '../store/kv';
-import { oidcAdapterFactory } from '../store/oidc-adapter';
+import { oidcAdapterFactory, purgeLegacyOidcEntries } from '../store/oidc-adapter';
 import { serverKeys } from '../store/keys';
-import { closeServer, guarded, parseBasic, redirect, sendJson, HttpError } from '../http/util';
+import { closeServer, decodePathSegment, guarded, parseBasic, redirect, sendJson, HttpError } from '../http/util';
 import { AS_RS_CLIENT, AS_TESSERA_CLIENT, IDP_AS_CLIENT, IDP_TESSERA_CLIENT, defaultPolicies } from '../seed';
 import { UmaState, type Lifetimes, type ResourceDescription } from './state';
 import { idTokenVerifier } from './id-token';
@@ -53,6 +53,7 @@ function validateClaimsRedirectUris(value: unknown): void {
 export async function startAs(options: AsOptions): Promise<AsHandle> {
   const { kv, server, issuer, idpIssuer, log } = options;
   const keys = await serverKeys(kv, 'as');
+  await purgeLegacyOidcEntries(kv);
   const state = new UmaState(kv, { ...DEFAULT_LIFETIMES, ...options.lifetimes });
 
   const configuration: Configuration = {
@@ -167,7 +168,7 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
       return sendJson(res, 200, discovery, { 'Cache-Control': 'public, max-age=300' });
     }
     const rreg = /^\/uma\/resource_set(?:\/([^/]+))?\/?$/.exec(path);
-    if (rreg) return resourceRegistration(protectionDeps, req, res, rreg[1] === undefined ? undefined : decodeURIComponent(rreg[1]));
+    if (rreg) return resourceRegistration(protectionDeps, req, res, rreg[1] === undefined ? undefined : decodePathSegment(rreg[1]));
     if (path === '/uma/permission') return permissionEndpoint(protectionDeps, req, res);
     if (path === '/uma/introspect') return introspection(protectionDeps, req, res);
     if (path === '/uma/revoke') return revocation(protectionDeps, req, res);

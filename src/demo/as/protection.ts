@@ -35,13 +35,30 @@ async function requirePat(deps: ProtectionDeps, req: IncomingMessage, res: Serve
 }
 
 const scopeString = z.string().min(1).max(200);
+
+/**
+ * An absolute http(s) URL without credentials. `z.string().url()` alone admits `javascript:`,
+ * `data:` and `file:` URLs, which a dashboard or client showing the resource's icon would follow.
+ */
+export const WebUrl = z.string().max(2000).refine((value) => {
+  let url: URL;
+  try { url = new URL(value); } catch { return false; }
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+}, { message: 'must be an absolute http or https URL without credentials' });
+
 /** Resource description (FedAuthz §3.1); extension members are kept. */
 const ResourceSchema = z.looseObject({
   resource_scopes: z.array(scopeString).min(1).max(50),
   description: z.string().max(2000).optional(),
-  icon_uri: z.string().url().optional(),
+  icon_uri: WebUrl.optional(),
   name: z.string().min(1).max(200).optional(),
   type: z.string().max(500).optional(),
+}).superRefine((description, ctx) => {
+  // Extension members that name a URL (`*_uri`, `*_url`) are held to the same rule as icon_uri.
+  for (const [key, value] of Object.entries(description)) {
+    if (key === 'icon_uri' || !/_ur[il]$/i.test(key)) continue;
+    if (!WebUrl.safeParse(value).success) ctx.addIssue({ code: 'custom', path: [key], message: 'must be an absolute http or https URL without credentials' });
+  }
 });
 
 function describe(error: z.ZodError): string {

@@ -5,7 +5,7 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4 (tickets)
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { KeyValueStore } from '../store/kv';
+import { DELETE, KEEP, type KeyValueStore } from '../store/kv';
 import type { Policy, RqpClaims } from './policy';
 
 export const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
@@ -109,12 +109,24 @@ export class UmaState {
     await this.kv.put(`ticket:${hash(ticket)}`, { ...record, createdAt: now() }, this.lifetimes.ticket);
     return ticket;
   }
-  /** Returns the ticket's record and invalidates it, whatever happens next. */
+  /**
+   * Returns the ticket's record and invalidates it, whatever happens next: read and deleted in one
+   * store transaction, so of concurrent presentations (even from two processes on one store)
+   * exactly one gets the record.
+   */
   async consumeTicket(ticket: string): Promise<TicketRecord | undefined> {
-    const key = `ticket:${hash(ticket)}`;
-    const record = this.kv.get<TicketRecord>(key);
-    if (record) await this.kv.del(key);
-    return record;
+    return this.#take<TicketRecord>(`ticket:${hash(ticket)}`);
+  }
+
+  /** Reads and deletes an entry in one transaction, if `accept` agrees; one taker gets it. */
+  async #take<T>(key: string, accept: (value: T) => boolean = () => true): Promise<T | undefined> {
+    let taken: T | undefined;
+    await this.kv.update<T>(key, (current) => {
+      if (current === undefined || !accept(current)) return KEEP;
+      taken = current;
+      return DELETE;
+    });
+    return taken;
   }
 
   // --- RPTs and refresh tokens ---
@@ -145,6 +157,10 @@ export class UmaState {
     return rptHash === undefined ? undefined : this.revokeRptByHash(rptHash);
   }
   refresh(token: string): RefreshRecord | undefined { return this.kv.get(`refresh:${hash(token)}`); }
+  /** Uses up this client's unexpired refresh token (one transaction): one of concurrent refreshes gets it. */
+  async takeRefresh(token: string, clientId: string): Promise<RefreshRecord | undefined> {
+    return this.#take<RefreshRecord>(`refresh:${hash(token)}`, (r) => r.clientId === clientId && r.exp > now());
+  }
   async revokeRefresh(token: string): Promise<RefreshRecord | undefined> {
     const record = this.refresh(token);
     if (record) await this.kv.del(`refresh:${hash(token)}`);
@@ -183,6 +199,27 @@ export class UmaState {
     return this.kv.list<PendingRequest>('request:').map((e) => e.value).filter((r) => r.owner === owner).sort((a, b) => b.createdAt - a.createdAt);
   }
   async saveRequest(request: PendingRequest): Promise<void> { await this.kv.put(`request:${request.id}`, request, 30 * 86400); }
+  /**
+   * Kate's approval is good for one grant ("only with my approval each time"): turns an approved
+   * request into a used one in one store transaction and says whether this caller did it. Of any
+   * number of concurrent polls on the same approval exactly one gets `true`.
+   */
+  async useApproval(id: string): Promise<boolean> {
+    return this.kv.update<PendingRequest>(`request:${id}`, (r) => (r?.status === 'approved' ? { ...r, status: 'used' } : KEEP));
+  }
+  /**
+   * Kate's decision on a pending request, in one transaction: only a request still pending is
+   * decided (a double submit or two tabs cannot turn an approval already used back into "approved").
+   */
+  async decideRequest(id: string, owner: string, status: 'approved' | 'denied'): Promise<PendingRequest | undefined> {
+    let decided: PendingRequest | undefined;
+    await this.kv.update<PendingRequest>(`request:${id}`, (r) => {
+      if (r?.owner !== owner || r.status !== 'pending') return KEEP;
+      decided = { ...r, status, decidedAt: now() };
+      return decided;
+    });
+    return decided;
+  }
   /** An open (pending or approved-unused) request of this requester and client for these resources, to avoid asking Kate twice. */
   openRequest(owner: string, clientId: string, sub: string, issuer: string, resourceIds: string[]): PendingRequest | undefined {
     const key = [...resourceIds].sort().join(' ');

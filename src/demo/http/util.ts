@@ -113,11 +113,39 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): RawHt
 }
 const isRaw = (v: unknown): v is RawHtml => typeof v === 'object' && v !== null && '__html' in v;
 
+/**
+ * `decodeURIComponent` that answers `undefined` for malformed percent-encoding (`%E0%A4%A`) instead
+ * of throwing a URIError that would end as a 500.
+ */
+export function tryDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decodes one path segment; malformed percent-encoding is the client's error (400). */
+export function decodePathSegment(segment: string): string {
+  const decoded = tryDecode(segment);
+  if (decoded === undefined) throw new HttpError(400, 'invalid_request', 'malformed percent-encoding in the request path');
+  return decoded;
+}
+
+/**
+ * The request's cookies. Cookies are not port-scoped (RFC 6265 §8.5), so any page on 127.0.0.1 can
+ * plant one: a cookie whose value does not decode is ignored, and of two cookies with the same name
+ * the first wins (browsers send the one with the longer Path first, RFC 6265 §5.4), so a planted
+ * `Path=/` cookie does not shadow the server's own.
+ */
 export function parseCookies(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    if (i <= 0) continue;
+    const name = part.slice(0, i).trim();
+    const value = tryDecode(part.slice(i + 1).trim());
+    if (value !== undefined && !Object.hasOwn(out, name)) out[name] = value;
   }
   return out;
 }
@@ -136,11 +164,9 @@ export function parseBasic(req: IncomingMessage): { id: string; secret: string }
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const i = decoded.indexOf(':');
   if (i < 0) return undefined;
-  try {
-    return { id: decodeURIComponent(decoded.slice(0, i).replace(/\+/g, ' ')), secret: decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, ' ')) };
-  } catch {
-    return undefined;
-  }
+  const id = tryDecode(decoded.slice(0, i).replace(/\+/g, ' '));
+  const secret = tryDecode(decoded.slice(i + 1).replace(/\+/g, ' '));
+  return id === undefined || secret === undefined ? undefined : { id, secret };
 }
 
 export function bearer(req: IncomingMessage): string | undefined {
@@ -185,6 +211,8 @@ export function guarded(handler: Handler, log: (line: string) => void, origin: s
       .catch((error: unknown) => {
         if (res.headersSent) { res.destroy(); return; }
         if (error instanceof HttpError) sendError(res, error);
+        // A decodeURIComponent no route guarded: malformed percent-encoding is the client's error.
+        else if (error instanceof URIError) sendError(res, new HttpError(400, 'invalid_request', 'malformed percent-encoding'));
         else {
           log(`internal error on ${req.method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`);
           sendError(res, new HttpError(500, 'server_error', 'internal error'));

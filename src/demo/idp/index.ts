@@ -7,7 +7,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { type KeyValueStore } from '../store/kv';
-import { oidcAdapterFactory } from '../store/oidc-adapter';
+import { oidcAdapterFactory, purgeLegacyOidcEntries } from '../store/oidc-adapter';
 import { serverKeys } from '../store/keys';
 import { closeServer, guarded, html, HttpError, page, readForm, safeEqual, sendHtml, type RawHtml } from '../http/util';
 import { IDP_AS_CLIENT, IDP_TESSERA_CLIENT, USERS, type DemoUser } from '../seed';
@@ -29,6 +29,7 @@ export function verifyPassword(username: string, password: string): DemoUser | u
 export async function startIdp(options: IdpOptions): Promise<IdpHandle> {
   const { server, issuer } = options;
   const keys = await serverKeys(options.kv, 'idp');
+  await purgeLegacyOidcEntries(options.kv);
 
   const configuration: Configuration = {
     adapter: oidcAdapterFactory(options.kv),

@@ -11,17 +11,30 @@
  * a pending map) and durable once the returned promise resolves; callers that must not lose a write
  * (tickets, grants, policies) await it before answering.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 
 interface Entry<T> { v: T; exp?: number }
+
+/** Returned by an `update` function to leave the entry as it is. */
+export const KEEP: unique symbol = Symbol('keep');
+/** Returned by an `update` function to delete the entry. */
+export const DELETE: unique symbol = Symbol('delete');
+export type UpdateFn<T> = (current: T | undefined) => T | typeof KEEP | typeof DELETE;
 
 export interface KeyValueStore {
   get<T>(key: string): T | undefined;
   /** `ttlSeconds`: the entry disappears after this long (checked on read). */
   put<T>(key: string, value: T, ttlSeconds?: number): Promise<void>;
   del(key: string): Promise<void>;
+  /**
+   * Atomic read-modify-write of one key: `fn` sees the committed value and decides the new one, in
+   * one transaction, so of concurrent updates each sees the previous one's result (LMDB: one write
+   * transaction; across processes too). Resolves once durable, with whether anything was written.
+   * `ttlSeconds` undefined keeps the entry's current expiry.
+   */
+  update<T>(key: string, fn: UpdateFn<T>, ttlSeconds?: number): Promise<boolean>;
   /** Live entries whose key starts with `prefix`, in key order. */
   list<T>(prefix: string): { key: string; value: T }[];
   close(): Promise<void>;
@@ -33,6 +46,15 @@ const live = <T>(entry: Entry<T> | undefined): T | undefined =>
   entry === undefined || (entry.exp !== undefined && entry.exp <= now()) ? undefined : entry.v;
 const wrap = <T>(value: T, ttlSeconds?: number): Entry<T> =>
   ttlSeconds === undefined ? { v: value } : { v: value, exp: now() + Math.max(1, Math.ceil(ttlSeconds)) };
+/** The entry `fn` asks for, or KEEP/DELETE; an expiry is kept unless a new TTL is given. */
+function updated<T>(entry: Entry<T> | undefined, fn: UpdateFn<T>, ttlSeconds?: number): Entry<T> | typeof KEEP | typeof DELETE {
+  const result = fn(live(entry));
+  if (result === KEEP || result === DELETE) return result as typeof KEEP | typeof DELETE;
+  const next = result as T;
+  if (ttlSeconds !== undefined) return wrap(structuredClone(next), ttlSeconds);
+  const exp = live(entry) === undefined ? undefined : entry?.exp;
+  return exp === undefined ? { v: structuredClone(next) } : { v: structuredClone(next), exp };
+}
 
 export class MemoryKv implements KeyValueStore {
   readonly persistent = false;
@@ -43,6 +65,14 @@ export class MemoryKv implements KeyValueStore {
     return Promise.resolve();
   }
   del(key: string): Promise<void> { this.#map.delete(key); return Promise.resolve(); }
+  update<T>(key: string, fn: UpdateFn<T>, ttlSeconds?: number): Promise<boolean> {
+    // Synchronous: nothing else runs between the read and the write.
+    const next = updated(this.#map.get(key) as Entry<T> | undefined, fn, ttlSeconds);
+    if (next === KEEP) return Promise.resolve(false);
+    if (next === DELETE) this.#map.delete(key);
+    else this.#map.set(key, next);
+    return Promise.resolve(true);
+  }
   list<T>(prefix: string): { key: string; value: T }[] {
     const out: { key: string; value: T }[] = [];
     for (const key of [...this.#map.keys()].filter((k) => k.startsWith(prefix)).sort()) {
@@ -65,7 +95,11 @@ export class LmdbKv implements KeyValueStore {
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.#db = open<Entry<unknown>, string>({ path: join(dir, 'demo.lmdb'), compression: false });
+    const path = join(dir, 'demo.lmdb');
+    // Owner-only files: the store holds the servers' signing keys and the demo's state. LMDB applies
+    // `permissionsMode` when it creates the files; files made by an older version are narrowed here.
+    this.#db = open<Entry<unknown>, string>({ path, compression: false, permissionsMode: 0o600 } as Parameters<typeof open>[0]);
+    if (process.platform !== 'win32') for (const file of [path, `${path}-lock`]) if (existsSync(file)) chmodSync(file, 0o600);
     // Expired entries are invisible to reads; sweep them from disk now and then.
     this.#sweep = setInterval(() => void this.#removeExpired(), 60_000);
     this.#sweep.unref();
@@ -82,6 +116,25 @@ export class LmdbKv implements KeyValueStore {
   }
 
   del(key: string): Promise<void> { return this.#write(key, DELETED); }
+
+  async update<T>(key: string, fn: UpdateFn<T>, ttlSeconds?: number): Promise<boolean> {
+    let written: Entry<unknown> | typeof DELETED | undefined;
+    // lmdb-js runs the callback inside the next write transaction, after every write queued before
+    // it, and commits its read and its write together: no other writer (this process or another)
+    // can slip between them.
+    const changed = await this.#db.transaction(() => {
+      const next = updated(this.#db.get(key) as Entry<T> | undefined, fn, ttlSeconds);
+      if (next === KEEP) return false;
+      written = next === DELETE ? DELETED : next;
+      if (next === DELETE) this.#db.removeSync(key);
+      else this.#db.putSync(key, next);
+      // Reads before the commit see the new value, unless a later write is already queued.
+      if (!this.#pending.has(key)) this.#pending.set(key, written);
+      return true;
+    });
+    if (written !== undefined && this.#pending.get(key) === written) this.#pending.delete(key);
+    return changed;
+  }
 
   list<T>(prefix: string): { key: string; value: T }[] {
     const keys = new Set<string>();
@@ -135,6 +188,7 @@ export function scoped(kv: KeyValueStore, prefix: string): KeyValueStore {
     get: (key) => kv.get(prefix + key),
     put: (key, value, ttl) => kv.put(prefix + key, value, ttl),
     del: (key) => kv.del(prefix + key),
+    update: (key, fn, ttl) => kv.update(prefix + key, fn, ttl),
     list: <T>(p: string) => kv.list<T>(prefix + p).map(({ key, value }) => ({ key: key.slice(prefix.length), value })),
     close: () => Promise.resolve(),
   };
