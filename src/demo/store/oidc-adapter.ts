@@ -47,9 +47,15 @@ class KvAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> { await this.kv.del(this.#key(id)); }
 
+  /**
+   * oidc-provider calls this on each token model's adapter (AccessToken, RefreshToken, …): revoke
+   * only this model's entries. Across models it also deleted the Interaction of a sign-in that
+   * switches accounts (the provider's logout of the old session revokes its grant mid-interaction),
+   * so the sign-in ended in "interaction session not found".
+   */
   async revokeByGrantId(grantId: string): Promise<void> {
     const writes: Promise<void>[] = [];
-    for (const { key } of this.kv.list(`oidc-grant:${grantId}:`)) {
+    for (const { key } of this.kv.list(`oidc-grant:${grantId}:${this.name}:`)) {
       const [, , name, ...rest] = key.split(':');
       writes.push(this.kv.del(`oidc:${name}:${rest.join(':')}`), this.kv.del(key));
     }
