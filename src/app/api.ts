@@ -23,7 +23,7 @@ export const apiInputs = {
   trustAs: z.object({ issuer }).strict(),
   untrustAs: z.object({ issuer }).strict(),
   discovery: z.object({ issuer }).strict(),
-  signIn: z.object({ issuer, clientId: z.string().min(1).max(200), scope: z.string().max(500).optional() }).strict(),
+  signIn: z.object({ issuer, clientId: z.string().min(1).max(200), scope: z.string().max(500).optional(), switchUser: z.boolean().optional() }).strict(),
   signOut: z.object({ key: z.string().min(1).max(2048) }).strict(),
   forgetToken: z.object({ kind: z.enum(['rpt', 'pct']), key: z.string().min(1).max(4096) }).strict(),
   /** The one deliberate way a raw token leaves the core: the person asked to see it (e.g. to try it with curl). */

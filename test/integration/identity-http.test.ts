@@ -9,11 +9,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TesseraService } from '../../src/app/service';
 import { main } from '../../src/cli/main';
 import { setCliOpener } from '../../src/cli/session';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { HttpClient, type FetchLike } from '../../src/http/fetch';
 import { endSessionAtProvider, refresh, revokeAtProvider, signIn, type ProviderClient } from '../../src/identity/oidc';
+import { MemoryStore } from '../../src/kernel/store';
 import { Transcript } from '../../src/kernel/transcript';
 import { launchChromium } from '../fixtures/chromium';
 import { formAction, HttpBrowser } from '../fixtures/http-browser';
@@ -239,5 +241,39 @@ describe('tessera login --switch / logout', () => {
     expect(JSON.parse(out.out)).toMatchObject([{ identity: `${demo.config.idp.issuer}#alice`, revocation: 'revoked', providerSession: 'opened' }]);
     expect(new URL(ended[0] ?? '').searchParams.get('id_token_hint')).toMatch(/^eyJ/);
     expect(await providerAsks(browser)).toBe(true);
+  });
+});
+
+describe('the app service', () => {
+  it('a sign-in and a sign-out are flows on the timeline, with idp-lane and browser steps and no raw token', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'tessera-idp-service-'));
+    homes.push(home);
+    const browser = new HttpBrowser();
+    const { opener } = person(browser, () => 'alice');
+    const ended: string[] = [];
+    const service = await TesseraService.create({
+      home, store: new MemoryStore(), mode: 'browser',
+      opener: async (u) => { if (new URL(u).pathname.endsWith('/session/end')) ended.push(u); else await opener(u); },
+      demo: { as: demo.config.as, idp: demo.config.idp, rs: demo.config.rs, users: demo.config.users },
+    });
+    try {
+      const live: string[] = [];
+      service.subscribe((e) => { if (e.type === 'flow') live.push(...e.flow.steps.map((s) => s.kind)); });
+      const who = await service.call('signIn', { issuer: demo.config.idp.issuer, clientId: 'tessera', scope: 'openid email profile role offline_access' });
+      expect(who.sub).toBe('alice');
+      const [signInFlow] = (await service.getState()).flows;
+      expect(signInFlow).toMatchObject({ url: demo.config.idp.issuer, running: false, outcome: 'granted' });
+      expect(signInFlow?.steps.map((s) => `${s.lane}:${s.kind}`)).toEqual(['idp:oidc_discovery', 'browser:signin', 'idp:token', 'idp:jwks']);
+      expect(live).toContain('token');
+      await service.call('signOut', { key: who.key });
+      const state = await service.getState();
+      expect(state.identities).toEqual([]);
+      expect(state.flows[0]?.steps.map((s) => `${s.lane}:${s.kind}:${s.status ?? ''}`)).toEqual(['idp:oidc_discovery:200', 'idp:revocation:200', 'idp:oidc_discovery:200', 'browser:logout:']);
+      const hint = new URL(ended[0] ?? '').searchParams.get('id_token_hint') ?? '';
+      expect(hint).toMatch(/^eyJ/);
+      expect(JSON.stringify(state)).not.toContain(hint);
+    } finally {
+      await service.close();
+    }
   });
 });
