@@ -17,7 +17,7 @@
  * @see https://openid.net/specs/openid-connect-rpinitiated-1_0.html
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createRemoteJWKSet, customFetch as joseCustomFetch, errors as joseErrors, jwksCache, jwtVerify, type JWKSCacheInput, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch as joseCustomFetch, decodeJwt, errors as joseErrors, jwksCache, jwtVerify, type JWKSCacheInput, type JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { InMemoryWebStorage, OidcClient, WebStorageStateStore, type OidcMetadata } from 'oidc-client-ts';
 import { TesseraError, toErrorInfo } from '../kernel/errors';
@@ -248,8 +248,13 @@ export async function signIn(p: ProviderClient, options: SignInOptions): Promise
   }
 }
 
-/** Uses a refresh token for a new ID token (and a rotated refresh token when the provider rotates). */
-export async function refresh(p: ProviderClient, refreshToken: string, _currentIdToken?: string, ctx: IdpContext = {}): Promise<SignedIn> {
+/**
+ * Uses a refresh token for a new ID token (and a rotated refresh token when the provider rotates).
+ * With the current ID token, the new one must be about the same person (OIDC Core §12.2: same `iss`
+ * and `sub`).
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse
+ */
+export async function refresh(p: ProviderClient, refreshToken: string, currentIdToken?: string, ctx: IdpContext = {}): Promise<SignedIn> {
   const b = bind(ctx);
   let as: oauth.AuthorizationServer;
   let tokens: oauth.TokenEndpointResponse;
@@ -261,6 +266,10 @@ export async function refresh(p: ProviderClient, refreshToken: string, _currentI
     throw new TesseraError('identity_expired', `The sign-in at ${p.issuer} could not be refreshed: ${error instanceof TesseraError ? error.message : describe(error)}.`, `Sign in again: tessera login --issuer ${p.issuer} --client-id ${p.clientId}`);
   }
   const signed = await toSignedIn(tokens, p, as, b);
+  if (currentIdToken) {
+    const before = decodeJwt(currentIdToken);
+    if (before.sub !== signed.claims.sub || before.iss !== signed.claims.iss) throw new TesseraError('identity_expired', `${p.issuer} refreshed the sign-in for a different person.`, `Sign in again: tessera login --issuer ${p.issuer} --client-id ${p.clientId}`);
+  }
   return { ...signed, ...(signed.refreshToken ? {} : { refreshToken }) };
 }
 

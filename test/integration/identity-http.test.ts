@@ -122,6 +122,9 @@ describe('identity through src/http', () => {
     const signed = await signIn(provider(), { opener, http, flowId: 'signin-2', timeoutMs: 15_000 });
     const refreshed = await refresh(provider(), signed.refreshToken ?? '', signed.idToken, { http, flowId: 'refresh-1' });
     expect(refreshed.claims.sub).toBe('sam');
+    // A refresh must stay about the same person (OIDC Core §12.2).
+    const alice = await signIn(provider(), { opener: person(new HttpBrowser(), () => 'alice').opener, http, timeoutMs: 15_000 });
+    await expect(refresh(provider(), alice.refreshToken ?? '', refreshed.idToken, { http })).rejects.toThrow(/different person/);
     expect(transcript.flow('refresh-1').map((s) => `${s.lane}:${s.kind}:${s.status}`)).toEqual(['idp:oidc_discovery:200', 'idp:refresh:200']);
     const current = refreshed.refreshToken ?? '';
     expect(await revokeAtProvider(provider(), current, { http, flowId: 'revoke-1' })).toBe('revoked');
