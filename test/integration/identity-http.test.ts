@@ -204,6 +204,24 @@ describe('identity through src/http', () => {
     expect(JSON.stringify(transcript.steps)).not.toContain(signed.idToken);
     expect(await providerAsks(browser)).toBe(true);
   });
+
+  it('sends post_logout_redirect_uri only when one is registered for the client, and the provider returns there', async () => {
+    const browser = new HttpBrowser();
+    const signed = await signIn(provider(), { opener: person(browser, () => 'alice').opener, timeoutMs: 15_000 });
+    const registered = 'http://127.0.0.1/oidc/logout-callback'; // Hospital ID's registration for Tessera
+    let landed = '';
+    const result = await endSessionAtProvider({ ...provider(), postLogoutRedirectUri: registered }, signed.idToken, {
+      opener: async (u) => {
+        expect(new URL(u).searchParams.get('post_logout_redirect_uri')).toBe(registered);
+        const confirm = await browser.open(u);
+        const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.text)?.[1] ?? '';
+        landed = (await browser.submit(confirm.url, formAction(confirm.text), { xsrf, logout: 'yes' }, (x) => x.startsWith(registered))).url;
+      },
+    });
+    expect(result).toBe('opened');
+    expect(landed.startsWith(registered)).toBe(true);
+    expect(await providerAsks(browser)).toBe(true);
+  });
 });
 
 describe('tessera login --switch / logout', () => {
