@@ -23,7 +23,7 @@ export const apiInputs = {
   trustAs: z.object({ issuer }).strict(),
   untrustAs: z.object({ issuer }).strict(),
   discovery: z.object({ issuer }).strict(),
-  signIn: z.object({ issuer, clientId: z.string().min(1).max(200), scope: z.string().max(500).optional() }).strict(),
+  signIn: z.object({ issuer, clientId: z.string().min(1).max(200), scope: z.string().max(500).optional(), switchUser: z.boolean().optional() }).strict(),
   signOut: z.object({ key: z.string().min(1).max(2048) }).strict(),
   /** Who Tessera acts for: a held identity's `issuer#sub`, or `nobody`. */
   actAs: z.object({ party: z.string().min(1).max(2048) }).strict(),

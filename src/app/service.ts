@@ -16,7 +16,7 @@ import { NOBODY, splitParty } from '../kernel/party';
 import { findTrustedAs, normalizeIssuer, type TrustPolicy } from '../kernel/trust';
 import { isSecureOrLoopback } from '../kernel/urls';
 import type { FetchResult } from '../uma/agent';
-import { revokeAtProvider, signIn } from '../identity/oidc';
+import { endSessionAtProvider, revokeAtProvider, signIn } from '../identity/oidc';
 import type { Opener } from '../identity/opener';
 import { toHar } from './har';
 
@@ -259,9 +259,37 @@ export class TesseraService {
     return { issuer, document: { ...discovered.metadata } };
   }
 
-  async signIn(input: { issuer: string; clientId: string; scope?: string | undefined }): Promise<IdentityView> {
+  /** A flow on the timeline for an exchange with an OpenID provider (sign-in, sign-out); its steps stream in via the transcript. */
+  #idpFlow(issuer: string, title: string): { flowId: string; signal: AbortSignal; done: (error?: unknown) => void } {
+    const flowId = randomUUID();
+    const flow: FlowView = { flowId, url: issuer, title, startedAt: new Date().toISOString(), running: true, steps: [] };
+    this.#flows.set(flowId, flow);
+    while (this.#flows.size > MAX_FLOWS) this.#flows.delete(this.#flows.keys().next().value as string);
+    const controller = new AbortController();
+    this.#controllers.set(flowId, controller);
+    this.#emit({ type: 'flow', flow: { ...flow } });
+    return {
+      flowId,
+      signal: controller.signal,
+      done: (error?: unknown) => {
+        this.#controllers.delete(flowId);
+        Object.assign(flow, { running: false, outcome: error === undefined ? 'granted' : 'error', ...(error === undefined ? {} : { error: toErrorInfo(error) }) });
+        this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+      },
+    };
+  }
+
+  async signIn(input: { issuer: string; clientId: string; scope?: string | undefined; switchUser?: boolean | undefined }): Promise<IdentityView> {
     const provider = { issuer: input.issuer.replace(/\/$/, ''), clientId: input.clientId, ...(input.scope ? { scope: input.scope } : {}) };
-    const signed = await signIn(provider, { opener: this.#o.opener });
+    const flow = this.#idpFlow(provider.issuer, input.switchUser ? `Sign in as someone else at ${provider.issuer}` : `Sign in at ${provider.issuer}`);
+    let signed;
+    try {
+      signed = await signIn(provider, { opener: this.#o.opener, http: this.#agent.http, flowId: flow.flowId, signal: flow.signal, ...(input.switchUser ? { switchUser: true } : {}) });
+    } catch (error) {
+      flow.done(error);
+      throw error;
+    }
+    flow.done();
     const record = await this.#identities.save(provider, signed);
     // Signing someone in means acting as them from now on (the header says so; switch any time).
     await this.#identities.setActingAs(storeKeys.identity(record.issuer, record.sub));
@@ -269,10 +297,16 @@ export class TesseraService {
     return { key: storeKeys.identity(record.issuer, record.sub), issuer: record.issuer, sub: record.sub, ...record.claims, expiresAt: record.idTokenExpiresAt, refreshable: Boolean(record.refreshToken) };
   }
 
+  /** Revokes the refresh token, ends the provider session (RP-initiated logout in the system browser), forgets the identity. */
   async signOut(key: string): Promise<AppState> {
     const [record] = (await this.#identities.all()).filter((r) => r.key === key);
     if (record) {
-      if (record.refreshToken) await revokeAtProvider({ issuer: record.issuer, clientId: record.clientId }, record.refreshToken);
+      const provider = { issuer: record.issuer, clientId: record.clientId, ...(record.clientSecret ? { clientSecret: record.clientSecret } : {}) };
+      const flow = this.#idpFlow(record.issuer, `Sign out of ${record.issuer}`);
+      const ctx = { http: this.#agent.http, flowId: flow.flowId, signal: flow.signal };
+      if (record.refreshToken) await revokeAtProvider(provider, record.refreshToken, ctx);
+      await endSessionAtProvider(provider, record.idToken, { ...ctx, opener: this.#o.opener });
+      flow.done();
       await this.#agent.signOut(key).catch(() => 0);
       await this.#identities.remove(key);
     }

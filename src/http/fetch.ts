@@ -138,6 +138,31 @@ export class HttpClient {
     };
   }
 
+  /**
+   * A `fetch`-compatible function bound to one lane, kind and flow, for libraries that take a plain
+   * fetch (jose's `createRemoteJWKSet` `customFetch` passes a `Headers` object; oauth4webapi a
+   * record): both are accepted. Same bounds and transcript as {@link request}; no redirects.
+   */
+  fetchFor(context: { kind: StepKind; flowId: string; lane: Lane; signal?: AbortSignal; secrets?: (string | undefined)[] }) {
+    return async (input: string | URL, init: { method?: string; headers?: ConstructorParameters<typeof Headers>[0]; body?: string | URLSearchParams | null; signal?: AbortSignal | null } = {}): Promise<Response> => {
+      const headers: Record<string, string> = {};
+      new Headers(init.headers).forEach((value, name) => { headers[name] = value; });
+      const signal = context.signal ?? init.signal ?? undefined;
+      const result = await this.request(String(input), {
+        method: init.method ?? 'GET',
+        headers,
+        ...(init.body !== undefined && init.body !== null ? { body: String(init.body) } : {}),
+        lane: context.lane,
+        kind: context.kind,
+        flowId: context.flowId,
+        ...(signal ? { signal } : {}),
+        ...(context.secrets ? { secrets: context.secrets } : {}),
+      });
+      const nullBody = [101, 103, 204, 205, 304].includes(result.status);
+      return new Response(nullBody ? null : result.text, { status: result.status, headers: result.headers });
+    };
+  }
+
   async #exchange(url: string, method: string, headers: Record<string, string>, body: string | Uint8Array | undefined, request: HttpRequest): Promise<HttpResult> {
     const started = Date.now();
     const redactor = new Redactor();

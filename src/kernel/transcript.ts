@@ -17,6 +17,14 @@ export type StepKind =
   | 'refresh'
   | 'revocation'
   | 'identity'
+  /** OpenID provider discovery (`/.well-known/openid-configuration`). */
+  | 'oidc_discovery'
+  /** The provider's signing keys (`jwks_uri`), fetched to verify an ID token. */
+  | 'jwks'
+  /** The browser leg of a sign-in: the system browser goes to the authorization endpoint. */
+  | 'signin'
+  /** The browser leg of a sign-out: RP-initiated logout at `end_session_endpoint`. */
+  | 'logout'
   | 'other';
 
 /** UMA meaning of an exchange, when it has one. */

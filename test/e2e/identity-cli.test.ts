@@ -93,7 +93,7 @@ describe('tessera login / fetch / whoami / logout with Chromium as the browser',
     expect(JSON.parse(JSON.parse(lab.out).body).kind).toBe('lab-report');
 
     const out = await run(['logout', '--json'], e);
-    expect(JSON.parse(out.out)).toEqual([{ identity: `${demo.config.idp.issuer}#alice`, revocation: 'revoked' }]);
+    expect(JSON.parse(out.out)).toEqual([{ identity: `${demo.config.idp.issuer}#alice`, revocation: 'revoked', providerSession: 'opened' }]);
     expect(JSON.parse((await run(['whoami', '--json'], e)).out)).toEqual([]);
   });
 

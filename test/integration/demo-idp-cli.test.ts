@@ -54,6 +54,26 @@ describe('Hospital ID', () => {
     expect(back.searchParams.get('state')).toBe('st');
   });
 
+  it('switching people in one browser: prompt=login as someone else completes (the provider ends the old session mid-sign-in)', async () => {
+    const browser = new HttpBrowser();
+    const cb = 'http://127.0.0.1:40003/oidc/callback';
+    const at = (u: string) => u.startsWith(cb);
+    const scope = 'openid email profile role offline_access';
+    const first = await browser.open(authorizeUrl({ redirect_uri: cb, scope, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' }), at);
+    expect(at((await browser.submit(first.url, formAction(first.text, 'name="login"'), { login: 'alice', password: 'alice-demo' }, at)).url)).toBe(true);
+    // Signed in: a plain request goes straight back.
+    expect(at((await browser.open(authorizeUrl({ redirect_uri: cb, scope, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' }), at)).url)).toBe(true);
+    const login = await browser.open(authorizeUrl({ redirect_uri: cb, scope, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256', prompt: 'login', max_age: '0' }), at);
+    expect(login.text).toContain('Sign in to Hospital ID');
+    let page = await browser.submit(login.url, formAction(login.text, 'name="login"'), { login: 'sam', password: 'sam-demo' }, at);
+    // oidc-provider logs the old account out with a self-submitting form (a browser runs its script).
+    expect(page.text).toContain('document.forms[0].submit()');
+    const hidden = Object.fromEntries([...page.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+    page = await browser.submit(page.url, formAction(page.text), hidden, at);
+    expect(page.url.startsWith(cb)).toBe(true);
+    expect(new URL(page.url).searchParams.get('code')).toBeTruthy();
+  });
+
   it('refreshes tokens for the native client', async () => {
     const tokens = await signIn(demo.config, 'sam');
     const issuer = new URL(demo.config.idp.issuer);

@@ -8,12 +8,14 @@ import { EXIT, type CliCommand } from '../command';
 import { cliOpener } from '../opener';
 import { openCliStore } from '../store';
 
-const usage = `usage: tessera login --issuer URL --client-id ID [--client-secret S] [--scope SCOPES] [--timeout SECONDS] [--prompt login] [--json]
+const usage = `usage: tessera login --issuer URL --client-id ID [--client-secret S] [--scope SCOPES] [--timeout SECONDS] [--prompt login] [--switch] [--json]
 
 Opens the provider's sign-in page in your browser (BROWSER, else the system opener; the address is
 also printed) and waits for the redirect on 127.0.0.1 (a free port, path /oidc/callback).
 Authorization code + PKCE; the ID token is verified (signature, issuer, audience, expiry, nonce) and
-kept with the refresh token in the encrypted vault. Default scope: "${DEFAULT_SCOPE}".`;
+kept with the refresh token in the encrypted vault. Default scope: "${DEFAULT_SCOPE}".
+--switch signs in as someone else: the provider is asked to show its sign-in page again
+(prompt=login, max_age=0) even when the browser is still signed in there.`;
 
 const command: CliCommand = {
   summary: 'sign in at your OpenID provider (system browser, PKCE) to push ID-token claims',
@@ -21,7 +23,7 @@ const command: CliCommand = {
   async run(argv, io) {
     let values;
     try {
-      ({ values } = parseArgs({ args: argv, options: { issuer: { type: 'string' }, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, scope: { type: 'string' }, timeout: { type: 'string' }, prompt: { type: 'string' }, json: { type: 'boolean' } } }));
+      ({ values } = parseArgs({ args: argv, options: { issuer: { type: 'string' }, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, scope: { type: 'string' }, timeout: { type: 'string' }, prompt: { type: 'string' }, switch: { type: 'boolean' }, json: { type: 'boolean' } } }));
     } catch (error) {
       throw new TesseraError('usage', (error as Error).message, 'Run tessera help login.');
     }
@@ -35,7 +37,7 @@ const command: CliCommand = {
     const opened = await openCliStore(io.env, tesseraHome(io.env));
     if (opened.warning && !values.json) io.stderr(`${opened.warning}\n`);
     try {
-      const signed = await signIn(provider, { opener: cliOpener(io), timeoutMs: timeout * 1000, ...(values.prompt ? { prompt: values.prompt } : {}) });
+      const signed = await signIn(provider, { opener: cliOpener(io), timeoutMs: timeout * 1000, ...(values.prompt ? { prompt: values.prompt } : {}), ...(values.switch ? { switchUser: true } : {}) });
       const record = await new Identities(opened.store).save(provider, signed);
       await new Identities(opened.store).setActingAs(`${record.issuer}#${record.sub}`);
       const summary = { identity: `${record.issuer}#${record.sub}`, issuer: record.issuer, sub: record.sub, ...record.claims, expiresAt: new Date(record.idTokenExpiresAt).toISOString(), refreshable: Boolean(record.refreshToken) };

@@ -150,12 +150,18 @@ class KvAdapter implements Adapter {
     await Promise.all([this.kv.del(this.#slot(id)), ...(previous ? this.#dropIndexes(id, previous) : [])]);
   }
 
+  /**
+   * oidc-provider calls this on each token model's adapter (AccessToken, RefreshToken, …): revoke
+   * only this model's entries. Across models it also deleted the Interaction of a sign-in that
+   * switches accounts (the provider's logout of the old session revokes its grant mid-interaction),
+   * so the sign-in ended in "interaction session not found".
+   */
   async revokeByGrantId(grantId: string): Promise<void> {
     const prefix = this.#grantPrefix(grantId);
     const writes: Promise<void>[] = [];
-    for (const { key: entry } of this.kv.list(prefix)) {
-      const [name, hashed] = entry.slice(prefix.length).split(':');
-      if (name && hashed) writes.push(this.kv.del(`oidc2:${name}:${hashed}`));
+    for (const { key: entry } of this.kv.list(`${prefix}${this.name}:`)) {
+      const hashed = entry.slice(prefix.length + this.name.length + 1);
+      if (hashed) writes.push(this.kv.del(`oidc2:${this.name}:${hashed}`));
       writes.push(this.kv.del(entry));
     }
     await Promise.all(writes);
