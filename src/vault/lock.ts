@@ -59,6 +59,7 @@ type Observed =
 /** Things the lock did, for diagnostics and tests (no secrets in here). */
 export type LockEvent =
   | { type: 'acquired'; attempts: number }
+  | { type: 'waiting'; attempts: number; holderPid?: number }
   | { type: 'takeover'; reason: 'dead' | 'incomplete'; holderPid?: number }
   | { type: 'released' }
   | { type: 'not-ours' };
@@ -297,6 +298,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
         lockPath,
       );
     }
+    slots.emit({ type: 'waiting', attempts, ...(slots.lastHolderPid !== undefined ? { holderPid: slots.lastHolderPid } : {}) });
     await sleep(delay + Math.random() * delay);
     delay = Math.min(delay * 2, 50);
   }

@@ -4,12 +4,13 @@
  * (rounds, kills), never by time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVault } from '../../src/vault';
+import { withFileLock, type LockEvent } from '../../src/vault/files';
 
 const dirs: string[] = [];
 const children = new Set<ChildProcess>();
@@ -119,6 +120,32 @@ describe('vault lock across processes', () => {
     expect(entries).toBe(N * ROUNDS);
     expect({ overlapRounds: overlapRounds.size, maxHolders }).toEqual({ overlapRounds: 0, maxHolders: 1 });
   }, 600_000);
+
+  it('a process killed at any step of taking or releasing the lock never makes the next one wait (item 13)', async () => {
+    const dir = await tempDir();
+    const lock = join(dir, 'vault.lock');
+    const KILLS = 25;
+    let tookOver = 0;
+    for (let i = 0; i < KILLS; i++) {
+      const c = run('vault-lock-child.ts', [lock, join(dir, 'unused.log'), `churn${i}`]);
+      await c.line('ready');
+      c.send('churn');
+      await c.line('churning');
+      await sleep(Math.random() * 30);
+      c.p.kill('SIGKILL');
+      await c.exited;
+      const events: LockEvent[] = [];
+      await withFileLock(lock, async () => undefined, { onEvent: (e) => events.push(e) });
+      // Whatever step it died at, the lock is free or plainly stale: acquired at the first attempt,
+      // never by the grace for an owner-less lock.
+      expect(events.find((e) => e.type === 'acquired')).toEqual({ type: 'acquired', attempts: 1 });
+      expect(events.some((e) => e.type === 'takeover' && e.reason === 'incomplete')).toBe(false);
+      if (events.some((e) => e.type === 'takeover')) tookOver++;
+      // …and what it left behind (a prepared or half-removed slot) was swept.
+      expect((await readdir(dir)).filter((n) => n.startsWith('vault.lock'))).toEqual([]);
+    }
+    console.log(`[vault-lock churn kills] kills=${KILLS} deadHolderTakeovers=${tookOver}`);
+  }, 300_000);
 
   it('4 writers SIGKILLed at random and restarted, 300 kills: no acknowledged write is lost', async () => {
     const home = await tempDir();
