@@ -167,7 +167,7 @@ describe('vault lock across processes', () => {
           failures.push(String(e));
           break;
         }
-        await sleep(Math.random() * 400);
+        await sleep(Math.random() * 600);
         kills++;
         c.p.kill('SIGKILL');
         const code = await c.exited;
