@@ -26,8 +26,8 @@
  * abandoned after a short grace measured by its mtime, again under a claim that names its inode and
  * mtime.
  *
- * Liveness is judged by pid on the same host; locks from another host are never taken over (the
- * timeout error names the holder). A pid equal to ours is alive only if this process created that
+ * Liveness is judged by pid on the same host; a lock from another host name (a shared home, or a
+ * renamed machine) is taken over only when its mtime is older than `foreignStaleMs`. A pid equal to ours is alive only if this process created that
  * token (a leftover from an earlier process that had the same pid, e.g. in a container, is stale).
  *
  * @see https://github.com/moxystudio/node-proper-lockfile (mkdir + mtime design, compared above)
@@ -53,7 +53,7 @@ type Owner = z.infer<typeof ownerSchema>;
 /** What a contender saw at a slot path. */
 type Observed =
   | { state: 'absent' }
-  | { state: 'owned'; owner: Owner }
+  | { state: 'owned'; owner: Owner; ageMs: number }
   | { state: 'incomplete'; id: string; ageMs: number };
 
 /** Things the lock did, for diagnostics and tests (no secrets in here). */
@@ -72,6 +72,11 @@ export interface FileLockOptions {
    * Tessera itself never leaves such a slot (rule 1); this covers foreign and legacy lock files.
    */
   incompleteGraceMs?: number;
+  /**
+   * A lock held from another host name is taken over only once its mtime is this old (default 60 s):
+   * its pid cannot be checked here, and a host name can change under a running machine (macOS does).
+   */
+  foreignStaleMs?: number;
   /** Clock for the grace above and the timeout (tests inject one). */
   now?: () => number;
   onEvent?: (event: LockEvent) => void;
@@ -95,7 +100,6 @@ function pidAlive(pid: number): boolean {
 }
 
 function isDead(owner: Owner): boolean {
-  if (owner.host !== myHost) return false; // cannot judge another machine's pids
   if (owner.pid === process.pid) return !liveTokens.has(owner.token);
   return !pidAlive(owner.pid);
 }
@@ -111,6 +115,7 @@ class Slots {
   readonly dir: string;
   readonly base: string;
   readonly grace: number;
+  readonly foreignStale: number;
   readonly now: () => number;
   readonly emit: (e: LockEvent) => void;
   lastHolderPid: number | undefined;
@@ -122,6 +127,7 @@ class Slots {
     this.dir = dirname(lockPath);
     this.base = basename(lockPath);
     this.grace = options.incompleteGraceMs ?? 1_000;
+    this.foreignStale = options.foreignStaleMs ?? 60_000;
     this.now = options.now ?? Date.now;
     this.emit = options.onEvent ?? (() => undefined);
   }
@@ -138,11 +144,12 @@ class Slots {
       if (code(err) === 'ENOENT') return { state: 'absent' };
       throw err;
     }
-    const incomplete = (): Observed => ({ state: 'incomplete', id: `${s.ino}-${s.mtimeNs}`, ageMs: this.now() - Number(s.mtimeMs) });
+    const ageMs = this.now() - Number(s.mtimeMs);
+    const incomplete = (): Observed => ({ state: 'incomplete', id: `${s.ino}-${s.mtimeNs}`, ageMs });
     if (!s.isDirectory()) {
       // Legacy lock file (`<pid>\n`, created with O_EXCL by earlier Tessera versions) or something foreign.
       const pid = Number.parseInt((await readFile(slot, 'utf8').catch(() => '')).trim(), 10);
-      if (Number.isInteger(pid) && pid > 0) return { state: 'owned', owner: { v: 1, token: `legacy-${s.ino}-${s.mtimeNs}`, pid, host: myHost } };
+      if (Number.isInteger(pid) && pid > 0) return { state: 'owned', owner: { v: 1, token: `legacy-${s.ino}-${s.mtimeNs}`, pid, host: myHost }, ageMs };
       return incomplete();
     }
     let raw: string;
@@ -163,11 +170,11 @@ class Slots {
       return incomplete();
     }
     const parsed = ownerSchema.safeParse(json);
-    return parsed.success ? { state: 'owned', owner: parsed.data } : incomplete();
+    return parsed.success ? { state: 'owned', owner: parsed.data, ageMs } : incomplete();
   }
 
   stale(o: Observed): boolean {
-    if (o.state === 'owned') return isDead(o.owner);
+    if (o.state === 'owned') return o.owner.host === myHost ? isDead(o.owner) : o.ageMs > this.foreignStale;
     return o.state === 'incomplete' && o.ageMs > this.grace;
   }
 
@@ -289,7 +296,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
     attempts++;
     token = await slots.take(lockPath, 0);
     if (token !== undefined) break;
-    if (slots.now() > deadline) {
+    if (slots.now() >= deadline) {
       const pid = slots.lastHolderPid;
       throw new VaultError(
         'locked',

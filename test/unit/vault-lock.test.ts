@@ -142,6 +142,23 @@ describe('vault lock', () => {
     expect(events[0]).toEqual({ type: 'takeover', reason: 'dead', holderPid: process.pid });
   });
 
+  it('a lock from another host name is respected until it is foreignStaleMs old (injected clock)', async () => {
+    const { lock } = await lockPath();
+    await mkdir(lock);
+    // A pid that is dead here says nothing about a process on another machine.
+    const pid = await deadPid();
+    await writeFile(join(lock, 'owner'), JSON.stringify({ v: 1, token: `${pid}-00000000000000ff`, pid, host: `not-${hostname()}` }));
+    const mtime = (await stat(lock)).mtimeMs;
+    const err = await withFileLock(lock, async () => 'in', { now: () => mtime + 59_000, timeoutMs: 0 }).then(
+      (v) => v,
+      (e: unknown) => e,
+    );
+    expect((err as VaultError).code).toBe('locked');
+    const events: LockEvent[] = [];
+    await expect(withFileLock(lock, async () => 'in', { now: () => mtime + 61_000, onEvent: (e) => events.push(e) })).resolves.toBe('in');
+    expect(events[0]).toEqual({ type: 'takeover', reason: 'dead', holderPid: pid });
+  });
+
   it('a legacy lock file naming a dead pid is taken over at once', async () => {
     const { dir, lock } = await lockPath();
     const pid = await deadPid();
