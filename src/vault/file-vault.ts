@@ -10,7 +10,7 @@ import type { MetaInput, RecordKind, RecordMeta, StoredRecord, TokenStore } from
 import { RECORD_KINDS } from '../kernel/store';
 import { open, seal } from './crypto';
 import { VaultError } from './errors';
-import { readIfExists, withFileLock, writeFileAtomic } from './files';
+import { readIfExists, updateFileLocked } from './files';
 import { keySectionSchema, type KeySection } from './protectors';
 
 export const VAULT_FILE = 'vault.json';
@@ -124,7 +124,10 @@ export class FileVault implements TokenStore {
   }
 
   async #read(): Promise<Records> {
-    const raw = await readIfExists(this.file);
+    return this.#decode(await readIfExists(this.file));
+  }
+
+  #decode(raw: Buffer | undefined): Records {
     if (raw === undefined) return new Map();
     const parsed = parseVaultFile(raw, this.file);
     if (parsed.fileId !== this.#header.fileId) {
@@ -133,15 +136,17 @@ export class FileVault implements TokenStore {
     return FileVault.decrypt(this.#dataKey, parsed, this.file);
   }
 
-  /** Serializes writers in this process, then across processes via the lock file. */
+  /**
+   * Every write of this vault: serialized in this process by a queue, then one locked
+   * read-modify-write across processes (re-read under the lock, apply, atomic replace, release).
+   */
   #mutate<T>(fn: (records: Records) => { changed: boolean; result: T }): Promise<T> {
     this.#assertOpen();
-    const run = async () =>
-      withFileLock(this.#lockFile, async () => {
-        const records = await this.#read();
+    const run = () =>
+      updateFileLocked(this.file, this.#lockFile, (raw) => {
+        const records = this.#decode(raw);
         const { changed, result } = fn(records);
-        if (changed) await writeFileAtomic(this.file, FileVault.serialize(this.#dataKey, this.#header, [...records.values()]));
-        return result;
+        return changed ? { write: FileVault.serialize(this.#dataKey, this.#header, [...records.values()]), result } : { result };
       });
     const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);

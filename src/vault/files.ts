@@ -1,12 +1,12 @@
 /**
- * File-system primitives for the vault: private directory and files, crash-safe atomic replace and a
- * cross-process lock without native modules.
+ * File-system primitives for the vault: private directory and files, crash-safe atomic replace, and the
+ * locked read-modify-write built on the cross-process lock of `./lock`.
  */
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { VaultError } from './errors';
+import { withFileLock, type FileLockOptions } from './lock';
 
 /** Creates `dir` 0700 (and tightens it if it exists with wider permissions). */
 export async function ensurePrivateDir(dir: string): Promise<void> {
@@ -84,54 +84,27 @@ function alive(pid: number): boolean {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { withFileLock, type FileLockOptions, type LockEvent } from './lock';
 
 /**
- * Cross-process exclusive lock: a lock file created with O_EXCL holding `pid`. A lock whose process
- * is gone (killed mid-write) is stale and taken over. Same-process callers must serialize themselves
- * first (see the vault's in-process queue); this lock only arbitrates between processes.
+ * The one locked read-modify-write of a file: take the cross-process lock, re-read `file` under it,
+ * let `fn` decide, replace the file atomically (temp + fsync + rename + directory fsync) if `fn`
+ * returned `write`, release. Every writer of the vault goes through this, so no update is computed
+ * from a state read outside the lock.
  */
-export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 2;
-  for (;;) {
-    try {
-      const fh = await open(lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      try {
-        await fh.writeFile(`${process.pid}\n`);
-      } finally {
-        await fh.close();
-      }
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number.parseInt((await readIfExists(lockFile))?.toString('utf8') ?? '', 10);
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !alive(holder)) {
-        // Stale: its owner died. Remove only if it is still the same stale file.
-        const again = Number.parseInt((await readIfExists(lockFile))?.toString('utf8') ?? '', 10);
-        if (again === holder) await unlink(lockFile).catch(() => undefined);
-        continue;
-      }
-      if (Number.isNaN(holder)) {
-        // Being written right now, or left empty by a crash between create and write: give it a moment.
-        const s = await stat(lockFile).catch(() => undefined);
-        if (s && Date.now() - s.mtimeMs > 5_000) await unlink(lockFile).catch(() => undefined);
-      }
-      if (Date.now() > deadline) {
-        throw new VaultError(
-          'locked',
-          'The vault is locked by another process',
-          `Another Tessera process (pid ${Number.isNaN(holder) ? '?' : holder}) is holding the vault lock. Close it, or delete the lock file if that process no longer exists.`,
-          lockFile,
-        );
-      }
-      await sleep(delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 50);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await unlink(lockFile).catch(() => undefined);
-  }
+export async function updateFileLocked<T>(
+  file: string,
+  lockPath: string,
+  fn: (current: Buffer | undefined) => Promise<{ write?: string | Buffer; result: T }> | { write?: string | Buffer; result: T },
+  options?: number | FileLockOptions,
+): Promise<T> {
+  return withFileLock(
+    lockPath,
+    async () => {
+      const { write, result } = await fn(await readIfExists(file));
+      if (write !== undefined) await writeFileAtomic(file, write);
+      return result;
+    },
+    options,
+  );
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { MemoryStore, type TokenStore } from '../kernel/store';
 import { newDataKey } from './crypto';
 import { VaultError } from './errors';
-import { ensurePrivateDir, readIfExists, removeStaleTempFiles, withFileLock, writeFileAtomic } from './files';
+import { ensurePrivateDir, readIfExists, removeStaleTempFiles, updateFileLocked } from './files';
 import { FileVault, LOCK_FILE, VAULT_FILE, parseVaultFile } from './file-vault';
 import { checkSafeStorage, discardKey, probeKeyring, protectKey, recoverKey, type KeySection, type SafeStorageLike } from './protectors';
 
@@ -139,10 +139,9 @@ async function openExisting(options: OpenVaultOptions, raw: Buffer, file: string
 }
 
 async function create(options: OpenVaultOptions, file: string, backend: KeySection['backend'], input: { passphrase?: string }): Promise<Vault> {
-  return withFileLock(join(options.home, LOCK_FILE), async () => {
+  return updateFileLocked(file, join(options.home, LOCK_FILE), async (raced) => {
     // Another process may have created the vault while we probed: open theirs instead.
-    const raced = await readIfExists(file);
-    if (raced !== undefined) return openExisting({ ...options, ...input }, raced, file);
+    if (raced !== undefined) return { result: await openExisting({ ...options, ...input }, raced, file) };
     const fileId = randomBytes(16).toString('hex');
     const dataKey = newDataKey();
     const key = await protectKey(backend, dataKey, {
@@ -151,8 +150,7 @@ async function create(options: OpenVaultOptions, file: string, backend: KeySecti
       ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
       ...(options.scryptCost ? { scryptCost: options.scryptCost } : {}),
     });
-    await writeFileAtomic(file, FileVault.serialize(dataKey, { fileId, key }, []));
-    return new PersistentVault(options.home, dataKey, { fileId, key }, backend, options.now);
+    return { write: FileVault.serialize(dataKey, { fileId, key }, []), result: new PersistentVault(options.home, dataKey, { fileId, key }, backend, options.now) };
   });
 }
 
@@ -171,38 +169,45 @@ export interface RekeyOptions extends OpenVaultOptions {
  */
 export async function rekeyVault(options: RekeyOptions): Promise<{ from: VaultBackend; to: VaultBackend; records: number }> {
   const file = join(options.home, VAULT_FILE);
-  return withFileLock(join(options.home, LOCK_FILE), async () => {
-    const raw = await readIfExists(file);
-    if (raw === undefined) throw new VaultError('io', 'There is no vault to re-key yet', 'Run a command that stores a token first, or open the vault once.', file);
-    const { parsed, dataKey: oldKey } = await unlock(options, raw, file);
-    const records = [...FileVault.decrypt(oldKey, parsed, file).values()];
-    oldKey.fill(0);
-    if (options.to === 'passphrase' && !options.newPassphrase) throw new VaultError('wrong_key', 'A new passphrase is required', 'Give the new passphrase (TESSERA_NEW_PASSPHRASE or the prompt). The vault was not changed.', file);
-    if (options.to === 'safeStorage') {
-      const check = options.safeStorage ? checkSafeStorage(options.safeStorage) : { ok: false as const, reason: 'safeStorage exists only in the desktop app' };
-      if (!check.ok) throw new VaultError('backend_unavailable', `safeStorage cannot protect the vault: ${check.reason}`, 'The vault was not changed.', file);
-    }
-    if (options.to === 'keyring') {
-      const probe = await probeKeyring();
-      if (!probe.ok) throw new VaultError('backend_unavailable', `The OS keyring cannot protect the vault: ${probe.reason}`, 'Unlock the keyring and retry. The vault was not changed.', file);
-    }
-    const fileId = randomBytes(16).toString('hex');
-    const dataKey = newDataKey();
-    const key = await protectKey(options.to, dataKey, {
-      fileId,
-      ...(options.newPassphrase !== undefined ? { passphrase: options.newPassphrase } : {}),
-      ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
-      ...(options.scryptCost ? { scryptCost: options.scryptCost } : {}),
+  let fresh: KeySection | undefined;
+  let written = false;
+  try {
+    const { result, old } = await updateFileLocked(file, join(options.home, LOCK_FILE), async (raw) => {
+      if (raw === undefined) throw new VaultError('io', 'There is no vault to re-key yet', 'Run a command that stores a token first, or open the vault once.', file);
+      const { parsed, dataKey: oldKey } = await unlock(options, raw, file);
+      const records = [...FileVault.decrypt(oldKey, parsed, file).values()];
+      oldKey.fill(0);
+      if (options.to === 'passphrase' && !options.newPassphrase) throw new VaultError('wrong_key', 'A new passphrase is required', 'Give the new passphrase (TESSERA_NEW_PASSPHRASE or the prompt). The vault was not changed.', file);
+      if (options.to === 'safeStorage') {
+        const check = options.safeStorage ? checkSafeStorage(options.safeStorage) : { ok: false as const, reason: 'safeStorage exists only in the desktop app' };
+        if (!check.ok) throw new VaultError('backend_unavailable', `safeStorage cannot protect the vault: ${check.reason}`, 'The vault was not changed.', file);
+      }
+      if (options.to === 'keyring') {
+        const probe = await probeKeyring();
+        if (!probe.ok) throw new VaultError('backend_unavailable', `The OS keyring cannot protect the vault: ${probe.reason}`, 'Unlock the keyring and retry. The vault was not changed.', file);
+      }
+      const fileId = randomBytes(16).toString('hex');
+      const dataKey = newDataKey();
+      try {
+        fresh = await protectKey(options.to, dataKey, {
+          fileId,
+          ...(options.newPassphrase !== undefined ? { passphrase: options.newPassphrase } : {}),
+          ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
+          ...(options.scryptCost ? { scryptCost: options.scryptCost } : {}),
+        });
+        return {
+          write: FileVault.serialize(dataKey, { fileId, key: fresh }, records),
+          result: { result: { from: parsed.key.backend, to: options.to, records: records.length }, old: parsed.key },
+        };
+      } finally {
+        dataKey.fill(0);
+      }
     });
-    try {
-      await writeFileAtomic(file, FileVault.serialize(dataKey, { fileId, key }, records));
-    } catch (error) {
-      await discardKey(key).catch(() => undefined);
-      throw error;
-    } finally {
-      dataKey.fill(0);
-    }
-    await discardKey(parsed.key).catch(() => undefined);
-    return { from: parsed.key.backend, to: options.to, records: records.length };
-  });
+    written = true;
+    await discardKey(old).catch(() => undefined);
+    return result;
+  } catch (error) {
+    if (fresh && !written) await discardKey(fresh).catch(() => undefined);
+    throw error;
+  }
 }
