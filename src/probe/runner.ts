@@ -125,8 +125,15 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       exchanges: transcript.steps,
     };
   };
-  const skipRest = (why: string) => {
-    for (const def of defs) if (!results.some((r) => r.id === def.id)) emit(def, { status: 'skip', detail: why });
+  /** Early stop: the safety checks still report (what was contacted, what was created); the rest skip. */
+  const skipRest = async (why: string) => {
+    for (const def of defs) {
+      if (results.some((r) => r.id === def.id)) continue;
+      if (def.id === 'safety.origins' || def.id === 'safety.created') {
+        shared.current = def.id;
+        emit(def, await def.run(new CheckContext(shared, def.id)));
+      } else emit(def, { status: 'skip', detail: why });
+    }
   };
 
   // 1. The RS challenge: where the tickets come from and which AS to ask.
@@ -147,7 +154,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   }
   if (!asUri) {
     emit(TRUST_CHECK, { status: 'skip', detail: 'No AS was named.' });
-    skipRest('The RS gave no UMA challenge.');
+    await skipRest('The RS gave no UMA challenge.');
     return finish(null, false);
   }
   shared.asUri = asUri;
@@ -157,7 +164,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const config = findTrustedAs(options.trust, asUri);
   if (!config) {
     emit(TRUST_CHECK, { status: 'fail', detail: `The RS names ${asUri}, which is not trusted. Nothing was sent to it.`, advice: `If you trust it, run again with --trust ${asUri}` });
-    skipRest('The AS is not trusted: the probe stopped before contacting it.');
+    await skipRest('The AS is not trusted: the probe stopped before contacting it.');
     return finish(asUri, false);
   }
   shared.asConfig = config;

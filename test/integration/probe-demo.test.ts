@@ -64,7 +64,8 @@ describe('tessera probe ⇄ demo AS', () => {
     const report = await runProbe({ resource: url('prescriptions'), trust: { authorizationServers: [] }, client: client() });
     expect(status(report, 'safety.trusted-as')).toBe('fail');
     expect(status(report, 'rs.challenge')).toBe('pass');
-    expect(report.checks.filter((c) => c.status !== 'skip').map((c) => c.id).sort()).toEqual(['rs.challenge', 'safety.trusted-as']);
+    expect(report.checks.filter((c) => c.status !== 'skip').map((c) => c.id).sort()).toEqual(['rs.challenge', 'safety.created', 'safety.origins', 'safety.trusted-as']);
+    expect(status(report, 'safety.origins')).toBe('pass');
     expect(report.origins).toEqual([demo.config.rs.url]);
     expect(report.exchanges.every((s) => s.url.startsWith(demo.config.rs.url))).toBe(true);
     expect(probeExitCode(report)).toBe(1);

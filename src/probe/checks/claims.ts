@@ -46,10 +46,9 @@ export const claimsChecks: CheckDefinition[] = [
       const seen = describeResult(o);
       const text = `${String(o.json?.error ?? '')} ${String(o.json?.error_description ?? '')}`;
       const names = /format|claim/i.test(text);
-      if (o.result.type === 'token') return deviation(`${seen}: the unknown format was silently ignored and access granted anyway.`, 'Do not infer from a grant that the pushed claims were read.');
       if (o.status === 400 && names) return pass(`${seen}.`);
-      if (o.result.type === 'need_info' && names) return pass(`${seen}.`);
-      if (o.result.type === 'need_info') return deviation(`${seen}: need_info without saying the format is unsupported.`, 'On need_info after a push, check the format against required_claims.claim_token_format.');
+      if (o.result.type === 'need_info') return pass(`${seen}${names ? '' : ' (need_info is the answer for claims in the wrong format, though it does not say so)'}.`, names ? undefined : 'On need_info after a push, compare the format with required_claims.claim_token_format before pushing again.');
+      if (['token', 'request_submitted', 'denied'].includes(o.result.type)) return deviation(`${seen}: the unknown format was silently ignored and the request decided as if no claims had been pushed.`, 'Do not infer from an answer that the pushed claims were read; check the format against required_claims.');
       if (o.status >= 400 && o.status < 500 && o.json?.error) return deviation(`${seen}: refused without naming the format.`, 'Show the error description to the user.');
       return fail(`${seen}.`);
     },

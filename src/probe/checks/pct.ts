@@ -23,7 +23,7 @@ export const pctChecks: CheckDefinition[] = [
     async run(ctx) {
       const { token, claim } = await ctx.grant();
       if (token.pct) return pass(`PCT ${fingerprint(token.pct)} issued${claim ? ' after pushed claims' : ''}.`);
-      return deviation(`No pct in the token response${claim ? ' even after pushed claims' : ''} (Keycloak never issues PCTs).`, 'Push the claim token (or gather claims) on every grant; there is nothing to persist.');
+      return deviation(`No pct in the token response${claim ? ' even after pushed claims' : ''} (Keycloak, for one, never issues PCTs).`, 'Push the claim token (or gather claims) on every grant; there is nothing to persist.');
     },
   },
   {

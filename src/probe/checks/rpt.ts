@@ -44,7 +44,7 @@ export const rptChecks: CheckDefinition[] = [
         return pass(`${describeResult(o)}, upgraded: ${o.result.token.upgraded ?? 'absent'}.`);
       }
       if (o.result.type === 'invalid_rpt') return deviation(`${describeResult(o)}: the whole request fails instead of a new RPT without the old permissions.`, 'On invalid_rpt, drop the held RPT and ask again with a fresh ticket and no rpt.');
-      if (o.result.type === 'invalid_ticket') return deviation(`${describeResult(o)}: the unknown RPT was reported as a bad grant.`, 'Retry without rpt with a fresh ticket.');
+      if (o.result.type === 'invalid_ticket') return pass(`${describeResult(o)}: the unknown RPT makes the grant invalid.`, 'After invalid_grant on a request that carried rpt, retry once with a fresh ticket and without the rpt.');
       return pass(`${describeResult(o)} (a decision; the unknown RPT did not matter).`);
     },
   },

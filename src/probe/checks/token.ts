@@ -65,7 +65,7 @@ export const tokenChecks: CheckDefinition[] = [
       if (o.status === 400 && (err(o) === 'invalid_request' || err(o) === 'invalid_grant')) return pass(`400 ${err(o)}.`);
       if (o.result.type === 'token') return deviation(`${describeResult(o)}: the AS issues RPTs without a ticket (a vendor extension such as Keycloak's entitlement).`, 'Always send the ticket; do not rely on this extension.');
       if (!err(o)) return fail(`${describeResult(o)}.`, 'Treat it as a failed request and restart at the RS.');
-      return deviation(`${describeResult(o)} instead of 400 invalid_request.`, `Treat ${err(o)} as "restart at the RS".`);
+      return deviation(`${describeResult(o)} instead of 400 invalid_request.`, `Treat ${err(o)} without a ticket as "restart at the RS".`);
     },
   },
   {
@@ -85,9 +85,11 @@ export const tokenChecks: CheckDefinition[] = [
     rule: 'A ticket is single-use: the AS invalidates it when it is presented at the token endpoint.',
     async run(ctx) {
       const ticket = await ctx.freshTicket();
-      const first = await ctx.token({ ticket });
+      // With the claim token, so that an AS that insists on pushed claims processes the ticket.
+      const claim = ctx.shared.claimTokens[0];
+      const first = await ctx.token({ ticket, ...(claim ? { claimToken: claim } : {}) });
       if (first.result.type === 'invalid_ticket') return fail(`The fresh ticket was refused on first use: ${describeResult(first)}.`, 'The RS and AS disagree about tickets.');
-      return judgeBadTicket(await ctx.token({ ticket }), `The same ticket a second time (first answer ${describeResult(first)})`, true);
+      return judgeBadTicket(await ctx.token({ ticket, ...(claim ? { claimToken: claim } : {}) }), `The same ticket a second time (first answer ${describeResult(first)})`, true);
     },
   },
   {
