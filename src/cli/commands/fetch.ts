@@ -1,16 +1,14 @@
 /**
  * `tessera fetch <url>`: fetch a UMA-protected resource (issue #2 CLI contract).
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { JWK } from 'jose';
 import { loadConfig, tesseraHome } from '../../app/config';
 import { TesseraError } from '../../kernel/errors';
 import { fingerprint } from '../../kernel/redact';
-import { tokenAuthMethod, type TrustPolicy } from '../../kernel/trust';
 import { createAgent, type FetchResult } from '../../uma/agent';
 import { ID_TOKEN_FORMAT } from '../../uma/ports';
 import { fileClaimsSource } from '../claims-file';
+import { CLIENT_FLAG_OPTIONS, parseClientFlags, trustWithFlags } from '../client-flags';
 import { EXIT, type CliCommand } from '../command';
 import { sessionOptions } from '../session';
 import { openCliStore } from '../store';
@@ -26,8 +24,6 @@ Fetches <url>; on a UMA challenge from a trusted AS, obtains an RPT and retries.
 --json prints one object: {"outcome","status","body","steps",...}.
 exit: 0 granted, 2 denied, 3 need_info unresolved, 4 pending, 5 untrusted AS, 1 any other error`;
 
-const AUTH = { basic: 'client_secret_basic', post: 'client_secret_post', private_key_jwt: 'private_key_jwt', none: 'none', keycloak_bearer: 'keycloak_bearer' } as const;
-
 const command: CliCommand = {
   summary: 'fetch a UMA-protected resource (401 → token → retry)',
   usage,
@@ -41,13 +37,9 @@ const command: CliCommand = {
           method: { type: 'string', short: 'X' },
           header: { type: 'string', short: 'H', multiple: true },
           data: { type: 'string', short: 'd' },
-          'client-id': { type: 'string' },
-          'client-secret': { type: 'string' },
-          'token-auth': { type: 'string' },
-          'private-key': { type: 'string' },
+          ...CLIENT_FLAG_OPTIONS,
           'claim-token': { type: 'string' },
           'claim-token-format': { type: 'string' },
-          trust: { type: 'string', multiple: true },
           'no-interaction': { type: 'boolean' },
           wait: { type: 'string' },
           json: { type: 'boolean' },
@@ -71,35 +63,12 @@ const command: CliCommand = {
       wait = Number(values.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new TesseraError('usage', `Bad --wait "${values.wait}".`, 'Give a number of seconds, e.g. --wait 60.');
     }
-    let authMethod: (typeof AUTH)[keyof typeof AUTH] | undefined;
-    if (values['token-auth'] !== undefined) {
-      const key = values['token-auth'] as keyof typeof AUTH;
-      authMethod = AUTH[key] ?? (tokenAuthMethod.safeParse(values['token-auth']).success ? (values['token-auth'] as (typeof AUTH)[keyof typeof AUTH]) : undefined);
-      if (!authMethod) throw new TesseraError('usage', `Unknown --token-auth "${values['token-auth']}".`, 'Use basic, post, private_key_jwt or none.');
-    }
-    if (values['client-secret'] && !values['client-id']) throw new TesseraError('usage', '--client-secret needs --client-id.', 'Pass both.');
-    let privateJwk: JWK | undefined;
-    if (values['private-key']) {
-      try {
-        privateJwk = JSON.parse(await readFile(values['private-key'], 'utf8')) as JWK;
-      } catch (error) {
-        throw new TesseraError('usage', `Cannot read the private JWK ${values['private-key']}: ${(error as Error).message}.`, 'Pass a JSON file holding one private JWK.');
-      }
-      if (!privateJwk.d) throw new TesseraError('usage', `${values['private-key']} holds no private key ("d" missing).`, 'Pass the private JWK, not the public one.');
-    }
+    const clientFlags = await parseClientFlags(values);
     if (values['claim-token-format'] && !values['claim-token']) throw new TesseraError('usage', '--claim-token-format needs --claim-token.', 'Pass the token file too.');
 
     const home = tesseraHome(io.env);
     const config = await loadConfig(home);
-    const trust: TrustPolicy = { authorizationServers: [...config.trust.authorizationServers] };
-    for (const issuer of values.trust ?? []) {
-      try {
-        new URL(issuer);
-      } catch {
-        throw new TesseraError('usage', `--trust "${issuer}" is not a URL.`, 'Give the AS issuer URL exactly as the RS names it in as_uri.');
-      }
-      if (!trust.authorizationServers.some((a) => a.issuer === issuer)) trust.authorizationServers.push({ issuer });
-    }
+    const trust = trustWithFlags(config.trust, values.trust);
     const opened = await openCliStore(io.env, home);
     if (opened.warning && !values.json) io.stderr(`${opened.warning}\n`);
     try {
@@ -111,9 +80,7 @@ const command: CliCommand = {
         trust,
         ...(claims ? { claims } : {}),
         http: { ...(config.settings.timeoutMs ? { timeoutMs: config.settings.timeoutMs } : {}), ...(config.settings.maxBodyBytes ? { maxBodyBytes: config.settings.maxBodyBytes } : {}), ...(config.settings.maxRedirects !== undefined ? { maxRedirects: config.settings.maxRedirects } : {}) },
-        ...(values['client-id']
-          ? { defaultClient: { clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}), ...(privateJwk ? { privateJwk } : {}), ...(authMethod ? { authMethod } : {}) } }
-          : {}),
+        ...(clientFlags ? { defaultClient: clientFlags } : {}),
         ...(values.identity ? { identity: values.identity } : {}),
       });
       const result = await agent.fetch(url, {
