@@ -8,7 +8,7 @@
 import { toErrorInfo } from '../kernel/errors';
 import { fingerprint } from '../kernel/redact';
 import { Transcript } from '../kernel/transcript';
-import { findTrustedAs, type TrustPolicy } from '../kernel/trust';
+import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
 import type { FetchLike, HttpBounds } from '../http/fetch';
 import { readRsResponse } from '../uma/challenge';
 import { asMetadata, discoveryUrls } from '../uma/discovery';
@@ -62,6 +62,10 @@ export interface ProbeOptions {
   claimsRedirectUri?: string;
   http?: Partial<HttpBounds>;
   fetch?: FetchLike;
+  /** Finds the client for the AS once it is known and trusted (stored registration, config); `client` wins. */
+  resolveClient?: (asIssuer: string, config: AsConfig) => Promise<ClientCredentials | undefined>;
+  /** More claim tokens once the AS is known and trusted (e.g. a held identity's ID token for --identity). */
+  resolveClaimTokens?: (asIssuer: string) => Promise<ClaimToken[]>;
   /** Live progress: called after each check. */
   onCheck?: (result: CheckResult, index: number, total: number) => void;
 }
@@ -168,6 +172,18 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     return finish(asUri, false);
   }
   shared.asConfig = config;
+  try {
+    if (!shared.client && options.resolveClient) {
+      const resolved = await options.resolveClient(normalizeIssuer(config.issuer), config);
+      if (resolved) shared.client = resolved;
+    }
+    if (options.resolveClaimTokens) shared.claimTokens = [...shared.claimTokens, ...(await options.resolveClaimTokens(normalizeIssuer(config.issuer)))];
+  } catch (error) {
+    const info = toErrorInfo(error);
+    emit(TRUST_CHECK, { status: 'fail', detail: `${asUri} is trusted, but the probe could not prepare its client or claims: ${info.message}`, advice: info.hint });
+    await skipRest('The probe could not prepare its client or claims.');
+    return finish(asUri, true);
+  }
   emit(TRUST_CHECK, { status: 'pass', detail: `${asUri} is trusted${config.issuer !== asUri ? ` (as ${config.issuer})` : ''}.` });
   shared.allowed.add(new URL(asUri).origin);
   if (config.discoveryUrl) shared.allowed.add(new URL(config.discoveryUrl).origin);
