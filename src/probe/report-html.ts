@@ -109,7 +109,7 @@ export function diagram(c: CheckResult, steps: TranscriptStep[]): string {
   const gap = 230;
   const width = 40 + gap * (used.length - 1) + 120;
   const x = (lane: string) => 70 + gap * Math.max(0, used.findIndex((l) => l.lane === lane));
-  const rowH = 46;
+  const rowH = 58;
   const height = 44 + steps.length * rowH + 10;
   const id = `d-${c.id.replace(/[^\w-]/g, '-')}`;
   const parts: string[] = [];
@@ -147,5 +147,5 @@ function renderStep(s: TranscriptStep, i: number): string {
   const res = s.response ? [headers(s.response.headers), body(s.response.body)].filter(Boolean).join('\n\n') : '';
   return `<div class="exchange"><h4>${i + 1}. ${esc(s.method)} <code>${esc(s.url)}</code> → ${s.status ?? 'no answer'}${s.outcome ? ` (${esc(s.outcome.replace(/_/g, ' '))})` : ''}, ${s.duration} ms</h4>
 ${s.note ? `<p>${esc(s.note)}</p>` : ''}${s.error ? `<p>Error: ${esc(s.error.message)}</p>` : ''}${tokens ? `<p>Secrets in this exchange: ${esc(tokens)}</p>` : ''}
-<pre aria-label="Request ${i + 1}">${esc(req || '(no headers)')}</pre>${s.response ? `<pre aria-label="Response ${i + 1}">${esc(res)}</pre>` : ''}</div>`;
+<p class="meta">Request</p><pre tabindex="0">${esc(req || '(no headers)')}</pre>${s.response ? `<p class="meta">Response</p><pre tabindex="0">${esc(res)}</pre>` : ''}</div>`;
 }
