@@ -65,6 +65,8 @@ export interface ProbeShared {
   /** The check currently running (the guard attributes violations to it). */
   current: string;
   memo: Map<string, Promise<unknown>>;
+  /** Extra headers on resource requests without an RPT (never sent to the AS). */
+  rsHeaders: Record<string, string>;
 }
 
 /** Builds the guarded client: every request to an origin outside `allowed` is refused and recorded. */
@@ -108,7 +110,7 @@ export class CheckContext {
 
   /** GET the resource without a token; returns the fresh ticket from the UMA challenge. */
   async freshTicket(): Promise<string> {
-    const rs = await this.shared.http.request(this.shared.resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true });
+    const rs = await this.shared.http.request(this.shared.resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { ...this.shared.rsHeaders }, secrets: Object.values(this.shared.rsHeaders) });
     const reading = readRsResponse(rs.status, rs.headers, rs.text);
     if (reading.type !== 'uma') throw new SkipCheck(`The resource server gave no new permission ticket (HTTP ${rs.status}).`);
     if (normalizeIssuer(reading.asUri) !== normalizeIssuer(this.shared.asUri)) {
@@ -120,7 +122,8 @@ export class CheckContext {
 
   /** The resource with an RPT. */
   async resourceWith(rpt: string): Promise<HttpResult> {
-    return this.shared.http.request(this.shared.resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { authorization: `Bearer ${rpt}` }, secrets: [rpt] });
+    const headers = Object.fromEntries(Object.entries(this.shared.rsHeaders).filter(([k]) => k.toLowerCase() !== 'authorization'));
+    return this.shared.http.request(this.shared.resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { ...headers, authorization: `Bearer ${rpt}` }, secrets: [rpt] });
   }
 
   /** A UMA grant request; `raw` sends exactly those form parameters. */

@@ -56,6 +56,8 @@ export interface ProbeOptions {
   claimTokens?: ClaimToken[];
   /** Keycloak bearer mode: the requesting party's access token. */
   bearerToken?: string;
+  /** Extra headers for the resource requests (e.g. a Keycloak enforcer challenges only requests with a bearer token). */
+  rsHeaders?: Record<string, string>;
   /** Check ids or groups (`discovery`, `token.ticket-garbage`) to run; default all. */
   only?: string[];
   /** A claims_redirect_uri registered for the client (default Tessera's loopback URI). */
@@ -97,6 +99,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     observations: [],
     current: 'rs.challenge',
     memo: new Map(),
+    rsHeaders: options.rsHeaders ?? {},
     ...(options.client ? { client: options.client } : {}),
     ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}),
   } as unknown as ProbeShared;
@@ -144,7 +147,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   let asUri: string | undefined;
   const challengeDef = defs.find((d) => d.id === 'rs.challenge') as CheckDefinition;
   try {
-    const rs = await shared.http.request(resource, { lane: 'rs', kind: 'resource', flowId: 'rs.challenge', followRedirects: true });
+    const rs = await shared.http.request(resource, { lane: 'rs', kind: 'resource', flowId: 'rs.challenge', followRedirects: true, headers: { ...shared.rsHeaders }, secrets: Object.values(shared.rsHeaders) });
     const reading = readRsResponse(rs.status, rs.headers, rs.text);
     if (reading.type === 'uma') {
       asUri = reading.asUri;

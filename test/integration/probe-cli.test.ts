@@ -71,6 +71,19 @@ describe('tessera probe', () => {
     expect(r.stdout).toMatch(/left at the AS: an access request/);
   });
 
+  it('--header reaches an RS that challenges only bearer requests (Keycloak enforcer); never the AS', async () => {
+    const strict = kc.rs('/r/album?enforcer=strict');
+    const without = await run(['probe', strict, '--trust', kc.asUri, ...creds, '--only', 'discovery', '--json']);
+    expect(without.code).toBe(1);
+    expect((JSON.parse(without.stdout) as { checks: { id: string; status: string }[] }).checks.find((c) => c.id === 'rs.challenge')?.status).toBe('fail');
+    const rqpToken = 'rqp-access-token-for-the-enforcer-0123456789';
+    const bodies = kc.stats.tokenBodies.length;
+    const withHeader = await run(['probe', strict, '--trust', kc.asUri, ...creds, '--only', 'discovery,token.ticket-garbage', '--header', `Authorization: Bearer ${rqpToken}`, '--json']);
+    expect(withHeader.code).toBe(0);
+    expect(withHeader.stdout).not.toContain(rqpToken);
+    expect(kc.stats.tokenAuth.slice(-(kc.stats.tokenBodies.length - bodies)).some((a) => a?.includes(rqpToken))).toBe(false);
+  });
+
   it('--only runs the named groups and checks', async () => {
     const r = await run(['probe', fx.rs('/r/docs'), '--trust', fx.asUri, ...creds, '--only', 'discovery,token.ticket-garbage', '--json']);
     expect(r.code).toBe(0);

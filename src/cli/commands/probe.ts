@@ -27,6 +27,8 @@ const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
                                      registration, interaction, safety)
     [--claims-redirect-uri URI]      a claims_redirect_uri registered for the client
     [--discovery-url URL]            where the AS publishes its metadata, if not at the issuer
+    [--header 'K: V']...             on resource requests without an RPT (a Keycloak enforcer
+                                     challenges only requests that carry a bearer token)
     [--report FILE.html] [--junit FILE.xml] [--json]
 
 Checks how the AS that the resource's RS names answers a UMA client (discovery, token endpoint,
@@ -51,6 +53,7 @@ const command: CliCommand = {
           'claim-token': { type: 'string', multiple: true },
           'claim-token-format': { type: 'string', multiple: true },
           identity: { type: 'string' },
+          header: { type: 'string', short: 'H', multiple: true },
           only: { type: 'string', multiple: true },
           'claims-redirect-uri': { type: 'string' },
           'discovery-url': { type: 'string' },
@@ -85,6 +88,12 @@ const command: CliCommand = {
         }
       }
     }
+    const rsHeaders: Record<string, string> = {};
+    for (const h of values.header ?? []) {
+      const colon = h.indexOf(':');
+      if (colon <= 0) throw new TesseraError('usage', `Bad --header "${h}".`, "Use --header 'Name: value'.");
+      rsHeaders[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+    }
     const flags = await parseClientFlags(values);
     const claimTokens = await readClaimTokens(values['claim-token'] ?? [], values['claim-token-format'] ?? []);
     const home = tesseraHome(io.env);
@@ -111,6 +120,7 @@ const command: CliCommand = {
         trust,
         ...(flags ? { client: toCredentials(flags) } : { resolveClient: async (issuer, asConfig) => storedClient(await store(), issuer, asConfig) }),
         claimTokens,
+        ...(Object.keys(rsHeaders).length ? { rsHeaders } : {}),
         ...(values.identity ? { resolveClaimTokens: async (issuer) => identityToken(await store(), issuer, values.identity as string) } : {}),
         ...(only.length ? { only } : {}),
         ...(values['claims-redirect-uri'] ? { claimsRedirectUri: values['claims-redirect-uri'] } : {}),
