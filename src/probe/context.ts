@@ -145,7 +145,12 @@ export class CheckContext {
     const observation: TokenObservation = { check: this.checkId, status: response.status, headers: response.headers, ...(json ? { json } : {}), contentType: response.headers.get('content-type') ?? '', result, ...(sentTicket ? { sentTicket } : {}), ...(step ? { step } : {}) };
     if (step) this.shared.transcript.annotate(step, { outcome: outcomeOf(result) });
     this.shared.observations.push(observation);
-    if (result.type === 'request_submitted') this.noteCreated({ kind: 'pending_request', description: `an access request for ${this.shared.resource} waiting for the resource owner (created by a request with ticket ${sentTicket ? fingerprint(sentTicket) : 'n/a'})`, cleanedUp: false });
+    if (result.type === 'request_submitted') {
+      const description = `access request for ${this.shared.resource} waiting for the resource owner`;
+      const known = this.shared.created.find((c) => c.kind === 'pending_request' && c.description === description);
+      if (known) known.count = (known.count ?? 1) + 1;
+      else this.noteCreated({ kind: 'pending_request', description, cleanedUp: false, count: 1 });
+    }
     if (result.type === 'token') {
       this.noteCreated({ kind: 'rpt', description: `RPT ${fingerprint(result.token.accessToken)}`, cleanedUp: false });
       this.shared.revocable.push({ token: result.token.accessToken, hint: 'access_token' });

@@ -70,7 +70,7 @@ ${attention.length ? `<h3>What a client must do</h3><ul>${attention.map((c) => `
 ${report.checks.map((c) => renderCheck(c, steps)).join('\n')}
 </section>
 <section aria-labelledby="created-h"><h2 id="created-h">What the probe created at the AS</h2>
-${report.created.length ? `<table><thead><tr><th scope="col">Kind</th><th scope="col">What</th><th scope="col">Cleaned up</th><th scope="col">By check</th></tr></thead><tbody>${report.created.map((c) => `<tr><td>${esc(c.kind.replace(/_/g, ' '))}</td><td>${esc(c.description)}</td><td>${c.cleanedUp ? 'yes' : '<strong>no, still at the AS</strong>'}</td><td><code>${esc(c.check)}</code></td></tr>`).join('')}</tbody></table>` : '<p>Nothing.</p>'}
+${report.created.length ? `<table><thead><tr><th scope="col">Kind</th><th scope="col">What</th><th scope="col">Cleaned up</th><th scope="col">By check</th></tr></thead><tbody>${report.created.map((c) => `<tr><td>${esc(c.kind.replace(/_/g, ' '))}</td><td>${esc(c.description)}${c.count && c.count > 1 ? ` (from ${c.count} requests)` : ''}</td><td>${c.cleanedUp ? 'yes' : '<strong>no, still at the AS</strong>'}</td><td><code>${esc(c.check)}</code></td></tr>`).join('')}</tbody></table>` : '<p>Nothing.</p>'}
 <h3>Origins contacted</h3><ul>${report.origins.map((o) => `<li><code>${esc(o)}</code></li>`).join('')}</ul>
 </section>
 </main></body></html>

@@ -27,6 +27,8 @@ export interface CreatedItem {
   kind: 'pending_request' | 'registered_client' | 'rpt' | 'pct';
   /** Non-secret description (fingerprints only). */
   description: string;
+  /** How many requests produced it (pending requests: the AS may merge repeated ones). */
+  count?: number;
   /** Whether the probe cleaned it up (revoked / deleted). */
   cleanedUp: boolean;
   check: string;

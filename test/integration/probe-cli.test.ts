@@ -68,7 +68,7 @@ describe('tessera probe', () => {
     expect(r.stdout).toMatch(/≈ deviation +discovery\.grant-type/);
     expect(r.stdout).toMatch(/≈ deviation +grant\.request-submitted[\s\S]*?→ Treat as pending; there is no new ticket/);
     expect(r.stdout).toMatch(/✓ pass +discovery\.location/);
-    expect(r.stdout).toMatch(/left at the AS: an access request/);
+    expect(r.stdout).toMatch(/left at the AS: access request for .* waiting for the resource owner \(from \d+ requests\)/);
   });
 
   it('--header reaches an RS that challenges only bearer requests (Keycloak enforcer); never the AS', async () => {

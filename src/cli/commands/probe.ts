@@ -134,7 +134,7 @@ const command: CliCommand = {
         const s = report.summary;
         io.stdout(`\n${report.as.issuer ?? resource}: ${s.pass} pass, ${s.deviation} deviation${s.deviation === 1 ? '' : 's'}, ${s.fail} fail${s.fail === 1 ? '' : 's'}, ${s.skip} skipped\n`);
         const left = report.created.filter((c) => !c.cleanedUp && (c.kind === 'pending_request' || c.kind === 'registered_client'));
-        if (left.length) io.stdout(`left at the AS: ${left.map((c) => c.description).join('; ')}\n`);
+        if (left.length) io.stdout(`left at the AS: ${left.map((c) => `${c.description}${c.count && c.count > 1 ? ` (from ${c.count} requests)` : ''}`).join('; ')}\n`);
         if (values.report) io.stdout(`report: ${values.report}\n`);
         if (values.junit) io.stdout(`junit: ${values.junit}\n`);
       }

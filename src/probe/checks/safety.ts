@@ -50,10 +50,12 @@ export const safetyChecks: CheckDefinition[] = [
       const c = ctx.shared.created;
       if (!c.length) return pass('Nothing was created at the AS.');
       const left = c.filter((x) => !x.cleanedUp);
-      const pending = left.filter((x) => x.kind === 'pending_request').length;
+      const pendingItems = left.filter((x) => x.kind === 'pending_request');
+      const asked = pendingItems.reduce((n, x) => n + (x.count ?? 1), 0);
+      const pending = pendingItems.length;
       const clients = left.filter((x) => x.kind === 'registered_client').length;
       const tokens = left.filter((x) => x.kind === 'rpt' || x.kind === 'pct').length;
-      const parts = [pending ? `${pending} pending access request(s) waiting for the resource owner` : '', clients ? `${clients} registered client(s)` : '', tokens ? `${tokens} token(s) that expire on their own` : ''].filter(Boolean);
+      const parts = [pending ? `pending access request(s) for ${pending} resource(s), from ${asked} request_submitted answer(s) (the AS may have merged them)` : '', clients ? `${clients} registered client(s)` : '', tokens ? `${tokens} token(s) that expire on their own` : ''].filter(Boolean);
       return pass(`Created ${c.length} item(s), ${c.length - left.length} cleaned up.${parts.length ? ` Left: ${parts.join(', ')}.` : ''} See the list in the report.`, pending || clients ? 'Ask the resource owner to deny the pending requests; delete the registered clients in the AS console.' : undefined);
     },
   },
