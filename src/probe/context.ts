@@ -65,6 +65,8 @@ export interface ProbeShared {
   /** The check currently running (the guard attributes violations to it). */
   current: string;
   memo: Map<string, Promise<unknown>>;
+  /** The AS or one of its endpoints is plain http outside loopback: nothing secret is sent to it. */
+  insecure?: boolean;
   /** Extra headers on resource requests without an RPT (never sent to the AS). */
   rsHeaders: Record<string, string>;
 }

@@ -198,7 +198,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const m = shared.discovery.metadata;
   if (m) for (const [k, v] of Object.entries(m)) if ((k.endsWith('_endpoint') || k === 'jwks_uri') && typeof v === 'string') { try { shared.allowed.add(new URL(v).origin); } catch { /* not a URL */ } }
   const insecure = m ? [m.token_endpoint, m.registration_endpoint, m.revocation_endpoint, m.claims_interaction_endpoint, asUri].some((u) => typeof u === 'string' && new URL(u).protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(new URL(u).hostname)) : false;
-  if (insecure) delete shared.client;
+  if (insecure) {
+    delete shared.client;
+    shared.insecure = true;
+  }
 
   // 4. The checks.
   for (const def of defs) {

@@ -16,6 +16,7 @@ export const registrationChecks: CheckDefinition[] = [
     async run(ctx) {
       const endpoint = ctx.metadata.registration_endpoint;
       if (!endpoint) return skip('No registration_endpoint.');
+      if (ctx.shared.insecure) return skip('The AS endpoints are not HTTPS: the probe registers no client there.');
       const request = {
         client_name: 'Tessera probe (safe to delete)',
         grant_types: [UMA_GRANT_TYPE, 'refresh_token'],
