@@ -61,6 +61,7 @@ afterAll(async () => {
 describe('probe HTML report', () => {
   it('opens without any network request besides itself', async () => {
     await page.waitForLoadState('load');
+    await page.screenshot({ path: `${ARTIFACTS}/report-top.png` });
     // Open every exchange so anything lazily referenced would be requested too.
     await page.evaluate(() => {
       const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ setAttribute(n: string, v: string): void }> } }).document;
