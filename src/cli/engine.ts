@@ -5,9 +5,7 @@
  */
 import { loadConfig, tesseraHome, type TesseraConfig } from '../app/config';
 import { composeEngine, type Engine, type EngineOptions } from '../app/engine';
-import { TesseraError } from '../kernel/errors';
-import type { TrustPolicy } from '../kernel/trust';
-import { parseHttpUrl } from '../kernel/urls';
+import { trustWithFlags } from './client-flags';
 import type { CliIo } from './command';
 import { cliOpener } from './opener';
 import { openCliStore, type CliStore } from './store';
@@ -18,20 +16,10 @@ export interface CliEngine extends Engine {
   close(): Promise<void>;
 }
 
-/** Config trust plus `--trust ISSUER` flags for this run (config.json is not changed). */
-export function trustWithFlags(config: TesseraConfig, flags: readonly string[] = []): TrustPolicy {
-  const trust: TrustPolicy = { authorizationServers: [...config.trust.authorizationServers] };
-  for (const issuer of flags) {
-    if (!parseHttpUrl(issuer)) throw new TesseraError('usage', `--trust "${issuer}" is not an http(s) URL.`, 'Give the AS issuer URL exactly as the RS names it in as_uri.');
-    if (!trust.authorizationServers.some((a) => a.issuer === issuer)) trust.authorizationServers.push({ issuer });
-  }
-  return trust;
-}
-
 export async function openCliEngine(io: CliIo, options: { trust?: readonly string[]; interaction?: boolean } & Omit<EngineOptions, 'store' | 'trust' | 'opener'>): Promise<CliEngine> {
   const home = tesseraHome(io.env);
   const config = await loadConfig(home);
-  const trust = trustWithFlags(config, options.trust);
+  const trust = trustWithFlags(config.trust, options.trust ? [...options.trust] : undefined);
   const opened = await openCliStore(io.env, home);
   const timeout = Number(io.env.TESSERA_INTERACTION_TIMEOUT ?? '');
   const { trust: _t, interaction, ...rest } = options;

@@ -6,6 +6,7 @@ import type { CliCommand } from './command';
 
 export const commands: Record<string, () => Promise<{ default: CliCommand }>> = {
   fetch: () => import('./commands/fetch'),
+  probe: () => import('./commands/probe'),
   login: () => import('./commands/login'),
   logout: () => import('./commands/logout'),
   whoami: () => import('./commands/whoami'),

@@ -105,6 +105,15 @@ export async function umaTokenRequest(metadata: AsMetadata, client: ClientCreden
   return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, umaTokenParameters(params), options(ctx, 'token', secrets));
 }
 
+/**
+ * POSTs the UMA grant with exactly the given form parameters (no `ticket` required): `tessera probe`
+ * uses it to send deliberately incomplete or wrong requests. `secrets` are scrubbed from the step.
+ */
+export async function umaTokenRequestRaw(metadata: AsMetadata, client: ClientCredentials, body: URLSearchParams, ctx: RequestContext, secrets: (string | undefined)[] = []): Promise<Response> {
+  const auth = await clientAuthFor(client, ctx.bearerToken);
+  return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, body, options(ctx, 'token', [...secrets, ...body.values(), client.client_secret, ctx.bearerToken]));
+}
+
 /** POSTs a refresh_token grant (UMA Grant §3.6). */
 export async function refreshRequest(metadata: AsMetadata, client: ClientCredentials, refreshToken: string, ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
@@ -113,12 +122,17 @@ export async function refreshRequest(metadata: AsMetadata, client: ClientCredent
 
 /** RFC 7009 revocation (UMA Grant §3.7; `token_type_hint=pct` for PCTs). */
 export async function revokeToken(metadata: AsMetadata, client: ClientCredentials, token: string, hint: 'pct' | 'access_token' | 'refresh_token', ctx: RequestContext): Promise<void> {
+  const response = await revocationRequest(metadata, client, token, hint, ctx);
+  if (response.status !== 200) throw new TesseraError('token_error', `Revocation at ${metadata.issuer} answered ${response.status}.`, 'The token was forgotten locally; it expires at the AS on its own.');
+}
+
+/** The RFC 7009 revocation request itself; the caller reads the status (`tessera probe`). */
+export async function revocationRequest(metadata: AsMetadata, client: ClientCredentials, token: string, hint: 'pct' | 'access_token' | 'refresh_token', ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
-  const response = await oauth.revocationRequest(asServer(metadata), { client_id: client.client_id }, auth, token, {
+  return oauth.revocationRequest(asServer(metadata), { client_id: client.client_id }, auth, token, {
     ...options(ctx, 'revocation', [token, client.client_secret]),
     additionalParameters: { token_type_hint: hint },
   });
-  if (response.status !== 200) throw new TesseraError('token_error', `Revocation at ${metadata.issuer} answered ${response.status}.`, 'The token was forgotten locally; it expires at the AS on its own.');
 }
 
 const successBody = z

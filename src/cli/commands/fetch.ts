@@ -1,22 +1,20 @@
 /**
  * `tessera fetch <url>`: fetch a UMA-protected resource (issue #2 CLI contract).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { JWK } from 'jose';
 import { TesseraError } from '../../kernel/errors';
 import { fingerprint } from '../../kernel/redact';
-import { tokenAuthMethod } from '../../kernel/trust';
 import type { FetchResult } from '../../uma/agent';
 import { ID_TOKEN_FORMAT } from '../../uma/ports';
 import { fileClaimsSource } from '../claims-file';
+import { CLIENT_FLAG_OPTIONS, CLIENT_FLAGS_USAGE, parseClientFlags } from '../client-flags';
 import { EXIT, type CliCommand } from '../command';
 import { passedFlags, withCliAdvice, type AdviceContext } from '../advice';
 import { openCliEngine } from '../engine';
 
 const usage = `usage: tessera fetch <url> [--method M] [--header 'K: V']... [--data BODY]
-    [--client-id ID --client-secret SECRET] [--token-auth basic|post|private_key_jwt|none]
-    [--private-key JWK_FILE]
+    ${CLIENT_FLAGS_USAGE}
     [--claim-token FILE [--claim-token-format URI]]
     [--identity NAME|ISSUER#SUB]  who to act as (default: tessera whoami's default)
     [--trust ISSUER]...          ASes allowed to receive credentials, claims, PCTs
@@ -33,7 +31,6 @@ as application/x-www-form-urlencoded when it looks like a=b&c=d, else as text/pl
 "party","access","steps",...}.
 exit: 0 granted, 2 denied, 3 need_info unresolved, 4 pending, 5 untrusted AS, 1 any other error`;
 
-const AUTH = { basic: 'client_secret_basic', post: 'client_secret_post', private_key_jwt: 'private_key_jwt', none: 'none', keycloak_bearer: 'keycloak_bearer' } as const;
 
 const command: CliCommand = {
   summary: 'fetch a UMA-protected resource (401 → token → retry)',
@@ -48,13 +45,9 @@ const command: CliCommand = {
           method: { type: 'string', short: 'X' },
           header: { type: 'string', short: 'H', multiple: true },
           data: { type: 'string', short: 'd' },
-          'client-id': { type: 'string' },
-          'client-secret': { type: 'string' },
-          'token-auth': { type: 'string' },
-          'private-key': { type: 'string' },
+          ...CLIENT_FLAG_OPTIONS,
           'claim-token': { type: 'string' },
           'claim-token-format': { type: 'string' },
-          trust: { type: 'string', multiple: true },
           'no-interaction': { type: 'boolean' },
           wait: { type: 'string' },
           json: { type: 'boolean' },
@@ -80,22 +73,7 @@ const command: CliCommand = {
       wait = Number(values.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new TesseraError('usage', `Bad --wait "${values.wait}".`, 'Give a number of seconds, e.g. --wait 60.');
     }
-    let authMethod: (typeof AUTH)[keyof typeof AUTH] | undefined;
-    if (values['token-auth'] !== undefined) {
-      const key = values['token-auth'] as keyof typeof AUTH;
-      authMethod = AUTH[key] ?? (tokenAuthMethod.safeParse(values['token-auth']).success ? (values['token-auth'] as (typeof AUTH)[keyof typeof AUTH]) : undefined);
-      if (!authMethod) throw new TesseraError('usage', `Unknown --token-auth "${values['token-auth']}".`, 'Use basic, post, private_key_jwt or none.');
-    }
-    if (values['client-secret'] && !values['client-id']) throw new TesseraError('usage', '--client-secret needs --client-id.', 'Pass both.');
-    let privateJwk: JWK | undefined;
-    if (values['private-key']) {
-      try {
-        privateJwk = JSON.parse(await readFile(values['private-key'], 'utf8')) as JWK;
-      } catch (error) {
-        throw new TesseraError('usage', `Cannot read the private JWK ${values['private-key']}: ${(error as Error).message}.`, 'Pass a JSON file holding one private JWK.');
-      }
-      if (!privateJwk.d) throw new TesseraError('usage', `${values['private-key']} holds no private key ("d" missing).`, 'Pass the private JWK, not the public one.');
-    }
+    const client = await parseClientFlags(values);
     if (values['claim-token-format'] && !values['claim-token']) throw new TesseraError('usage', '--claim-token-format needs --claim-token.', 'Pass the token file too.');
 
     if (values.output !== undefined && !values.output) throw new TesseraError('usage', '--output needs a file name.', 'Run tessera fetch --help.');
@@ -110,9 +88,7 @@ const command: CliCommand = {
       ...(values.trust ? { trust: values.trust } : {}),
       interaction: !values['no-interaction'],
       ...(claims ? { claims: claims.source } : {}),
-      ...(values['client-id']
-        ? { defaultClient: { clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}), ...(privateJwk ? { privateJwk } : {}), ...(authMethod ? { authMethod } : {}) } }
-        : {}),
+      ...(client ? { defaultClient: client } : {}),
     });
     if (engine.opened.warning && !values.json) io.stderr(`${engine.opened.warning}\n`);
     try {

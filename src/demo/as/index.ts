@@ -72,6 +72,8 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       registration: { enabled: true },
+      // RFC 7592: a dynamically registered client (e.g. by `tessera probe`) can delete itself again.
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
       // RPTs, refresh tokens and PCTs are the UMA layer's own tokens: see /uma/introspect and /uma/revoke.
       introspection: { enabled: false },
       revocation: { enabled: false },
