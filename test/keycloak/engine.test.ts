@@ -14,7 +14,7 @@ import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
 import type { SignedIn } from '../../src/identity/oidc';
 import { createAgent, type AgentOptions, type RptValue } from '../../src/uma/agent';
 import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
-import { grantTicket, kateAccount, keycloakSignIn, permissionTickets } from '../fixtures/keycloak-people';
+import { deleteAllTickets, grantTicket, kateAccount, keycloakSignIn, permissionTickets } from '../fixtures/keycloak-people';
 
 const kc = inject('keycloak');
 
@@ -24,6 +24,8 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
   const sessions = new Map<string, SignedIn>();
   beforeAll(async () => {
     demo = await startKeycloakDemo({ keycloakUrl: kc?.url ?? '', introspectionCacheMs: 0 });
+    // A reused server (TESSERA_KEYCLOAK_URL) keeps earlier runs' requests and approvals: start clean.
+    await deleteAllTickets(issuer);
   });
   afterAll(async () => demo?.close());
 
@@ -149,6 +151,16 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     expect(mine.map((t) => t.scopeName)).toEqual(['read']);
     for (const t of mine) expect(await grantTicket(issuer, t.id)).toBe(204);
     expect((await agent.fetch(resource('care-notes').url)).outcome).toBe('granted');
+  });
+
+  it('writing the prescriptions: Keycloak first issues an RPT without the write scope (the RS refuses it), then, with that RPT as `rpt`, denies', async () => {
+    const { agent, seen } = await agentFor('alice', { as: { submitRequest: false } });
+    const result = await agent.fetch(resource('prescriptions').url, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"kind":"prescriptions"}' });
+    expect(result.outcome).toBe('denied');
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:200', 'resource:401', 'token:403']);
+    const grants = seen.filter((s) => s.url.endsWith('/token'));
+    expect((decodeJwt(String(grants[0]?.body.access_token)) as { authorization?: unknown }).authorization).toEqual({ permissions: [{ rsid: resource('prescriptions').id, rsname: 'prescriptions' }] });
+    expect(grants[1]?.body).toEqual({ error: 'access_denied', error_description: 'not_authorized' });
   });
 
   it('a bad ticket (403 invalid_ticket) sends Tessera back to the RS once for a fresh one', async () => {
