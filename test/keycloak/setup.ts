@@ -27,7 +27,7 @@ let handle: KeycloakHandle | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   const required = process.env.TESSERA_REQUIRE_KEYCLOAK === '1';
-  const external = process.env.TESSERA_KEYCLOAK_URL?.replace(/\/+$/, '');
+  const external = process.env.TESSERA_KEYCLOAK_URL?.replace(/\/+$/, '') || undefined;
   if (external) {
     project.provide('keycloak', { url: external, issuer: `${external}/realms/${REALM}`, version: 'external' });
     return;

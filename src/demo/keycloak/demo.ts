@@ -42,7 +42,7 @@ export interface KeycloakDemoOptions {
 
 export async function startKeycloakDemo(options: KeycloakDemoOptions = {}): Promise<KeycloakDemoHandle> {
   const log = options.log ?? (() => {});
-  const external = options.keycloakUrl ?? process.env.TESSERA_KEYCLOAK_URL;
+  const external = options.keycloakUrl || process.env.TESSERA_KEYCLOAK_URL || undefined;
   const keycloak = external ? undefined : await startKeycloak({ log });
   const url = (external ?? keycloak?.url ?? '').replace(/\/+$/, '');
   const issuer = `${url}/realms/${REALM}`;
