@@ -96,7 +96,9 @@ export function describeKeycloakDemo(config: KeycloakDemoConfig): string {
     `  ${k.clients.tessera.client_id} / ${k.clients.tessera.client_secret} (confidential; push the Keycloak ID token issued to it)`,
     `  ${k.clients.tesseraPublic.client_id} (public, PKCE S256, redirect http://127.0.0.1/* on any port; bearer mode)`,
     '',
-    `Try: npx tessera fetch ${config.rs.resources[0]?.url ?? config.rs.url} --trust ${k.issuer} --client-id ${k.clients.tessera.client_id} --client-secret ${k.clients.tessera.client_secret}`,
+    'Try (sign in at Keycloak, then fetch; the ID token is pushed as claim_token):',
+    `  npx tessera login --issuer ${k.issuer} --client-id ${k.clients.tessera.client_id} --client-secret ${k.clients.tessera.client_secret}`,
+    `  npx tessera fetch ${config.rs.resources[0]?.url ?? config.rs.url} --trust ${k.issuer} --client-id ${k.clients.tessera.client_id} --client-secret ${k.clients.tessera.client_secret}`,
     'State is in memory only (Keycloak uses dev-mem). Ctrl-C stops.',
   ].join('\n');
 }
