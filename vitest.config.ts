@@ -32,6 +32,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        test: {
+          // Real Keycloak (JDK + Maven): one server per run, started by the globalSetup.
+          name: 'keycloak',
+          include: ['test/keycloak/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/keycloak/setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

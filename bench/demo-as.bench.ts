@@ -8,54 +8,18 @@
  * sizing, ~120 client-credentials grants/s per vCPU.
  */
 import { spawn } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchReport } from './run';
+import { Connection, pct } from './load';
 import { USERS } from '../src/demo/seed';
 import type { DemoConfig } from '../src/demo';
 import { signIn } from '../test/fixtures/demo-people';
 
 const CONCURRENCY = 50;
 const SECONDS = 5;
-
-/**
- * A lean HTTP/1.1 keep-alive connection (one request at a time). Node's http client costs more CPU
- * per request than the server under test, and on two cores the load generator must stay cheap or it
- * measures itself.
- */
-class Connection {
-  readonly #socket: Socket;
-  #buffer: Buffer = Buffer.alloc(0);
-  #waiting: ((r: { status: number; body: string }) => void) | undefined;
-  readonly ready: Promise<void>;
-  constructor(port: number) {
-    this.#socket = connect(port, '127.0.0.1');
-    this.#socket.setNoDelay(true);
-    this.ready = new Promise((resolve, reject) => { this.#socket.once('connect', resolve); this.#socket.once('error', reject); });
-    this.#socket.on('data', (chunk: Buffer) => {
-      this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
-      const end = this.#buffer.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.#buffer.subarray(0, end).toString('latin1');
-      const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-      if (this.#buffer.length < end + 4 + length) return;
-      const body = this.#buffer.subarray(end + 4, end + 4 + length).toString();
-      this.#buffer = this.#buffer.subarray(end + 4 + length);
-      const done = this.#waiting;
-      this.#waiting = undefined;
-      done?.({ status: Number(head.slice(9, 12)), body });
-    });
-  }
-  send(method: string, path: string, headers: string, body: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve) => {
-      this.#waiting = resolve;
-      this.#socket.write(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    });
-  }
-  close() { this.#socket.destroy(); }
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); }); });
@@ -90,8 +54,6 @@ async function fixedRate(connections: Connection[], rate: number, tickets: strin
   latencies.sort((a, b) => a - b);
   return { phase: `steady ${rate}/s from ${connections.length} clients (open loop)`, requests: latencies.length, 'per second': Math.round(latencies.length / elapsed), 'p50 ms': +pct(latencies, 0.5).toFixed(1), 'p99 ms': +pct(latencies, 0.99).toFixed(1), errors };
 }
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
 export default async function bench(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-demo-'));

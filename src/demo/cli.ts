@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS, startDemo, type DemoConfig } from './index';
+import { describeKeycloakDemo, startKeycloakDemo } from './keycloak/demo';
 
 const HELP = `Usage: npm run demo -- [options]
 
@@ -13,6 +14,9 @@ const HELP = `Usage: npm run demo -- [options]
   --idp-port N       Hospital ID port (default ${DEFAULT_PORTS.idp}; 0 = any free port)
   --as-port N        authorization server port (default ${DEFAULT_PORTS.as})
   --rs-port N        resource server port (default ${DEFAULT_PORTS.rs})
+  --as demo|keycloak which authorization server: the built-in demo AS (default) or a real
+                     Keycloak (fetched with Maven into .cache/keycloak; needs a JDK; the RS port
+                     is then --rs-port, default any free port; TESSERA_KEYCLOAK_URL reuses a running one)
   --print-config     start, print the configuration as JSON, stop
   --quiet            do not log requests problems
   -h, --help         this help`;
@@ -53,13 +57,17 @@ export async function main(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({ args: argv, options: {
       'data-dir': { type: 'string' }, memory: { type: 'boolean' }, 'idp-port': { type: 'string' }, 'as-port': { type: 'string' }, 'rs-port': { type: 'string' },
-      'print-config': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'print-config': { type: 'boolean' }, as: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     } }));
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${HELP}\n`);
     return 2;
   }
   if (values.help) { process.stdout.write(`${HELP}\n`); return 0; }
+  if (values.as !== undefined && values.as !== 'demo' && values.as !== 'keycloak') {
+    process.stderr.write(`--as must be demo or keycloak, not "${values.as}"\n`);
+    return 2;
+  }
   let ports;
   try {
     ports = { idp: port(values['idp-port'], 'idp-port', DEFAULT_PORTS.idp), as: port(values['as-port'], 'as-port', DEFAULT_PORTS.as), rs: port(values['rs-port'], 'rs-port', DEFAULT_PORTS.rs) };
@@ -69,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const dataDir = resolve(values['data-dir'] ?? process.env.TESSERA_DEMO_DIR ?? '.tessera-demo');
   const log = values.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  if (values.as === 'keycloak') return keycloakMain(values['rs-port'] === undefined ? 0 : ports.rs, values['print-config'] === true, log);
   let demo;
   try {
     demo = await startDemo({ ...(values.memory ? { memory: true } : { dataDir }), ports, log });
@@ -84,8 +93,17 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Listen for Ctrl-C before saying it works: a script may send SIGINT as soon as it reads the line.
+  const stopped = untilStopped();
+  process.stdout.write(`${describe(demo.config)}\n`);
+  await stopped;
+  process.stdout.write('Stopping…\n');
+  await demo.close();
+  return 0;
+}
+
+function untilStopped(): Promise<void> {
   let forced = false;
-  const stopped = new Promise<void>((done) => {
+  return new Promise<void>((done) => {
     const stop = () => {
       if (forced) process.exit(130);
       forced = true; // a second Ctrl-C while closing forces the exit
@@ -94,7 +112,24 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  process.stdout.write(`${describe(demo.config)}\n`);
+}
+
+/** `--as keycloak`: a real Keycloak (started here, fetched if needed) and the RS against it. */
+async function keycloakMain(rsPort: number, printConfig: boolean, log: (line: string) => void): Promise<number> {
+  const stopped = untilStopped();
+  let demo;
+  try {
+    demo = await startKeycloakDemo({ rsPort, log });
+  } catch (error) {
+    process.stderr.write(`The Keycloak demo could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  if (printConfig) {
+    process.stdout.write(`${JSON.stringify(demo.config, null, 2)}\n`);
+    await demo.close();
+    return 0;
+  }
+  process.stdout.write(`${describeKeycloakDemo(demo.config)}\n`);
   await stopped;
   process.stdout.write('Stopping…\n');
   await demo.close();

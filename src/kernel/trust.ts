@@ -53,6 +53,12 @@ export const asConfig = z.object({
     .optional(),
   /** Scopes to request at this AS (`scope` parameter), space-separated. */
   scope: z.string().optional(),
+  /**
+   * Keycloak's `submit_request` token parameter: Keycloak turns every denial with a ticket into a
+   * pending request to the resource owner unless `false` is sent (then it answers `not_authorized`).
+   * Unset: the parameter is not sent.
+   */
+  submitRequest: z.boolean().optional(),
   /** Whether claims may be pushed to this AS (default true for a trusted AS). */
   pushClaims: z.boolean().optional(),
 });

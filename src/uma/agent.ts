@@ -337,7 +337,7 @@ export class Agent {
       }
       let result: GrantResult;
       try {
-        const response = await umaTokenRequest(discovered.metadata, client, { ticket, ...(claim ? { claimToken: claim } : {}), ...(pct ? { pct } : {}), ...(rpt ? { rpt } : {}), ...(scope ? { scope } : {}) }, ctx);
+        const response = await umaTokenRequest(discovered.metadata, client, { ticket, ...(claim ? { claimToken: claim } : {}), ...(pct ? { pct } : {}), ...(rpt ? { rpt } : {}), ...(scope ? { scope } : {}), ...(asConfig.submitRequest !== undefined ? { submitRequest: asConfig.submitRequest } : {}) }, ctx);
         result = await processUmaTokenResponse(response);
       } catch (error) {
         if (error instanceof TesseraError && (error.code === 'network' || error.code === 'timeout')) result = { type: 'server_error', status: 0, description: error.message };

@@ -33,6 +33,8 @@ export interface UmaTokenParams {
   pct?: string;
   rpt?: string;
   scope?: string;
+  /** Keycloak extension: `submit_request=true|false` (absent: Keycloak's default, true). */
+  submitRequest?: boolean;
 }
 
 export interface RequestContext {
@@ -95,6 +97,7 @@ export function umaTokenParameters(params: UmaTokenParams): URLSearchParams {
   if (params.pct) body.set('pct', params.pct);
   if (params.rpt) body.set('rpt', params.rpt);
   if (params.scope) body.set('scope', params.scope);
+  if (params.submitRequest !== undefined) body.set('submit_request', String(params.submitRequest));
   return body;
 }
 

@@ -53,6 +53,12 @@ describe('request building', () => {
     expect(Object.fromEntries(p)).toEqual({ ticket: 't', claim_token: 'c', claim_token_format: 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken', pct: 'p', rpt: 'r', scope: 'read write' });
   });
 
+  it("sends Keycloak's submit_request only when configured", () => {
+    expect(umaTokenParameters({ ticket: 't' }).has('submit_request')).toBe(false);
+    expect(umaTokenParameters({ ticket: 't', submitRequest: false }).get('submit_request')).toBe('false');
+    expect(umaTokenParameters({ ticket: 't', submitRequest: true }).get('submit_request')).toBe('true');
+  });
+
   it('repairs a ?-less redirect_user (Janssen) and keeps a proper one', () => {
     expect(repairRedirectUser('https://j/uma/gather_claims&client_id=c&ticket=t')).toBe('https://j/uma/gather_claims?client_id=c&ticket=t');
     expect(repairRedirectUser('https://as/claims?id=1&x=2')).toBe('https://as/claims?id=1&x=2');

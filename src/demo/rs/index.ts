@@ -23,12 +23,16 @@ export interface RsOptions {
   log: (line: string) => void;
   /** How long an introspection answer is reused (ms). */
   introspectionCacheMs?: number;
+  /** The RS's protection-API client at the AS (default: the demo AS's {@link AS_RS_CLIENT}). */
+  client?: { client_id: string; client_secret: string };
+  /** `realm` of the UMA challenge (default `kate-health-records`). */
+  realm?: string;
 }
 
 export interface RsResource { id: string; name: string; title: string; url: string; scopes: string[]; owner: string }
 export interface RsHandle { url: string; resources: RsResource[]; close(): Promise<void> }
 
-const REALM = 'kate-health-records';
+const DEFAULT_REALM = 'kate-health-records';
 const TIMEOUT = 5000;
 
 class AsUnreachable extends Error {}
@@ -40,15 +44,31 @@ const IntrospectionSchema = z.looseObject({
   permissions: z.array(z.object({ resource_id: z.string(), resource_scopes: z.array(z.string()), exp: z.number().optional() })).optional(),
 });
 
+/** A registered resource description as the AS returns it; Keycloak lists scopes as `{name}` objects. */
+const ResourceDescriptionSchema = z.looseObject({
+  name: z.string().optional(),
+  type: z.string().optional(),
+  resource_scopes: z.array(z.union([z.string(), z.looseObject({ name: z.string() })])).optional(),
+});
+type ResourceDescription = z.infer<typeof ResourceDescriptionSchema>;
+
+function sameDescription(found: ResourceDescription | undefined, seed: SeedResource): boolean {
+  if (!found || found.type !== seed.type) return false;
+  const scopes = (found.resource_scopes ?? []).map((s) => (typeof s === 'string' ? s : s.name)).sort();
+  return JSON.stringify(scopes) === JSON.stringify([...seed.scopes].sort()) && (found.description === undefined || found.description === seed.description);
+}
+
 export async function startRs(options: RsOptions): Promise<RsHandle> {
   const { kv, server, url, asIssuer, log } = options;
+  const credentials = options.client ?? AS_RS_CLIENT;
+  const realm = options.realm ?? DEFAULT_REALM;
   const cacheMs = options.introspectionCacheMs ?? 5000;
   const opts = { [oauth.allowInsecureRequests]: true } as const;
-  type UmaMetadata = oauth.AuthorizationServer & { permission_endpoint?: string; resource_registration_endpoint?: string };
+  type UmaMetadata = oauth.AuthorizationServer & { permission_endpoint?: string; resource_registration_endpoint?: string; introspection_endpoint_auth_methods_supported?: string[] };
   let as: UmaMetadata | undefined;
   let pat: { token: string; exp: number } | undefined;
   const cache = new Map<string, { at: number; value: Introspected }>();
-  const client: oauth.Client = { client_id: AS_RS_CLIENT.client_id };
+  const client: oauth.Client = { client_id: credentials.client_id };
 
   async function metadata() {
     if (as) return as;
@@ -68,7 +88,10 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
     if (pat && !force && pat.exp > Date.now() + 30_000) return pat.token;
     const meta = await metadata();
     try {
-      const response = await oauth.clientCredentialsGrantRequest(meta, client, oauth.ClientSecretBasic(AS_RS_CLIENT.client_secret), new URLSearchParams({ scope: 'uma_protection' }), { ...opts, signal: AbortSignal.timeout(TIMEOUT) });
+      // `uma_protection` is a scope at the demo AS; at Keycloak it is a client role, and asking for it
+      // as a scope is refused (400 invalid_scope), so it is requested only where the AS lists it.
+      const scope: Record<string, string> = !meta.scopes_supported || meta.scopes_supported.includes('uma_protection') ? { scope: 'uma_protection' } : {};
+      const response = await oauth.clientCredentialsGrantRequest(meta, client, oauth.ClientSecretBasic(credentials.client_secret), new URLSearchParams(scope), { ...opts, signal: AbortSignal.timeout(TIMEOUT) });
       const result = await oauth.processClientCredentialsResponse(meta, client, response);
       pat = { token: result.access_token, exp: Date.now() + (result.expires_in ?? 300) * 1000 };
       return pat.token;
@@ -101,11 +124,15 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
   const listed = await protectedCall(rreg, { method: 'GET' });
   const ids = (await listed.json()) as string[];
   const byName = new Map<string, string>();
+  const existing = new Map<string, ResourceDescription>();
   for (const id of ids) {
     const r = await protectedCall(`${rreg}/${encodeURIComponent(id)}`, { method: 'GET' });
     if (r.ok) {
-      const desc = (await r.json()) as { name?: string };
-      if (desc.name) byName.set(desc.name, id);
+      const parsed = ResourceDescriptionSchema.safeParse(await r.json().catch(() => undefined));
+      if (parsed.success && parsed.data.name) {
+        byName.set(parsed.data.name, id);
+        existing.set(id, parsed.data);
+      }
     }
   }
   const describe = (seed: SeedResource) => ({ name: seed.name, description: seed.description, type: seed.type, resource_scopes: seed.scopes });
@@ -113,7 +140,9 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
   for (const seed of RESOURCES) {
     let id = byName.get(seed.name);
     if (id) {
-      await protectedCall(`${rreg}/${encodeURIComponent(id)}`, { method: 'PUT', headers: json, body: JSON.stringify(describe(seed)) });
+      // Rewrite only what differs: at Keycloak a PUT replaces the whole description, which would drop
+      // the owner-managed flag and the realm's display names of resources the realm file registered.
+      if (!sameDescription(existing.get(id), seed)) await protectedCall(`${rreg}/${encodeURIComponent(id)}`, { method: 'PUT', headers: json, body: JSON.stringify(describe(seed)) });
     } else {
       const created = await protectedCall(rreg, { method: 'POST', headers: json, body: JSON.stringify(describe(seed)) });
       if (created.status !== 201) throw new Error(`resource registration failed: ${created.status}`);
@@ -123,13 +152,28 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
     if (kv.get(`record:${seed.name}`) === undefined) await kv.put(`record:${seed.name}`, RECORDS[seed.name]);
   }
   log(`rs: registered ${resources.length} resources for ${AS_RS_CLIENT.owner} at ${asIssuer}`);
+  // Introspection (FedAuthz §5): with the PAT where the AS says it accepts a bearer token (the demo
+  // AS), otherwise with the RS's client credentials (Keycloak answers a PAT with 401 invalid_client).
+  const introspectWithPat = (meta.introspection_endpoint_auth_methods_supported ?? []).includes('bearer');
 
   async function introspect(token: string): Promise<Introspected> {
     const key = createHash('sha256').update(token).digest('base64url');
     const hit = cache.get(key);
     if (hit && Date.now() - hit.at < cacheMs) return hit.value;
     const endpoint = (await metadata()).introspection_endpoint ?? `${asIssuer}/uma/introspect`;
-    const response = await protectedCall(endpoint, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString() });
+    // `requesting_party_token` is Keycloak's hint for "add permissions[]"; other ASes ignore unknown hints (RFC 7662 §2.1).
+    const form = new URLSearchParams({ token, token_type_hint: introspectWithPat ? 'access_token' : 'requesting_party_token' }).toString();
+    const init = { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form };
+    let response: Response;
+    if (introspectWithPat) {
+      response = await protectedCall(endpoint, init);
+    } else {
+      try {
+        response = await fetch(endpoint, { ...init, headers: { ...init.headers, Authorization: `Basic ${Buffer.from(`${encodeURIComponent(credentials.client_id)}:${encodeURIComponent(credentials.client_secret)}`).toString('base64')}` }, signal: AbortSignal.timeout(TIMEOUT) });
+      } catch (error) {
+        throw new AsUnreachable(error instanceof Error ? error.message : String(error));
+      }
+    }
     const parsed = IntrospectionSchema.safeParse(await response.json().catch(() => undefined));
     if (!response.ok || !parsed.success) throw new AsUnreachable(`introspection answered ${response.status}`);
     const value: Introspected = parsed.data;
@@ -140,11 +184,12 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
 
   async function challenge(res: ServerResponse, resourceId: string, scope: string): Promise<void> {
     const endpoint = (await metadata()).permission_endpoint ?? `${asIssuer}/uma/permission`;
-    const response = await protectedCall(endpoint, { method: 'POST', headers: json, body: JSON.stringify({ resource_id: resourceId, resource_scopes: [scope] }) });
+    // An array of one permission: the spec allows a bare object too, but Keycloak parses only arrays.
+    const response = await protectedCall(endpoint, { method: 'POST', headers: json, body: JSON.stringify([{ resource_id: resourceId, resource_scopes: [scope] }]) });
     const body = (await response.json().catch(() => ({}))) as { ticket?: string };
     if (response.status !== 201 || typeof body.ticket !== 'string') throw new AsUnreachable(`permission endpoint answered ${response.status}`);
     sendJson(res, 401, { error: 'uma_ticket', error_description: 'An RPT with this permission is required; get one from the authorization server with this ticket.' }, {
-      'WWW-Authenticate': `UMA realm="${REALM}", as_uri="${asIssuer}", ticket="${body.ticket}"`,
+      'WWW-Authenticate': `UMA realm="${realm}", as_uri="${asIssuer}", ticket="${body.ticket}"`,
     });
   }
 

@@ -1,0 +1,104 @@
+/**
+ * The demo with a real Keycloak as Kate's UMA authorization server (and as the requesting parties'
+ * identity provider): starts Keycloak with Kate's realm — or uses one already running at
+ * `TESSERA_KEYCLOAK_URL` — and the health-records RS, which speaks to it only through the UMA
+ * protection API (PAT, resource registration, permission tickets, introspection).
+ */
+import { createServer } from 'node:http';
+import { listen } from '../http/util';
+import { openKv, scoped } from '../store/kv';
+import { startRs, type RsResource } from '../rs';
+import { USERS, type DemoUser } from '../seed';
+import { KEYCLOAK_CLIENTS, REALM, startKeycloak, type KeycloakHandle } from './server';
+
+export interface KeycloakDemoConfig {
+  keycloak: {
+    url: string;
+    issuer: string;
+    version: string;
+    jdk?: number;
+    startupMs?: number;
+    accountConsole: string;
+    clients: typeof KEYCLOAK_CLIENTS;
+  };
+  rs: { url: string; resources: RsResource[] };
+  users: DemoUser[];
+}
+
+export interface KeycloakDemoHandle {
+  config: KeycloakDemoConfig;
+  keycloak?: KeycloakHandle;
+  close(): Promise<void>;
+}
+
+export interface KeycloakDemoOptions {
+  log?: (line: string) => void;
+  /** RS port (0 = ephemeral). */
+  rsPort?: number;
+  introspectionCacheMs?: number;
+  /** Use this running Keycloak (base URL, realm `kate` imported) instead of starting one. */
+  keycloakUrl?: string;
+}
+
+export async function startKeycloakDemo(options: KeycloakDemoOptions = {}): Promise<KeycloakDemoHandle> {
+  const log = options.log ?? (() => {});
+  const external = options.keycloakUrl || process.env.TESSERA_KEYCLOAK_URL || undefined;
+  const keycloak = external ? undefined : await startKeycloak({ log });
+  const url = (external ?? keycloak?.url ?? '').replace(/\/+$/, '');
+  const issuer = `${url}/realms/${REALM}`;
+  const kv = openKv({ memory: true });
+  const server = createServer();
+  try {
+    const rsUrl = `http://127.0.0.1:${await listen(server, options.rsPort ?? 0)}`;
+    const rs = await startRs({ kv: scoped(kv, 'rs/'), server, url: rsUrl, asIssuer: issuer, log, client: KEYCLOAK_CLIENTS.rs, realm: REALM, ...(options.introspectionCacheMs !== undefined ? { introspectionCacheMs: options.introspectionCacheMs } : {}) });
+    const version = keycloak?.dist.version ?? 'external';
+    return {
+      config: {
+        keycloak: { url, issuer, version, ...(keycloak ? { jdk: keycloak.dist.jdk.major, startupMs: keycloak.startupMs } : {}), accountConsole: `${issuer}/account`, clients: KEYCLOAK_CLIENTS },
+        rs: { url: rsUrl, resources: rs.resources },
+        users: USERS,
+      },
+      ...(keycloak ? { keycloak } : {}),
+      close: async () => {
+        await rs.close().catch(() => {});
+        await kv.close();
+        await keycloak?.close();
+      },
+    };
+  } catch (error) {
+    if (server.listening) server.close();
+    await kv.close();
+    await keycloak?.close();
+    throw error;
+  }
+}
+
+export function describeKeycloakDemo(config: KeycloakDemoConfig): string {
+  const k = config.keycloak;
+  return [
+    'Tessera demo against a real Keycloak is running:',
+    `  Keycloak ${k.version}${k.jdk ? ` (JDK ${k.jdk}, ready in ${((k.startupMs ?? 0) / 1000).toFixed(1)} s)` : ''}  ${k.url}`,
+    `  Kate's realm (UMA AS)    ${k.issuer}`,
+    `  Kate's account console   ${k.accountConsole}  (sign in as kate; "Resources" shows requests to approve)`,
+    `  Health records (RS)      ${config.rs.url}`,
+    '',
+    "Kate's records:",
+    ...config.rs.resources.map((r) => `  ${r.title.padEnd(28)} ${r.url}`),
+    '',
+    'People (username / password), all signing in at Keycloak:',
+    ...config.users.map((u) => `  ${`${u.username} / ${u.password}`.padEnd(26)} ${u.role}`),
+    '',
+    'Policies: physicians (alice) and sam read the prescriptions; physicians read the blood test; the insurer',
+    'reads the bills; care notes only after Kate approves a request; everyone else is refused (or, with',
+    "Keycloak's default submit_request, their request waits for Kate).",
+    '',
+    'Tessera clients in the realm:',
+    `  ${k.clients.tessera.client_id} / ${k.clients.tessera.client_secret} (confidential; push the Keycloak ID token issued to it)`,
+    `  ${k.clients.tesseraPublic.client_id} (public, PKCE S256, redirect http://127.0.0.1/* on any port; bearer mode)`,
+    '',
+    'Try (sign in at Keycloak, then fetch; the ID token is pushed as claim_token):',
+    `  npx tessera login --issuer ${k.issuer} --client-id ${k.clients.tessera.client_id} --client-secret ${k.clients.tessera.client_secret}`,
+    `  npx tessera fetch ${config.rs.resources[0]?.url ?? config.rs.url} --trust ${k.issuer} --client-id ${k.clients.tessera.client_id} --client-secret ${k.clients.tessera.client_secret}`,
+    'State is in memory only (Keycloak uses dev-mem). Ctrl-C stops.',
+  ].join('\n');
+}
