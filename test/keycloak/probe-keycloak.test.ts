@@ -1,48 +1,31 @@
 /**
- * `tessera probe` against a real Keycloak (26.5.x) acting as the UMA AS behind a Keycloak-style RS.
- * Enabled once the Keycloak globalSetup lands: it provides `keycloak` (vitest `provide`), or the
- * environment names the servers (KEYCLOAK_URL …). Without either, the file skips with one line.
+ * `tessera probe` against the real Keycloak of this test run (test/keycloak/setup.ts) acting as the
+ * UMA AS behind the demo RS, which registers Kate's records there through the protection API.
  *
  * Expected deviations (reference/keycloak-real.md, reference/real-servers.md §1): the UMA grant
  * missing from grant_types_supported; `access_denied` + description `request_submitted` instead of
  * `request_submitted`, without a new ticket; no PCT; 403 `invalid_ticket` for bad tickets.
  */
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
+import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
+import { deleteAllTickets } from '../fixtures/keycloak-people';
 import { probeExitCode, runProbe } from '../../src/probe/runner';
 import type { ProbeReport } from '../../src/probe/types';
 
-/** What the probe needs from the Keycloak setup. */
-interface KeycloakProbeTarget {
-  /** Realm issuer, e.g. http://127.0.0.1:18080/realms/uma (the RS's as_uri). */
-  issuer: string;
-  /** A resource of the test RS that answers 401 WWW-Authenticate: UMA with a Keycloak ticket. */
-  resourceUrl: string;
-  clientId: string;
-  clientSecret: string;
-}
-
-function target(): KeycloakProbeTarget | undefined {
-  let provided: unknown;
-  try {
-    provided = (inject as unknown as (key: string) => unknown)('keycloak');
-  } catch {
-    provided = undefined;
-  }
-  const p = (provided ?? {}) as Partial<KeycloakProbeTarget> & { url?: string; realm?: string; rsUrl?: string; resource?: string; client?: { id?: string; clientId?: string; secret?: string; clientSecret?: string } };
-  const env = process.env;
-  const issuer = p.issuer ?? (p.url && p.realm ? `${p.url}/realms/${p.realm}` : undefined) ?? (env.KEYCLOAK_URL ? `${env.KEYCLOAK_URL}/realms/${env.KEYCLOAK_REALM ?? 'uma'}` : undefined);
-  const resourceUrl = p.resourceUrl ?? p.resource ?? p.rsUrl ?? env.KEYCLOAK_RESOURCE_URL;
-  const clientId = p.clientId ?? p.client?.clientId ?? p.client?.id ?? env.KEYCLOAK_CLIENT_ID;
-  const clientSecret = p.clientSecret ?? p.client?.clientSecret ?? p.client?.secret ?? env.KEYCLOAK_CLIENT_SECRET;
-  if (!issuer || !resourceUrl || !clientId || !clientSecret) return undefined;
-  return { issuer, resourceUrl, clientId, clientSecret };
-}
-
-const kc = target();
-if (!kc) console.log('skipped: tessera probe ⇄ Keycloak (no inject("keycloak") and no KEYCLOAK_URL / KEYCLOAK_RESOURCE_URL / KEYCLOAK_CLIENT_ID / KEYCLOAK_CLIENT_SECRET)');
+const kc = inject('keycloak');
 
 describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
   let report: ProbeReport;
+  let demo: KeycloakDemoHandle;
+  beforeAll(async () => {
+    demo = await startKeycloakDemo({ keycloakUrl: kc?.url ?? '', introspectionCacheMs: 0 });
+  });
+  afterAll(async () => {
+    await demo?.close();
+    // The probe's request_submitted checks leave pending tickets at Keycloak: remove them for the other files.
+    await deleteAllTickets(kc?.issuer ?? '').catch(() => undefined);
+  });
   const check = (id: string) => {
     const c = report.checks.find((x) => x.id === id);
     if (!c) throw new Error(`no check ${id}`);
@@ -50,9 +33,10 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
   };
 
   it('runs against the realm and lists Keycloak’s deviations', async () => {
-    const t = kc as KeycloakProbeTarget;
-    report = await runProbe({ resource: t.resourceUrl, trust: { authorizationServers: [{ issuer: t.issuer }] }, client: { client_id: t.clientId, client_secret: t.clientSecret, auth_method: 'client_secret_basic', registration: 'static' } });
-    expect(report.as.issuer).toBe(t.issuer);
+    const issuer = kc?.issuer ?? '';
+    const resource = demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
+    report = await runProbe({ resource, trust: { authorizationServers: [{ issuer }] }, client: { client_id: KEYCLOAK_CLIENTS.tessera.client_id, client_secret: KEYCLOAK_CLIENTS.tessera.client_secret, auth_method: 'client_secret_basic', registration: 'static' } });
+    expect(report.as.issuer).toBe(issuer);
     expect(check('rs.challenge').status).toBe('pass');
     expect(check('discovery.location').status).toBe('pass');
     expect(check('discovery.issuer').status).toBe('pass');
