@@ -179,9 +179,15 @@ export class Redactor {
             // not base64: the whole value is already registered
           }
         }
-        for (const part of value.split(/[;,]/)) {
-          const eq = part.indexOf('=');
-          if (eq > 0) this.add(part.slice(eq + 1).trim());
+        // Cookies and auth-param credentials (`k=v, k2=v2`) hold secrets after `=`; a token68
+        // credential (Basic, Bearer) does not, and its base64 padding once became a "=" token.
+        const token68 = /^\s*[A-Za-z0-9_-]+\s+[A-Za-z0-9._~+/-]+=*\s*$/.test(value);
+        if (!token68) {
+          for (const part of value.split(/[;,]/)) {
+            const eq = part.indexOf('=');
+            const v = eq > 0 ? part.slice(eq + 1).trim() : '';
+            if (v && !/^=+$/.test(v)) this.add(v);
+          }
         }
       } else if (lower === 'www-authenticate' || lower === 'authentication-info') {
         for (const match of value.matchAll(/([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s,]+)/g)) {
