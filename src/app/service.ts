@@ -169,7 +169,7 @@ export class TesseraService {
     this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
   }
 
-  async openResource(input: { url: string; method: 'GET' | 'PUT'; body?: string | undefined; waitSeconds: number }): Promise<{ flowId: string }> {
+  async openResource(input: { url: string; method: string; headers?: Record<string, string> | undefined; body?: string | undefined; scopes?: string[] | undefined; waitSeconds: number }): Promise<{ flowId: string }> {
     const flowId = randomUUID();
     const title = this.#settings.resources.find((r) => r.url === input.url)?.title;
     const flow: FlowView = { flowId, url: input.url, ...(title ? { title } : {}), startedAt: new Date().toISOString(), running: true, steps: [] };
@@ -179,7 +179,7 @@ export class TesseraService {
     this.#controllers.set(flowId, controller);
     this.#emit({ type: 'flow', flow: { ...flow } });
     void this.#agent
-      .fetch(input.url, { flowId, method: input.method, ...(input.body !== undefined ? { body: input.body, headers: { 'content-type': 'application/json' } } : {}), waitSeconds: input.waitSeconds, signal: controller.signal })
+      .fetch(input.url, { flowId, method: input.method, ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), waitSeconds: input.waitSeconds, signal: controller.signal })
       .then((result) => this.#finish(flow, result))
       .catch((error: unknown) => {
         Object.assign(flow, { running: false, outcome: 'error', error: toErrorInfo(error) });
@@ -295,6 +295,13 @@ export class TesseraService {
   async close(): Promise<void> {
     for (const c of this.#controllers.values()) c.abort();
   }
+}
+
+/** Headers and body of a built request; a body without a content type is sent as JSON (the demo's records are JSON). */
+function requestParts(input: { headers?: Record<string, string> | undefined; body?: string | undefined }): { headers?: Record<string, string>; body?: string } {
+  const headers = { ...(input.headers ?? {}) };
+  if (input.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  return { ...(Object.keys(headers).length ? { headers } : {}), ...(input.body !== undefined ? { body: input.body } : {}) };
 }
 
 /** The transcript step as the UI may see it (already redacted by src/http). */

@@ -46,6 +46,8 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** Id for this fetch's transcript steps (the app streams them live); default a random UUID. */
   flowId?: string;
+  /** Scopes to ask the AS for in addition to the ticket's (token request `scope`, UMA Grant §3.3.1). */
+  scopes?: string[];
 }
 
 export interface FetchResult {
@@ -320,7 +322,7 @@ export class Agent {
       }
       let result: GrantResult;
       try {
-        const response = await umaTokenRequest(discovered.metadata, client, { ticket, ...(claim ? { claimToken: claim } : {}), ...(pct ? { pct } : {}), ...(rpt ? { rpt } : {}), ...(asConfig.scope ? { scope: asConfig.scope } : {}) }, ctx);
+        const response = await umaTokenRequest(discovered.metadata, client, { ticket, ...(claim ? { claimToken: claim } : {}), ...(pct ? { pct } : {}), ...(rpt ? { rpt } : {}), ...(requestedScope(asConfig.scope, init.scopes) ? { scope: requestedScope(asConfig.scope, init.scopes) as string } : {}) }, ctx);
         result = await processUmaTokenResponse(response);
       } catch (error) {
         if (error instanceof TesseraError && (error.code === 'network' || error.code === 'timeout')) result = { type: 'server_error', status: 0, description: error.message };
@@ -637,6 +639,12 @@ export class Agent {
     const client = await this.#client(asIssuer, config, discovered, flowId);
     await revokeToken(discovered.metadata, client, token, hint, await this.#ctx(asIssuer, client, flowId));
   }
+}
+
+/** The token request's `scope`: the AS's configured scope plus the ones this fetch asks for, once each. */
+function requestedScope(configured: string | undefined, extra: string[] | undefined): string | undefined {
+  const all = [...new Set([...(configured?.split(' ') ?? []), ...(extra ?? [])].filter(Boolean))];
+  return all.length ? all.join(' ') : undefined;
 }
 
 function redactParams(params: Record<string, string>): Record<string, string> {
