@@ -11,6 +11,7 @@ export function Flow() {
   const live = useUi((s) => s.flows);
   const imported = useTraces((s) => s.imported);
   const importError = useTraces((s) => s.importError);
+  const importName = useTraces((s) => s.importName);
   const importText = useTraces((s) => s.importText);
   const present = useTraces((s) => s.present);
   const selectedFlow = useUi((s) => s.selectedFlow);
@@ -39,7 +40,7 @@ export function Flow() {
         <input id="trace-file" type="file" accept=".json,.har,application/json" onChange={(e) => void onFile(e)} />
         {flow ? <button type="button" onClick={() => { present(flow.flowId, 0); go('presenter'); }}>Present this flow</button> : null}
       </div>
-      {importError ? <p className="error-pin" role="alert">{importError}</p> : null}
+      {importError ? <p className="error-pin" role="alert">{importError}</p> : importName ? <p className="muted" role="status">Opened {importName} (read-only).</p> : null}
       {list.length === 0 ? <p className="muted">Open a resource, or a shared trace, to see its exchanges here.</p> : (
         <>
           <label htmlFor="flow-pick">Flow</label>

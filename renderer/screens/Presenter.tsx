@@ -118,8 +118,8 @@ export function Presenter() {
           <p className="stepper" aria-live="polite"><strong>Step {index + 1} of {steps.length}</strong>{flow.running ? ' (live)' : ''} · {flow.title ?? flow.url}</p>
           <p className="narration" aria-live="polite" data-testid="narration">{narration?.text} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
           <div className="seq-tools">
-            <button type="button" onClick={() => { setFollowing(false); goTo(index - 1); }} disabled={index === 0} aria-label="Previous step">← Back</button>
-            <button type="button" onClick={() => { setFollowing(index + 1 >= steps.length - 1); goTo(index + 1); }} disabled={index >= steps.length - 1} aria-label="Next step">Next →</button>
+            <button type="button" onClick={() => { setFollowing(false); goTo(index - 1); }} disabled={index === 0}>← Back</button>
+            <button type="button" onClick={() => { setFollowing(index + 1 >= steps.length - 1); goTo(index + 1); }} disabled={index >= steps.length - 1}>Next →</button>
             <span className="muted">Keys: → or Space next, ← back</span>
           </div>
           <SequenceDiagram steps={steps} upTo={index} fontSize={17} selected={step.id} onSelect={(id) => goTo(steps.findIndex((s) => s.id === id))} running={flow.running} label={`Sequence diagram, step ${index + 1} of ${steps.length}`} />

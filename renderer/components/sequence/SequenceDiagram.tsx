@@ -53,11 +53,11 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
   return (
     <g className={`seq-msg ${m.kind} tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind={m.kind}
       role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
-      aria-label={`${m.step + 1}. ${laneName(m.from)} to ${laneName(m.to)}: ${m.label}${chipsText}`} onClick={activate} onKeyDown={onKey}>
+      aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
       <rect className="seq-hit" x={Math.min(x1, x2)} y={y - layout.rowHeight * 0.62} width={Math.abs(x2 - x1)} height={layout.rowHeight} fill="transparent" />
       <line className="seq-line" x1={x1} y1={y} x2={x2 - dir * 2} y2={y} strokeWidth={m.kind === 'request' ? 2 : 1.6} strokeDasharray={m.kind === 'return' ? '7 5' : undefined} />
       <polygon className="seq-head" points={`${x2},${y} ${x2 - dir * 10},${y - 5} ${x2 - dir * 10},${y + 5}`} />
-      <text className="seq-label" x={mid} y={y - 8} textAnchor="middle" fontSize={fontSize}>
+      <text className="seq-label" x={mid} y={y - (m.chips.length ? chipFont * 0.75 + 4 : 7)} textAnchor="middle" fontSize={fontSize}>
         <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan> {m.label}
       </text>
       {m.chips.map((c, i) => {
@@ -68,7 +68,7 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
           <g key={`${c.fingerprint}${i}`} className={`seq-chip role-${c.role}`} data-chip={c.name} data-role={c.role}>
             <title>{`${ROLE_LABEL[c.role]} ${c.name} (${c.fingerprint})${c.inferred ? ' — carried in the browser' : ''}`}</title>
             <rect x={x} y={y - chipFont * 0.75} width={w} height={chipFont * 1.5} rx={chipFont * 0.75} />
-            <text x={x + w / 2} y={y + chipFont * 0.36} textAnchor="middle" fontSize={chipFont} fontWeight={700}>{c.name}</text>
+            <text x={x + w / 2} y={y + chipFont * 0.36} textAnchor="middle" fontSize={chipFont} fontWeight={700}>{` ${c.name}`}</text>
           </g>
         );
       })}
