@@ -11,13 +11,15 @@ import { ROLE_LABEL, roleOf, tokensOf, type TokenRole } from './sequence/tokens'
 import { curlCommand, variableFor } from './sequence/curl';
 
 const PLACEHOLDER = /^\[redacted (fp:[A-Za-z0-9_-]+)\]$/;
+/** " T2", " ID"; nothing for the client secret's chip name "secret", which would repeat the role. */
+const suffix = (name: string | undefined) => (name && name !== 'secret' ? ` ${name}` : '');
 
 function Secret({ value, names, role: named }: { value: string; names: Map<string, Chip>; role?: TokenRole | undefined }) {
   const fp = PLACEHOLDER.exec(value.trim())?.[1];
   if (!fp) return <code>{value}</code>;
   const chip = names.get(fp);
   const role = named && named !== 'secret' ? named : chip?.role ?? 'secret';
-  return <span><span className={`role ${role}`}>{ROLE_LABEL[role]}{chip ? ` ${chip.name}` : ''}</span> <code>{fp}</code></span>;
+  return <span><span className={`role ${role}`}>{ROLE_LABEL[role]}{suffix(chip?.name)}</span> <code>{fp}</code></span>;
 }
 
 function Headers({ h, names }: { h: Record<string, string>; names: Map<string, Chip> }) {
@@ -123,7 +125,7 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
           <h4>Tokens in this exchange (fingerprints only, never the token)</h4>
           <ul className="tokens">{rows.map((t) => (
             <li key={`${t.fingerprint}${t.where}`}>
-              <span className={`role ${t.role}`}>{ROLE_LABEL[t.role]}{t.name ? ` ${t.name}` : ''}</span> <code>{t.fingerprint}</code> · {t.where}{t.length ? ` · ${t.length} characters` : ''}
+              <span className={`role ${t.role}`}>{ROLE_LABEL[t.role]}{suffix(t.name)}</span> <code>{t.fingerprint}</code> · {t.where}{t.length ? ` · ${t.length} characters` : ''}
               <span className="muted"> · in curl as <code>${variableFor(t.name ? { role: t.role, name: t.name } : undefined, t.fingerprint)}</code></span>
               {t.jwt ? <details><summary>Decoded JWT</summary><Jwt jwt={t.jwt} /></details> : null}
             </li>

@@ -70,6 +70,11 @@ export function Presenter() {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   });
+  // Keep the current exchange on screen as the presenter steps.
+  useEffect(() => {
+    const current = document.querySelector('.presenter .seq-msg.current');
+    if (current && 'scrollIntoView' in current && typeof current.scrollIntoView === 'function') current.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [index, flow?.flowId]);
   // Follow a live flow while it runs, when the presenter is at its newest step.
   const [following, setFollowing] = useState(true);
   useEffect(() => { if (flow?.running && following && steps.length > 0) present(flow.flowId, steps.length - 1); }, [flow?.running, steps.length, following, flow?.flowId, present]);

@@ -168,6 +168,8 @@ describe('the sequence diagram, presenter and shareable traces', () => {
     await page.screenshot({ path: `${ARTIFACTS}/13-sequence-800x600.png` });
     const box = await page.locator('.flow-screen .seq-box').boundingBox();
     expect(box?.width).toBeLessThanOrEqual(800);
+    // Lane names shorten rather than overlap.
+    expect(await diagram().locator('.seq-lane-label').allTextContents()).toEqual(['Person', 'Tessera', 'RS', 'AS', 'IdP']);
     const width = Number(await diagram().getAttribute('width'));
     expect(width).toBeLessThanOrEqual(box?.width ?? 0);
     expect(width).toBeGreaterThan((box?.width ?? 0) - 8);

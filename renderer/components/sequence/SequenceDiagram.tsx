@@ -37,9 +37,14 @@ function useContainerWidth(fixed: number | undefined): [React.RefObject<HTMLDivE
   return [ref, fixed ?? width];
 }
 
+const laneX = (layout: Layout, id: string): number => {
+  for (const l of layout.lanes) if (l.id === id) return l.x;
+  return 0;
+};
+
 function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Message; layout: Layout; fontSize: number; selected: boolean; state: 'past' | 'current' | 'future' | undefined; onSelect: ((id: string) => void) | undefined }) {
-  const x1 = layout.lanes.find((l) => l.id === m.from)?.x ?? 0;
-  const x2 = layout.lanes.find((l) => l.id === m.to)?.x ?? 0;
+  const x1 = laneX(layout, m.from);
+  const x2 = laneX(layout, m.to);
   const y = layout.header + m.row * layout.rowHeight + layout.rowHeight * 0.62;
   const dir = x2 > x1 ? 1 : -1;
   const mid = (x1 + x2) / 2;
@@ -79,7 +84,7 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
 export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(function SequenceDiagram(props, svgRef) {
   const { steps, selected, onSelect, zoom = 1, upTo, fontSize = 13, running = false, label = 'Sequence diagram of this flow' } = props;
   const [box, measured] = useContainerWidth(props.width);
-  const layout = useMemo(() => layoutFlow(steps, { width: measured, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3) }), [steps, measured, fontSize]);
+  const layout = useMemo(() => layoutFlow(steps, { width: measured, fontSize, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3) }), [steps, measured, fontSize]);
   const height = layout.height + (running ? layout.rowHeight : 0);
   return (
     <div className="seq-box" ref={box}>

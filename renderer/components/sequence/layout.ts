@@ -50,7 +50,10 @@ export interface Layout {
   names: Map<string, Chip>;
 }
 
-export interface LayoutOptions { width?: number; rowHeight?: number; header?: number }
+export interface LayoutOptions { width?: number; rowHeight?: number; header?: number; fontSize?: number }
+
+/** Lane names when the full ones would overlap (narrow windows, 800×600). */
+const SHORT: Record<LaneId, string> = { browser: 'Person', tessera: 'Tessera', rs: 'RS', as: 'AS', idp: 'IdP' };
 
 export function pathOf(url: string): string {
   try {
@@ -109,7 +112,9 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
   const header = options.header ?? 56;
   const margin = 90;
   const gap = (width - 2 * margin) / (LANES.length - 1);
-  const lanes = LANES.map((l, i) => ({ ...l, x: Math.round(margin + i * gap) }));
+  const fontSize = options.fontSize ?? 13;
+  const fits = LANES.every((l) => textWidth(l.label, fontSize) + 26 <= gap);
+  const lanes = LANES.map((l, i) => ({ id: l.id, label: fits ? l.label : SHORT[l.id], x: Math.round(margin + i * gap) }));
   const namer = new TokenNamer();
   const messages: Message[] = [];
   let row = 0;
