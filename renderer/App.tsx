@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { useUi, type Screen } from './store';
 import { Resources } from './screens/Resources';
 import { Flow } from './screens/Flow';
@@ -8,9 +8,13 @@ import { Connections } from './screens/Connections';
 import { Export } from './screens/Export';
 import { ActingAs } from './components/ActingAs';
 
+// Presenter mode is loaded on first use: it is not part of the initial bundle.
+const Presenter = lazy(() => import('./screens/Presenter'));
+
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'resources', label: 'Resources' },
   { id: 'flow', label: 'Flow' },
+  { id: 'presenter', label: 'Presenter' },
   { id: 'requests', label: 'Requests' },
   { id: 'tokens', label: 'Tokens' },
   { id: 'connections', label: 'Connections' },
@@ -56,6 +60,7 @@ export function App() {
         {!app ? <p role="status">Connecting to Tessera…</p>
           : screen === 'resources' ? <Resources />
           : screen === 'flow' ? <Flow />
+          : screen === 'presenter' ? <Suspense fallback={<p role="status">Loading presenter mode…</p>}><Presenter /></Suspense>
           : screen === 'requests' ? <Requests />
           : screen === 'tokens' ? <Tokens />
           : screen === 'connections' ? <Connections />

@@ -3,7 +3,7 @@ import { create } from 'zustand';
 import type { AppState, FlowView, TesseraApi } from '../src/app/api';
 import { ApiError } from './api-client';
 
-export type Screen = 'resources' | 'flow' | 'requests' | 'tokens' | 'connections' | 'export';
+export type Screen = 'resources' | 'flow' | 'presenter' | 'requests' | 'tokens' | 'connections' | 'export';
 export type Theme = 'light' | 'dark' | 'system';
 
 export interface UiState {

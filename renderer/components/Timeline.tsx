@@ -1,52 +1,36 @@
 /**
- * A flow as a sequence diagram: lanes for Tessera, the resource server, the authorization server,
- * the identity provider and the browser; one arrow per HTTP exchange, coloured by result. Click (or
- * Enter on) an arrow to see the exchange.
+ * The flow as a sequence diagram (renderer/components/sequence) with its tools: zoom, and export as
+ * SVG or PNG for slides. Click (or Enter on) an arrow to see the exchange.
  */
-import type { FlowView, StepView } from '../../src/app/api';
+import { useRef, useState } from 'react';
+import type { FlowView } from '../../src/app/api';
+import { SequenceDiagram } from './sequence/SequenceDiagram';
+import { download, pngDataUrl, svgDataUrl, svgMarkup } from './sequence/export';
 
-const LANES = [
-  { id: 'tessera', label: 'Tessera' },
-  { id: 'rs', label: 'Resource server' },
-  { id: 'as', label: 'Authorization server' },
-  { id: 'idp', label: 'Identity provider' },
-  { id: 'browser', label: 'Browser' },
-] as const;
+export { stepTone as stepClass } from './sequence/layout';
 
-export function stepClass(s: StepView): string {
-  if (s.kind === 'interaction') return s.error ? 'bad' : 'ok';
-  if (s.error || s.status === null) return 'bad';
-  if (s.status >= 500) return 'bad';
-  if (s.status === 401 && s.challenge) return 'challenge';
-  if (s.outcome === 'need_info' || s.outcome === 'request_submitted') return 'pending';
-  if (s.status >= 400) return s.outcome === 'denied' ? 'bad' : 'warn';
-  return 'ok';
-}
-
-function label(s: StepView): string {
-  let path = s.url;
-  try { const u = new URL(s.url); path = u.pathname; } catch { /* keep */ }
-  if (s.kind === 'interaction') return `${path} in your browser → ${s.error ? 'did not complete' : s.duration > 0 ? 'back with a new ticket' : 'waiting for you'}`;
-  const outcome = s.outcome ? ` · ${s.outcome.replace(/_/g, ' ')}` : '';
-  return `${s.method} ${path} → ${s.status ?? 'no answer'}${outcome}`;
-}
-
-export function Timeline({ flow, selected, onSelect }: { flow: FlowView; selected?: string | undefined; onSelect: (id: string) => void }) {
+export function Timeline({ flow, selected, onSelect, fontSize }: { flow: FlowView; selected?: string | undefined; onSelect: (id: string) => void; fontSize?: number }) {
+  const [zoom, setZoom] = useState(1);
+  const [error, setError] = useState<string | undefined>();
+  const svg = useRef<SVGSVGElement>(null);
+  const base = `tessera-flow-${flow.flowId.replace(/^import:/, '').slice(0, 8)}`;
+  const exportSvg = () => { if (svg.current) download(`${base}.svg`, svgDataUrl(svgMarkup(svg.current))); };
+  const exportPng = async () => {
+    if (!svg.current) return;
+    try { download(`${base}.png`, await pngDataUrl(svgMarkup(svg.current))); } catch (e) { setError(e instanceof Error ? e.message : String(e)); }
+  };
   return (
-    <div className="timeline" role="list" aria-label="Exchanges of this flow">
-      <div className="lanes" aria-hidden="true">{LANES.map((l) => <div key={l.id} className="lane-head">{l.label}</div>)}</div>
-      {flow.steps.map((s, i) => {
-        const to = LANES.findIndex((l) => l.id === s.lane);
-        return (
-          <div key={s.id} role="listitem" className="row">
-            <button type="button" className={`arrow ${stepClass(s)} ${selected === s.id ? 'selected' : ''}`} style={{ gridColumn: `1 / ${Math.max(2, to + 1) + 1}` }}
-              aria-pressed={selected === s.id} onClick={() => onSelect(s.id)} title={s.url}>
-              <span className="num">{i + 1}</span> {label(s)} <span className="ms">{s.duration} ms</span>
-            </button>
-          </div>
-        );
-      })}
-      {flow.running ? <div className="row" role="status"><span className="arrow running"><span className="spinner" aria-hidden="true" /> waiting for the next answer…</span></div> : null}
+    <div className="timeline">
+      <div className="seq-tools" role="toolbar" aria-label="Diagram tools">
+        <button type="button" className="secondary" onClick={() => setZoom((z) => Math.max(0.5, +(z - 0.25).toFixed(2)))} aria-label="Zoom out">−</button>
+        <span className="zoom" aria-live="polite">{Math.round(zoom * 100)} %</span>
+        <button type="button" className="secondary" onClick={() => setZoom((z) => Math.min(3, +(z + 0.25).toFixed(2)))} aria-label="Zoom in">+</button>
+        <button type="button" className="secondary" onClick={() => setZoom(1)}>Fit width</button>
+        <button type="button" className="secondary" onClick={exportSvg}>Export SVG</button>
+        <button type="button" className="secondary" onClick={() => void exportPng()}>Export PNG</button>
+        {error ? <span className="bad-text" role="alert">{error}</span> : null}
+      </div>
+      <SequenceDiagram ref={svg} steps={flow.steps} selected={selected} onSelect={onSelect} zoom={zoom} running={flow.running} {...(fontSize ? { fontSize } : {})} label={`Sequence diagram: ${flow.title ?? flow.url}`} />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { latestFlow, useUi } from '../store';
 import { OutcomeBadge } from '../components/OutcomeBadge';
 import { RecordView } from '../components/RecordView';
+import { RequestBuilder } from '../components/RequestBuilder';
 import { OUTCOME_TEXT } from '../explain';
 
 export function Resources() {
@@ -21,6 +22,7 @@ export function Resources() {
   return (
     <section aria-labelledby="h-resources">
       <h2 id="h-resources">Resources</h2>
+      {app.demo ? <p><button type="button" className="secondary" onClick={() => window.open(app.demo?.dashboardUrl, '_blank', 'noopener,noreferrer')}>Kate&apos;s view</button> <span className="muted">opens the owner&apos;s dashboard beside Tessera</span></p> : null}
       {app.untrustedSeen.map((u) => (
         <div key={u.issuer} className="warning" role="alert">
           <strong>{u.rs}</strong> sends you to an authorization server you do not trust: <code>{u.issuer}</code>. Nothing was sent to it.
@@ -63,6 +65,7 @@ export function Resources() {
         <input id="add-title" type="text" required value={title} onChange={(e) => setTitle(e.target.value)} />
         <button type="submit">Add</button>
       </form>
+      <RequestBuilder resources={app.resources} />
     </section>
   );
 }

@@ -13,11 +13,22 @@ import { z } from 'zod';
 const httpUrl = z.string().max(2048).refine((u) => /^https?:\/\/[^\s]+$/i.test(u) && URL.canParse(u), 'must be an http(s) URL');
 const url = httpUrl;
 const issuer = httpUrl;
+/** Headers the request builder may not set: the transport's own. */
+const FORBIDDEN_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer']);
 
 /** Inputs of each method. */
 export const apiInputs = {
   getState: z.object({}).strict(),
-  openResource: z.object({ url, method: z.enum(['GET', 'PUT']).default('GET'), body: z.string().max(64 * 1024).optional(), waitSeconds: z.number().int().min(0).max(600).default(0) }).strict(),
+  /** The request builder: method, headers, body and the scopes to ask the AS for (UMA Grant §3.3.1 `scope`). */
+  openResource: z.object({
+    url,
+    method: z.enum(['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE']).default('GET'),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'not a header name').refine((n) => !FORBIDDEN_HEADERS.has(n.toLowerCase()), 'this header is set by Tessera'), z.string().max(8192).regex(/^[^\r\n]*$/, 'no line breaks in header values'))
+      .refine((h) => Object.keys(h).length <= 50, 'at most 50 headers').optional(),
+    body: z.string().max(64 * 1024).optional(),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/, 'not a scope (RFC 6749 §3.3)')).max(20).optional(),
+    waitSeconds: z.number().int().min(0).max(600).default(0),
+  }).strict(),
   addResource: z.object({ url, title: z.string().min(1).max(200) }).strict(),
   removeResource: z.object({ url }).strict(),
   trustAs: z.object({ issuer }).strict(),

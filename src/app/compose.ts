@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { tesseraHome } from './config';
+import { useInstallFingerprintKey } from './fingerprint-key';
 import { TesseraService } from './service';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
 import type { Opener } from '../identity/opener';
@@ -70,6 +71,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
     backends: options.safeStorage ? ['safeStorage', 'keyring', 'passphrase', 'memory'] : ['keyring', 'passphrase', 'memory'],
   });
+  // Before anything is fingerprinted: salted fingerprints with this install's key.
+  await useInstallFingerprintKey(vault);
   const service = await TesseraService.create({
     home: tesseraHome(env), store: vault, mode: options.mode, opener: options.opener,
     ...(config ? { demo: { as: config.as, idp: config.idp, rs: config.rs, users: config.users } } : {}),

@@ -186,7 +186,7 @@ export class TesseraService {
     this.#controllers.set(flowId, controller);
     this.#emit({ type: 'flow', flow: { ...flow } });
     void this.#agent
-      .fetch(input.url, { flowId, party, method: input.method, ...(input.body !== undefined ? { body: input.body, headers: { 'content-type': 'application/json' } } : {}), waitSeconds: input.waitSeconds, signal: controller.signal })
+      .fetch(input.url, { flowId, party, method: input.method, ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), waitSeconds: input.waitSeconds, signal: controller.signal })
       .then((result) => this.#finish(flow, result))
       .catch((error: unknown) => {
         Object.assign(flow, { running: false, outcome: 'error', error: toErrorInfo(error) });
@@ -351,6 +351,13 @@ export class TesseraService {
   async close(): Promise<void> {
     for (const c of this.#controllers.values()) c.abort();
   }
+}
+
+/** Headers and body of a built request; a body without a content type is sent as JSON (the demo's records are JSON). */
+function requestParts(input: { headers?: Record<string, string> | undefined; body?: string | undefined }): { headers?: Record<string, string>; body?: string } {
+  const headers = { ...(input.headers ?? {}) };
+  if (input.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  return { ...(Object.keys(headers).length ? { headers } : {}), ...(input.body !== undefined ? { body: input.body } : {}) };
 }
 
 /** The transcript step as the UI may see it (already redacted by src/http). */

@@ -26,5 +26,8 @@ export async function openCliStore(env: Record<string, string | undefined>, home
     ...(prompt ? { prompt } : {}),
     backends: requested && requested.length > 0 ? requested : [...CLI_BACKENDS],
   });
+  // The same salted fingerprints as the app on this TESSERA_HOME (the app makes the key).
+  const { useInstallFingerprintKey } = await import('../app/fingerprint-key');
+  await useInstallFingerprintKey(vault, { create: false });
   return { store: vault, ...(vault.warning ? { warning: `tessera: ${vault.warning}` } : {}), close: () => vault.close() };
 }

@@ -5,7 +5,7 @@
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 
 /** Parameter / JSON member / header names whose values are secrets. Compared case-insensitively. */
@@ -44,11 +44,27 @@ const JSON_SECRET_MEMBER = new RegExp(`"(?:${NAMES})"\\s*:`, 'i');
 const FORM_SECRET_PARAM = new RegExp(`(?:^|&)(?:${NAMES})=`, 'i');
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'dpop']);
 
-/** Short, stable, one-way fingerprint of a secret: `fp:` + 10 base64url chars of SHA-256. */
+/** The per-install fingerprint key (see {@link setFingerprintKey}); undefined until the app layer sets it. */
+let fingerprintKey: Uint8Array | undefined;
+
+/**
+ * Sets the per-install key that salts fingerprints (the app layer keeps it in the vault, see
+ * src/app/fingerprint-key.ts). With a key a fingerprint is an HMAC, which cannot be checked offline
+ * against guesses of a weak secret (a client secret, a password) by someone who only holds an
+ * export or a screenshot; without one it is a bare SHA-256 prefix.
+ */
+export function setFingerprintKey(key: Uint8Array | undefined): void {
+  fingerprintKey = key && key.length > 0 ? Uint8Array.from(key) : undefined;
+  fingerprintCache.clear();
+  descriptionCache.clear();
+}
+
+/** Short, stable, one-way fingerprint of a secret: `fp:` + 10 base64url chars of HMAC-SHA-256 with the install key (SHA-256 without one). */
 export function fingerprint(secret: string): string {
   const cached = fingerprintCache.get(secret);
   if (cached) return cached;
-  const fp = `fp:${createHash('sha256').update(secret).digest('base64url').slice(0, 10)}`;
+  const digest = fingerprintKey ? createHmac('sha256', fingerprintKey).update(secret) : createHash('sha256').update(secret);
+  const fp = `fp:${digest.digest('base64url').slice(0, 10)}`;
   if (fingerprintCache.size >= 512) fingerprintCache.delete(fingerprintCache.keys().next().value as string);
   fingerprintCache.set(secret, fp);
   return fp;
@@ -179,9 +195,15 @@ export class Redactor {
             // not base64: the whole value is already registered
           }
         }
-        for (const part of value.split(/[;,]/)) {
-          const eq = part.indexOf('=');
-          if (eq > 0) this.add(part.slice(eq + 1).trim());
+        // Cookies and auth-param credentials (`k=v, k2=v2`) hold secrets after `=`; a token68
+        // credential (Basic, Bearer) does not, and its base64 padding once became a "=" token.
+        const token68 = /^\s*[A-Za-z0-9_-]+\s+[A-Za-z0-9._~+/-]+=*\s*$/.test(value);
+        if (!token68) {
+          for (const part of value.split(/[;,]/)) {
+            const eq = part.indexOf('=');
+            const v = eq > 0 ? part.slice(eq + 1).trim() : '';
+            if (v && !/^=+$/.test(v)) this.add(v);
+          }
         }
       } else if (lower === 'www-authenticate' || lower === 'authentication-info') {
         for (const match of value.matchAll(/([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s,]+)/g)) {

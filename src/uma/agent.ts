@@ -51,11 +51,11 @@ export interface FetchOptions {
    * party's RPT, PCT and claims are ever sent. Default: the agent's `party`, else `nobody`.
    */
   party?: string;
-  /** Scopes to ask for at the token endpoint (UMA Grant §3.3.1 `scope`), e.g. `write` for a PUT. */
-  scope?: string;
   signal?: AbortSignal;
   /** Id for this fetch's transcript steps (the app streams them live); default a random UUID. */
   flowId?: string;
+  /** Scopes to ask the AS for in addition to the ticket's (token request `scope`, UMA Grant §3.3.1). */
+  scopes?: string[];
 }
 
 export interface FetchResult {
@@ -329,7 +329,7 @@ export class Agent {
     let serverRetries = 0;
     const deadline = this.#now() + Math.max(0, init.waitSeconds ?? 0) * 1000;
     const interactionAllowed = init.interaction !== false && this.#o.interaction !== undefined;
-    const scope = init.scope ?? asConfig.scope;
+    const scope = requestedScope(asConfig.scope, init.scopes);
 
     for (let requests = 0; ; requests++) {
       if (requests >= this.#limits.maxTokenRequestsPerGrant) {
@@ -505,6 +505,12 @@ export class Agent {
   forgetPct(asIssuer: string, party: string, clientId: string, options: { revoke?: boolean } = {}) { return this.admin.forgetPct(asIssuer, party, clientId, options); }
   /** Sign-out of a requesting party: revoke (where possible) and forget their PCTs and RPTs. */
   signOut(party: string) { return this.admin.signOut(party); }
+}
+
+/** The token request's `scope`: the AS's configured scope plus the ones this fetch asks for, once each. */
+function requestedScope(configured: string | undefined, extra: string[] | undefined): string | undefined {
+  const all = [...new Set([...(configured?.split(' ') ?? []), ...(extra ?? [])].filter(Boolean))];
+  return all.length ? all.join(' ') : undefined;
 }
 
 function redactParams(params: Record<string, string>): Record<string, string> {

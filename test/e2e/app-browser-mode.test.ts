@@ -105,7 +105,7 @@ describe('Tessera in browser mode', () => {
 
   it('shows the flow as a timeline; a step opens with tokens redacted', async () => {
     await card("Kate's prescriptions").getByRole('button', { name: 'Timeline' }).click();
-    const arrows = page.locator('.timeline .arrow');
+    const arrows = page.locator('.timeline .seq-msg[data-kind="request"]');
     expect(await arrows.count()).toBeGreaterThanOrEqual(3);
     await arrows.nth(0).click();
     await page.getByText('Challenge:').waitFor();
@@ -127,7 +127,7 @@ describe('Tessera in browser mode', () => {
     await lab.getByText('Granted').waitFor({ timeout: 30_000 });
     await lab.getByRole('cell', { name: 'LDL cholesterol' }).waitFor();
     await lab.getByRole('button', { name: 'Timeline' }).click();
-    await page.locator('.timeline .arrow.ok', { hasText: '/uma/claims in your browser → back with a new ticket' }).first().waitFor();
+    await page.locator('.timeline .seq-msg.return.tone-ok', { hasText: 'redirect back with a new ticket' }).first().waitFor();
     await shot('05a-blood-test-timeline');
   });
 

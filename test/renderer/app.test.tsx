@@ -49,10 +49,10 @@ describe('Timeline', () => {
     const onSelect = vi.fn();
     const flow: FlowView = { flowId: 'f', url: 'http://rs/r', startedAt: new Date().toISOString(), running: true, steps: [step({ status: 401, challenge: { scheme: 'UMA' } }), step({ lane: 'as', method: 'POST', url: 'http://as/token' })] };
     const el = render(<Timeline flow={flow} onSelect={onSelect} />);
-    const arrows = el.querySelectorAll('button.arrow');
+    const arrows = el.querySelectorAll('.seq-msg[data-kind="request"]');
     expect(arrows).toHaveLength(2);
-    expect(el.querySelector('[role="status"]')?.textContent).toContain('waiting');
-    act(() => (arrows[1] as HTMLButtonElement).click());
+    expect(el.querySelector('.seq-running')?.textContent).toContain('waiting');
+    act(() => { arrows[1]?.dispatchEvent(new MouseEvent('click', { bubbles: true })); });
     expect(onSelect).toHaveBeenCalledWith(flow.steps[1]?.id);
   });
 });

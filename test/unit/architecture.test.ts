@@ -84,9 +84,15 @@ describe('architecture', () => {
   it('the renderer imports only the contract, and only its types (or its dependency-free method list)', () => {
     const bad = graph
       .filter((e) => e.from === 'renderer')
-      .filter((e) => !(e.to === 'src/app' && /\/app\/(api|api-methods|views)$/.test(e.spec.replace(/\.(ts|tsx)$/, '')) && (e.typeOnly || /api-methods$/.test(e.spec))))
+      .filter((e) => !(e.to === 'src/app' && /\/app\/(api|api-methods|views|trace-import)$/.test(e.spec.replace(/\.(ts|tsx)$/, '')) && (e.typeOnly || /(api-methods|trace-import)$/.test(e.spec))))
       .map((e) => `${e.file} imports ${e.spec}`);
     expect(bad).toEqual([]);
+  });
+
+  it('the trace-import schema the renderer loads depends on zod and the contract\'s types only', () => {
+    const source = readFileSync(join(ROOT, 'src/app/trace-import.ts'), 'utf8');
+    const imports = [...source.matchAll(/^import\s+(type\s+)?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => `${m[1] ? 'type ' : ''}${m[2]}`);
+    expect(imports).toEqual(['zod', 'type ./api']);
   });
 
   it('finds a cycle when one is planted (the check can fail)', () => {

@@ -41,4 +41,17 @@ describe('redaction', () => {
     expect(out.authorization).toMatch(/^Basic \[redacted fp:/);
     expect(r.scrub('the secret is s3cret-value')).not.toContain('s3cret-value');
   });
+
+  it('never lists base64 padding ("=") as a token: a Basic credential is one token68', () => {
+    const r = new Redactor();
+    const basic = Buffer.from('tessera:s3cret-v').toString('base64');
+    expect(basic.endsWith('==')).toBe(true);
+    r.headers({ authorization: `Basic ${basic}` });
+    const lengths = [...r.tokens.values()].map((t) => t.length);
+    expect(lengths.every((n) => n >= 4), JSON.stringify(lengths)).toBe(true);
+    // Cookies still give up their values.
+    const c = new Redactor();
+    c.headers({ cookie: 'sid=abcdef123456; theme=dark' });
+    expect(c.scrub('abcdef123456')).not.toContain('abcdef123456');
+  });
 });

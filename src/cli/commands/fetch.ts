@@ -101,7 +101,7 @@ const command: CliCommand = {
         interaction: !values['no-interaction'],
         waitSeconds: wait,
         party,
-        ...(values.scope ? { scope: values.scope } : {}),
+        ...(values.scope ? { scopes: values.scope.split(/\s+/).filter(Boolean) } : {}),
       });
       const advice = { passed: passedFlags(argv), command: 'fetch' };
       if (values.output && result.outcome === 'granted') await writeFile(values.output, result.bytes);

@@ -1,0 +1,112 @@
+/**
+ * The flow as an SVG sequence diagram (layout in ./layout.ts). Click, Enter or Space on an arrow
+ * selects its exchange. The drawing scales to the container's width; `zoom` enlarges it (the
+ * container scrolls). In presenter mode `upTo` dims the exchanges not reached yet.
+ */
+import { forwardRef, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { StepView } from '../../../src/app/api';
+import { LANES, layoutFlow, textWidth, type Layout, type Message } from './layout';
+import { ROLE_LABEL } from './tokens';
+
+export interface SequenceDiagramProps {
+  steps: readonly StepView[];
+  selected?: string | undefined;
+  onSelect?: (stepId: string) => void;
+  zoom?: number;
+  /** Presenter: index of the current step; later steps are dimmed, the current one highlighted. */
+  upTo?: number | undefined;
+  fontSize?: number;
+  running?: boolean;
+  /** Fixed logical width (tests, benchmark); default: the container's width. */
+  width?: number;
+  label?: string;
+}
+
+const laneName = (id: string) => LANES.find((l) => l.id === id)?.label ?? id;
+
+function useContainerWidth(fixed: number | undefined): [React.RefObject<HTMLDivElement | null>, number] {
+  const ref = useRef<HTMLDivElement | null>(null);
+  const [width, setWidth] = useState(fixed ?? 960);
+  useEffect(() => {
+    if (fixed !== undefined || !ref.current || typeof ResizeObserver === 'undefined') return;
+    const el = ref.current;
+    const observer = new ResizeObserver(() => setWidth(Math.max(640, Math.floor(el.clientWidth - 2))));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [fixed]);
+  return [ref, fixed ?? width];
+}
+
+const laneX = (layout: Layout, id: string): number => {
+  for (const l of layout.lanes) if (l.id === id) return l.x;
+  return 0;
+};
+
+function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Message; layout: Layout; fontSize: number; selected: boolean; state: 'past' | 'current' | 'future' | undefined; onSelect: ((id: string) => void) | undefined }) {
+  const x1 = laneX(layout, m.from);
+  const x2 = laneX(layout, m.to);
+  const y = layout.header + m.row * layout.rowHeight + layout.rowHeight * 0.62;
+  const dir = x2 > x1 ? 1 : -1;
+  const mid = (x1 + x2) / 2;
+  const chipFont = Math.round(fontSize * 0.82);
+  const chipW = m.chips.map((c) => textWidth(c.name, chipFont) + 12);
+  const total = chipW.reduce((a, b) => a + b + 4, -4);
+  let cx = mid - total / 2;
+  const activate = () => onSelect?.(m.stepId);
+  const onKey = (e: KeyboardEvent) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); activate(); } };
+  const chipsText = m.chips.length ? `; carries ${m.chips.map((c) => `${ROLE_LABEL[c.role]} ${c.name}`).join(', ')}` : '';
+  return (
+    <g className={`seq-msg ${m.kind} tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind={m.kind}
+      role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
+      aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
+      <rect className="seq-hit" x={Math.min(x1, x2)} y={y - layout.rowHeight * 0.62} width={Math.abs(x2 - x1)} height={layout.rowHeight} fill="transparent" />
+      <line className="seq-line" x1={x1} y1={y} x2={x2 - dir * 2} y2={y} strokeWidth={m.kind === 'request' ? 2 : 1.6} strokeDasharray={m.kind === 'return' ? '7 5' : undefined} />
+      <polygon className="seq-head" points={`${x2},${y} ${x2 - dir * 10},${y - 5} ${x2 - dir * 10},${y + 5}`} />
+      <text className="seq-label" x={mid} y={y - (m.chips.length ? chipFont * 0.75 + 4 : 7)} textAnchor="middle" fontSize={fontSize}>
+        <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan> {m.label}
+      </text>
+      {m.chips.map((c, i) => {
+        const w = chipW[i] ?? 0;
+        const x = cx;
+        cx += w + 4;
+        return (
+          <g key={`${c.fingerprint}${i}`} className={`seq-chip role-${c.role}`} data-chip={c.name} data-role={c.role}>
+            <title>{`${ROLE_LABEL[c.role]} ${c.name} (${c.fingerprint})${c.inferred ? ' — carried in the browser' : ''}`}</title>
+            <rect x={x} y={y - chipFont * 0.75} width={w} height={chipFont * 1.5} rx={chipFont * 0.75} />
+            <text x={x + w / 2} y={y + chipFont * 0.36} textAnchor="middle" fontSize={chipFont} fontWeight={700}>{` ${c.name}`}</text>
+          </g>
+        );
+      })}
+    </g>
+  );
+}
+
+export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(function SequenceDiagram(props, svgRef) {
+  const { steps, selected, onSelect, zoom = 1, upTo, fontSize = 13, running = false, label = 'Sequence diagram of this flow' } = props;
+  const [box, measured] = useContainerWidth(props.width);
+  const layout = useMemo(() => layoutFlow(steps, { width: measured, fontSize, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3) }), [steps, measured, fontSize]);
+  const height = layout.height + (running ? layout.rowHeight : 0);
+  return (
+    <div className="seq-box" ref={box}>
+      <svg ref={svgRef} className="seq" xmlns="http://www.w3.org/2000/svg" viewBox={`0 0 ${layout.width} ${height}`} width={layout.width * zoom} height={height * zoom}
+        role="group" aria-label={label} fontFamily="system-ui, -apple-system, 'Segoe UI', sans-serif">
+        <rect className="seq-bg" x={0} y={0} width={layout.width} height={height} />
+        {layout.lanes.map((l) => {
+          const w = textWidth(l.label, fontSize) + 18;
+          return (
+            <g key={l.id} className={`seq-lane lane-${l.id}`} data-lane={l.id}>
+              <line className="seq-lifeline" x1={l.x} y1={layout.header * 0.7} x2={l.x} y2={height - 8} strokeDasharray="2 4" />
+              <rect className="seq-lane-head" x={l.x - w / 2} y={8} width={w} height={fontSize * 2} rx={6} />
+              <text className="seq-lane-label" x={l.x} y={8 + fontSize * 1.35} textAnchor="middle" fontSize={fontSize} fontWeight={700}>{l.label}</text>
+            </g>
+          );
+        })}
+        {layout.messages.map((m) => (
+          <MessageView key={m.id} m={m} layout={layout} fontSize={fontSize} selected={selected === m.stepId} onSelect={onSelect}
+            state={upTo === undefined ? undefined : m.step < upTo ? 'past' : m.step === upTo ? 'current' : 'future'} />
+        ))}
+        {running ? <text className="seq-running" x={layout.width / 2} y={layout.height + layout.rowHeight / 2} textAnchor="middle" fontSize={fontSize}>waiting for the next answer…</text> : null}
+      </svg>
+    </div>
+  );
+});

@@ -1,0 +1,285 @@
+/**
+ * Issue #15 end to end in browser mode (headless Chromium against the demo servers): Dr. Alice opens
+ * Kate's blood-test report (claims interaction in the browser); the Flow screen draws it as a
+ * sequence diagram in five lanes with dashed returns and the ticket rotating T1 → T2 → T3; details
+ * show roles and curl with placeholders; SVG and PNG exports are files that render; presenter mode
+ * steps with the keyboard; an imported export (JSON and HAR) draws the same diagram; Kate's view
+ * opens her dashboard in a tab; a PUT from the request builder gets `write` through an RPT upgrade.
+ * axe finds no violations on the new screens; screenshots (light, dark, 800×600) go to
+ * test-artifacts/app/.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCore, type Core } from '../../src/app/compose';
+import { startHost, type HostHandle } from '../../src/host/server';
+import { ensureRenderer } from '../../src/start';
+import { launchChromium } from '../fixtures/chromium';
+
+const ARTIFACTS = 'test-artifacts/app';
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+let browser: Browser;
+let context: BrowserContext;
+let core: Core;
+let host: HostHandle;
+let page: Page;
+let home: string;
+let playBrowser: (p: Page) => Promise<void> = async () => {};
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  home = await mkdtemp(join(tmpdir(), 'tessera-presenter-e2e-'));
+  browser = await launchChromium();
+  const staticDir = await ensureRenderer();
+  core = await startCore({
+    env: { TESSERA_HOME: home, TESSERA_PASSPHRASE: 'presenter-e2e-passphrase' }, mode: 'browser',
+    demo: { memory: true, ports: { idp: 0, as: 0, rs: 0 }, pollInterval: 1, introspectionCacheMs: 0 },
+    opener: async (url) => {
+      const p = await browser.newPage();
+      await p.goto(url);
+      void playBrowser(p).catch(() => undefined).finally(() => setTimeout(() => void p.close(), 300));
+    },
+  });
+  host = await startHost({ service: core.service, staticDir });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true, acceptDownloads: true });
+  page = await context.newPage();
+  await page.goto(host.launchUrl);
+});
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  await core?.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+async function axe(p: Page, name: string) {
+  await p.addScriptTag({ content: axeSource });
+  const result = await p.evaluate(async () => {
+    const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe.run();
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length, first: JSON.stringify(v.nodes[0]?.target) }));
+  });
+  expect(result, `${name}: ${JSON.stringify(result)}`).toEqual([]);
+}
+const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+const card = (title: string) => page.locator('li.card.resource', { has: page.getByRole('heading', { name: title }) });
+const diagram = () => page.locator('.flow-screen svg.seq');
+/** Each arrow's accessible name: "3 POST /uma/token (uma-ticket grant) T1: Tessera to Authorization server; carries …". */
+const messages = (root = diagram()) => root.locator('.seq-msg').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')?.replace(/^\d+ /, '') ?? ''));
+
+let bloodFlowId = '';
+
+describe('the sequence diagram, presenter and shareable traces', () => {
+  it("Dr. Alice opens Kate's blood-test report; the flow is drawn in five lanes with the browser leg", async () => {
+    playBrowser = async (p) => {
+      await p.getByLabel('Username').fill('alice');
+      await p.getByLabel('Password').fill('alice-demo');
+      await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+    };
+    await page.getByRole('button', { name: 'Connections' }).click();
+    await page.getByRole('button', { name: /Sign in at Hospital ID/ }).click();
+    await page.getByText(/Signed in as Dr\. Alice Moreau/).waitFor({ timeout: 30_000 });
+    playBrowser = async (p) => {
+      await p.getByLabel("I accept the lab's terms").check();
+      await p.getByRole('button', { name: 'Accept and continue' }).click();
+      await p.getByText('return to Tessera').waitFor();
+    };
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's blood-test report" }).click();
+    const lab = card("Kate's blood-test report");
+    await lab.getByText('Granted').waitFor({ timeout: 30_000 });
+    await lab.getByRole('button', { name: 'Timeline' }).click();
+    await diagram().waitFor();
+    bloodFlowId = (await core.service.getState()).flows.find((f) => f.url.endsWith('/blood-test'))?.flowId ?? '';
+
+    expect(await diagram().locator('.seq-lane').evaluateAll((els) => els.map((e) => e.getAttribute('data-lane')))).toEqual(['browser', 'tessera', 'rs', 'as', 'idp']);
+    expect(await diagram().locator('.seq-lane-label').allTextContents()).toEqual(['Person (browser)', 'Tessera', 'Resource server', 'Authorization server', 'Identity provider']);
+    const requests = await diagram().locator('.seq-msg[data-kind="request"] line:not([stroke-dasharray])').count();
+    const returns = await diagram().locator('.seq-msg[data-kind="return"] line[stroke-dasharray]').count();
+    const steps = (await core.service.getState()).flows.find((f) => f.flowId === bloodFlowId)?.steps ?? [];
+    const http = steps.filter((s) => s.kind !== 'interaction');
+    // One solid arrow per HTTP request plus two for the browser leg; one dashed return per answer plus the redirect back.
+    expect(requests).toBe(http.length + 2);
+    expect(returns).toBe(http.filter((s) => s.status !== null).length + 1);
+    const labels = await messages();
+    expect(labels.some((l) => /^opens the claims page T2: Tessera to Person \(browser\)/.test(l)), labels.join('\n')).toBe(true);
+    expect(labels.some((l) => /^GET \/uma\/claims .*: Person \(browser\) to Authorization server/.test(l))).toBe(true);
+    expect(labels.some((l) => /^401 \+ ticket T1: Resource server to Tessera/.test(l))).toBe(true);
+    expect(labels.some((l) => /^403 need_info T2: Authorization server to Tessera/.test(l))).toBe(true);
+    expect(labels.some((l) => /^200 RPT issued RPT1.*: Authorization server to Tessera/.test(l))).toBe(true);
+    // The ticket rotates: T1 from the RS, T2 from need_info, T3 back from the browser, in that order.
+    const tickets = await diagram().locator('.seq-chip[data-role="ticket"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-chip')));
+    expect([...new Set(tickets)]).toEqual(['T1', 'T2', 'T3']);
+    expect(await diagram().locator('.seq-chip[data-role="rpt"]').count()).toBeGreaterThanOrEqual(2);
+    await shot('11-sequence-light');
+    await axe(page, 'flow diagram');
+  });
+
+  it('an arrow opens its exchange: form parameters by role, no "=" token, curl with placeholders', async () => {
+    await diagram().locator('.seq-msg[data-kind="request"]', { hasText: 'uma-ticket grant' }).first().click();
+    const detail = page.locator('.step-detail');
+    await detail.getByRole('table').filter({ hasText: 'grant_type' }).waitFor();
+    expect(await detail.innerText()).toContain('urn:ietf:params:oauth:grant-type:uma-ticket');
+    expect(await detail.locator('table.params').first().innerText()).toMatch(/permission ticket T1/);
+    const tokens = await detail.locator('ul.tokens > li').allInnerTexts();
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const t of tokens) expect(t, t).toMatch(/^(permission ticket|claim token|client secret|RPT|PCT|ID token|refresh token|secret)/);
+    expect(tokens.join('\n')).not.toMatch(/(^|\n)\S* ?fp:\S+ · sent as = /);
+    await detail.getByRole('button', { name: 'Copy as curl' }).click();
+    const curl = await detail.getByLabel('curl command').innerText();
+    expect(curl).toMatch(/\$\{TICKET_1\}/);
+    expect(curl).toContain('Basic ${CLIENT_CREDENTIALS}');
+    expect(curl).not.toMatch(/fp:|redacted/);
+    await axe(page, 'step detail');
+  });
+
+  it('exports the diagram as SVG and PNG files that render', async () => {
+    const save = async (button: string, name: string) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
+      const path = `${ARTIFACTS}/${name}`;
+      await download.saveAs(path);
+      return { path, suggested: download.suggestedFilename() };
+    };
+    const svg = await save('Export SVG', 'flow-export.svg');
+    const png = await save('Export PNG', 'flow-export.png');
+    expect(svg.suggested).toMatch(/\.svg$/);
+    expect(png.suggested).toMatch(/\.png$/);
+    const svgText = readFileSync(svg.path, 'utf8');
+    expect(svgText).toContain('Person (browser)');
+    expect(svgText).not.toMatch(/fp:[\w-]+\]|eyJ[\w-]{10,}\./);
+    expect(readFileSync(png.path).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    // Load both back in Chromium, as a slide tool would.
+    const viewer = await browser.newPage();
+    const sizes = await viewer.evaluate(async (files) => Promise.all(files.map(async (src) => { const img = new (globalThis as unknown as { Image: new () => { src: string; decode(): Promise<void>; naturalWidth: number; naturalHeight: number } }).Image(); img.src = src; await img.decode(); return [img.naturalWidth, img.naturalHeight]; })),
+      [`data:image/svg+xml;base64,${Buffer.from(svgText).toString('base64')}`, `data:image/png;base64,${readFileSync(png.path).toString('base64')}`]);
+    await viewer.setContent(`<img alt="exported diagram" src="data:image/png;base64,${readFileSync(png.path).toString('base64')}">`);
+    await viewer.screenshot({ path: `${ARTIFACTS}/12-exported-png-rendered.png` });
+    await viewer.close();
+    const [svgSize, pngSize] = sizes;
+    expect(svgSize?.[0]).toBeGreaterThan(600);
+    expect(pngSize?.[0]).toBe((svgSize?.[0] ?? 0) * 2);
+  });
+
+  it('stays readable at 800×600 and in dark mode', async () => {
+    await page.setViewportSize({ width: 800, height: 600 });
+    await page.screenshot({ path: `${ARTIFACTS}/13-sequence-800x600.png` });
+    const box = await page.locator('.flow-screen .seq-box').boundingBox();
+    expect(box?.width).toBeLessThanOrEqual(800);
+    // Lane names shorten rather than overlap.
+    expect(await diagram().locator('.seq-lane-label').allTextContents()).toEqual(['Person', 'Tessera', 'RS', 'AS', 'IdP']);
+    const width = Number(await diagram().getAttribute('width'));
+    expect(width).toBeLessThanOrEqual(box?.width ?? 0);
+    expect(width).toBeGreaterThan((box?.width ?? 0) - 8);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByLabel('Theme').selectOption('dark');
+    await shot('14-sequence-dark');
+    await axe(page, 'flow diagram, dark');
+    await page.getByLabel('Theme').selectOption('light');
+  });
+
+  it('presenter mode steps through the flow with the keyboard, narrating each step', async () => {
+    await page.getByRole('button', { name: 'Present this flow' }).click();
+    const stepper = page.locator('.presenter .stepper');
+    await stepper.getByText(/Step 1 of \d+/).waitFor();
+    const total = Number(/of (\d+)/.exec(await stepper.innerText())?.[1]);
+    expect(await page.getByTestId('narration').innerText()).toMatch(/permission ticket T1.*UMA Grant §3\.2/s);
+    await page.locator('body').press('ArrowRight');
+    await page.locator('body').press('ArrowRight');
+    await page.keyboard.press('Space');
+    await stepper.getByText(`Step 4 of ${total}`).waitFor();
+    await page.keyboard.press('ArrowLeft');
+    await stepper.getByText(`Step 3 of ${total}`).waitFor();
+    await page.keyboard.press('End');
+    await stepper.getByText(`Step ${total} of ${total}`).waitFor();
+    expect(await page.getByTestId('narration').innerText()).toMatch(/RS checks it with the AS and hands over the record.*UMA Grant §3\.4/s);
+    // Find the browser leg and narrate it.
+    for (let i = total; i > 1; i--) {
+      if (/browser/.test(await page.getByTestId('narration').innerText())) break;
+      await page.keyboard.press('ArrowLeft');
+    }
+    expect(await page.getByTestId('narration').innerText()).toMatch(/continues in the browser.*UMA Grant §3\.3\.2/s);
+    expect(await page.locator('.presenter .seq-msg.future').count()).toBeGreaterThan(0);
+    await shot('15-presenter');
+    await axe(page, 'presenter');
+  });
+
+  it("Kate's view opens her dashboard in a new tab", async () => {
+    const [tab] = await Promise.all([context.waitForEvent('page'), page.getByRole('button', { name: "Kate's view" }).click()]);
+    await tab.waitForLoadState();
+    expect(tab.url()).toBe(core.demo?.as.dashboardUrl);
+    await tab.close();
+  });
+
+  it('an imported Tessera export and a HAR of it draw the same diagram, read-only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-trace-'));
+    const json = await core.service.call('exportTranscript', { flowId: bloodFlowId, format: 'json' });
+    const har = await core.service.call('exportTranscript', { flowId: bloodFlowId, format: 'har' });
+    writeFileSync(join(dir, json.filename), json.text);
+    writeFileSync(join(dir, har.filename), har.text);
+    await page.getByRole('button', { name: 'Flow', exact: true }).click();
+    await page.locator('#flow-pick').selectOption(bloodFlowId);
+    await diagram().waitFor();
+    const live = await messages();
+    await page.getByLabel('Open a shared trace (Tessera export or HAR)').setInputFiles(join(dir, json.filename));
+    await page.getByText('Imported trace (read-only)').waitFor();
+    expect(await messages()).toEqual(live);
+    await shot('16-imported-trace');
+    await axe(page, 'imported trace');
+    await page.getByLabel('Open a shared trace (Tessera export or HAR)').setInputFiles(join(dir, har.filename));
+    await page.getByText(`Opened ${har.filename} (read-only).`).waitFor();
+    expect(await messages()).toEqual(live);
+    writeFileSync(join(dir, 'bad.json'), '{"flows": 3}');
+    await page.getByLabel('Open a shared trace (Tessera export or HAR)').setInputFiles(join(dir, 'bad.json'));
+    await page.getByText(/Not a valid Tessera export/).waitFor();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a PUT from the request builder gets write through an RPT upgrade and a retry', async () => {
+    // Kate lets physicians also write her prescriptions.
+    const kate = await browser.newPage();
+    await kate.goto(core.demo?.as.dashboardUrl ?? '');
+    await kate.getByLabel('Username').fill('kate');
+    await kate.getByLabel('Password').fill('kate-demo');
+    await kate.getByRole('button', { name: 'Sign in' }).click();
+    const rx = kate.locator('div[id^="resource-"]', { has: kate.getByRole('heading', { name: 'prescriptions', exact: true }) });
+    await rx.getByText('Add a rule').click();
+    await rx.getByLabel('Value (e.g. physician, or an email address)').fill('physician');
+    await rx.getByLabel('write').check();
+    await rx.getByRole('button', { name: 'Add rule' }).click();
+    await kate.close();
+
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's prescriptions" }).click();
+    await card("Kate's prescriptions").getByText('Granted').waitFor({ timeout: 30_000 });
+    const rxUrl = (await core.service.getState()).resources.find((r) => r.url.endsWith('/prescriptions'))?.url ?? '';
+    const builder = page.getByRole('form', { name: 'Request builder' });
+    await builder.getByLabel('Address').fill(rxUrl);
+    await builder.getByLabel('Method').selectOption('PUT');
+    await builder.getByRole('button', { name: 'Start from the record last read' }).click();
+    const record = JSON.parse(await builder.getByLabel('Body').inputValue()) as { prescriptions: { dosage: string }[] };
+    record.prescriptions[0]!.dosage = 'Two tablets every evening (changed in the request builder)';
+    await builder.getByLabel('Body').fill(JSON.stringify(record));
+    await shot('17-request-builder');
+    await axe(page, 'request builder');
+    await builder.getByRole('button', { name: 'Send PUT' }).click();
+    await builder.getByText('PUT answered 200').waitFor({ timeout: 30_000 });
+    const put = (await core.service.getState()).flows.find((f) => f.url === rxUrl && f.steps[0]?.method === 'PUT');
+    const kinds = put?.steps.map((s) => `${s.kind}:${s.status}:${s.outcome ?? ''}`) ?? [];
+    // The held read RPT is refused for PUT (401 + ticket), the AS upgrades it, the PUT is retried.
+    expect(kinds[0]).toBe('resource:401:challenge');
+    expect(kinds).toContain('token:200:rpt_issued');
+    expect(kinds.at(-1)).toBe('resource:200:granted');
+    const upgrade = put?.steps.find((s) => s.kind === 'token');
+    expect(upgrade?.request.body).toMatch(/(^|&)rpt=/);
+    await builder.getByRole('button', { name: 'See it as a diagram' }).click();
+    expect((await messages()).some((l) => /uma-ticket grant.*: Tessera to Authorization server; carries .*RPT \(requesting party token\) RPT1/.test(l))).toBe(true);
+    await shot('18-put-upgrade-diagram');
+    // The record really changed at the RS.
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's prescriptions" }).click();
+    await card("Kate's prescriptions").getByText('Two tablets every evening (changed in the request builder)', { exact: true }).first().waitFor({ timeout: 30_000 });
+  });
+});
