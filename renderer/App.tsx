@@ -6,6 +6,7 @@ import { Requests } from './screens/Requests';
 import { Tokens } from './screens/Tokens';
 import { Connections } from './screens/Connections';
 import { Export } from './screens/Export';
+import { ErrorBoundary } from './components/ErrorBoundary';
 
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'resources', label: 'Resources' },
@@ -51,13 +52,16 @@ export function App() {
         </div>
       ) : null}
       <main>
-        {!app ? <p role="status">Connecting to Tessera…</p>
-          : screen === 'resources' ? <Resources />
-          : screen === 'flow' ? <Flow />
-          : screen === 'requests' ? <Requests />
-          : screen === 'tokens' ? <Tokens />
-          : screen === 'connections' ? <Connections />
-          : <Export />}
+        {/* One boundary per screen, keyed by it: a screen that throws does not take the navigation with it, and going elsewhere resets it. */}
+        <ErrorBoundary key={screen} what={`the ${SCREENS.find((s) => s.id === screen)?.label ?? ''} screen`}>
+          {!app ? <p role="status">Connecting to Tessera…</p>
+            : screen === 'resources' ? <Resources />
+            : screen === 'flow' ? <Flow />
+            : screen === 'requests' ? <Requests />
+            : screen === 'tokens' ? <Tokens />
+            : screen === 'connections' ? <Connections />
+            : <Export />}
+        </ErrorBoundary>
       </main>
     </div>
   );

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { latestFlow, useUi } from '../store';
 import { OutcomeBadge } from '../components/OutcomeBadge';
 import { RecordView } from '../components/RecordView';
+import { ErrorBoundary } from '../components/ErrorBoundary';
 import { OUTCOME_TEXT } from '../explain';
 
 export function Resources() {
@@ -32,6 +33,7 @@ export function Resources() {
           const flow = latestFlow(flows, r.url);
           return (
             <li key={r.url} className="card resource">
+              <ErrorBoundary key={flow?.flowId ?? 'none'} what={`${r.title}`}>
               <div className="resource-head">
                 <div>
                   <h3>{r.title}</h3>
@@ -51,6 +53,7 @@ export function Resources() {
                   <a href={flow.error?.spec ?? OUTCOME_TEXT[flow.outcome].spec} target="_blank" rel="noreferrer noopener">Specification</a>
                 </div>
               ) : null}
+              </ErrorBoundary>
             </li>
           );
         })}
