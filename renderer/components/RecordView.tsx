@@ -6,6 +6,7 @@
  * click away, printed with a nesting and size bound (a 20,000-deep document is legal JSON and would
  * overflow the stack of `JSON.stringify`).
  */
+import type { ReactNode } from 'react';
 import { z } from 'zod';
 
 /** Deeper than this is shown as "…" in the raw view and never reaches a typed view. */
@@ -15,7 +16,32 @@ export const MAX_RAW_CHARS = 100_000;
 /** Entries shown per list or object in the views. */
 const MAX_ITEMS = 500;
 
-const text = z.union([z.string(), z.number(), z.boolean()]).nullish().transform((v) => (v === undefined || v === null ? '' : String(v)));
+/** Longest text shown in a typed view field (the raw JSON has the rest). */
+const MAX_FIELD = 2_000;
+const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)} … (${s.length - max} more characters; see the raw JSON)` : s);
+const text = z.union([z.string(), z.number(), z.boolean()]).nullish().transform((v) => clip(v === undefined || v === null ? '' : String(v), MAX_FIELD));
+
+/** Break opportunities (`<wbr>`) inside runs of this many non-space characters. */
+const RUN = 48;
+/**
+ * Text that wraps however long its unbroken runs are. CSS alone (`overflow-wrap: anywhere`,
+ * `word-break: break-all`) makes Chromium's line breaking quadratic in the length of a word: a
+ * 200,000-character string took 50–90 s to lay out here. `<wbr>` every {@link RUN} characters keeps
+ * it linear, and copying the text copies no extra characters.
+ */
+export function wrapRuns(value: string): ReactNode {
+  let run = 0;
+  let start = 0;
+  const parts: ReactNode[] = [];
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) <= 32) { run = 0; continue; }
+    if (++run === RUN) { parts.push(value.slice(start, i + 1), <wbr key={i} />); start = i + 1; run = 0; }
+  }
+  if (parts.length === 0) return value;
+  parts.push(value.slice(start));
+  return <>{parts}</>;
+}
+function W({ t }: { t: string }) { return wrapRuns(t); }
 const patient = z.object({ name: text, born: text, id: text }).partial().nullish();
 const list = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_ITEMS).default([]);
 
@@ -86,7 +112,7 @@ export function boundedJson(value: unknown, maxDepth = MAX_DEPTH, maxChars = MAX
 function preview(v: unknown): string {
   if (v === null || typeof v !== 'object') {
     const s = v === undefined ? '' : String(v);
-    return s.length > 5_000 ? `${s.slice(0, 5_000)} … (${s.length - 5_000} more characters; see the raw JSON)` : s;
+    return clip(s, 5_000);
   }
   const t = boundedJson(v, 2, 2_000);
   return t.truncated ? `${t.text.replace(/\s+/g, ' ')} …` : t.text.replace(/\s+/g, ' ');
@@ -94,7 +120,7 @@ function preview(v: unknown): string {
 
 function Patient({ p }: { p: Rec<Kind>['patient'] }) {
   if (!p) return null;
-  return <p className="muted">Patient: <strong>{p.name}</strong>{p.born ? ` · born ${p.born}` : ''}{p.id ? ` · ${p.id}` : ''}</p>;
+  return <p className="muted">Patient: <strong><W t={p.name ?? ""} /></strong>{p.born ? <> · born <W t={p.born} /></> : null}{p.id ? <> · <W t={p.id} /></> : null}</p>;
 }
 
 function Prescriptions({ r }: { r: Rec<'prescriptions'> }) {
@@ -103,9 +129,9 @@ function Prescriptions({ r }: { r: Rec<'prescriptions'> }) {
       <Patient p={r.patient} />
       {r.prescriptions.map((rx, i) => (
         <article key={i} className={`rx ${rx.status === 'completed' ? 'completed' : ''}`} aria-label={`Prescription ${rx.medication}`}>
-          <header><span className="rx-symbol" aria-hidden="true">℞</span> <strong>{rx.medication}</strong> {rx.strength} {rx.form} <span className="pill">{rx.status}</span></header>
-          <p className="sig">{rx.dosage}</p>
-          <p className="muted">Quantity {rx.quantity} · refills {rx.refills} · prescribed {rx.prescribed} by {rx.prescribedBy}</p>
+          <header><span className="rx-symbol" aria-hidden="true">℞</span> <strong><W t={rx.medication} /></strong> <W t={rx.strength} /> <W t={rx.form} /> <span className="pill"><W t={rx.status} /></span></header>
+          <p className="sig"><W t={rx.dosage} /></p>
+          <p className="muted">Quantity <W t={rx.quantity} /> · refills <W t={rx.refills} /> · prescribed <W t={rx.prescribed} /> by <W t={rx.prescribedBy} /></p>
         </article>
       ))}
     </div>
@@ -116,14 +142,14 @@ function LabReport({ r }: { r: Rec<'lab-report'> }) {
   return (
     <div className="record lab">
       <Patient p={r.patient} />
-      <p><strong>{r.panel}</strong> — {r.laboratory}, collected {r.collected.slice(0, 10)}</p>
+      <p><strong><W t={r.panel} /></strong> — <W t={r.laboratory} />, collected <W t={r.collected.slice(0, 10)} /></p>
       <table>
         <thead><tr><th scope="col">Test</th><th scope="col">Result</th><th scope="col">Reference</th><th scope="col">Flag</th></tr></thead>
         <tbody>{r.results.map((t, i) => (
-          <tr key={i} className={t.flag === 'normal' ? '' : 'flagged'}><td>{t.test}</td><td>{t.value} {t.unit}</td><td>{t.range}</td><td>{t.flag === 'normal' ? 'normal' : <strong>{t.flag}</strong>}</td></tr>
+          <tr key={i} className={t.flag === 'normal' ? '' : 'flagged'}><td><W t={t.test} /></td><td><W t={t.value} /> <W t={t.unit} /></td><td><W t={t.range} /></td><td>{t.flag === 'normal' ? 'normal' : <strong><W t={t.flag} /></strong>}</td></tr>
         ))}</tbody>
       </table>
-      {r.comment ? <p className="muted">{r.comment}</p> : null}
+      {r.comment ? <p className="muted"><W t={r.comment} /></p> : null}
     </div>
   );
 }
@@ -135,8 +161,8 @@ function Bills({ r }: { r: Rec<'bills'> }) {
       <Patient p={r.patient} />
       <table>
         <thead><tr><th scope="col">Invoice</th><th scope="col">Date</th><th scope="col">For</th><th scope="col">Amount</th><th scope="col">Status</th></tr></thead>
-        <tbody>{r.invoices.map((i, n) => <tr key={n}><td>{i.id}</td><td>{i.date}</td><td>{i.description}</td><td>{i.amount.toFixed(2)} {r.currency}</td><td>{i.status}</td></tr>)}</tbody>
-        <tfoot><tr><th scope="row" colSpan={3}>Total</th><td>{total.toFixed(2)} {r.currency}</td><td /></tr></tfoot>
+        <tbody>{r.invoices.map((i, n) => <tr key={n}><td><W t={i.id} /></td><td><W t={i.date} /></td><td><W t={i.description} /></td><td>{i.amount.toFixed(2)} <W t={r.currency} /></td><td><W t={i.status} /></td></tr>)}</tbody>
+        <tfoot><tr><th scope="row" colSpan={3}>Total</th><td>{total.toFixed(2)} <W t={r.currency} /></td><td /></tr></tfoot>
       </table>
     </div>
   );
@@ -146,8 +172,8 @@ function CareNotes({ r }: { r: Rec<'care-notes'> }) {
   return (
     <div className="record notes">
       <Patient p={r.patient} />
-      <p className="muted">{r.team}</p>
-      {r.notes.map((n, i) => <blockquote key={i}><p>{n.text}</p><footer>— {n.author}, {n.date}</footer></blockquote>)}
+      <p className="muted"><W t={r.team} /></p>
+      {r.notes.map((n, i) => <blockquote key={i}><p><W t={n.text} /></p><footer>— <W t={n.author} />, <W t={n.date} /></footer></blockquote>)}
     </div>
   );
 }
@@ -156,7 +182,7 @@ function Generic({ r }: { r: Record<string, unknown> }) {
   const entries = Object.entries(r);
   return (
     <dl className="record generic">
-      {entries.slice(0, MAX_ITEMS).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{preview(v)}</dd></div>)}
+      {entries.slice(0, MAX_ITEMS).map(([k, v]) => <div key={k}><dt>{wrapRuns(clip(k, 200))}</dt><dd>{wrapRuns(preview(v))}</dd></div>)}
       {entries.length > MAX_ITEMS ? <div><dt>…</dt><dd>{entries.length - MAX_ITEMS} more fields (see the raw JSON)</dd></div> : null}
     </dl>
   );

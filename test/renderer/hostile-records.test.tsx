@@ -11,6 +11,7 @@ import { RecordView, boundedJson, jsonDepth, MAX_DEPTH } from '../../renderer/co
 import { ErrorBoundary } from '../../renderer/components/ErrorBoundary';
 import { App } from '../../renderer/App';
 import { useUi } from '../../renderer/store';
+import { HOSTILE_BODIES, deep } from '../fixtures/hostile-records';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 const roots: { root: Root; el: HTMLElement }[] = [];
@@ -23,36 +24,6 @@ function render(node: React.ReactNode): HTMLElement {
   return el;
 }
 afterEach(() => { for (const { root, el } of roots.splice(0)) { act(() => root.unmount()); el.remove(); } });
-
-const deep = (n: number) => `${'['.repeat(n)}1${']'.repeat(n)}`;
-const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
-const LONG = 'A'.repeat(200_000);
-
-/** The hostile bodies the review used, and more of the same family. */
-export const HOSTILE_BODIES: Record<string, string> = {
-  'bills with a null invoice': '{"kind":"bills","invoices":[null]}',
-  'bills with a string amount': '{"kind":"bills","invoices":[{"id":"i1","amount":"12.50"}]}',
-  'bills with invoices an object': '{"kind":"bills","invoices":{"length":3}}',
-  'prescriptions with nulls': '{"kind":"prescriptions","patient":null,"prescriptions":[null,{"medication":null}]}',
-  'prescriptions with objects as text': '{"kind":"prescriptions","prescriptions":[{"medication":{"name":"x"},"status":["a"]}]}',
-  'lab report with null results': '{"kind":"lab-report","results":[null,null],"collected":null}',
-  'lab report collected a number': '{"kind":"lab-report","collected":20261107,"results":[]}',
-  'care notes with null notes': '{"kind":"care-notes","notes":[null,{"text":null}]}',
-  'care notes: notes a string': '{"kind":"care-notes","notes":"hello"}',
-  'array nested 20,000 deep': deep(20_000),
-  'object nested 20,000 deep': deepObject(20_000),
-  'bills nested 20,000 deep': `{"kind":"bills","invoices":[{"id":${deep(20_000)}}]}`,
-  'a 200,000-character string': JSON.stringify({ kind: 'care-notes', notes: [{ text: LONG, author: LONG }] }),
-  'a 200,000-character key': JSON.stringify({ [LONG]: 1 }),
-  'a 200,000-character non-JSON body': LONG,
-  'kind is an object': '{"kind":{"toString":1},"x":1}',
-  'kind __proto__': '{"kind":"__proto__","constructor":1}',
-  'kind constructor': '{"kind":"constructor"}',
-  'top-level null': 'null',
-  'top-level array of nulls': '[null,null]',
-  'a number': '42',
-  'a React element look-alike': '{"$$typeof":"react.element","type":"script","props":{"dangerouslySetInnerHTML":{"__html":"<img src=x onerror=alert(1)>"}}}',
-};
 
 describe('RecordView with hostile records', () => {
   it.each(Object.entries(HOSTILE_BODIES))('%s: renders without throwing, raw JSON bounded', (_name, body) => {
