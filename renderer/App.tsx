@@ -10,6 +10,7 @@ import { ActingAs } from './components/ActingAs';
 
 // Presenter mode is loaded on first use: it is not part of the initial bundle.
 const Presenter = lazy(() => import('./screens/Presenter'));
+import { ErrorBoundary } from './components/ErrorBoundary';
 
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'resources', label: 'Resources' },
@@ -57,14 +58,17 @@ export function App() {
         </div>
       ) : null}
       <main>
-        {!app ? <p role="status">Connecting to Tessera…</p>
-          : screen === 'resources' ? <Resources />
-          : screen === 'flow' ? <Flow />
-          : screen === 'presenter' ? <Suspense fallback={<p role="status">Loading presenter mode…</p>}><Presenter /></Suspense>
-          : screen === 'requests' ? <Requests />
-          : screen === 'tokens' ? <Tokens />
-          : screen === 'connections' ? <Connections />
-          : <Export />}
+        {/* One boundary per screen, keyed by it: a screen that throws does not take the navigation with it, and going elsewhere resets it. */}
+        <ErrorBoundary key={screen} what={`the ${SCREENS.find((s) => s.id === screen)?.label ?? ''} screen`}>
+          {!app ? <p role="status">Connecting to Tessera…</p>
+            : screen === 'resources' ? <Resources />
+            : screen === 'flow' ? <Flow />
+            : screen === 'presenter' ? <Suspense fallback={<p role="status">Loading presenter mode…</p>}><Presenter /></Suspense>
+            : screen === 'requests' ? <Requests />
+            : screen === 'tokens' ? <Tokens />
+            : screen === 'connections' ? <Connections />
+            : <Export />}
+        </ErrorBoundary>
       </main>
     </div>
   );

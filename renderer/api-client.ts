@@ -1,7 +1,9 @@
 /**
  * The renderer's side of the TesseraApi contract. In the desktop app the preload exposes
- * `window.tessera` (one function per method); in browser mode this talks to the local host with the
- * per-launch secret the launch URL carried in its fragment (kept in this tab's sessionStorage).
+ * `window.tessera` (one function per method); in browser mode this talks to the local host. The
+ * launch URL's fragment carries a single-use launch secret: the page's first load exchanges it for a
+ * session token (kept in this tab's sessionStorage, which is scoped to the host's origin and port) and
+ * the secret is dead afterwards, so reading it later from the opener's command line gives nothing.
  */
 import type { ApiEvent, ApiInput, ApiMethod, ApiResults, TesseraApi } from '../src/app/api';
 
@@ -17,23 +19,35 @@ export class ApiError extends Error {
   constructor(readonly code: string, message: string, readonly hint: string, readonly spec?: string) { super(message); }
 }
 
-const SECRET_KEY = 'tessera.launchSecret';
+const SESSION_KEY = 'tessera.session';
 
-function launchSecret(): string | undefined {
+/**
+ * This tab's session with the host: a launch secret in the fragment is dropped from the address bar
+ * and exchanged (`POST /api/session`, once per launch); otherwise the session this tab already holds.
+ */
+export async function browserSession(fetchImpl: typeof fetch = (...a) => fetch(...a)): Promise<string | undefined> {
   const match = /(?:^#|&)k=([\w-]+)/.exec(window.location.hash);
   if (match?.[1]) {
-    sessionStorage.setItem(SECRET_KEY, match[1]);
-    // Drop the secret from the address bar and history.
     history.replaceState(null, '', window.location.pathname + window.location.search);
-    return match[1];
+    try {
+      const response = await fetchImpl('/api/session', { method: 'POST', headers: { Authorization: `Bearer ${match[1]}`, 'Content-Type': 'application/json' }, body: '{}' });
+      const body = (await response.json().catch(() => undefined)) as { ok?: boolean; result?: { session?: unknown } } | undefined;
+      if (response.ok && body?.ok && typeof body.result?.session === 'string') {
+        sessionStorage.setItem(SESSION_KEY, body.result.session);
+        return body.result.session;
+      }
+    } catch {
+      // host unreachable: fall through to a session this tab may already hold
+    }
   }
-  return sessionStorage.getItem(SECRET_KEY) ?? undefined;
+  return sessionStorage.getItem(SESSION_KEY) ?? undefined;
 }
 
-export function httpApi(secret: string | undefined, fetchImpl: typeof fetch = (...a) => fetch(...a)): TesseraApi {
+export function httpApi(sessionOrPromise: string | undefined | Promise<string | undefined>, fetchImpl: typeof fetch = (...a) => fetch(...a)): TesseraApi {
   const call = async <M extends ApiMethod>(method: M, input: ApiInput<M>): Promise<ApiResults[M]> => {
-    if (!secret) throw new ApiError('forbidden', 'This page was opened without its launch key.', 'Open Tessera from the address printed in the terminal.');
-    const response = await fetchImpl('/api/call', { method: 'POST', headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ method, input }) });
+    const session = await sessionOrPromise;
+    if (!session) throw new ApiError('forbidden', 'This page has no Tessera session.', 'The launch address works once: use the tab it first opened, or restart Tessera for a new address.');
+    const response = await fetchImpl('/api/call', { method: 'POST', headers: { Authorization: `Bearer ${session}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ method, input }) });
     const body = (await response.json().catch(() => ({ ok: false, error: { code: 'host', message: `The Tessera host answered ${response.status}.`, hint: 'Is Tessera still running?' } }))) as { ok: boolean; result?: ApiResults[M]; error?: { code: string; message: string; hint: string; spec?: string } };
     if (!body.ok) throw new ApiError(body.error?.code ?? 'error', body.error?.message ?? 'Unknown error', body.error?.hint ?? '', body.error?.spec);
     return body.result as ApiResults[M];
@@ -44,10 +58,11 @@ export function httpApi(secret: string | undefined, fetchImpl: typeof fetch = (.
     let stopped = false;
     let controller: AbortController | undefined;
     const run = async (attempt: number): Promise<void> => {
-      if (stopped || !secret) return;
+      const session = await sessionOrPromise;
+      if (stopped || !session) return;
       controller = new AbortController();
       try {
-        const response = await fetchImpl('/api/events', { headers: { Authorization: `Bearer ${secret}` }, signal: controller.signal });
+        const response = await fetchImpl('/api/events', { headers: { Authorization: `Bearer ${session}` }, signal: controller.signal });
         if (!response.ok || !response.body) throw new Error(`events ${response.status}`);
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
@@ -89,5 +104,5 @@ export function bridgeApi(bridge: Bridge): TesseraApi {
 }
 
 export function connectApi(): TesseraApi {
-  return window.tessera ? bridgeApi(window.tessera) : httpApi(launchSecret());
+  return window.tessera ? bridgeApi(window.tessera) : httpApi(browserSession());
 }

@@ -3,6 +3,7 @@ import { latestFlow, useUi } from '../store';
 import { OutcomeBadge } from '../components/OutcomeBadge';
 import { RecordView } from '../components/RecordView';
 import { RequestBuilder } from '../components/RequestBuilder';
+import { ErrorBoundary } from '../components/ErrorBoundary';
 import { OUTCOME_TEXT } from '../explain';
 
 export function Resources() {
@@ -34,6 +35,7 @@ export function Resources() {
           const flow = latestFlow(flows, r.url);
           return (
             <li key={r.url} className="card resource">
+              <ErrorBoundary key={flow?.flowId ?? 'none'} what={`${r.title}`}>
               <div className="resource-head">
                 <div>
                   <h3>{r.title}</h3>
@@ -53,6 +55,7 @@ export function Resources() {
                   <a href={flow.error?.spec ?? OUTCOME_TEXT[flow.outcome].spec} target="_blank" rel="noreferrer noopener">Specification</a>
                 </div>
               ) : null}
+              </ErrorBoundary>
             </li>
           );
         })}

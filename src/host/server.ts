@@ -1,9 +1,15 @@
 /**
  * Browser mode: the same renderer served on 127.0.0.1, talking to the core over a small HTTP API.
  * - Binds 127.0.0.1 only, on an ephemeral port by default.
- * - An unguessable per-launch secret (256 bits) is required on every API call (`Authorization:
- *   Bearer`); the page receives it in the launch URL's fragment, which never reaches a server log or
- *   a Referer.
+ * - An unguessable per-launch secret (256 bits) rides in the launch URL's fragment (never in a server
+ *   log or a Referer). It is single-use: the page's first load exchanges it (`POST /api/session`)
+ *   for a session token, and from then on the launch secret is dead — other local users can read it
+ *   from the opener's command line (`/proc/PID/cmdline`), but only before the page has loaded, and a
+ *   stolen-and-used secret shows up as a page that cannot connect. Every other API call needs the
+ *   session (`Authorization: Bearer`). The page keeps the session in its tab's sessionStorage, which
+ *   is scoped to this origin including the port; a cookie would not be (cookies ignore ports, so any
+ *   other server on 127.0.0.1 would receive it).
+ * - Malformed requests (undecodable percent-encoding, an unparsable request target) are 400s.
  * - `Host` must name this listener (DNS-rebinding defence) and `Origin`, when sent, must be this
  *   origin (cross-site requests); API calls must be `application/json` (no CORS-simple requests).
  * - A strict CSP on the page; the API answers with views only — no token ever reaches the page.
@@ -33,8 +39,10 @@ export interface HostOptions {
 }
 
 export interface HostHandle {
-  /** Open this: it carries the secret in the fragment. */
+  /** Open this: it carries the single-use launch secret in the fragment. */
   launchUrl: string;
+  /** True once a page has exchanged the launch secret for a session. */
+  readonly launched: boolean;
   origin: string;
   server: Server;
   close(): Promise<void>;
@@ -45,6 +53,9 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export async function startHost(options: HostOptions): Promise<HostHandle> {
   const secret = options.secret ?? randomBytes(32).toString('base64url');
   const secretDigest = digest(secret);
+  /** Digests of the sessions handed out (one per launch secret, so at most one). */
+  const sessions: Buffer[] = [];
+  let launched = false;
   const server = createServer();
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(options.port ?? 0, '127.0.0.1', () => resolve()); });
   const { port } = server.address() as AddressInfo;
@@ -56,10 +67,17 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
     res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
     res.end(JSON.stringify({ ok: false, error: { code: 'forbidden', message, hint: 'Open Tessera from the address it printed.' } }));
   };
-  const authorized = (req: IncomingMessage) => {
+  const bearer = (req: IncomingMessage): Buffer | undefined => {
     const m = /^Bearer ([\w-]{20,100})$/.exec(req.headers.authorization ?? '');
-    return m?.[1] !== undefined && timingSafeEqual(digest(m[1]), secretDigest);
+    return m?.[1] === undefined ? undefined : digest(m[1]);
   };
+  const isLaunchSecret = (d: Buffer | undefined) => d !== undefined && timingSafeEqual(d, secretDigest);
+  const isSession = (d: Buffer | undefined) => d !== undefined && sessions.some((s) => timingSafeEqual(d, s));
+  const send = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    res.end(JSON.stringify(body));
+  };
+  const badRequest = (res: ServerResponse, message: string) => send(res, 400, { ok: false, error: { code: 'invalid_input', message, hint: 'Open Tessera from the address it printed.' } });
 
   server.on('request', (req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -74,15 +92,40 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
     if (!allowedHosts.has(req.headers.host ?? '')) return deny(res, 421, 'wrong Host');
     const reqOrigin = req.headers.origin;
     if (reqOrigin !== undefined && reqOrigin !== origin && reqOrigin !== `http://localhost:${port}`) return deny(res, 403, 'cross-origin request refused');
-    const url = new URL(req.url ?? '/', origin);
+    // Origin-form request targets only ("/path?query"); parsed against our origin, never a foreign one.
+    let url: URL;
+    try {
+      if (!req.url?.startsWith('/')) throw new TypeError('not origin-form');
+      url = new URL(origin + req.url);
+    } catch {
+      return badRequest(res, 'malformed request target');
+    }
     if (url.pathname.startsWith('/api/')) {
-      if (!authorized(req)) return deny(res, 401, 'missing or wrong launch secret');
+      const presented = bearer(req);
+      if (url.pathname === '/api/session' && req.method === 'POST') return exchange(req, res, presented);
+      if (isLaunchSecret(presented)) return deny(res, 401, launched ? 'this launch address was already used' : 'the launch secret only opens a session');
+      if (!isSession(presented)) return deny(res, 401, 'missing or wrong session');
       if (url.pathname === '/api/events' && req.method === 'GET') return events(res);
       if (url.pathname === '/api/call' && req.method === 'POST') return call(req, res);
       return deny(res, 404, 'no such API');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
     return serveStatic(url.pathname, res);
+  }
+
+  /** The launch secret, once, for a session token (the secret is dead afterwards, even on failure paths). */
+  function exchange(req: IncomingMessage, res: ServerResponse, presented: Buffer | undefined): void {
+    req.resume();
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return deny(res, 415, 'Content-Type must be application/json');
+    if (!isLaunchSecret(presented)) return deny(res, 401, 'missing or wrong launch secret');
+    if (launched) {
+      options.log?.('host: a second page presented the launch secret; refused');
+      return deny(res, 401, 'this launch address was already used');
+    }
+    launched = true;
+    const session = randomBytes(32).toString('base64url');
+    sessions.push(digest(session));
+    send(res, 200, { ok: true, result: { session } });
   }
 
   async function call(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -94,21 +137,17 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
       if (size > 256 * 1024) return deny(res, 413, 'request too large');
       chunks.push(chunk);
     }
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
-      res.end(JSON.stringify(body));
-    };
     let parsed: { method: ReturnType<typeof parseCall>['method']; input: unknown };
     try {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { method?: unknown; input?: unknown };
       parsed = parseCall(body.method, body.input);
     } catch (error) {
-      return send(400, { ok: false, error: { code: 'invalid_input', message: error instanceof ApiInputError ? error.message : 'the request body is not JSON', hint: 'This is a bug in the Tessera page; reload it.' } });
+      return send(res, 400, { ok: false, error: { code: 'invalid_input', message: error instanceof ApiInputError ? error.message : 'the request body is not JSON', hint: 'This is a bug in the Tessera page; reload it.' } });
     }
     try {
-      send(200, { ok: true, result: await options.service.call(parsed.method, parsed.input) });
+      send(res, 200, { ok: true, result: await options.service.call(parsed.method, parsed.input) });
     } catch (error) {
-      send(200, { ok: false, error: toErrorInfo(error) });
+      send(res, 200, { ok: false, error: toErrorInfo(error) });
     }
   }
 
@@ -123,7 +162,12 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
   }
 
   async function serveStatic(pathname: string, res: ServerResponse): Promise<void> {
-    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    let rel: string;
+    try {
+      rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    } catch {
+      return badRequest(res, 'malformed percent-encoding in the path');
+    }
     const file = normalize(join(options.staticDir, rel));
     if (!file.startsWith(normalize(options.staticDir) + sep)) return deny(res, 404, 'not found');
     let data: Buffer;
@@ -143,6 +187,7 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
 
   return {
     launchUrl: `${origin}/#k=${secret}`,
+    get launched() { return launched; },
     origin,
     server,
     close: () => new Promise<void>((resolve) => {

@@ -1,10 +1,16 @@
 /**
  * Opens a URL in the person's system browser (RFC 8252 §4.1: never an embedded web view). `BROWSER`
- * wins (a command, `%s` replaced by the URL, else the URL appended); otherwise the platform opener
- * (`xdg-open`, `open`, `start`). The URL is always printed too, so a headless or remote session can
- * copy it. Tests and the desktop app inject their own opener (a Chromium page, `shell.openExternal`).
+ * wins (a command, `%s` replaced by the URL, else the URL appended); otherwise the `open` package
+ * (`xdg-open` on Linux, `open` on macOS, PowerShell `Start-Process` with the URL as one quoted,
+ * Base64-encoded literal on Windows). No shell is ever involved: a URL is one argv entry (or one
+ * PowerShell string literal), so `&`, `|`, `^`, `;`, `$()` and quotes in it are data, never commands.
+ * Only http(s) URLs are opened: a `file:`, `ms-msdt:` or other scheme handed to the OS opener would
+ * start a program. The URL is always printed too, so a headless or remote session can copy it.
+ * Tests and the desktop app inject their own opener (a Chromium page, `shell.openExternal`).
  */
 import { spawn } from 'node:child_process';
+import open from 'open';
+import { TesseraError } from '../kernel/errors';
 
 export type Opener = (url: string) => Promise<void>;
 
@@ -12,7 +18,20 @@ export interface SystemOpenerOptions {
   env?: Record<string, string | undefined>;
   /** Where the URL is printed (stderr in the CLI). */
   print?: (line: string) => void;
-  platform?: NodeJS.Platform;
+}
+
+/**
+ * The URL as it is handed to the OS (else a TesseraError, nothing spawned): parsed and re-serialised (WHATWG URL), so spaces, `"`, `<`,
+ * `>` and backticks are percent-encoded, and only `http:` / `https:` pass.
+ * @see https://url.spec.whatwg.org/#url-serializing
+ */
+export function browserUrl(url: string): string {
+  let parsed: URL | undefined;
+  try { parsed = new URL(url); } catch { parsed = undefined; }
+  if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') {
+    throw new TesseraError('interaction_failed', 'Refused to open an address that is not http or https in the browser.', 'A server sent Tessera a sign-in or claims address with another scheme; nothing was opened.');
+  }
+  return parsed.href;
 }
 
 /** Splits a BROWSER value into argv, honouring simple quotes. */
@@ -23,24 +42,32 @@ export function browserCommand(browser: string, url: string): string[] {
   return hasPlaceholder ? argv : [...argv, url];
 }
 
+function spawnBrowser(argv: string[]): Promise<void> {
+  const [cmd, ...args] = argv;
+  if (!cmd) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    try {
+      const child = spawn(cmd, args, { stdio: 'ignore', detached: true, shell: false });
+      child.once('error', () => resolve()); // no such browser: the printed URL is the fallback
+      child.once('spawn', () => { child.unref(); resolve(); });
+    } catch {
+      resolve();
+    }
+  });
+}
+
 export function systemOpener(options: SystemOpenerOptions = {}): Opener {
   const env = options.env ?? process.env;
-  const platform = options.platform ?? process.platform;
   return async (url: string) => {
-    options.print?.(`Open this address in your browser if it does not open by itself:\n  ${url}`);
+    const safe = browserUrl(url);
+    options.print?.(`Open this address in your browser if it does not open by itself:\n  ${safe}`);
     // BROWSER may list alternatives separated by ':' (the sensible-browser convention): use the first.
     const browser = env.BROWSER?.split(':')[0]?.trim();
-    const argv = browser ? browserCommand(browser, url) : platform === 'darwin' ? ['open', url] : platform === 'win32' ? ['cmd', '/c', 'start', '""', url] : ['xdg-open', url];
-    const [cmd, ...args] = argv;
-    if (!cmd) return;
-    await new Promise<void>((resolve) => {
-      try {
-        const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-        child.once('error', () => resolve()); // no opener: the printed URL is the fallback
-        child.once('spawn', () => { child.unref(); resolve(); });
-      } catch {
-        resolve();
-      }
-    });
+    if (browser) return spawnBrowser(browserCommand(browser, safe));
+    try {
+      await open(safe);
+    } catch {
+      // no opener on this system (a container, a server): the printed URL is the fallback
+    }
   };
 }
