@@ -16,6 +16,8 @@ export interface CoreOptions {
   /** `false`: no demo (an existing setup is configured). Default: start it, or reuse a running one. */
   demo?: false | DemoOptions;
   safeStorage?: SafeStorageLike;
+  /** Where Tessera's config and vault live; default `TESSERA_HOME` or `~/.tessera` (the packaged app passes its userData). */
+  home?: string;
   log?: (line: string) => void;
 }
 
@@ -64,14 +66,15 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     }
   }
   const env = options.env;
+  const home = options.home ?? tesseraHome(env);
   const vault = await openVault({
-    home: tesseraHome(env),
+    home,
     ...(env.TESSERA_PASSPHRASE ? { passphrase: env.TESSERA_PASSPHRASE } : {}),
     ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
     backends: options.safeStorage ? ['safeStorage', 'keyring', 'passphrase', 'memory'] : ['keyring', 'passphrase', 'memory'],
   });
   const service = await TesseraService.create({
-    home: tesseraHome(env), store: vault, mode: options.mode, opener: options.opener,
+    home, store: vault, mode: options.mode, opener: options.opener,
     ...(config ? { demo: { as: config.as, idp: config.idp, rs: config.rs, users: config.users } } : {}),
   });
   return {
