@@ -30,8 +30,12 @@ const config: Configuration = {
   ],
   extraMetadata: { main: 'dist/electron/main.cjs' },
   asar: true,
-  // lmdb (the demo servers' store) and @napi-rs/keyring ship native binaries: keep them unpacked.
-  asarUnpack: ['**/node_modules/lmdb/**', '**/node_modules/@lmdb/**', '**/node_modules/@napi-rs/**'],
+  // lmdb (the demo servers' store, with msgpackr-extract) and @napi-rs/keyring ship native binaries: keep them unpacked.
+  asarUnpack: ['**/node_modules/lmdb/**', '**/node_modules/@lmdb/**', '**/node_modules/msgpackr-extract/**', '**/node_modules/@msgpackr-extract/**', '**/node_modules/@napi-rs/**'],
+  // All three are Node-API modules with prebuilt binaries per platform (installed by `npm ci`), which
+  // load in Electron as they are: no rebuild against Electron's headers (that compiled lmdb and
+  // msgpackr-extract from source into node_modules, ~4 minutes, and needs a C++ toolchain).
+  npmRebuild: false,
   electronFuses: {
     runAsNode: false,
     enableCookieEncryption: true,

@@ -41,7 +41,8 @@ describe('electron.config.ts', () => {
 
   it('asar on, native modules unpacked; fuses: no run-as-node, no NODE_OPTIONS/inspect, asar integrity, asar only, no file:// privileges', () => {
     expect(config.asar).toBe(true);
-    expect(config.asarUnpack).toEqual(expect.arrayContaining(['**/node_modules/lmdb/**', '**/node_modules/@napi-rs/**']));
+    expect(config.asarUnpack).toEqual(expect.arrayContaining(['**/node_modules/lmdb/**', '**/node_modules/@lmdb/**', '**/node_modules/@msgpackr-extract/**', '**/node_modules/@napi-rs/**']));
+    expect(config.npmRebuild).toBe(false); // Node-API prebuilds: no compile step, node_modules untouched
     expect(config.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false, enableEmbeddedAsarIntegrityValidation: true, onlyLoadAppFromAsar: true, grantFileProtocolExtraPrivileges: false, enableCookieEncryption: true });
   });
 
