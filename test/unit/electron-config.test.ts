@@ -10,7 +10,7 @@ import config from '../../electron.config';
 import { buildElectron } from '../../src/main/build';
 import { encodeIcns, encodeIco, ICNS_TYPES, pngSize, PNG_SIGNATURE } from '../../src/main/icons';
 
-const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { main: string; author: { name: string }; scripts: Record<string, string>; dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { productName: string; main: string; author: { name: string }; scripts: Record<string, string>; dependencies: Record<string, string> };
 
 describe('electron.config.ts', () => {
   it('ships only the built app (dist/renderer, main and preload bundles, package.json): no sources, tests, maps', () => {
@@ -50,6 +50,7 @@ describe('electron.config.ts', () => {
     expect(config.appId).toBe('org.tessera.uma-client');
     expect(config.productName).toBe('Tessera');
     expect(pkg.author.name).toBeTruthy();
+    expect(pkg.productName).toBe('Tessera'); // Electron's app name → userData is …/Tessera in dev and packaged alike
     expect(config.linux?.target).toEqual(['AppImage', 'deb']);
     expect(config.mac?.target).toEqual(['dmg']);
     expect(config.win?.target).toEqual(['nsis']);
