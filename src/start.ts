@@ -219,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', forward('SIGTERM'));
     return new Promise((done) => child.on('exit', (code) => done(code ?? 0)));
   }
-  log(`Using browser mode: ${choice.reason.replace(/\.+$/, "")}.`);
+  log(`Using browser mode: ${choice.reason.replace(/\.+$/, '')}.`);
 
   const opener = systemOpener({ env, print: (line) => log(line) });
   const core = await startCore({ env, mode: 'browser', opener, ...(noDemo ? { demo: false as const } : {}), log: () => {} });
