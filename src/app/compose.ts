@@ -67,21 +67,31 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   }
   const env = options.env;
   const home = options.home ?? tesseraHome(env);
-  const vault = await openVault({
-    home,
-    ...(env.TESSERA_PASSPHRASE ? { passphrase: env.TESSERA_PASSPHRASE } : {}),
-    ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
-    backends: options.safeStorage ? ['safeStorage', 'keyring', 'passphrase', 'memory'] : ['keyring', 'passphrase', 'memory'],
-  });
-  const service = await TesseraService.create({
-    home, store: vault, mode: options.mode, opener: options.opener,
-    ...(config ? { demo: { as: config.as, idp: config.idp, rs: config.rs, users: config.users } } : {}),
-  });
+  let vault: Vault | undefined;
+  let service: TesseraService;
+  try {
+    vault = await openVault({
+      home,
+      ...(env.TESSERA_PASSPHRASE ? { passphrase: env.TESSERA_PASSPHRASE } : {}),
+      ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
+      backends: options.safeStorage ? ['safeStorage', 'keyring', 'passphrase', 'memory'] : ['keyring', 'passphrase', 'memory'],
+    });
+    service = await TesseraService.create({
+      home, store: vault, mode: options.mode, opener: options.opener,
+      ...(config ? { demo: { as: config.as, idp: config.idp, rs: config.rs, users: config.users } } : {}),
+    });
+  } catch (error) {
+    // Nothing half-started stays behind (the desktop app retries without the demo after a failure).
+    await vault?.close().catch(() => {});
+    await demo?.close().catch(() => {});
+    throw error;
+  }
+  const openedVault = vault;
   return {
-    service, vault, ...(config ? { demo: config } : {}), demoReused,
+    service, vault: openedVault, ...(config ? { demo: config } : {}), demoReused,
     async close() {
       await service.close();
-      await vault.close();
+      await openedVault.close();
       await demo?.close();
     },
   };
