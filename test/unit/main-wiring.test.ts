@@ -177,6 +177,18 @@ describe('Electron main process wiring', () => {
     expect(h.menus.at(-1)!.template.flatMap((m) => m.submenu ?? []).some((i) => i.role === 'toggleDevTools')).toBe(true);
   });
 
+  it('"Try the demo" that fails (ports taken) shows why and keeps Tessera running without the demo', async () => {
+    await main.switchDemo(false);
+    vi.mocked(startCore).mockRejectedValueOnce(new Error('The demo ports (4401-4403) are taken by something that is not the Tessera demo.'));
+    await main.switchDemo(true);
+    expect(electron.dialog.showErrorBox).toHaveBeenCalledWith('The demo could not start', expect.stringContaining('ports (4401-4403) are taken'));
+    expect(vi.mocked(startCore).mock.lastCall?.[0]).toMatchObject({ demo: false });
+    const { loadDesktopSettings } = await import('../../src/main/options');
+    expect(await loadDesktopSettings(h.userData)).toEqual({ demo: false });
+    const frame = { url: APP_INDEX_URL };
+    expect(await h.handlers[IPC_CALL]?.({ senderFrame: frame, sender: { mainFrame: frame } }, 'getState', {})).toMatchObject({ ok: true });
+  });
+
   it('a start-up failure shows a dialog, releases the lock and exits 1', () => {
     main.failStartup(new Error('EACCES: permission denied, mkdir \'/.tessera-demo\''));
     expect(electron.dialog.showErrorBox).toHaveBeenCalledWith('Tessera could not start', expect.stringContaining('EACCES'));
