@@ -1,9 +1,11 @@
 /**
  * `npm start`: the demo servers (unless `--no-demo`), then Tessera — the Electron window when an
- * Electron binary can run here, otherwise browser mode: the local host serves the UI on 127.0.0.1
- * and the address is opened with BROWSER or the system opener, and printed.
+ * Electron binary resolves (downloaded on the first launch), a display exists and a window really
+ * comes up (main prints a ready line); otherwise browser mode, saying why: the local host serves
+ * the UI on 127.0.0.1 and the address is opened with BROWSER or the system opener, and printed.
+ * Electron's tooling needs Node 22.12+; browser mode and the CLI run on Node 20.19+.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,6 +13,7 @@ import { startCore } from './app/compose';
 import { startHost } from './host/server';
 import { systemOpener } from './identity/opener';
 import { describe } from './demo/cli';
+import { READY_LINE } from './main/options';
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
@@ -36,16 +39,164 @@ export async function ensureRenderer(log: (line: string) => void = () => {}): Pr
   return RENDERER_DIR;
 }
 
-/** The Electron binary, if one is installed (or can be fetched) and runs here; otherwise undefined. */
-function electronBinary(log: (line: string) => void): string | undefined {
-  if (process.env.TESSERA_NO_ELECTRON) return undefined;
-  // Resolving 'electron' downloads the binary on first use (electron ≥ 42); bounded, in a child.
-  const found = spawnSync(process.execPath, ['-e', "process.stdout.write(require('electron'))"], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
-  const path = found.status === 0 ? found.stdout.trim() : '';
-  if (!path || !existsSync(path)) { log('No Electron binary is available here: using browser mode.'); return undefined; }
-  const works = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-  if (works.status !== 0) { log('The Electron binary cannot run here (no display?): using browser mode.'); return undefined; }
-  return path;
+/** Node version Electron's own tooling (electron 42's downloader, @electron/get 5) requires; Tessera itself runs on 20.19+. */
+export const ELECTRON_TOOLING_NODE = '22.12.0';
+
+function nodeAtLeast(version: string, min: string): boolean {
+  const a = version.replace(/^v/, '').split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
+}
+
+/**
+ * The Electron binary's path from the stdout of `require('electron')`: its last non-empty line.
+ * On the launch that downloads the binary the package prints "Downloading Electron binary..."
+ * (and the installer's own output) before the path.
+ */
+export function electronPathFromOutput(stdout: string): string | undefined {
+  const lines = stdout.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return lines.at(-1);
+}
+
+/** Why no window can appear here, before trying: on Linux/BSD neither X11 nor Wayland is reachable. */
+export function displayProblem(platform: NodeJS.Platform, env: Record<string, string | undefined>): string | undefined {
+  if (platform === 'darwin' || platform === 'win32') return undefined;
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)';
+  return undefined;
+}
+
+export type Resolved = { binary: string } | { reason: string };
+
+export interface ResolveOptions {
+  cwd: string;
+  /** The resolver command; default: this Node running `require('electron')` (which downloads on first use). */
+  command?: readonly [string, ...string[]];
+  timeoutMs?: number;
+  nodeVersion?: string;
+  log?: (line: string) => void;
+}
+
+/** Resolves (and on the first launch downloads) the Electron binary in a child process, bounded. */
+export function resolveElectron(options: ResolveOptions): Promise<Resolved> {
+  const [cmd, ...args] = options.command ?? [process.execPath, '-e', "process.stdout.write(String(require('electron')))"];
+  const log = options.log ?? (() => {});
+  const nodeVersion = options.nodeVersion ?? process.versions.node;
+  const oldNode = nodeAtLeast(nodeVersion, ELECTRON_TOOLING_NODE) ? '' : ` Electron's downloader needs Node ${ELECTRON_TOOLING_NODE} or later; this is Node ${nodeVersion}.`;
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  return new Promise((done) => {
+    let stdout = '';
+    let stderr = '';
+    let announced = false;
+    let settled = false;
+    const settle = (value: Resolved) => { if (!settled) { settled = true; clearTimeout(timer); done(value); } };
+    const child = spawn(cmd, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); settle({ reason: `fetching the Electron binary took longer than ${Math.round(timeoutMs / 1000)} s` }); }, timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (!announced && stdout.includes('Downloading Electron')) { announced = true; log('Downloading the Electron binary (first launch only, about 100 MB)…'); }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-4000); });
+    child.once('error', (error) => settle({ reason: `the Electron package could not be resolved (${error.message})` }));
+    child.once('close', (code, signal) => {
+      if (code !== 0) {
+        const errors = [...new Set(stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^[A-Za-z]*Error\b/.test(l)))];
+        const said = errors.length > 0 ? [errors[0], ...(errors.length > 1 ? [errors.at(-1)] : [])].join('; ') : electronPathFromOutput(stderr);
+        return settle({ reason: `the Electron binary could not be fetched (${said ?? (signal ? `signal ${signal}` : `exit code ${code}`)}).${oldNode}` });
+      }
+      const binary = electronPathFromOutput(stdout);
+      if (!binary || !existsSync(binary)) return settle({ reason: `the Electron binary is missing${binary ? ` at ${binary}` : ''}.${oldNode}` });
+      settle({ binary });
+    });
+  });
+}
+
+export type Launched = { child: ChildProcess } | { reason: string };
+
+export interface LaunchOptions {
+  binary: string;
+  args: string[];
+  env: Record<string, string | undefined>;
+  /** How long to wait for the window (default 60 s). */
+  timeoutMs?: number;
+  /** Where the child's output goes once its window is up. */
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream;
+}
+
+/**
+ * Starts Electron and waits for main's {@link READY_LINE} on stdout (printed once the window's page
+ * has loaded). A crash, an exec error or silence until the timeout is a reason for browser mode,
+ * with the tail of what Electron printed (e.g. the Linux sandbox's complaint).
+ */
+export function launchElectron(options: LaunchOptions): Promise<Launched> {
+  const out = options.out ?? process.stdout;
+  const err = options.err ?? process.stderr;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  return new Promise((done) => {
+    let ready = false;
+    let settled = false;
+    let tail = '';
+    let pending = '';
+    const settle = (value: Launched) => { if (!settled) { settled = true; clearTimeout(timer); done(value); } };
+    const child = spawn(options.binary, options.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...options.env, TESSERA_READY_SIGNAL: '1' } });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); settle({ reason: `Electron showed no window within ${Math.round(timeoutMs / 1000)} s${hint(tail)}` }); }, timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (ready) { out.write(chunk); return; }
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!ready && line.trim() === READY_LINE) { ready = true; settle({ child }); continue; }
+        if (ready) out.write(`${line}\n`);
+        else tail = (tail + line + '\n').slice(-2000);
+      }
+      if (ready && pending) { out.write(pending); pending = ''; }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      if (ready) err.write(chunk);
+      else tail = (tail + chunk).slice(-2000);
+    });
+    child.once('error', (error) => settle({ reason: `the Electron binary cannot be executed (${error.message})` }));
+    child.once('exit', (code, signal) => {
+      if (!ready) settle({ reason: `Electron exited before showing a window (${signal ? `signal ${signal}` : `exit code ${code}`})${hint(tail)}` });
+    });
+  });
+}
+
+function hint(tail: string): string {
+  const text = tail.trim();
+  if (!text) return '';
+  const sandbox = /sandbox/i.test(text) ? ' — the Linux sandbox cannot start here (e.g. AppArmor restricts unprivileged user namespaces); see https://www.electronjs.org/docs/latest/tutorial/sandbox' : '';
+  const last = text.split('\n').filter((l) => l.trim()).slice(-3).join(' | ');
+  return `${sandbox}. Electron said: ${last.slice(0, 600)}`;
+}
+
+export type Choice = { kind: 'electron'; child: ChildProcess } | { kind: 'browser'; reason: string };
+
+export interface ChooseOptions {
+  browser: boolean;
+  env: Record<string, string | undefined>;
+  platform: NodeJS.Platform;
+  resolve: () => Promise<Resolved>;
+  /** Builds the main-process bundle; returns dist/electron/main.cjs. */
+  prepare: () => Promise<string>;
+  launch: (binary: string, mainFile: string) => Promise<Launched>;
+}
+
+/**
+ * `npm start`'s choice: Electron when a binary resolves, a display exists and a window actually
+ * comes up (the ready signal); otherwise browser mode, with the reason.
+ */
+export async function chooseLaunch(o: ChooseOptions): Promise<Choice> {
+  if (o.browser) return { kind: 'browser', reason: 'browser mode was asked for (--browser)' };
+  if (o.env.TESSERA_NO_ELECTRON) return { kind: 'browser', reason: 'TESSERA_NO_ELECTRON is set' };
+  const noDisplay = displayProblem(o.platform, o.env);
+  if (noDisplay) return { kind: 'browser', reason: noDisplay };
+  const resolved = await o.resolve();
+  if ('reason' in resolved) return { kind: 'browser', reason: resolved.reason };
+  const launched = await o.launch(resolved.binary, await o.prepare());
+  return 'reason' in launched ? { kind: 'browser', reason: launched.reason } : { kind: 'electron', child: launched.child };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -55,13 +206,20 @@ export async function main(argv: string[]): Promise<number> {
   const noDemo = values['no-demo'] || env.TESSERA_NO_DEMO === '1';
   await ensureRenderer(log);
 
-  const electron = values.browser ? undefined : electronBinary(log);
-  if (electron) {
-    const { buildElectron } = await import('./main/build');
-    const mainFile = await buildElectron(ROOT);
-    const child = spawn(electron, [mainFile, ...(noDemo ? ['--no-demo'] : [])], { stdio: 'inherit', env: { ...env, TESSERA_ROOT: ROOT } });
+  const choice = await chooseLaunch({
+    browser: Boolean(values.browser), env, platform: process.platform,
+    resolve: () => resolveElectron({ cwd: ROOT, log }),
+    prepare: async () => (await import('./main/build')).buildElectron(ROOT),
+    launch: (binary, mainFile) => launchElectron({ binary, args: [mainFile, ...(noDemo ? ['--no-demo'] : [])], env }),
+  });
+  if (choice.kind === 'electron') {
+    const child = choice.child;
+    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+    process.on('SIGINT', forward('SIGINT'));
+    process.on('SIGTERM', forward('SIGTERM'));
     return new Promise((done) => child.on('exit', (code) => done(code ?? 0)));
   }
+  log(`Using browser mode: ${choice.reason.replace(/\.+$/, '')}.`);
 
   const opener = systemOpener({ env, print: (line) => log(line) });
   const core = await startCore({ env, mode: 'browser', opener, ...(noDemo ? { demo: false as const } : {}), log: () => {} });

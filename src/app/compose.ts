@@ -17,6 +17,8 @@ export interface CoreOptions {
   /** `false`: no demo (an existing setup is configured). Default: start it, or reuse a running one. */
   demo?: false | DemoOptions;
   safeStorage?: SafeStorageLike;
+  /** Where Tessera's config and vault live; default `TESSERA_HOME` or `~/.tessera` (the packaged app passes its userData). */
+  home?: string;
   log?: (line: string) => void;
 }
 
@@ -65,23 +67,34 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     }
   }
   const env = options.env;
-  const vault = await openVault({
-    home: tesseraHome(env),
-    ...(env.TESSERA_PASSPHRASE ? { passphrase: env.TESSERA_PASSPHRASE } : {}),
-    ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
-    backends: options.safeStorage ? ['safeStorage', 'keyring', 'passphrase', 'memory'] : ['keyring', 'passphrase', 'memory'],
-  });
-  // Before anything is fingerprinted: salted fingerprints with this install's key.
-  await useInstallFingerprintKey(vault);
-  const service = await TesseraService.create({
-    home: tesseraHome(env), store: vault, mode: options.mode, opener: options.opener,
-    ...(config ? { demo: { as: config.as, idp: config.idp, rs: config.rs, users: config.users } } : {}),
-  });
+  const home = options.home ?? tesseraHome(env);
+  let vault: Vault | undefined;
+  let service: TesseraService;
+  try {
+    vault = await openVault({
+      home,
+      ...(env.TESSERA_PASSPHRASE ? { passphrase: env.TESSERA_PASSPHRASE } : {}),
+      ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
+      backends: options.safeStorage ? ['safeStorage', 'keyring', 'passphrase', 'memory'] : ['keyring', 'passphrase', 'memory'],
+    });
+    // Before anything is fingerprinted: salted fingerprints with this install's key.
+    await useInstallFingerprintKey(vault);
+    service = await TesseraService.create({
+      home, store: vault, mode: options.mode, opener: options.opener,
+      ...(config ? { demo: { as: config.as, idp: config.idp, rs: config.rs, users: config.users } } : {}),
+    });
+  } catch (error) {
+    // Nothing half-started stays behind (the desktop app retries without the demo after a failure).
+    await vault?.close().catch(() => {});
+    await demo?.close().catch(() => {});
+    throw error;
+  }
+  const openedVault = vault;
   return {
-    service, vault, ...(config ? { demo: config } : {}), demoReused,
+    service, vault: openedVault, ...(config ? { demo: config } : {}), demoReused,
     async close() {
       await service.close();
-      await vault.close();
+      await openedVault.close();
       await demo?.close();
     },
   };

@@ -38,6 +38,7 @@ describe.skipIf(!kc)("Keycloak's Account console (Chromium)", () => {
       store: new MemoryStore(),
       trust: { authorizationServers: [{ issuer }] },
       defaultClient: { clientId: KEYCLOAK_CLIENTS.tessera.client_id, clientSecret: KEYCLOAK_CLIENTS.tessera.client_secret },
+      party: 'alice',
       claims: { claimTokenFor: async () => ({ claim_token: alice.idToken, claim_token_format: ID_TOKEN_FORMAT, identity: 'alice' }) },
     });
     const url = demo.config.rs.resources.find((r) => r.name === 'care-notes')?.url ?? '';

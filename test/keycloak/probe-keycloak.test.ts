@@ -37,6 +37,7 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     const resource = demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
     report = await runProbe({ resource, trust: { authorizationServers: [{ issuer }] }, client: { client_id: KEYCLOAK_CLIENTS.tessera.client_id, client_secret: KEYCLOAK_CLIENTS.tessera.client_secret, auth_method: 'client_secret_basic', registration: 'static' } });
     expect(report.as.issuer).toBe(issuer);
+    console.log(report.checks.map((c) => `${c.status.padEnd(9)} ${c.id}: ${c.detail}`).join('\n'));
     expect(check('rs.challenge').status).toBe('pass');
     expect(check('discovery.location').status).toBe('pass');
     expect(check('discovery.issuer').status).toBe('pass');
