@@ -18,6 +18,15 @@ export default tseslint.config(
     },
   },
   {
+    // Type-checked rules: a promise nobody awaits or handles is a lost error (or a lost write).
+    files: ['**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false, arguments: false } }],
+    },
+  },
+  {
     files: ['src/uma/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['electron', 'react', 'react-dom', '**/main/**', '**/renderer/**'] }],

@@ -11,4 +11,5 @@ export const commands: Record<string, () => Promise<{ default: CliCommand }>> = 
   logout: () => import('./commands/logout'),
   whoami: () => import('./commands/whoami'),
   vault: () => import('./commands/vault'),
+  trust: () => import('./commands/trust'),
 };

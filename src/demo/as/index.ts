@@ -177,7 +177,7 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
     if (path === '/uma/claims' || path.startsWith('/uma/claims/')) return interaction.handle(req, res, url);
     if (path === '/dashboard' || path.startsWith('/dashboard/')) return dashboard({ kv, state, idpIssuer: () => idpIssuer }, req, res, url);
     if (path === '/') return redirect(res, '/dashboard');
-    oidc(req, res);
+    await oidc(req, res);
   }, log, issuer));
 
   return { issuer, state, close: () => closeServer(server) };

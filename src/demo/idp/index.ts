@@ -108,7 +108,7 @@ export async function startIdp(options: IdpOptions): Promise<IdpHandle> {
   server.on('request', guarded(async (req, res, url) => {
     const match = /^\/interaction\/([\w-]+)(\/login|\/abort)?$/.exec(url.pathname);
     if (match) return interaction(provider, req, res, match[2] ?? '', options.log);
-    oidc(req, res);
+    await oidc(req, res);
   }, options.log, issuer));
 
   return { issuer, close: () => closeServer(server) };

@@ -35,10 +35,20 @@ export const tokenChecks: CheckDefinition[] = [
     async run(ctx) {
       const client = ctx.client;
       const advertised = ctx.metadata.token_endpoint_auth_methods_supported ?? ['client_secret_basic'];
-      const o = await ctx.token({ ticket: await ctx.freshTicket() });
+      let o = await ctx.token({ ticket: await ctx.freshTicket() });
+      // Keycloak answers a UMA grant without claims with 401 unauthorized_client ("Client not enabled to
+      // retrieve service account"): the client did authenticate; it is the requesting party that is
+      // missing. With a claim token the same credentials show whether authentication works.
+      let noParty: string | undefined;
+      const claim = ctx.shared.claimTokens[0];
+      if (o.status === 401 && o.result.type !== 'invalid_client' && claim) {
+        noParty = describeResult(o);
+        o = await ctx.token({ ticket: await ctx.freshTicket(), claimToken: claim });
+      }
       if (o.result.type === 'invalid_client' || (o.status === 401 && !['need_info', 'request_submitted'].includes(o.result.type))) {
         return fail(`${client.auth_method} for client ${client.client_id}: ${describeResult(o)}.`, 'Check the client credentials and the method this client is registered with.');
       }
+      if (noParty) return deviation(`${client.auth_method} works (with pushed claims: ${describeResult(o)}), but a request without claims got ${noParty}, an authentication error code for a missing requesting party.`, 'Treat 401 unauthorized_client on a claim-less UMA grant as "claims needed", not as bad client credentials; push claims.');
       // Other advertised methods Tessera has credentials for (same secret): informative only, since an
       // AS may bind a client to its registered method (RFC 7591 §2).
       const others: string[] = [];
