@@ -16,3 +16,28 @@ export const OUTCOME_TEXT: Record<Outcome, { label: string; text: string; spec: 
 export function explainError(error: ErrorView): string {
   return `${error.message}${error.hint ? ` ${error.hint}` : ''}`;
 }
+
+/**
+ * The UI's words for the engine's codes (the CLI has its own table, src/cli/advice.ts): advice that
+ * points at screens and buttons, never at command-line flags.
+ */
+export function uiAdvice(error: ErrorView): string {
+  const f = error.facts ?? {};
+  switch (error.code) {
+    case 'untrusted_as': return 'Nothing was sent to it. If you know who runs it, trust it with the button below (or in Connections).';
+    case 'need_info': return f.interactionOrigin ? `Open its page from Requests (${f.interactionOrigin}), or act as someone it accepts (Acting as, at the top).` : 'Act as someone it accepts (Acting as, at the top), or sign in with another identity in Connections.';
+    case 'pending_approval': return f.reason === 'wait_limit' ? 'The owner has not decided yet. Requests shows it; Tessera can keep waiting.' : 'The owner decides at their authorization server. Requests shows the request; Tessera can keep waiting.';
+    case 'ticket_expired': return 'Open the resource again to ask with a fresh ticket.';
+    case 'identity_expired': case 'identity_not_found': return 'Sign in again in Connections, or choose someone else under Acting as.';
+    case 'invalid_client': case 'client_not_configured': return 'Check the client settings of this authorization server in Connections.';
+    case 'internal': return 'This is a bug in Tessera; please report it with the exported flow (Export).';
+    default: return error.hint;
+  }
+}
+
+/** What a granted flow means, in plain words: no UMA at all, a token already held, or a new one. */
+export function grantedText(flow: { access?: 'open' | 'held' | 'issued' | undefined; rptStoredAt?: number | undefined }): { label: string; text: string } {
+  if (flow.access === 'open') return { label: 'Open', text: 'Open (not protected by UMA): the resource server answered without asking for a token.' };
+  if (flow.access === 'held') return { label: 'Granted', text: `Used the token you already hold${flow.rptStoredAt ? ` (issued at ${new Date(flow.rptStoredAt).toLocaleString()})` : ''}.` };
+  return { label: 'Granted', text: OUTCOME_TEXT.granted.text };
+}

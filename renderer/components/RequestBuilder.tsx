@@ -61,7 +61,7 @@ export function RequestBuilder({ resources }: { resources: ResourceView[] }) {
       <p className="muted">Send any request through Tessera. A PUT needs the <code>write</code> scope: Tessera asks the AS to upgrade its RPT and retries.</p>
       <label htmlFor="rb-url">Address</label>
       <input id="rb-url" type="url" required list="rb-known" value={url} onChange={(e) => setUrl(e.target.value)} />
-      <datalist id="rb-known">{resources.map((r) => <option key={r.url} value={r.url}>{r.title}</option>)}</datalist>
+      <datalist id="rb-known">{resources.map((r) => <option key={r.url} value={r.url}>{String(r.title)}</option>)}</datalist>
       <label htmlFor="rb-method">Method</label>
       <select id="rb-method" value={method} onChange={(e) => setMethod(e.target.value as Method)}>{METHODS.map((m) => <option key={m}>{m}</option>)}</select>
       <label htmlFor="rb-scopes">Scopes to ask for (besides the ticket&apos;s)</label>

@@ -4,6 +4,7 @@
  * and claims (dates in local time, "expires in"), the error pinned with its explanation, and
  * "Copy as curl" with every secret a named placeholder.
  */
+import { boundedJson } from './RecordView';
 import { useState } from 'react';
 import type { StepView } from '../../src/app/api';
 import { LANES, type Chip } from './sequence/layout';
@@ -50,7 +51,7 @@ function Body({ text, contentType, names, step, where }: { text?: string | undef
     );
   }
   let pretty = text;
-  try { pretty = JSON.stringify(JSON.parse(text), null, 2); } catch { /* not JSON */ }
+  try { pretty = boundedJson(JSON.parse(text)).text; } catch { /* not JSON */ }
   return <pre className="body">{pretty}</pre>;
 }
 

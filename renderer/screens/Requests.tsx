@@ -5,7 +5,7 @@ function Countdown({ at }: { at: number }) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t); }, []);
   const s = Math.max(0, Math.round((at - now) / 1000));
-  return <span>{s > 0 ? `next check allowed in ${s} s` : 'can check now'}</span>;
+  return <span>{s > 0 ? `Tessera may ask again in ${s} s` : 'Tessera may ask again now'}</span>;
 }
 
 export function Requests() {
@@ -26,7 +26,7 @@ export function Requests() {
       {waiting.length === 0 ? <p className="muted">Nothing is waiting.</p> : (
         <ul className="cards">{waiting.map((f) => (
           <li key={f.flowId} className="card">
-            <p><strong>{title(f.url)}</strong>: the owner must approve your request.{f.pending?.nextPollAt ? <> <Countdown at={f.pending.nextPollAt} />.</> : null}</p>
+            <p><strong>{title(f.url)}</strong>: the owner must approve your request first.{f.pending?.nextPollAt ? <> <Countdown at={f.pending.nextPollAt} />.</> : null}</p>
             {f.running ? (
               <><span role="status"><span className="spinner" aria-hidden="true" /> Checking with the authorization server…</span>
               <button type="button" className="secondary" onClick={() => void run('cancel', (a) => a.cancelFlow({ flowId: f.flowId }))}>Stop waiting</button></>

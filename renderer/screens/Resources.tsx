@@ -2,9 +2,10 @@ import { useState, type FormEvent } from 'react';
 import { latestFlow, useUi } from '../store';
 import { OutcomeBadge } from '../components/OutcomeBadge';
 import { RecordView } from '../components/RecordView';
+import { DocumentView } from '../components/DocumentView';
 import { RequestBuilder } from '../components/RequestBuilder';
 import { ErrorBoundary } from '../components/ErrorBoundary';
-import { OUTCOME_TEXT } from '../explain';
+import { grantedText, OUTCOME_TEXT, uiAdvice } from '../explain';
 
 export function Resources() {
   const app = useUi((s) => s.app);
@@ -42,15 +43,18 @@ export function Resources() {
                   <p className="muted"><code>{r.url}</code></p>
                 </div>
                 <div className="actions">
-                  <OutcomeBadge outcome={flow?.outcome} running={flow?.running ?? false} />
+                  <OutcomeBadge outcome={flow?.outcome} running={flow?.running ?? false} access={flow?.access} />
                   <button type="button" onClick={() => void open(r.url)} aria-label={`Open ${r.title}`}>Open</button>
                   {flow ? <button type="button" className="secondary" onClick={() => { selectFlow(flow.flowId); go('flow'); }}>Timeline</button> : null}
                 </div>
               </div>
+              {flow && !flow.running && flow.outcome === 'granted' ? <p className="muted access-note">{grantedText(flow).text}</p> : null}
               {flow && !flow.running && flow.outcome === 'granted' && flow.body ? <RecordView body={flow.body} /> : null}
+              {flow && !flow.running && flow.outcome === 'granted' && flow.bodyBase64 ? <DocumentView base64={flow.bodyBase64} contentType={flow.contentType ?? 'application/octet-stream'} title={r.title} /> : null}
               {flow && !flow.running && flow.outcome && flow.outcome !== 'granted' ? (
                 <div className={`explain ${flow.outcome}`}>
-                  <p><strong>{OUTCOME_TEXT[flow.outcome].label}.</strong> {flow.error?.message ?? OUTCOME_TEXT[flow.outcome].text} {flow.error?.hint}</p>
+                  <p><strong>{OUTCOME_TEXT[flow.outcome].label}.</strong> {flow.error?.message ?? OUTCOME_TEXT[flow.outcome].text} {flow.error ? uiAdvice(flow.error) : null}</p>
+                  {flow.error?.code === 'untrusted_as' && flow.error.facts?.asIssuer ? <button type="button" onClick={() => void run('trustAs', (a) => a.trustAs({ issuer: flow.error?.facts?.asIssuer ?? '' }))}>Trust this AS</button> : null}
                   {flow.outcome === 'pending' || flow.outcome === 'need_info' ? <button type="button" className="secondary" onClick={() => go('requests')}>See what to do</button> : null}
                   <a href={flow.error?.spec ?? OUTCOME_TEXT[flow.outcome].spec} target="_blank" rel="noreferrer noopener">Specification</a>
                 </div>

@@ -54,7 +54,14 @@ export type ApiOutput<M extends ApiMethod> = z.output<(typeof apiInputs)[M]>;
 export type Lane = 'tessera' | 'rs' | 'as' | 'idp' | 'browser';
 export type Outcome = 'granted' | 'denied' | 'need_info' | 'pending' | 'untrusted_as' | 'as_unreachable' | 'error';
 
-export interface ErrorView { code: string; message: string; hint: string; spec?: string }
+/** An error as a face sees it: the stable code and its facts (the face words its own advice). */
+export interface ErrorView {
+  code: string;
+  message: string;
+  hint: string;
+  spec?: string;
+  facts?: { asIssuer?: string; idpIssuer?: string; clientId?: string; party?: string; requiredClaims?: string[]; interactionOrigin?: string; interactionAllowed?: boolean; interval?: number; reason?: string; status?: number; url?: string };
+}
 
 /** One HTTP exchange of a flow, redacted (see src/kernel/transcript.ts). */
 export interface StepView {

@@ -52,6 +52,7 @@ export const RESOURCES: SeedResource[] = [
   { name: 'prescriptions', title: "Kate's prescriptions", path: '/patients/kate/prescriptions', scopes: ['read', 'write'], type: 'https://tessera.example/uma/health-record/prescriptions', description: 'Current and past prescriptions' },
   { name: 'blood-test', title: "Kate's blood-test report", path: '/patients/kate/blood-test', scopes: ['read'], type: 'https://tessera.example/uma/health-record/lab-report', description: 'Full blood count, 2026-10-14' },
   { name: 'bills', title: "Kate's hospital bills", path: '/patients/kate/bills', scopes: ['read'], type: 'https://tessera.example/uma/health-record/bills', description: 'Invoices from St. Mary hospital' },
+  { name: 'discharge-letter', title: "Kate's discharge letter (PDF)", path: '/patients/kate/discharge-letter', scopes: ['read'], type: 'https://tessera.example/uma/health-record/document', description: 'Discharge letter, St. Mary hospital, 2026-10-16 (PDF)' },
   { name: 'care-notes', title: "Kate's care notes", path: '/patients/kate/care-notes', scopes: ['read', 'write'], type: 'https://tessera.example/uma/health-record/care-notes', description: 'Notes from the home-care team' },
 ];
 
@@ -67,6 +68,9 @@ export function defaultPolicies(idpIssuer: string): Record<string, Policy> {
     ] },
     bills: { rules: [
       { id: 'insurer', match: { claim: 'role', value: 'insurer' }, issuer: idpIssuer, scopes: ['read'], terms: false, approval: false },
+    ] },
+    'discharge-letter': { rules: [
+      { id: 'physicians', match: { claim: 'role', value: 'physician' }, issuer: idpIssuer, scopes: ['read'], terms: false, approval: false },
     ] },
     'care-notes': { rules: [
       { id: 'physicians-approval', match: { claim: 'role', value: 'physician' }, issuer: idpIssuer, scopes: ['read'], terms: false, approval: true },

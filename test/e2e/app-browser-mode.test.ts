@@ -79,7 +79,7 @@ describe('Tessera in browser mode', () => {
   it('shows Kate\'s records on the Resources screen, the launch secret gone from the address bar', async () => {
     await page.getByRole('heading', { name: "Kate's prescriptions" }).waitFor();
     expect(page.url()).not.toContain('#k=');
-    expect(await page.locator('li.card.resource').count()).toBe(4);
+    expect(await page.locator('li.card.resource').count()).toBe(5);
     await shot('01-resources');
     await axe(page, 'resources');
   });
@@ -101,6 +101,19 @@ describe('Tessera in browser mode', () => {
     await rx.getByRole('article', { name: 'Prescription Atorvastatin' }).waitFor();
     await rx.getByText('Raw JSON').click();
     await shot('03-prescription');
+  });
+
+  it("opens Kate's discharge letter (a PDF): shown inline, and Save as… gives the RS's bytes exactly", async () => {
+    await page.getByRole('button', { name: "Open Kate's discharge letter (PDF)" }).click();
+    const letter = card("Kate's discharge letter (PDF)");
+    await letter.getByText('Granted').waitFor({ timeout: 30_000 });
+    await letter.locator('iframe.document-frame').waitFor();
+    expect(await letter.getByText(/PDF document, /).count()).toBe(1);
+    const [download] = await Promise.all([page.waitForEvent('download'), letter.getByRole('link', { name: 'Save as…' }).click()]);
+    const saved = readFileSync(await download.path());
+    const { dischargeLetterPdf } = await import('../../src/demo/rs/documents');
+    expect(Buffer.compare(saved, Buffer.from(dischargeLetterPdf()))).toBe(0);
+    await shot('03b-discharge-letter');
   });
 
   it('shows the flow as a timeline; a step opens with tokens redacted', async () => {

@@ -129,8 +129,8 @@ describe('Tessera in browser mode against a hostile RS', () => {
       let caught = await page.locator('.boundary-error').count();
       // The Flow screen with this exchange selected (the response body is shown there too).
       await c.getByRole('button', { name: 'Timeline' }).click();
-      await page.getByRole('heading', { name: 'Flow timeline' }).or(page.locator('main .boundary-error')).first().waitFor();
-      const resourceArrow = page.locator('.timeline .arrow').last();
+      await page.getByRole('heading', { name: 'Flow', exact: true }).or(page.locator('main .boundary-error')).first().waitFor();
+      const resourceArrow = page.locator('.timeline .seq-msg[data-kind="request"]').last();
       if (await resourceArrow.count()) await resourceArrow.click();
       widths.push(await scrollWidth());
       caught += await page.locator('.boundary-error').count();

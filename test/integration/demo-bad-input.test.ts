@@ -42,7 +42,7 @@ describe('bad input', () => {
     ), { numRuns: 300 });
     // Still serving, state intact.
     const r = await fetch(demo.config.rs.url);
-    expect(((await r.json()) as { resources: unknown[] }).resources).toHaveLength(4);
+    expect(((await r.json()) as { resources: unknown[] }).resources).toHaveLength(5);
     expect((await fetch(demo.config.rs.resources[0]?.url ?? '')).status).toBe(401);
   }, 120_000);
 

@@ -95,7 +95,7 @@ describe('npm run demo', () => {
     expect(code).toBe(0);
     const config = JSON.parse(out.join('')) as { as: { tesseraClient: { client_id: string } }; rs: { resources: unknown[] } };
     expect(config.as.tesseraClient.client_id).toBe('tessera');
-    expect(config.rs.resources).toHaveLength(4);
+    expect(config.rs.resources).toHaveLength(5);
   });
 
   it('rejects a bad port with exit 2 and a clear message', async () => {

@@ -27,7 +27,7 @@ describe('health-records RS', () => {
   it('lists its resources publicly (metadata only)', async () => {
     const r = await fetch(demo.config.rs.url);
     const body = (await r.json()) as { resources: { name: string }[] };
-    expect(body.resources.map((x) => x.name)).toEqual(['prescriptions', 'blood-test', 'bills', 'care-notes']);
+    expect(body.resources.map((x) => x.name)).toEqual(['prescriptions', 'blood-test', 'bills', 'discharge-letter', 'care-notes']);
   });
 
   it('answers a tokenless request with 401 and a UMA challenge naming the AS and a ticket', async () => {

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { KeyValueStore } from '../store/kv';
 import { bearer, closeServer, guarded, HttpError, readJson, sendJson } from '../http/util';
 import { AS_RS_CLIENT, RESOURCES, type SeedResource } from '../seed';
+import { DOCUMENTS } from './documents';
 import { RECORDS } from './records';
 
 export interface RsOptions {
@@ -149,7 +150,7 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
       id = ((await created.json()) as { _id: string })._id;
     }
     resources.push({ id, name: seed.name, title: seed.title, url: `${url}${seed.path}`, scopes: seed.scopes, owner: AS_RS_CLIENT.owner, seed });
-    if (kv.get(`record:${seed.name}`) === undefined) await kv.put(`record:${seed.name}`, RECORDS[seed.name]);
+    if (kv.get(`record:${seed.name}`) === undefined && !DOCUMENTS[seed.name]) await kv.put(`record:${seed.name}`, RECORDS[seed.name]);
   }
   log(`rs: registered ${resources.length} resources for ${AS_RS_CLIENT.owner} at ${asIssuer}`);
   // Introspection (FedAuthz §5): with the PAT where the AS says it accepts a bearer token (the demo
@@ -214,6 +215,14 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
       if (!allowed) return challenge(res, resource.id, scope);
     } else {
       return challenge(res, resource.id, scope);
+    }
+    const document = DOCUMENTS[resource.name];
+    if (document) {
+      if (scope !== 'read') throw new HttpError(405, 'invalid_request', 'this record is a document and cannot be replaced');
+      const bytes = document.bytes();
+      res.writeHead(200, { 'content-type': document.type, 'content-length': String(bytes.byteLength), 'content-disposition': `inline; filename="${resource.name}.pdf"`, 'cache-control': 'no-store' });
+      res.end(bytes);
+      return;
     }
     if (scope === 'read') return sendJson(res, 200, kv.get(`record:${resource.name}`) ?? {});
     const body = await readJson(req);

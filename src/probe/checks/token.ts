@@ -41,7 +41,7 @@ export const tokenChecks: CheckDefinition[] = [
       // missing. With a claim token the same credentials show whether authentication works.
       let noParty: string | undefined;
       const claim = ctx.shared.claimTokens[0];
-      if (o.status === 401 && o.result.type !== 'invalid_client' && claim) {
+      if (o.status === 401 && err(o) === 'unauthorized_client' && claim) {
         noParty = describeResult(o);
         o = await ctx.token({ ticket: await ctx.freshTicket(), claimToken: claim });
       }
