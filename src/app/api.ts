@@ -4,7 +4,7 @@
  * browser-mode host), and the views the core sends back. Views carry metadata only: fingerprints,
  * decoded JWT claims, redacted bodies — never a token, a ticket or a secret.
  *
- * This module imports nothing but zod, so the renderer can import its types (type-only) without
+ * This module imports only zod and pure types of the kernel, so the renderer can import its types (type-only) without
  * pulling Node code into the bundle.
  */
 import { z } from 'zod';
@@ -51,8 +51,10 @@ export type ApiInput<M extends ApiMethod> = z.input<(typeof apiInputs)[M]>;
 /** What the service receives after validation (defaults filled in). */
 export type ApiOutput<M extends ApiMethod> = z.output<(typeof apiInputs)[M]>;
 
-export type Lane = 'tessera' | 'rs' | 'as' | 'idp' | 'browser';
-export type Outcome = 'granted' | 'denied' | 'need_info' | 'pending' | 'untrusted_as' | 'as_unreachable' | 'error';
+import type { Lane as StepLane, Lifeline, Outcome } from '../kernel/outcome';
+export type { Outcome };
+/** Sequence-diagram lifelines (the step lanes plus Tessera). */
+export type Lane = Lifeline;
 
 /** An error as a face sees it: the stable code and its facts (the face words its own advice). */
 export interface ErrorView {
@@ -69,7 +71,7 @@ export interface StepView {
   flowId: string;
   time: string;
   duration: number;
-  lane: 'rs' | 'as' | 'idp' | 'browser';
+  lane: StepLane;
   kind: string;
   method: string;
   url: string;

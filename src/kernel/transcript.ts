@@ -6,7 +6,8 @@
 import type { ErrorInfo } from './errors';
 import type { TokenDescription } from './redact';
 
-export type Lane = 'rs' | 'as' | 'idp' | 'browser';
+import type { Lane } from './outcome';
+export type { Lane } from './outcome';
 
 export type StepKind =
   | 'resource'

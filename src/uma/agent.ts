@@ -35,8 +35,8 @@ export type { DefaultClient } from './clients';
 export type { RptValue } from './rpt-cache';
 export type { PctValue } from './token-admin';
 
-/** What a fetch ended in. The codes are stable; faces choose the words. */
-export type Outcome = 'granted' | 'denied' | 'need_info' | 'pending' | 'untrusted_as' | 'as_unreachable' | 'error';
+import type { Outcome } from '../kernel/outcome';
+export type { Outcome } from '../kernel/outcome';
 
 export interface FetchOptions {
   method?: string;

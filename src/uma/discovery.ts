@@ -144,7 +144,9 @@ async function discoverUnchecked(asUri: string, config: AsConfig, options: Disco
       throw new TesseraError('discovery_failed', `The discovery document at ${candidate.url} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}.`, 'The AS publishes broken metadata; configure its endpoints manually.', { spec: SPEC.discovery });
     }
     const metadata = { ...parsed.data, ...(config.metadata ?? {}) } as AsMetadata;
-    if (metadata.issuer !== asUri) {
+    // RFC 8414 §3.3 exact match, with the one normalisation trust matching also applies: a lone
+    // trailing slash is not significant (so an as_uri that passes trust cannot then fail here).
+    if (normalizeIssuer(metadata.issuer) !== normalizeIssuer(asUri)) {
       const names = [config.issuer, ...(config.aliases ?? [])];
       const aliased = config.aliases !== undefined && names.includes(metadata.issuer) && names.some((n) => normalizeIssuer(n) === normalizeIssuer(asUri));
       if (!aliased) {
