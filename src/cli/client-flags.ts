@@ -69,3 +69,14 @@ export function trustWithFlags(configured: TrustPolicy, flags: string[] | undefi
   }
   return trust;
 }
+
+/** `--header 'Name: value'` flags as a header record. */
+export function parseHeaderFlags(flags: string[] | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const h of flags ?? []) {
+    const colon = h.indexOf(':');
+    if (colon <= 0) throw new TesseraError('usage', `Bad --header "${h}".`, "Use --header 'Name: value'.");
+    headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+  }
+  return headers;
+}

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main';
+import { cliRunner } from '../fixtures/cli-run';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { dischargeLetterPdf } from '../../src/demo/rs/documents';
 import { signIn } from '../fixtures/demo-people';
@@ -24,12 +24,7 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { env: { TESSERA_HOME: home, TESSERA_VAULT_BACKENDS: 'memory' }, stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
+const run = cliRunner(() => ({ TESSERA_HOME: home, TESSERA_VAULT_BACKENDS: 'memory' }));
 
 describe('a PDF record through the CLI', () => {
   const url = () => demo.config.rs.resources.find((r) => r.name === 'discharge-letter')?.url ?? '';

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main';
+import { cliRunner } from '../fixtures/cli-run';
 import { fakeIdToken, startFixture, type Fixture } from '../fixtures/uma-fixture';
 
 let fx: Fixture;
@@ -26,12 +26,7 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { env: { TESSERA_HOME: home, TESSERA_VAULT_BACKENDS: 'memory' }, stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
+const run = cliRunner(() => ({ TESSERA_HOME: home, TESSERA_VAULT_BACKENDS: 'memory' }));
 const creds = ['--client-id', 'tessera', '--client-secret', 'fixture-secret-123'];
 
 describe('tessera probe', () => {

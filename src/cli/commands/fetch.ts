@@ -8,7 +8,7 @@ import { fingerprint } from '../../kernel/redact';
 import type { FetchResult } from '../../uma/agent';
 import { ID_TOKEN_FORMAT } from '../../uma/ports';
 import { fileClaimsSource } from '../claims-file';
-import { CLIENT_FLAG_OPTIONS, CLIENT_FLAGS_USAGE, parseClientFlags } from '../client-flags';
+import { CLIENT_FLAG_OPTIONS, CLIENT_FLAGS_USAGE, parseClientFlags, parseHeaderFlags } from '../client-flags';
 import { EXIT, type CliCommand } from '../command';
 import { passedFlags, withCliAdvice, type AdviceContext } from '../advice';
 import { openCliEngine } from '../engine';
@@ -62,12 +62,7 @@ const command: CliCommand = {
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new TesseraError('usage', positionals.length === 0 ? 'Missing <url>.' : `Expected one URL, got ${positionals.length}.`, 'Run tessera fetch --help.');
     const url = positionals[0] as string;
-    const headers: Record<string, string> = {};
-    for (const h of values.header ?? []) {
-      const colon = h.indexOf(':');
-      if (colon <= 0) throw new TesseraError('usage', `Bad --header "${h}".`, "Use --header 'Name: value'.");
-      headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
-    }
+    const headers = parseHeaderFlags(values.header);
     let wait = 0;
     if (values.wait !== undefined) {
       wait = Number(values.wait);

@@ -16,7 +16,7 @@ import { ALL_CHECKS, probeExitCode, probeJson, runProbe } from '../../probe/runn
 import { renderProbeHtml } from '../../probe/report-html';
 import { renderJunit } from '../../probe/junit';
 import type { CheckResult, CheckStatus } from '../../probe/types';
-import { CLIENT_FLAGS_USAGE, CLIENT_FLAG_OPTIONS, parseClientFlags, trustWithFlags, type ClientFlags } from '../client-flags';
+import { CLIENT_FLAGS_USAGE, CLIENT_FLAG_OPTIONS, parseClientFlags, parseHeaderFlags, trustWithFlags, type ClientFlags } from '../client-flags';
 import type { CliCommand, CliIo } from '../command';
 import { openCliStore, type CliStore } from '../store';
 
@@ -89,12 +89,7 @@ const command: CliCommand = {
         }
       }
     }
-    const rsHeaders: Record<string, string> = {};
-    for (const h of values.header ?? []) {
-      const colon = h.indexOf(':');
-      if (colon <= 0) throw new TesseraError('usage', `Bad --header "${h}".`, "Use --header 'Name: value'.");
-      rsHeaders[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
-    }
+    const rsHeaders = parseHeaderFlags(values.header);
     const flags = await parseClientFlags(values);
     const claimTokens = await readClaimTokens(values['claim-token'] ?? [], values['claim-token-format'] ?? []);
     const home = tesseraHome(io.env);
