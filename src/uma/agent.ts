@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SPEC, TesseraError, toErrorInfo, type ErrorInfo } from '../kernel/errors';
+import type { Outcome } from '../kernel/outcome';
 import { NOBODY } from '../kernel/party';
 import { fingerprint } from '../kernel/redact';
 import { storeKeys, type TokenStore } from '../kernel/store';
@@ -35,7 +36,6 @@ export type { DefaultClient } from './clients';
 export type { RptValue } from './rpt-cache';
 export type { PctValue } from './token-admin';
 
-import type { Outcome } from '../kernel/outcome';
 export type { Outcome } from '../kernel/outcome';
 
 export interface FetchOptions {
@@ -236,8 +236,8 @@ export class Agent {
         this.transcript.annotate(rs.step, { outcome: ok ? 'granted' : 'error' });
         if (!ok) return { outcome: 'error', error: outcomes.rsError(rs.status) };
         if (!held?.usable) return { outcome: 'granted', access: 'open' };
-        const stored = await this.rpts.get(held.asIssuer, rsOrigin, party);
-        return { outcome: 'granted', asIssuer: held.asIssuer, access: issued ? 'issued' : 'held', ...(stored && !issued ? { rptStoredAt: stored.meta.updatedAt } : {}) };
+        // The held record's own timestamp: no second store read on the cached-access hot path.
+        return { outcome: 'granted', asIssuer: held.asIssuer, access: issued ? 'issued' : 'held', ...(!issued ? { rptStoredAt: held.storedAt } : {}) };
       }
       if (reading.type === 'as_unreachable') {
         this.transcript.annotate(rs.step, { outcome: 'as_unreachable' });
@@ -475,7 +475,7 @@ export class Agent {
     return this.#flights.run(held.key, async () => {
       const again = await this.rpts.get(held.asIssuer, rsOrigin, party);
       if (!again) return undefined;
-      if (again.value.access_token !== held.value.access_token) return { ...held, value: again.value, usable: true };
+      if (again.value.access_token !== held.value.access_token) return { ...held, value: again.value, usable: true, storedAt: again.meta.updatedAt };
       try {
         const access = await openAs(this.#access, held.asIssuer, config, { flowId, ...(signal ? { signal } : {}) });
         const response = await refreshRequest(access.discovered.metadata, access.client, held.value.refresh_token as string, access.ctx);
@@ -485,7 +485,7 @@ export class Agent {
           if (step) this.transcript.annotate(step, { outcome: 'rpt_issued' });
           await this.rpts.save(held.asIssuer, rsOrigin, party, { ...result.token, refreshToken: result.token.refreshToken ?? (held.value.refresh_token as string) });
           const fresh = await this.rpts.get(held.asIssuer, rsOrigin, party);
-          return fresh ? { ...held, value: fresh.value, usable: true } : undefined;
+          return fresh ? { ...held, value: fresh.value, usable: true, storedAt: fresh.meta.updatedAt } : undefined;
         }
         if (step) this.transcript.annotate(step, { outcome: 'error', note: 'refresh failed: a new ticket will be used' });
       } catch {

@@ -27,6 +27,8 @@ export interface HeldRpt {
   value: RptValue;
   /** Not expired (with a small skew). */
   usable: boolean;
+  /** When the record was stored (epoch ms). */
+  storedAt: number;
 }
 
 const EXPIRY_SKEW_MS = 5_000;
@@ -71,7 +73,7 @@ export class RptCache {
 
   #held(asIssuer: string, record: StoredRecord<RptValue>): HeldRpt {
     const expired = record.value.expires_at !== undefined && record.value.expires_at - EXPIRY_SKEW_MS <= this.now();
-    return { asIssuer, key: record.meta.key, value: record.value, usable: !expired };
+    return { asIssuer, key: record.meta.key, value: record.value, usable: !expired, storedAt: record.meta.updatedAt };
   }
 
   /**
