@@ -5,75 +5,28 @@
  * her dashboard, the care notes open; Mallory is refused with a clear message. Screenshots of each
  * screen go to test-artifacts/app/; axe-core finds no serious or critical violations.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCore, type Core } from '../../src/app/compose';
-import { startHost, type HostHandle } from '../../src/host/server';
-import { ensureRenderer } from '../../src/start';
-import { launchChromium } from '../fixtures/chromium';
-
-const ARTIFACTS = 'test-artifacts/app';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import type { Core } from '../../src/app/compose';
+import { signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+let app: AppInBrowser;
 let browser: Browser;
 let core: Core;
-let host: HostHandle;
 let page: Page;
 let home: string;
-/** What the person does in the browser the app opens (sign-in page, claims page). */
-let playBrowser: (p: Page) => Promise<void> = async () => {};
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  home = await mkdtemp(join(tmpdir(), 'tessera-app-e2e-'));
-  browser = await launchChromium();
-  const staticDir = await ensureRenderer();
-  core = await startCore({
-    env: { TESSERA_HOME: home, TESSERA_PASSPHRASE: 'app-e2e-passphrase' }, mode: 'browser',
-    demo: { memory: true, ports: { idp: 0, as: 0, rs: 0 }, pollInterval: 1, introspectionCacheMs: 0 },
-    opener: async (url) => {
-      const p = await browser.newPage();
-      await p.goto(url);
-      void playBrowser(p).catch(() => undefined).finally(() => setTimeout(() => void p.close(), 300));
-    },
-  });
-  host = await startHost({ service: core.service, staticDir });
-  // bypassCSP only so axe-core can be injected; the page's CSP itself is checked in the host tests.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
-  page = await context.newPage();
-  await page.goto(host.launchUrl);
+  app = await startAppInBrowser({ name: 'app' });
+  ({ browser, core, page, home } = app);
 });
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  await core?.close();
-  await rm(home, { recursive: true, force: true });
-});
+afterAll(async () => { await app?.close(); });
 
-async function axe(p: Page, name: string) {
-  await p.addScriptTag({ content: axeSource });
-  const result = await p.evaluate(async () => {
-    const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run();
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length }));
-  });
-  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious, `${name}: ${JSON.stringify(serious)}`).toEqual([]);
-  // The desktop UI is for people without a command line: no CLI flag in any text it renders.
-  const text = await p.locator("body").innerText();
-  expect(text.match(/(^|\s)--[a-z][a-z-]+/gm) ?? [], `${name}: CLI flags in UI text`).toEqual([]);
-}
+const axe = (_p: Page, name: string) => app.axe(name);
+const shot = (name: string) => app.shot(name);
+const card = (title: string) => app.card(title);
 const listFiles = (dir: string): string[] => readdirSync(dir).flatMap((n) => { const p = join(dir, n); return statSync(p).isDirectory() ? listFiles(p) : [p]; });
-const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
-const signInAs = (username: string) => async (p: Page) => {
-  await p.getByLabel('Username').fill(username);
-  await p.getByLabel('Password').fill(`${username}-demo`);
-  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
-};
-const card = (title: string) => page.locator('li.card.resource', { has: page.getByRole('heading', { name: title }) });
 
 describe('Tessera in browser mode', () => {
   it('shows Kate\'s records on the Resources screen, the launch secret gone from the address bar', async () => {
@@ -85,7 +38,7 @@ describe('Tessera in browser mode', () => {
   });
 
   it('Dr. Alice signs in at Hospital ID from Connections (system browser = a second Chromium page)', async () => {
-    playBrowser = signInAs('alice');
+    app.playBrowser = signInAs('alice');
     await page.getByRole('button', { name: 'Connections' }).click();
     await page.getByRole('button', { name: /Sign in at Hospital ID/ }).click();
     await page.getByText(/Signed in as Dr\. Alice Moreau/).waitFor({ timeout: 30_000 });
@@ -129,7 +82,7 @@ describe('Tessera in browser mode', () => {
   });
 
   it("blood-test report: the AS asks for the lab's terms; its page opens in the browser; the timeline shows the browser leg", async () => {
-    playBrowser = async (p) => {
+    app.playBrowser = async (p) => {
       await p.getByLabel("I accept the lab's terms").check();
       await p.getByRole('button', { name: 'Accept and continue' }).click();
       await p.getByText('return to Tessera').waitFor();
@@ -190,7 +143,7 @@ describe('Tessera in browser mode', () => {
   it('Mallory is refused with a clear message', async () => {
     const alice = (await core.service.getState()).identities[0]?.key ?? '';
     await core.service.call('signOut', { key: alice });
-    playBrowser = signInAs('mallory');
+    app.playBrowser = signInAs('mallory');
     await page.getByRole('button', { name: 'Connections' }).click();
     await page.getByRole('button', { name: /Sign in at Hospital ID/ }).click();
     await page.getByText(/Signed in as Mallory Quinn/).waitFor({ timeout: 30_000 });

@@ -8,64 +8,29 @@
  * axe finds no violations on the new screens; screenshots (light, dark, 800×600) go to
  * test-artifacts/app/.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCore, type Core } from '../../src/app/compose';
-import { startHost, type HostHandle } from '../../src/host/server';
-import { ensureRenderer } from '../../src/start';
-import { launchChromium } from '../fixtures/chromium';
-
-const ARTIFACTS = 'test-artifacts/app';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import type { Core } from '../../src/app/compose';
+import { ARTIFACTS, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+let app: AppInBrowser;
 let browser: Browser;
 let context: BrowserContext;
 let core: Core;
-let host: HostHandle;
 let page: Page;
-let home: string;
-let playBrowser: (p: Page) => Promise<void> = async () => {};
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  home = await mkdtemp(join(tmpdir(), 'tessera-presenter-e2e-'));
-  browser = await launchChromium();
-  const staticDir = await ensureRenderer();
-  core = await startCore({
-    env: { TESSERA_HOME: home, TESSERA_PASSPHRASE: 'presenter-e2e-passphrase' }, mode: 'browser',
-    demo: { memory: true, ports: { idp: 0, as: 0, rs: 0 }, pollInterval: 1, introspectionCacheMs: 0 },
-    opener: async (url) => {
-      const p = await browser.newPage();
-      await p.goto(url);
-      void playBrowser(p).catch(() => undefined).finally(() => setTimeout(() => void p.close(), 300));
-    },
-  });
-  host = await startHost({ service: core.service, staticDir });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true, acceptDownloads: true });
-  page = await context.newPage();
-  await page.goto(host.launchUrl);
+  app = await startAppInBrowser({ name: 'presenter', context: { acceptDownloads: true } });
+  ({ browser, context, core, page } = app);
 });
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  await core?.close();
-  await rm(home, { recursive: true, force: true });
-});
+afterAll(async () => { await app?.close(); });
 
-async function axe(p: Page, name: string) {
-  await p.addScriptTag({ content: axeSource });
-  const result = await p.evaluate(async () => {
-    const r = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe.run();
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length, first: JSON.stringify(v.nodes[0]?.target) }));
-  });
-  expect(result, `${name}: ${JSON.stringify(result)}`).toEqual([]);
-}
-const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
-const card = (title: string) => page.locator('li.card.resource', { has: page.getByRole('heading', { name: title }) });
+const axe = (_p: Page, name: string) => app.axe(name, { minImpact: 'any', cliFlagsShown: true });
+const shot = (name: string) => app.shot(name);
+const card = (title: string) => app.card(title);
 const diagram = () => page.locator('.flow-screen svg.seq');
 /** Each arrow's accessible name: "3 POST /uma/token (uma-ticket grant) T1: Tessera to Authorization server; carries …". */
 const messages = (root = diagram()) => root.locator('.seq-msg').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')?.replace(/^\d+ /, '') ?? ''));
@@ -74,7 +39,7 @@ let bloodFlowId = '';
 
 describe('the sequence diagram, presenter and shareable traces', () => {
   it("Dr. Alice opens Kate's blood-test report; the flow is drawn in five lanes with the browser leg", async () => {
-    playBrowser = async (p) => {
+    app.playBrowser = async (p) => {
       await p.getByLabel('Username').fill('alice');
       await p.getByLabel('Password').fill('alice-demo');
       await p.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -82,7 +47,7 @@ describe('the sequence diagram, presenter and shareable traces', () => {
     await page.getByRole('button', { name: 'Connections' }).click();
     await page.getByRole('button', { name: /Sign in at Hospital ID/ }).click();
     await page.getByText(/Signed in as Dr\. Alice Moreau/).waitFor({ timeout: 30_000 });
-    playBrowser = async (p) => {
+    app.playBrowser = async (p) => {
       await p.getByLabel("I accept the lab's terms").check();
       await p.getByRole('button', { name: 'Accept and continue' }).click();
       await p.getByText('return to Tessera').waitFor();
