@@ -12,8 +12,8 @@ export const FINGERPRINT_KEY_RECORD = 'fingerprint-key';
 
 /**
  * Loads (or, with `create`, makes and saves) the install's fingerprint key and makes redaction use
- * it. The app creates it; the CLI only loads it, so `tessera vault list` on a fresh home does not
- * grow a record (until the app has run there, the CLI's fingerprints are unsalted).
+ * it. The app and the CLI commands that talk to servers create it; read-only commands only load
+ * it, so `tessera whoami` on a fresh home does not grow a record.
  */
 export async function useInstallFingerprintKey(store: TokenStore, options: { create?: boolean } = {}): Promise<void> {
   const saved = await store.get<{ key?: unknown }>('settings', FINGERPRINT_KEY_RECORD);

@@ -20,7 +20,7 @@ export async function openCliEngine(io: CliIo, options: { trust?: readonly strin
   const home = tesseraHome(io.env);
   const config = await loadConfig(home);
   const trust = trustWithFlags(config.trust, options.trust ? [...options.trust] : undefined);
-  const opened = await openCliStore(io.env, home);
+  const opened = await openCliStore(io.env, home, { makeFingerprintKey: true });
   const timeout = Number(io.env.TESSERA_INTERACTION_TIMEOUT ?? '');
   const { trust: _t, interaction, ...rest } = options;
   const engine = composeEngine({

@@ -16,7 +16,12 @@ export interface CliStore {
 
 const CLI_BACKENDS: readonly VaultBackend[] = ['keyring', 'passphrase', 'memory'];
 
-export async function openCliStore(env: Record<string, string | undefined>, home?: string): Promise<CliStore> {
+/**
+ * Opens the vault. Commands that talk to servers (`makeFingerprintKey`) make the install's
+ * fingerprint key when the home has none yet, so their transcripts are salted from the first run;
+ * read-only commands only load it (a `whoami` on a fresh home adds no record).
+ */
+export async function openCliStore(env: Record<string, string | undefined>, home?: string, options: { makeFingerprintKey?: boolean } = {}): Promise<CliStore> {
   const { tesseraHome } = await import('../app/config');
   const requested = env.TESSERA_VAULT_BACKENDS?.split(',').map((s) => s.trim()).filter((s): s is VaultBackend => (CLI_BACKENDS as string[]).includes(s));
   const prompt = env.TESSERA_PASSPHRASE ? undefined : ttyPassphrasePrompt();
@@ -26,8 +31,8 @@ export async function openCliStore(env: Record<string, string | undefined>, home
     ...(prompt ? { prompt } : {}),
     backends: requested && requested.length > 0 ? requested : [...CLI_BACKENDS],
   });
-  // The same salted fingerprints as the app on this TESSERA_HOME (the app makes the key).
+  // The same salted fingerprints as the app on this TESSERA_HOME.
   const { useInstallFingerprintKey } = await import('../app/fingerprint-key');
-  await useInstallFingerprintKey(vault, { create: false });
+  await useInstallFingerprintKey(vault, { create: options.makeFingerprintKey === true });
   return { store: vault, ...(vault.warning ? { warning: `tessera: ${vault.warning}` } : {}), close: () => vault.close() };
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair } from 'jose';
 import { main } from '../../src/cli/main';
 import { cliRunner } from '../fixtures/cli-run';
+import { fingerprint, setFingerprintKey } from '../../src/kernel/redact';
 import { fakeIdToken, startFixture, type Fixture } from '../fixtures/uma-fixture';
 
 let fx: Fixture;
@@ -139,5 +140,27 @@ describe('tessera fetch', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['bin/tessera.js', '--help'], { cwd: process.cwd() });
     expect(stdout).toContain('fetch');
     expect(stdout).toContain('exit: 0 granted');
+  });
+});
+
+describe('tessera fetch on a fresh home', () => {
+  it('salts fingerprints from the first run: it makes the install fingerprint key in the vault', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'tessera-cli-fresh-'));
+    try {
+      const env = { TESSERA_HOME: fresh, TESSERA_VAULT_BACKENDS: 'passphrase', TESSERA_PASSPHRASE: 'fresh-home-passphrase' };
+      const r = await cliRunner(() => env)(['fetch', fx.rs('/r/bills'), '--trust', fx.asUri, ...creds, '--json']);
+      expect(r.code).toBe(0);
+      const shown = (JSON.parse(r.stdout) as { steps: { tokens?: { fingerprint: string }[] }[] }).steps.flatMap((s) => s.tokens ?? []).map((t) => t.fingerprint);
+      expect(shown.length).toBeGreaterThan(0);
+      // Unsalted, a fingerprint is a bare SHA-256 prefix anyone can test guesses against offline.
+      setFingerprintKey(undefined);
+      const bare = [...fx.state.rpts.keys()].map((t) => fingerprint(t));
+      for (const f of shown) expect(bare).not.toContain(f);
+      const list = await cliRunner(() => env)(['vault', 'list', '--json']);
+      expect(list.stdout).toContain('fingerprint-key');
+    } finally {
+      setFingerprintKey(undefined);
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 });

@@ -34,7 +34,7 @@ const command: CliCommand = {
     const timeout = values.timeout !== undefined ? Number(values.timeout) : 300;
     if (!Number.isFinite(timeout) || timeout <= 0) throw new TesseraError('usage', '--timeout must be a positive number of seconds.', usage);
     const provider = { issuer: values.issuer.replace(/\/$/, ''), clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}), scope: values.scope ?? DEFAULT_SCOPE };
-    const opened = await openCliStore(io.env, tesseraHome(io.env));
+    const opened = await openCliStore(io.env, tesseraHome(io.env), { makeFingerprintKey: true });
     if (opened.warning && !values.json) io.stderr(`${opened.warning}\n`);
     try {
       const signed = await signIn(provider, { opener: cliOpener(io), timeoutMs: timeout * 1000, ...(values.prompt ? { prompt: values.prompt } : {}), ...(values.switch ? { switchUser: true } : {}) });

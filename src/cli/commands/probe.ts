@@ -105,7 +105,7 @@ const command: CliCommand = {
     let opened: CliStore | undefined;
     const store = async (): Promise<TokenStore> => {
       if (!opened) {
-        opened = await openCliStore(io.env, home);
+        opened = await openCliStore(io.env, home, { makeFingerprintKey: true });
         if (opened.warning && !values.json) io.stderr(`${opened.warning}\n`);
       }
       return opened.store;
