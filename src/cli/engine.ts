@@ -16,13 +16,14 @@ export interface CliEngine extends Engine {
   close(): Promise<void>;
 }
 
-export async function openCliEngine(io: CliIo, options: { trust?: readonly string[]; interaction?: boolean } & Omit<EngineOptions, 'store' | 'trust' | 'opener'>): Promise<CliEngine> {
+/** `makeFingerprintKey: false` for commands that only read or tidy the vault (see openCliStore). */
+export async function openCliEngine(io: CliIo, options: { trust?: readonly string[]; interaction?: boolean; makeFingerprintKey?: boolean } & Omit<EngineOptions, 'store' | 'trust' | 'opener'>): Promise<CliEngine> {
   const home = tesseraHome(io.env);
   const config = await loadConfig(home);
   const trust = trustWithFlags(config.trust, options.trust ? [...options.trust] : undefined);
-  const opened = await openCliStore(io.env, home, { makeFingerprintKey: true });
+  const opened = await openCliStore(io.env, home, { makeFingerprintKey: options.makeFingerprintKey !== false });
   const timeout = Number(io.env.TESSERA_INTERACTION_TIMEOUT ?? '');
-  const { trust: _t, interaction, ...rest } = options;
+  const { trust: _t, interaction, makeFingerprintKey: _m, ...rest } = options;
   const engine = composeEngine({
     ...rest,
     store: opened.store,

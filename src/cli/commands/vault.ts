@@ -58,6 +58,7 @@ const command: CliCommand = {
     const engine = await openCliEngine(io, {
       ...(values.trust ? { trust: values.trust } : {}),
       interaction: false,
+      makeFingerprintKey: false,
       ...(values['client-id'] ? { defaultClient: { clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}) } } : {}),
     });
     const opened = engine.opened;
