@@ -41,10 +41,11 @@ export interface Engine {
 export function composeEngine(o: EngineOptions): Engine {
   const trust = (): TrustPolicy => (typeof o.trust === 'function' ? o.trust() : o.trust);
   const identities = new Identities(o.store);
-  const agent = createAgent({
+  // The claims source refreshes sign-ins through the agent's HTTP client, so a refresh is a step of the fetch's flow.
+  const agent: Agent = createAgent({
     store: o.store,
     trust,
-    claims: o.claims ?? new IdentityClaimsSource(o.store),
+    claims: o.claims ?? new IdentityClaimsSource(o.store, { http: () => agent.http }),
     ...(o.opener ? { interaction: loopbackInteraction({ open: o.opener, ...(o.interactionTimeoutMs ? { timeoutMs: o.interactionTimeoutMs } : {}) }) } : {}),
     claimsRedirectUris: [CLAIMS_REDIRECT_URI],
     ...(o.defaultClient ? { defaultClient: o.defaultClient } : {}),

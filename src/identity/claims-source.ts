@@ -5,6 +5,7 @@
  * Whether the token answers `required_claims` is the engine's one rule (src/uma/claims.ts).
  * The engine calls it only for ASes the user trusts (UMA Grant §5.7).
  */
+import type { HttpClient } from '../http/fetch';
 import { TesseraError } from '../kernel/errors';
 import { NOBODY } from '../kernel/party';
 import type { TokenStore } from '../kernel/store';
@@ -15,30 +16,37 @@ import { refresh } from './oidc';
 /** Seconds of validity an ID token must still have to be pushed. */
 const MIN_VALIDITY_MS = 60_000;
 
-export interface IdentityClaimsSourceOptions { now?: () => number }
+export interface IdentityClaimsSourceOptions {
+  now?: () => number;
+  /** The engine's HTTP client (transcript, bounds), looked up when needed: a refresh is a step of the fetch's flow. */
+  http?: () => HttpClient | undefined;
+}
 
 export class IdentityClaimsSource implements ClaimsSource {
   readonly #identities: Identities;
   readonly #now: () => number;
+  readonly #http: () => HttpClient | undefined;
   constructor(store: TokenStore, options: IdentityClaimsSourceOptions = {}) {
     this.#identities = new Identities(store);
     this.#now = options.now ?? Date.now;
+    this.#http = options.http ?? (() => undefined);
   }
 
   async claimTokenFor(request: ClaimsRequest): Promise<ClaimToken | undefined> {
     if (request.party === NOBODY || request.party.startsWith('token:')) return undefined;
     const [record] = (await this.#identities.all()).filter((r) => r.key === request.party);
     if (!record) throw new TesseraError('identity_not_found', `The identity you are acting as (${request.party}) is no longer signed in.`, 'Sign in again as that person, or choose someone else to act as.', { facts: { party: request.party } });
-    const fresh = await this.#fresh(record);
+    const fresh = await this.#fresh(record, request);
     return { claim_token: fresh.idToken, claim_token_format: ID_TOKEN_FORMAT, identity: record.key };
   }
 
-  async #fresh(record: IdentityRecord & { key: string }): Promise<IdentityRecord> {
+  async #fresh(record: IdentityRecord & { key: string }, request: ClaimsRequest): Promise<IdentityRecord> {
     if (record.idTokenExpiresAt - MIN_VALIDITY_MS > this.#now()) return record;
     const facts = { idpIssuer: record.issuer, clientId: record.clientId, party: record.key };
     if (!record.refreshToken) throw new TesseraError('identity_expired', `Your sign-in at ${record.issuer} (${record.claims.email ?? record.sub}) has expired and cannot be refreshed.`, `Sign in again at ${record.issuer}.`, { facts });
     const provider = { issuer: record.issuer, clientId: record.clientId, ...(record.clientSecret ? { clientSecret: record.clientSecret } : {}), scope: record.scope };
-    const signed = await refresh(provider, record.refreshToken, record.idToken);
+    const http = this.#http();
+    const signed = await refresh(provider, record.refreshToken, record.idToken, { ...(http ? { http } : {}), ...(request.flowId ? { flowId: request.flowId } : {}), ...(request.signal ? { signal: request.signal } : {}) });
     if (String(signed.claims.sub) !== record.sub) throw new TesseraError('identity_expired', `${record.issuer} refreshed the sign-in for a different person.`, `Sign in again at ${record.issuer}.`, { facts });
     return this.#identities.save(provider, signed);
   }

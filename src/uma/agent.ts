@@ -305,7 +305,7 @@ export class Agent {
   /** A claim token for `party` from the claims source, or undefined (never another party's). */
   async #claimFor(g: Grant, requiredClaims?: RequiredClaim[]): Promise<ClaimToken | undefined> {
     if (!this.#o.claims || g.asConfig.pushClaims === false) return undefined;
-    const claim = await this.#o.claims.claimTokenFor({ asIssuer: g.asIssuer, party: g.party, ...(requiredClaims ? { requiredClaims } : {}), ...(g.init.signal ? { signal: g.init.signal } : {}) });
+    const claim = await this.#o.claims.claimTokenFor({ asIssuer: g.asIssuer, party: g.party, flowId: g.flowId, ...(requiredClaims ? { requiredClaims } : {}), ...(g.init.signal ? { signal: g.init.signal } : {}) });
     if (claim?.identity && claim.identity !== g.party) return undefined; // never push one person's claims while acting for another
     return claim;
   }

@@ -41,6 +41,8 @@ export interface ClaimsRequest {
   requiredClaims?: RequiredClaim[];
   /** The requesting party the flow acts for (`issuer#sub`, `token:…` or `nobody`). */
   party: string;
+  /** The fetch's transcript flow: exchanges the source makes for it (a refresh at the provider) land there. */
+  flowId?: string;
   signal?: AbortSignal;
 }
 

@@ -15,7 +15,10 @@ import { setCliOpener } from '../../src/cli/opener';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { HttpClient, type FetchLike } from '../../src/http/fetch';
 import { endSessionAtProvider, refresh, revokeAtProvider, signIn, type ProviderClient } from '../../src/identity/oidc';
-import { MemoryStore } from '../../src/kernel/store';
+import { MemoryStore, storeKeys } from '../../src/kernel/store';
+import { composeEngine } from '../../src/app/engine';
+import { IdentityClaimsSource } from '../../src/identity/claims-source';
+import { Identities } from '../../src/identity/identities';
 import { Transcript } from '../../src/kernel/transcript';
 import { launchChromium } from '../fixtures/chromium';
 import { formAction, HttpBrowser } from '../fixtures/http-browser';
@@ -133,6 +136,32 @@ describe('identity through src/http', () => {
     expect(transcript.flow('refresh-2').find((s) => s.kind === 'refresh')?.status).toBe(400);
     const json = JSON.stringify(transcript.steps);
     for (const s of [...secretsIn(raw), signed.refreshToken ?? 'x', current]) expect(json).not.toContain(s);
+  });
+
+  it("an expired sign-in is refreshed inside the fetch that needs it: the refresh is a step of the fetch's flow", async () => {
+    const { http, transcript } = tapped();
+    const store = new MemoryStore();
+    const signed = await signIn(provider(), { opener: person(new HttpBrowser(), () => 'sam').opener, http, timeoutMs: 15_000 });
+    await new Identities(store).save(provider(), { ...signed, idTokenExpiresAt: Date.now() - 1000 });
+    const source = new IdentityClaimsSource(store, { http: () => http });
+    const claim = await source.claimTokenFor({ asIssuer: demo.config.as.issuer, party: `${demo.config.idp.issuer}#sam`, flowId: 'fetch-7' });
+    expect(claim?.identity).toBe(`${demo.config.idp.issuer}#sam`);
+    expect(transcript.flow('fetch-7').map((s) => `${s.lane}:${s.kind}:${s.status}`)).toEqual(['idp:oidc_discovery:200', 'idp:refresh:200']);
+  });
+
+  it('the engine passes the fetch\'s flow to the claims source: an expired sign-in\'s refresh is on that flow\'s timeline', async () => {
+    const store = new MemoryStore();
+    const signed = await signIn(provider(), { opener: person(new HttpBrowser(), () => 'alice').opener, timeoutMs: 15_000 });
+    await new Identities(store).save(provider(), { ...signed, idTokenExpiresAt: Date.now() - 1000 });
+    const as = demo.config.as;
+    await store.put('client', storeKeys.client(as.issuer), { client_id: as.tesseraClient.client_id, client_secret: as.tesseraClient.client_secret, auth_method: 'client_secret_basic', registration: 'static' }, { issuer: as.issuer, clientId: as.tesseraClient.client_id });
+    const engine = composeEngine({ store, trust: { authorizationServers: [{ issuer: as.issuer }] } });
+    const url = demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
+    const result = await engine.agent.fetch(url, { flowId: 'fetch-8', party: `${demo.config.idp.issuer}#alice` });
+    expect(result.outcome, JSON.stringify(result.error)).toBe('granted');
+    const kinds = result.steps.map((s) => `${s.lane}:${s.kind}`);
+    expect(kinds).toContain('idp:refresh');
+    expect(result.steps.every((s) => s.flowId === 'fetch-8')).toBe(true);
   });
 
   it('"sign in as someone else" sends prompt=login and max_age=0, and the provider asks again (Chromium as the browser)', async () => {
