@@ -1,25 +1,14 @@
 /** Renderer components in jsdom: records rendered for people, the timeline, and the App over a fake API. */
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AppState, FlowView, TesseraApi } from '../../src/app/api';
+import { describe, expect, it, vi } from 'vitest';
+import type { FlowView, TesseraApi } from '../../src/app/api';
 import { RecordView } from '../../renderer/components/RecordView';
 import { Timeline, stepClass } from '../../renderer/components/Timeline';
 import { App } from '../../renderer/App';
 import { useUi } from '../../renderer/store';
 import { bridgeApi, ApiError } from '../../renderer/api-client';
+import { appState, render } from './support';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-let root: Root | undefined;
-let container: HTMLDivElement;
-function render(node: React.ReactNode) {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-  act(() => root?.render(node));
-  return container;
-}
-afterEach(() => { act(() => root?.unmount()); container?.remove(); });
 
 const prescriptions = JSON.stringify({ kind: 'prescriptions', patient: { name: 'Kate Lee' }, prescriptions: [{ id: 'rx1', medication: 'Atorvastatin', strength: '20 mg', form: 'tablet', dosage: 'One tablet every evening', quantity: 28, refills: 5, prescribedBy: 'Dr. Alice Moreau', prescribed: '2026-11-07', status: 'active' }] });
 
@@ -59,7 +48,7 @@ describe('Timeline', () => {
 
 describe('App over the API contract', () => {
   it('lists resources and opens one through the API', async () => {
-    const state: AppState = { mode: 'browser', vault: { backend: 'memory', warning: 'tokens kept in memory only' }, resources: [{ url: 'http://127.0.0.1:4403/patients/kate/prescriptions', title: "Kate's prescriptions", origin: 'http://127.0.0.1:4403', fromDemo: true }], trusted: [], providers: [], identities: [], actingAs: { party: 'nobody', label: 'Nobody (no claims)' }, tokens: [], flows: [], untrustedSeen: [] };
+    const state = appState({ vault: { backend: 'memory', warning: 'tokens kept in memory only' }, resources: [{ url: 'http://127.0.0.1:4403/patients/kate/prescriptions', title: "Kate's prescriptions", origin: 'http://127.0.0.1:4403', fromDemo: true }] });
     const api = { getState: vi.fn(async () => state), openResource: vi.fn(async () => ({ flowId: 'f1' })), subscribe: vi.fn(() => () => {}) } as unknown as TesseraApi;
     const el = render(<App />);
     await act(async () => { await useUi.getState().connect(api); });

@@ -3,27 +3,14 @@
  * typed view when the record matches its kind's schema, the data view otherwise — and a part that
  * still throws is caught by its card's or its screen's error boundary, never blanking the app.
  */
-import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AppState, FlowView, TesseraApi } from '../../src/app/api';
+import { describe, expect, it, vi } from 'vitest';
+import type { AppState } from '../../src/app/api';
 import { RecordView, boundedJson, jsonDepth, MAX_DEPTH } from '../../renderer/components/RecordView';
 import { ErrorBoundary } from '../../renderer/components/ErrorBoundary';
-import { App } from '../../renderer/App';
-import { useUi } from '../../renderer/store';
 import { HOSTILE_BODIES, deep } from '../fixtures/hostile-records';
+import { appState, clickTab, flowView, mountApp, render as mountInto } from './support';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-const roots: { root: Root; el: HTMLElement }[] = [];
-function render(node: React.ReactNode): HTMLElement {
-  const el = document.createElement('div');
-  document.body.append(el);
-  const root = createRoot(el, { onUncaughtError: () => {}, onCaughtError: () => {} });
-  act(() => root.render(node));
-  roots.push({ root, el });
-  return el;
-}
-afterEach(() => { for (const { root, el } of roots.splice(0)) { act(() => root.unmount()); el.remove(); } });
+const render = (node: React.ReactNode) => mountInto(node, { quietErrors: true });
 
 describe('RecordView with hostile records', () => {
   it.each(Object.entries(HOSTILE_BODIES))('%s: renders without throwing, raw JSON bounded', (_name, body) => {
@@ -55,25 +42,17 @@ describe('RecordView with hostile records', () => {
   });
 });
 
-const flow = (over: Partial<FlowView>): FlowView => ({ flowId: Math.random().toString(36).slice(2), url: 'http://127.0.0.1:1/r', startedAt: new Date().toISOString(), running: false, outcome: 'granted', status: 200, steps: [], ...over });
-function state(over: Partial<AppState>): AppState {
-  return { mode: 'browser', vault: { backend: 'memory' }, resources: [], trusted: [], providers: [], identities: [], actingAs: { party: 'nobody', label: 'Nobody (no claims)' }, tokens: [], flows: [], untrustedSeen: [], ...over };
-}
-async function mountApp(app: AppState) {
-  const api = { getState: vi.fn(async () => app), subscribe: vi.fn(() => () => {}) } as unknown as TesseraApi;
-  useUi.setState({ screen: 'resources', flows: {}, app: undefined });
-  const el = render(<App />);
-  await act(async () => { await useUi.getState().connect(api); });
-  return el;
-}
-const click = (el: HTMLElement, label: string) => act(() => { ([...el.querySelectorAll('nav button')].find((b) => b.textContent?.startsWith(label)) as HTMLButtonElement).click(); });
+const flow = flowView;
+const state = appState;
+const click = clickTab;
+const mount = async (app: AppState) => (await mountApp(app, {}, { quietErrors: true })).el;
 
 describe('error boundaries in the App', () => {
   it('every hostile record in its card: all cards render, none blank the screen', async () => {
     const entries = Object.entries(HOSTILE_BODIES);
     const resources = entries.map(([name], i) => ({ url: `http://127.0.0.1:1/r${i}`, title: name, origin: 'http://127.0.0.1:1', fromDemo: false }));
     const flows = entries.map(([, body], i) => flow({ url: `http://127.0.0.1:1/r${i}`, body }));
-    const el = await mountApp(state({ resources, flows }));
+    const el = await mount(state({ resources, flows }));
     expect(el.querySelectorAll('li.card.resource')).toHaveLength(entries.length);
     expect(el.querySelectorAll('.boundary-error')).toHaveLength(0);
   });
@@ -84,14 +63,14 @@ describe('error boundaries in the App', () => {
       { url: 'http://127.0.0.1:1/a', title: { not: 'a string' } as unknown as string, origin: 'http://127.0.0.1:1', fromDemo: false },
       { url: 'http://127.0.0.1:1/b', title: 'Still here', origin: 'http://127.0.0.1:1', fromDemo: false },
     ];
-    const el = await mountApp(state({ resources }));
+    const el = await mount(state({ resources }));
     expect(el.querySelectorAll('.card .boundary-error')).toHaveLength(1);
     expect(el.textContent).toContain('Still here');
     expect(el.querySelector('nav')).not.toBeNull();
   });
 
   it('a screen that throws shows an explanation; the navigation still works and leaving resets it', async () => {
-    const el = await mountApp(state({ untrustedSeen: null as unknown as AppState['untrustedSeen'] }));
+    const el = await mount(state({ untrustedSeen: null as unknown as AppState['untrustedSeen'] }));
     expect(el.querySelector('main > .boundary-error')?.textContent).toMatch(/could not show the Resources screen/);
     click(el, 'Tokens');
     expect(el.querySelector('main .boundary-error')).toBeNull();

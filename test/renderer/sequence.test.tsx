@@ -4,9 +4,7 @@
  * labelled by role (and no "=" token), curl with placeholders, presenter keyboard stepping.
  */
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AppState } from '../../src/app/api';
+import { describe, expect, it, vi } from 'vitest';
 import { toHar } from '../../src/app/har';
 import { parseTrace, TraceImportError } from '../../src/app/trace-import';
 import { layoutFlow } from '../../renderer/components/sequence/layout';
@@ -18,18 +16,8 @@ import { Presenter, storyChapters } from '../../renderer/screens/Presenter';
 import { useUi } from '../../renderer/store';
 import { useTraces } from '../../renderer/traces';
 import { bloodTestFlow, idTokenClaims, longFlow } from '../fixtures/blood-test-flow';
+import { appState, render } from './support';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-let root: Root | undefined;
-let container: HTMLDivElement;
-function render(node: React.ReactNode) {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-  act(() => root?.render(node));
-  return container;
-}
-afterEach(() => { act(() => root?.unmount()); container?.remove(); });
 
 const flow = bloodTestFlow();
 
@@ -159,7 +147,7 @@ describe('trace import', () => {
 
 describe('presenter', () => {
   it('steps through the flow with the keyboard, one narration per step', async () => {
-    const state = { mode: 'browser', vault: { backend: 'memory' }, resources: [], trusted: [], providers: [], identities: [], tokens: [], flows: [flow], untrustedSeen: [] } as unknown as AppState;
+    const state = appState({ flows: [flow] });
     useUi.setState({ app: state, flows: { [flow.flowId]: flow } });
     useTraces.getState().present(flow.flowId, 0);
     const el = render(<Presenter />);
