@@ -1,5 +1,6 @@
 /**
- * `npm start`: the demo servers (unless `--no-demo`), then Tessera — the Electron window when an
+ * `npm start`: the demo servers (unless `--no-demo`; `--as keycloak`: a real Keycloak and the RS
+ * instead of the built-in demo), then Tessera — the Electron window when an
  * Electron binary resolves (downloaded on the first launch), a display exists and a window really
  * comes up (main prints a ready line); otherwise browser mode, saying why: the local host serves
  * the UI on 127.0.0.1 and the address is opened with BROWSER or the system opener, and printed.
@@ -13,6 +14,7 @@ import { startCore } from './app/compose';
 import { startHost } from './host/server';
 import { systemOpener } from './identity/opener';
 import { describe } from './demo/cli';
+import { describeKeycloakDemo } from './demo/keycloak/demo';
 import { READY_LINE } from './main/options';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -199,18 +201,68 @@ export async function chooseLaunch(o: ChooseOptions): Promise<Choice> {
   return 'reason' in launched ? { kind: 'browser', reason: launched.reason } : { kind: 'electron', child: launched.child };
 }
 
+export const START_USAGE = `Usage: npm start -- [options]
+
+  --as demo|keycloak  which authorization server Tessera opens on: the built-in demo (default) or a
+                      real Keycloak (fetched with Maven on first use, needs a JDK; starts in about a
+                      minute) with the health-records RS; TESSERA_KEYCLOAK_URL uses a running one
+  --no-demo           no demo servers: Tessera with your own configuration
+  --browser           browser mode, even where the Electron window could open
+  --port N            browser mode's port (default: any free port)
+  --no-open           print the address instead of opening a browser
+  -h, --help          this help`;
+
+export interface StartArgs {
+  /** Which demo: the built-in servers, Keycloak with the RS, or none. */
+  demo: 'demo' | 'keycloak' | 'none';
+  browser: boolean;
+  port?: number;
+  open: boolean;
+  help: boolean;
+}
+
+/** A command line `npm start` cannot run; the message says why (printed with {@link START_USAGE}). */
+export class StartUsageError extends Error {}
+
+/** `npm start`'s options; unknown options and values are {@link StartUsageError}s. TESSERA_NO_DEMO=1 is `--no-demo`. */
+export function parseStartArgs(argv: string[], env: Record<string, string | undefined> = {}): StartArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { 'no-demo': { type: 'boolean' }, browser: { type: 'boolean' }, port: { type: 'string' }, 'no-open': { type: 'boolean' }, as: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (error) {
+    throw new StartUsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.as !== undefined && values.as !== 'demo' && values.as !== 'keycloak') throw new StartUsageError(`--as must be demo or keycloak, not "${values.as}"`);
+  if (values.as === 'keycloak' && values['no-demo']) throw new StartUsageError('--as keycloak starts the Keycloak demo; it cannot be combined with --no-demo');
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535) throw new StartUsageError(`--port must be a port number (0-65535), not "${values.port}"`);
+  }
+  const demo = values.as === 'keycloak' ? 'keycloak' : values['no-demo'] || (env.TESSERA_NO_DEMO === '1' && values.as === undefined) ? 'none' : 'demo';
+  return { demo, browser: Boolean(values.browser), ...(port !== undefined ? { port } : {}), open: !values['no-open'], help: Boolean(values.help) };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { 'no-demo': { type: 'boolean' }, browser: { type: 'boolean' }, port: { type: 'string' }, 'no-open': { type: 'boolean' } } });
+  let args: StartArgs;
+  try {
+    args = parseStartArgs(argv, process.env);
+  } catch (error) {
+    if (!(error instanceof StartUsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${START_USAGE}\n`);
+    return 2;
+  }
+  if (args.help) { process.stdout.write(`${START_USAGE}\n`); return 0; }
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const env = process.env;
-  const noDemo = values['no-demo'] || env.TESSERA_NO_DEMO === '1';
+  const noDemo = args.demo === 'none';
   await ensureRenderer(log);
 
   const choice = await chooseLaunch({
-    browser: Boolean(values.browser), env, platform: process.platform,
+    browser: args.browser, env, platform: process.platform,
     resolve: () => resolveElectron({ cwd: ROOT, log }),
     prepare: async () => (await import('./main/build')).buildElectron(ROOT),
-    launch: (binary, mainFile) => launchElectron({ binary, args: [mainFile, ...(noDemo ? ['--no-demo'] : [])], env }),
+    launch: (binary, mainFile) => launchElectron({ binary, args: [mainFile, ...(noDemo ? ['--no-demo'] : []), ...(args.demo === 'keycloak' ? ['--as', 'keycloak'] : [])], env }),
   });
   if (choice.kind === 'electron') {
     const child = choice.child;
@@ -222,12 +274,15 @@ export async function main(argv: string[]): Promise<number> {
   log(`Using browser mode: ${choice.reason.replace(/\.+$/, '')}.`);
 
   const opener = systemOpener({ env, print: (line) => log(line) });
-  const core = await startCore({ env, mode: 'browser', opener, ...(noDemo ? { demo: false as const } : {}), log: () => {} });
-  const host = await startHost({ service: core.service, staticDir: RENDERER_DIR, ...(values.port ? { port: Number(values.port) } : {}), log });
+  if (args.demo === 'keycloak') log('Starting Keycloak (the first start also fetches it with Maven; it takes about a minute)…');
+  const demo = noDemo ? { demo: false as const } : args.demo === 'keycloak' ? { demo: { keycloak: {} } } : {};
+  const core = await startCore({ env, mode: 'browser', opener, ...demo, log: args.demo === 'keycloak' ? log : () => {} });
+  const host = await startHost({ service: core.service, staticDir: RENDERER_DIR, ...(args.port ? { port: args.port } : {}), log });
   if (core.demo) process.stdout.write(`${core.demoReused ? 'Using the demo servers already running.\n' : ''}${describe(core.demo)}\n\n`);
+  if (core.keycloak) process.stdout.write(`${describeKeycloakDemo(core.keycloak)}\n\n`);
   if (core.vault.warning) log(`Note: ${core.vault.warning}`);
-  process.stdout.write(`Tessera is running in browser mode at ${host.origin}\nOpen: ${host.launchUrl}\n(Ctrl-C stops Tessera${core.demo && !core.demoReused ? ' and the demo servers' : ''}.)\n`);
-  if (!values['no-open']) await opener(host.launchUrl);
+  process.stdout.write(`Tessera is running in browser mode at ${host.origin}\nOpen: ${host.launchUrl}\n(Ctrl-C stops Tessera${(core.demo && !core.demoReused) || core.keycloak ? ' and the demo servers' : ''}.)\n`);
+  if (args.open) await opener(host.launchUrl);
   let forced = false;
   await new Promise<void>((done) => {
     const stop = () => { if (forced) process.exit(130); forced = true; done(); };

@@ -47,8 +47,8 @@ export function Connections() {
       })}</ul>
       {app.demo ? (
         <details className="card"><summary>Demo people</summary>
-          <ul>{app.demo.people.map((p) => <li key={p.username}><code>{p.username}</code> / <code>{p.password}</code> — {p.name} ({p.role}, {p.at === 'as' ? 'owner dashboard' : 'Hospital ID'})</li>)}</ul>
-          <p><a href={app.demo.dashboardUrl} target="_blank" rel="noreferrer noopener">Kate's dashboard</a></p>
+          <ul>{app.demo.people.map((p) => <li key={p.username}><code>{p.username}</code> / <code>{p.password}</code> — {p.name} ({p.role}, {p.at === 'as' ? app.demo?.dashboardLabel : app.demo?.idpLabel})</li>)}</ul>
+          <p><a href={app.demo.dashboardUrl} target="_blank" rel="noreferrer noopener">Kate's {app.demo.dashboardLabel}</a></p>
         </details>
       ) : null}
     </section>

@@ -130,7 +130,11 @@ export interface AppState {
   flows: FlowView[];
   /** Authorization servers that an RS named but the user does not trust yet. */
   untrustedSeen: { issuer: string; rs: string }[];
-  demo?: { dashboardUrl: string; people: { username: string; password: string; name: string; role: string; at: 'idp' | 'as' }[] };
+  /**
+   * The demo setup: where the owner approves (`dashboardLabel`: "owner dashboard", "Keycloak account
+   * console"), where the other people sign in (`idpLabel`: "Hospital ID", "Keycloak"), and who they are.
+   */
+  demo?: { dashboardUrl: string; dashboardLabel: string; idpLabel: string; people: { username: string; password: string; name: string; role: string; at: 'idp' | 'as' }[] };
 }
 
 /** Results of each method. */

@@ -1,12 +1,15 @@
 /**
  * Composition of the app's core, shared by the Electron main process and browser mode: the demo
- * servers (the embedded default, or ones already running), the vault, the service.
+ * servers (the embedded default, ones already running, or a real Keycloak with the RS), the vault,
+ * the service.
  */
 import { resolve } from 'node:path';
 import { tesseraHome } from './config';
 import { useInstallFingerprintKey } from './fingerprint-key';
 import { TesseraService } from './service';
+import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setup';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
+import { KEYCLOAK_APP_PORTS, startKeycloakDemo, type KeycloakDemoConfig, type KeycloakDemoHandle, type KeycloakDemoOptions } from '../demo/keycloak/demo';
 import type { Opener } from '../identity/opener';
 import { openVault, type SafeStorageLike, type Vault } from '../vault';
 
@@ -14,18 +17,29 @@ export interface CoreOptions {
   env: Record<string, string | undefined>;
   mode: 'electron' | 'browser';
   opener: Opener;
-  /** `false`: no demo (an existing setup is configured). Default: start it, or reuse a running one. */
-  demo?: false | DemoOptions;
+  /**
+   * `false`: no demo (an existing setup is configured). Default: start the built-in demo, or reuse a
+   * running one. `{ keycloak }`: a real Keycloak as Kate's AS and the identity provider, with the RS
+   * (on the fixed {@link KEYCLOAK_APP_PORTS} unless the options say otherwise; a Keycloak with Kate's
+   * realm already there, or at `keycloakUrl` / TESSERA_KEYCLOAK_URL, is used as it is).
+   */
+  demo?: false | DemoOptions | KeycloakCoreDemo;
   safeStorage?: SafeStorageLike;
   /** Where Tessera's config and vault live; default `TESSERA_HOME` or `~/.tessera` (the packaged app passes its userData). */
   home?: string;
   log?: (line: string) => void;
 }
 
+/** The Keycloak variant of the demo. */
+export interface KeycloakCoreDemo { keycloak: KeycloakDemoOptions }
+
 export interface Core {
   service: TesseraService;
   vault: Vault;
+  /** The built-in demo's servers, when it runs (started here or reused). */
   demo?: DemoConfig;
+  /** The Keycloak setup, when that variant was asked for. */
+  keycloak?: KeycloakDemoConfig;
   demoReused: boolean;
   close(): Promise<void>;
 }
@@ -49,23 +63,29 @@ async function runningDemo(): Promise<DemoConfig | undefined> {
   }
 }
 
+/** Starts (or finds) the demo servers asked for: the built-in ones by default, or Keycloak and the RS. */
+async function startDemoServers(options: CoreOptions, log: (line: string) => void): Promise<{ setup?: DemoSetup; demo?: DemoConfig; keycloak?: KeycloakDemoConfig; reused: boolean; close(): Promise<void> }> {
+  const none = { reused: false, close: async () => {} };
+  if (options.demo === false) return none;
+  if (options.demo && 'keycloak' in options.demo) {
+    const handle: KeycloakDemoHandle = await startKeycloakDemo({ keycloakPort: KEYCLOAK_APP_PORTS.keycloak, rsPort: KEYCLOAK_APP_PORTS.rs, log, ...options.demo.keycloak });
+    return { setup: keycloakDemoSetup(handle.config), keycloak: handle.config, reused: false, close: () => handle.close() };
+  }
+  const demoOptions: DemoOptions = options.demo ?? { dataDir: resolve(options.env.TESSERA_DEMO_DIR ?? '.tessera-demo') };
+  try {
+    const demo: DemoHandle = await startDemo({ ...demoOptions, log });
+    return { setup: builtInDemoSetup(demo.config), demo: demo.config, reused: false, close: () => demo.close() };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    const config = await runningDemo();
+    if (!config) throw new Error(`The demo ports (${DEFAULT_PORTS.idp}-${DEFAULT_PORTS.rs}) are taken by something that is not the Tessera demo. Free them, or start Tessera without the demo.`, { cause: error });
+    return { ...none, setup: builtInDemoSetup(config), demo: config, reused: true };
+  }
+}
+
 export async function startCore(options: CoreOptions): Promise<Core> {
   const log = options.log ?? (() => {});
-  let demo: DemoHandle | undefined;
-  let config: DemoConfig | undefined;
-  let demoReused = false;
-  if (options.demo !== false) {
-    const demoOptions: DemoOptions = options.demo ?? { dataDir: resolve(options.env.TESSERA_DEMO_DIR ?? '.tessera-demo') };
-    try {
-      demo = await startDemo({ ...demoOptions, log });
-      config = demo.config;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      config = await runningDemo();
-      if (!config) throw new Error(`The demo ports (${DEFAULT_PORTS.idp}-${DEFAULT_PORTS.rs}) are taken by something that is not the Tessera demo. Free them, or start Tessera without the demo.`, { cause: error });
-      demoReused = true;
-    }
-  }
+  const servers = await startDemoServers(options, log);
   const env = options.env;
   const home = options.home ?? tesseraHome(env);
   let vault: Vault | undefined;
@@ -81,21 +101,21 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     await useInstallFingerprintKey(vault);
     service = await TesseraService.create({
       home, store: vault, mode: options.mode, opener: options.opener,
-      ...(config ? { demo: { as: config.as, idp: config.idp, rs: config.rs, users: config.users } } : {}),
+      ...(servers.setup ? { demo: servers.setup } : {}),
     });
   } catch (error) {
     // Nothing half-started stays behind (the desktop app retries without the demo after a failure).
     await vault?.close().catch(() => {});
-    await demo?.close().catch(() => {});
+    await servers.close().catch(() => {});
     throw error;
   }
   const openedVault = vault;
   return {
-    service, vault: openedVault, ...(config ? { demo: config } : {}), demoReused,
+    service, vault: openedVault, ...(servers.demo ? { demo: servers.demo } : {}), ...(servers.keycloak ? { keycloak: servers.keycloak } : {}), demoReused: servers.reused,
     async close() {
       await service.close();
       await openedVault.close();
-      await demo?.close();
+      await servers.close();
     },
   };
 }

@@ -19,6 +19,8 @@ import type { FetchResult } from '../uma/agent';
 import { endSessionAtProvider, revokeAtProvider, signIn } from '../identity/oidc';
 import type { Opener } from '../identity/opener';
 import { toHar } from './har';
+import { applyDemoSetup, type DemoSetup } from './demo-setup';
+import { providerClient } from './provider-client';
 
 export interface ServiceOptions {
   home: string;
@@ -26,13 +28,8 @@ export interface ServiceOptions {
   mode: 'electron' | 'browser';
   /** Opens the system browser (sign-in, claims interaction). */
   opener: Opener;
-  /** The embedded demo: its resources are bookmarked, its AS trusted with Tessera's client, its IdP offered. */
-  demo?: {
-    as: { issuer: string; dashboardUrl: string; tesseraClient: { client_id: string; client_secret: string } };
-    idp: { issuer: string; tesseraClient: { client_id: string } };
-    rs: { resources: { url: string; title: string }[] };
-    users: { username: string; password: string; name: string; role: string; at: 'idp' | 'as' }[];
-  };
+  /** A demo setup (built-in or Keycloak): its resources are bookmarked, its AS trusted with Tessera's client, its IdP offered. */
+  demo?: DemoSetup;
 }
 
 interface Settings { resources: ResourceView[]; providers: ProviderView[] }
@@ -87,14 +84,7 @@ export class TesseraService {
     const saved = await store.get<Settings>('settings', 'app');
     this.#settings = saved?.value ?? { resources: [], providers: [] };
     if (demo) {
-      // The demo is the embedded default: bookmark Kate's records, trust her AS, offer Hospital ID.
-      for (const r of demo.rs.resources) if (!this.#settings.resources.some((x) => x.url === r.url)) this.#settings.resources.push({ url: r.url, title: r.title, origin: new URL(r.url).origin, fromDemo: true });
-      if (!this.#settings.providers.some((p) => p.issuer === demo.idp.issuer)) this.#settings.providers.push({ issuer: demo.idp.issuer, clientId: demo.idp.tesseraClient.client_id, label: 'Hospital ID (demo)', scope: 'openid email profile role offline_access' });
-      if (!this.#config.trust.authorizationServers.some((a) => a.issuer === demo.as.issuer)) {
-        this.#config.trust.authorizationServers.push({ issuer: demo.as.issuer, label: "Kate's AS (demo)" });
-        await saveConfig(this.#o.home, this.#config);
-      }
-      await store.put('client', storeKeys.client(demo.as.issuer), { client_id: demo.as.tesseraClient.client_id, client_secret: demo.as.tesseraClient.client_secret, auth_method: 'client_secret_basic', registration: 'static' }, { issuer: demo.as.issuer, clientId: demo.as.tesseraClient.client_id });
+      if (await applyDemoSetup(demo, { settings: this.#settings, trust: this.#config.trust, store })) await saveConfig(this.#o.home, this.#config);
       await this.#saveSettings();
     }
     this.#engine = composeEngine({
@@ -157,7 +147,7 @@ export class TesseraService {
       tokens,
       flows: [...this.#flows.values()].reverse(),
       untrustedSeen: [...this.#untrusted.values()].filter((u) => !this.#trusted(u.issuer)),
-      ...(demo ? { demo: { dashboardUrl: demo.as.dashboardUrl, people: demo.users.map(({ username, password, name, role, at }) => ({ username, password, name, role, at })) } } : {}),
+      ...(demo ? { demo: { dashboardUrl: demo.as.dashboardUrl, dashboardLabel: demo.as.dashboardLabel, idpLabel: demo.idp.name, people: demo.users.map((u) => ({ ...u })) } } : {}),
     };
   }
 
@@ -280,7 +270,7 @@ export class TesseraService {
   }
 
   async signIn(input: { issuer: string; clientId: string; scope?: string | undefined; switchUser?: boolean | undefined }): Promise<IdentityView> {
-    const provider = { issuer: input.issuer.replace(/\/$/, ''), clientId: input.clientId, ...(input.scope ? { scope: input.scope } : {}) };
+    const provider = await providerClient(this.#o.store, input);
     const flow = this.#idpFlow(provider.issuer, input.switchUser ? `Sign in as someone else at ${provider.issuer}` : `Sign in at ${provider.issuer}`);
     let signed;
     try {

@@ -13,7 +13,6 @@ import { parseCall } from '../app/api';
 import { IPC_CALL, IPC_EVENT } from '../app/api-methods';
 import { toErrorInfo } from '../kernel/errors';
 import { startCore, type Core } from '../app/compose';
-import type { DemoOptions } from '../demo';
 import { allowedExternal, APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, isLoopback, isTrustedSender, serveApp, trustedLoopbackOrigins } from './security';
 import { demoOn, desktopOptions, loadDesktopSettings, READY_LINE, saveDesktopSettings, type DesktopOptions } from './options';
 
@@ -80,7 +79,7 @@ export function createWindow(devTools: boolean, readySignal: boolean): BrowserWi
   return w;
 }
 
-function coreFor(demo: false | DemoOptions | undefined) {
+function coreFor(demo: DesktopOptions['demo']) {
   const o = options!;
   return startCore({
     env: o.coreEnv, mode: 'electron', opener: openExternalChecked, safeStorage,

@@ -8,6 +8,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { KeycloakCoreDemo } from '../app/compose';
 import type { DemoOptions } from '../demo';
 
 /** The first line `npm start`'s launcher waits for on the child's stdout once the window has loaded. */
@@ -28,8 +29,11 @@ export interface DesktopOptions {
   coreEnv: Record<string, string | undefined>;
   /** Tessera's config + vault directory; undefined = `TESSERA_HOME` or `~/.tessera` (development). */
   home?: string;
-  /** `false`; the demo's options (its LMDB directory); undefined = the core's default (`.tessera-demo`). */
-  demo: false | DemoOptions | undefined;
+  /**
+   * `false`; the demo's options (its LMDB directory); the Keycloak variant (`npm start` with
+   * Keycloak passes it on); undefined = the core's default (`.tessera-demo`).
+   */
+  demo: false | DemoOptions | KeycloakCoreDemo | undefined;
   /** Where the demo keeps its state once started from the menu. */
   demoDir?: string;
   devTools: boolean;
@@ -46,7 +50,8 @@ export function desktopOptions(input: DesktopInput): DesktopOptions {
     return { coreEnv: {}, home: join(input.userData, 'data'), demo: input.settings.demo ? { dataDir: demoDir } : false, demoDir, devTools: false, readySignal: false };
   }
   const noDemo = input.argv.includes('--no-demo') || input.env.TESSERA_NO_DEMO === '1';
-  return { coreEnv: input.env, demo: noDemo ? false : undefined, devTools: true, readySignal: input.env.TESSERA_READY_SIGNAL === '1' };
+  const keycloak = input.argv.some((a, i) => a === '--as=keycloak' || (a === '--as' && input.argv[i + 1] === 'keycloak'));
+  return { coreEnv: input.env, demo: keycloak ? { keycloak: {} } : noDemo ? false : undefined, devTools: true, readySignal: input.env.TESSERA_READY_SIGNAL === '1' };
 }
 
 /** The demo options when the person starts it from the menu. */

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInDemoSetup } from '../../src/app/demo-setup';
 import { TesseraService } from '../../src/app/service';
 import { main } from '../../src/cli/main';
 import { setCliOpener } from '../../src/cli/opener';
@@ -304,7 +305,7 @@ describe('the app service', () => {
     const service = await TesseraService.create({
       home, store: new MemoryStore(), mode: 'browser',
       opener: async (u) => { if (new URL(u).pathname.endsWith('/session/end')) ended.push(u); else await opener(u); },
-      demo: { as: demo.config.as, idp: demo.config.idp, rs: demo.config.rs, users: demo.config.users },
+      demo: builtInDemoSetup(demo.config),
     });
     try {
       const live: string[] = [];

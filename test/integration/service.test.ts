@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowView } from '../../src/app/api';
+import { builtInDemoSetup } from '../../src/app/demo-setup';
 import { TesseraService } from '../../src/app/service';
 import { MemoryStore, storeKeys } from '../../src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
@@ -24,7 +25,7 @@ beforeAll(async () => {
   demo = await startDemo({ memory: true, ports: { idp: 0, as: 0, rs: 0 } });
   fx = await startFixture();
   home = await mkdtemp(join(tmpdir(), 'tessera-service-'));
-  service = await TesseraService.create({ home, store, mode: 'browser', opener: async () => {}, demo: { as: demo.config.as, idp: demo.config.idp, rs: demo.config.rs, users: demo.config.users } });
+  service = await TesseraService.create({ home, store, mode: 'browser', opener: async () => {}, demo: builtInDemoSetup(demo.config) });
   service.subscribe((e) => events.push(e.type));
 });
 afterAll(async () => {

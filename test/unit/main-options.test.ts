@@ -22,6 +22,11 @@ describe('desktop options', () => {
     expect(dev.home).toBeUndefined();
     expect(desktopOptions({ isPackaged: false, env: {}, argv: ['x', '--no-demo'], userData: '/u', settings: { demo: true } })).toMatchObject({ demo: false, readySignal: false });
   });
+  it("development with Keycloak (npm start passes --as keycloak to main): the core's Keycloak variant; packaged ignores it", () => {
+    expect(desktopOptions({ isPackaged: false, env: {}, argv: ['x', 'main.cjs', '--as', 'keycloak'], userData: '/u', settings: { demo: false } }).demo).toEqual({ keycloak: {} });
+    expect(desktopOptions({ isPackaged: false, env: {}, argv: ['x', '--as=keycloak'], userData: '/u', settings: { demo: false } }).demo).toEqual({ keycloak: {} });
+    expect(desktopOptions({ isPackaged: true, env: {}, argv: ['x', '--as', 'keycloak'], userData: '/u', settings: { demo: false } }).demo).toBe(false);
+  });
   it('desktop.json: missing or broken → demo off; saved choice read back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-desktop-'));
     expect(await loadDesktopSettings(dir)).toEqual({ demo: false });

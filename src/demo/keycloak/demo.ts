@@ -5,6 +5,7 @@
  * protection API (PAT, resource registration, permission tickets, introspection).
  */
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { listen } from '../http/util';
 import { openKv, scoped } from '../store/kv';
 import { startRs, type RsResource } from '../rs';
@@ -38,12 +39,53 @@ export interface KeycloakDemoOptions {
   introspectionCacheMs?: number;
   /** Use this running Keycloak (base URL, realm `kate` imported) instead of starting one. */
   keycloakUrl?: string;
+  /**
+   * Keycloak's HTTP port (default: a free one). With a fixed port a Keycloak with Kate's realm
+   * already listening there is used as it is, and the realm's issuer stays the same across starts.
+   */
+  keycloakPort?: number;
+}
+
+/**
+ * Fixed ports of the Keycloak setup the app opens (`npm start` with Keycloak): the issuer, the
+ * records' addresses and so the app's trust, bookmarks and tokens stay valid from one start to the
+ * next. Beside the built-in demo's 4401–4403.
+ */
+export const KEYCLOAK_APP_PORTS = { keycloak: 4404, rs: 4405 } as const;
+
+/** Whether a Keycloak with Kate's realm answers at `url`. */
+async function servesKateRealm(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/realms/${REALM}/.well-known/uma2-configuration`, { signal: AbortSignal.timeout(2000) });
+    const body = (await response.json()) as { issuer?: unknown };
+    return response.ok && body.issuer === `${url}/realms/${REALM}`;
+  } catch {
+    return false;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createTcpServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** The Keycloak to use: the given URL, one already serving Kate's realm on the fixed port, or none (start one). */
+async function existingKeycloak(options: KeycloakDemoOptions): Promise<string | undefined> {
+  const given = options.keycloakUrl || process.env.TESSERA_KEYCLOAK_URL || undefined;
+  if (given || !options.keycloakPort) return given;
+  const url = `http://127.0.0.1:${options.keycloakPort}`;
+  if (await servesKateRealm(url)) return url;
+  if (!(await portFree(options.keycloakPort))) throw new Error(`Port ${options.keycloakPort} is taken by something that is not a Keycloak with Kate's realm. Free it, or point Tessera at a running Keycloak with TESSERA_KEYCLOAK_URL.`);
+  return undefined;
 }
 
 export async function startKeycloakDemo(options: KeycloakDemoOptions = {}): Promise<KeycloakDemoHandle> {
   const log = options.log ?? (() => {});
-  const external = options.keycloakUrl || process.env.TESSERA_KEYCLOAK_URL || undefined;
-  const keycloak = external ? undefined : await startKeycloak({ log });
+  const external = await existingKeycloak(options);
+  const keycloak = external ? undefined : await startKeycloak({ log, ...(options.keycloakPort ? { port: options.keycloakPort } : {}) });
   const url = (external ?? keycloak?.url ?? '').replace(/\/+$/, '');
   const issuer = `${url}/realms/${REALM}`;
   const kv = openKv({ memory: true });

@@ -46,6 +46,8 @@ export interface KeycloakStartOptions {
   fetch?: boolean;
   /** Give up waiting after this long (default 240 s; a loaded 2-core box needs about a minute). */
   timeoutMs?: number;
+  /** HTTP port (default: a free one). A fixed port keeps the realm's issuer the same across starts. */
+  port?: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -103,7 +105,7 @@ export async function startKeycloak(options: KeycloakStartOptions = {}): Promise
   copyFileSync(REALM_FILE, staged);
   renameSync(staged, join(importDir, 'kate-realm.json'));
 
-  const port = await freePort();
+  const port = options.port || (await freePort());
   let managementPort = await freePort();
   while (managementPort === port) managementPort = await freePort();
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,18 @@
+/**
+ * The client Tessera signs in with at an OpenID provider. The face names only the issuer and client
+ * id (a secret never goes to the renderer); when that provider is also a trusted AS at which Tessera
+ * holds a confidential client with the same id — Keycloak, whose realm is both — the client secret
+ * stored for the AS authenticates the sign-in too. Keycloak needs exactly that: it accepts a pushed ID
+ * token only from the client it was issued to, so sign-in and UMA grant share one client.
+ */
+import { storeKeys, type TokenStore } from '../kernel/store';
+import { normalizeIssuer } from '../kernel/trust';
+import type { ProviderClient } from '../identity/oidc';
+import type { ClientCredentials } from '../uma/grant';
+
+export async function providerClient(store: TokenStore, input: { issuer: string; clientId: string; scope?: string | undefined }): Promise<ProviderClient> {
+  const issuer = normalizeIssuer(input.issuer);
+  const stored = (await store.get<ClientCredentials>('client', storeKeys.client(issuer)))?.value;
+  const secret = stored?.client_id === input.clientId && (stored.auth_method === 'client_secret_basic' || stored.auth_method === 'client_secret_post') ? stored.client_secret : undefined;
+  return { issuer, clientId: input.clientId, ...(secret ? { clientSecret: secret } : {}), ...(input.scope ? { scope: input.scope } : {}) };
+}
