@@ -9,7 +9,7 @@ import { useInstallFingerprintKey } from './fingerprint-key';
 import { TesseraService } from './service';
 import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setup';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
-import { KEYCLOAK_APP_PORTS, startKeycloakDemo, type KeycloakDemoConfig, type KeycloakDemoHandle, type KeycloakDemoOptions } from '../demo/keycloak/demo';
+import type { KeycloakDemoConfig, KeycloakDemoHandle, KeycloakDemoOptions } from '../demo/keycloak/demo';
 import type { Opener } from '../identity/opener';
 import { openVault, type SafeStorageLike, type Vault } from '../vault';
 
@@ -68,6 +68,8 @@ async function startDemoServers(options: CoreOptions, log: (line: string) => voi
   const none = { reused: false, close: async () => {} };
   if (options.demo === false) return none;
   if (options.demo && 'keycloak' in options.demo) {
+    // Loaded only when asked for: the Keycloak demo (JDK, Maven, realm file) is no part of a normal start.
+    const { KEYCLOAK_APP_PORTS, startKeycloakDemo } = await import('../demo/keycloak/demo');
     const handle: KeycloakDemoHandle = await startKeycloakDemo({ keycloakPort: KEYCLOAK_APP_PORTS.keycloak, rsPort: KEYCLOAK_APP_PORTS.rs, log, ...options.demo.keycloak });
     return { setup: keycloakDemoSetup(handle.config), keycloak: handle.config, reused: false, close: () => handle.close() };
   }

@@ -20,8 +20,11 @@ export const KEYCLOAK_DIST_SHA1 = '4ff244668809213a1c91ad2505390287203029d0';
 const ARTIFACT = `org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:tar.gz`;
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy';
 
-/** Repository root (this file is src/demo/keycloak/dist.ts). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/**
+ * Repository root (this file is src/demo/keycloak/dist.ts). In the Electron main bundle (CommonJS)
+ * `import.meta.url` is empty: there the app runs from the repository, so the working directory is it.
+ */
+export const REPO_ROOT = import.meta.url ? resolve(dirname(fileURLToPath(import.meta.url)), '../../..') : process.cwd();
 /** Ignored cache folder (.gitignore: `.cache/`). `TESSERA_KEYCLOAK_CACHE` moves it (CI caches it). */
 export function cacheDir(): string {
   return resolve(process.env.TESSERA_KEYCLOAK_CACHE ?? join(REPO_ROOT, '.cache', 'keycloak'));

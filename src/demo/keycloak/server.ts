@@ -11,10 +11,10 @@ import { copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureKeycloak, type KeycloakDist } from './dist';
+import { ensureKeycloak, REPO_ROOT, type KeycloakDist } from './dist';
 
 export const REALM = 'kate';
-export const REALM_FILE = join(dirname(fileURLToPath(import.meta.url)), 'kate-realm.json');
+export const REALM_FILE = import.meta.url ? join(dirname(fileURLToPath(import.meta.url)), 'kate-realm.json') : join(REPO_ROOT, 'src', 'demo', 'keycloak', 'kate-realm.json');
 /** The realm's clients and their demo secrets (also in kate-realm.json). */
 export const KEYCLOAK_CLIENTS = {
   rs: { client_id: 'health-records', client_secret: 'health-records-demo-secret' },
