@@ -102,11 +102,14 @@ export function CheckReport({ issuer, label, onClose }: { issuer: string; label:
 
 export function RunView({ run, onAgain }: { run: CheckRunView; onAgain?: () => void }) {
   const call = useUi((s) => s.run);
+  const identities = useUi((s) => s.app?.identities);
+  const who = identities?.find((i) => i.key === run.party);
+  const party = run.party === 'nobody' ? 'nobody' : who?.name ?? who?.email ?? run.party;
   const exportAs = (format: 'html' | 'json') => void call('exportCheck', (a) => a.exportCheckReport({ runId: run.runId, format })).then((r) => r && saveText(r.filename, r.mime, r.text));
   const left = run.created.filter((c) => !c.cleanedUp);
   return (
     <div className="check-run">
-      <p className="muted">Resource <code>{run.resource}</code>, acting as <code>{run.party}</code>, started {new Date(run.startedAt).toLocaleTimeString()}.</p>
+      <p className="muted">Resource <code>{run.resource}</code>, acting as {party}, started {new Date(run.startedAt).toLocaleTimeString()}.</p>
       {run.running ? (
         <div className="check-progress">
           <div role="status" aria-live="polite">
