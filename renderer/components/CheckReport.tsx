@@ -5,7 +5,7 @@
  * client must do, the spec, and its exchange as a sequence diagram with the redacted details.
  * Export gives the same self-contained HTML report as the command line, or its JSON.
  */
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { CheckRunView, CheckStatus, CheckView, FlowView, ResourceView } from '../../src/app/api';
 import { useChecks } from '../checks';
 import { latestFlow, useUi } from '../store';
@@ -53,6 +53,18 @@ export function CheckReport({ issuer, label, onClose }: { issuer: string; label:
   const [choice, setChoice] = useState<string>(() => offered[0]?.resource.url ?? OTHER);
   const [typed, setTyped] = useState('');
   const [fresh, setFresh] = useState(false);
+  // Events missed while the event stream reconnected: re-read a running run now and then.
+  const runningId = current?.running ? current.runId : undefined;
+  useEffect(() => {
+    if (!runningId) return;
+    const timer = setInterval(() => {
+      void useUi.getState().api?.getCheckRun({ runId: runningId }).then((view) => {
+        // Never let a slow answer overwrite the finished report.
+        if (useChecks.getState().runs[view.runId]?.running) useChecks.getState().onEvent({ type: 'checkRun', run: view });
+      }, () => undefined);
+    }, 3000);
+    return () => clearInterval(timer);
+  }, [runningId]);
   if (!app) return null;
   const start = async (e: FormEvent) => {
     e.preventDefault();

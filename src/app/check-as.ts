@@ -22,7 +22,7 @@ import type { HttpBounds } from '../http/fetch';
 import { ClientResolver } from '../uma/clients';
 import type { ClaimToken } from '../uma/ports';
 import { IdentityClaimsSource } from '../identity/claims-source';
-import { probeJson, runProbe } from '../probe/runner';
+import { ALL_CHECKS, probeJson, runProbe } from '../probe/runner';
 import { renderProbeHtml } from '../probe/report-html';
 import type { CheckResult, ProbeReport } from '../probe/types';
 import type { ApiEvent, CheckRunView, CheckView, StepView } from './api';
@@ -56,6 +56,8 @@ export class CheckRuns {
     const config = findTrustedAs(this.#o.trust(), input.issuer);
     if (!config) throw new TesseraError('untrusted_as', `${input.issuer} is not trusted.`, 'Trust it first; Tessera contacts only authorization servers you trust.', { facts: { asIssuer: input.issuer } });
     if (!isSecureOrLoopback(new URL(input.resource))) throw new TesseraError('usage', 'The resource must use https (plain http only on this machine).', 'Use the https address.');
+    const unknown = (input.only ?? []).filter((o) => o !== 'safety.trusted-as' && !ALL_CHECKS.some((c) => c.id === o || c.id.startsWith(`${o}.`)));
+    if (unknown.length) throw new TesseraError('usage', `No check or group named ${unknown.join(', ')}.`, `Known checks: ${ALL_CHECKS.map((c) => c.id).join(', ')}.`);
     const party = await this.#o.actingAs();
     const runId = randomUUID();
     const view: CheckRunView = {

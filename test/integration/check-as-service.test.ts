@@ -197,6 +197,7 @@ describe('Check this AS (service)', () => {
     await expect(service.call('checkAs', { issuer: demo.config.as.issuer, resource: 'file:///etc/passwd' })).rejects.toThrow();
     await expect(service.call('checkAs', { issuer: demo.config.as.issuer, resource: 'http://example.com/r' })).rejects.toMatchObject({ code: 'usage' });
     await expect(service.call('checkAs', { issuer: demo.config.as.issuer, resource: url('prescriptions'), extra: 1 })).rejects.toThrow();
+    await expect(service.call('checkAs', { issuer: demo.config.as.issuer, resource: url('prescriptions'), only: ['token.no-such-check'] })).rejects.toMatchObject({ code: 'usage' });
     await expect(service.call('exportCheckReport', { runId: 'nope', format: 'html' })).rejects.toMatchObject({ code: 'usage' });
     await expect(service.call('exportCheckReport', { runId: run.runId, format: 'pdf' })).rejects.toThrow();
   });
