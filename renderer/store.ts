@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import type { AppState, FlowView, TesseraApi } from '../src/app/api';
 import { ApiError } from './api-client';
+import { useChecks } from './checks';
 
 export type Screen = 'resources' | 'flow' | 'presenter' | 'requests' | 'tokens' | 'connections' | 'export';
 export type Theme = 'light' | 'dark' | 'system';
@@ -44,7 +45,8 @@ export const useUi = create<UiState>((set, get) => ({
     set({ api });
     api.subscribe((event) => {
       if (event.type === 'state') set({ app: event.state, flows: { ...get().flows, ...Object.fromEntries(event.state.flows.map((f) => [f.flowId, f])) } });
-      else set({ flows: { ...get().flows, [event.flow.flowId]: event.flow } });
+      else if (event.type === 'flow') set({ flows: { ...get().flows, [event.flow.flowId]: event.flow } });
+      else useChecks.getState().onEvent(event);
     });
     const app = await get().run('state', (a) => a.getState({}));
     if (app) set({ app, flows: Object.fromEntries(app.flows.map((f) => [f.flowId, f])) });

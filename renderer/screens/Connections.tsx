@@ -1,11 +1,13 @@
 import { useState } from 'react';
 import { useUi } from '../store';
+import { CheckReport } from '../components/CheckReport';
 
 export function Connections() {
   const app = useUi((s) => s.app);
   const run = useUi((s) => s.run);
   const [doc, setDoc] = useState<{ issuer: string; document: Record<string, unknown> }>();
   const [confirming, setConfirming] = useState<string>();
+  const [checking, setChecking] = useState<{ issuer: string; label: string }>();
   if (!app) return null;
   return (
     <section aria-labelledby="h-conn">
@@ -18,8 +20,10 @@ export function Connections() {
           <p className="muted">Client: {t.clientId ?? 'registered on first use (dynamic registration)'} ({t.registration})</p>
           <button type="button" className="secondary" onClick={() => void run('disc', (a) => a.discovery({ issuer: t.issuer })).then((d) => d && setDoc(d))}>Discovery document</button>
           <button type="button" className="secondary" onClick={() => void run('untrust', (a) => a.untrustAs({ issuer: t.issuer }))}>Stop trusting</button>
+          <button type="button" className="secondary" aria-expanded={checking?.issuer === t.issuer} onClick={() => setChecking({ issuer: t.issuer, label: t.label ?? t.issuer })}>Check this AS</button>
         </li>
       ))}</ul>
+      {checking ? <CheckReport key={checking.issuer} issuer={checking.issuer} label={checking.label} onClose={() => setChecking(undefined)} /> : null}
       {doc ? <details open className="card"><summary>uma2-configuration of {doc.issuer}</summary><pre>{JSON.stringify(doc.document, null, 2)}</pre></details> : null}
       {app.untrustedSeen.length > 0 ? <h3>Named by a resource server, not trusted</h3> : null}
       {app.untrustedSeen.map((u) => (

@@ -13,6 +13,7 @@ import { z } from 'zod';
 const httpUrl = z.string().max(2048).refine((u) => /^https?:\/\/[^\s]+$/i.test(u) && URL.canParse(u), 'must be an http(s) URL');
 const url = httpUrl;
 const issuer = httpUrl;
+const runId = z.string().regex(/^[\w-]{1,100}$/, 'not a run id');
 /** Headers the request builder may not set: the transport's own. */
 const FORBIDDEN_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer']);
 
@@ -43,6 +44,11 @@ export const apiInputs = {
   revealToken: z.object({ kind: z.enum(['rpt']), key: z.string().min(1).max(4096), confirm: z.literal(true) }).strict(),
   cancelFlow: z.object({ flowId: z.string().min(1).max(100) }).strict(),
   exportTranscript: z.object({ flowId: z.string().max(100).optional(), format: z.enum(['json', 'har']) }).strict(),
+  /** "Check this AS": the probe's checks against a trusted AS, with tickets from one of its protected resources. */
+  checkAs: z.object({ issuer, resource: url, only: z.array(z.string().regex(/^[a-z]+(\.[a-z-]+)?$/, 'not a check id')).max(40).optional() }).strict(),
+  cancelCheck: z.object({ runId }).strict(),
+  getCheckRun: z.object({ runId }).strict(),
+  exportCheckReport: z.object({ runId, format: z.enum(['html', 'json']) }).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiInputs;
@@ -137,6 +143,50 @@ export interface AppState {
   demo?: { dashboardUrl: string; dashboardLabel: string; idpLabel: string; people: { username: string; password: string; name: string; role: string; at: 'idp' | 'as' }[] };
 }
 
+export type CheckStatus = 'pass' | 'deviation' | 'fail' | 'skip';
+
+/** One check of "Check this AS" (the probe's CheckResult), its exchanges as redacted step views. */
+export interface CheckView {
+  id: string;
+  title: string;
+  /** Spec section URL the check is measured against. */
+  spec: string;
+  rule?: string;
+  status: CheckStatus;
+  detail: string;
+  /** What a client must do about a deviation or failure. */
+  advice?: string;
+  steps: StepView[];
+}
+
+/** A run of "Check this AS": live while `running`, the full report once finished. */
+export interface CheckRunView {
+  runId: string;
+  /** The AS the person chose to check. */
+  issuer: string;
+  resource: string;
+  /** Who the checks acted for (`issuer#sub` or `nobody`): that person's ID token is the claim token. */
+  party: string;
+  startedAt: string;
+  running: boolean;
+  cancelled: boolean;
+  /** Checks finished so far, and how many there are (known after the first). */
+  done: number;
+  total?: number;
+  checks: CheckView[];
+  summary: Record<CheckStatus, number>;
+  /** Where the AS publishes its metadata (once found). */
+  discoveryUrl?: string;
+  /** What the checks left at the AS (pending requests, registered clients, tokens), fingerprints only. */
+  created: { kind: 'pending_request' | 'registered_client' | 'rpt' | 'pct'; description: string; count?: number; cleanedUp: boolean; check: string }[];
+  /** Origins the checks sent requests to. */
+  origins: string[];
+  durationMs?: number;
+  /** The resource's RS named another AS than the one chosen: nothing was sent to it. */
+  otherAs?: string;
+  error?: ErrorView;
+}
+
 /** Results of each method. */
 export interface ApiResults {
   getState: AppState;
@@ -153,10 +203,20 @@ export interface ApiResults {
   revealToken: { token: string; fingerprint?: string };
   cancelFlow: AppState;
   exportTranscript: { filename: string; mime: string; text: string };
+  checkAs: { runId: string };
+  cancelCheck: CheckRunView;
+  getCheckRun: CheckRunView;
+  exportCheckReport: { filename: string; mime: string; text: string };
 }
 
 /** Events pushed to the UI. */
-export type ApiEvent = { type: 'state'; state: AppState } | { type: 'flow'; flow: FlowView };
+export type ApiEvent =
+  | { type: 'state'; state: AppState }
+  | { type: 'flow'; flow: FlowView }
+  /** "Check this AS": one check finished (live progress, in the order the checks run). */
+  | { type: 'check'; runId: string; check: CheckView; index: number; total: number }
+  /** "Check this AS": a run started, was cancelled or finished (the full report). */
+  | { type: 'checkRun'; run: CheckRunView };
 
 /** The API as the renderer sees it (preload in Electron, the host client in browser mode). */
 export type TesseraApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiResults[M]> } & {

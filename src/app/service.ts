@@ -21,6 +21,7 @@ import type { Opener } from '../identity/opener';
 import { toHar } from './har';
 import { applyDemoSetup, type DemoSetup } from './demo-setup';
 import { providerClient } from './provider-client';
+import { CheckRuns, httpBounds } from './check-as';
 
 export interface ServiceOptions {
   home: string;
@@ -47,6 +48,7 @@ export class TesseraService {
   readonly #listeners = new Set<(e: ApiEvent) => void>();
   readonly #untrusted = new Map<string, { issuer: string; rs: string }>();
   #engine!: Engine;
+  #checks!: CheckRuns;
   readonly #handlers: Handlers;
 
   private constructor(options: ServiceOptions) {
@@ -66,6 +68,10 @@ export class TesseraService {
       revealToken: (i) => this.revealToken(i.key),
       cancelFlow: (i) => this.cancelFlow(i.flowId),
       exportTranscript: (i) => this.exportTranscript(i),
+      checkAs: (i) => this.#checks.start(i),
+      cancelCheck: async (i) => this.#checks.cancel(i.runId),
+      getCheckRun: async (i) => this.#checks.get(i.runId),
+      exportCheckReport: async (i) => this.#checks.export(i.runId, i.format),
     };
   }
 
@@ -93,6 +99,7 @@ export class TesseraService {
       opener: this.#o.opener,
       onStep: (step) => this.#onStep(step),
     });
+    this.#checks = new CheckRuns({ store, trust: () => this.#config.trust, actingAs: () => this.#identities.actingAs(), emit: (e) => this.#emit(e), stepView, http: () => httpBounds(this.#config) });
   }
 
   subscribe(listener: (e: ApiEvent) => void): () => void {
@@ -340,6 +347,7 @@ export class TesseraService {
 
   async close(): Promise<void> {
     for (const c of this.#controllers.values()) c.abort();
+    this.#checks?.close();
   }
 }
 

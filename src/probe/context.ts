@@ -69,10 +69,12 @@ export interface ProbeShared {
   insecure?: boolean;
   /** Extra headers on resource requests without an RPT (never sent to the AS). */
   rsHeaders: Record<string, string>;
+  /** Cancels the run (the clean-up in safety.created still goes out). */
+  signal?: AbortSignal;
 }
 
 /** Builds the guarded client: every request to an origin outside `allowed` is refused and recorded. */
-export function guardedHttp(shared: Pick<ProbeShared, 'allowed' | 'contacted' | 'violations' | 'current'>, transcript: Transcript, bounds?: Partial<HttpBounds>, underlying?: FetchLike): HttpClient {
+export function guardedHttp(shared: Pick<ProbeShared, 'allowed' | 'contacted' | 'violations' | 'current' | 'signal'>, transcript: Transcript, bounds?: Partial<HttpBounds>, underlying?: FetchLike): HttpClient {
   const base: FetchLike = underlying ?? ((input, init) => fetch(input, init));
   const guarded: FetchLike = async (input, init) => {
     const url = new URL(input);
@@ -80,8 +82,11 @@ export function guardedHttp(shared: Pick<ProbeShared, 'allowed' | 'contacted' | 
       shared.violations.push({ origin: url.origin, path: url.pathname, check: shared.current });
       throw new TesseraError('untrusted_as', `Probe origin guard: refused to send a request to ${url.origin}, which is neither the RS, the AS nor one of its endpoints.`, 'The server tried to lead the client elsewhere (redirect or endpoint on another origin); see the safety check.');
     }
+    // A cancelled run sends nothing more, except the clean-up (revoking what it obtained).
+    const cancel = shared.current === 'safety.created' ? undefined : shared.signal;
+    if (cancel?.aborted) throw new TesseraError('aborted', 'The check was cancelled.', 'Run it again when ready.');
     shared.contacted.add(url.origin);
-    return base(input, init);
+    return base(input, cancel ? { ...init, signal: init.signal ? AbortSignal.any([init.signal, cancel]) : cancel } : init);
   };
   return new HttpClient({ transcript, fetch: guarded, ...(bounds ? { bounds } : {}) });
 }

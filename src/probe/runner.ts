@@ -7,7 +7,7 @@
  */
 import { toErrorInfo } from '../kernel/errors';
 import { fingerprint } from '../kernel/redact';
-import { Transcript } from '../kernel/transcript';
+import { Transcript, type TranscriptStep } from '../kernel/transcript';
 import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
 import type { FetchLike, HttpBounds } from '../http/fetch';
 import { readRsResponse } from '../uma/challenge';
@@ -39,6 +39,8 @@ export const ALL_CHECKS: CheckDefinition[] = [
   ...safetyChecks,
 ];
 
+const CANCELLED = 'Cancelled before this check finished.';
+
 const TRUST_CHECK = {
   id: 'safety.trusted-as',
   title: 'The AS is trusted before anything is sent to it',
@@ -68,8 +70,13 @@ export interface ProbeOptions {
   resolveClient?: (asIssuer: string, config: AsConfig) => Promise<ClientCredentials | undefined>;
   /** More claim tokens once the AS is known and trusted (e.g. a held identity's ID token for --identity). */
   resolveClaimTokens?: (asIssuer: string) => Promise<ClaimToken[]>;
-  /** Live progress: called after each check. */
-  onCheck?: (result: CheckResult, index: number, total: number) => void;
+  /** Live progress: called after each check, with the redacted exchanges it made. */
+  onCheck?: (result: CheckResult, index: number, total: number, exchanges: TranscriptStep[]) => void;
+  /**
+   * Cancels the run: requests in flight are aborted and the remaining checks skip; the safety
+   * checks still report (and revoke the tokens obtained) so nothing is left unsaid.
+   */
+  signal?: AbortSignal;
 }
 
 export function selected(id: string, only: string[] | undefined): boolean {
@@ -102,7 +109,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     rsHeaders: options.rsHeaders ?? {},
     ...(options.client ? { client: options.client } : {}),
     ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   } as unknown as ProbeShared;
+  const cancelled = () => options.signal?.aborted === true;
   shared.http = guardedHttp(shared, transcript, options.http, options.fetch);
 
   const results: CheckResult[] = [];
@@ -112,7 +121,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     const steps = [...new Set([...transcript.flow(def.id).map((s) => s.id), ...extraSteps])];
     const result: CheckResult = { id: def.id, title: def.title, spec: def.spec, rule: def.rule, status: v.status, detail: v.detail, ...(v.advice ? { advice: v.advice } : {}), steps };
     results.push(result);
-    options.onCheck?.(result, results.length - 1, total);
+    if (options.onCheck) {
+      const ids = new Set(steps);
+      options.onCheck(result, results.length - 1, total, transcript.steps.filter((x) => ids.has(x.id)));
+    }
   };
   const finish = (issuer: string | null, trusted: boolean): ProbeReport => {
     const summary: Record<CheckStatus, number> = { pass: 0, deviation: 0, fail: 0, skip: 0 };
@@ -126,6 +138,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       rs: { origin: rsOrigin },
       as: { issuer, trusted, ...(f ? { discovery: { url: f.url, source: f.source } } : {}) },
       summary,
+      ...(cancelled() ? { cancelled: true } : {}),
       checks: results,
       created: shared.created,
       origins: [...shared.contacted].sort(),
@@ -157,7 +170,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     }
   } catch (error) {
     const info = toErrorInfo(error);
-    emit(challengeDef, { status: 'fail', detail: info.message, advice: info.hint });
+    emit(challengeDef, cancelled() ? { status: 'skip', detail: CANCELLED } : { status: 'fail', detail: info.message, advice: info.hint });
   }
   if (!asUri) {
     emit(TRUST_CHECK, { status: 'skip', detail: 'No AS was named.' });
@@ -206,12 +219,17 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   // 4. The checks.
   for (const def of defs) {
     if (results.some((r) => r.id === def.id)) continue;
+    if (cancelled() && !def.id.startsWith('safety.')) {
+      emit(def, { status: 'skip', detail: CANCELLED });
+      continue;
+    }
     shared.current = def.id;
     let verdict: Verdict;
     try {
       verdict = await def.run(new CheckContext(shared, def.id));
     } catch (error) {
-      if (error instanceof SkipCheck) verdict = { status: 'skip', detail: insecure && /client credentials/.test(error.message) ? 'The AS endpoints are not HTTPS: the probe sends no credentials, claims or tickets to them.' : error.message };
+      if (cancelled() && !def.id.startsWith('safety.')) verdict = { status: 'skip', detail: CANCELLED };
+      else if (error instanceof SkipCheck) verdict = { status: 'skip', detail: insecure && /client credentials/.test(error.message) ? 'The AS endpoints are not HTTPS: the probe sends no credentials, claims or tickets to them.' : error.message };
       else {
         const info = toErrorInfo(error);
         verdict = { status: 'fail', detail: info.message, advice: info.hint };

@@ -42,6 +42,8 @@ export interface ProbeReport {
   rs: { origin: string };
   as: { issuer: string | null; trusted: boolean; discovery?: { url: string; source: string } };
   summary: Record<CheckStatus, number>;
+  /** The run was cancelled: the checks not finished are skipped. */
+  cancelled?: boolean;
   checks: CheckResult[];
   created: CreatedItem[];
   /** Origins the probe sent requests to (the safety check's evidence). */

@@ -30,24 +30,27 @@ export interface ClientResolverOptions {
 export class ClientResolver {
   constructor(private readonly o: ClientResolverOptions) {}
 
-  /** The credentials to use at `asIssuer` (a trusted AS). */
-  async resolve(asIssuer: string, config: AsConfig, discovered: DiscoveredAs, ctx: RequestContext): Promise<ClientCredentials> {
+  /**
+   * The client Tessera already is at `asIssuer`, without registering one: a stored registration,
+   * the default client, or the configured client id. The probe uses this (it never registers a
+   * client for its own use; its registration check registers and deletes one).
+   */
+  async known(asIssuer: string, config: AsConfig): Promise<ClientCredentials | undefined> {
     const stored = await this.o.store.get<ClientCredentials>('client', storeKeys.client(asIssuer));
     const override = config.client?.authMethod;
     if (stored) return override ? { ...stored.value, auth_method: override } : stored.value;
     const d = this.o.defaultClient;
-    if (d && (!config.client?.clientId || config.client.clientId === d.clientId)) {
-      return {
-        client_id: d.clientId,
-        ...(d.clientSecret ? { client_secret: d.clientSecret } : {}),
-        ...(d.privateJwk ? { private_jwk: d.privateJwk } : {}),
-        auth_method: override ?? d.authMethod ?? (d.privateJwk ? 'private_key_jwt' : d.clientSecret ? 'client_secret_basic' : 'none'),
-        registration: 'static',
-      };
-    }
+    if (d && (!config.client?.clientId || config.client.clientId === d.clientId)) return defaultClientCredentials(d, override);
     if (config.client?.clientId && config.client.registration !== 'dynamic') {
       return { client_id: config.client.clientId, auth_method: override ?? 'none', registration: 'static' };
     }
+    return undefined;
+  }
+
+  /** The credentials to use at `asIssuer` (a trusted AS): {@link known}, or a new dynamic registration. */
+  async resolve(asIssuer: string, config: AsConfig, discovered: DiscoveredAs, ctx: RequestContext): Promise<ClientCredentials> {
+    const known = await this.known(asIssuer, config);
+    if (known) return known;
     if ((config.client?.registration === 'dynamic' || !config.client) && discovered.metadata.registration_endpoint) {
       const response = await registrationRequest(discovered.metadata, { ...(this.o.claimsRedirectUris ? { claimsRedirectUris: this.o.claimsRedirectUris } : {}) }, ctx);
       const client = await processRegistrationResponse(asIssuer, response);
@@ -56,4 +59,15 @@ export class ClientResolver {
     }
     throw new TesseraError('client_not_configured', `Tessera has no client registration at ${asIssuer}.`, 'Give Tessera the client id (and secret or private key) registered for it at this AS, or allow dynamic registration.', { spec: SPEC.registration, facts: { asIssuer } });
   }
+}
+
+/** A default client (the CLI's client flags) as credentials; `override` is a configured auth method. */
+export function defaultClientCredentials(d: DefaultClient, override?: TokenAuthMethod): ClientCredentials {
+  return {
+    client_id: d.clientId,
+    ...(d.clientSecret ? { client_secret: d.clientSecret } : {}),
+    ...(d.privateJwk ? { private_jwk: d.privateJwk } : {}),
+    auth_method: override ?? d.authMethod ?? (d.privateJwk ? 'private_key_jwt' : d.clientSecret ? 'client_secret_basic' : 'none'),
+    registration: 'static',
+  };
 }

@@ -6,17 +6,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, tesseraHome } from '../../app/config';
 import { TesseraError } from '../../kernel/errors';
-import { storeKeys, type TokenStore } from '../../kernel/store';
-import type { AsConfig } from '../../kernel/trust';
+import type { TokenStore } from '../../kernel/store';
 import { Identities } from '../../identity/identities';
 import { IdentityClaimsSource } from '../../identity/claims-source';
-import type { ClientCredentials } from '../../uma/grant';
+import { ClientResolver, defaultClientCredentials } from '../../uma/clients';
 import { ID_TOKEN_FORMAT, type ClaimToken } from '../../uma/ports';
 import { ALL_CHECKS, probeExitCode, probeJson, runProbe } from '../../probe/runner';
 import { renderProbeHtml } from '../../probe/report-html';
 import { renderJunit } from '../../probe/junit';
 import type { CheckResult, CheckStatus } from '../../probe/types';
-import { CLIENT_FLAGS_USAGE, CLIENT_FLAG_OPTIONS, parseClientFlags, parseHeaderFlags, trustWithFlags, type ClientFlags } from '../client-flags';
+import { CLIENT_FLAGS_USAGE, CLIENT_FLAG_OPTIONS, parseClientFlags, parseHeaderFlags, trustWithFlags } from '../client-flags';
 import type { CliCommand, CliIo } from '../command';
 import { openCliStore, type CliStore } from '../store';
 
@@ -114,7 +113,8 @@ const command: CliCommand = {
       const report = await runProbe({
         resource,
         trust,
-        ...(flags ? { client: toCredentials(flags) } : { resolveClient: async (issuer, asConfig) => storedClient(await store(), issuer, asConfig) }),
+        // Explicit client flags win; otherwise the engine's client rule (stored registration, configured id), without registering.
+        ...(flags ? { client: defaultClientCredentials(flags) } : { resolveClient: async (issuer, asConfig) => new ClientResolver({ store: await store() }).known(issuer, asConfig) }),
         claimTokens,
         ...(Object.keys(rsHeaders).length ? { rsHeaders } : {}),
         ...(values.identity ? { resolveClaimTokens: async (issuer) => identityToken(await store(), issuer, values.identity as string) } : {}),
@@ -146,24 +146,6 @@ export default command;
 function printCheck(r: CheckResult, io: CliIo): void {
   io.stdout(`${SYMBOL[r.status]} ${r.status.padEnd(9)} ${r.id.padEnd(34)} ${r.title}\n`);
   if (r.status !== 'pass') io.stdout(`    ${r.detail}\n${r.advice ? `    → ${r.advice}\n` : ''}`);
-}
-
-function toCredentials(f: ClientFlags): ClientCredentials {
-  return {
-    client_id: f.clientId,
-    ...(f.clientSecret ? { client_secret: f.clientSecret } : {}),
-    ...(f.privateJwk ? { private_jwk: f.privateJwk } : {}),
-    auth_method: f.authMethod ?? (f.privateJwk ? 'private_key_jwt' : f.clientSecret ? 'client_secret_basic' : 'none'),
-    registration: 'static',
-  };
-}
-
-/** A client registration kept in the vault for this AS, or the configured public client id. */
-async function storedClient(store: TokenStore, issuer: string, asConfig: AsConfig): Promise<ClientCredentials | undefined> {
-  const stored = await store.get<ClientCredentials>('client', storeKeys.client(issuer));
-  if (stored) return asConfig.client?.authMethod ? { ...stored.value, auth_method: asConfig.client.authMethod } : stored.value;
-  if (asConfig.client?.clientId) return { client_id: asConfig.client.clientId, auth_method: asConfig.client.authMethod ?? 'none', registration: 'static' };
-  return undefined;
 }
 
 async function identityToken(store: TokenStore, issuer: string, identity: string): Promise<ClaimToken[]> {

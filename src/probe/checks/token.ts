@@ -172,33 +172,36 @@ function seenOf(ctx: CheckContext, type: TokenObservation['result']['type']): To
   return ctx.shared.observations.filter((o) => o.result.type === type);
 }
 
+/**
+ * A check over every answer of one UMA kind seen during the probe (need_info, request_submitted):
+ * each is judged as a decision; the report shows the worst.
+ */
+function answerCheck(def: Omit<CheckDefinition, 'run'>, type: 'need_info' | 'request_submitted', none: string): CheckDefinition {
+  return {
+    ...def,
+    async run(ctx) {
+      const seen = seenOf(ctx, type);
+      if (!seen.length) return skip(none);
+      const verdicts = seen.map(judgeDecision);
+      const worst = verdicts.find((v) => v.status !== 'pass') ?? verdicts[0]!;
+      return { ...worst, detail: `${seen.length} ${type} answer(s); ${worst.detail}` };
+    },
+  };
+}
+
 export const answerChecks: CheckDefinition[] = [
-  {
+  answerCheck({
     id: 'grant.need-info',
     title: 'need_info carries a new ticket and what is needed',
     spec: grantSection('3.3.6'),
     rule: 'need_info MUST carry a new ticket and at least one of required_claims and redirect_user (a URI).',
-    async run(ctx) {
-      const seen = seenOf(ctx, 'need_info');
-      if (!seen.length) return skip('The AS never answered need_info during this probe.');
-      const verdicts = seen.map(judgeDecision);
-      const worst = verdicts.find((v) => v.status !== 'pass') ?? verdicts[0]!;
-      return { ...worst, detail: `${seen.length} need_info answer(s); ${worst.detail}` };
-    },
-  },
-  {
+  }, 'need_info', 'The AS never answered need_info during this probe.'),
+  answerCheck({
     id: 'grant.request-submitted',
     title: 'request_submitted carries a new ticket and interval',
     spec: grantSection('3.3.6'),
     rule: 'request_submitted MUST carry a new ticket and MAY carry interval (seconds between polls).',
-    async run(ctx) {
-      const seen = seenOf(ctx, 'request_submitted');
-      if (!seen.length) return skip("The AS never asked the resource owner during this probe (the resource's policy decided at once).");
-      const verdicts = seen.map(judgeDecision);
-      const worst = verdicts.find((v) => v.status !== 'pass') ?? verdicts[0]!;
-      return { ...worst, detail: `${seen.length} request_submitted answer(s); ${worst.detail}` };
-    },
-  },
+  }, 'request_submitted', "The AS never asked the resource owner during this probe (the resource's policy decided at once)."),
   {
     id: 'token.error-format',
     title: 'Error bodies are JSON with error',
