@@ -5,8 +5,7 @@
  * verdict, detail, advice, spec link and its exchange as a sequence diagram; Export saves the HTML.
  */
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiEvent, AppState, CheckRunView, CheckView, StepView, TesseraApi } from '../../src/app/api';
 import { API_METHOD_NAMES } from '../../src/app/api-methods';
 import { Connections } from '../../renderer/screens/Connections';
@@ -14,23 +13,21 @@ import { useUi } from '../../renderer/store';
 import { useChecks } from '../../renderer/checks';
 import { httpApi } from '../../renderer/api-client';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-let root: Root | undefined;
-let container: HTMLDivElement;
-afterEach(() => { act(() => root?.unmount()); container?.remove(); });
+import { appState, render } from './support';
+
+let container: HTMLElement;
 
 const AS = 'http://127.0.0.1:4402';
 const RS = 'http://127.0.0.1:4403';
 const other = { url: 'https://files.example/album', title: 'Holiday album', origin: 'https://files.example', fromDemo: false };
 const rx = { url: `${RS}/patients/kate/prescriptions`, title: "Kate's prescriptions", origin: RS, fromDemo: true };
-const state: AppState = {
-  mode: 'browser', vault: { backend: 'memory' }, resources: [other, rx],
+const state: AppState = appState({
+  resources: [other, rx],
   trusted: [{ issuer: AS, label: "Kate's AS (demo)", clientId: 'tessera', registration: 'static' }],
   providers: [], identities: [], actingAs: { party: 'http://127.0.0.1:4401#alice', label: 'Dr. Alice Moreau', issuer: 'http://127.0.0.1:4401' }, tokens: [],
   // The last flow of the prescriptions was protected by this AS: it is offered first.
   flows: [{ flowId: 'f1', url: rx.url, startedAt: '2026-01-01T10:00:00.000Z', running: false, outcome: 'granted', asIssuer: AS, steps: [] }],
-  untrustedSeen: [],
-};
+});
 
 const step = (over: Partial<StepView>): StepView => ({ id: Math.random().toString(36).slice(2), flowId: 'token.ticket-garbage', time: '2026-01-01T10:00:01.000Z', duration: 4, lane: 'as', kind: 'token', method: 'POST', url: `${AS}/token`, status: 400, request: { headers: { authorization: 'Basic [redacted fp:abcdefghij]' }, body: 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Auma-ticket&ticket=tessera-probe-x' }, response: { headers: { 'content-type': 'application/json' }, body: '{"error":"invalid_grant"}' }, ...over });
 const checks: CheckView[] = [
@@ -52,11 +49,8 @@ beforeEach(async () => {
     exportCheckReport: vi.fn(async () => ({ filename: 'tessera-check-127.0.0.1-4402.html', mime: 'text/html', text: '<!DOCTYPE html><title>report</title>' })),
     subscribe: vi.fn((l: (e: ApiEvent) => void) => { listener = l; return () => {}; }),
   } as never;
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
   await act(async () => { await useUi.getState().connect(api); });
-  act(() => root?.render(<Connections />));
+  container = render(<Connections />);
 });
 
 const button = (name: string) => [...container.querySelectorAll('button')].find((b) => b.textContent === name) as HTMLButtonElement;
