@@ -43,6 +43,10 @@ export const apiInputs = {
   revealToken: z.object({ kind: z.enum(['rpt']), key: z.string().min(1).max(4096), confirm: z.literal(true) }).strict(),
   cancelFlow: z.object({ flowId: z.string().min(1).max(100) }).strict(),
   exportTranscript: z.object({ flowId: z.string().max(100).optional(), format: z.enum(['json', 'har']) }).strict(),
+  /** Forgets every flow on the timeline (kept encrypted in the vault) except those still running or waiting. */
+  clearHistory: z.object({ confirm: z.literal(true) }).strict(),
+  /** The UI theme, kept by the core (in browser mode the page's origin, and so its localStorage, can change between launches). */
+  setTheme: z.object({ theme: z.enum(['system', 'light', 'dark']) }).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiInputs;
@@ -97,7 +101,13 @@ export interface FlowView {
   body?: string;
   error?: ErrorView;
   needInfo?: { requiredClaims?: { name?: string; friendly_name?: string; issuer?: string[] }[]; redirectUser?: string };
-  pending?: { reason: string; interval?: number; nextPollAt?: number };
+  /**
+   * Waiting for the owner (UMA Grant §3.3.6 request_submitted). `watching`: the core keeps asking
+   * the AS by itself (next at `nextPollAt`, epoch ms) until the owner decides or the person stops it.
+   */
+  pending?: { reason: string; interval?: number; nextPollAt?: number; watching?: boolean };
+  /** Set when the owner decided while the core was watching the request. */
+  decidedAt?: string;
   asIssuer?: string;
   /** Who the flow acted for (`issuer#sub` or `nobody`). */
   party?: string;
@@ -130,6 +140,8 @@ export interface AppState {
   flows: FlowView[];
   /** Authorization servers that an RS named but the user does not trust yet. */
   untrustedSeen: { issuer: string; rs: string }[];
+  /** The UI theme the person chose (kept by the core). */
+  theme?: Theme;
   demo?: { dashboardUrl: string; people: { username: string; password: string; name: string; role: string; at: 'idp' | 'as' }[] };
 }
 
@@ -149,10 +161,18 @@ export interface ApiResults {
   revealToken: { token: string; fingerprint?: string };
   cancelFlow: AppState;
   exportTranscript: { filename: string; mime: string; text: string };
+  clearHistory: AppState;
+  setTheme: AppState;
 }
 
+export type Theme = 'system' | 'light' | 'dark';
+
 /** Events pushed to the UI. */
-export type ApiEvent = { type: 'state'; state: AppState } | { type: 'flow'; flow: FlowView };
+export type ApiEvent =
+  | { type: 'state'; state: AppState }
+  | { type: 'flow'; flow: FlowView }
+  /** A request the core was watching was decided by the owner: `flowId` now holds the outcome (and the record when granted). */
+  | { type: 'decided'; flowId: string; url: string; title?: string; outcome: 'granted' | 'denied' };
 
 /** The API as the renderer sees it (preload in Electron, the host client in browser mode). */
 export type TesseraApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiResults[M]> } & {

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { tesseraHome } from './config';
 import { useInstallFingerprintKey } from './fingerprint-key';
-import { TesseraService } from './service';
+import { TesseraService, type ServiceOptions } from './service';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
 import type { Opener } from '../identity/opener';
 import { openVault, type SafeStorageLike, type Vault } from '../vault';
@@ -20,6 +20,8 @@ export interface CoreOptions {
   /** Where Tessera's config and vault live; default `TESSERA_HOME` or `~/.tessera` (the packaged app passes its userData). */
   home?: string;
   log?: (line: string) => void;
+  /** Tells the person that an owner decided a request (Electron: an OS notification). */
+  notify?: ServiceOptions['notify'];
 }
 
 export interface Core {
@@ -80,7 +82,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     // Before anything is fingerprinted: salted fingerprints with this install's key.
     await useInstallFingerprintKey(vault);
     service = await TesseraService.create({
-      home, store: vault, mode: options.mode, opener: options.opener,
+      home, store: vault, mode: options.mode, opener: options.opener, ...(options.notify ? { notify: options.notify } : {}),
       ...(config ? { demo: { as: config.as, idp: config.idp, rs: config.rs, users: config.users } } : {}),
     });
   } catch (error) {
