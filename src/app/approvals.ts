@@ -55,6 +55,8 @@ export interface ApprovalDeps {
   /** The watch ended: decided (granted/denied), stopped by the person, expired, or ended otherwise. */
   onEnd(request: WatchedRequest, end: WatchEnd): void;
   now?: () => number;
+  /** Seconds between polls when the AS announces no `interval` (default 5, as the engine's). */
+  defaultIntervalS?: number;
 }
 
 /** Errors that say nothing about the owner's decision: keep waiting (with backoff). */
@@ -69,8 +71,8 @@ export function watchKey(r: Pick<WatchedRequest, 'party' | 'method' | 'url'>): s
 }
 
 /** The next delay: the AS's interval first, then ×1.5, never below the interval, at most 60 s. */
-export function nextDelay(previousMs: number, intervalS: number | undefined): number {
-  const interval = (intervalS ?? DEFAULT_INTERVAL_S) * 1000;
+export function nextDelay(previousMs: number, intervalS: number | undefined, defaultS = DEFAULT_INTERVAL_S): number {
+  const interval = (intervalS ?? defaultS) * 1000;
   if (previousMs <= 0) return interval;
   return Math.min(Math.max(interval, Math.round(previousMs * 1.5)), Math.max(interval, MAX_POLL_DELAY_MS));
 }
@@ -107,9 +109,9 @@ export class ApprovalWatcher {
   /** Starts watching a flow that ended pending (replacing an older watch of the same request). */
   async watch(input: Omit<WatchedRequest, 'since' | 'delayMs' | 'nextPollAt'> & { since?: number }): Promise<void> {
     if (this.#closed) return;
-    for (const other of [...this.#watched.values()]) if (other.flowId !== input.flowId && watchKey(other) === watchKey(input)) this.#end(other, 'replaced');
+    for (const other of [...this.#watched.values()]) if (other.flowId !== input.flowId && watchKey(other) === watchKey(input)) await this.#end(other, 'replaced');
     const existing = this.#watched.get(input.flowId);
-    const delayMs = nextDelay(existing?.delayMs ?? 0, input.interval);
+    const delayMs = nextDelay(existing?.delayMs ?? 0, input.interval, this.#d.defaultIntervalS);
     const request: WatchedRequest = { ...input, since: existing?.since ?? input.since ?? this.#now(), delayMs, nextPollAt: this.#now() + delayMs };
     this.#watched.set(request.flowId, request);
     this.#schedule(request);
@@ -120,16 +122,14 @@ export class ApprovalWatcher {
   async stop(flowId: string): Promise<boolean> {
     const request = this.#watched.get(flowId);
     if (!request) return false;
-    this.#end(request, 'stopped');
-    await this.#persist();
+    await this.#end(request, 'stopped');
     return true;
   }
 
   /** Stops watching a request the person obtained another way (a new Open that ended without pending). */
   async settled(key: Pick<WatchedRequest, 'party' | 'method' | 'url'>, outcome: 'granted' | 'denied' | undefined, exceptFlow: string): Promise<void> {
     const found = [...this.#watched.values()].filter((r) => r.flowId !== exceptFlow && watchKey(r) === watchKey(key));
-    for (const r of found) this.#end(r, outcome ?? 'ended');
-    if (found.length) await this.#persist();
+    for (const r of found) await this.#end(r, outcome ?? 'ended');
   }
 
   #schedule(request: WatchedRequest): void {
@@ -144,8 +144,7 @@ export class ApprovalWatcher {
     const request = this.#watched.get(flowId);
     if (!request || this.#closed) return;
     if (this.#now() - request.since > MAX_WATCH_MS) {
-      this.#end(request, 'expired');
-      await this.#persist();
+      await this.#end(request, 'expired');
       return;
     }
     const controller = new AbortController();
@@ -162,24 +161,26 @@ export class ApprovalWatcher {
     if (!transient(result)) await this.#d.onResult(request, result).catch(() => undefined);
     if (result.outcome === 'pending' || transient(result)) {
       const interval = result.pending?.interval ?? request.interval;
-      const delayMs = nextDelay(request.delayMs, interval);
+      const delayMs = nextDelay(request.delayMs, interval, this.#d.defaultIntervalS);
       // A new ticket is polled with next time; no ticket (spent, or Keycloak's form): back to the RS.
       const { ticket: _old, ...rest } = request;
       const ticket = result.outcome === 'pending' ? result.pending?.ticket : request.ticket;
       const next: WatchedRequest = { ...rest, ...(ticket ? { ticket } : {}), ...(interval !== undefined ? { interval } : {}), delayMs, nextPollAt: this.#now() + delayMs };
       this.#watched.set(flowId, next);
       this.#schedule(next);
+      await this.#persist();
     } else {
-      this.#end(request, result.outcome === 'granted' || result.outcome === 'denied' ? result.outcome : 'ended');
+      await this.#end(request, result.outcome === 'granted' || result.outcome === 'denied' ? result.outcome : 'ended');
     }
-    await this.#persist();
   }
 
-  #end(request: WatchedRequest, end: WatchEnd): void {
+  /** Ends a watch: the vault forgets it first, then the service is told (and tells the person). */
+  async #end(request: WatchedRequest, end: WatchEnd): Promise<void> {
     clearTimeout(this.#timers.get(request.flowId));
     this.#timers.delete(request.flowId);
     this.#polls.get(request.flowId)?.abort();
     this.#watched.delete(request.flowId);
+    await this.#persist();
     this.#d.onEnd(request, end);
   }
 

@@ -38,6 +38,8 @@ export interface ServiceOptions {
   };
   /** Tells the person outside the page (Electron: an OS notification) that the owner decided. */
   notify?: (event: Extract<ApiEvent, { type: 'decided' }>) => void;
+  /** Seconds between checks of a waiting request when the AS names no interval (default 5). */
+  approvalPollSeconds?: number;
 }
 
 interface Settings { resources: ResourceView[]; providers: ProviderView[] }
@@ -127,6 +129,7 @@ export class TesseraService {
       onResult: (r, result) => this.#finish(this.#watchedFlow(r), result),
       onScheduled: (r) => { this.#watchedFlow(r); this.#watchState(r, true); },
       onEnd: (r, end) => this.#watchEnded(r, end),
+      ...(this.#o.approvalPollSeconds !== undefined ? { defaultIntervalS: this.#o.approvalPollSeconds } : {}),
     });
     await this.#approvals.resume();
     // A flow saved while watched whose watch is gone (stopped in another run, or lost): not watched now.

@@ -12,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, FlowView } from '../../src/app/api';
 import { TesseraService } from '../../src/app/service';
 import { startDemo, type DemoHandle } from '../../src/demo';
+import { MemoryStore, storeKeys } from '../../src/kernel/store';
 import { openVault, type Vault } from '../../src/vault';
 import { ownerSession } from '../fixtures/demo-people';
 import { formAction, HttpBrowser } from '../fixtures/http-browser';
+import { startFixture } from '../fixtures/uma-fixture';
 
 let demo: DemoHandle;
 let home: string;
@@ -160,5 +162,33 @@ describe('approvals arrive by themselves', () => {
     await start();
     expect((await service.getState()).flows).toEqual([]);
     expect((await service.getState()).theme).toBe('dark');
+  });
+});
+
+describe('an AS that returns no ticket with request_submitted (Keycloak)', () => {
+  it('each check goes back to the RS for a fresh ticket until the owner approves', async () => {
+    const fx = await startFixture({ flavor: 'keycloak', policies: { albums: 'approval' } });
+    const kcHome = await mkdtemp(join(tmpdir(), 'tessera-approvals-kc-'));
+    const store = new MemoryStore();
+    const kc = await TesseraService.create({ home: kcHome, store, mode: 'browser', opener: async () => {}, approvalPollSeconds: 0.2 });
+    const seen: ApiEvent[] = [];
+    kc.subscribe((e) => seen.push(e));
+    try {
+      await kc.call('trustAs', { issuer: fx.asUri });
+      await store.put('client', storeKeys.client(fx.asUri), { client_id: 'tessera', client_secret: 'fixture-secret-123', auth_method: 'client_secret_basic', registration: 'static' }, { issuer: fx.asUri, clientId: 'tessera' });
+      const { flowId } = await kc.call('openResource', { url: fx.rs('/r/albums') });
+      const flowNow = async () => (await kc.getState()).flows.find((f) => f.flowId === flowId);
+      await until('watching', async () => (await flowNow())?.pending?.watching);
+      await until('two checks through the RS', async () => ((await flowNow())?.steps.filter((s) => s.kind === 'resource' && s.status === 401).length ?? 0) >= 3);
+      fx.state.approved.add('albums');
+      await until('decided', () => seen.find((e) => e.type === 'decided' && e.flowId === flowId && e.outcome === 'granted'));
+      const flow = await flowNow();
+      expect(flow?.outcome).toBe('granted');
+      expect(flow?.steps.at(-1)).toMatchObject({ kind: 'resource', status: 200 });
+    } finally {
+      await kc.close();
+      await fx.close();
+      await rm(kcHome, { recursive: true, force: true });
+    }
   });
 });
