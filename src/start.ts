@@ -11,6 +11,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCore } from './app/compose';
 import { startHost } from './host/server';
+import { startHostOnLastPort } from './host/last-port';
+import { tesseraHome } from './app/config';
 import { systemOpener } from './identity/opener';
 import { describe } from './demo/cli';
 import { READY_LINE } from './main/options';
@@ -223,7 +225,10 @@ export async function main(argv: string[]): Promise<number> {
 
   const opener = systemOpener({ env, print: (line) => log(line) });
   const core = await startCore({ env, mode: 'browser', opener, ...(noDemo ? { demo: false as const } : {}), log: () => {} });
-  const host = await startHost({ service: core.service, staticDir: RENDERER_DIR, ...(values.port ? { port: Number(values.port) } : {}), log });
+  // The same address as last time when it is free (the page's origin includes the port).
+  const host = values.port
+    ? await startHost({ service: core.service, staticDir: RENDERER_DIR, port: Number(values.port), log })
+    : await startHostOnLastPort({ service: core.service, staticDir: RENDERER_DIR, home: tesseraHome(env), log });
   if (core.demo) process.stdout.write(`${core.demoReused ? 'Using the demo servers already running.\n' : ''}${describe(core.demo)}\n\n`);
   if (core.vault.warning) log(`Note: ${core.vault.warning}`);
   process.stdout.write(`Tessera is running in browser mode at ${host.origin}\nOpen: ${host.launchUrl}\n(Ctrl-C stops Tessera${core.demo && !core.demoReused ? ' and the demo servers' : ''}.)\n`);
