@@ -66,7 +66,7 @@ export function App() {
         {toasts.map((t) => (
           <div key={t.flowId} className={`toast ${t.outcome}`}>
             <button type="button" className="link" onClick={() => { selectFlow(t.flowId); go('resources'); dismissToast(t.flowId); }}>
-              {t.outcome === 'granted' ? `The owner approved your request: ${t.title} is open to you now. Show it.` : `The owner declined your request for ${t.title}.`}
+              {t.outcome === 'granted' ? `The owner approved your request for ${t.title}. Show the record.` : `The owner declined your request for ${t.title}. Show what happened.`}
             </button>
             <button type="button" className="secondary" aria-label={`Dismiss the message about ${t.title}`} onClick={() => dismissToast(t.flowId)}>Dismiss</button>
           </div>
