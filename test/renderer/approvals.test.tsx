@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiEvent, AppState, FlowView, TesseraApi } from '../../src/app/api';
 import { App } from '../../renderer/App';
 import { useUi } from '../../renderer/store';
+import { httpApi } from '../../renderer/api-client';
+import { API_METHOD_NAMES } from '../../src/app/api-methods';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 let root: Root | undefined;
@@ -127,5 +129,15 @@ describe('theme and history kept by the core', () => {
     expect(el.textContent).toContain('Forget every flow on the timeline');
     await act(async () => { button(el, 'Yes, clear history')?.click(); });
     expect(api.clearHistory).toHaveBeenCalledWith({ confirm: true });
+  });
+});
+
+describe('the browser-mode client', () => {
+  it('offers every method of the contract (setTheme, clearHistory, actAs…), not a hand-kept subset', async () => {
+    const sent: string[] = [];
+    const fetchImpl = (async (_u: string, init: { body: string }) => { sent.push((JSON.parse(init.body) as { method: string }).method); return new Response(JSON.stringify({ ok: true, result: {} })); }) as unknown as typeof fetch;
+    const api = httpApi('session-token-for-the-test', fetchImpl) as unknown as Record<string, (i: unknown) => Promise<unknown>>;
+    for (const m of API_METHOD_NAMES) await api[m]?.({});
+    expect(sent).toEqual([...API_METHOD_NAMES]);
   });
 });
