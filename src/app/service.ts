@@ -265,7 +265,7 @@ export class TesseraService {
     await this.#changed();
   }
 
-  #saveHistory(): void { this.#history.save(() => [...this.#flows.values()]); }
+  #saveHistory(): void { this.#history?.save(() => [...this.#flows.values()]); }
 
   /** The flow a watched request belongs to (recreated when history did not keep it). */
   #watchedFlow(r: WatchedRequest): FlowView {

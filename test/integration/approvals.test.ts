@@ -154,6 +154,17 @@ describe('approvals arrive by themselves', () => {
     expect(await vault.get('settings', 'approvals')).toBeUndefined();
   });
 
+  it("Kate's denial ends the watch with denied, said so in a decided event", async () => {
+    const pending = await pendingCareNotes();
+    const kate = await ownerSession(demo.config);
+    await until('the request in the dashboard', async () => /action="\/dashboard\/requests\//.test(await kate.page()));
+    await kate.decide('deny');
+    const decided = await until('a decided event', () => events.find((e) => e.type === 'decided' && e.flowId === pending.flowId));
+    expect(decided).toMatchObject({ outcome: 'denied' });
+    expect(await flowOf(pending.flowId)).toMatchObject({ outcome: 'denied', running: false });
+    expect(await vault.get('settings', 'approvals')).toBeUndefined();
+  });
+
   it('Clear history forgets the flows, in memory and on disk', async () => {
     expect((await service.getState()).flows.length).toBeGreaterThan(2);
     const cleared = await service.call('clearHistory', { confirm: true });
