@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect } from 'react';
-import { useUi, type Screen } from './store';
+import { useUi, waitingRequests, type Screen } from './store';
 import { Resources } from './screens/Resources';
 import { Flow } from './screens/Flow';
 import { Requests } from './screens/Requests';
@@ -32,7 +32,11 @@ export function App() {
   const app = useUi((s) => s.app);
   const flows = useUi((s) => s.flows);
   useEffect(() => { document.documentElement.dataset.theme = theme; }, [theme]);
-  const waiting = Object.values(flows).filter((f) => f.outcome === 'pending' || f.outcome === 'need_info').length;
+  const toasts = useUi((s) => s.toasts);
+  const dismissToast = useUi((s) => s.dismissToast);
+  const selectFlow = useUi((s) => s.selectFlow);
+  // Only requests still waiting for the owner (not those that need information from you).
+  const waiting = waitingRequests(flows).length;
   return (
     <div className="app">
       <header className="top">
@@ -40,7 +44,7 @@ export function App() {
         <nav aria-label="Screens">
           {SCREENS.map((s) => (
             <button key={s.id} type="button" className={`tab ${screen === s.id ? 'active' : ''}`} aria-current={screen === s.id ? 'page' : undefined} onClick={() => go(s.id)}>
-              {s.label}{s.id === 'requests' && waiting > 0 ? <span className="count" aria-label={`${waiting} waiting`}>{waiting}</span> : null}
+              {s.label}{s.id === 'requests' && waiting > 0 ? <span className="count" aria-label={`${waiting} waiting for the owner`}>{waiting}</span> : null}
             </button>
           ))}
         </nav>
@@ -57,6 +61,17 @@ export function App() {
           <strong>{notice.text}</strong> {notice.hint} <button type="button" className="secondary" onClick={() => notify(undefined)}>Dismiss</button>
         </div>
       ) : null}
+      {/* Owner decisions that arrived by themselves (the core kept asking the AS). */}
+      <div className="toasts" role="status" aria-live="polite">
+        {toasts.map((t) => (
+          <div key={t.flowId} className={`toast ${t.outcome}`}>
+            <button type="button" className="link" onClick={() => { selectFlow(t.flowId); go('resources'); dismissToast(t.flowId); }}>
+              {t.outcome === 'granted' ? `The owner approved your request for ${t.title}. Show the record.` : `The owner declined your request for ${t.title}. Show what happened.`}
+            </button>
+            <button type="button" className="secondary" aria-label={`Dismiss the message about ${t.title}`} onClick={() => dismissToast(t.flowId)}>Dismiss</button>
+          </div>
+        ))}
+      </div>
       <main>
         {/* One boundary per screen, keyed by it: a screen that throws does not take the navigation with it, and going elsewhere resets it. */}
         <ErrorBoundary key={screen} what={`the ${SCREENS.find((s) => s.id === screen)?.label ?? ''} screen`}>

@@ -7,7 +7,7 @@ export const OUTCOME_TEXT: Record<Outcome, { label: string; text: string; spec: 
   granted: { label: 'Granted', text: 'The authorization server issued a token and the resource server answered.', spec: `${G}#rfc.section.3.3.5` },
   denied: { label: 'Refused', text: "The owner's policy does not allow you this access. Nothing more can be done from here; ask the owner.", spec: `${G}#rfc.section.3.3.6` },
   need_info: { label: 'More information needed', text: 'The authorization server needs to know more about you: sign in with the identity provider it names, or open its page to provide the information.', spec: `${G}#rfc.section.3.3.6` },
-  pending: { label: 'Waiting for the owner', text: 'Your request was passed to the owner, who must approve it. Tessera can keep asking until they do.', spec: `${G}#rfc.section.3.3.6` },
+  pending: { label: 'Waiting for the owner', text: 'Your request was passed to the owner, who must approve it. Tessera asks again by itself and tells you when they decide, unless you stop it in Requests.', spec: `${G}#rfc.section.3.3.6` },
   untrusted_as: { label: 'Untrusted server', text: 'The resource server sent you to an authorization server you have not trusted. Nothing was sent to it. Trust it only if you know it.', spec: `${G}#rfc.section.5.7` },
   as_unreachable: { label: 'Authorization server unreachable', text: 'The resource server could not reach its authorization server. Try again later.', spec: `${G}#rfc.section.3.2.2` },
   error: { label: 'Error', text: 'Something went wrong; the failing step is marked in the timeline.', spec: G },
@@ -26,7 +26,7 @@ export function uiAdvice(error: ErrorView): string {
   switch (error.code) {
     case 'untrusted_as': return 'Nothing was sent to it. If you know who runs it, trust it with the button below (or in Connections).';
     case 'need_info': return f.interactionOrigin ? `Open its page from Requests (${f.interactionOrigin}), or act as someone it accepts (Acting as, at the top).` : 'Act as someone it accepts (Acting as, at the top), or sign in with another identity in Connections.';
-    case 'pending_approval': return f.reason === 'wait_limit' ? 'The owner has not decided yet. Requests shows it; Tessera can keep waiting.' : 'The owner decides at their authorization server. Requests shows the request; Tessera can keep waiting.';
+    case 'pending_approval': return f.reason === 'wait_limit' ? 'The owner has not decided yet. Tessera asks again by itself until they do, unless you stop it in Requests.' : 'The owner decides at their authorization server. Tessera asks again by itself until they do, unless you stop it in Requests.';
     case 'ticket_expired': return 'Open the resource again to ask with a fresh ticket.';
     case 'identity_expired': case 'identity_not_found': return 'Sign in again in Connections, or choose someone else under Acting as.';
     case 'invalid_client': case 'client_not_configured': return 'Check the client settings of this authorization server in Connections.';

@@ -6,6 +6,7 @@ import { useChecks } from './checks';
 
 export type Screen = 'resources' | 'flow' | 'presenter' | 'requests' | 'tokens' | 'connections' | 'export';
 export type Theme = 'light' | 'dark' | 'system';
+export interface Toast { flowId: string; url: string; title: string; outcome: 'granted' | 'denied' }
 
 export interface UiState {
   api: TesseraApi | undefined;
@@ -16,6 +17,8 @@ export interface UiState {
   selectedStep: string | undefined;
   theme: Theme;
   notice: { kind: 'error' | 'info'; text: string; hint?: string } | undefined;
+  /** Owner decisions that arrived while the person was elsewhere (the core watched the request). */
+  toasts: Toast[];
   busy: Record<string, boolean>;
   connect(api: TesseraApi): Promise<void>;
   go(screen: Screen): void;
@@ -23,6 +26,7 @@ export interface UiState {
   selectStep(stepId: string | undefined): void;
   setTheme(theme: Theme): void;
   notify(notice: UiState['notice']): void;
+  dismissToast(flowId: string): void;
   run<T>(key: string, fn: (api: TesseraApi) => Promise<T>): Promise<T | undefined>;
   open(url: string, waitSeconds?: number): Promise<void>;
 }
@@ -40,25 +44,34 @@ export const useUi = create<UiState>((set, get) => ({
   selectedStep: undefined,
   theme: initialTheme(),
   notice: undefined,
+  toasts: [],
   busy: {},
   async connect(api) {
     set({ api });
     api.subscribe((event) => {
-      if (event.type === 'state') set({ app: event.state, flows: { ...get().flows, ...Object.fromEntries(event.state.flows.map((f) => [f.flowId, f])) } });
+      // A state is the whole picture (history cleared → those flows are gone).
+      if (event.type === 'state') set({ app: event.state, flows: Object.fromEntries(event.state.flows.map((f) => [f.flowId, f])), ...themeOf(event.state) });
       else if (event.type === 'flow') set({ flows: { ...get().flows, [event.flow.flowId]: event.flow } });
+      else if (event.type === 'decided') {
+        const title = event.title ?? get().app?.resources.find((r) => r.url === event.url)?.title ?? event.url;
+        set({ toasts: [...get().toasts.filter((t) => t.flowId !== event.flowId), { flowId: event.flowId, url: event.url, title, outcome: event.outcome }].slice(-5) });
+      }
       else useChecks.getState().onEvent(event);
     });
     const app = await get().run('state', (a) => a.getState({}));
-    if (app) set({ app, flows: Object.fromEntries(app.flows.map((f) => [f.flowId, f])) });
+    if (app) set({ app, flows: Object.fromEntries(app.flows.map((f) => [f.flowId, f])), ...themeOf(app) });
   },
   go: (screen) => set({ screen }),
   selectFlow: (flowId) => set({ selectedFlow: flowId, selectedStep: undefined }),
   selectStep: (stepId) => set({ selectedStep: stepId }),
   setTheme(theme) {
+    // The core keeps it (the page's origin may change between launches); localStorage only paints the first frame.
     try { localStorage.setItem('tessera.theme', theme); } catch { /* private mode */ }
     set({ theme });
+    void get().run('theme', (a) => a.setTheme({ theme }));
   },
   notify: (notice) => set({ notice }),
+  dismissToast: (flowId) => set({ toasts: get().toasts.filter((t) => t.flowId !== flowId) }),
   async run(key, fn) {
     const api = get().api;
     if (!api) return undefined;
@@ -84,4 +97,20 @@ export const useUi = create<UiState>((set, get) => ({
 /** The newest flow for a URL. */
 export function latestFlow(flows: Record<string, FlowView>, url: string): FlowView | undefined {
   return Object.values(flows).filter((f) => f.url === url).sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+}
+
+function themeOf(app: AppState): { theme?: Theme } {
+  if (!app.theme) return {};
+  try { localStorage.setItem('tessera.theme', app.theme); } catch { /* private mode */ }
+  return { theme: app.theme };
+}
+
+/**
+ * Requests still waiting for the owner: per resource, its newest flow when that ended pending (or is
+ * running and already heard request_submitted). Requests that need information are not counted.
+ */
+export function waitingRequests(flows: Record<string, FlowView>): FlowView[] {
+  const latest = new Map<string, FlowView>();
+  for (const f of Object.values(flows).sort((a, b) => a.startedAt.localeCompare(b.startedAt))) latest.set(f.url, f);
+  return [...latest.values()].filter((f) => (f.running ? f.steps.some((s) => s.outcome === 'request_submitted') : f.outcome === 'pending'));
 }

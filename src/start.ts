@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCore } from './app/compose';
 import { startHost } from './host/server';
+import { startHostOnLastPort } from './host/last-port';
+import { tesseraHome } from './app/config';
 import { systemOpener } from './identity/opener';
 import { describe } from './demo/cli';
 import { describeKeycloakDemo } from './demo/keycloak/demo';
@@ -277,7 +279,10 @@ export async function main(argv: string[]): Promise<number> {
   if (args.demo === 'keycloak') log('Starting Keycloak (the first start also fetches it with Maven; it takes about a minute)…');
   const demo = noDemo ? { demo: false as const } : args.demo === 'keycloak' ? { demo: { keycloak: {} } } : {};
   const core = await startCore({ env, mode: 'browser', opener, ...demo, log: args.demo === 'keycloak' ? log : () => {} });
-  const host = await startHost({ service: core.service, staticDir: RENDERER_DIR, ...(args.port ? { port: args.port } : {}), log });
+  // The same address as last time when it is free (the page's origin includes the port).
+  const host = args.port
+    ? await startHost({ service: core.service, staticDir: RENDERER_DIR, port: args.port, log })
+    : await startHostOnLastPort({ service: core.service, staticDir: RENDERER_DIR, home: tesseraHome(env), log });
   if (core.demo) process.stdout.write(`${core.demoReused ? 'Using the demo servers already running.\n' : ''}${describe(core.demo)}\n\n`);
   if (core.keycloak) process.stdout.write(`${describeKeycloakDemo(core.keycloak)}\n\n`);
   if (core.vault.warning) log(`Note: ${core.vault.warning}`);

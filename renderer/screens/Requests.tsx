@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
-import { useUi } from '../store';
+import { useUi, waitingRequests } from '../store';
 
+/** A whole sentence: "Next check in 4 seconds." or "Checking now." */
 function Countdown({ at }: { at: number }) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t); }, []);
   const s = Math.max(0, Math.round((at - now) / 1000));
-  return <span>{s > 0 ? `Tessera may ask again in ${s} s` : 'Tessera may ask again now'}</span>;
+  return <span>{s > 1 ? `Next check in ${s} seconds.` : s === 1 ? 'Next check in 1 second.' : 'Checking now.'}</span>;
 }
 
 export function Requests() {
@@ -16,7 +17,7 @@ export function Requests() {
   if (!app) return null;
   const latest = new Map<string, (typeof flows)[string]>();
   for (const f of Object.values(flows).sort((a, b) => a.startedAt.localeCompare(b.startedAt))) latest.set(f.url, f);
-  const waiting = [...latest.values()].filter((f) => f.running ? f.steps.some((s) => s.outcome === 'request_submitted') : f.outcome === 'pending');
+  const waiting = waitingRequests(flows);
   const needInfo = [...latest.values()].filter((f) => !f.running && f.outcome === 'need_info');
   const title = (url: string) => app.resources.find((r) => r.url === url)?.title ?? url;
   return (
@@ -26,11 +27,18 @@ export function Requests() {
       {waiting.length === 0 ? <p className="muted">Nothing is waiting.</p> : (
         <ul className="cards">{waiting.map((f) => (
           <li key={f.flowId} className="card">
-            <p><strong>{title(f.url)}</strong>: the owner must approve your request first.{f.pending?.nextPollAt ? <> <Countdown at={f.pending.nextPollAt} />.</> : null}</p>
+            <p><strong>{title(f.url)}</strong></p>
+            <p>The owner has to approve your request before you can see this.</p>
             {f.running ? (
-              <><span role="status"><span className="spinner" aria-hidden="true" /> Checking with the authorization server…</span>
+              <><p role="status"><span className="spinner" aria-hidden="true" /> Checking with the authorization server…</p>
               <button type="button" className="secondary" onClick={() => void run('cancel', (a) => a.cancelFlow({ flowId: f.flowId }))}>Stop waiting</button></>
-            ) : <button type="button" onClick={() => void open(f.url, 300)}>Wait for approval</button>}
+            ) : f.pending?.watching ? (
+              <><p>Tessera keeps checking by itself and tells you when the owner decides. {f.pending.nextPollAt ? <Countdown at={f.pending.nextPollAt} /> : null}</p>
+              <button type="button" className="secondary" onClick={() => void run('cancel', (a) => a.cancelFlow({ flowId: f.flowId }))}>Stop waiting</button></>
+            ) : (
+              <><p>Tessera is not checking any more.</p>
+              <button type="button" onClick={() => void open(f.url)}>Ask again</button></>
+            )}
             {app.demo ? <p className="muted">Demo: Kate approves in <a href={app.demo.dashboardUrl} target="_blank" rel="noreferrer noopener">her dashboard</a> (kate / kate-demo).</p> : null}
           </li>
         ))}</ul>

@@ -6,6 +6,7 @@ export const API_METHOD_NAMES = [
   'getState', 'openResource', 'addResource', 'removeResource', 'trustAs', 'untrustAs', 'discovery',
   'signIn', 'signOut', 'actAs', 'forgetToken', 'revealToken', 'cancelFlow', 'exportTranscript',
   'checkAs', 'cancelCheck', 'getCheckRun', 'exportCheckReport',
+  'clearHistory', 'setTheme',
 ] as const;
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
 

@@ -49,6 +49,10 @@ export const apiInputs = {
   cancelCheck: z.object({ runId }).strict(),
   getCheckRun: z.object({ runId }).strict(),
   exportCheckReport: z.object({ runId, format: z.enum(['html', 'json']) }).strict(),
+  /** Forgets every flow on the timeline (kept encrypted in the vault) except those still running or waiting. */
+  clearHistory: z.object({ confirm: z.literal(true) }).strict(),
+  /** The UI theme, kept by the core (in browser mode the page's origin, and so its localStorage, can change between launches). */
+  setTheme: z.object({ theme: z.enum(['system', 'light', 'dark']) }).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiInputs;
@@ -103,7 +107,13 @@ export interface FlowView {
   body?: string;
   error?: ErrorView;
   needInfo?: { requiredClaims?: { name?: string; friendly_name?: string; issuer?: string[] }[]; redirectUser?: string };
-  pending?: { reason: string; interval?: number; nextPollAt?: number };
+  /**
+   * Waiting for the owner (UMA Grant §3.3.6 request_submitted). `watching`: the core keeps asking
+   * the AS by itself (next at `nextPollAt`, epoch ms) until the owner decides or the person stops it.
+   */
+  pending?: { reason: string; interval?: number; nextPollAt?: number; watching?: boolean };
+  /** Set when the owner decided while the core was watching the request. */
+  decidedAt?: string;
   asIssuer?: string;
   /** Who the flow acted for (`issuer#sub` or `nobody`). */
   party?: string;
@@ -136,6 +146,8 @@ export interface AppState {
   flows: FlowView[];
   /** Authorization servers that an RS named but the user does not trust yet. */
   untrustedSeen: { issuer: string; rs: string }[];
+  /** The UI theme the person chose (kept by the core). */
+  theme?: Theme;
   /**
    * The demo setup: where the owner approves (`dashboardLabel`: "owner dashboard", "Keycloak account
    * console"), where the other people sign in (`idpLabel`: "Hospital ID", "Keycloak"), and who they are.
@@ -207,7 +219,11 @@ export interface ApiResults {
   cancelCheck: CheckRunView;
   getCheckRun: CheckRunView;
   exportCheckReport: { filename: string; mime: string; text: string };
+  clearHistory: AppState;
+  setTheme: AppState;
 }
+
+export type Theme = 'system' | 'light' | 'dark';
 
 /** Events pushed to the UI. */
 export type ApiEvent =
@@ -216,7 +232,9 @@ export type ApiEvent =
   /** "Check this AS": one check finished (live progress, in the order the checks run). */
   | { type: 'check'; runId: string; check: CheckView; index: number; total: number }
   /** "Check this AS": a run started, was cancelled or finished (the full report). */
-  | { type: 'checkRun'; run: CheckRunView };
+  | { type: 'checkRun'; run: CheckRunView }
+  /** A request the core was watching was decided by the owner: `flowId` now holds the outcome (and the record when granted). */
+  | { type: 'decided'; flowId: string; url: string; title?: string; outcome: 'granted' | 'denied' };
 
 /** The API as the renderer sees it (preload in Electron, the host client in browser mode). */
 export type TesseraApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiResults[M]> } & {

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { tesseraHome } from './config';
 import { useInstallFingerprintKey } from './fingerprint-key';
-import { TesseraService } from './service';
+import { TesseraService, type ServiceOptions } from './service';
 import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setup';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
 import type { KeycloakDemoConfig, KeycloakDemoHandle, KeycloakDemoOptions } from '../demo/keycloak/demo';
@@ -28,6 +28,8 @@ export interface CoreOptions {
   /** Where Tessera's config and vault live; default `TESSERA_HOME` or `~/.tessera` (the packaged app passes its userData). */
   home?: string;
   log?: (line: string) => void;
+  /** Tells the person that an owner decided a request (Electron: an OS notification). */
+  notify?: ServiceOptions['notify'];
 }
 
 /** The Keycloak variant of the demo. */
@@ -102,7 +104,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     // Before anything is fingerprinted: salted fingerprints with this install's key.
     await useInstallFingerprintKey(vault);
     service = await TesseraService.create({
-      home, store: vault, mode: options.mode, opener: options.opener,
+      home, store: vault, mode: options.mode, opener: options.opener, ...(options.notify ? { notify: options.notify } : {}),
       ...(servers.setup ? { demo: servers.setup } : {}),
     });
   } catch (error) {

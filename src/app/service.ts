@@ -5,7 +5,7 @@
  * no token, ticket or secret ever leaves this module for a face.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
+import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, Theme, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, saveConfig, type TesseraConfig } from './config';
@@ -22,6 +22,9 @@ import { toHar } from './har';
 import { applyDemoSetup, type DemoSetup } from './demo-setup';
 import { providerClient } from './provider-client';
 import { CheckRuns, httpBounds } from './check-as';
+import { ApprovalWatcher, type WatchedRequest, type WatchEnd } from './approvals';
+import { History } from './history';
+import { loadTheme, saveTheme } from './preferences';
 
 export interface ServiceOptions {
   home: string;
@@ -31,10 +34,14 @@ export interface ServiceOptions {
   opener: Opener;
   /** A demo setup (built-in or Keycloak): its resources are bookmarked, its AS trusted with Tessera's client, its IdP offered. */
   demo?: DemoSetup;
+  /** Tells the person outside the page (Electron: an OS notification) that the owner decided. */
+  notify?: (event: Extract<ApiEvent, { type: 'decided' }>) => void;
+  /** Seconds between checks of a waiting request when the AS names no interval (default 5). */
+  approvalPollSeconds?: number;
 }
 
 interface Settings { resources: ResourceView[]; providers: ProviderView[] }
-const MAX_FLOWS = 50;
+const MAX_FLOWS = 200;
 
 /** One handler per contract method, typed from the method's schema output: no casts. */
 type Handlers = { [M in ApiMethod]: (input: ApiOutput<M>) => Promise<ApiResults[M]> };
@@ -49,6 +56,9 @@ export class TesseraService {
   readonly #untrusted = new Map<string, { issuer: string; rs: string }>();
   #engine!: Engine;
   #checks!: CheckRuns;
+  #approvals!: ApprovalWatcher;
+  #history!: History;
+  #theme: Theme = 'system';
   readonly #handlers: Handlers;
 
   private constructor(options: ServiceOptions) {
@@ -72,6 +82,8 @@ export class TesseraService {
       cancelCheck: async (i) => this.#checks.cancel(i.runId),
       getCheckRun: async (i) => this.#checks.get(i.runId),
       exportCheckReport: async (i) => this.#checks.export(i.runId, i.format),
+      clearHistory: () => this.clearHistory(),
+      setTheme: async (i) => { this.#theme = i.theme; await saveTheme(this.#o.store, i.theme); return this.#changed(); },
     };
   }
 
@@ -100,6 +112,25 @@ export class TesseraService {
       onStep: (step) => this.#onStep(step),
     });
     this.#checks = new CheckRuns({ store, trust: () => this.#config.trust, actingAs: () => this.#identities.actingAs(), emit: (e) => this.#emit(e), stepView, http: () => httpBounds(this.#config) });
+    await this.#restore();
+  }
+
+  /** History, theme and the requests still waiting for an owner, from earlier runs (src/app/history.ts, approvals.ts). */
+  async #restore(): Promise<void> {
+    this.#history = new History(this.#o.store, this.#o.home);
+    this.#theme = await loadTheme(this.#o.store);
+    for (const flow of await this.#history.load()) this.#flows.set(flow.flowId, flow);
+    this.#approvals = new ApprovalWatcher({
+      store: this.#o.store,
+      poll: (r, signal) => this.#agent.fetch(r.url, { flowId: r.flowId, party: r.party, method: r.method, ...requestParts(r), ...(r.scopes?.length ? { scopes: r.scopes } : {}), ...(r.ticket && r.asUri ? { resume: { asUri: r.asUri, ticket: r.ticket } } : {}), signal }),
+      onResult: (r, result) => this.#finish(this.#watchedFlow(r), result),
+      onScheduled: (r) => { this.#watchedFlow(r); this.#watchState(r, true); },
+      onEnd: (r, end) => this.#watchEnded(r, end),
+      ...(this.#o.approvalPollSeconds !== undefined ? { defaultIntervalS: this.#o.approvalPollSeconds } : {}),
+    });
+    await this.#approvals.resume();
+    // A flow saved while watched whose watch is gone (stopped in another run, or lost): not watched now.
+    for (const flow of this.#flows.values()) if (flow.pending?.watching && !this.#approvals.watching.has(flow.flowId)) flow.pending = { reason: flow.pending.reason };
   }
 
   subscribe(listener: (e: ApiEvent) => void): () => void {
@@ -153,6 +184,7 @@ export class TesseraService {
       actingAs: actingAs ? { party, label: actingAs.name ?? actingAs.email ?? actingAs.sub, issuer: actingAs.issuer } : { party: NOBODY, label: 'Nobody (no claims)' },
       tokens,
       flows: [...this.#flows.values()].reverse(),
+      theme: this.#theme,
       untrustedSeen: [...this.#untrusted.values()].filter((u) => !this.#trusted(u.issuer)),
       ...(demo ? { demo: { dashboardUrl: demo.as.dashboardUrl, dashboardLabel: demo.as.dashboardLabel, idpLabel: demo.idp.name, people: demo.users.map((u) => ({ ...u })) } } : {}),
     };
@@ -184,7 +216,12 @@ export class TesseraService {
     this.#emit({ type: 'flow', flow: { ...flow } });
     void this.#agent
       .fetch(input.url, { flowId, party, method: input.method, ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), waitSeconds: input.waitSeconds, signal: controller.signal })
-      .then((result) => this.#finish(flow, result))
+      .then(async (result) => {
+        await this.#finish(flow, result);
+        const key = { party, method: input.method, url: input.url };
+        if (result.outcome === 'pending') await this.#approvals.watch({ ...key, flowId, ...(title ? { title } : {}), ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), ...(result.asIssuer ? { asUri: result.asIssuer } : {}), ...(result.pending?.ticket ? { ticket: result.pending.ticket } : {}), ...(result.pending?.interval !== undefined ? { interval: result.pending.interval } : {}), startedAt: flow.startedAt });
+        else await this.#approvals.settled(key, result.outcome === 'granted' || result.outcome === 'denied' ? result.outcome : undefined, flowId);
+      })
       .catch((error: unknown) => {
         Object.assign(flow, { running: false, outcome: 'error', error: toErrorInfo(error) });
         this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
@@ -195,9 +232,15 @@ export class TesseraService {
 
   async #finish(flow: FlowView, result: FetchResult): Promise<void> {
     flow.running = false;
+    delete flow.error;
+    delete flow.needInfo;
     flow.outcome = result.outcome;
     flow.status = result.status;
-    flow.steps = result.steps.map(stepView);
+    // Merged by id: a watched request's polls add to the steps restored from history.
+    const steps = new Map(flow.steps.map((s) => [s.id, s]));
+    for (const s of result.steps) steps.set(s.id, stepView(s));
+    flow.steps = [...steps.values()];
+    delete flow.pending;
     if (result.asIssuer) flow.asIssuer = result.asIssuer;
     if (result.access) flow.access = result.access;
     if (result.rptStoredAt) flow.rptStoredAt = result.rptStoredAt;
@@ -215,7 +258,48 @@ export class TesseraService {
       if (asUri) this.#untrusted.set(asUri, { issuer: asUri, rs: new URL(flow.url).origin });
     }
     this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+    this.#saveHistory();
     await this.#changed();
+  }
+
+  #saveHistory(): void { this.#history?.save(() => [...this.#flows.values()]); }
+
+  /** The flow a watched request belongs to (recreated when history did not keep it). */
+  #watchedFlow(r: WatchedRequest): FlowView {
+    let flow = this.#flows.get(r.flowId);
+    if (!flow) {
+      flow = { flowId: r.flowId, url: r.url, ...(r.title ? { title: r.title } : {}), startedAt: r.startedAt, running: false, party: r.party, outcome: 'pending', steps: [] };
+      this.#flows.set(r.flowId, flow);
+    }
+    return flow;
+  }
+
+  #watchState(r: WatchedRequest, watching: boolean): void {
+    const flow = this.#flows.get(r.flowId);
+    if (!flow || flow.outcome !== 'pending') return;
+    flow.pending = { reason: flow.pending?.reason ?? 'owner_must_approve', ...(r.interval !== undefined ? { interval: r.interval } : {}), ...(watching ? { watching: true, nextPollAt: r.nextPollAt } : {}) };
+    this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+  }
+
+  #watchEnded(r: WatchedRequest, end: WatchEnd): void {
+    this.#watchState(r, false);
+    const flow = this.#flows.get(r.flowId);
+    if (flow && (end === 'granted' || end === 'denied')) {
+      flow.decidedAt = new Date().toISOString();
+      const event = { type: 'decided' as const, flowId: r.flowId, url: r.url, ...(r.title ? { title: r.title } : {}), outcome: end };
+      this.#emit(event);
+      try { this.#o.notify?.(event); } catch { /* a notification that fails must not break the flow */ }
+    }
+    this.#saveHistory();
+    void this.#changed();
+  }
+
+  /** "Clear history": forgets every flow except those running or still watched. */
+  async clearHistory(): Promise<AppState> {
+    for (const [id, flow] of this.#flows) if (!flow.running && !this.#approvals.watching.has(id)) this.#flows.delete(id);
+    await this.#history.clear();
+    if (this.#flows.size) this.#saveHistory();
+    return this.#changed();
   }
 
   async addResource(input: { url: string; title: string }): Promise<AppState> {
@@ -333,6 +417,7 @@ export class TesseraService {
 
   async cancelFlow(flowId: string): Promise<AppState> {
     this.#controllers.get(flowId)?.abort();
+    await this.#approvals.stop(flowId);
     return this.#changed();
   }
 
@@ -348,6 +433,9 @@ export class TesseraService {
   async close(): Promise<void> {
     for (const c of this.#controllers.values()) c.abort();
     this.#checks?.close();
+    await this.#approvals?.close();
+    this.#saveHistory();
+    await this.#history?.flush();
   }
 }
 

@@ -33,6 +33,8 @@ export interface HostOptions {
   /** The built renderer (vite's outDir). */
   staticDir: string;
   port?: number;
+  /** A port to try first when `port` is not given (the last launch's); a free one when it is taken. */
+  preferPort?: number;
   /** For tests; default: 32 random bytes. */
   secret?: string;
   log?: (line: string) => void;
@@ -57,7 +59,19 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
   const sessions: Buffer[] = [];
   let launched = false;
   const server = createServer();
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(options.port ?? 0, '127.0.0.1', () => resolve()); });
+  const listen = (port: number) => new Promise<void>((resolve, reject) => {
+    const fail = (error: Error) => { server.off('listening', ok); reject(error); };
+    const ok = () => { server.off('error', fail); resolve(); };
+    server.once('error', fail);
+    server.once('listening', ok);
+    server.listen(port, '127.0.0.1');
+  });
+  if (options.port === undefined && options.preferPort) {
+    await listen(options.preferPort).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE' && error.code !== 'EACCES') throw error;
+      await listen(0);
+    });
+  } else await listen(options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
   const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);

@@ -14,6 +14,7 @@ import { IPC_CALL, IPC_EVENT } from '../app/api-methods';
 import { toErrorInfo } from '../kernel/errors';
 import { startCore, type Core } from '../app/compose';
 import { allowedExternal, APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, isLoopback, isTrustedSender, serveApp, trustedLoopbackOrigins } from './security';
+import { decisionNotifier } from './notify';
 import { demoOn, desktopOptions, loadDesktopSettings, READY_LINE, saveDesktopSettings, type DesktopOptions } from './options';
 
 /** The app's files: `dist/electron/main.cjs` → two levels up (inside the asar when packaged). Never from the environment. */
@@ -82,7 +83,7 @@ export function createWindow(devTools: boolean, readySignal: boolean): BrowserWi
 function coreFor(demo: DesktopOptions['demo']) {
   const o = options!;
   return startCore({
-    env: o.coreEnv, mode: 'electron', opener: openExternalChecked, safeStorage,
+    env: o.coreEnv, mode: 'electron', opener: openExternalChecked, safeStorage, notify: decisionNotifier(() => win),
     ...(o.home ? { home: o.home } : {}),
     ...(demo !== undefined ? { demo } : {}),
   });

@@ -56,6 +56,12 @@ export interface FetchOptions {
   flowId?: string;
   /** Scopes to ask the AS for in addition to the ticket's (token request `scope`, UMA Grant §3.3.1). */
   scopes?: string[];
+  /**
+   * Resume a grant that ended `pending`: ask the token endpoint with the ticket the AS returned with
+   * `request_submitted` (UMA Grant §3.3.6: the client polls with that new ticket) instead of
+   * requesting the resource first. If the AS rejects the ticket, the agent goes back to the RS.
+   */
+  resume?: { asUri: string; ticket: string };
 }
 
 export interface FetchResult {
@@ -207,60 +213,65 @@ export class Agent {
         throw new TesseraError('loop_guard', `Gave up after ${round} requests to ${rsOrigin}.`, 'The RS and AS keep exchanging tickets without granting access; report it to their operators.');
       }
       const held = await this.#heldRpt(rsOrigin, party, flowId, init.signal);
-      const headers: Record<string, string> = { ...(init.headers ?? {}) };
-      if (held?.usable) {
-        for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
-        headers.authorization = `Bearer ${held.value.access_token}`;
+      let challenge: { asUri: string; ticket: string } | undefined = round === 0 ? init.resume : undefined;
+      if (!challenge) {
+        const headers: Record<string, string> = { ...(init.headers ?? {}) };
+        if (held?.usable) {
+          for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+          headers.authorization = `Bearer ${held.value.access_token}`;
+        }
+        const rs = await this.#rsRequest(url, {
+          method: init.method ?? 'GET',
+          headers,
+          ...(init.body !== undefined ? { body: init.body } : {}),
+          lane: 'rs',
+          kind: 'resource',
+          flowId,
+          followRedirects: true,
+          secrets: [held?.value.access_token],
+          ...(init.signal ? { signal: init.signal } : {}),
+        });
+        last.rs = rs;
+        let reading: RsReading;
+        try {
+          reading = readRsResponse(rs.status, rs.headers, rs.text);
+        } catch (error) {
+          this.transcript.annotate(rs.step, { outcome: 'error', error: toErrorInfo(error) });
+          throw error;
+        }
+        if (reading.type === 'ok') {
+          const ok = rs.status < 400;
+          this.transcript.annotate(rs.step, { outcome: ok ? 'granted' : 'error' });
+          if (!ok) return { outcome: 'error', error: outcomes.rsError(rs.status) };
+          if (!held?.usable) return { outcome: 'granted', access: 'open' };
+          // The held record's own timestamp: no second store read on the cached-access hot path.
+          return { outcome: 'granted', asIssuer: held.asIssuer, access: issued ? 'issued' : 'held', ...(!issued ? { rptStoredAt: held.storedAt } : {}) };
+        }
+        if (reading.type === 'as_unreachable') {
+          this.transcript.annotate(rs.step, { outcome: 'as_unreachable' });
+          return { outcome: 'as_unreachable', error: outcomes.asUnreachable() };
+        }
+        if (reading.type === 'no_challenge') {
+          this.transcript.annotate(rs.step, { outcome: 'error' });
+          return rs.status === 403
+            ? { outcome: 'error', error: outcomes.rsForbidden() }
+            : { outcome: 'error', error: { code: 'no_uma_challenge', message: `The resource server answered ${rs.status} without a UMA challenge.`, hint: 'This resource is not protected by UMA; it may need another kind of sign-in.', spec: SPEC.challenge, facts: { status: rs.status } } };
+        }
+        if (new URL(rs.url).origin !== rsOrigin) {
+          // A UMA challenge from the origin a redirect led to: an RPT for it must not be bound to (or
+          // sent to) the origin the user asked for, so stop and let the user ask for that URL directly.
+          this.transcript.annotate(rs.step, { outcome: 'error' });
+          return { outcome: 'error', error: outcomes.redirectedChallenge(rsOrigin, new URL(rs.url).origin, rs.url) };
+        }
+        this.transcript.annotate(rs.step, {
+          outcome: 'challenge',
+          challenge: { scheme: 'UMA', asUri: reading.asUri, ...(reading.realm ? { realm: reading.realm } : {}), ticket: fingerprint(reading.ticket), params: redactParams(reading.params), source: reading.source },
+        });
+        challenge = { asUri: reading.asUri, ticket: reading.ticket };
       }
-      const rs = await this.#rsRequest(url, {
-        method: init.method ?? 'GET',
-        headers,
-        ...(init.body !== undefined ? { body: init.body } : {}),
-        lane: 'rs',
-        kind: 'resource',
-        flowId,
-        followRedirects: true,
-        secrets: [held?.value.access_token],
-        ...(init.signal ? { signal: init.signal } : {}),
-      });
-      last.rs = rs;
-      let reading: RsReading;
-      try {
-        reading = readRsResponse(rs.status, rs.headers, rs.text);
-      } catch (error) {
-        this.transcript.annotate(rs.step, { outcome: 'error', error: toErrorInfo(error) });
-        throw error;
-      }
-      if (reading.type === 'ok') {
-        const ok = rs.status < 400;
-        this.transcript.annotate(rs.step, { outcome: ok ? 'granted' : 'error' });
-        if (!ok) return { outcome: 'error', error: outcomes.rsError(rs.status) };
-        if (!held?.usable) return { outcome: 'granted', access: 'open' };
-        // The held record's own timestamp: no second store read on the cached-access hot path.
-        return { outcome: 'granted', asIssuer: held.asIssuer, access: issued ? 'issued' : 'held', ...(!issued ? { rptStoredAt: held.storedAt } : {}) };
-      }
-      if (reading.type === 'as_unreachable') {
-        this.transcript.annotate(rs.step, { outcome: 'as_unreachable' });
-        return { outcome: 'as_unreachable', error: outcomes.asUnreachable() };
-      }
-      if (reading.type === 'no_challenge') {
-        this.transcript.annotate(rs.step, { outcome: 'error' });
-        return rs.status === 403
-          ? { outcome: 'error', error: outcomes.rsForbidden() }
-          : { outcome: 'error', error: { code: 'no_uma_challenge', message: `The resource server answered ${rs.status} without a UMA challenge.`, hint: 'This resource is not protected by UMA; it may need another kind of sign-in.', spec: SPEC.challenge, facts: { status: rs.status } } };
-      }
-      if (new URL(rs.url).origin !== rsOrigin) {
-        // A UMA challenge from the origin a redirect led to: an RPT for it must not be bound to (or
-        // sent to) the origin the user asked for, so stop and let the user ask for that URL directly.
-        this.transcript.annotate(rs.step, { outcome: 'error' });
-        return { outcome: 'error', error: outcomes.redirectedChallenge(rsOrigin, new URL(rs.url).origin, rs.url) };
-      }
-      this.transcript.annotate(rs.step, {
-        outcome: 'challenge',
-        challenge: { scheme: 'UMA', asUri: reading.asUri, ...(reading.realm ? { realm: reading.realm } : {}), ticket: fingerprint(reading.ticket), params: redactParams(reading.params), source: reading.source },
-      });
-      const asConfig = findTrustedAs(this.#trust(), reading.asUri);
-      if (!asConfig) return { outcome: 'untrusted_as', asIssuer: reading.asUri, error: outcomes.untrustedAs(reading.asUri, party) };
+      const { asUri, ticket } = challenge;
+      const asConfig = findTrustedAs(this.#trust(), asUri);
+      if (!asConfig) return { outcome: 'untrusted_as', asIssuer: asUri, error: outcomes.untrustedAs(asUri, party) };
       const asIssuer = normalizeIssuer(asConfig.issuer);
       const sentToken = held && held.asIssuer === asIssuer ? held.value.access_token : undefined;
       const outcome = await this.#flights.run(this.rpts.key(asIssuer, rsOrigin, party), async (): Promise<GrantOutcome> => {
@@ -269,7 +280,7 @@ export class Agent {
         if (++grants > this.#limits.maxGrantsPerFetch) {
           throw new TesseraError('loop_guard', `The RS still refuses after ${grants - 1} RPTs from ${asIssuer}.`, 'The AS may be granting only part of what the RS asks for (partial grant); ask the resource owner to share the missing scopes.', { spec: SPEC.rpt, facts: { asIssuer } });
         }
-        return this.#grant({ asUri: reading.asUri, asIssuer, asConfig, rsOrigin, party, ticket: reading.ticket, ...(current ? { held: current.value } : {}), flowId, init });
+        return this.#grant({ asUri, asIssuer, asConfig, rsOrigin, party, ticket, ...(current ? { held: current.value } : {}), flowId, init });
       });
       if (outcome.type === 'granted') {
         issued = true;

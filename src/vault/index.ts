@@ -211,3 +211,4 @@ export async function rekeyVault(options: RekeyOptions): Promise<{ from: VaultBa
     throw error;
   }
 }
+export { sealedDocument, type SealedDocument } from './sealed-file';

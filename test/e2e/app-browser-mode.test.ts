@@ -102,7 +102,7 @@ describe('Tessera in browser mode', () => {
     await page.getByRole('button', { name: "Open Kate's care notes" }).click();
     await card("Kate's care notes").getByText('Waiting for the owner').first().waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: /^Requests/ }).click();
-    await page.getByText('the owner must approve your request').waitFor();
+    await page.getByText('The owner has to approve your request').waitFor();
     await shot('05-requests');
     await axe(page, 'requests');
     const kate = await browser.newPage();
@@ -112,7 +112,7 @@ describe('Tessera in browser mode', () => {
     await kate.getByRole('button', { name: 'Sign in' }).click();
     await kate.getByRole('button', { name: 'Approve' }).click();
     await kate.close();
-    await page.getByRole('button', { name: 'Wait for approval' }).click();
+    // No click in Tessera: the core keeps asking the AS and the record arrives by itself.
     await page.getByRole('button', { name: 'Resources' }).click();
     await card("Kate's care notes").getByText('Granted').waitFor({ timeout: 30_000 });
     await card("Kate's care notes").getByRole('paragraph').filter({ hasText: 'Blood pressure 132/84' }).waitFor();

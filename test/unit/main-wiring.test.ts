@@ -97,7 +97,7 @@ describe('Electron main process wiring', () => {
 
   it('takes the single-instance lock and starts the core with safeStorage for the vault (development: env honoured)', () => {
     expect(electron.app.requestSingleInstanceLock).toHaveBeenCalled();
-    expect(startCore).toHaveBeenCalledWith(expect.objectContaining({ mode: 'electron', safeStorage: electron.safeStorage, env: process.env }));
+    expect(startCore).toHaveBeenCalledWith(expect.objectContaining({ mode: 'electron', safeStorage: electron.safeStorage, env: process.env, notify: expect.any(Function) }));
   });
 
   it('creates a hardened window with DevTools (not packaged) and loads app://tessera/index.html', () => {

@@ -36,6 +36,20 @@ export interface RsHandle { url: string; resources: RsResource[]; close(): Promi
 const DEFAULT_REALM = 'kate-health-records';
 const TIMEOUT = 5000;
 
+/**
+ * `fetch` to the AS, tried once more when a pooled keep-alive connection turns out dead ("other side
+ * closed"): after the demo is stopped and started again in one process on the same ports (the
+ * desktop's "Stop the demo" / "Try the demo"), the first request may ride a socket of the old AS.
+ */
+async function asFetch(url: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT) });
+  }
+}
+
 class AsUnreachable extends Error {}
 
 interface Introspected { active: boolean; exp?: number; permissions?: { resource_id: string; resource_scopes: string[]; exp?: number }[] }
@@ -74,7 +88,7 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
   async function metadata() {
     if (as) return as;
     try {
-      const response = await fetch(`${asIssuer}/.well-known/uma2-configuration`, { signal: AbortSignal.timeout(TIMEOUT) });
+      const response = await asFetch(`${asIssuer}/.well-known/uma2-configuration`, { signal: AbortSignal.timeout(TIMEOUT) });
       if (!response.ok) throw new Error(`discovery answered ${response.status}`);
       const doc = (await response.json()) as UmaMetadata | undefined;
       if (doc?.issuer !== asIssuer) throw new Error('discovery issuer mismatch');
@@ -92,7 +106,7 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
       // `uma_protection` is a scope at the demo AS; at Keycloak it is a client role, and asking for it
       // as a scope is refused (400 invalid_scope), so it is requested only where the AS lists it.
       const scope: Record<string, string> = !meta.scopes_supported || meta.scopes_supported.includes('uma_protection') ? { scope: 'uma_protection' } : {};
-      const response = await oauth.clientCredentialsGrantRequest(meta, client, oauth.ClientSecretBasic(credentials.client_secret), new URLSearchParams(scope), { ...opts, signal: AbortSignal.timeout(TIMEOUT) });
+      const response = await oauth.clientCredentialsGrantRequest(meta, client, oauth.ClientSecretBasic(credentials.client_secret), new URLSearchParams(scope), { ...opts, [oauth.customFetch]: asFetch, signal: AbortSignal.timeout(TIMEOUT) });
       const result = await oauth.processClientCredentialsResponse(meta, client, response);
       pat = { token: result.access_token, exp: Date.now() + (result.expires_in ?? 300) * 1000 };
       return pat.token;
@@ -107,7 +121,7 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
       const token = await getPat(attempt > 0);
       let response: Response;
       try {
-        response = await fetch(endpoint, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(TIMEOUT) });
+        response = await asFetch(endpoint, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(TIMEOUT) });
       } catch (error) {
         throw new AsUnreachable(error instanceof Error ? error.message : String(error));
       }
@@ -170,7 +184,7 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
       response = await protectedCall(endpoint, init);
     } else {
       try {
-        response = await fetch(endpoint, { ...init, headers: { ...init.headers, Authorization: `Basic ${Buffer.from(`${encodeURIComponent(credentials.client_id)}:${encodeURIComponent(credentials.client_secret)}`).toString('base64')}` }, signal: AbortSignal.timeout(TIMEOUT) });
+        response = await asFetch(endpoint, { ...init, headers: { ...init.headers, Authorization: `Basic ${Buffer.from(`${encodeURIComponent(credentials.client_id)}:${encodeURIComponent(credentials.client_secret)}`).toString('base64')}` }, signal: AbortSignal.timeout(TIMEOUT) });
       } catch (error) {
         throw new AsUnreachable(error instanceof Error ? error.message : String(error));
       }

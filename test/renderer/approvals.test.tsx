@@ -1,0 +1,143 @@
+/**
+ * The renderer's side of approvals that arrive by themselves (jsdom, over the API contract): the
+ * Requests badge counts only requests still waiting for the owner; the Requests screen speaks in
+ * whole sentences; a `decided` event shows a dismissible toast (role=status) that leads to the
+ * record; the theme comes from and goes to the core; Clear history asks first.
+ */
+import { act } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ApiEvent, AppState, FlowView, TesseraApi } from '../../src/app/api';
+import { App } from '../../renderer/App';
+import { useUi } from '../../renderer/store';
+import { httpApi } from '../../renderer/api-client';
+import { API_METHOD_NAMES } from '../../src/app/api-methods';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+let root: Root | undefined;
+let container: HTMLDivElement;
+function render(node: React.ReactNode) {
+  container = document.createElement('div');
+  document.body.append(container);
+  root = createRoot(container);
+  act(() => root?.render(node));
+  return container;
+}
+afterEach(() => { act(() => root?.unmount()); container?.remove(); useUi.setState({ toasts: [], screen: 'resources' }); });
+
+const CARE = 'http://127.0.0.1:4403/patients/kate/care-notes';
+const BLOOD = 'http://127.0.0.1:4403/patients/kate/blood-test';
+const now = new Date().toISOString();
+const pending: FlowView = { flowId: 'p1', url: CARE, title: "Kate's care notes", startedAt: now, running: false, outcome: 'pending', pending: { reason: 'owner_must_approve', interval: 5, watching: true, nextPollAt: Date.now() + 30_000 }, steps: [] };
+const needInfo: FlowView = { flowId: 'n1', url: BLOOD, startedAt: now, running: false, outcome: 'need_info', needInfo: { requiredClaims: [{ name: 'email' }] }, steps: [] };
+const state = (flows: FlowView[], extra: Partial<AppState> = {}): AppState => ({
+  mode: 'browser', vault: { backend: 'passphrase' },
+  resources: [{ url: CARE, title: "Kate's care notes", origin: 'http://127.0.0.1:4403', fromDemo: true }, { url: BLOOD, title: "Kate's blood-test report", origin: 'http://127.0.0.1:4403', fromDemo: true }],
+  trusted: [], providers: [], identities: [], actingAs: { party: 'nobody', label: 'Nobody (no claims)' }, tokens: [], flows, untrustedSeen: [], ...extra,
+});
+
+async function connect(initial: AppState) {
+  let push: (e: ApiEvent) => void = () => {};
+  const api = {
+    getState: vi.fn(async () => initial),
+    subscribe: vi.fn((l: (e: ApiEvent) => void) => { push = l; return () => {}; }),
+    cancelFlow: vi.fn(async () => initial),
+    setTheme: vi.fn(async () => initial),
+    clearHistory: vi.fn(async () => state([])),
+    openResource: vi.fn(async () => ({ flowId: 'x' })),
+  } as unknown as TesseraApi & Record<string, ReturnType<typeof vi.fn>>;
+  const el = render(<App />);
+  await act(async () => { await useUi.getState().connect(api); });
+  return { el, api, push: (e: ApiEvent) => act(() => push(e)) };
+}
+const tab = (el: HTMLElement, name: string) => [...el.querySelectorAll('nav button')].find((b) => b.textContent?.startsWith(name)) as HTMLButtonElement;
+const button = (el: HTMLElement, text: string) => [...el.querySelectorAll('button')].find((b) => b.textContent === text) as HTMLButtonElement | undefined;
+
+describe('requests waiting for the owner', () => {
+  it('the badge counts only requests still waiting for the owner, not those that need information', async () => {
+    const { el, push } = await connect(state([pending, needInfo]));
+    expect(tab(el, 'Requests').querySelector('.count')?.getAttribute('aria-label')).toBe('1 waiting for the owner');
+    push({ type: 'flow', flow: { ...pending, outcome: 'granted', pending: undefined as never, body: '{"kind":"care-notes"}' } });
+    expect(tab(el, 'Requests').querySelector('.count')).toBeNull();
+  });
+
+  it('the Requests screen says what happens in whole sentences, and Stop waiting asks the core', async () => {
+    const { el, api } = await connect(state([pending, needInfo]));
+    act(() => tab(el, 'Requests').click());
+    const card = el.querySelector('section[aria-labelledby="h-requests"] li.card') as HTMLElement;
+    const text = card.textContent ?? '';
+    expect(text).toContain('The owner has to approve your request before you can see this.');
+    expect(text).toContain('Tessera keeps checking by itself and tells you when the owner decides.');
+    expect(text).toMatch(/Next check in \d+ seconds\./);
+    // No sentence that starts in lower case after a full stop ("… request. can check now.").
+    for (const p of card.querySelectorAll('p')) expect(p.textContent ?? '', p.textContent ?? '').not.toMatch(/\.\s+[a-z]/);
+    await act(async () => { button(card, 'Stop waiting')?.click(); });
+    expect(api.cancelFlow).toHaveBeenCalledWith({ flowId: 'p1' });
+  });
+
+  it('a request no longer watched offers to ask again', async () => {
+    const { el, api } = await connect(state([{ ...pending, pending: { reason: 'owner_must_approve' } }]));
+    act(() => tab(el, 'Requests').click());
+    expect(el.textContent).toContain('Tessera is not checking any more.');
+    await act(async () => { button(el, 'Ask again')?.click(); });
+    expect(api.openResource).toHaveBeenCalledWith({ url: CARE, waitSeconds: 0 });
+  });
+});
+
+describe('the owner decided while Tessera was elsewhere', () => {
+  it('a toast (role=status) says so; clicking it shows the record; it can be dismissed', async () => {
+    const { el, push } = await connect(state([pending]));
+    act(() => tab(el, 'Tokens').click());
+    const region = el.querySelector('.toasts') as HTMLElement;
+    expect(region.getAttribute('role')).toBe('status');
+    expect(region.getAttribute('aria-live')).toBe('polite');
+    expect(region.textContent).toBe('');
+    push({ type: 'flow', flow: { ...pending, outcome: 'granted', pending: undefined as never, body: JSON.stringify({ kind: 'care-notes', notes: [{ date: '2026-11-18', author: 'Nurse J. Okafor', text: 'Blood pressure 132/84.' }] }) } });
+    push({ type: 'decided', flowId: 'p1', url: CARE, title: "Kate's care notes", outcome: 'granted' });
+    expect(region.textContent).toContain("The owner approved your request for Kate's care notes. Show the record.");
+    act(() => (region.querySelector('button.link') as HTMLButtonElement).click());
+    expect(useUi.getState().screen).toBe('resources');
+    expect(el.textContent).toContain('Blood pressure 132/84.');
+    expect(region.textContent).toBe('');
+  });
+
+  it('a denial toast, dismissed with its button', async () => {
+    const { el, push } = await connect(state([pending]));
+    push({ type: 'decided', flowId: 'p1', url: CARE, outcome: 'denied' });
+    const region = el.querySelector('.toasts') as HTMLElement;
+    expect(region.textContent).toContain("The owner declined your request for Kate's care notes.");
+    act(() => (region.querySelector('button[aria-label^="Dismiss"]') as HTMLButtonElement).click());
+    expect(region.textContent).toBe('');
+  });
+});
+
+describe('theme and history kept by the core', () => {
+  it('the theme comes from the core and a change goes back to it', async () => {
+    const { el, api } = await connect(state([], { theme: 'dark' }));
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    const select = el.querySelector('label.theme select') as HTMLSelectElement;
+    await act(async () => { select.value = 'light'; select.dispatchEvent(new Event('change', { bubbles: true })); });
+    expect(api.setTheme).toHaveBeenCalledWith({ theme: 'light' });
+    expect(document.documentElement.dataset.theme).toBe('light');
+  });
+
+  it('Clear history asks first, then clears through the core; the timeline empties', async () => {
+    const { el, api } = await connect(state([pending, needInfo]));
+    act(() => tab(el, 'Export').click());
+    act(() => button(el, 'Clear history')?.click());
+    expect(api.clearHistory).not.toHaveBeenCalled();
+    expect(el.textContent).toContain('Forget every flow on the timeline');
+    await act(async () => { button(el, 'Yes, clear history')?.click(); });
+    expect(api.clearHistory).toHaveBeenCalledWith({ confirm: true });
+  });
+});
+
+describe('the browser-mode client', () => {
+  it('offers every method of the contract (setTheme, clearHistory, actAs…), not a hand-kept subset', async () => {
+    const sent: string[] = [];
+    const fetchImpl = (async (_u: string, init: { body: string }) => { sent.push((JSON.parse(init.body) as { method: string }).method); return new Response(JSON.stringify({ ok: true, result: {} })); }) as unknown as typeof fetch;
+    const api = httpApi('session-token-for-the-test', fetchImpl) as unknown as Record<string, (i: unknown) => Promise<unknown>>;
+    for (const m of API_METHOD_NAMES) await api[m]?.({});
+    expect(sent).toEqual([...API_METHOD_NAMES]);
+  });
+});
