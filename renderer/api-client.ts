@@ -6,6 +6,7 @@
  * the secret is dead afterwards, so reading it later from the opener's command line gives nothing.
  */
 import type { ApiEvent, ApiInput, ApiMethod, ApiResults, TesseraApi } from '../src/app/api';
+import { API_METHOD_NAMES } from '../src/app/api-methods';
 
 /** What the Electron preload exposes: one function per method, answering with an envelope. */
 type Envelope = { ok: boolean; result?: unknown; error?: { code: string; message: string; hint: string; spec?: string } };
@@ -52,8 +53,8 @@ export function httpApi(sessionOrPromise: string | undefined | Promise<string | 
     if (!body.ok) throw new ApiError(body.error?.code ?? 'error', body.error?.message ?? 'Unknown error', body.error?.hint ?? '', body.error?.spec);
     return body.result as ApiResults[M];
   };
-  const methods = ['getState', 'openResource', 'addResource', 'removeResource', 'trustAs', 'untrustAs', 'discovery', 'signIn', 'signOut', 'forgetToken', 'revealToken', 'cancelFlow', 'exportTranscript'] as const;
-  const api = Object.fromEntries(methods.map((m) => [m, (input: never) => call(m, input)])) as unknown as TesseraApi;
+  // The one method list (src/app/api-methods.ts): a hand-kept copy here once missed actAs.
+  const api = Object.fromEntries(API_METHOD_NAMES.map((m) => [m, (input: never) => call(m, input)])) as unknown as TesseraApi;
   api.subscribe = (listener: (e: ApiEvent) => void) => {
     let stopped = false;
     let controller: AbortController | undefined;

@@ -5,6 +5,7 @@
 export const API_METHOD_NAMES = [
   'getState', 'openResource', 'addResource', 'removeResource', 'trustAs', 'untrustAs', 'discovery',
   'signIn', 'signOut', 'actAs', 'forgetToken', 'revealToken', 'cancelFlow', 'exportTranscript',
+  'renameResource', 'addAs', 'reopenBrowser',
 ] as const;
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
 
