@@ -26,11 +26,14 @@ const store = new MemoryStore();
 const browser = new HttpBrowser();
 const seen = { signInPages: [] as string[], loginForms: 0, claimsPages: [] as string[] };
 let who = 'alice';
+/** The person leaves the sign-in page open without signing in. */
+let holdSignIn = false;
 
 /** The system browser: Hospital ID sign-in is played through (as `who`); a claims page is only looked at. */
 async function opener(u: string): Promise<void> {
   if (new URL(u).origin !== new URL(demo.config.idp.issuer).origin) { seen.claimsPages.push(u); return; }
   seen.signInPages.push(u);
+  if (holdSignIn) return;
   const redirect = new URL(u).searchParams.get('redirect_uri') ?? '';
   const back = (x: string) => x.startsWith(redirect);
   let page = await browser.open(u, back);
@@ -186,6 +189,31 @@ describe('flows', () => {
     const cancelled = await flow(flowId);
     expect(cancelled.waitingInBrowser).toBeUndefined();
     await expect(service.call('reopenBrowser', { flowId })).rejects.toMatchObject({ code: 'usage' });
+  });
+
+  it('a sign-in waiting at the provider says so on its flow; the same page opens again; Cancel ends it', async () => {
+    holdSignIn = true;
+    try {
+      const before = seen.signInPages.length;
+      const signing = service.call('signIn', { issuer: demo.config.idp.issuer, clientId: 'tessera', switchUser: true }).catch((e: unknown) => e);
+      let waiting: FlowView | undefined;
+      for (let i = 0; i < 200 && !waiting; i++) {
+        waiting = (await service.getState()).flows.find((f) => f.running && f.url === demo.config.idp.issuer && f.waitingInBrowser);
+        if (!waiting) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(waiting?.waitingInBrowser).toEqual({ what: 'sign-in', origin: new URL(demo.config.idp.issuer).origin });
+      await service.call('reopenBrowser', { flowId: waiting?.flowId ?? '' });
+      const pages = seen.signInPages.slice(before);
+      expect(pages).toHaveLength(2);
+      expect(pages[1]).toBe(pages[0]);
+      const stateParam = new URL(pages[0] ?? '').searchParams.get('state') ?? '';
+      expect(JSON.stringify(await service.getState())).not.toContain(stateParam);
+      await service.call('cancelFlow', { flowId: waiting?.flowId ?? '' });
+      expect(await signing).toBeInstanceOf(Error);
+      expect((await flow(waiting?.flowId ?? '')).waitingInBrowser).toBeUndefined();
+    } finally {
+      holdSignIn = false;
+    }
   });
 
   it('"sign in as someone else" through the service sends prompt=login and max_age=0, and the provider asks again', async () => {

@@ -126,6 +126,17 @@ describe('Continue in your browser', () => {
     expect(api.cancelFlow).toHaveBeenCalledWith({ flowId: 'f1' });
   });
 
+  it('a sign-in waiting at the provider says so on its card in Connections', async () => {
+    const flow: FlowView = { flowId: 's1', url: IDP, title: `Sign in at ${IDP}`, startedAt: new Date().toISOString(), running: true, steps: [], waitingInBrowser: { what: 'sign-in', origin: IDP } };
+    const { el, api } = await mount({ ...base(), flows: [flow] }, { reopenBrowser: vi.fn(async () => ({ reopened: true })) });
+    useUi.getState().go('connections');
+    await act(async () => {});
+    const card = [...el.querySelectorAll('li.card')].find((c) => c.textContent?.includes('Hospital ID (demo)')) as HTMLElement;
+    expect(card.textContent).toContain(`Continue in your browser. The sign-in page of ${IDP} is open in your browser.`);
+    await click(button(card, 'Open the page again'));
+    expect(api.reopenBrowser).toHaveBeenCalledWith({ flowId: 's1' });
+  });
+
   it('nothing of the kind once the flow moved on', async () => {
     const flow: FlowView = { flowId: 'f2', url: RX, startedAt: new Date().toISOString(), running: true, steps: [] };
     const { el } = await mount({ ...base(), flows: [flow] }, {});
