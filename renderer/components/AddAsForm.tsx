@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
-import type { ApiInput } from '../../src/app/api';
+import type { ApiInput, TrustedAsView } from '../../src/app/api';
 import { useUi } from '../store';
 import { addressProblem, refusal } from '../forms';
 
@@ -21,6 +21,15 @@ const LABELS: Record<string, string> = {
   registrationEndpoint: 'Registration endpoint', revocationEndpoint: 'Revocation endpoint', clientId: 'Client id', clientSecret: 'Client secret', privateKey: 'Private key', authMethod: 'Client authentication',
 };
 
+/** One line about how a trusted AS is set up (endpoints, client authentication), or undefined. */
+export function setupText(t: TrustedAsView): string | undefined {
+  const s = t.setup;
+  if (!s) return undefined;
+  const where = s.tokenEndpoint ? `Endpoints entered by hand (token endpoint ${s.tokenEndpoint}).` : s.discoveryUrl ? `Discovery document at ${s.discoveryUrl}.` : '';
+  const how = s.authMethod ? ` Client authentication: ${s.authMethod === 'dynamic' ? 'dynamic registration' : s.authMethod}.` : '';
+  return `${where}${how}`.trim() || undefined;
+}
+
 /**
  * "Add an authorization server" by hand, as config.json can for the CLI: the issuer (the `as_uri` a
  * resource server names), where its endpoints are (standard discovery, a discovery document elsewhere,
@@ -28,12 +37,16 @@ const LABELS: Record<string, string> = {
  * core, which keeps it in the vault; it is never shown again. Adding the same issuer again replaces it.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
  */
-export function AddAsForm() {
+export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; onDone?: () => void } = {}) {
   const api = useUi((s) => s.api);
   const id = useId();
-  const [v, setV] = useState<Record<Field, string>>(() => Object.fromEntries(FIELDS.map((f) => [f, ''])) as Record<Field, string>);
-  const [where, setWhere] = useState<Where>('discovery');
-  const [method, setMethod] = useState<Method>('client_secret_basic');
+  // Changing one: its settings as they are (never its secret, which only the vault holds).
+  const [v, setV] = useState<Record<Field, string>>(() => ({
+    ...(Object.fromEntries(FIELDS.map((f) => [f, ''])) as Record<Field, string>),
+    ...(edit ? { issuer: edit.issuer, label: edit.label ?? '', clientId: edit.clientId ?? '', discoveryUrl: edit.setup?.discoveryUrl ?? '', tokenEndpoint: edit.setup?.tokenEndpoint ?? '', claimsInteractionEndpoint: edit.setup?.claimsInteractionEndpoint ?? '', registrationEndpoint: edit.setup?.registrationEndpoint ?? '', revocationEndpoint: edit.setup?.revocationEndpoint ?? '' } : {}),
+  }));
+  const [where, setWhere] = useState<Where>(edit?.setup?.tokenEndpoint ? 'manual' : edit?.setup?.discoveryUrl ? 'discoveryUrl' : 'discovery');
+  const [method, setMethod] = useState<Method>(edit?.setup?.authMethod ?? (edit?.registration === 'dynamic' ? 'dynamic' : 'client_secret_basic'));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [done, setDone] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -83,6 +96,7 @@ export function AddAsForm() {
       setDone(`Trusted ${input.issuer}.`);
       // The secret and key are in the vault now; the form forgets them.
       setV({ ...v, clientSecret: '', privateKey: '' });
+      onDone?.();
     } catch (error) {
       setErrors(refusal(error));
     } finally {
@@ -106,8 +120,10 @@ export function AddAsForm() {
 
   return (
     <form className="card as-form" onSubmit={(e) => void submit(e)} noValidate aria-labelledby={`${id}-h`}>
-      <h3 id={`${id}-h`}>Add an authorization server</h3>
-      <p className="muted">Only add a server you know: it will receive your client credentials and the claims you push. Adding the same issuer again changes it.</p>
+      <h3 id={`${id}-h`}>{edit ? `Change ${edit.label ?? edit.issuer}` : 'Add an authorization server'}</h3>
+      <p className="muted">{edit
+        ? 'Tessera never shows a stored secret or key: give it again to keep using one.'
+        : 'Only add a server you know: it will receive your client credentials and the claims you push. Adding the same issuer again changes it.'}</p>
       {text('issuer', 'Issuer', { type: 'url', placeholder: 'https://as.example', help: 'The address a resource server names for it (as_uri).' })}
       {text('label', 'Name (optional)')}
       <fieldset>
@@ -137,7 +153,8 @@ export function AddAsForm() {
       </fieldset>
       {messages.length > 0 ? <div className="form-error" role="alert">{messages.map((m, i) => <p key={i}>{m}</p>)}</div> : null}
       {done ? <p role="status">{done}</p> : null}
-      <button type="submit" disabled={busy}>Trust this authorization server</button>
+      <button type="submit" disabled={busy}>{edit ? 'Save changes' : 'Trust this authorization server'}</button>
+      {edit && onDone ? <> <button type="button" className="secondary" onClick={onDone}>Cancel</button></> : null}
     </form>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from 'react';
+import type { TrustedAsView } from '../../src/app/api';
 import { useUi } from '../store';
-import { AddAsForm } from '../components/AddAsForm';
+import { AddAsForm, setupText } from '../components/AddAsForm';
 import { BrowserWait } from '../components/BrowserWait';
 
 export function Connections() {
@@ -11,6 +12,7 @@ export function Connections() {
   const flows = useUi((s) => s.flows);
   const [doc, setDoc] = useState<{ issuer: string; document: Record<string, unknown> }>();
   const [confirming, setConfirming] = useState<string>();
+  const [changing, setChanging] = useState<TrustedAsView>();
   if (!app) return null;
   return (
     <section aria-labelledby="h-conn">
@@ -21,11 +23,13 @@ export function Connections() {
         <li key={t.issuer} className="card">
           <strong>{t.label ?? t.issuer}</strong> <code>{t.issuer}</code>
           <p className="muted">Client: {t.clientId ?? 'registered on first use (dynamic registration)'} ({t.registration})</p>
+          {setupText(t) ? <p className="muted">{setupText(t)}</p> : null}
           <button type="button" className="secondary" onClick={() => void run('disc', (a) => a.discovery({ issuer: t.issuer })).then((d) => d && setDoc(d))}>Discovery document</button>
           <button type="button" className="secondary" onClick={() => void run('untrust', (a) => a.untrustAs({ issuer: t.issuer }))}>Stop trusting</button>
+          <button type="button" className="secondary" aria-label={`Change ${t.label ?? t.issuer}…`} onClick={() => setChanging(t)}>Change…</button>
         </li>
       ))}</ul>
-      <AddAsForm />
+      <AddAsForm key={changing?.issuer ?? 'new'} edit={changing} onDone={() => setChanging(undefined)} />
       {doc ? <details open className="card"><summary>uma2-configuration of {doc.issuer}</summary><pre>{JSON.stringify(doc.document, null, 2)}</pre></details> : null}
       {app.untrustedSeen.length > 0 ? <h3>Named by a resource server, not trusted</h3> : null}
       {app.untrustedSeen.map((u) => (

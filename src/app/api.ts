@@ -120,7 +120,12 @@ export interface FlowView {
 }
 
 export interface ResourceView { url: string; title: string; origin: string; fromDemo: boolean }
-export interface TrustedAsView { issuer: string; label?: string; clientId?: string; registration: 'static' | 'dynamic' | 'none' }
+export interface TrustedAsView {
+  issuer: string; label?: string; clientId?: string; registration: 'static' | 'dynamic' | 'none';
+  /** How it was set up (no secret): to show it, and to prefill the form when it is changed. */
+  setup?: AsSetupView;
+}
+export interface AsSetupView { discoveryUrl?: string; tokenEndpoint?: string; claimsInteractionEndpoint?: string; registrationEndpoint?: string; revocationEndpoint?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | 'dynamic' }
 export interface ProviderView { issuer: string; clientId: string; label: string; scope: string }
 export interface IdentityView { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
 export interface TokenView { kind: 'rpt' | 'pct'; key: string; issuer?: string; rsOrigin?: string; identity?: string; expiresAt?: number; fingerprint?: string; permissions?: { resource_id: string; resource_scopes: string[] }[] }

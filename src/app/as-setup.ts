@@ -12,6 +12,7 @@ import { TesseraError } from '../kernel/errors';
 import { storeKeys, type TokenStore } from '../kernel/store';
 import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
 import type { ClientCredentials } from '../uma/grant';
+import type { AsSetupView } from './api';
 import type { AddAsInput } from './as-input';
 
 /** Reads a private key given as a JWK (JSON) or a PKCS#8 PEM block; the public part alone is refused. */
@@ -36,6 +37,20 @@ export function parsePrivateKey(text: string): JWK {
   }
   if (jwk.kty === 'oct' || !jwk.d) throw new TesseraError('usage', 'This is not a private key (the private part is missing).', 'Paste the private key, not the public one.');
   return jwk;
+}
+
+/** What the form may show of an AS's configuration (nothing secret: the vault is not read). */
+export function asSetupView(a: AsConfig): AsSetupView | undefined {
+  const method = a.client?.registration === 'dynamic' ? 'dynamic' : a.client?.authMethod === 'keycloak_bearer' ? undefined : a.client?.authMethod;
+  const view: AsSetupView = {
+    ...(a.discoveryUrl ? { discoveryUrl: a.discoveryUrl } : {}),
+    ...(a.metadata?.token_endpoint ? { tokenEndpoint: a.metadata.token_endpoint } : {}),
+    ...(a.metadata?.claims_interaction_endpoint ? { claimsInteractionEndpoint: a.metadata.claims_interaction_endpoint } : {}),
+    ...(a.metadata?.registration_endpoint ? { registrationEndpoint: a.metadata.registration_endpoint } : {}),
+    ...(a.metadata?.revocation_endpoint ? { revocationEndpoint: a.metadata.revocation_endpoint } : {}),
+    ...(method ? { authMethod: method } : {}),
+  };
+  return Object.keys(view).length > 0 ? view : undefined;
 }
 
 export interface AddAsResult { config: AsConfig; replaced: boolean }

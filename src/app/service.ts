@@ -20,7 +20,7 @@ import { endSessionAtProvider, revokeAtProvider, signIn } from '../identity/oidc
 import type { Opener } from '../identity/opener';
 import { toHar } from './har';
 import { HTTPS_RULE } from './as-input';
-import { applyAddAs } from './as-setup';
+import { applyAddAs, asSetupView } from './as-setup';
 import { BrowserWaits, joinKey } from './browser-wait';
 
 export interface ServiceOptions {
@@ -166,7 +166,8 @@ export class TesseraService {
       resources: [...this.#settings.resources],
       trusted: this.#config.trust.authorizationServers.map((a) => {
         const client = clients.find((c) => c.issuer === a.issuer);
-        return { issuer: a.issuer, ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none' };
+        const setup = asSetupView(a);
+        return { issuer: a.issuer, ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none', ...(setup ? { setup } : {}) };
       }),
       providers: [...this.#settings.providers],
       identities,

@@ -129,7 +129,7 @@ describe('an authorization server added by hand', () => {
     const tokenEndpoint = String((await service.call('discovery', { issuer: asIssuer })).document.token_endpoint);
     const secret = demo.config.as.tesseraClient.client_secret;
     const state = await service.call('addAs', { issuer: asIssuer, tokenEndpoint, clientId: 'tessera', authMethod: 'client_secret_post', clientSecret: secret });
-    expect(state.trusted.filter((t) => t.issuer === asIssuer)).toHaveLength(1);
+    expect(state.trusted.filter((t) => t.issuer === asIssuer)).toEqual([expect.objectContaining({ clientId: 'tessera', setup: { tokenEndpoint, authMethod: 'client_secret_post' } })]);
     expect(JSON.stringify(state)).not.toContain(secret);
     const config = await readFile(join(home, 'config.json'), 'utf8');
     expect(config).not.toContain(secret);

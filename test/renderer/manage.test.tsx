@@ -197,6 +197,25 @@ describe('Connections', () => {
     expect(el.innerHTML).not.toContain('s3cret-value');
   });
 
+  it('Change… opens the form with the settings as they are (no secret) and saves them again', async () => {
+    const trusted = { issuer: 'https://as.example', label: 'Lab AS', clientId: 'tessera', registration: 'static' as const, setup: { tokenEndpoint: 'https://as.example/token', authMethod: 'client_secret_post' as const } };
+    const addAs = vi.fn(async () => ({ ...base(), trusted: [trusted] }));
+    const { el } = await mount({ ...base(), trusted: [trusted] }, { addAs });
+    useUi.getState().go('connections');
+    await act(async () => {});
+    expect(el.textContent).toContain('Endpoints entered by hand (token endpoint https://as.example/token). Client authentication: client_secret_post.');
+    await click(button(el, 'Change Lab AS…'));
+    const form = [...el.querySelectorAll('form')].find((f) => f.textContent?.includes('Change Lab AS')) as HTMLFormElement;
+    expect((byLabel(form, 'Issuer') as HTMLInputElement).value).toBe('https://as.example');
+    expect((byLabel(form, 'Token endpoint') as HTMLInputElement).value).toBe('https://as.example/token');
+    expect((byLabel(form, 'How Tessera proves') as HTMLSelectElement).value).toBe('client_secret_post');
+    expect((byLabel(form, 'Client secret') as HTMLInputElement).value).toBe('');
+    type(byLabel(form, 'Client secret'), 'new-secret');
+    await click(button(form, 'Save changes'));
+    expect(addAs).toHaveBeenCalledWith({ issuer: 'https://as.example', label: 'Lab AS', tokenEndpoint: 'https://as.example/token', authMethod: 'client_secret_post', clientId: 'tessera', clientSecret: 'new-secret' });
+    expect(el.textContent).toContain('Add an authorization server');
+  });
+
   it("a refusal of the core lands next to the field it names, and a private key goes as pasted", async () => {
     const addAs = vi.fn(async () => { throw new ApiError('invalid_input', 'privateKey: Give the private key (JWK or PEM)', 'This is a bug in the Tessera page; reload it.'); });
     const { el } = await mount(base(), { addAs });
