@@ -1,13 +1,20 @@
 import { useState } from 'react';
+import type { TrustedAsView } from '../../src/app/api';
 import { useUi } from '../store';
 import { CheckReport } from '../components/CheckReport';
+import { AddAsForm, setupText } from '../components/AddAsForm';
+import { BrowserWait } from '../components/BrowserWait';
 
 export function Connections() {
   const app = useUi((s) => s.app);
   const run = useUi((s) => s.run);
+  // A selector, so the button re-renders (enabled again) when the sign-in ends.
+  const signingIn = useUi((s) => Boolean(s.busy.signin));
+  const flows = useUi((s) => s.flows);
   const [doc, setDoc] = useState<{ issuer: string; document: Record<string, unknown> }>();
   const [confirming, setConfirming] = useState<string>();
   const [checking, setChecking] = useState<{ issuer: string; label: string }>();
+  const [changing, setChanging] = useState<TrustedAsView>();
   if (!app) return null;
   return (
     <section aria-labelledby="h-conn">
@@ -18,12 +25,15 @@ export function Connections() {
         <li key={t.issuer} className="card">
           <strong>{t.label ?? t.issuer}</strong> <code>{t.issuer}</code>
           <p className="muted">Client: {t.clientId ?? 'registered on first use (dynamic registration)'} ({t.registration})</p>
+          {setupText(t) ? <p className="muted">{setupText(t)}</p> : null}
           <button type="button" className="secondary" onClick={() => void run('disc', (a) => a.discovery({ issuer: t.issuer })).then((d) => d && setDoc(d))}>Discovery document</button>
           <button type="button" className="secondary" onClick={() => void run('untrust', (a) => a.untrustAs({ issuer: t.issuer }))}>Stop trusting</button>
           <button type="button" className="secondary" aria-expanded={checking?.issuer === t.issuer} onClick={() => setChecking({ issuer: t.issuer, label: t.label ?? t.issuer })}>Check this AS</button>
+          <button type="button" className="secondary" aria-label={`Change ${t.label ?? t.issuer}…`} onClick={() => setChanging(t)}>Change…</button>
         </li>
       ))}</ul>
       {checking ? <CheckReport key={checking.issuer} issuer={checking.issuer} label={checking.label} onClose={() => setChecking(undefined)} /> : null}
+      <AddAsForm key={changing?.issuer ?? 'new'} edit={changing} onDone={() => setChanging(undefined)} />
       {doc ? <details open className="card"><summary>uma2-configuration of {doc.issuer}</summary><pre>{JSON.stringify(doc.document, null, 2)}</pre></details> : null}
       {app.untrustedSeen.length > 0 ? <h3>Named by a resource server, not trusted</h3> : null}
       {app.untrustedSeen.map((u) => (
@@ -42,7 +52,9 @@ export function Connections() {
           <li key={p.issuer} className="card">
             <strong>{p.label}</strong> <code>{p.issuer}</code>
             {signedIn.map((i) => <p key={i.key}>Signed in as {i.name ?? i.sub} ({i.email}) <button type="button" className="secondary" onClick={() => void run('signout', (a) => a.signOut({ key: i.key }))}>Sign out</button></p>)}
-            <button type="button" onClick={() => void run('signin', (a) => a.signIn({ issuer: p.issuer, clientId: p.clientId, scope: p.scope }))} disabled={Boolean(useUi.getState().busy.signin)}>
+            {Object.values(flows).filter((f) => f.url === p.issuer && f.running).map((f) => <BrowserWait key={f.flowId} flow={f} />)}
+            {/* Someone is signed in here: the provider must ask who it is (prompt=login, max_age=0), not reuse their session. */}
+            <button type="button" onClick={() => void run('signin', (a) => a.signIn({ issuer: p.issuer, clientId: p.clientId, scope: p.scope, ...(signedIn.length ? { switchUser: true } : {}) }))} disabled={signingIn}>
               {signedIn.length ? 'Sign in as someone else' : `Sign in at ${p.label}`}
             </button>
             <p className="muted">Your browser opens the provider's page; Tessera waits for it to come back.</p>

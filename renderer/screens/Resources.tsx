@@ -1,10 +1,12 @@
-import { useState, type FormEvent } from 'react';
 import { latestFlow, useUi } from '../store';
 import { OutcomeBadge } from '../components/OutcomeBadge';
 import { RecordView } from '../components/RecordView';
 import { DocumentView } from '../components/DocumentView';
 import { RequestBuilder } from '../components/RequestBuilder';
 import { ErrorBoundary } from '../components/ErrorBoundary';
+import { AddResourceForm } from '../components/AddResourceForm';
+import { BrowserWait } from '../components/BrowserWait';
+import { ResourceManage } from '../components/ResourceManage';
 import { grantedText, OUTCOME_TEXT, uiAdvice } from '../explain';
 
 export function Resources() {
@@ -14,13 +16,7 @@ export function Resources() {
   const run = useUi((s) => s.run);
   const go = useUi((s) => s.go);
   const selectFlow = useUi((s) => s.selectFlow);
-  const [url, setUrl] = useState('');
-  const [title, setTitle] = useState('');
   if (!app) return null;
-  const add = async (e: FormEvent) => {
-    e.preventDefault();
-    if (await run('add', (a) => a.addResource({ url, title }))) { setUrl(''); setTitle(''); }
-  };
   return (
     <section aria-labelledby="h-resources">
       <h2 id="h-resources">Resources</h2>
@@ -41,6 +37,7 @@ export function Resources() {
                 <div>
                   <h3>{r.title}</h3>
                   <p className="muted"><code>{r.url}</code></p>
+                  <ResourceManage resource={r} />
                 </div>
                 <div className="actions">
                   <OutcomeBadge outcome={flow?.outcome} running={flow?.running ?? false} access={flow?.access} />
@@ -48,6 +45,7 @@ export function Resources() {
                   {flow ? <button type="button" className="secondary" onClick={() => { selectFlow(flow.flowId); go('flow'); }}>Timeline</button> : null}
                 </div>
               </div>
+              {flow ? <BrowserWait flow={flow} /> : null}
               {flow && !flow.running && flow.outcome === 'granted' ? <p className="muted access-note">{grantedText(flow).text}</p> : null}
               {flow && !flow.running && flow.outcome === 'granted' && flow.body ? <RecordView body={flow.body} /> : null}
               {flow && !flow.running && flow.outcome === 'granted' && flow.bodyBase64 ? <DocumentView base64={flow.bodyBase64} contentType={flow.contentType ?? 'application/octet-stream'} title={r.title} /> : null}
@@ -64,14 +62,7 @@ export function Resources() {
           );
         })}
       </ul>
-      <form className="card add" onSubmit={(e) => void add(e)}>
-        <h3>Add a protected resource</h3>
-        <label htmlFor="add-url">Address</label>
-        <input id="add-url" type="url" required value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://records.example/patients/42" />
-        <label htmlFor="add-title">Name</label>
-        <input id="add-title" type="text" required value={title} onChange={(e) => setTitle(e.target.value)} />
-        <button type="submit">Add</button>
-      </form>
+      <AddResourceForm />
       <RequestBuilder resources={app.resources} />
     </section>
   );

@@ -7,6 +7,7 @@ export const API_METHOD_NAMES = [
   'signIn', 'signOut', 'actAs', 'forgetToken', 'revealToken', 'cancelFlow', 'exportTranscript',
   'checkAs', 'cancelCheck', 'getCheckRun', 'exportCheckReport',
   'clearHistory', 'setTheme',
+  'renameResource', 'addAs', 'reopenBrowser',
 ] as const;
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
 

@@ -8,9 +8,10 @@
  * pulling Node code into the bundle.
  */
 import { z } from 'zod';
+import { addAsInput, ONLY_HTTP } from './as-input';
 
 /** http(s) only: zod's url() alone would let `javascript:` or `file:` through. */
-const httpUrl = z.string().max(2048).refine((u) => /^https?:\/\/[^\s]+$/i.test(u) && URL.canParse(u), 'must be an http(s) URL');
+const httpUrl = z.string().max(2048).refine((u) => /^https?:\/\/[^\s]+$/i.test(u) && URL.canParse(u), ONLY_HTTP);
 const url = httpUrl;
 const issuer = httpUrl;
 const runId = z.string().regex(/^[\w-]{1,100}$/, 'not a run id');
@@ -30,8 +31,13 @@ export const apiInputs = {
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/, 'not a scope (RFC 6749 §3.3)')).max(20).optional(),
     waitSeconds: z.number().int().min(0).max(600).default(0),
   }).strict(),
-  addResource: z.object({ url, title: z.string().min(1).max(200) }).strict(),
+  addResource: z.object({ url, title: z.string().trim().min(1, 'Give it a name').max(200) }).strict(),
   removeResource: z.object({ url }).strict(),
+  renameResource: z.object({ url, title: z.string().trim().min(1, 'Give it a name').max(200) }).strict(),
+  /** Trust an AS set up by hand (issuer, discovery URL or endpoints, client); the secret goes to the vault. */
+  addAs: addAsInput,
+  /** Opens again the page a flow is waiting on in the system browser (its address stays in the core). */
+  reopenBrowser: z.object({ flowId: z.string().min(1).max(100) }).strict(),
   trustAs: z.object({ issuer }).strict(),
   untrustAs: z.object({ issuer }).strict(),
   discovery: z.object({ issuer }).strict(),
@@ -121,6 +127,8 @@ export interface FlowView {
   access?: 'open' | 'held' | 'issued';
   /** When the held RPT was stored (epoch ms). */
   rptStoredAt?: number;
+  /** The flow waits for the person in the system browser (the page's address never leaves the core: `reopenBrowser`). */
+  waitingInBrowser?: { what: 'sign-in' | 'claims'; origin: string };
   contentType?: string;
   /** A binary record (PDF, image), base64. */
   bodyBase64?: string;
@@ -128,7 +136,12 @@ export interface FlowView {
 }
 
 export interface ResourceView { url: string; title: string; origin: string; fromDemo: boolean }
-export interface TrustedAsView { issuer: string; label?: string; clientId?: string; registration: 'static' | 'dynamic' | 'none' }
+export interface TrustedAsView {
+  issuer: string; label?: string; clientId?: string; registration: 'static' | 'dynamic' | 'none';
+  /** How it was set up (no secret): to show it, and to prefill the form when it is changed. */
+  setup?: AsSetupView;
+}
+export interface AsSetupView { discoveryUrl?: string; tokenEndpoint?: string; claimsInteractionEndpoint?: string; registrationEndpoint?: string; revocationEndpoint?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | 'dynamic' }
 export interface ProviderView { issuer: string; clientId: string; label: string; scope: string }
 export interface IdentityView { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
 export interface TokenView { kind: 'rpt' | 'pct'; key: string; issuer?: string; rsOrigin?: string; identity?: string; expiresAt?: number; fingerprint?: string; permissions?: { resource_id: string; resource_scopes: string[] }[] }
@@ -205,6 +218,9 @@ export interface ApiResults {
   openResource: { flowId: string };
   addResource: AppState;
   removeResource: AppState;
+  renameResource: AppState;
+  addAs: AppState;
+  reopenBrowser: { reopened: true };
   trustAs: AppState;
   untrustAs: AppState;
   discovery: { issuer: string; document: Record<string, unknown> };

@@ -58,7 +58,8 @@ export function keycloakDemoSetup(config: KeycloakDemoConfig): DemoSetup {
 }
 
 export interface DemoTargets {
-  settings: { resources: ResourceView[]; providers: ProviderView[] };
+  /** `removedDemo`: demo resources the person removed; they are not bookmarked again. */
+  settings: { resources: ResourceView[]; providers: ProviderView[]; removedDemo?: string[] };
   trust: TrustPolicy;
   store: TokenStore;
 }
@@ -71,7 +72,7 @@ export interface DemoTargets {
 export async function applyDemoSetup(demo: DemoSetup, t: DemoTargets): Promise<boolean> {
   const urls = new Set(demo.rs.resources.map((r) => r.url));
   t.settings.resources = t.settings.resources.filter((r) => !r.fromDemo || urls.has(r.url));
-  for (const r of demo.rs.resources) if (!t.settings.resources.some((x) => x.url === r.url)) t.settings.resources.push({ url: r.url, title: r.title, origin: new URL(r.url).origin, fromDemo: true });
+  for (const r of demo.rs.resources) if (!t.settings.resources.some((x) => x.url === r.url) && !t.settings.removedDemo?.includes(r.url)) t.settings.resources.push({ url: r.url, title: r.title, origin: new URL(r.url).origin, fromDemo: true });
   if (!t.settings.providers.some((p) => p.issuer === demo.idp.issuer)) t.settings.providers.push({ issuer: demo.idp.issuer, clientId: demo.idp.clientId, label: demo.idp.label, scope: demo.idp.scope });
   const as: AsConfig = { issuer: demo.as.issuer, label: demo.as.label, ...(demo.as.discoveryUrl ? { discoveryUrl: demo.as.discoveryUrl } : {}) };
   let trustChanged = false;

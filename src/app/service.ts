@@ -25,6 +25,9 @@ import { CheckRuns, httpBounds } from './check-as';
 import { ApprovalWatcher, type WatchedRequest, type WatchEnd } from './approvals';
 import { History } from './history';
 import { loadTheme, saveTheme } from './preferences';
+import { HTTPS_RULE } from './as-input';
+import { applyAddAs, asSetupView } from './as-setup';
+import { BrowserWaits, joinKey } from './browser-wait';
 
 export interface ServiceOptions {
   home: string;
@@ -40,7 +43,8 @@ export interface ServiceOptions {
   approvalPollSeconds?: number;
 }
 
-interface Settings { resources: ResourceView[]; providers: ProviderView[] }
+/** `removedDemo`: demo resources the person removed (not bookmarked again at start). */
+interface Settings { resources: ResourceView[]; providers: ProviderView[]; removedDemo?: string[] }
 const MAX_FLOWS = 200;
 
 /** One handler per contract method, typed from the method's schema output: no casts. */
@@ -60,6 +64,9 @@ export class TesseraService {
   #history!: History;
   #theme: Theme = 'system';
   readonly #handlers: Handlers;
+  readonly #browser: BrowserWaits;
+  /** Running plain GETs by {@link joinKey}: a second Open joins the flow instead of starting another. */
+  readonly #joinable = new Map<string, string>();
 
   private constructor(options: ServiceOptions) {
     this.#o = options;
@@ -68,6 +75,9 @@ export class TesseraService {
       openResource: (i) => this.openResource(i),
       addResource: (i) => this.addResource(i),
       removeResource: (i) => this.removeResource(i.url),
+      renameResource: (i) => this.renameResource(i.url, i.title),
+      addAs: (i) => this.addAs(i),
+      reopenBrowser: (i) => this.reopenBrowser(i.flowId),
       trustAs: (i) => this.trustAs(i.issuer),
       untrustAs: (i) => this.untrustAs(i.issuer),
       discovery: (i) => this.discovery(i.issuer),
@@ -85,6 +95,13 @@ export class TesseraService {
       clearHistory: () => this.clearHistory(),
       setTheme: async (i) => { this.#theme = i.theme; await saveTheme(this.#o.store, i.theme); return this.#changed(); },
     };
+    this.#browser = new BrowserWaits(options.opener, (flowId, wait) => {
+      const flow = this.#flows.get(flowId);
+      if (!flow) return;
+      if (wait) flow.waitingInBrowser = wait;
+      else delete flow.waitingInBrowser;
+      this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+    });
   }
 
   get #agent() { return this.#engine.agent; }
@@ -108,7 +125,7 @@ export class TesseraService {
     this.#engine = composeEngine({
       store,
       trust: (): TrustPolicy => this.#config.trust,
-      opener: this.#o.opener,
+      opener: this.#browser.opener,
       onStep: (step) => this.#onStep(step),
     });
     this.#checks = new CheckRuns({ store, trust: () => this.#config.trust, actingAs: () => this.#identities.actingAs(), emit: (e) => this.#emit(e), stepView, http: () => httpBounds(this.#config) });
@@ -177,7 +194,8 @@ export class TesseraService {
       resources: [...this.#settings.resources],
       trusted: this.#config.trust.authorizationServers.map((a) => {
         const client = clients.find((c) => c.issuer === a.issuer);
-        return { issuer: a.issuer, ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none' };
+        const setup = asSetupView(a);
+        return { issuer: a.issuer, ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none', ...(setup ? { setup } : {}) };
       }),
       providers: [...this.#settings.providers],
       identities,
@@ -201,12 +219,18 @@ export class TesseraService {
     const i = flow.steps.findIndex((s) => s.id === view.id);
     if (i >= 0) flow.steps[i] = view;
     else flow.steps.push(view);
+    // Back from the browser: the flow talks to a server again.
+    if (view.lane !== 'browser') this.#browser.end(flow.flowId);
     this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
   }
 
   async openResource(input: ApiOutput<'openResource'>): Promise<{ flowId: string }> {
-    const flowId = randomUUID();
     const party = await this.#identities.actingAs();
+    const join = joinKey(input, party);
+    const running = join ? this.#joinable.get(join) : undefined;
+    if (running && this.#flows.get(running)?.running) return { flowId: running };
+    const flowId = randomUUID();
+    if (join) this.#joinable.set(join, flowId);
     const title = this.#settings.resources.find((r) => r.url === input.url)?.title;
     const flow: FlowView = { flowId, url: input.url, ...(title ? { title } : {}), startedAt: new Date().toISOString(), running: true, party, steps: [] };
     this.#flows.set(flowId, flow);
@@ -214,8 +238,8 @@ export class TesseraService {
     const controller = new AbortController();
     this.#controllers.set(flowId, controller);
     this.#emit({ type: 'flow', flow: { ...flow } });
-    void this.#agent
-      .fetch(input.url, { flowId, party, method: input.method, ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), waitSeconds: input.waitSeconds, signal: controller.signal })
+    void this.#browser.run(flowId, 'claims', () => this.#agent
+      .fetch(input.url, { flowId, party, method: input.method, ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), waitSeconds: input.waitSeconds, signal: controller.signal }))
       .then(async (result) => {
         await this.#finish(flow, result);
         const key = { party, method: input.method, url: input.url };
@@ -226,7 +250,7 @@ export class TesseraService {
         Object.assign(flow, { running: false, outcome: 'error', error: toErrorInfo(error) });
         this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
       })
-      .finally(() => this.#controllers.delete(flowId));
+      .finally(() => { this.#controllers.delete(flowId); this.#browser.end(flowId); if (join && this.#joinable.get(join) === flowId) this.#joinable.delete(join); });
     return { flowId };
   }
 
@@ -234,6 +258,7 @@ export class TesseraService {
     flow.running = false;
     delete flow.error;
     delete flow.needInfo;
+    delete flow.waitingInBrowser;
     flow.outcome = result.outcome;
     flow.status = result.status;
     // Merged by id: a watched request's polls add to the steps restored from history.
@@ -304,16 +329,44 @@ export class TesseraService {
 
   async addResource(input: { url: string; title: string }): Promise<AppState> {
     const u = new URL(input.url);
-    if (!isSecureOrLoopback(u)) throw new TesseraError('usage', 'Resources must use https (plain http only on this machine).', 'Use the https address.');
+    if (!isSecureOrLoopback(u)) throw new TesseraError('usage', `${HTTPS_RULE}.`, 'Tessera sends your tokens to this address; plain http would expose them on the network.');
     this.#settings.resources = [...this.#settings.resources.filter((r) => r.url !== input.url), { url: input.url, title: input.title, origin: u.origin, fromDemo: false }];
+    if (this.#settings.removedDemo) this.#settings.removedDemo = this.#settings.removedDemo.filter((x) => x !== input.url);
     await this.#saveSettings();
     return this.#changed();
   }
 
   async removeResource(url: string): Promise<AppState> {
+    const removed = this.#settings.resources.find((r) => r.url === url);
     this.#settings.resources = this.#settings.resources.filter((r) => r.url !== url);
+    // A removed demo record stays removed after a restart (the demo bookmarks its records at start).
+    if (removed?.fromDemo) this.#settings.removedDemo = [...new Set([...(this.#settings.removedDemo ?? []), url])];
     await this.#saveSettings();
     return this.#changed();
+  }
+
+  async renameResource(url: string, title: string): Promise<AppState> {
+    const resource = this.#settings.resources.find((r) => r.url === url);
+    if (!resource) throw new TesseraError('usage', 'No such resource.', 'Reload the Resources screen.');
+    this.#settings.resources = this.#settings.resources.map((r) => (r === resource ? { ...r, title } : r));
+    for (const f of this.#flows.values()) if (f.url === url) f.title = title;
+    await this.#saveSettings();
+    return this.#changed();
+  }
+
+  /** Trusts an AS set up by hand (src/app/as-setup.ts): config.json gets the endpoints and client id, the vault the secret. */
+  async addAs(input: ApiOutput<'addAs'>): Promise<AppState> {
+    await applyAddAs(input, this.#config.trust, this.#o.store);
+    await saveConfig(this.#o.home, this.#config);
+    this.#agent.discovery.clear(); // endpoints may have changed
+    this.#untrusted.delete(input.issuer);
+    return this.#changed();
+  }
+
+  /** Opens again the page a flow waits on in the system browser; the page's address (ticket, state) never leaves the core. */
+  async reopenBrowser(flowId: string): Promise<{ reopened: true }> {
+    if (!(await this.#browser.reopen(flowId))) throw new TesseraError('usage', 'This is not waiting for your browser any more.', 'Open the resource again.');
+    return { reopened: true };
   }
 
   async trustAs(issuer: string): Promise<AppState> {
@@ -354,6 +407,8 @@ export class TesseraService {
       signal: controller.signal,
       done: (error?: unknown) => {
         this.#controllers.delete(flowId);
+        this.#browser.end(flowId);
+        delete flow.waitingInBrowser;
         Object.assign(flow, { running: false, outcome: error === undefined ? 'granted' : 'error', ...(error === undefined ? {} : { error: toErrorInfo(error) }) });
         this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
       },
@@ -365,7 +420,7 @@ export class TesseraService {
     const flow = this.#idpFlow(provider.issuer, input.switchUser ? `Sign in as someone else at ${provider.issuer}` : `Sign in at ${provider.issuer}`);
     let signed;
     try {
-      signed = await signIn(provider, { opener: this.#o.opener, http: this.#agent.http, flowId: flow.flowId, signal: flow.signal, ...(input.switchUser ? { switchUser: true } : {}) });
+      signed = await this.#browser.run(flow.flowId, 'sign-in', () => signIn(provider, { opener: this.#browser.opener, http: this.#agent.http, flowId: flow.flowId, signal: flow.signal, ...(input.switchUser ? { switchUser: true } : {}) }));
     } catch (error) {
       flow.done(error);
       throw error;

@@ -156,7 +156,8 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { method?: unknown; input?: unknown };
       parsed = parseCall(body.method, body.input);
     } catch (error) {
-      return send(res, 400, { ok: false, error: { code: 'invalid_input', message: error instanceof ApiInputError ? error.message : 'the request body is not JSON', hint: 'This is a bug in the Tessera page; reload it.' } });
+      // A refused field is usually a typo in a form (the form shows it); only a body that is not JSON is the page's fault.
+      return send(res, 400, { ok: false, error: error instanceof ApiInputError ? { code: 'invalid_input', message: error.message, hint: 'Check what you entered.' } : { code: 'invalid_input', message: 'the request body is not JSON', hint: 'This is a bug in the Tessera page; reload it.' } });
     }
     try {
       send(res, 200, { ok: true, result: await options.service.call(parsed.method, parsed.input) });

@@ -57,6 +57,21 @@ describe('claims interaction endpoint', () => {
     expect((await token({ ticket })).body.error).toBe('invalid_grant');
   });
 
+  it('the same browser opening the same address again continues its page; another browser, or another state, gets the used ticket refused', async () => {
+    const ticket = await rsTicket('blood-test');
+    const address = claimsUrl({ client_id: 'tessera', ticket, claims_redirect_uri: cb, state: 'again-1' });
+    const person = new HttpBrowser();
+    const first = await person.open(address, back);
+    expect(first.url).toMatch(/\/uma\/claims\/s\//);
+    const again = await person.open(address, back);
+    expect(again.url).toBe(first.url);
+    expect(again.status).toBe(200);
+    const stranger = await new HttpBrowser().open(address, back);
+    expect(new URL(stranger.url).searchParams.get('error')).toBe('invalid_request');
+    const otherState = await person.open(claimsUrl({ client_id: 'tessera', ticket, claims_redirect_uri: cb, state: 'again-2' }), back);
+    expect(new URL(otherState.url).searchParams.get('error')).toBe('invalid_request');
+  });
+
   it('the session page is bound to the browser that arrived with the ticket', async () => {
     const browser = new HttpBrowser();
     const page = await browser.open(claimsUrl({ client_id: 'tessera', ticket: await rsTicket('blood-test'), claims_redirect_uri: cb, state: 'x' }), back);

@@ -126,7 +126,7 @@ describe('browser-mode host', () => {
     expect((await callWith({ Authorization: `Bearer ${SESSION}`, 'Content-Type': 'text/plain' })).status).toBe(415);
     const bad = await callWith({ Authorization: `Bearer ${SESSION}`, Origin: host.origin }, JSON.stringify({ method: 'openResource', input: { url: 'not a url' } }));
     expect(bad.status).toBe(400);
-    expect(JSON.parse(bad.body).error.code).toBe('invalid_input');
+    expect(JSON.parse(bad.body).error).toMatchObject({ code: 'invalid_input', message: 'url: Only http(s) addresses', hint: 'Check what you entered.' });
     const unconfirmed = await callWith({ Authorization: `Bearer ${SESSION}` }, JSON.stringify({ method: 'revealToken', input: { kind: 'rpt', key: 'k' } }));
     expect(unconfirmed.status).toBe(400);
     const unknown = await callWith({ Authorization: `Bearer ${SESSION}` }, JSON.stringify({ method: 'readVault', input: {} }));

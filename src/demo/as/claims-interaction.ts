@@ -71,6 +71,8 @@ function withParams(base: string, params: Record<string, string | undefined>): s
 // The session id is the browser's cookie value and the OpenID state a one-time secret: both are
 // stored only as SHA-256, like every token the AS keeps.
 const sessionKey = (id: string) => `claims-session:${hash(id)}`;
+/** Which session a ticket opened (by hashes only), so the same browser can come back with the same address. */
+const arrivalKey = (ticket: string) => `claims-arrival:${hash(ticket)}`;
 const oidcStateKey = (state: string) => `claims-oidc:${hash(state)}`;
 // Named after the id's hash, so neither the name nor anything stored reveals part of the id.
 const cookieNameForHash = (idHash: string) => `ucs-${idHash.slice(0, 16)}`;
@@ -82,7 +84,7 @@ export class ClaimsInteraction {
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname;
-    if (path === '/uma/claims' && req.method === 'GET') return this.#arrive(res, url);
+    if (path === '/uma/claims' && req.method === 'GET') return this.#arrive(req, res, url);
     if (path === '/uma/claims/oidc-callback' && req.method === 'GET') return this.#oidcCallback(req, res, url);
     const match = /^\/uma\/claims\/s\/([\w-]{20,64})(?:\/(signin|continue|cancel))?$/.exec(path);
     if (!match?.[1]) throw new HttpError(404, 'not_found', 'no such page');
@@ -105,7 +107,7 @@ export class ClaimsInteraction {
     return this.#finish(res, session, { ticket });
   }
 
-  async #arrive(res: ServerResponse, url: URL): Promise<void> {
+  async #arrive(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const q = url.searchParams;
     for (const name of ['client_id', 'ticket', 'claims_redirect_uri', 'state']) {
       if (q.getAll(name).length > 1) return this.#problem(res, 400, 'Invalid request', `The parameter ${name} is repeated.`);
@@ -122,13 +124,28 @@ export class ClaimsInteraction {
     const back = (error: string, description: string) => redirect(res, withParams(redirectUri, { error, error_description: description, state }));
     if (!ticketValue) return back('invalid_request', 'ticket is required');
     const ticket = await this.deps.state.consumeTicket(ticketValue);
+    if (!ticket) {
+      // The same browser opening the same address again (the client's "open the page again"):
+      // continue its session. Anyone else gets the used ticket refused.
+      const again = this.#rejoin(req, ticketValue, client.id, redirectUri, state);
+      if (again) return redirect(res, `/uma/claims/s/${again}`);
+    }
     if (!ticket || (ticket.clientId !== undefined && ticket.clientId !== client.id)) return back('invalid_request', 'the ticket is unknown, expired or already used');
     const session: ClaimsSession = {
       id: randomBytes(24).toString('base64url'), clientId: client.id, clientName: client.name, redirectUri, ...(state !== undefined ? { state } : {}),
       owner: ticket.owner, permissions: ticket.permissions, ...(ticket.claims ? { claims: ticket.claims } : {}), ...(ticket.requestId ? { requestId: ticket.requestId } : {}),
     };
     await this.#save(session);
+    await this.deps.kv.put(arrivalKey(ticketValue), { idHash: hash(session.id), clientId: client.id, redirectUri, state: state ?? null }, SESSION_TTL);
     redirect(res, `/uma/claims/s/${session.id}`, { 'Set-Cookie': `${cookieName(session.id)}=${session.id}; Path=/uma/claims; HttpOnly; SameSite=Lax; Max-Age=${SESSION_TTL}` });
+  }
+
+  /** The live session this browser started with `ticket` (its cookie holds the id), for the same request. */
+  #rejoin(req: IncomingMessage, ticket: string, clientId: string, redirectUri: string, state: string | undefined): string | undefined {
+    const arrival = this.deps.kv.get<{ idHash: string; clientId: string; redirectUri: string; state: string | null }>(arrivalKey(ticket));
+    if (!arrival || arrival.clientId !== clientId || arrival.redirectUri !== redirectUri || arrival.state !== (state ?? null)) return undefined;
+    const id = parseCookies(req)[cookieNameForHash(arrival.idHash)];
+    return id && hash(id) === arrival.idHash && this.#session(req, id) ? id : undefined;
   }
 
   #session(req: IncomingMessage, id: string): ClaimsSession | undefined {
