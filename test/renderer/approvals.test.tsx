@@ -5,7 +5,6 @@
  * record; the theme comes from and goes to the core; Clear history asks first.
  */
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiEvent, AppState, FlowView, TesseraApi } from '../../src/app/api';
 import { App } from '../../renderer/App';
@@ -13,27 +12,19 @@ import { useUi } from '../../renderer/store';
 import { httpApi } from '../../renderer/api-client';
 import { API_METHOD_NAMES } from '../../src/app/api-methods';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-let root: Root | undefined;
-let container: HTMLDivElement;
-function render(node: React.ReactNode) {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-  act(() => root?.render(node));
-  return container;
-}
-afterEach(() => { act(() => root?.unmount()); container?.remove(); useUi.setState({ toasts: [], screen: 'resources' }); });
+import { appState, render } from './support';
+
+afterEach(() => { useUi.setState({ toasts: [], screen: 'resources' }); });
 
 const CARE = 'http://127.0.0.1:4403/patients/kate/care-notes';
 const BLOOD = 'http://127.0.0.1:4403/patients/kate/blood-test';
 const now = new Date().toISOString();
 const pending: FlowView = { flowId: 'p1', url: CARE, title: "Kate's care notes", startedAt: now, running: false, outcome: 'pending', pending: { reason: 'owner_must_approve', interval: 5, watching: true, nextPollAt: Date.now() + 30_000 }, steps: [] };
 const needInfo: FlowView = { flowId: 'n1', url: BLOOD, startedAt: now, running: false, outcome: 'need_info', needInfo: { requiredClaims: [{ name: 'email' }] }, steps: [] };
-const state = (flows: FlowView[], extra: Partial<AppState> = {}): AppState => ({
-  mode: 'browser', vault: { backend: 'passphrase' },
+const state = (flows: FlowView[], extra: Partial<AppState> = {}): AppState => appState({
+  vault: { backend: 'passphrase' },
   resources: [{ url: CARE, title: "Kate's care notes", origin: 'http://127.0.0.1:4403', fromDemo: true }, { url: BLOOD, title: "Kate's blood-test report", origin: 'http://127.0.0.1:4403', fromDemo: true }],
-  trusted: [], providers: [], identities: [], actingAs: { party: 'nobody', label: 'Nobody (no claims)' }, tokens: [], flows, untrustedSeen: [], ...extra,
+  flows, ...extra,
 });
 
 async function connect(initial: AppState) {

@@ -5,35 +5,26 @@
  * your browser" card, and the sign-in button that becomes usable again and switches people.
  */
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppState, FlowView, TesseraApi } from '../../src/app/api';
 import { App } from '../../renderer/App';
 import { useUi } from '../../renderer/store';
 import { ApiError } from '../../renderer/api-client';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-let root: Root | undefined;
-let container: HTMLDivElement;
-afterEach(() => { act(() => root?.unmount()); container?.remove(); });
+import { appState, render } from './support';
 
 const RX = 'http://127.0.0.1:4403/patients/kate/prescriptions';
 const IDP = 'http://127.0.0.1:4401';
-const base = (): AppState => ({
-  mode: 'browser', vault: { backend: 'memory' },
+const base = (): AppState => appState({
   resources: [{ url: RX, title: "Kate's prescriptions", origin: 'http://127.0.0.1:4403', fromDemo: true }],
   trusted: [], providers: [{ issuer: IDP, clientId: 'tessera', label: 'Hospital ID (demo)', scope: 'openid' }], identities: [],
-  actingAs: { party: 'nobody', label: 'Nobody (no claims)' }, tokens: [], flows: [], untrustedSeen: [],
 });
 
-async function mount(state: AppState, methods: Partial<Record<keyof TesseraApi, unknown>>): Promise<{ el: HTMLDivElement; api: TesseraApi }> {
+async function mount(state: AppState, methods: Partial<Record<keyof TesseraApi, unknown>>): Promise<{ el: HTMLElement; api: TesseraApi }> {
   const api = { getState: vi.fn(async () => state), subscribe: vi.fn(() => () => {}), ...methods } as unknown as TesseraApi;
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-  act(() => root?.render(<App />));
+  const el = render(<App />);
   await act(async () => { await useUi.getState().connect(api); });
-  return { el: container, api };
+  return { el, api };
 }
 beforeEach(() => { useUi.setState({ screen: 'resources', notice: undefined, flows: {}, busy: {} }); });
 
