@@ -8,6 +8,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { CheckRunView, CheckStatus, CheckView, FlowView, ResourceView } from '../../src/app/api';
 import { useChecks } from '../checks';
+import { saveText } from '../save';
 import { latestFlow, useUi } from '../store';
 import { Timeline } from './Timeline';
 import { StepDetail } from './StepDetail';
@@ -20,17 +21,6 @@ const STATUSES: CheckStatus[] = ['pass', 'deviation', 'fail', 'skip'];
 const OTHER = '__other__';
 
 const sameIssuer = (a: string | undefined, b: string) => a !== undefined && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-
-function saveText(filename: string, mime: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: mime }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 export function Verdict({ status }: { status: CheckStatus }) {
   return <span className={`badge check-${status}`}><span aria-hidden="true">{SYMBOL[status]}</span> {LABEL[status]}</span>;

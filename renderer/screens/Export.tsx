@@ -1,20 +1,13 @@
 import { useState } from 'react';
 import { useUi } from '../store';
+import { saveText } from '../save';
 
-function download(filename: string, mime: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: mime }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 export function Export() {
   const run = useUi((s) => s.run);
   const selectedFlow = useUi((s) => s.selectedFlow);
   const [confirming, setConfirming] = useState(false);
-  const get = (format: 'json' | 'har', flowId?: string) => void run('export', (a) => a.exportTranscript({ format, ...(flowId ? { flowId } : {}) })).then((r) => r && download(r.filename, r.mime, r.text));
+  const get = (format: 'json' | 'har', flowId?: string) => void run('export', (a) => a.exportTranscript({ format, ...(flowId ? { flowId } : {}) })).then((r) => r && saveText(r.filename, r.mime, r.text));
   return (
     <section aria-labelledby="h-export">
       <h2 id="h-export">Export</h2>

@@ -170,7 +170,10 @@ export interface AppState {
 
 export type CheckStatus = 'pass' | 'deviation' | 'fail' | 'skip';
 
-/** One check of "Check this AS" (the probe's CheckResult), its exchanges as redacted step views. */
+/**
+ * One check of "Check this AS": the probe's CheckResult (src/probe/types.ts) with its exchanges as
+ * redacted step views. Written out here, not imported: the renderer type-checks this file without Node.
+ */
 export interface CheckView {
   id: string;
   title: string;

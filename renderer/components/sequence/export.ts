@@ -3,6 +3,8 @@
  * styles into attributes, so the file looks the same outside the app) and a PNG drawn from that SVG
  * on a canvas, here in the renderer.
  */
+import { saveHref } from '../../save';
+
 const PROPS = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'opacity', 'font-size', 'font-weight', 'font-family'] as const;
 
 /** Standalone SVG markup of a rendered diagram. */
@@ -55,12 +57,5 @@ export async function pngDataUrl(markup: string, scale = 2): Promise<string> {
   return canvas.toDataURL('image/png');
 }
 
-/** Saves a data URL as a file (the browser's download; Electron's will-download in the desktop app). */
-export function download(filename: string, href: string): void {
-  const a = document.createElement('a');
-  a.href = href;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-}
+/** Saves a data URL as a file (see renderer/save.ts). */
+export const download = saveHref;
