@@ -35,11 +35,21 @@ function newest(dir: string): number {
 /** Builds the renderer with vite when dist/renderer is missing or older than its sources. */
 export async function ensureRenderer(log: (line: string) => void = () => {}): Promise<string> {
   const index = join(RENDERER_DIR, 'index.html');
-  const sources = Math.max(newest(join(ROOT, 'renderer')), statSync(join(ROOT, 'src', 'app', 'api.ts')).mtimeMs);
+  // The renderer bundles the contract (src/app/api.ts and what it imports: the method list, the AS form's schema).
+  const sources = Math.max(newest(join(ROOT, 'renderer')), newest(join(ROOT, 'src', 'app')));
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return RENDERER_DIR;
   log('Building the user interface (vite)…');
   const { build } = await import('vite');
-  await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  // Always the production build (React's and the JSX runtime's): vite keeps a NODE_ENV it finds set,
+  // and the UI is also built from inside the tests (vitest sets NODE_ENV=test), a build `npm start` reuses.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: join(ROOT, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   return RENDERER_DIR;
 }
 

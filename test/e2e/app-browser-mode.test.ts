@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src/app/compose';
+import { ensureRenderer } from '../../src/start';
 import { signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
 let app: AppInBrowser;
 let browser: Browser;
@@ -35,6 +36,14 @@ describe('Tessera in browser mode', () => {
     expect(await page.locator('li.card.resource').count()).toBe(5);
     await shot('01-resources');
     await axe(page, 'resources');
+  });
+
+  it('serves React\'s production build, even when the UI was built from inside the tests (NODE_ENV=test)', async () => {
+    const dir = join(await ensureRenderer(), 'assets');
+    const bundles = readdirSync(dir).filter((n) => n.endsWith('.js'));
+    expect(bundles.length).toBeGreaterThan(0);
+    // React's development build greets the console with this line; the production build has no such text.
+    for (const n of bundles) expect(readFileSync(join(dir, n), 'utf8').includes('Download the React DevTools'), n).toBe(false);
   });
 
   it('Dr. Alice signs in at Hospital ID from Connections (system browser = a second Chromium page)', async () => {
