@@ -187,6 +187,16 @@ function hint(tail: string): string {
   return `${sandbox}. Electron said: ${last.slice(0, 600)}`;
 }
 
+/**
+ * How long `npm start` waits for the Electron window. Main opens it once the core is up, and with
+ * Keycloak that includes starting Keycloak (a minute; the first start also fetches it with Maven):
+ * giving up earlier would kill Electron with SIGKILL, which leaves its Keycloak (its own process
+ * group, no exit hook runs) holding the port browser mode then needs.
+ */
+export function electronWindowTimeoutMs(demo: StartArgs['demo']): number {
+  return demo === 'keycloak' ? 600_000 : 60_000;
+}
+
 export type Choice = { kind: 'electron'; child: ChildProcess } | { kind: 'browser'; reason: string };
 
 export interface ChooseOptions {
@@ -293,7 +303,7 @@ export async function main(argv: string[]): Promise<number> {
     browser: args.browser, env, platform: process.platform,
     resolve: () => resolveElectron({ cwd: ROOT, log }),
     prepare: async () => (await import('./main/build')).buildElectron(ROOT),
-    launch: (binary, mainFile) => launchElectron({ binary, args: [mainFile, ...(noDemo ? ['--no-demo'] : []), ...(args.demo === 'keycloak' ? ['--as', 'keycloak'] : [])], env }),
+    launch: (binary, mainFile) => launchElectron({ binary, args: [mainFile, ...(noDemo ? ['--no-demo'] : []), ...(args.demo === 'keycloak' ? ['--as', 'keycloak'] : [])], env, timeoutMs: electronWindowTimeoutMs(args.demo) }),
   });
   if (choice.kind === 'electron') {
     const child = choice.child;

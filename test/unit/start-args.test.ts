@@ -4,7 +4,7 @@
  * What went wrong while starting is one line that says what to do.
  */
 import { describe, expect, it } from 'vitest';
-import { parseStartArgs, startFailure, START_USAGE, StartUsageError } from '../../src/start';
+import { electronWindowTimeoutMs, parseStartArgs, startFailure, START_USAGE, StartUsageError } from '../../src/start';
 import { KeycloakUnavailable } from '../../src/demo/keycloak/dist';
 
 describe("npm start's options", () => {
@@ -50,5 +50,13 @@ describe("npm start's failures, in one line", () => {
     const line = startFailure(new Error('Keycloak exited (code 1) before it was ready:\n2026 INFO starting\n2026 ERROR Port 4404 already in use'), { demo: 'keycloak' });
     expect(line).toBe('Keycloak exited (code 1) before it was ready (last output: 2026 ERROR Port 4404 already in use)');
     expect(startFailure('odd', { demo: 'demo' })).toBe('odd');
+  });
+});
+
+describe("npm start's wait for the Electron window", () => {
+  it('waits long enough for Keycloak, which main starts before the window (a SIGKILLed Electron would leave its Keycloak behind)', () => {
+    expect(electronWindowTimeoutMs('demo')).toBe(60_000);
+    expect(electronWindowTimeoutMs('none')).toBe(60_000);
+    expect(electronWindowTimeoutMs('keycloak')).toBeGreaterThanOrEqual(300_000);
   });
 });
