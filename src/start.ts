@@ -278,6 +278,7 @@ export function startFailure(error: unknown, args: Pick<StartArgs, 'demo' | 'por
     if (args.demo === 'keycloak' && e.port === KEYCLOAK_APP_PORTS.rs) return `Port ${e.port} (the Keycloak demo's health records) is in use. Is Tessera already running with Keycloak? Stop it, or free the port.`;
     return `Port ${e.port} is in use by another program. Free it and start again.`;
   }
+  if (e?.code === 'EACCES' && typeof e.port === 'number') return `Tessera may not listen on port ${e.port} (ports below 1024 need special rights). Choose another with --port.`;
   if (error instanceof KeycloakUnavailable) return `Keycloak cannot run here: ${error.message.replace(/\.+$/, '')}. Start without --as keycloak for the built-in demo, or set TESSERA_KEYCLOAK_URL to a running Keycloak.`;
   const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((l) => l.trim()).filter(Boolean);
   const [first = 'unknown error', ...rest] = lines;

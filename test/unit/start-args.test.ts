@@ -35,10 +35,12 @@ describe("npm start's options", () => {
 describe("npm start's failures, in one line", () => {
   const inUse = (port: number) => Object.assign(new Error(`listen EADDRINUSE: address already in use 127.0.0.1:${port}`), { code: 'EADDRINUSE', port });
 
-  it('a port in use: which one, and what to do (the --port asked for, the Keycloak demo RS, any other)', () => {
+  it('a port in use: which one, and what to do (the --port asked for, the Keycloak demo RS, any other); a port not allowed', () => {
     expect(startFailure(inUse(5173), { demo: 'demo', port: 5173 })).toBe('Port 5173 is in use by another program. Choose another with --port, or leave --port out to use any free port.');
     expect(startFailure(inUse(4405), { demo: 'keycloak' })).toBe("Port 4405 (the Keycloak demo's health records) is in use. Is Tessera already running with Keycloak? Stop it, or free the port.");
     expect(startFailure(inUse(4401), { demo: 'demo' })).toBe('Port 4401 is in use by another program. Free it and start again.');
+    const denied = Object.assign(new Error('listen EACCES: permission denied 127.0.0.1:80'), { code: 'EACCES', port: 80 });
+    expect(startFailure(denied, { demo: 'demo', port: 80 })).toBe('Tessera may not listen on port 80 (ports below 1024 need special rights). Choose another with --port.');
   });
 
   it('Keycloak that cannot run here (no JDK): why, and what else works', () => {
