@@ -90,6 +90,9 @@ describe.skipIf(!kc)('the app on Keycloak in Chromium (npm start with Keycloak)'
     const report = panel.getByLabel('Check report');
     await report.waitFor({ timeout: 150_000 });
     await app.shot('keycloak-05-check-report');
+    // The top of the report (summary, what the checks left, the first checks) at full size.
+    const box = await report.boundingBox();
+    if (box) await page.screenshot({ path: `${ARTIFACTS}/keycloak-06-check-report-top.png`, fullPage: true, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 1100) } });
 
     // Every verdict as the page shows it, by check id.
     const shown = await report.locator('li.check-item').evaluateAll((items) => items.map((li) => ({
