@@ -16,7 +16,8 @@ import { startHostOnLastPort } from './host/last-port';
 import { tesseraHome } from './app/config';
 import { systemOpener } from './identity/opener';
 import { describe } from './demo/cli';
-import { describeKeycloakDemo } from './demo/keycloak/demo';
+import { describeKeycloakDemo, KEYCLOAK_APP_PORTS } from './demo/keycloak/demo';
+import { KeycloakUnavailable } from './demo/keycloak/dist';
 import { READY_LINE } from './main/options';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -186,6 +187,16 @@ function hint(tail: string): string {
   return `${sandbox}. Electron said: ${last.slice(0, 600)}`;
 }
 
+/**
+ * How long `npm start` waits for the Electron window. Main opens it once the core is up, and with
+ * Keycloak that includes starting Keycloak (a minute; the first start also fetches it with Maven):
+ * giving up earlier would kill Electron with SIGKILL, which leaves its Keycloak (its own process
+ * group, no exit hook runs) holding the port browser mode then needs.
+ */
+export function electronWindowTimeoutMs(demo: StartArgs['demo']): number {
+  return demo === 'keycloak' ? 600_000 : 60_000;
+}
+
 export type Choice = { kind: 'electron'; child: ChildProcess } | { kind: 'browser'; reason: string };
 
 export interface ChooseOptions {
@@ -255,6 +266,25 @@ export function parseStartArgs(argv: string[], env: Record<string, string | unde
   return { demo, browser: Boolean(values.browser), ...(port !== undefined ? { port } : {}), open: !values['no-open'], help: Boolean(values.help) };
 }
 
+/**
+ * Why `npm start` could not start, as one line for the terminal (never a stack trace): a port in use
+ * says which and what to do, a Keycloak that cannot run here says why and what else works; other
+ * errors keep their first line and, when they carry a log tail (Keycloak exited early), its last line.
+ */
+export function startFailure(error: unknown, args: Pick<StartArgs, 'demo' | 'port'>): string {
+  const e = error as NodeJS.ErrnoException & { port?: number };
+  if (e?.code === 'EADDRINUSE' && typeof e.port === 'number') {
+    if (e.port === args.port) return `Port ${e.port} is in use by another program. Choose another with --port, or leave --port out to use any free port.`;
+    if (args.demo === 'keycloak' && e.port === KEYCLOAK_APP_PORTS.rs) return `Port ${e.port} (the Keycloak demo's health records) is in use. Is Tessera already running with Keycloak? Stop it, or free the port.`;
+    return `Port ${e.port} is in use by another program. Free it and start again.`;
+  }
+  if (e?.code === 'EACCES' && typeof e.port === 'number') return `Tessera may not listen on port ${e.port} (ports below 1024 need special rights). Choose another with --port.`;
+  if (error instanceof KeycloakUnavailable) return `Keycloak cannot run here: ${error.message.replace(/\.+$/, '')}. Start without --as keycloak for the built-in demo, or set TESSERA_KEYCLOAK_URL to a running Keycloak.`;
+  const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((l) => l.trim()).filter(Boolean);
+  const [first = 'unknown error', ...rest] = lines;
+  return rest.length ? `${first.replace(/:$/, '')} (last output: ${rest.at(-1)})` : first;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let args: StartArgs;
   try {
@@ -274,7 +304,7 @@ export async function main(argv: string[]): Promise<number> {
     browser: args.browser, env, platform: process.platform,
     resolve: () => resolveElectron({ cwd: ROOT, log }),
     prepare: async () => (await import('./main/build')).buildElectron(ROOT),
-    launch: (binary, mainFile) => launchElectron({ binary, args: [mainFile, ...(noDemo ? ['--no-demo'] : []), ...(args.demo === 'keycloak' ? ['--as', 'keycloak'] : [])], env }),
+    launch: (binary, mainFile) => launchElectron({ binary, args: [mainFile, ...(noDemo ? ['--no-demo'] : []), ...(args.demo === 'keycloak' ? ['--as', 'keycloak'] : [])], env, timeoutMs: electronWindowTimeoutMs(args.demo) }),
   });
   if (choice.kind === 'electron') {
     const child = choice.child;
@@ -288,11 +318,33 @@ export async function main(argv: string[]): Promise<number> {
   const opener = systemOpener({ env, print: (line) => log(line) });
   if (args.demo === 'keycloak') log('Starting Keycloak (the first start also fetches it with Maven; it takes about a minute)…');
   const demo = noDemo ? { demo: false as const } : args.demo === 'keycloak' ? { demo: { keycloak: {} } } : {};
-  const core = await startCore({ env, mode: 'browser', opener, ...demo, log: args.demo === 'keycloak' ? log : () => {} });
-  // The same address as last time when it is free (the page's origin includes the port).
-  const host = args.port
-    ? await startHost({ service: core.service, staticDir: RENDERER_DIR, port: args.port, log })
-    : await startHostOnLastPort({ service: core.service, staticDir: RENDERER_DIR, home: tesseraHome(env), log });
+  // Ctrl-C while starting (Keycloak takes a minute): exit through process.exit, so the exit hooks
+  // stop what was started (Keycloak runs in its own process group and would not get the signal).
+  const early = () => process.exit(130);
+  process.once('SIGINT', early);
+  process.once('SIGTERM', early);
+  let core: Awaited<ReturnType<typeof startCore>>;
+  let host: Awaited<ReturnType<typeof startHost>>;
+  try {
+    core = await startCore({ env, mode: 'browser', opener, ...demo, log: args.demo === 'keycloak' ? log : () => {} });
+  } catch (error) {
+    log(`Tessera could not start: ${startFailure(error, args)}`);
+    return 1;
+  }
+  try {
+    // The same address as last time when it is free (the page's origin includes the port).
+    host = args.port
+      ? await startHost({ service: core.service, staticDir: RENDERER_DIR, port: args.port, log })
+      : await startHostOnLastPort({ service: core.service, staticDir: RENDERER_DIR, home: tesseraHome(env), log });
+  } catch (error) {
+    // Nothing started stays behind: the demo servers, Keycloak, the vault.
+    await core.close().catch(() => {});
+    log(`Tessera could not start: ${startFailure(error, args)}`);
+    return 1;
+  } finally {
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
+  }
   if (core.demo) process.stdout.write(`${core.demoReused ? 'Using the demo servers already running.\n' : ''}${describe(core.demo)}\n\n`);
   if (core.keycloak) process.stdout.write(`${describeKeycloakDemo(core.keycloak)}\n\n`);
   if (core.vault.warning) log(`Note: ${core.vault.warning}`);

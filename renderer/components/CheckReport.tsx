@@ -134,7 +134,9 @@ export function RunView({ run, onAgain }: { run: CheckRunView; onAgain?: () => v
           </ul>
           <p>{run.summary.fail === 0
             ? `No check failed: a UMA client can work with this server${run.summary.deviation ? ', if it handles the deviations below.' : '.'}`
-            : `${run.summary.fail} ${run.summary.fail === 1 ? 'check' : 'checks'} failed: a client cannot work with this server safely as it is.`}</p>
+            // Not "cannot work with it": Keycloak fails two checks (no dynamic registration of a UMA client,
+            // a claim-less grant refused), and a client that registers by hand and pushes claims works with it.
+            : `${run.summary.fail} ${run.summary.fail === 1 ? 'check' : 'checks'} failed: this server does not do what UMA 2.0 requires there. A client can use it only if it copes with each failure below.`}</p>
           <p>
             <button type="button" onClick={() => exportAs('html')}>Export report (HTML)</button>
             <button type="button" className="secondary" onClick={() => exportAs('json')}>Export as JSON</button>

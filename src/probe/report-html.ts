@@ -62,7 +62,7 @@ ${report.cancelled ? '<p><strong>Cancelled:</strong> the checks that had not fin
 <li class="deviation"><strong>${s.deviation}</strong>${SYMBOL.deviation} deviation${s.deviation === 1 ? '' : 's'}</li>
 <li class="fail"><strong>${s.fail}</strong>${SYMBOL.fail} fail${s.fail === 1 ? '' : 's'}</li>
 <li class="skip"><strong>${s.skip}</strong>${SYMBOL.skip} skipped</li></ul>
-<p>${s.fail === 0 ? 'No check failed: a UMA client can work with this authorization server' + (s.deviation ? ', provided it handles the deviations below.' : '.') : `${s.fail} check${s.fail === 1 ? '' : 's'} failed: a client cannot work with this server safely as it is.`}
+<p>${s.fail === 0 ? 'No check failed: a UMA client can work with this authorization server' + (s.deviation ? ', provided it handles the deviations below.' : '.') : `${s.fail} check${s.fail === 1 ? '' : 's'} failed: this server does not do what UMA 2.0 requires there. A client can use it only if it copes with each failure below.`}
  AS <code>${esc(report.as.issuer ?? 'unknown')}</code>${report.as.trusted ? '' : ' (not trusted: nothing was sent to it)'}${report.as.discovery ? `, metadata from <code>${esc(report.as.discovery.url)}</code>` : ''}.</p>
 ${attention.length ? `<h3>What a client must do</h3><ul>${attention.map((c) => `<li><a href="#check-${esc(c.id)}">${esc(c.title)}</a> (${LABEL[c.status].toLowerCase()}): ${esc(c.advice ?? c.detail)}</li>`).join('')}</ul>` : ''}
 <table><caption class="meta">All checks</caption><thead><tr><th scope="col">Check</th><th scope="col">What it measures</th><th scope="col">Verdict</th></tr></thead><tbody>${rows}</tbody></table>

@@ -124,6 +124,18 @@ describe('Check this AS', () => {
     click.mockRestore();
   });
 
+  it('a report with failures says what they mean without claiming no client can use the server (Keycloak fails two checks and works)', async () => {
+    act(() => button('Check this AS').click());
+    await act(async () => { (container.querySelector('button[type="submit"]') as HTMLButtonElement).click(); });
+    const failed = (id: string): CheckView => ({ id, title: id, spec: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1', status: 'fail', detail: '401 unauthorized_client.', steps: [] });
+    emit({ type: 'checkRun', run: { ...base, running: false, done: 2, total: 2, checks: [failed('grant.no-claims')], summary: { pass: 0, deviation: 0, fail: 1, skip: 0 } } });
+    const report = () => (container.querySelector('[aria-label="Check report"]') as HTMLElement).textContent;
+    expect(report()).toContain('1 check failed: this server does not do what UMA 2.0 requires there. A client can use it only if it copes with each failure below.');
+    emit({ type: 'checkRun', run: { ...base, running: false, done: 2, total: 2, checks: [failed('grant.no-claims'), failed('registration.dynamic')], summary: { pass: 0, deviation: 0, fail: 2, skip: 0 } } });
+    expect(report()).toContain('2 checks failed: this server does not do what UMA 2.0 requires there.');
+    expect(report()).not.toContain('cannot work with this server');
+  });
+
   it('browser mode exposes every method of the contract (actAs, checkAs … included)', () => {
     const client = httpApi('session', vi.fn() as never) as unknown as Record<string, unknown>;
     for (const m of API_METHOD_NAMES) expect(typeof client[m], m).toBe('function');

@@ -138,20 +138,30 @@ export async function startKeycloak(options: KeycloakStartOptions = {}): Promise
   const pid = child.pid as number;
   const logTail = () => lines.slice(-15).join('\n');
 
+  // Detached, so a Ctrl-C in the terminal does not reach it: when this process exits without
+  // close() (process.exit after an error, a signal handled by exiting) the JVM must not stay behind.
+  const orphanGuard = () => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } };
+  process.once('exit', orphanGuard);
+
   const close = async () => {
-    if (exited !== undefined) return;
-    try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
-    const timer = setTimeout(() => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }, 15_000);
-    await exit;
-    clearTimeout(timer);
+    if (exited === undefined) {
+      try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
+      const timer = setTimeout(() => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }, 15_000);
+      await exit;
+      clearTimeout(timer);
+    }
     // kc.sh may exit before its JVM: make sure nothing of the group survives.
     try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    process.off('exit', orphanGuard);
   };
 
   log(`keycloak: starting ${dist.version} on ${url} (JDK ${dist.jdk.major}, management port ${managementPort})…`);
   const deadline = Date.now() + (options.timeoutMs ?? 240_000);
   for (;;) {
-    if (exited !== undefined) throw new Error(`Keycloak exited (code ${exited}) before it was ready:\n${logTail()}`);
+    if (exited !== undefined) {
+      await close();
+      throw new Error(`Keycloak exited (code ${exited}) before it was ready:\n${logTail()}`);
+    }
     if (Date.now() > deadline) {
       await close();
       throw new Error(`Keycloak was not ready after ${options.timeoutMs ?? 240_000} ms:\n${logTail()}`);

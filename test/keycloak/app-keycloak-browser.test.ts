@@ -1,0 +1,153 @@
+/**
+ * What a presenter does with `npm start -- --as keycloak`, in headless Chromium: the app composed
+ * the way that start composes it (`startCore` with the Keycloak variant, as test/keycloak/app.test.ts
+ * does) on this run's Keycloak, the host on 127.0.0.1, the real UI. Connections → sign in at
+ * Keycloak as Alice through Keycloak's own login page (the "system browser" is a second Chromium
+ * page) → Resources → Kate's prescriptions: granted and rendered → Connections → Check this AS on
+ * Kate's realm: the report shows the verdicts the command-line probe gets from Keycloak
+ * (test/keycloak/probe-keycloak.test.ts) and no failure but its two known ones → Export the HTML report. axe-core on
+ * the screens; screenshots in test-artifacts/app/keycloak-*.png.
+ */
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startCore } from '../../src/app/compose';
+import { ARTIFACTS, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { deleteAllTickets, keycloakSignIn } from '../fixtures/keycloak-people';
+import { USERS } from '../../src/demo/seed';
+import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
+import { runProbe } from '../../src/probe/runner';
+import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+
+const kc = inject('keycloak');
+
+/** Keycloak's own login page (theme keycloak.v2), filled in as `username`. */
+const keycloakLogin = (username: string, seen: string[]) => async (p: Page): Promise<void> => {
+  await p.locator('#kc-form-login').waitFor({ timeout: 30_000 });
+  seen.push(new URL(p.url()).pathname);
+  await p.screenshot({ path: `${ARTIFACTS}/keycloak-02-login-page.png`, fullPage: true });
+  await p.getByLabel(/Username/).fill(username);
+  await p.getByLabel('Password', { exact: true }).fill(USERS.find((u) => u.username === username)?.password ?? '');
+  await p.locator('#kc-login').click();
+};
+
+describe.skipIf(!kc)('the app on Keycloak in Chromium (npm start with Keycloak)', () => {
+  const issuer = kc?.issuer ?? '';
+  let app: AppInBrowser;
+
+  beforeAll(async () => {
+    await deleteAllTickets(issuer);
+    app = await startAppInBrowser({
+      name: 'keycloak',
+      // This run's Keycloak instead of a second one; the RS on a free port (the app's default is fixed).
+      compose: (o) => startCore({ ...o, demo: { keycloak: { keycloakUrl: kc?.url ?? '', rsPort: 0, introspectionCacheMs: 0 } } }),
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await app?.close();
+    // The checks' request_submitted runs leave pending requests at Keycloak: remove them for the other files.
+    await deleteAllTickets(issuer).catch(() => undefined);
+  });
+
+  it("Alice signs in at Keycloak's login page from Connections, and Kate's prescriptions open: granted and rendered", async () => {
+    const { page } = app;
+    await page.getByRole('heading', { name: "Kate's prescriptions" }).waitFor();
+    expect(await page.locator('li.card.resource').count()).toBe(5);
+    await app.shot('keycloak-01-resources');
+
+    const logins: string[] = [];
+    app.playBrowser = keycloakLogin('alice', logins);
+    await page.getByRole('button', { name: 'Connections' }).click();
+    await page.getByRole('button', { name: 'Sign in at Keycloak (demo)' }).click();
+    await page.getByText(/Signed in as Alice Moreau \(alice@hospital\.example\)/).waitFor({ timeout: 60_000 });
+    expect(logins).toEqual(['/realms/kate/protocol/openid-connect/auth']);
+    expect(app.opened[0]).toMatch(new RegExp(`^${issuer.replace(/[.]/g, '\\.')}/protocol/openid-connect/auth\\?`));
+    await page.locator('details.card', { hasText: 'Demo people' }).locator('summary').click();
+    await app.shot('keycloak-03-connections');
+    await app.axe('keycloak connections');
+
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's prescriptions" }).click();
+    const rx = app.card("Kate's prescriptions");
+    await rx.getByText('Granted').waitFor({ timeout: 60_000 });
+    await rx.getByRole('article', { name: 'Prescription Atorvastatin' }).waitFor();
+    await app.shot('keycloak-04-prescription');
+    await app.axe('keycloak prescription');
+    // The confidential client's secret stays in the privileged process.
+    expect(await page.content()).not.toContain('tessera-demo-secret');
+  }, 180_000);
+
+  it("Check this AS on Kate's realm: Keycloak's deviations as the command-line probe reports them, no failure but Keycloak's two known ones; Export saves the HTML report", async () => {
+    const { page } = app;
+    await page.getByRole('button', { name: 'Connections' }).click();
+    const card = page.locator('li.card', { hasText: "Kate's Keycloak realm (demo)" });
+    await card.getByRole('button', { name: 'Check this AS' }).click();
+    const panel = page.locator('section.check-as');
+    await panel.getByText('Alice Moreau').first().waitFor();
+    // Her prescriptions' last flow was protected by this realm: offered first, and chosen.
+    await expect.poll(() => panel.getByRole('radio', { name: /Kate's prescriptions/ }).isChecked()).toBe(true);
+    await panel.getByRole('button', { name: 'Run the checks' }).click();
+    const report = panel.getByLabel('Check report');
+    await report.waitFor({ timeout: 150_000 });
+    await app.shot('keycloak-05-check-report');
+    // The top of the report (summary, what the checks left, the first checks) at full size.
+    const box = await report.boundingBox();
+    if (box) await page.screenshot({ path: `${ARTIFACTS}/keycloak-06-check-report-top.png`, fullPage: true, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 1100) } });
+
+    // Every verdict as the page shows it, by check id.
+    const shown = await report.locator('li.check-item').evaluateAll((items) => items.map((li) => ({
+      id: li.querySelector('.check-head code')?.textContent ?? '',
+      status: /check-(pass|deviation|fail|skip)/.exec(li.className)?.[1] ?? '',
+      detail: li.querySelector('article > p:nth-of-type(2)')?.textContent ?? '',
+    })));
+    const verdict = (id: string) => {
+      const c = shown.find((x) => x.id === id);
+      if (!c) throw new Error(`no check ${id} on the page`);
+      return c;
+    };
+    // What test/keycloak/probe-keycloak.test.ts asserts for `tessera probe` against Keycloak.
+    expect(verdict('rs.challenge').status).toBe('pass');
+    expect(verdict('discovery.location').status).toBe('pass');
+    expect(verdict('discovery.issuer').status).toBe('pass');
+    expect(verdict('discovery.grant-type').status).toBe('pass');
+    expect(verdict('claims.push').status).toBe('pass');
+    expect(verdict('grant.no-claims').detail).toMatch(/401 unauthorized_client|service account/);
+    expect(['deviation', 'skip']).toContain(verdict('pct.issued').status);
+    expect(verdict('interaction.unregistered-redirect').status).toBe('skip');
+    expect(verdict('registration.dynamic').detail).toMatch(/claims_redirect_uris/);
+    expect(verdict('token.client-auth').status).toBe('deviation');
+    expect(verdict('rpt.upgrade').status).toBe('pass');
+    expect(verdict('safety.origins').status).toBe('pass');
+    // The only failures are Keycloak's known ones: a claim-less grant falls back to the client's
+    // service account (401 unauthorized_client, not need_info); dynamic registration refuses
+    // claims_redirect_uris. Nothing else fails.
+    expect(shown.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['grant.no-claims', 'registration.dynamic']);
+    expect(shown.filter((c) => c.status === 'deviation').length).toBeGreaterThan(3);
+
+    // The same verdicts, check by check, as `tessera probe` gets from this Keycloak with Alice's ID token.
+    const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
+    const cli = await runProbe({
+      resource: app.core.keycloak?.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '',
+      trust: { authorizationServers: [{ issuer }] },
+      client: { client_id: KEYCLOAK_CLIENTS.tessera.client_id, client_secret: KEYCLOAK_CLIENTS.tessera.client_secret, auth_method: 'client_secret_basic', registration: 'static' },
+      claimTokens: [{ claim_token: alice.idToken, claim_token_format: ID_TOKEN_FORMAT }],
+    });
+    expect(shown.map((c) => `${c.id}: ${c.status}`)).toEqual(cli.checks.map((c) => `${c.id}: ${c.status}`));
+
+    const summary = (await report.locator('.check-summary li').allInnerTexts()).map((s) => s.replace(/\s+/g, ' '));
+    expect(summary).toContain('2 failed');
+    // Tessera has just used this server: the report must not say that no client can.
+    await report.getByText('2 checks failed: this server does not do what UMA 2.0 requires there. A client can use it only if it copes with each failure below.').waitFor();
+    await app.axe('keycloak check report');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), report.getByRole('button', { name: 'Export report (HTML)' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^tessera-check-127\.0\.0\.1-\d+-.+\.html$/);
+    const html = readFileSync(await download.path(), 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    expect(html).not.toMatch(/<script|<link|\ssrc=|url\(/i);
+    expect(html).toContain('id="check-token.client-auth"');
+    expect(html).toContain(issuer);
+    expect(html).toContain('2 checks failed: this server does not do what UMA 2.0 requires there. A client can use it only if it copes with each failure below.');
+    expect(html).not.toContain('tessera-demo-secret');
+  }, 240_000);
+});
