@@ -39,6 +39,8 @@ export interface DiscoveryFinding {
   attempts: { url: string; status: number | null; source: string }[];
   found?: { url: string; source: 'uma2' | 'rfc8414' | 'configured_url' | 'manual'; headers?: Headers; raw?: Record<string, unknown>; step?: TranscriptStep };
   metadata?: AsMetadata;
+  /** Endpoints the found document lacks, taken from the AS's configured discovery document (the one the client uses). */
+  supplemented?: { url: string; fields: string[] };
   /** Why the document could not be used. */
   problem?: string;
 }

@@ -274,6 +274,7 @@ async function observeDiscovery(shared: ProbeShared, config: NonNullable<ReturnT
     }
     finding.found = { url: candidate.url, source: candidate.source, headers: res.headers, raw: raw as Record<string, unknown>, step: res.step };
     finding.metadata = { ...parsed.data, ...(config.metadata ?? {}) } as typeof parsed.data;
+    if (config.discoveryUrl && config.discoveryUrl !== candidate.url) await supplement(shared, finding, config.discoveryUrl);
     return finding;
   }
   if (config.metadata) {
@@ -282,6 +283,33 @@ async function observeDiscovery(shared: ProbeShared, config: NonNullable<ReturnT
   }
   return finding;
 }
+
+/**
+ * The standard document was found, but the client is configured with another one (Keycloak: its
+ * uma2-configuration has no revocation_endpoint, its openid-configuration does). Endpoints the
+ * standard document lacks are taken from the configured one, so later checks (revocation, clean-up)
+ * use what a configured client would; the standard document's own fields are never overridden.
+ */
+async function supplement(shared: ProbeShared, finding: DiscoveryFinding, url: string): Promise<void> {
+  let res;
+  try {
+    res = await shared.http.request(url, { lane: 'as', kind: 'discovery', flowId: 'discovery.location', headers: { accept: 'application/json' } });
+  } catch {
+    return;
+  }
+  finding.attempts.push({ url, status: res.status, source: 'configured_url' });
+  if (res.status !== 200 || !finding.metadata) return;
+  let raw: unknown;
+  try { raw = JSON.parse(res.text); } catch { return; }
+  const parsed = asMetadata.safeParse(raw);
+  if (!parsed.success) return;
+  const metadata = finding.metadata as Record<string, unknown>;
+  const extra = parsed.data as Record<string, unknown>;
+  const fields = SUPPLEMENTED_ENDPOINTS.filter((k) => metadata[k] === undefined && typeof extra[k] === 'string');
+  for (const k of fields) metadata[k] = extra[k];
+  if (fields.length) finding.supplemented = { url, fields: [...fields] };
+}
+const SUPPLEMENTED_ENDPOINTS = ['revocation_endpoint', 'introspection_endpoint', 'registration_endpoint', 'jwks_uri'] as const;
 
 /** Exit code of `tessera probe`: 0 when no check failed. */
 export function probeExitCode(report: ProbeReport): number {

@@ -128,7 +128,8 @@ describe.skipIf(!kc)('the app on Keycloak in Chromium (npm start with Keycloak)'
     const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
     const cli = await runProbe({
       resource: app.core.keycloak?.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '',
-      trust: { authorizationServers: [{ issuer }] },
+      // As `tessera probe --discovery-url` with the OpenID configuration the app trusts Keycloak by.
+      trust: { authorizationServers: [{ issuer, discoveryUrl: `${issuer}/.well-known/openid-configuration` }] },
       client: { client_id: KEYCLOAK_CLIENTS.tessera.client_id, client_secret: KEYCLOAK_CLIENTS.tessera.client_secret, auth_method: 'client_secret_basic', registration: 'static' },
       claimTokens: [{ claim_token: alice.idToken, claim_token_format: ID_TOKEN_FORMAT }],
     });

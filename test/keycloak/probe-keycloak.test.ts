@@ -64,4 +64,26 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     expect(check('rpt.upgrade').status).toBe('pass');
     expect(check('safety.origins').status).toBe('pass');
   }, 120_000);
+
+  it('with the OpenID configuration configured (as the app trusts Keycloak), revocation is checked and the RPTs it made are revoked', async () => {
+    const issuer = kc?.issuer ?? '';
+    const resource = demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
+    const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
+    const discoveryUrl = `${issuer}/.well-known/openid-configuration`;
+    const configured = await runProbe({
+      resource,
+      trust: { authorizationServers: [{ issuer, discoveryUrl }] },
+      client: { client_id: KEYCLOAK_CLIENTS.tessera.client_id, client_secret: KEYCLOAK_CLIENTS.tessera.client_secret, auth_method: 'client_secret_basic', registration: 'static' },
+      claimTokens: [{ claim_token: alice.idToken, claim_token_format: ID_TOKEN_FORMAT }],
+    });
+    const c = (id: string) => configured.checks.find((x) => x.id === id);
+    // The UMA document is still the one judged; it lacks revocation_endpoint, the configured one has it.
+    expect(c('discovery.location')?.status).toBe('pass');
+    expect(c('discovery.location')?.detail).toContain(`Taken from the configured ${discoveryUrl} because it is missing here: revocation_endpoint`);
+    expect(c('rpt.revocation')?.status).not.toBe('skip');
+    expect(report.checks.find((x) => x.id === 'rpt.revocation')?.status).toBe('skip');
+    const rpts = configured.created.filter((x) => x.kind === 'rpt');
+    expect(rpts.length).toBeGreaterThan(0);
+    expect(rpts.every((x) => x.cleanedUp)).toBe(true);
+  }, 120_000);
 });

@@ -40,7 +40,8 @@ export const discoveryChecks: CheckDefinition[] = [
       const d = ctx.shared.discovery;
       const tried = d.attempts.map((a) => `${a.url} → ${a.status ?? 'no answer'}`).join('; ');
       if (!d.found) return fail(`No UMA or OAuth metadata found (${tried || 'nothing tried'}).${d.problem ? ` ${d.problem}` : ''}`, 'Configure the discovery URL or the endpoints of this AS by hand (trust configuration).');
-      if (d.found.source === 'uma2') return pass(`Found at ${d.found.url}.`);
+      const extra = d.supplemented ? ` Taken from the configured ${d.supplemented.url} because it is missing here: ${d.supplemented.fields.join(', ')}.` : '';
+      if (d.found.source === 'uma2') return pass(`Found at ${d.found.url}.${extra}`);
       if (d.found.source === 'manual') return deviation(`No discovery document (${tried}); the configured endpoints were used.`, 'Configure this AS with manual endpoints (token_endpoint, …); nothing can be discovered.');
       return deviation(`Not at {issuer}/.well-known/uma2-configuration; found at ${d.found.url} (${d.found.source === 'rfc8414' ? 'RFC 8414 location' : 'configured discovery URL'}). Tried: ${tried}.`, d.found.source === 'rfc8414' ? 'Fall back to /.well-known/oauth-authorization-server.' : 'Configure the discovery URL for this AS.');
     },
