@@ -27,6 +27,7 @@ import { ClientResolver, type DefaultClient } from './clients';
 import { DiscoveryCache } from './discovery';
 import { processUmaTokenResponse, refreshRequest, umaTokenRequest, type GrantResult } from './grant';
 import { outcomes } from './outcomes';
+import { nextPoll, PollBudget, timerMs, type PollStep } from './poll-policy';
 import type { ClaimToken, ClaimsInteraction, ClaimsSource, RequiredClaim } from './ports';
 import { RptCache, type HeldRpt, type RptValue } from './rpt-cache';
 import { SingleFlight } from './single-flight';
@@ -118,7 +119,7 @@ export interface AgentOptions {
   claimsRedirectUris?: string[];
   /** Loop guards. */
   limits?: { maxGrantsPerFetch?: number; maxTokenRequestsPerGrant?: number; maxRsRequests?: number; serverRetries?: number; retryBaseMs?: number };
-  /** Poll interval when `request_submitted` carries none (seconds, default 5). */
+  /** Poll interval when `request_submitted` carries none (seconds, default 5; bounded like the AS's, src/uma/poll-policy.ts). */
   defaultPollSeconds?: number;
 }
 
@@ -128,7 +129,10 @@ type GrantOutcome =
   | { type: 'fresh_ticket' }
   | { type: 'final'; outcome: Outcome; error?: ErrorInfo; needInfo?: FetchResult['needInfo']; pending?: FetchResult['pending'] };
 
-interface Grant { asUri: string; asIssuer: string; asConfig: AsConfig; rsOrigin: string; party: string; ticket: string; held?: RptValue; flowId: string; init: FetchOptions }
+/** The polling of one fetch (src/uma/poll-policy.ts), kept across a trip to the RS for a fresh ticket. */
+interface Polling { step?: PollStep; polls: number; budget: PollBudget; deadline: number }
+
+interface Grant { asUri: string; asIssuer: string; asConfig: AsConfig; rsOrigin: string; party: string; ticket: string; held?: RptValue; flowId: string; init: FetchOptions; polling: Polling }
 
 /** Creates an agent. */
 export function createAgent(options: AgentOptions): Agent {
@@ -208,6 +212,7 @@ export class Agent {
     let grants = 0;
     let freshTickets = 0;
     let issued = false;
+    const polling: Polling = { polls: 0, budget: new PollBudget(), deadline: this.#now() + timerMs(Math.max(0, init.waitSeconds ?? 0) * 1000) };
     for (let round = 0; ; round++) {
       if (round >= this.#limits.maxRsRequests) {
         throw new TesseraError('loop_guard', `Gave up after ${round} requests to ${rsOrigin}.`, 'The RS and AS keep exchanging tickets without granting access; report it to their operators.');
@@ -280,7 +285,7 @@ export class Agent {
         if (++grants > this.#limits.maxGrantsPerFetch) {
           throw new TesseraError('loop_guard', `The RS still refuses after ${grants - 1} RPTs from ${asIssuer}.`, 'The AS may be granting only part of what the RS asks for (partial grant); ask the resource owner to share the missing scopes.', { spec: SPEC.rpt, facts: { asIssuer } });
         }
-        return this.#grant({ asUri, asIssuer, asConfig, rsOrigin, party, ticket, ...(current ? { held: current.value } : {}), flowId, init });
+        return this.#grant({ asUri, asIssuer, asConfig, rsOrigin, party, ticket, ...(current ? { held: current.value } : {}), flowId, init, polling });
       });
       if (outcome.type === 'granted') {
         issued = true;
@@ -335,15 +340,15 @@ export class Agent {
     const pushed = new Set<string>();
     if (claim) pushed.add(claim.claim_token);
     let interactions = 0;
-    let polls = 0;
-    let pollDelayMs = 0;
     let serverRetries = 0;
-    const deadline = this.#now() + Math.max(0, init.waitSeconds ?? 0) * 1000;
+    const polling = g.polling;
+    const pollsBefore = polling.polls;
     const interactionAllowed = init.interaction !== false && this.#o.interaction !== undefined;
     const scope = requestedScope(asConfig.scope, init.scopes);
 
     for (let requests = 0; ; requests++) {
-      if (requests >= this.#limits.maxTokenRequestsPerGrant) {
+      // Polls are bounded by the polling policy and the wait, not by this guard.
+      if (requests - (polling.polls - pollsBefore) >= this.#limits.maxTokenRequestsPerGrant) {
         throw new TesseraError('loop_guard', `Stopped after ${requests} token requests to ${asIssuer} for one ticket.`, 'The AS keeps asking for more without deciding; report it to its operator.', { spec: SPEC.tokenErrors, facts: { asIssuer } });
       }
       let result: GrantResult;
@@ -393,14 +398,16 @@ export class Agent {
           // so the caller goes back to the RS for a fresh ticket when it asks again.
           if (!result.ticket) return final('pending', outcomes.submittedNoTicket(asIssuer, party), { pending: { reason: 'owner_must_approve' } });
           ticket = result.ticket;
-          const interval = (result.interval ?? this.#o.defaultPollSeconds ?? 5) * 1000;
-          pollDelayMs = polls === 0 ? interval : Math.min(Math.max(interval, Math.round(pollDelayMs * 1.5)), 60_000);
-          if (this.#now() + pollDelayMs > deadline) {
-            const reason = polls === 0 ? 'owner_must_approve' : 'wait_limit';
-            return final('pending', outcomes.waiting(asIssuer, party, result.interval, reason), { pending: { ticket, ...(result.interval !== undefined ? { interval: result.interval } : {}), reason } });
+          const next = nextPoll(polling.step, result.interval, this.#o.defaultPollSeconds);
+          polling.step = next;
+          const wait = timerMs(next.delayMs + polling.budget.wait(this.#now() + next.delayMs));
+          if (this.#now() + wait > polling.deadline) {
+            const reason = polling.polls === 0 ? 'owner_must_approve' : 'wait_limit';
+            return final('pending', outcomes.waiting(asIssuer, party, next.intervalS, reason), { pending: { ticket, ...(next.intervalS !== undefined ? { interval: next.intervalS } : {}), reason } });
           }
-          polls++;
-          await this.#sleep(pollDelayMs, init.signal);
+          await this.#sleep(wait, init.signal);
+          polling.polls++;
+          polling.budget.spend(this.#now());
           continue;
         }
         case 'denied':
@@ -408,7 +415,7 @@ export class Agent {
           return final('denied', outcomes.denied(asIssuer, party, result.description, result.error));
         case 'invalid_ticket':
           mark('invalid_ticket');
-          if (polls > 0) return final('pending', outcomes.ticketExpired(asIssuer, party), { pending: { reason: 'ticket_expired' } });
+          if (polling.polls > 0) return final('pending', outcomes.ticketExpired(asIssuer, party), { pending: { reason: 'ticket_expired' } });
           return { type: 'fresh_ticket' };
         case 'invalid_pct':
           mark('invalid_pct');

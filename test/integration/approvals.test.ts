@@ -182,7 +182,7 @@ describe('an AS that returns no ticket with request_submitted (Keycloak)', () =>
     const fx = await startFixture({ flavor: 'keycloak', policies: { albums: 'approval' } });
     const kcHome = await mkdtemp(join(tmpdir(), 'tessera-approvals-kc-'));
     const store = new MemoryStore();
-    const kc = await TesseraService.create({ home: kcHome, store, mode: 'browser', opener: async () => {}, approvalPollSeconds: 0.2 });
+    const kc = await TesseraService.create({ home: kcHome, store, mode: 'browser', opener: async () => {}, approvalPollSeconds: 1 });
     const seen: ApiEvent[] = [];
     kc.subscribe((e) => seen.push(e));
     try {
