@@ -118,7 +118,7 @@ export interface AgentOptions {
   /** `claims_redirect_uris` to register dynamically. */
   claimsRedirectUris?: string[];
   /** Loop guards. */
-  limits?: { maxGrantsPerFetch?: number; maxTokenRequestsPerGrant?: number; maxRsRequests?: number; serverRetries?: number; retryBaseMs?: number };
+  limits?: { maxGrantsPerFetch?: number; maxTokenRequestsPerGrant?: number; maxRsRequests?: number; serverRetries?: number; retryBaseMs?: number; freshTicketsWhileWaiting?: number };
   /** Poll interval when `request_submitted` carries none (seconds, default 5; bounded like the AS's, src/uma/poll-policy.ts). */
   defaultPollSeconds?: number;
 }
@@ -126,11 +126,12 @@ export interface AgentOptions {
 type GrantOutcome =
   | { type: 'granted' }
   | { type: 'retry' }
-  | { type: 'fresh_ticket' }
+  /** Back to the RS for a new ticket; `polled`: the AS refused a ticket it had put on hold (expired while waiting). */
+  | { type: 'fresh_ticket'; polled?: boolean }
   | { type: 'final'; outcome: Outcome; error?: ErrorInfo; needInfo?: FetchResult['needInfo']; pending?: FetchResult['pending'] };
 
 /** The polling of one fetch (src/uma/poll-policy.ts), kept across a trip to the RS for a fresh ticket. */
-interface Polling { step?: PollStep; polls: number; budget: PollBudget; deadline: number }
+interface Polling { step?: PollStep; polls: number; budget: PollBudget; deadline: number; freshTickets: number }
 
 interface Grant { asUri: string; asIssuer: string; asConfig: AsConfig; rsOrigin: string; party: string; ticket: string; held?: RptValue; flowId: string; init: FetchOptions; polling: Polling }
 
@@ -164,7 +165,7 @@ export class Agent {
     const clients = new ClientResolver({ store: options.store, ...(options.defaultClient ? { defaultClient: options.defaultClient } : {}), ...(options.claimsRedirectUris ? { claimsRedirectUris: options.claimsRedirectUris } : {}) });
     this.#access = { http: this.http, discovery: this.discovery, clients, ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}) };
     this.admin = new TokenAdmin({ store: options.store, trust: () => this.#trust(), access: this.#access });
-    this.#limits = { maxGrantsPerFetch: 4, maxTokenRequestsPerGrant: 10, maxRsRequests: 64, serverRetries: 2, retryBaseMs: 250, ...options.limits };
+    this.#limits = { maxGrantsPerFetch: 4, maxTokenRequestsPerGrant: 10, maxRsRequests: 64, serverRetries: 2, retryBaseMs: 250, freshTicketsWhileWaiting: 3, ...options.limits };
   }
 
   #trust(): TrustPolicy {
@@ -212,7 +213,7 @@ export class Agent {
     let grants = 0;
     let freshTickets = 0;
     let issued = false;
-    const polling: Polling = { polls: 0, budget: new PollBudget(), deadline: this.#now() + timerMs(Math.max(0, init.waitSeconds ?? 0) * 1000) };
+    const polling: Polling = { polls: 0, freshTickets: 0, budget: new PollBudget(), deadline: this.#now() + timerMs(Math.max(0, init.waitSeconds ?? 0) * 1000) };
     for (let round = 0; ; round++) {
       if (round >= this.#limits.maxRsRequests) {
         throw new TesseraError('loop_guard', `Gave up after ${round} requests to ${rsOrigin}.`, 'The RS and AS keep exchanging tickets without granting access; report it to their operators.');
@@ -293,7 +294,7 @@ export class Agent {
       }
       if (outcome.type === 'retry') continue;
       if (outcome.type === 'fresh_ticket') {
-        if (++freshTickets > 1) throw new TesseraError('invalid_ticket', 'The AS rejected a fresh permission ticket too.', 'The RS and its AS disagree about tickets; try again later or contact the RS operator.', { spec: SPEC.tokenErrors, facts: { asIssuer } });
+        if (!outcome.polled && ++freshTickets > 1) throw new TesseraError('invalid_ticket', 'The AS rejected a fresh permission ticket too.', 'The RS and its AS disagree about tickets; try again later or contact the RS operator.', { spec: SPEC.tokenErrors, facts: { asIssuer } });
         continue;
       }
       return { asIssuer, outcome: outcome.outcome, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.needInfo ? { needInfo: outcome.needInfo } : {}), ...(outcome.pending ? { pending: outcome.pending } : {}) };
@@ -394,16 +395,18 @@ export class Agent {
         }
         case 'request_submitted': {
           mark('request_submitted');
-          // Keycloak answers access_denied/request_submitted with no new ticket: the old one is spent,
-          // so the caller goes back to the RS for a fresh ticket when it asks again.
-          if (!result.ticket) return final('pending', outcomes.submittedNoTicket(asIssuer, party), { pending: { reason: 'owner_must_approve' } });
-          ticket = result.ticket;
+          // Keycloak (access_denied/request_submitted) gives no new ticket and keeps the one in hand
+          // working: after the owner approves, that same ticket yields the RPT. Poll with it.
+          const kept = !result.ticket;
+          if (result.ticket) ticket = result.ticket;
+          else if (step) this.transcript.annotate(step, { note: 'no new ticket: polling with the same one (Keycloak keeps it valid)' });
           const next = nextPoll(polling.step, result.interval, this.#o.defaultPollSeconds);
           polling.step = next;
           const wait = timerMs(next.delayMs + polling.budget.wait(this.#now() + next.delayMs));
           if (this.#now() + wait > polling.deadline) {
             const reason = polling.polls === 0 ? 'owner_must_approve' : 'wait_limit';
-            return final('pending', outcomes.waiting(asIssuer, party, next.intervalS, reason), { pending: { ticket, ...(next.intervalS !== undefined ? { interval: next.intervalS } : {}), reason } });
+            const error = kept && reason === 'owner_must_approve' ? outcomes.submittedNoTicket(asIssuer, party) : outcomes.waiting(asIssuer, party, next.intervalS, reason);
+            return final('pending', error, { pending: { ticket, ...(next.intervalS !== undefined ? { interval: next.intervalS } : {}), reason } });
           }
           await this.#sleep(wait, init.signal);
           polling.polls++;
@@ -415,7 +418,12 @@ export class Agent {
           return final('denied', outcomes.denied(asIssuer, party, result.description, result.error));
         case 'invalid_ticket':
           mark('invalid_ticket');
-          if (polling.polls > 0) return final('pending', outcomes.ticketExpired(asIssuer, party), { pending: { reason: 'ticket_expired' } });
+          // A held ticket that expired while waiting: the RS gives a fresh one and the wait goes on
+          // (within the same deadline and polling policy).
+          if (polling.polls > pollsBefore) {
+            if (this.#now() >= polling.deadline || ++polling.freshTickets > this.#limits.freshTicketsWhileWaiting) return final('pending', outcomes.ticketExpired(asIssuer, party), { pending: { reason: 'ticket_expired' } });
+            return { type: 'fresh_ticket', polled: true };
+          }
           return { type: 'fresh_ticket' };
         case 'invalid_pct':
           mark('invalid_pct');
