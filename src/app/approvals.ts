@@ -130,8 +130,9 @@ export class ApprovalWatcher {
     const next = nextPoll(existing ? step(existing) : undefined, input.interval, this.#d.defaultIntervalS);
     const request: WatchedRequest = { ...rest, ...(next.intervalS !== undefined ? { interval: next.intervalS } : {}), since: existing?.since ?? input.since ?? this.#now(), delayMs: next.delayMs, nextPollAt: this.#now() + next.delayMs };
     this.#watched.set(request.flowId, request);
-    this.#schedule(request);
+    // Kept in the vault before the flow says "watching": a watch shown is one a restart resumes.
     await this.#persist();
+    if (this.#watched.get(request.flowId) === request && !this.#closed) this.#schedule(request);
   }
 
   /** "Stop waiting": returns whether the flow was being watched. */
