@@ -1,11 +1,12 @@
 /**
  * Approvals that arrive by themselves. When a flow ends `pending` (the AS answered
  * `request_submitted`: the resource owner must decide, UMA Grant §3.3.6), the core keeps asking the
- * AS itself: first after the AS's `interval` (default 5 s), then backing off ×1.5 up to 60 s; it
+ * AS itself, on the engine's one polling policy (src/uma/poll-policy.ts: the AS's `interval` as a
+ * minimum, floored and capped, default 5 s, ×1.5 backoff, a bounded number of polls per minute); it
  * stops when the owner decides (granted → the record; denied → said so), when the person says
- * "Stop waiting", or after {@link MAX_WATCH_MS}. A poll asks the token endpoint with the ticket the
- * AS returned; an AS that returned none (Keycloak's `access_denied`/`request_submitted`) is asked
- * through the RS, which issues a fresh ticket each time.
+ * "Stop waiting", or after {@link MAX_WATCH_MS}. A poll asks the token endpoint with the ticket in
+ * hand (the AS's new one, or the same one where the AS gives none, as Keycloak); when the AS
+ * refuses it, the agent goes back to the RS for a fresh one.
  *
  * The watched requests (with their tickets: credentials) are kept in the vault, so a restart of the
  * app resumes them. One watch per (party, method, URL): a newer pending flow replaces an older one.
@@ -14,12 +15,18 @@
 import { z } from 'zod';
 import type { TokenStore } from '../kernel/store';
 import type { FetchResult } from '../uma/agent';
+import { nextPoll, normalizeInterval, PollBudget, timerMs, type PollStep } from '../uma/poll-policy';
 
 /** How long a request is watched before Tessera gives up (the person can ask again). */
 export const MAX_WATCH_MS = 24 * 60 * 60 * 1000;
-export const MAX_POLL_DELAY_MS = 60_000;
-const DEFAULT_INTERVAL_S = 5;
 const RECORD_KEY = 'approvals';
+
+/** Timers, injectable so that tests can run hours of polling on a virtual clock. */
+export interface WatchTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+const realTimers: WatchTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
 
 const watchedSchema = z.object({
   flowId: z.string().min(1).max(100),
@@ -33,13 +40,18 @@ const watchedSchema = z.object({
   asUri: z.string().optional(),
   /** The ticket the AS returned with request_submitted (a credential: only ever in the vault). */
   ticket: z.string().optional(),
-  interval: z.number().positive().optional(),
-  since: z.number(),
-  delayMs: z.number().nonnegative(),
-  nextPollAt: z.number(),
+  /**
+   * The interval in force (s). Whatever the grant parser let through is accepted and normalised by
+   * the polling policy (an `interval: 0` watch was once dropped here at restart while the flow said
+   * "pending").
+   */
+  interval: z.unknown().transform((v) => normalizeInterval(v)).optional(),
+  since: z.number().catch(() => Date.now()),
+  delayMs: z.unknown().transform((v) => (typeof v === 'number' ? timerMs(v) : 0)),
+  nextPollAt: z.number().catch(0),
   startedAt: z.string(),
 });
-export type WatchedRequest = z.infer<typeof watchedSchema>;
+export type WatchedRequest = z.output<typeof watchedSchema>;
 const recordSchema = z.object({ requests: z.array(z.unknown()) });
 
 export type WatchEnd = 'granted' | 'denied' | 'stopped' | 'expired' | 'ended' | 'replaced';
@@ -55,7 +67,9 @@ export interface ApprovalDeps {
   /** The watch ended: decided (granted/denied), stopped by the person, expired, or ended otherwise. */
   onEnd(request: WatchedRequest, end: WatchEnd): void;
   now?: () => number;
-  /** Seconds between polls when the AS announces no `interval` (default 5, as the engine's). */
+  /** Timers (tests: a virtual clock); default the real ones. */
+  timers?: WatchTimers;
+  /** Seconds between polls when the AS announces no `interval` (default 5; normalised like the AS's). */
   defaultIntervalS?: number;
 }
 
@@ -70,18 +84,18 @@ export function watchKey(r: Pick<WatchedRequest, 'party' | 'method' | 'url'>): s
   return `${r.party}\n${r.method} ${r.url}`;
 }
 
-/** The next delay: the AS's interval first, then ×1.5, never below the interval, at most 60 s. */
-export function nextDelay(previousMs: number, intervalS: number | undefined, defaultS = DEFAULT_INTERVAL_S): number {
-  const interval = (intervalS ?? defaultS) * 1000;
-  if (previousMs <= 0) return interval;
-  return Math.min(Math.max(interval, Math.round(previousMs * 1.5)), Math.max(interval, MAX_POLL_DELAY_MS));
+/** The watch's step of the engine's polling policy. */
+function step(r: Pick<WatchedRequest, 'delayMs' | 'interval'>): PollStep {
+  return { delayMs: r.delayMs, ...(r.interval !== undefined ? { intervalS: r.interval } : {}) };
 }
 
 export class ApprovalWatcher {
   readonly #d: ApprovalDeps;
   readonly #now: () => number;
+  readonly #clock: WatchTimers;
   readonly #watched = new Map<string, WatchedRequest>();
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #timers = new Map<string, unknown>();
+  readonly #budgets = new Map<string, PollBudget>();
   readonly #polls = new Map<string, AbortController>();
   #saving: Promise<void> = Promise.resolve();
   #closed = false;
@@ -89,6 +103,7 @@ export class ApprovalWatcher {
   constructor(deps: ApprovalDeps) {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
+    this.#clock = deps.timers ?? realTimers;
   }
 
   /** The requests being watched, by flow id. */
@@ -107,15 +122,17 @@ export class ApprovalWatcher {
   }
 
   /** Starts watching a flow that ended pending (replacing an older watch of the same request). */
-  async watch(input: Omit<WatchedRequest, 'since' | 'delayMs' | 'nextPollAt'> & { since?: number }): Promise<void> {
+  async watch(input: Omit<WatchedRequest, 'since' | 'delayMs' | 'nextPollAt' | 'interval'> & { since?: number; interval?: unknown }): Promise<void> {
     if (this.#closed) return;
     for (const other of [...this.#watched.values()]) if (other.flowId !== input.flowId && watchKey(other) === watchKey(input)) await this.#end(other, 'replaced');
     const existing = this.#watched.get(input.flowId);
-    const delayMs = nextDelay(existing?.delayMs ?? 0, input.interval, this.#d.defaultIntervalS);
-    const request: WatchedRequest = { ...input, since: existing?.since ?? input.since ?? this.#now(), delayMs, nextPollAt: this.#now() + delayMs };
+    const { interval: _said, ...rest } = input;
+    const next = nextPoll(existing ? step(existing) : undefined, input.interval, this.#d.defaultIntervalS);
+    const request: WatchedRequest = { ...rest, ...(next.intervalS !== undefined ? { interval: next.intervalS } : {}), since: existing?.since ?? input.since ?? this.#now(), delayMs: next.delayMs, nextPollAt: this.#now() + next.delayMs };
     this.#watched.set(request.flowId, request);
-    this.#schedule(request);
+    // Kept in the vault before the flow says "watching": a watch shown is one a restart resumes.
     await this.#persist();
+    if (this.#watched.get(request.flowId) === request && !this.#closed) this.#schedule(request);
   }
 
   /** "Stop waiting": returns whether the flow was being watched. */
@@ -133,10 +150,19 @@ export class ApprovalWatcher {
   }
 
   #schedule(request: WatchedRequest): void {
-    clearTimeout(this.#timers.get(request.flowId));
-    const wait = Math.max(0, request.nextPollAt - this.#now());
-    this.#timers.set(request.flowId, setTimeout(() => void this.#poll(request.flowId), wait));
+    this.#clock.clearTimeout(this.#timers.get(request.flowId));
+    // Never later than one delay from now (a clock set back, a hand-edited record), never past the budget.
+    const due = Math.min(request.nextPollAt - this.#now(), request.delayMs);
+    const budget = this.#budget(request.flowId).wait(this.#now() + Math.max(0, due));
+    const wait = timerMs(Math.max(0, due) + budget);
+    this.#timers.set(request.flowId, this.#clock.setTimeout(() => void this.#poll(request.flowId), wait));
     this.#d.onScheduled(request);
+  }
+
+  #budget(flowId: string): PollBudget {
+    let budget = this.#budgets.get(flowId);
+    if (!budget) this.#budgets.set(flowId, (budget = new PollBudget()));
+    return budget;
   }
 
   async #poll(flowId: string): Promise<void> {
@@ -149,6 +175,7 @@ export class ApprovalWatcher {
     }
     const controller = new AbortController();
     this.#polls.set(flowId, controller);
+    this.#budget(flowId).spend(this.#now());
     let result: FetchResult;
     try {
       result = await this.#d.poll(request, controller.signal);
@@ -160,12 +187,12 @@ export class ApprovalWatcher {
     // A transient failure says nothing about the decision: the flow stays "waiting" (its steps show the failure).
     if (!transient(result)) await this.#d.onResult(request, result).catch(() => undefined);
     if (result.outcome === 'pending' || transient(result)) {
-      const interval = result.pending?.interval ?? request.interval;
-      const delayMs = nextDelay(request.delayMs, interval, this.#d.defaultIntervalS);
-      // A new ticket is polled with next time; no ticket (spent, or Keycloak's form): back to the RS.
-      const { ticket: _old, ...rest } = request;
+      const { delayMs, intervalS } = nextPoll(step(request), result.pending?.interval, this.#d.defaultIntervalS);
+      // The ticket the AS left us (a new one, or the same one at Keycloak) is polled with next time;
+      // none (spent or expired): the agent goes through the RS.
+      const { ticket: _old, interval: _interval, ...rest } = request;
       const ticket = result.outcome === 'pending' ? result.pending?.ticket : request.ticket;
-      const next: WatchedRequest = { ...rest, ...(ticket ? { ticket } : {}), ...(interval !== undefined ? { interval } : {}), delayMs, nextPollAt: this.#now() + delayMs };
+      const next: WatchedRequest = { ...rest, ...(ticket ? { ticket } : {}), ...(intervalS !== undefined ? { interval: intervalS } : {}), delayMs, nextPollAt: this.#now() + delayMs };
       this.#watched.set(flowId, next);
       this.#schedule(next);
       await this.#persist();
@@ -176,8 +203,9 @@ export class ApprovalWatcher {
 
   /** Ends a watch: the vault forgets it first, then the service is told (and tells the person). */
   async #end(request: WatchedRequest, end: WatchEnd): Promise<void> {
-    clearTimeout(this.#timers.get(request.flowId));
+    this.#clock.clearTimeout(this.#timers.get(request.flowId));
     this.#timers.delete(request.flowId);
+    this.#budgets.delete(request.flowId);
     this.#polls.get(request.flowId)?.abort();
     this.#watched.delete(request.flowId);
     await this.#persist();
@@ -196,7 +224,7 @@ export class ApprovalWatcher {
   /** Stops the timers and running polls; the watched requests stay in the vault for the next start. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const t of this.#timers.values()) clearTimeout(t);
+    for (const t of this.#timers.values()) this.#clock.clearTimeout(t);
     this.#timers.clear();
     for (const c of this.#polls.values()) c.abort();
     await this.#saving;

@@ -5,9 +5,9 @@
  * registration redirect URI, trust, HTTP bounds and the vault, and resolves who a call acts for.
  */
 import type { TokenStore } from '../kernel/store';
-import type { StepListener, Transcript } from '../kernel/transcript';
+import { Transcript, type StepListener } from '../kernel/transcript';
 import { findTrustedAs, type TrustPolicy } from '../kernel/trust';
-import type { HttpBounds } from '../http/fetch';
+import { HttpClient, type HttpBounds } from '../http/fetch';
 import { createAgent, type Agent, type DefaultClient } from '../uma/agent';
 import { CLAIMS_REDIRECT_URI, loopbackInteraction } from '../uma/interaction';
 import type { ClaimsSource } from '../uma/ports';
@@ -32,6 +32,8 @@ export interface EngineOptions {
 
 export interface Engine {
   agent: Agent;
+  /** The one outbound HTTP client of this engine (bounded, redacting, on the transcript): sign-in and sign-out at OpenID providers use it too. */
+  http: HttpClient;
   identities: Identities;
   /** Whether `issuer` (or an alias of it) is trusted — the one trust rule, aliases included. */
   trusted(issuer: string): boolean;
@@ -41,17 +43,18 @@ export interface Engine {
 export function composeEngine(o: EngineOptions): Engine {
   const trust = (): TrustPolicy => (typeof o.trust === 'function' ? o.trust() : o.trust);
   const identities = new Identities(o.store);
+  const transcript = o.transcript ?? new Transcript();
+  const http = new HttpClient({ transcript, ...(o.http ? { bounds: o.http } : {}) });
   // The claims source refreshes sign-ins through the agent's HTTP client, so a refresh is a step of the fetch's flow.
   const agent: Agent = createAgent({
     store: o.store,
     trust,
-    claims: o.claims ?? new IdentityClaimsSource(o.store, { http: () => agent.http }),
+    httpClient: http,
+    claims: o.claims ?? new IdentityClaimsSource(o.store, { http: () => http }),
     ...(o.opener ? { interaction: loopbackInteraction({ open: o.opener, ...(o.interactionTimeoutMs ? { timeoutMs: o.interactionTimeoutMs } : {}) }) } : {}),
     claimsRedirectUris: [CLAIMS_REDIRECT_URI],
     ...(o.defaultClient ? { defaultClient: o.defaultClient } : {}),
-    ...(o.http ? { http: o.http } : {}),
     ...(o.onStep ? { onStep: o.onStep } : {}),
-    ...(o.transcript ? { transcript: o.transcript } : {}),
   });
-  return { agent, identities, trust, trusted: (issuer) => findTrustedAs(trust(), issuer) !== undefined };
+  return { agent, http, identities, trust, trusted: (issuer) => findTrustedAs(trust(), issuer) !== undefined };
 }

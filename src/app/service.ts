@@ -13,7 +13,7 @@ import { TesseraError, toErrorInfo } from '../kernel/errors';
 import { storeKeys, type TokenStore } from '../kernel/store';
 import type { TranscriptStep } from '../kernel/transcript';
 import { NOBODY, splitParty } from '../kernel/party';
-import { findTrustedAs, normalizeIssuer, type TrustPolicy } from '../kernel/trust';
+import { findTrustedAs, type TrustPolicy } from '../kernel/trust';
 import { isSecureOrLoopback } from '../kernel/urls';
 import type { FetchResult } from '../uma/agent';
 import { endSessionAtProvider, revokeAtProvider, signIn } from '../identity/oidc';
@@ -358,7 +358,7 @@ export class TesseraService {
   async addAs(input: ApiOutput<'addAs'>): Promise<AppState> {
     await applyAddAs(input, this.#config.trust, this.#o.store);
     await saveConfig(this.#o.home, this.#config);
-    this.#agent.discovery.clear(); // endpoints may have changed
+    this.#agent.forgetDiscovery(); // endpoints may have changed
     this.#untrusted.delete(input.issuer);
     return this.#changed();
   }
@@ -389,8 +389,8 @@ export class TesseraService {
     const config = findTrustedAs(this.#config.trust, issuer);
     if (!config) throw new TesseraError('untrusted_as', `${issuer} is not trusted.`, 'Trust it first; Tessera contacts only authorization servers you trust.', { facts: { asIssuer: issuer } });
     // The engine's discovery: the same size bound, issuer check and https rule as a real flow.
-    const discovered = await this.#agent.discovery.resolve(normalizeIssuer(config.issuer), config, { http: this.#agent.http, flowId: randomUUID() });
-    return { issuer, document: { ...discovered.metadata } };
+    const metadata = await this.#agent.discover(config);
+    return { issuer, document: { ...metadata } };
   }
 
   /** A flow on the timeline for an exchange with an OpenID provider (sign-in, sign-out); its steps stream in via the transcript. */
@@ -420,7 +420,7 @@ export class TesseraService {
     const flow = this.#idpFlow(provider.issuer, input.switchUser ? `Sign in as someone else at ${provider.issuer}` : `Sign in at ${provider.issuer}`);
     let signed;
     try {
-      signed = await this.#browser.run(flow.flowId, 'sign-in', () => signIn(provider, { opener: this.#browser.opener, http: this.#agent.http, flowId: flow.flowId, signal: flow.signal, ...(input.switchUser ? { switchUser: true } : {}) }));
+      signed = await this.#browser.run(flow.flowId, 'sign-in', () => signIn(provider, { opener: this.#browser.opener, http: this.#engine.http, flowId: flow.flowId, signal: flow.signal, ...(input.switchUser ? { switchUser: true } : {}) }));
     } catch (error) {
       flow.done(error);
       throw error;
@@ -439,7 +439,7 @@ export class TesseraService {
     if (record) {
       const provider = { issuer: record.issuer, clientId: record.clientId, ...(record.clientSecret ? { clientSecret: record.clientSecret } : {}) };
       const flow = this.#idpFlow(record.issuer, `Sign out of ${record.issuer}`);
-      const ctx = { http: this.#agent.http, flowId: flow.flowId, signal: flow.signal };
+      const ctx = { http: this.#engine.http, flowId: flow.flowId, signal: flow.signal };
       if (record.refreshToken) await revokeAtProvider(provider, record.refreshToken, ctx);
       await endSessionAtProvider(provider, record.idToken, { ...ctx, opener: this.#o.opener });
       flow.done();
@@ -458,7 +458,7 @@ export class TesseraService {
 
   async forgetToken(kind: 'rpt' | 'pct', key: string): Promise<AppState> {
     const meta = (await this.#o.store.list(kind)).find((m) => m.key === key);
-    await this.#agent.admin.forget(kind, key, { revoke: Boolean(meta?.issuer && this.#trusted(meta.issuer)) });
+    await this.#agent.forget(kind, key, { revoke: Boolean(meta?.issuer && this.#trusted(meta.issuer)) });
     return this.#changed();
   }
 

@@ -6,8 +6,10 @@
  * resource with the RPT. Concurrent fetches for one (AS, RS origin, party) run one grant at a time.
  *
  * The pieces it composes live beside it: challenge.ts (the 401), discovery.ts, clients.ts +
- * registration.ts (who Tessera is at the AS), grant.ts (token-endpoint request/process),
- * rpt-cache.ts (RPTs per party), token-admin.ts (forget/revoke), outcomes.ts (codes and facts).
+ * registration.ts (who Tessera is at the AS), token-loop.ts (the token-endpoint conversation for
+ * one ticket, on grant.ts's request/process), poll-policy.ts (waiting for an owner),
+ * rpt-refresh.ts (a held RPT refreshed), rpt-cache.ts (RPTs per party), token-admin.ts
+ * (forget/revoke), outcomes.ts (codes and facts).
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
  */
@@ -16,28 +18,33 @@ import { SPEC, TesseraError, toErrorInfo, type ErrorInfo } from '../kernel/error
 import type { Outcome } from '../kernel/outcome';
 import { NOBODY } from '../kernel/party';
 import { fingerprint } from '../kernel/redact';
-import { storeKeys, type TokenStore } from '../kernel/store';
-import { Transcript, type StepListener, type StepOutcome, type TranscriptStep } from '../kernel/transcript';
+import type { TokenStore } from '../kernel/store';
+import { Transcript, type StepListener, type TranscriptStep } from '../kernel/transcript';
 import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
 import { HttpClient, isTextual, type FetchLike, type HttpBounds, type HttpResult } from '../http/fetch';
-import { openAs, type AsAccess, type AsAccessDeps } from './as-access';
+import type { AsAccessDeps } from './as-access';
 import { readRsResponse, type RsReading } from './challenge';
-import { matchesRequiredClaims } from './claims';
 import { ClientResolver, type DefaultClient } from './clients';
-import { DiscoveryCache } from './discovery';
-import { processUmaTokenResponse, refreshRequest, umaTokenRequest, type GrantResult } from './grant';
+import { DiscoveryCache, type AsMetadata } from './discovery';
 import { outcomes } from './outcomes';
-import type { ClaimToken, ClaimsInteraction, ClaimsSource, RequiredClaim } from './ports';
-import { RptCache, type HeldRpt, type RptValue } from './rpt-cache';
+import type { ClaimsInteraction, ClaimsSource, RequiredClaim } from './ports';
+import { RptCache } from './rpt-cache';
+import { heldRpt, type RptRefreshDeps } from './rpt-refresh';
 import { SingleFlight } from './single-flight';
-import { TokenAdmin, type PctValue } from './token-admin';
+import { TokenAdmin } from './token-admin';
+import { startPolling, TokenLoop, type GrantOutcome } from './token-loop';
 
+// Re-exported for the faces; each is documented (with @see) where it is defined.
 export type { DefaultClient } from './clients';
 export type { RptValue } from './rpt-cache';
 export type { PctValue } from './token-admin';
-
+export { repairRedirectUser } from './token-loop';
 export type { Outcome } from '../kernel/outcome';
 
+/**
+ * How to fetch: the request, who for, how long to wait for an owner, a ticket to resume with.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.1
+ */
 export interface FetchOptions {
   method?: string;
   headers?: Record<string, string>;
@@ -64,6 +71,10 @@ export interface FetchOptions {
   resume?: { asUri: string; ticket: string };
 }
 
+/**
+ * A fetch's result: the outcome (granted, pending, need_info, denied, …), the RS's last answer and the flow's steps.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export interface FetchResult {
   outcome: Outcome;
   /** Final RS HTTP status, or null when the RS never answered. */
@@ -93,6 +104,10 @@ export interface FetchResult {
   pending?: { ticket?: string; interval?: number; reason: 'owner_must_approve' | 'wait_limit' | 'ticket_expired' };
 }
 
+/**
+ * What an agent is made of: the store, trust, the party's claims, the interaction port, HTTP, clocks, loop guards.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export interface AgentOptions {
   store: TokenStore;
   /** Trusted ASes; a function is re-read on every fetch (the app edits trust live). */
@@ -104,6 +119,8 @@ export interface AgentOptions {
   /** Shared transcript (the app's); a private one is created otherwise. */
   transcript?: Transcript;
   http?: Partial<HttpBounds>;
+  /** The HTTP client to use (the engine composition shares one with sign-in); else one is made from `http`/`fetch`. */
+  httpClient?: HttpClient;
   /** Underlying fetch (tests, benchmarks). */
   fetch?: FetchLike;
   now?: () => number;
@@ -117,30 +134,33 @@ export interface AgentOptions {
   /** `claims_redirect_uris` to register dynamically. */
   claimsRedirectUris?: string[];
   /** Loop guards. */
-  limits?: { maxGrantsPerFetch?: number; maxTokenRequestsPerGrant?: number; maxRsRequests?: number; serverRetries?: number; retryBaseMs?: number };
-  /** Poll interval when `request_submitted` carries none (seconds, default 5). */
+  limits?: { maxGrantsPerFetch?: number; maxTokenRequestsPerGrant?: number; maxRsRequests?: number; serverRetries?: number; retryBaseMs?: number; freshTicketsWhileWaiting?: number };
+  /** Poll interval when `request_submitted` carries none (seconds, default 5; bounded like the AS's, src/uma/poll-policy.ts). */
   defaultPollSeconds?: number;
 }
 
-type GrantOutcome =
-  | { type: 'granted' }
-  | { type: 'retry' }
-  | { type: 'fresh_ticket' }
-  | { type: 'final'; outcome: Outcome; error?: ErrorInfo; needInfo?: FetchResult['needInfo']; pending?: FetchResult['pending'] };
-
-interface Grant { asUri: string; asIssuer: string; asConfig: AsConfig; rsOrigin: string; party: string; ticket: string; held?: RptValue; flowId: string; init: FetchOptions }
-
-/** Creates an agent. */
+/**
+ * Creates an agent for the requesting party's side of UMA 2.0.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export function createAgent(options: AgentOptions): Agent {
   return new Agent(options);
 }
 
+/**
+ * The requesting-party agent: `fetch` runs UMA Grant §3 for one party; token administration
+ * (forget, revoke, sign-out) and discovery are offered as methods, so faces never reach into its parts.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export class Agent {
+  /** The steps of every flow (the timeline), redacted. */
   readonly transcript: Transcript;
-  readonly http: HttpClient;
-  readonly discovery: DiscoveryCache;
-  readonly rpts: RptCache;
-  readonly admin: TokenAdmin;
+  readonly #http: HttpClient;
+  readonly #discovery: DiscoveryCache;
+  readonly #rpts: RptCache;
+  readonly #admin: TokenAdmin;
+  readonly #loop: TokenLoop;
+  readonly #refresh: RptRefreshDeps;
   readonly #o: AgentOptions;
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -152,15 +172,22 @@ export class Agent {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? sleep;
-    this.transcript = options.transcript ?? new Transcript();
+    this.transcript = options.httpClient?.transcript ?? options.transcript ?? new Transcript();
     if (options.onStep) this.transcript.on(options.onStep);
-    this.http = new HttpClient({ transcript: this.transcript, ...(options.http ? { bounds: options.http } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
-    this.discovery = new DiscoveryCache({ ...(options.discoveryTtlMs !== undefined ? { ttlMs: options.discoveryTtlMs } : {}), now: this.#now });
-    this.rpts = new RptCache(options.store, this.#now);
+    this.#http = options.httpClient ?? new HttpClient({ transcript: this.transcript, ...(options.http ? { bounds: options.http } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
+    this.#discovery = new DiscoveryCache({ ...(options.discoveryTtlMs !== undefined ? { ttlMs: options.discoveryTtlMs } : {}), now: this.#now });
+    this.#rpts = new RptCache(options.store, this.#now);
     const clients = new ClientResolver({ store: options.store, ...(options.defaultClient ? { defaultClient: options.defaultClient } : {}), ...(options.claimsRedirectUris ? { claimsRedirectUris: options.claimsRedirectUris } : {}) });
-    this.#access = { http: this.http, discovery: this.discovery, clients, ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}) };
-    this.admin = new TokenAdmin({ store: options.store, trust: () => this.#trust(), access: this.#access });
-    this.#limits = { maxGrantsPerFetch: 4, maxTokenRequestsPerGrant: 10, maxRsRequests: 64, serverRetries: 2, retryBaseMs: 250, ...options.limits };
+    this.#access = { http: this.#http, discovery: this.#discovery, clients, ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}) };
+    this.#admin = new TokenAdmin({ store: options.store, trust: () => this.#trust(), access: this.#access });
+    this.#limits = { maxGrantsPerFetch: 4, maxTokenRequestsPerGrant: 10, maxRsRequests: 64, serverRetries: 2, retryBaseMs: 250, freshTicketsWhileWaiting: 3, ...options.limits };
+    this.#loop = new TokenLoop({
+      store: options.store, access: this.#access, rpts: this.#rpts, transcript: this.transcript, now: this.#now, sleep: this.#sleep, limits: this.#limits,
+      ...(options.claims ? { claims: options.claims } : {}),
+      ...(options.interaction ? { interaction: options.interaction } : {}),
+      ...(options.defaultPollSeconds !== undefined ? { defaultPollSeconds: options.defaultPollSeconds } : {}),
+    });
+    this.#refresh = { rpts: this.#rpts, flights: this.#flights, access: this.#access, transcript: this.transcript, trust: () => this.#trust() };
   }
 
   #trust(): TrustPolicy {
@@ -208,11 +235,12 @@ export class Agent {
     let grants = 0;
     let freshTickets = 0;
     let issued = false;
+    const polling = startPolling(this.#now(), init.waitSeconds);
     for (let round = 0; ; round++) {
       if (round >= this.#limits.maxRsRequests) {
         throw new TesseraError('loop_guard', `Gave up after ${round} requests to ${rsOrigin}.`, 'The RS and AS keep exchanging tickets without granting access; report it to their operators.');
       }
-      const held = await this.#heldRpt(rsOrigin, party, flowId, init.signal);
+      const held = await heldRpt(this.#refresh, rsOrigin, party, flowId, init.signal);
       let challenge: { asUri: string; ticket: string } | undefined = round === 0 ? init.resume : undefined;
       if (!challenge) {
         const headers: Record<string, string> = { ...(init.headers ?? {}) };
@@ -274,13 +302,13 @@ export class Agent {
       if (!asConfig) return { outcome: 'untrusted_as', asIssuer: asUri, error: outcomes.untrustedAs(asUri, party) };
       const asIssuer = normalizeIssuer(asConfig.issuer);
       const sentToken = held && held.asIssuer === asIssuer ? held.value.access_token : undefined;
-      const outcome = await this.#flights.run(this.rpts.key(asIssuer, rsOrigin, party), async (): Promise<GrantOutcome> => {
-        const current = await this.rpts.get(asIssuer, rsOrigin, party);
+      const outcome = await this.#flights.run(this.#rpts.key(asIssuer, rsOrigin, party), async (): Promise<GrantOutcome> => {
+        const current = await this.#rpts.get(asIssuer, rsOrigin, party);
         if (current?.value.access_token !== sentToken) return { type: 'retry' };
         if (++grants > this.#limits.maxGrantsPerFetch) {
           throw new TesseraError('loop_guard', `The RS still refuses after ${grants - 1} RPTs from ${asIssuer}.`, 'The AS may be granting only part of what the RS asks for (partial grant); ask the resource owner to share the missing scopes.', { spec: SPEC.rpt, facts: { asIssuer } });
         }
-        return this.#grant({ asUri, asIssuer, asConfig, rsOrigin, party, ticket, ...(current ? { held: current.value } : {}), flowId, init });
+        return this.#loop.run({ asUri, asIssuer, asConfig, rsOrigin, party, ticket, ...(current ? { held: current.value } : {}), flowId, init, polling });
       });
       if (outcome.type === 'granted') {
         issued = true;
@@ -288,7 +316,7 @@ export class Agent {
       }
       if (outcome.type === 'retry') continue;
       if (outcome.type === 'fresh_ticket') {
-        if (++freshTickets > 1) throw new TesseraError('invalid_ticket', 'The AS rejected a fresh permission ticket too.', 'The RS and its AS disagree about tickets; try again later or contact the RS operator.', { spec: SPEC.tokenErrors, facts: { asIssuer } });
+        if (!outcome.polled && ++freshTickets > 1) throw new TesseraError('invalid_ticket', 'The AS rejected a fresh permission ticket too.', 'The RS and its AS disagree about tickets; try again later or contact the RS operator.', { spec: SPEC.tokenErrors, facts: { asIssuer } });
         continue;
       }
       return { asIssuer, outcome: outcome.outcome, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.needInfo ? { needInfo: outcome.needInfo } : {}), ...(outcome.pending ? { pending: outcome.pending } : {}) };
@@ -304,7 +332,7 @@ export class Agent {
     for (let attempt = 0; ; attempt++) {
       const last = !idempotent || attempt >= this.#limits.serverRetries;
       try {
-        const result = await this.http.request(url, request);
+        const result = await this.#http.request(url, request);
         if (last || ![502, 503, 504].includes(result.status)) return result;
       } catch (error) {
         if (last || !(error instanceof TesseraError) || (error.code !== 'network' && error.code !== 'timeout')) throw error;
@@ -313,242 +341,53 @@ export class Agent {
     }
   }
 
-  /** A claim token for `party` from the claims source, or undefined (never another party's). */
-  async #claimFor(g: Grant, requiredClaims?: RequiredClaim[]): Promise<ClaimToken | undefined> {
-    if (!this.#o.claims || g.asConfig.pushClaims === false) return undefined;
-    const claim = await this.#o.claims.claimTokenFor({ asIssuer: g.asIssuer, party: g.party, flowId: g.flowId, ...(requiredClaims ? { requiredClaims } : {}), ...(g.init.signal ? { signal: g.init.signal } : {}) });
-    if (claim?.identity && claim.identity !== g.party) return undefined; // never push one person's claims while acting for another
-    return claim;
-  }
+  // ---- token administration (src/uma/token-admin.ts) and discovery, for the faces ----
 
-  /** Runs the token-endpoint conversation for one ticket (UMA Grant §3.3). */
-  async #grant(g: Grant): Promise<GrantOutcome> {
-    const { asIssuer, asConfig, flowId, init, party } = g;
-    const access = await openAs(this.#access, asIssuer, asConfig, { flowId, asUri: g.asUri, ...(init.signal ? { signal: init.signal } : {}) });
-    const { discovered, client, ctx } = access;
-    let claim = await this.#claimFor(g);
-    const pctKey = storeKeys.pct(asIssuer, party, client.client_id);
-    const pctRecord = await this.#o.store.get<PctValue>('pct', pctKey);
-    let pct = pctRecord?.meta.identity === party ? pctRecord.value.pct : undefined;
-    let rpt = g.held?.access_token;
-    let ticket = g.ticket;
-    const pushed = new Set<string>();
-    if (claim) pushed.add(claim.claim_token);
-    let interactions = 0;
-    let polls = 0;
-    let pollDelayMs = 0;
-    let serverRetries = 0;
-    const deadline = this.#now() + Math.max(0, init.waitSeconds ?? 0) * 1000;
-    const interactionAllowed = init.interaction !== false && this.#o.interaction !== undefined;
-    const scope = requestedScope(asConfig.scope, init.scopes);
+  /**
+   * Non-secret descriptions of held RPTs and PCTs.
+   * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+   */
+  tokens() { return this.#admin.tokens(); }
+  /**
+   * Forgets one RPT or PCT by its store key; revokes it at its AS first when asked and possible (RFC 7009).
+   * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
+   */
+  forget(kind: 'rpt' | 'pct', key: string, options: { revoke?: boolean } = {}): Promise<boolean> { return this.#admin.forget(kind, key, options); }
+  /**
+   * Forgets the RPT of `party` for (AS, RS origin); revokes it first when asked and possible.
+   * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
+   */
+  forgetRpt(asIssuer: string, rsOrigin: string, party: string, options: { revoke?: boolean } = {}) { return this.#admin.forgetRpt(asIssuer, rsOrigin, party, options); }
+  /**
+   * Forgets a PCT; revokes it first when asked and the AS has a revocation endpoint.
+   * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.3
+   */
+  forgetPct(asIssuer: string, party: string, clientId: string, options: { revoke?: boolean } = {}) { return this.#admin.forgetPct(asIssuer, party, clientId, options); }
+  /**
+   * Sign-out of a requesting party: revoke (where possible) and forget their PCTs and RPTs.
+   * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
+   */
+  signOut(party: string) { return this.#admin.signOut(party); }
 
-    for (let requests = 0; ; requests++) {
-      if (requests >= this.#limits.maxTokenRequestsPerGrant) {
-        throw new TesseraError('loop_guard', `Stopped after ${requests} token requests to ${asIssuer} for one ticket.`, 'The AS keeps asking for more without deciding; report it to its operator.', { spec: SPEC.tokenErrors, facts: { asIssuer } });
-      }
-      let result: GrantResult;
-      try {
-        const response = await umaTokenRequest(discovered.metadata, client, { ticket, ...(claim ? { claimToken: claim } : {}), ...(pct ? { pct } : {}), ...(rpt ? { rpt } : {}), ...(scope ? { scope } : {}), ...(asConfig.submitRequest !== undefined ? { submitRequest: asConfig.submitRequest } : {}) }, ctx);
-        result = await processUmaTokenResponse(response);
-      } catch (error) {
-        if (error instanceof TesseraError && (error.code === 'network' || error.code === 'timeout')) result = { type: 'server_error', status: 0, description: error.message };
-        else throw error;
-      }
-      const step = this.#lastStep(flowId, 'token');
-      const mark = (outcome: StepOutcome, error?: ErrorInfo) => step && this.transcript.annotate(step, { outcome, ...(error ? { error } : {}) });
-      const final = (outcome: Outcome, error: ErrorInfo, extra: Pick<Extract<GrantOutcome, { type: 'final' }>, 'needInfo' | 'pending'> = {}): GrantOutcome => ({ type: 'final', outcome, error, ...extra });
-      switch (result.type) {
-        case 'token': {
-          mark('rpt_issued');
-          await this.rpts.save(asIssuer, g.rsOrigin, party, result.token);
-          if (result.token.pct) await this.#o.store.put<PctValue>('pct', pctKey, { pct: result.token.pct }, { issuer: asIssuer, identity: party, clientId: client.client_id, fingerprint: fingerprint(result.token.pct) });
-          return { type: 'granted' };
-        }
-        case 'need_info': {
-          mark('need_info');
-          if (result.ticket === ticket && step) this.transcript.annotate(step, { note: 'the AS did not rotate the ticket (UMA Grant §3.3.6 requires a new one)' });
-          ticket = result.ticket;
-          const candidate = await this.#claimFor(g, result.requiredClaims);
-          if (candidate && !pushed.has(candidate.claim_token) && matchesRequiredClaims(result.requiredClaims, candidate)) {
-            claim = candidate;
-            pushed.add(candidate.claim_token);
-            continue;
-          }
-          claim = undefined;
-          // A relative redirect_user is resolved against the AS's issuer; one that is not a URL is ignored.
-          const raw = repairRedirectUser(result.redirectUser);
-          const endpoint = (raw ? resolveUrl(raw, discovered.metadata.issuer) : undefined) ?? discovered.metadata.claims_interaction_endpoint;
-          if (interactionAllowed && endpoint && interactions < 2) {
-            interactions++;
-            ticket = await this.#interact(access, asIssuer, endpoint, ticket, flowId, init.signal);
-            continue;
-          }
-          return final('need_info', outcomes.needInfo(asIssuer, party, result.requiredClaims, { ...(endpoint ? { origin: safeOrigin(endpoint) } : {}), allowed: interactionAllowed }), {
-            needInfo: { ticket, ...(result.requiredClaims ? { requiredClaims: result.requiredClaims } : {}), ...(endpoint ? { redirectUser: endpoint } : {}) },
-          });
-        }
-        case 'request_submitted': {
-          mark('request_submitted');
-          // Keycloak answers access_denied/request_submitted with no new ticket: the old one is spent,
-          // so the caller goes back to the RS for a fresh ticket when it asks again.
-          if (!result.ticket) return final('pending', outcomes.submittedNoTicket(asIssuer, party), { pending: { reason: 'owner_must_approve' } });
-          ticket = result.ticket;
-          const interval = (result.interval ?? this.#o.defaultPollSeconds ?? 5) * 1000;
-          pollDelayMs = polls === 0 ? interval : Math.min(Math.max(interval, Math.round(pollDelayMs * 1.5)), 60_000);
-          if (this.#now() + pollDelayMs > deadline) {
-            const reason = polls === 0 ? 'owner_must_approve' : 'wait_limit';
-            return final('pending', outcomes.waiting(asIssuer, party, result.interval, reason), { pending: { ticket, ...(result.interval !== undefined ? { interval: result.interval } : {}), reason } });
-          }
-          polls++;
-          await this.#sleep(pollDelayMs, init.signal);
-          continue;
-        }
-        case 'denied':
-          mark('denied');
-          return final('denied', outcomes.denied(asIssuer, party, result.description, result.error));
-        case 'invalid_ticket':
-          mark('invalid_ticket');
-          if (polls > 0) return final('pending', outcomes.ticketExpired(asIssuer, party), { pending: { reason: 'ticket_expired' } });
-          return { type: 'fresh_ticket' };
-        case 'invalid_pct':
-          mark('invalid_pct');
-          if (!pct) return final('error', outcomes.notSent(asIssuer, 'PCT'));
-          await this.#o.store.delete('pct', pctKey);
-          pct = undefined;
-          continue;
-        case 'invalid_rpt':
-          mark('invalid_rpt');
-          if (!rpt) return final('error', outcomes.notSent(asIssuer, 'RPT'));
-          await this.rpts.delete(asIssuer, g.rsOrigin, party);
-          rpt = undefined;
-          continue;
-        case 'invalid_scope': {
-          const error = outcomes.invalidScope(asIssuer, scope, result.description);
-          mark('invalid_scope', error);
-          return final('error', error);
-        }
-        case 'invalid_client': {
-          const error = outcomes.invalidClient(asIssuer, client.client_id, result.status, result.description);
-          mark('error', error);
-          return final('error', error);
-        }
-        case 'server_error':
-          mark('error');
-          if (serverRetries < this.#limits.serverRetries) {
-            await this.#sleep(this.#limits.retryBaseMs * 2 ** serverRetries, init.signal);
-            serverRetries++;
-            continue;
-          }
-          return final('error', outcomes.serverError(asIssuer, serverRetries + 1, result.status, result.description));
-        case 'error': {
-          const error = outcomes.tokenError(asIssuer, result.status, result.error, result.description);
-          mark('error', error);
-          return final('error', error);
-        }
-      }
-    }
+  /**
+   * The discovered metadata of a trusted AS, through the engine's discovery (size bound, issuer
+   * check, https rule), as a real flow would see it.
+   * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+   */
+  async discover(config: AsConfig, flowId: string = randomUUID()): Promise<AsMetadata> {
+    return (await this.#discovery.resolve(normalizeIssuer(config.issuer), config, { http: this.#http, flowId })).metadata;
   }
 
   /**
-   * The claims-interaction leg (UMA Grant §3.3.2–3.3.3): the person continues in the system
-   * browser; the AS sends them back with a new ticket. Recorded on the timeline's browser lane.
+   * Forgets every discovered document (an AS's endpoints were edited).
+   * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
    */
-  async #interact(access: AsAccess, asIssuer: string, endpoint: string, ticket: string, flowId: string, signal?: AbortSignal): Promise<string> {
-    const started = Date.now();
-    const target = new URL(endpoint);
-    const browserStep = this.transcript.add({ id: randomUUID(), flowId, time: new Date(started).toISOString(), duration: 0, lane: 'browser', kind: 'interaction', method: 'GET', url: `${target.origin}${target.pathname}`, status: null, request: { headers: {} }, note: 'claims interaction: the requesting party continues in the system browser (UMA Grant §3.3.2)' });
-    let back: { ticket: string };
-    try {
-      back = await this.#o.interaction!.gather({ asIssuer, endpoint: target.href, clientId: access.client.client_id, ticket, ...(signal ? { signal } : {}) });
-    } catch (error) {
-      browserStep.duration = Date.now() - started;
-      this.transcript.annotate(browserStep, { outcome: 'error', error: toErrorInfo(error) });
-      throw error;
-    }
-    browserStep.duration = Date.now() - started;
-    this.transcript.annotate(browserStep, { note: 'claims interaction: back from the browser with a new ticket (UMA Grant §3.3.3)' });
-    if (back.ticket === ticket) throw new TesseraError('interaction_failed', 'The claims redirect returned the same ticket that was sent.', 'The AS did not rotate the ticket (UMA Grant §5.5); try again.', { spec: SPEC.grant, facts: { asIssuer } });
-    return back.ticket;
-  }
+  forgetDiscovery(): void { this.#discovery.clear(); }
 
-  #lastStep(flowId: string, kind: TranscriptStep['kind']): TranscriptStep | undefined {
-    const steps = this.transcript.flow(flowId);
-    for (let i = steps.length - 1; i >= 0; i--) if (steps[i]?.kind === kind) return steps[i];
-    return undefined;
-  }
-
-  /** The party's RPT for an RS origin, refreshed (UMA Grant §3.6) if expired and a refresh token exists. */
-  async #heldRpt(rsOrigin: string, party: string, flowId: string, signal?: AbortSignal): Promise<HeldRpt | undefined> {
-    const trust = this.#trust();
-    const [held] = await this.rpts.held(rsOrigin, party, (issuer) => findTrustedAs(trust, issuer) !== undefined);
-    if (!held || held.usable || !held.value.refresh_token) return held;
-    const config = findTrustedAs(trust, held.asIssuer) as AsConfig;
-    return this.#flights.run(held.key, async () => {
-      const again = await this.rpts.get(held.asIssuer, rsOrigin, party);
-      if (!again) return undefined;
-      if (again.value.access_token !== held.value.access_token) return { ...held, value: again.value, usable: true, storedAt: again.meta.updatedAt };
-      try {
-        const access = await openAs(this.#access, held.asIssuer, config, { flowId, ...(signal ? { signal } : {}) });
-        const response = await refreshRequest(access.discovered.metadata, access.client, held.value.refresh_token as string, access.ctx);
-        const result = await processUmaTokenResponse(response);
-        const step = this.#lastStep(flowId, 'refresh');
-        if (result.type === 'token') {
-          if (step) this.transcript.annotate(step, { outcome: 'rpt_issued' });
-          await this.rpts.save(held.asIssuer, rsOrigin, party, { ...result.token, refreshToken: result.token.refreshToken ?? (held.value.refresh_token as string) });
-          const fresh = await this.rpts.get(held.asIssuer, rsOrigin, party);
-          return fresh ? { ...held, value: fresh.value, usable: true, storedAt: fresh.meta.updatedAt } : undefined;
-        }
-        if (step) this.transcript.annotate(step, { outcome: 'error', note: 'refresh failed: a new ticket will be used' });
-      } catch {
-        // fall through: drop the refresh token, a new ticket will be obtained
-      }
-      return { ...held, value: await this.rpts.dropRefresh(held.asIssuer, rsOrigin, party, held.value), usable: false };
-    });
-  }
-
-  // ---- token administration (src/uma/token-admin.ts) ----
-
-  /** Non-secret descriptions of held RPTs and PCTs. */
-  tokens() { return this.admin.tokens(); }
-  /** Forgets the RPT of `party` for (AS, RS origin); revokes it first when asked and possible. */
-  forgetRpt(asIssuer: string, rsOrigin: string, party: string, options: { revoke?: boolean } = {}) { return this.admin.forgetRpt(asIssuer, rsOrigin, party, options); }
-  /** Forgets a PCT; revokes it first when asked and the AS has a revocation endpoint. */
-  forgetPct(asIssuer: string, party: string, clientId: string, options: { revoke?: boolean } = {}) { return this.admin.forgetPct(asIssuer, party, clientId, options); }
-  /** Sign-out of a requesting party: revoke (where possible) and forget their PCTs and RPTs. */
-  signOut(party: string) { return this.admin.signOut(party); }
-}
-
-/** The token request's `scope`: the AS's configured scope plus the ones this fetch asks for, once each. */
-function requestedScope(configured: string | undefined, extra: string[] | undefined): string | undefined {
-  const all = [...new Set([...(configured?.split(' ') ?? []), ...(extra ?? [])].filter(Boolean))];
-  return all.length ? all.join(' ') : undefined;
 }
 
 function redactParams(params: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, k === 'ticket' ? fingerprint(v) : v]));
-}
-
-function resolveUrl(value: string, base: string): string | undefined {
-  try {
-    return new URL(value, base).href;
-  } catch {
-    return undefined;
-  }
-}
-
-function safeOrigin(url: string): string | undefined {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Janssen sometimes builds `redirect_user` without `?` (`…/gather_claims&client_id=…`): repair it. */
-export function repairRedirectUser(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  if (!value.includes('?') && value.includes('&')) return value.replace('&', '?');
-  return value;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -13,6 +13,7 @@ import { TesseraError } from '../kernel/errors';
 import type { TokenAuthMethod } from '../kernel/trust';
 import type { HttpClient } from '../http/fetch';
 import type { AsMetadata } from './discovery';
+import { normalizeInterval } from './poll-policy';
 import type { RequiredClaim } from './ports';
 
 export const UMA_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:uma-ticket';
@@ -167,7 +168,8 @@ const errorBody = z
     ticket: z.string().min(1).optional(),
     required_claims: z.array(requiredClaim).optional(),
     redirect_user: z.string().optional(),
-    interval: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
+    // Any value: the polling policy reads and bounds it (src/uma/poll-policy.ts); a bad interval must not hide request_submitted.
+    interval: z.unknown().transform((v) => normalizeInterval(v)).optional(),
   })
   .loose();
 

@@ -302,13 +302,15 @@ describe('redirects and origins', () => {
 });
 
 describe('polling until ticket expiry', () => {
-  it('a ticket that expires while polling ends as pending (ticket_expired)', async () => {
+  it('tickets that keep expiring while polling: a fresh one from the RS each time (3 at most), then pending (ticket_expired)', async () => {
     const holder: { fx?: Fixture } = {};
     const { fx, agent } = await setup({ policies: { bills: 'approval' }, interval: 1 }, { sleep: async () => void holder.fx!.state.tickets.forEach((t) => (t.expires = 0)) });
     holder.fx = fx;
     const result = await agent.fetch(fx.rs('/r/bills'), { waitSeconds: 60 });
     expect(result.outcome).toBe('pending');
     expect(result.pending?.reason).toBe('ticket_expired');
-    expect(fx.stats.token).toBe(2);
+    // Each ticket: request_submitted, a wait, invalid_grant; 1 + 3 fresh tickets.
+    expect(fx.stats.token).toBe(8);
+    expect(fx.stats.rs).toBe(4);
   });
 });

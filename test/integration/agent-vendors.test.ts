@@ -52,11 +52,52 @@ describe('Keycloak-style AS', () => {
     expect((await agent.fetch(fx.rs('/r/albums'))).outcome).toBe('denied');
   });
 
-  it('access_denied + request_submitted (no ticket) → pending without polling', async () => {
+  it('access_denied + request_submitted (no ticket), no wait → pending with the ticket in hand (Keycloak keeps it working)', async () => {
     const { fx, agent } = await setup({ flavor: 'keycloak', policies: { albums: 'approval' } });
-    const result = await agent.fetch(fx.rs('/r/albums'), { waitSeconds: 600 });
+    const result = await agent.fetch(fx.rs('/r/albums'));
     expect(result.outcome).toBe('pending');
     expect(fx.stats.token).toBe(1);
+    expect(result.pending?.ticket).toBe(fx.stats.tokenBodies[0]?.get('ticket'));
+  });
+
+  it('request_submitted without a new ticket + waitSeconds: polls with the same ticket until the owner approves', async () => {
+    const { fx } = await setup({ flavor: 'keycloak', policies: { albums: 'approval' } });
+    const sleeps: number[] = [];
+    let now = 1_000_000;
+    const agent = createAgent({
+      store: new MemoryStore(), trust: { authorizationServers: [{ issuer: fx.asUri }] }, defaultClient: { clientId: 'tessera', clientSecret: 'fixture-secret-123' }, now: () => now,
+      // The owner approves during the second wait.
+      sleep: async (ms) => { sleeps.push(ms); now += ms; if (sleeps.length === 2) fx.state.approved.add('albums'); },
+    });
+    const result = await agent.fetch(fx.rs('/r/albums'), { waitSeconds: 60 });
+    expect(result.outcome).toBe('granted');
+    expect(sleeps).toEqual([5000, 7500]);
+    const tickets = fx.stats.tokenBodies.map((b) => b.get('ticket'));
+    expect(tickets).toHaveLength(3);
+    expect(new Set(tickets).size).toBe(1);
+    expect(fx.stats.rs).toBe(2); // the challenge, then the resource with the RPT
+  });
+
+  it('a polled ticket the AS then refuses (invalid_ticket) → a fresh ticket from the RS, polling goes on', async () => {
+    const { fx } = await setup({ flavor: 'keycloak', policies: { albums: 'approval' } });
+    let now = 1_000_000;
+    let waits = 0;
+    const agent = createAgent({
+      store: new MemoryStore(), trust: { authorizationServers: [{ issuer: fx.asUri }] }, defaultClient: { clientId: 'tessera', clientSecret: 'fixture-secret-123' }, now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+        if (++waits === 1) fx.state.tickets.clear(); // the ticket expires while waiting
+        if (waits === 2) fx.state.approved.add('albums');
+      },
+    });
+    const result = await agent.fetch(fx.rs('/r/albums'), { waitSeconds: 60 });
+    expect(result.outcome).toBe('granted');
+    const tickets = fx.stats.tokenBodies.map((b) => b.get('ticket'));
+    expect(tickets).toHaveLength(4);
+    expect(tickets[0]).toBe(tickets[1]);
+    expect(tickets[2]).not.toBe(tickets[1]);
+    expect(tickets[3]).toBe(tickets[2]);
+    expect(fx.stats.rs).toBe(3);
   });
 
   it('403 invalid_ticket → back to the RS once for a fresh ticket', async () => {

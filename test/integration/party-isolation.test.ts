@@ -12,6 +12,7 @@ import { main } from '../../src/cli/main';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { MemoryStore } from '../../src/kernel/store';
 import { createAgent } from '../../src/uma/agent';
+import { RptCache } from '../../src/uma/rpt-cache';
 import { ID_TOKEN_FORMAT, type ClaimsSource } from '../../src/uma/ports';
 import { openVault } from '../../src/vault';
 import { signIn } from '../fixtures/demo-people';
@@ -112,12 +113,13 @@ describe('one store, several people', () => {
     const home = await mkdtemp(join(tmpdir(), 'tessera-migrate-'));
     dirs.push(home);
     // Today's format of the previous release: RPT keyed by (AS, RS origin), PCT keyed by a label.
-    const seed = createAgent({ store: new MemoryStore(), trust: { authorizationServers: [{ issuer: demo.config.as.issuer }] }, defaultClient: { clientId: demo.config.as.tesseraClient.client_id, clientSecret: demo.config.as.tesseraClient.client_secret }, claims: claimsOfEveryone([]) });
+    const seedStore = new MemoryStore();
+    const seed = createAgent({ store: seedStore, trust: { authorizationServers: [{ issuer: demo.config.as.issuer }] }, defaultClient: { clientId: demo.config.as.tesseraClient.client_id, clientSecret: demo.config.as.tesseraClient.client_secret }, claims: claimsOfEveryone([]) });
     const granted = await seed.fetch(url('prescriptions'), { party: party('alice') });
     expect(granted.outcome).toBe('granted');
     const rawRpt = granted.steps.find((s) => s.kind === 'resource' && s.status === 200)?.tokens?.[0]?.fingerprint;
     const vault = await openVault({ home, passphrase: 'migrate-pass', backends: ['passphrase'], scryptCost: { N: 1024, r: 8, p: 1 } });
-    const held = (await seed.rpts.held(new URL(url('prescriptions')).origin, party('alice'), () => true))[0]!;
+    const held = (await new RptCache(seedStore).held(new URL(url('prescriptions')).origin, party('alice'), () => true))[0]!;
     await vault.put('rpt', `${demo.config.as.issuer} ${new URL(url('prescriptions')).origin}`, held.value, { issuer: demo.config.as.issuer, rsOrigin: new URL(url('prescriptions')).origin, fingerprint: rawRpt ?? 'fp' });
     await vault.put('pct', `${demo.config.as.issuer} default tessera`, { pct: 'old-pct' }, { issuer: demo.config.as.issuer, identity: 'default', clientId: 'tessera' });
     const agent = createAgent({ store: vault, trust: { authorizationServers: [{ issuer: demo.config.as.issuer }] }, defaultClient: { clientId: demo.config.as.tesseraClient.client_id, clientSecret: demo.config.as.tesseraClient.client_secret }, claims: claimsOfEveryone([]) });

@@ -9,10 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowView } from '../../src/app/api';
-import { ApprovalWatcher, MAX_WATCH_MS, nextDelay, type WatchEnd } from '../../src/app/approvals';
+import { ApprovalWatcher, MAX_WATCH_MS, type WatchEnd, type WatchTimers } from '../../src/app/approvals';
 import { History, HISTORY_FILE, HISTORY_LIMIT } from '../../src/app/history';
 import { MemoryStore } from '../../src/kernel/store';
 import type { FetchResult } from '../../src/uma/agent';
+import { nextPoll } from '../../src/uma/poll-policy';
+
+/** Real timers on a faster clock (the policy's delays are seconds; these tests run in milliseconds). */
+const scaled = (factor: number): WatchTimers => ({ setTimeout: (fn, ms) => setTimeout(fn, ms * factor), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) });
+const nextDelay = (previousMs: number, intervalS: number | undefined) => nextPoll(previousMs ? { delayMs: previousMs } : undefined, intervalS).delayMs;
 import { openVault, type Vault } from '../../src/vault';
 
 const homes: string[] = [];
@@ -93,7 +98,7 @@ describe('the approval watcher', () => {
     const ends: WatchEnd[] = [];
     let polls = 0;
     const pending = { outcome: 'pending', pending: { reason: 'owner_must_approve', ticket: 't2', interval: 0.01 }, steps: [] } as unknown as FetchResult;
-    const watcher = new ApprovalWatcher({ store, now: () => now, poll: async () => { polls++; return pending; }, onResult: async () => {}, onScheduled: () => {}, onEnd: (_r, end) => ends.push(end), defaultIntervalS: 0.01 });
+    const watcher = new ApprovalWatcher({ store, now: () => now, poll: async () => { polls++; return pending; }, onResult: async () => {}, onScheduled: () => {}, onEnd: (_r, end) => ends.push(end), timers: scaled(0.01) });
     await watcher.watch({ flowId: 'f', url: 'https://rs.example/x', method: 'GET', party: 'nobody', asUri: 'https://as.example', ticket: 't1', interval: 0.01, startedAt: new Date().toISOString() });
     expect(await store.get('settings', 'approvals')).toBeDefined();
     await new Promise((r) => setTimeout(r, 60));
@@ -109,7 +114,7 @@ describe('the approval watcher', () => {
     const store = new MemoryStore();
     const tickets: (string | undefined)[] = [];
     let answer: FetchResult = { outcome: 'pending', pending: { reason: 'owner_must_approve', ticket: 'second' }, steps: [] } as unknown as FetchResult;
-    const deps = { store, poll: async (r: { ticket?: string }) => { tickets.push(r.ticket); return answer; }, onResult: async () => {}, onScheduled: () => {}, onEnd: () => {}, defaultIntervalS: 0.02 };
+    const deps = { store, poll: async (r: { ticket?: string }) => { tickets.push(r.ticket); return answer; }, onResult: async () => {}, onScheduled: () => {}, onEnd: () => {}, timers: scaled(0.004) };
     const first = new ApprovalWatcher(deps);
     await first.watch({ flowId: 'f', url: 'https://rs.example/x', method: 'GET', party: 'nobody', asUri: 'https://as.example', ticket: 'first', startedAt: new Date().toISOString() });
     await new Promise((r) => setTimeout(r, 35));

@@ -88,7 +88,7 @@ const command: CliCommand = {
         let revocation: 'attempted' | 'not_attempted' = 'not_attempted';
         let note = 'removed locally';
         if ((m.kind === 'rpt' || m.kind === 'pct') && m.issuer && engine.trusted(m.issuer)) {
-          removed = await engine.agent.admin.forget(m.kind, m.key, { revoke: true });
+          removed = await engine.agent.forget(m.kind, m.key, { revoke: true });
           revocation = 'attempted';
         }
         if (revocation === 'attempted') note = 'revocation sent to the AS if it publishes a revocation endpoint (its answer is not checked), then removed locally';
