@@ -168,7 +168,8 @@ export interface AppState {
   demo?: { dashboardUrl: string; dashboardLabel: string; idpLabel: string; people: { username: string; password: string; name: string; role: string; at: 'idp' | 'as' }[] };
 }
 
-export type CheckStatus = 'pass' | 'deviation' | 'fail' | 'skip';
+/** The probe's grades (src/probe/grading.ts, where their meaning is written down; check-as.ts asserts the two lists match). */
+export type CheckStatus = 'pass' | 'info' | 'deviation' | 'fail' | 'unsafe' | 'skip';
 
 /**
  * One check of "Check this AS": the probe's CheckResult (src/probe/types.ts) with its exchanges as
@@ -182,7 +183,7 @@ export interface CheckView {
   rule?: string;
   status: CheckStatus;
   detail: string;
-  /** What a client must do about a deviation or failure. */
+  /** What a client must do about a deviation, failure or unsafe answer. */
   advice?: string;
   steps: StepView[];
 }

@@ -117,6 +117,20 @@ export class CheckContext {
     return { http: this.shared.http, flowId: this.flowId, ...(this.shared.bearerToken ? { bearerToken: this.shared.bearerToken } : {}) };
   }
 
+  /**
+   * The claims the ordinary grant sends (the first claim token given), so a check that varies only
+   * the ticket measures the ticket and not the AS's answer to a request without a requesting party.
+   */
+  get grantClaims(): Pick<UmaTokenParams, 'claimToken'> {
+    const claim = this.shared.claimTokens[0];
+    return claim ? { claimToken: claim } : {};
+  }
+
+  /** Says which claims a ticket check sent, for its detail. */
+  get claimsNote(): string {
+    return this.shared.claimTokens[0] ? ' (with the claim token the grant sends)' : ' (without claims: none was given)';
+  }
+
   /** GET the resource without a token; returns the fresh ticket from the UMA challenge. */
   async freshTicket(): Promise<string> {
     const rs = await this.shared.http.request(this.shared.resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { ...this.shared.rsHeaders }, secrets: Object.values(this.shared.rsHeaders) });

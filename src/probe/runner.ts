@@ -24,7 +24,8 @@ import { rptChecks } from './checks/rpt';
 import { registrationChecks } from './checks/registration';
 import { interactionChecks } from './checks/interaction';
 import { safetyChecks } from './checks/safety';
-import { grantSection, type CheckDefinition, type CheckResult, type CheckStatus, type ProbeReport, type Verdict } from './types';
+import { exitCodeOf, summarize } from './grading';
+import { grantSection, type CheckDefinition, type CheckResult, type ProbeReport, type Verdict } from './types';
 
 /** Every check, in the order they run (answer and safety checks read what the others saw). */
 export const ALL_CHECKS: CheckDefinition[] = [
@@ -127,8 +128,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     }
   };
   const finish = (issuer: string | null, trusted: boolean): ProbeReport => {
-    const summary: Record<CheckStatus, number> = { pass: 0, deviation: 0, fail: 0, skip: 0 };
-    for (const r of results) summary[r.status]++;
+    const summary = summarize(results);
     const f = shared.discovery.found;
     return {
       tool: { name: 'tessera probe', version: 1 },
@@ -311,9 +311,9 @@ async function supplement(shared: ProbeShared, finding: DiscoveryFinding, url: s
 }
 const SUPPLEMENTED_ENDPOINTS = ['revocation_endpoint', 'introspection_endpoint', 'registration_endpoint', 'jwks_uri'] as const;
 
-/** Exit code of `tessera probe`: 0 when no check failed. */
+/** Exit code of `tessera probe` (the rule: {@link exitCodeOf}): 0 unless a check is `fail` or `unsafe`. */
 export function probeExitCode(report: ProbeReport): number {
-  return report.summary.fail > 0 ? 1 : 0;
+  return exitCodeOf(report.summary);
 }
 
 /** The `--json` shape of the issue: as, summary, checks with step ids. */

@@ -35,10 +35,10 @@ describe('tessera probe', () => {
     const junit = join(home, 'report.xml');
     const r = await run(['probe', fx.rs('/r/docs'), '--trust', fx.asUri, ...creds, '--claim-token', tokenFile, '--report', html, '--junit', junit, '--json']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { as: { issuer: string }; summary: { pass: number; deviation: number; fail: number; skip: number }; checks: { id: string; title: string; spec: string; status: string; detail: string; steps: string[] }[]; exchanges: { id: string }[] };
+    const out = JSON.parse(r.stdout) as { as: { issuer: string }; summary: { pass: number; info: number; deviation: number; fail: number; unsafe: number; skip: number }; checks: { id: string; title: string; spec: string; status: string; detail: string; steps: string[] }[]; exchanges: { id: string }[] };
     expect(out.as.issuer).toBe(fx.asUri);
     expect(out.summary.fail).toBe(0);
-    expect(out.summary.pass + out.summary.deviation + out.summary.fail + out.summary.skip).toBe(out.checks.length);
+    expect(out.summary.pass + out.summary.info + out.summary.deviation + out.summary.fail + out.summary.unsafe + out.summary.skip).toBe(out.checks.length);
     for (const c of out.checks) {
       expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'title', 'spec', 'status', 'detail', 'steps']));
       expect(c.spec).toMatch(/^https:\/\//);

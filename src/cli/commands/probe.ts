@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, tesseraHome } from '../../app/config';
 import { TesseraError } from '../../kernel/errors';
+import { findTrustedAs } from '../../kernel/trust';
 import type { TokenStore } from '../../kernel/store';
 import { Identities } from '../../identity/identities';
 import { IdentityClaimsSource } from '../../identity/claims-source';
@@ -14,7 +15,8 @@ import { ID_TOKEN_FORMAT, type ClaimToken } from '../../uma/ports';
 import { ALL_CHECKS, probeExitCode, probeJson, runProbe } from '../../probe/runner';
 import { renderProbeHtml } from '../../probe/report-html';
 import { renderJunit } from '../../probe/junit';
-import type { CheckResult, CheckStatus } from '../../probe/types';
+import { GRADES, STATUSES, verdictSentence } from '../../probe/grading';
+import type { CheckResult } from '../../probe/types';
 import { CLIENT_FLAGS_USAGE, CLIENT_FLAG_OPTIONS, parseClientFlags, parseHeaderFlags, trustWithFlags } from '../client-flags';
 import type { CliCommand, CliIo } from '../command';
 import { openCliStore, type CliStore } from '../store';
@@ -32,12 +34,11 @@ const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     [--report FILE.html] [--junit FILE.xml] [--json]
 
 Checks how the AS that the resource's RS names answers a UMA client (discovery, token endpoint,
-claims, PCT, upgrade/refresh/revocation, registration, claims interaction, safety) and reports
-each verdict: pass, deviation (a client can live with it; the report says how), fail, skip.
+claims, PCT, upgrade/refresh/revocation, registration, claims interaction, safety) and grades each:
+pass, info (an observation), deviation (a client can live with it; the report says how), fail
+(unusable there), unsafe (could expose tokens, claims or credentials), skip (not measured).
 Nothing is sent to an AS that is not trusted (--trust or the configuration).
-exit: 0 no check failed, 1 a check failed (or the probe could not run)`;
-
-const SYMBOL: Record<CheckStatus, string> = { pass: '✓', deviation: '≈', fail: '✗', skip: '–' };
+exit: 0 nothing failed or unsafe, 1 a check is fail or unsafe (or the probe could not run)`;
 
 const command: CliCommand = {
   summary: 'report how an authorization server behaves towards a UMA client',
@@ -94,10 +95,12 @@ const command: CliCommand = {
     const home = tesseraHome(io.env);
     const config = await loadConfig(home);
     const trust = trustWithFlags(config.trust, values.trust);
-    if (values['discovery-url']) {
+    const discoveryUrl = values['discovery-url'];
+    if (discoveryUrl) {
       for (const issuer of values.trust ?? []) {
-        const entry = trust.authorizationServers.find((a) => a.issuer === issuer);
-        if (entry && !entry.discoveryUrl) Object.assign(entry, { discoveryUrl: values['discovery-url'] });
+        // The engine's trust rule (aliases, one trailing slash), not a copy; the configured entry is not mutated.
+        const entry = findTrustedAs(trust, issuer);
+        if (entry && !entry.discoveryUrl) trust.authorizationServers[trust.authorizationServers.indexOf(entry)] = { ...entry, discoveryUrl };
       }
     }
     // The vault holds client registrations and signed-in identities; it is opened only when needed.
@@ -128,7 +131,7 @@ const command: CliCommand = {
       if (values.json) io.stdout(`${JSON.stringify(probeJson(report))}\n`);
       else {
         const s = report.summary;
-        io.stdout(`\n${report.as.issuer ?? resource}: ${s.pass} pass, ${s.deviation} deviation${s.deviation === 1 ? '' : 's'}, ${s.fail} fail${s.fail === 1 ? '' : 's'}, ${s.skip} skipped\n`);
+        io.stdout(`\n${report.as.issuer ?? resource}: ${STATUSES.map((st) => `${s[st]} ${GRADES[st].label.toLowerCase()}`).join(', ')}\n${verdictSentence(s)}\n`);
         const left = report.created.filter((c) => !c.cleanedUp && (c.kind === 'pending_request' || c.kind === 'registered_client'));
         if (left.length) io.stdout(`left at the AS: ${left.map((c) => `${c.description}${c.count && c.count > 1 ? ` (from ${c.count} requests)` : ''}`).join('; ')}\n`);
         if (values.report) io.stdout(`report: ${values.report}\n`);
@@ -144,7 +147,7 @@ const command: CliCommand = {
 export default command;
 
 function printCheck(r: CheckResult, io: CliIo): void {
-  io.stdout(`${SYMBOL[r.status]} ${r.status.padEnd(9)} ${r.id.padEnd(34)} ${r.title}\n`);
+  io.stdout(`${GRADES[r.status].symbol} ${r.status.padEnd(9)} ${r.id.padEnd(34)} ${r.title}\n`);
   if (r.status !== 'pass') io.stdout(`    ${r.detail}\n${r.advice ? `    → ${r.advice}\n` : ''}`);
 }
 

@@ -5,7 +5,7 @@
  */
 import { isLoopbackUrl } from '../../kernel/urls';
 import { UMA_GRANT_TYPE } from '../../uma/grant';
-import { deviation, fail, grantSection, pass, rfc, skip, type CheckDefinition } from '../types';
+import { deviation, fail, grantSection, info, pass, rfc, skip, unsafe, type CheckDefinition } from '../types';
 import { SkipCheck, type CheckContext } from '../context';
 
 const ENDPOINT_FIELDS = ['token_endpoint', 'claims_interaction_endpoint', 'registration_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'permission_endpoint', 'resource_registration_endpoint', 'jwks_uri'] as const;
@@ -96,7 +96,7 @@ export const discoveryChecks: CheckDefinition[] = [
       const f = found(ctx);
       const v = ctx.shared.discovery.metadata?.claims_interaction_endpoint ?? f.raw?.claims_interaction_endpoint;
       if (typeof v === 'string') return pass(`claims_interaction_endpoint ${v}.`);
-      return pass('Not advertised (OPTIONAL): interactive claims gathering happens only where need_info carries redirect_user.', 'Do not redirect the requesting party before a need_info with redirect_user.');
+      return info('Not advertised (OPTIONAL): interactive claims gathering happens only where need_info carries redirect_user.', 'Do not redirect the requesting party before a need_info with redirect_user.');
     },
   },
   {
@@ -107,7 +107,7 @@ export const discoveryChecks: CheckDefinition[] = [
     async run(ctx) {
       const f = found(ctx);
       const v = f.raw?.uma_profiles_supported;
-      if (v === undefined) return pass('Not advertised (OPTIONAL).');
+      if (v === undefined) return info('Not advertised (OPTIONAL).');
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return deviation(`uma_profiles_supported is not an array of strings: ${JSON.stringify(v)}.`, 'Ignore the field.');
       return pass(v.length ? `Profiles: ${v.join(', ')}.` : 'An empty list.');
     },
@@ -121,7 +121,7 @@ export const discoveryChecks: CheckDefinition[] = [
       const m = ctx.shared.discovery.metadata;
       const urls = [ctx.shared.asUri, ...(m ? ENDPOINT_FIELDS.map((k) => m[k as keyof typeof m]).filter((v): v is string => typeof v === 'string') : [])];
       const bad = urls.filter((u) => { try { const p = new URL(u); return p.protocol !== 'https:' && !isLoopbackUrl(u); } catch { return true; } });
-      if (bad.length) return fail(`Not HTTPS: ${bad.join(', ')}.`, 'Never send credentials, claims or tokens to these URLs; fix the AS configuration.');
+      if (bad.length) return unsafe(`Not HTTPS: ${bad.join(', ')}.`, 'Never send credentials, claims or tokens to these URLs; fix the AS configuration.');
       const loop = urls.filter((u) => new URL(u).protocol !== 'https:');
       return pass(loop.length ? `HTTPS, except loopback URLs (${new Set(loop.map((u) => new URL(u).origin)).size} origin(s)), which are exempt.` : 'All HTTPS.');
     },
@@ -150,7 +150,7 @@ export const discoveryChecks: CheckDefinition[] = [
       const cc = f.headers.get('cache-control');
       const exp = f.headers.get('expires');
       if (cc || exp) return pass(`${cc ? `Cache-Control: ${cc}` : ''}${cc && exp ? '; ' : ''}${exp ? `Expires: ${exp}` : ''}.`);
-      return pass('No cache headers: clients choose their own lifetime.', 'Cache the metadata for a bounded time (Tessera: 1 hour) and re-discover on errors.');
+      return info('No cache headers: clients choose their own lifetime.', 'Cache the metadata for a bounded time (Tessera: 1 hour) and re-discover on errors.');
     },
   },
 ];
