@@ -49,6 +49,20 @@ describe('tessera probe ⇄ vendor fixtures', () => {
     expectVerdicts(report, { 'rs.challenge': 'pass', 'discovery.location': 'pass', 'discovery.grant-type': 'pass', 'token.ticket-garbage': 'pass', 'token.ticket-reused': 'pass', 'grant.no-claims': 'pass', 'grant.need-info': 'pass', 'claims.push': 'pass', 'claims.unsupported-format': 'pass', 'pct.issued': 'pass', 'pct.reuse': 'pass', 'pct.revoked': 'pass', 'rpt.upgrade': 'pass', 'rpt.revocation': 'pass', 'registration.dynamic': 'pass', 'rpt.refresh': 'skip' });
   });
 
+  it('endpoints on another origin than the issuer are reported as info (where the client credentials go); on the issuer origin, pass', async () => {
+    const f = await startFixture({ flavor: 'spec' });
+    open.push(f);
+    // The same server under another name: another origin, nothing leaves the machine.
+    const elsewhere = f.asOrigin.replace('127.0.0.1', 'localhost');
+    const only = { only: ['discovery'] };
+    const moved = await runProbe({ resource: f.rs('/r/docs'), trust: { authorizationServers: [{ issuer: f.asUri, metadata: { revocation_endpoint: `${elsewhere}/revoke` } }] }, client, ...only });
+    expect(check(moved, 'discovery.endpoint-origins')).toMatchObject({ status: 'info', detail: expect.stringContaining(`revocation_endpoint ${elsewhere}`) });
+    expect(check(moved, 'discovery.endpoint-origins').detail).toContain('RFC 8414');
+    expect(probeExitCode(moved)).toBe(0);
+    const home = await runProbe({ resource: f.rs('/r/docs'), trust: { authorizationServers: [{ issuer: f.asUri }] }, client, ...only });
+    expect(check(home, 'discovery.endpoint-origins').status).toBe('pass');
+  });
+
   it('spec: request_submitted with a new ticket and interval', async () => {
     const { report } = await probe({ flavor: 'spec', policies: { album: 'approval' }, interval: 2 }, 'album');
     expectLivable(report);

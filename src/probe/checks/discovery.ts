@@ -40,7 +40,7 @@ export const discoveryChecks: CheckDefinition[] = [
       const d = ctx.shared.discovery;
       const tried = d.attempts.map((a) => `${a.url} → ${a.status ?? 'no answer'}`).join('; ');
       if (!d.found) return fail(`No UMA or OAuth metadata found (${tried || 'nothing tried'}).${d.problem ? ` ${d.problem}` : ''}`, 'Configure the discovery URL or the endpoints of this AS by hand (trust configuration).');
-      const extra = d.supplemented ? ` Taken from the configured ${d.supplemented.url} because it is missing here: ${d.supplemented.fields.join(', ')}.` : '';
+      const extra = d.supplemented ? ` Taken from ${d.supplemented.source === 'openid' ? 'the OpenID configuration' : 'the configured'} ${d.supplemented.url} because it is missing here: ${d.supplemented.fields.join(', ')}.` : '';
       if (d.found.source === 'uma2') return pass(`Found at ${d.found.url}.${extra}`);
       if (d.found.source === 'manual') return deviation(`No discovery document (${tried}); the configured endpoints were used.`, 'Configure this AS with manual endpoints (token_endpoint, …); nothing can be discovered.');
       return deviation(`Not at {issuer}/.well-known/uma2-configuration; found at ${d.found.url} (${d.found.source === 'rfc8414' ? 'RFC 8414 location' : 'configured discovery URL'}). Tried: ${tried}.`, d.found.source === 'rfc8414' ? 'Fall back to /.well-known/oauth-authorization-server.' : 'Configure the discovery URL for this AS.');
@@ -124,6 +124,28 @@ export const discoveryChecks: CheckDefinition[] = [
       if (bad.length) return unsafe(`Not HTTPS: ${bad.join(', ')}.`, 'Never send credentials, claims or tokens to these URLs; fix the AS configuration.');
       const loop = urls.filter((u) => new URL(u).protocol !== 'https:');
       return pass(loop.length ? `HTTPS, except loopback URLs (${new Set(loop.map((u) => new URL(u).origin)).size} origin(s)), which are exempt.` : 'All HTTPS.');
+    },
+  },
+  {
+    id: 'discovery.endpoint-origins',
+    title: 'Where client credentials and tokens go',
+    spec: rfc(8414, '2'),
+    rule: 'The metadata may put the token, registration and revocation endpoints on another origin than the issuer; a client sends its credentials and tokens wherever the document says.',
+    async run(ctx) {
+      const m = ctx.metadata;
+      const issuerOrigin = new URL(ctx.shared.asUri).origin;
+      const fields = ['token_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const;
+      const elsewhere: string[] = [];
+      for (const k of fields) {
+        const v = m[k];
+        if (typeof v !== 'string') continue;
+        let origin: string;
+        try { origin = new URL(v).origin; } catch { continue; }
+        if (origin !== issuerOrigin) elsewhere.push(`${k} ${origin}`);
+      }
+      if (!elsewhere.length) return pass(`The ${fields.filter((k) => typeof m[k] === 'string').join(', ').replace(/_/g, ' ')} are on the issuer's origin ${issuerOrigin}.`);
+      // RFC 8414 allows it, and the client follows the document: the person should see where their credentials go.
+      return info(`On another origin than the issuer (${issuerOrigin}): ${elsewhere.join('; ')}. The client credentials, tickets, claims and tokens go there, as the discovery document says (RFC 8414 allows it).`, 'Make sure you trust these origins as much as the issuer; Tessera follows the discovery document of the AS you trusted.');
     },
   },
   {
