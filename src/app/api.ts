@@ -207,7 +207,7 @@ export interface CheckRunView {
   /** Where the AS publishes its metadata (once found). */
   discoveryUrl?: string;
   /** What the checks left at the AS (pending requests, registered clients, tokens), fingerprints only. */
-  created: { kind: 'pending_request' | 'registered_client' | 'rpt' | 'pct'; description: string; count?: number; cleanedUp: boolean; check: string }[];
+  created: { kind: 'pending_request' | 'registered_client' | 'rpt' | 'refresh_token' | 'pct'; description: string; count?: number; cleanedUp: boolean; check: string }[];
   /** Origins the checks sent requests to. */
   origins: string[];
   durationMs?: number;

@@ -40,7 +40,7 @@ export interface DiscoveryFinding {
   found?: { url: string; source: 'uma2' | 'rfc8414' | 'configured_url' | 'manual'; headers?: Headers; raw?: Record<string, unknown>; step?: TranscriptStep };
   metadata?: AsMetadata;
   /** Endpoints the found document lacks, taken from the AS's configured discovery document (the one the client uses). */
-  supplemented?: { url: string; fields: string[] };
+  supplemented?: { url: string; fields: string[]; source: 'configured_url' | 'openid' };
   /** Why the document could not be used. */
   problem?: string;
 }
@@ -62,7 +62,7 @@ export interface ProbeShared {
   violations: { origin: string; path: string; check: string }[];
   created: CreatedItem[];
   /** Tokens obtained, to revoke at the end (never reported, only fingerprinted). */
-  revocable: { token: string; hint: 'access_token' | 'pct' }[];
+  revocable: { token: string; hint: 'access_token' | 'refresh_token' | 'pct' }[];
   observations: TokenObservation[];
   /** The check currently running (the guard attributes violations to it). */
   current: string;
@@ -177,6 +177,10 @@ export class CheckContext {
     if (result.type === 'token') {
       this.noteCreated({ kind: 'rpt', description: `RPT ${fingerprint(result.token.accessToken)}`, cleanedUp: false });
       this.shared.revocable.push({ token: result.token.accessToken, hint: 'access_token' });
+      if (result.token.refreshToken) {
+        this.noteCreated({ kind: 'refresh_token', description: `refresh token ${fingerprint(result.token.refreshToken)}`, cleanedUp: false });
+        this.shared.revocable.push({ token: result.token.refreshToken, hint: 'refresh_token' });
+      }
       if (result.token.pct) {
         this.noteCreated({ kind: 'pct', description: `PCT ${fingerprint(result.token.pct)}`, cleanedUp: false });
         this.shared.revocable.push({ token: result.token.pct, hint: 'pct' });

@@ -274,7 +274,10 @@ async function observeDiscovery(shared: ProbeShared, config: NonNullable<ReturnT
     }
     finding.found = { url: candidate.url, source: candidate.source, headers: res.headers, raw: raw as Record<string, unknown>, step: res.step };
     finding.metadata = { ...parsed.data, ...(config.metadata ?? {}) } as typeof parsed.data;
-    if (config.discoveryUrl && config.discoveryUrl !== candidate.url) await supplement(shared, finding, config.discoveryUrl);
+    if (config.discoveryUrl && config.discoveryUrl !== candidate.url) await supplement(shared, finding, config.discoveryUrl, 'configured_url');
+    // Keycloak's UMA document has no revocation_endpoint; its OpenID document, at the same issuer, has
+    // one. Without it the probe could not revoke the RPTs it obtained (issue #20).
+    else if (!config.discoveryUrl && !finding.metadata.revocation_endpoint) await supplement(shared, finding, `${normalizeIssuer(shared.asUri)}/.well-known/openid-configuration`, 'openid');
     return finding;
   }
   if (config.metadata) {
@@ -290,24 +293,26 @@ async function observeDiscovery(shared: ProbeShared, config: NonNullable<ReturnT
  * standard document lacks are taken from the configured one, so later checks (revocation, clean-up)
  * use what a configured client would; the standard document's own fields are never overridden.
  */
-async function supplement(shared: ProbeShared, finding: DiscoveryFinding, url: string): Promise<void> {
+async function supplement(shared: ProbeShared, finding: DiscoveryFinding, url: string, source: 'configured_url' | 'openid'): Promise<void> {
   let res;
   try {
     res = await shared.http.request(url, { lane: 'as', kind: 'discovery', flowId: 'discovery.location', headers: { accept: 'application/json' } });
   } catch {
     return;
   }
-  finding.attempts.push({ url, status: res.status, source: 'configured_url' });
+  finding.attempts.push({ url, status: res.status, source });
   if (res.status !== 200 || !finding.metadata) return;
   let raw: unknown;
   try { raw = JSON.parse(res.text); } catch { return; }
   const parsed = asMetadata.safeParse(raw);
   if (!parsed.success) return;
+  // Only a document of the same AS (RFC 8414 §3.3: the issuer must match; a mix-up defence).
+  if (normalizeIssuer(parsed.data.issuer) !== normalizeIssuer(finding.metadata.issuer)) return;
   const metadata = finding.metadata as Record<string, unknown>;
   const extra = parsed.data as Record<string, unknown>;
   const fields = SUPPLEMENTED_ENDPOINTS.filter((k) => metadata[k] === undefined && typeof extra[k] === 'string');
   for (const k of fields) metadata[k] = extra[k];
-  if (fields.length) finding.supplemented = { url, fields: [...fields] };
+  if (fields.length) finding.supplemented = { url, fields: [...fields], source };
 }
 const SUPPLEMENTED_ENDPOINTS = ['revocation_endpoint', 'introspection_endpoint', 'registration_endpoint', 'jwks_uri'] as const;
 

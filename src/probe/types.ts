@@ -25,7 +25,7 @@ export interface CheckResult {
 
 /** Something the probe left at the AS, so the report can say so. */
 export interface CreatedItem {
-  kind: 'pending_request' | 'registered_client' | 'rpt' | 'pct';
+  kind: 'pending_request' | 'registered_client' | 'rpt' | 'refresh_token' | 'pct';
   /** Non-secret description (fingerprints only). */
   description: string;
   /** How many requests produced it (pending requests: the AS may merge repeated ones). */

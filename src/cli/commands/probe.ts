@@ -133,7 +133,9 @@ const command: CliCommand = {
         const s = report.summary;
         io.stdout(`\n${report.as.issuer ?? resource}: ${STATUSES.map((st) => `${s[st]} ${GRADES[st].label.toLowerCase()}`).join(', ')}\n${verdictSentence(s)}\n`);
         const left = report.created.filter((c) => !c.cleanedUp && (c.kind === 'pending_request' || c.kind === 'registered_client'));
-        if (left.length) io.stdout(`left at the AS: ${left.map((c) => `${c.description}${c.count && c.count > 1 ? ` (from ${c.count} requests)` : ''}`).join('; ')}\n`);
+        const tokensLeft = report.created.filter((c) => !c.cleanedUp && !(c.kind === 'pending_request' || c.kind === 'registered_client')).length;
+        const items = [...left.map((c) => `${c.description}${c.count && c.count > 1 ? ` (from ${c.count} requests)` : ''}`), ...(tokensLeft ? [`${tokensLeft} token(s) not revoked (no revocation endpoint, or it refused), which expire on their own`] : [])];
+        if (items.length) io.stdout(`left at the AS: ${items.join('; ')}\n`);
         if (values.report) io.stdout(`report: ${values.report}\n`);
         if (values.junit) io.stdout(`junit: ${values.junit}\n`);
       }

@@ -64,6 +64,10 @@ export const rptChecks: CheckDefinition[] = [
       }
       ctx.noteCreated({ kind: 'rpt', description: `RPT ${fingerprint(result.token.accessToken)}`, cleanedUp: false });
       ctx.shared.revocable.push({ token: result.token.accessToken, hint: 'access_token' });
+      if (result.token.refreshToken && result.token.refreshToken !== token.refreshToken) {
+        ctx.noteCreated({ kind: 'refresh_token', description: `refresh token ${fingerprint(result.token.refreshToken)}`, cleanedUp: false });
+        ctx.shared.revocable.push({ token: result.token.refreshToken, hint: 'refresh_token' });
+      }
       const rs = await ctx.resourceWith(result.token.accessToken);
       if (!opens(rs.status)) return deviation(`A new RPT ${fingerprint(result.token.accessToken)}, but the RS answers ${rs.status} with it.`, 'After a refresh, be ready to run the grant again.');
       return pass(`New RPT ${fingerprint(result.token.accessToken)}${result.token.refreshToken ? ', rotated refresh token' : ''}; it opens the resource (RS ${rs.status}).`);

@@ -54,7 +54,7 @@ export const safetyChecks: CheckDefinition[] = [
       const asked = pendingItems.reduce((n, x) => n + (x.count ?? 1), 0);
       const pending = pendingItems.length;
       const clients = left.filter((x) => x.kind === 'registered_client').length;
-      const tokens = left.filter((x) => x.kind === 'rpt' || x.kind === 'pct').length;
+      const tokens = left.filter((x) => x.kind === 'rpt' || x.kind === 'refresh_token' || x.kind === 'pct').length;
       const parts = [pending ? `pending access request(s) for ${pending} resource(s), from ${asked} request_submitted answer(s) (the AS may have merged them)` : '', clients ? `${clients} registered client(s)` : '', tokens ? `${tokens} token(s) that expire on their own` : ''].filter(Boolean);
       // Everything cleaned up is what the rule asks; what is left is listed for the person to see.
       const grade = left.length ? info : pass;
