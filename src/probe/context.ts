@@ -69,6 +69,8 @@ export interface ProbeShared {
   memo: Map<string, Promise<unknown>>;
   /** The AS or one of its endpoints is plain http outside loopback: nothing secret is sent to it. */
   insecure?: boolean;
+  /** A second resource the AS is expected to put on hold (request_submitted), and how long to wait for its owner. */
+  pending?: { resource: string; waitMs: number };
   /** Extra headers on resource requests without an RPT (never sent to the AS). */
   rsHeaders: Record<string, string>;
   /** Cancels the run (the clean-up in safety.created still goes out). */
@@ -131,9 +133,9 @@ export class CheckContext {
     return this.shared.claimTokens[0] ? ' (with the claim token the grant sends)' : ' (without claims: none was given)';
   }
 
-  /** GET the resource without a token; returns the fresh ticket from the UMA challenge. */
-  async freshTicket(): Promise<string> {
-    const rs = await this.shared.http.request(this.shared.resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { ...this.shared.rsHeaders }, secrets: Object.values(this.shared.rsHeaders) });
+  /** GET the resource (default: the probed one) without a token; returns the fresh ticket from the UMA challenge. */
+  async freshTicket(resource: string = this.shared.resource): Promise<string> {
+    const rs = await this.shared.http.request(resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { ...this.shared.rsHeaders }, secrets: Object.values(this.shared.rsHeaders) });
     const reading = readRsResponse(rs.status, rs.headers, rs.text);
     if (reading.type !== 'uma') throw new SkipCheck(`The resource server gave no new permission ticket (HTTP ${rs.status}).`);
     if (normalizeIssuer(reading.asUri) !== normalizeIssuer(this.shared.asUri)) {
@@ -149,8 +151,11 @@ export class CheckContext {
     return this.shared.http.request(this.shared.resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { ...headers, authorization: `Bearer ${rpt}` }, secrets: [rpt] });
   }
 
-  /** A UMA grant request; `raw` sends exactly those form parameters. */
-  async token(params: UmaTokenParams | { raw: URLSearchParams; secrets?: string[] }, client: ClientCredentials = this.client): Promise<TokenObservation> {
+  /**
+   * A UMA grant request; `raw` sends exactly those form parameters. `resource`: the resource the
+   * ticket is for (default the probed one), named in what the probe leaves at the AS.
+   */
+  async token(params: UmaTokenParams | { raw: URLSearchParams; secrets?: string[] }, client: ClientCredentials = this.client, resource: string = this.shared.resource): Promise<TokenObservation> {
     const response = 'raw' in params
       ? await umaTokenRequestRaw(this.metadata, client, params.raw, this.requestContext, params.secrets ?? [])
       : await umaTokenRequest(this.metadata, client, params, this.requestContext);
@@ -169,7 +174,7 @@ export class CheckContext {
     if (step) this.shared.transcript.annotate(step, { outcome: outcomeOf(result) });
     this.shared.observations.push(observation);
     if (result.type === 'request_submitted') {
-      const description = `access request for ${this.shared.resource} waiting for the resource owner`;
+      const description = pendingDescription(resource);
       const known = this.shared.created.find((c) => c.kind === 'pending_request' && c.description === description);
       if (known) known.count = (known.count ?? 1) + 1;
       else this.noteCreated({ kind: 'pending_request', description, cleanedUp: false, count: 1 });
@@ -231,6 +236,9 @@ export class CheckContext {
     return { token: got.obs.result.token, ...(got.claim ? { claim: got.claim } : {}) };
   }
 }
+
+/** How the probe lists an access request it left waiting for the resource owner. */
+export const pendingDescription = (resource: string): string => `access request for ${resource} waiting for the resource owner`;
 
 export function outcomeOf(result: GrantResult): NonNullable<TranscriptStep['outcome']> {
   switch (result.type) {

@@ -41,6 +41,8 @@ export const ALL_CHECKS: CheckDefinition[] = [
 ];
 
 const CANCELLED = 'Cancelled before this check finished.';
+/** The longest the probe waits for a resource owner (10 minutes). */
+export const MAX_PENDING_WAIT_MS = 600_000;
 
 const TRUST_CHECK = {
   id: 'safety.trusted-as',
@@ -59,6 +61,13 @@ export interface ProbeOptions {
   claimTokens?: ClaimToken[];
   /** Keycloak bearer mode: the requesting party's access token. */
   bearerToken?: string;
+  /**
+   * A second protected resource of the same AS that it is expected to put on hold (request_submitted),
+   * so grant.request-submitted is measured even when `resource` is granted at once.
+   */
+  pendingResource?: string;
+  /** How long to wait for the resource owner to approve the held request (bounded: at most 10 minutes; default 0). */
+  pendingWaitMs?: number;
   /** Extra headers for the resource requests (e.g. a Keycloak enforcer challenges only requests with a bearer token). */
   rsHeaders?: Record<string, string>;
   /** Check ids or groups (`discovery`, `token.ticket-garbage`) to run; default all. */
@@ -99,7 +108,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     claimsRedirectUri: options.claimsRedirectUri ?? CLAIMS_REDIRECT_URI,
     discovery: { attempts: [] } as DiscoveryFinding,
     transcript,
-    allowed: new Set([rsOrigin]),
+    // The RS origins the person named (the probed resource and the one expected to be held).
+    allowed: new Set([rsOrigin, ...(options.pendingResource ? [new URL(options.pendingResource).origin] : [])]),
     contacted: new Set<string>(),
     violations: [],
     created: [],
@@ -111,12 +121,15 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     ...(options.client ? { client: options.client } : {}),
     ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.pendingResource ? { pending: { resource: new URL(options.pendingResource).href, waitMs: Math.min(Math.max(0, options.pendingWaitMs ?? 0), MAX_PENDING_WAIT_MS) } } : {}),
   } as unknown as ProbeShared;
   const cancelled = () => options.signal?.aborted === true;
   shared.http = guardedHttp(shared, transcript, options.http, options.fetch);
 
   const results: CheckResult[] = [];
-  const defs = ALL_CHECKS.filter((c) => selected(c.id, options.only) || c.id === 'rs.challenge' || c.id === 'discovery.location');
+  // Always run: where the tickets come from, where the metadata is, and the clean-up with its list
+  // of what the probe left at the AS (whatever --only selects, nothing obtained goes unrevoked or unsaid).
+  const defs = ALL_CHECKS.filter((c) => selected(c.id, options.only) || c.id === 'rs.challenge' || c.id === 'discovery.location' || c.id === 'safety.created');
   const total = defs.length + 1;
   const emit = (def: Pick<CheckDefinition, 'id' | 'title' | 'spec' | 'rule'>, v: Verdict, extraSteps: string[] = []) => {
     const steps = [...new Set([...transcript.flow(def.id).map((s) => s.id), ...extraSteps])];

@@ -55,7 +55,7 @@ describe('tessera probe ⇄ vendor fixtures', () => {
     // The same server under another name: another origin, nothing leaves the machine.
     const elsewhere = f.asOrigin.replace('127.0.0.1', 'localhost');
     const only = { only: ['discovery'] };
-    const moved = await runProbe({ resource: f.rs('/r/docs'), trust: { authorizationServers: [{ issuer: f.asUri, metadata: { revocation_endpoint: `${elsewhere}/revoke` } }] }, client, ...only });
+    const moved = await runProbe({ resource: f.rs('/r/docs'), trust: { authorizationServers: [{ issuer: f.asUri, metadata: { token_endpoint: f.tokenEndpoint, revocation_endpoint: `${elsewhere}/revoke` } }] }, client, ...only });
     expect(check(moved, 'discovery.endpoint-origins')).toMatchObject({ status: 'info', detail: expect.stringContaining(`revocation_endpoint ${elsewhere}`) });
     expect(check(moved, 'discovery.endpoint-origins').detail).toContain('RFC 8414');
     expect(probeExitCode(moved)).toBe(0);

@@ -27,6 +27,10 @@ const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     [--identity ISSUER#SUB|LABEL]    push that signed-in identity's ID token too
     [--only ID,...]                  checks or groups (discovery, token, grant, claims, pct, rpt,
                                      registration, interaction, safety)
+    [--pending-url URL [--pending-wait SECONDS]]   a resource of the same AS that it puts on hold
+                                     (its owner must approve): grant.request-submitted measures the
+                                     hold there and waits up to SECONDS (default 0, at most 600)
+                                     for the owner to approve, polling with the ticket in hand
     [--claims-redirect-uri URI]      a claims_redirect_uri registered for the client
     [--discovery-url URL]            where the AS publishes its metadata, if not at the issuer
     [--header 'K: V']...             on resource requests without an RPT (a Keycloak enforcer
@@ -57,6 +61,8 @@ const command: CliCommand = {
           header: { type: 'string', short: 'H', multiple: true },
           only: { type: 'string', multiple: true },
           'claims-redirect-uri': { type: 'string' },
+          'pending-url': { type: 'string' },
+          'pending-wait': { type: 'string' },
           'discovery-url': { type: 'string' },
           report: { type: 'string' },
           junit: { type: 'string' },
@@ -79,7 +85,10 @@ const command: CliCommand = {
     for (const o of only) {
       if (!ALL_CHECKS.some((c) => c.id === o || c.id.startsWith(`${o}.`)) && o !== 'safety.trusted-as') throw new TesseraError('usage', `--only: no check or group "${o}".`, `Known checks: ${ALL_CHECKS.map((c) => c.id).join(', ')}.`);
     }
-    for (const key of ['claims-redirect-uri', 'discovery-url'] as const) {
+    const pendingWait = values['pending-wait'];
+    if (pendingWait !== undefined && (!/^\d{1,3}$/.test(pendingWait) || Number(pendingWait) > 600)) throw new TesseraError('usage', `--pending-wait "${pendingWait}" is not a number of seconds from 0 to 600.`, 'Give how long to wait for the owner, e.g. --pending-wait 60.');
+    if (pendingWait !== undefined && !values['pending-url']) throw new TesseraError('usage', '--pending-wait needs --pending-url.', 'Give the resource the AS puts on hold with --pending-url.');
+    for (const key of ['claims-redirect-uri', 'discovery-url', 'pending-url'] as const) {
       const v = values[key];
       if (v !== undefined) {
         try {
@@ -89,6 +98,7 @@ const command: CliCommand = {
         }
       }
     }
+    if (values['pending-url'] && !/^https?:$/.test(new URL(values['pending-url']).protocol)) throw new TesseraError('usage', `--pending-url "${values['pending-url']}" is not an http(s) URL.`, 'Give the full URL of a UMA-protected resource.');
     const rsHeaders = parseHeaderFlags(values.header);
     const flags = await parseClientFlags(values);
     const claimTokens = await readClaimTokens(values['claim-token'] ?? [], values['claim-token-format'] ?? []);
@@ -123,6 +133,7 @@ const command: CliCommand = {
         ...(values.identity ? { resolveClaimTokens: async (issuer) => identityToken(await store(), issuer, values.identity as string) } : {}),
         ...(only.length ? { only } : {}),
         ...(values['claims-redirect-uri'] ? { claimsRedirectUri: values['claims-redirect-uri'] } : {}),
+        ...(values['pending-url'] ? { pendingResource: values['pending-url'], pendingWaitMs: Number(pendingWait ?? 0) * 1000 } : {}),
         http: { ...(config.settings.timeoutMs ? { timeoutMs: config.settings.timeoutMs } : {}), ...(config.settings.maxBodyBytes ? { maxBodyBytes: config.settings.maxBodyBytes } : {}) },
         ...(values.json ? {} : { onCheck: (r: CheckResult) => printCheck(r, io) }),
       });

@@ -10,17 +10,12 @@ import type { ClientCredentials } from '../../uma/grant';
 import { finding } from '../grading';
 import { deviation, fail, grantSection, pass, rfc, skip, unsafe, type CheckDefinition, type Verdict } from '../types';
 import { describeResult, type CheckContext, type TokenObservation } from '../context';
+import { claimlessUnauthorized, judgeDecision } from './decision';
+import { observeHold } from './pending';
 
 const err = (o: TokenObservation) => (typeof o.json?.error === 'string' ? o.json.error : undefined);
 const desc = (o: TokenObservation) => (typeof o.json?.error_description === 'string' ? o.json.error_description : undefined);
 
-/**
- * The AS refused a request that carried no requesting party (no claim token, PCT or bearer token)
- * with 401 unauthorized_client: Keycloak's fallback to the client's service account.
- */
-export function claimlessUnauthorized(o: TokenObservation, sentClaims: boolean): boolean {
-  return !sentClaims && o.status === 401 && err(o) === 'unauthorized_client';
-}
 
 /** How a client must read an answer to a request without a ticket. */
 function judgeMissingTicket(o: TokenObservation): Verdict {
@@ -162,41 +157,6 @@ export const tokenChecks: CheckDefinition[] = [
   },
 ];
 
-/**
- * Judges one answer to a well-formed grant request (any UMA outcome is acceptable; its form is
- * checked). `sentClaims`: the request named a requesting party (claim token, PCT or bearer token).
- */
-export function judgeDecision(o: TokenObservation, sentClaims = true): Verdict {
-  const r = o.result;
-  const seen = describeResult(o);
-  if (claimlessUnauthorized(o, sentClaims)) return finding('claimless_unauthorized_client', `${seen}: the AS answers a grant without claims as if the client had asked for its own service account (Keycloak), not with need_info.`);
-  switch (r.type) {
-    case 'token':
-      return pass(`A decision: ${seen}.`);
-    case 'need_info': {
-      const problems: string[] = [];
-      if (r.ticket === o.sentTicket) problems.push('the ticket was not rotated');
-      if (!r.requiredClaims && !r.redirectUser) problems.push('neither required_claims nor redirect_user');
-      if (r.redirectUser && !r.redirectUser.includes('?') && r.redirectUser.includes('&')) problems.push('redirect_user has query parameters without "?" (Janssen)');
-      if (problems.length) return deviation(`need_info, but ${problems.join('; ')}.`, 'Repair a "?"-less redirect_user; an unrotated ticket cannot be trusted to be single-use; without hints, ask the user which identity to push.');
-      return pass(`need_info with a new ticket${r.requiredClaims ? `, required_claims (${r.requiredClaims.map((c) => c.friendly_name ?? c.name ?? '?').join(', ')})` : ''}${r.redirectUser ? `, redirect_user ${new URL(r.redirectUser, 'http://x').pathname}` : ''}.`);
-    }
-    case 'request_submitted':
-      if (r.vendor === 'keycloak') return deviation(`${seen}: access_denied with description request_submitted instead of request_submitted (Keycloak).`, 'Treat as pending; there is no new ticket: ask the RS for a fresh one when polling.');
-      if (!r.ticket) return deviation(`${seen}: request_submitted without the REQUIRED new ticket.`, 'Treat as pending and get a fresh ticket from the RS to poll.');
-      if (r.ticket === o.sentTicket) return deviation(`${seen}: the ticket was not rotated.`, 'Poll with the ticket returned; do not assume it is single-use.');
-      return pass(`A decision: request_submitted with a new ticket${r.interval !== undefined ? ` and interval ${r.interval}` : ' (no interval: poll no faster than every 5 s)'}.`);
-    case 'denied':
-      if (r.error === 'request_denied') return pass(`A decision: ${seen}.`);
-      return deviation(`${seen} instead of request_denied.`, `Treat ${r.error}${r.description ? `/${r.description}` : ''} as request_denied.`);
-    case 'error':
-      if (o.status === 400 && r.error === 'invalid_request') return deviation(`${seen}: the AS refuses the grant without a pushed claim token (WSO2 does this).`, 'Always push a claim token on the first request to this AS.');
-      return fail(`${seen}.`, 'A client cannot continue from this answer.');
-    default:
-      return fail(`${seen}.`, 'A well-formed request with a fresh ticket should get a UMA answer.');
-  }
-}
-
 /** The answers of one kind seen so far in this probe. */
 function seenOf(ctx: CheckContext, type: TokenObservation['result']['type']): TokenObservation[] {
   return ctx.shared.observations.filter((o) => o.result.type === type);
@@ -226,12 +186,17 @@ export const answerChecks: CheckDefinition[] = [
     spec: grantSection('3.3.6'),
     rule: 'need_info MUST carry a new ticket and at least one of required_claims and redirect_user (a URI).',
   }, 'need_info', 'The AS never answered need_info during this probe.'),
-  answerCheck({
+  {
     id: 'grant.request-submitted',
     title: 'request_submitted carries a new ticket and interval',
     spec: grantSection('3.3.6'),
-    rule: 'request_submitted MUST carry a new ticket and MAY carry interval (seconds between polls).',
-  }, 'request_submitted', "The AS never asked the resource owner during this probe (the resource's policy decided at once)."),
+    rule: 'request_submitted MUST carry a new ticket and MAY carry interval (seconds between polls); once the owner approves, polling with the ticket in hand gets the RPT.',
+    async run(ctx) {
+      // A resource the AS should hold was given: measure the hold there (and whether it resolves).
+      if (ctx.shared.pending) return observeHold(ctx);
+      return answerCheck({ ...this }, 'request_submitted', "The AS never asked the resource owner during this probe (the resource's policy decided at once); give a resource it holds (the pending URL) to measure it.").run(ctx);
+    },
+  },
   {
     id: 'token.error-format',
     title: 'Error bodies are JSON with error',
