@@ -19,7 +19,7 @@ import type { TranscriptStep } from '../kernel/transcript';
 import { findTrustedAs, type TrustPolicy } from '../kernel/trust';
 import { isSecureOrLoopback } from '../kernel/urls';
 import type { HttpBounds } from '../http/fetch';
-import { ClientResolver } from '../uma/clients';
+import type { ClientResolver } from '../uma/clients';
 import type { ClaimToken } from '../uma/ports';
 import { IdentityClaimsSource } from '../identity/claims-source';
 import { ALL_CHECKS, probeJson, runProbe } from '../probe/runner';
@@ -35,6 +35,8 @@ void gradesMatch;
 
 export interface CheckRunsOptions {
   store: TokenStore;
+  /** The engine's client rule (src/app/engine.ts): the client Tessera already is at the AS. */
+  clients: () => ClientResolver;
   trust: () => TrustPolicy;
   /** Who Tessera acts for now (`issuer#sub` or `nobody`). */
   actingAs: () => Promise<string>;
@@ -84,7 +86,7 @@ export class CheckRuns {
       // Only the chosen AS: the person asked to check this one.
       trust: { authorizationServers: [config] },
       // The client Tessera already is there (the engine's rule), never a new registration.
-      resolveClient: (issuer, asConfig) => new ClientResolver({ store }).known(issuer, asConfig),
+      resolveClient: (issuer, asConfig) => this.#o.clients().known(issuer, asConfig),
       // The acting party's own ID token, refreshed if needed (UMA Grant §1.3: claims speak for one party).
       resolveClaimTokens: async (asIssuer): Promise<ClaimToken[]> => {
         const token = await new IdentityClaimsSource(store).claimTokenFor({ asIssuer, party });

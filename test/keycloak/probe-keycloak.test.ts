@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cliRunner } from '../fixtures/cli-run';
 import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
-import { deleteAllTickets, keycloakSignIn } from '../fixtures/keycloak-people';
+import { deleteAllTickets, kateAccount, keycloakSignIn } from '../fixtures/keycloak-people';
 import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
 import { probeExitCode, runProbe } from '../../src/probe/runner';
 import type { ProbeReport } from '../../src/probe/types';
@@ -132,5 +132,37 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     } finally {
       await rm(home, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it('--pending-url: Keycloak holds the care notes (access_denied/request_submitted, no interval, no new ticket); after Kate approves, the same ticket gets the RPT', async () => {
+    const issuer = kc?.issuer ?? '';
+    const find = (name: string) => demo.config.rs.resources.find((r) => r.name === name);
+    const careNotes = find('care-notes');
+    const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
+    const kate = await kateAccount(issuer);
+    let shared = 0;
+    // Kate approves in her Account REST API once Alice's request is there.
+    const approving = (async () => {
+      for (let i = 0; i < 300 && !shared; i++) {
+        if ((await kate.requests(careNotes?.id ?? '')).some((r) => r.username === 'alice')) shared = await kate.share(careNotes?.id ?? '', 'alice', ['read']);
+        else await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const held = await runProbe({
+      resource: find('prescriptions')?.url ?? '', pendingResource: careNotes?.url ?? '', pendingWaitMs: 60_000,
+      trust: { authorizationServers: [{ issuer }] },
+      client: { client_id: KEYCLOAK_CLIENTS.tessera.client_id, client_secret: KEYCLOAK_CLIENTS.tessera.client_secret, auth_method: 'client_secret_basic', registration: 'static' },
+      claimTokens: [{ claim_token: alice.idToken, claim_token_format: ID_TOKEN_FORMAT }],
+      only: ['grant.request-submitted'],
+    });
+    await approving;
+    expect(shared).toBe(204);
+    const c = held.checks.find((x) => x.id === 'grant.request-submitted');
+    console.log(c?.detail);
+    expect(c?.status).toBe('deviation');
+    expect(c?.detail).toContain(`${careNotes?.url} was put on hold (no interval, no new ticket)`);
+    expect(c?.detail).toMatch(/Approved during the run: poll \d+ with the same ticket as the first request \(no new ticket came with the hold\) got the RPT\./);
+    expect(held.created.filter((x) => x.kind !== 'pending_request' && !x.cleanedUp)).toEqual([]);
+    expect(probeExitCode(held)).toBe(0);
   }, 120_000);
 });

@@ -7,10 +7,9 @@ import { parseArgs } from 'node:util';
 import { loadConfig, tesseraHome } from '../../app/config';
 import { TesseraError } from '../../kernel/errors';
 import { findTrustedAs } from '../../kernel/trust';
-import type { TokenStore } from '../../kernel/store';
-import { Identities } from '../../identity/identities';
 import { IdentityClaimsSource } from '../../identity/claims-source';
-import { ClientResolver, defaultClientCredentials } from '../../uma/clients';
+import { defaultClientCredentials } from '../../uma/clients';
+import { httpBounds } from '../../app/check-as';
 import { ID_TOKEN_FORMAT, type ClaimToken } from '../../uma/ports';
 import { ALL_CHECKS, probeExitCode, probeJson, runProbe } from '../../probe/runner';
 import { renderProbeHtml } from '../../probe/report-html';
@@ -19,7 +18,7 @@ import { GRADES, STATUSES, verdictSentence } from '../../probe/grading';
 import type { CheckResult } from '../../probe/types';
 import { CLIENT_FLAGS_USAGE, CLIENT_FLAG_OPTIONS, parseClientFlags, parseHeaderFlags, trustWithFlags } from '../client-flags';
 import type { CliCommand, CliIo } from '../command';
-import { openCliStore, type CliStore } from '../store';
+import { openCliEngine, type CliEngine } from '../engine';
 
 const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     ${CLIENT_FLAGS_USAGE}
@@ -113,28 +112,30 @@ const command: CliCommand = {
         if (entry && !entry.discoveryUrl) trust.authorizationServers[trust.authorizationServers.indexOf(entry)] = { ...entry, discoveryUrl };
       }
     }
-    // The vault holds client registrations and signed-in identities; it is opened only when needed.
-    let opened: CliStore | undefined;
-    const store = async (): Promise<TokenStore> => {
+    // The engine (the one composition: its client rule, its identities) over the vault, which holds
+    // client registrations and signed-in identities; opened only when needed.
+    let opened: CliEngine | undefined;
+    const engine = async (): Promise<CliEngine> => {
       if (!opened) {
-        opened = await openCliStore(io.env, home, { makeFingerprintKey: true });
-        if (opened.warning && !values.json) io.stderr(`${opened.warning}\n`);
+        opened = await openCliEngine(io, { trust: values.trust ?? [], interaction: false });
+        if (opened.opened.warning && !values.json) io.stderr(`${opened.opened.warning}\n`);
       }
-      return opened.store;
+      return opened;
     };
     try {
       const report = await runProbe({
         resource,
         trust,
         // Explicit client flags win; otherwise the engine's client rule (stored registration, configured id), without registering.
-        ...(flags ? { client: defaultClientCredentials(flags) } : { resolveClient: async (issuer, asConfig) => new ClientResolver({ store: await store() }).known(issuer, asConfig) }),
+        ...(flags ? { client: defaultClientCredentials(flags) } : { resolveClient: async (issuer, asConfig) => (await engine()).clients.known(issuer, asConfig) }),
         claimTokens,
         ...(Object.keys(rsHeaders).length ? { rsHeaders } : {}),
-        ...(values.identity ? { resolveClaimTokens: async (issuer) => identityToken(await store(), issuer, values.identity as string) } : {}),
+        ...(values.identity ? { resolveClaimTokens: async (issuer) => { const e = await engine(); return identityToken(e, issuer, values.identity as string); } } : {}),
         ...(only.length ? { only } : {}),
         ...(values['claims-redirect-uri'] ? { claimsRedirectUri: values['claims-redirect-uri'] } : {}),
         ...(values['pending-url'] ? { pendingResource: values['pending-url'], pendingWaitMs: Number(pendingWait ?? 0) * 1000 } : {}),
-        http: { ...(config.settings.timeoutMs ? { timeoutMs: config.settings.timeoutMs } : {}), ...(config.settings.maxBodyBytes ? { maxBodyBytes: config.settings.maxBodyBytes } : {}) },
+        // The configuration's HTTP bounds, as the app's Check this AS reads them (one copy).
+        http: httpBounds(config),
         ...(values.json ? {} : { onCheck: (r: CheckResult) => printCheck(r, io) }),
       });
       if (values.report) await writeFile(values.report, renderProbeHtml(report), { mode: 0o600 });
@@ -152,7 +153,7 @@ const command: CliCommand = {
       }
       return probeExitCode(report);
     } finally {
-      await opened?.close?.();
+      await opened?.close();
     }
   },
 };
@@ -164,9 +165,9 @@ function printCheck(r: CheckResult, io: CliIo): void {
   if (r.status !== 'pass') io.stdout(`    ${r.detail}\n${r.advice ? `    → ${r.advice}\n` : ''}`);
 }
 
-async function identityToken(store: TokenStore, issuer: string, identity: string): Promise<ClaimToken[]> {
-  const party = await new Identities(store).resolve(identity);
-  const token = await new IdentityClaimsSource(store).claimTokenFor({ asIssuer: issuer, party });
+async function identityToken(engine: CliEngine, issuer: string, identity: string): Promise<ClaimToken[]> {
+  const party = await engine.identities.resolve(identity);
+  const token = await new IdentityClaimsSource(engine.opened.store).claimTokenFor({ asIssuer: issuer, party });
   return token ? [token] : [];
 }
 
