@@ -179,6 +179,15 @@ function answerCheck(def: Omit<CheckDefinition, 'run'>, type: 'need_info' | 'req
   };
 }
 
+const REQUEST_SUBMITTED = {
+  id: 'grant.request-submitted',
+  title: 'request_submitted carries a new ticket and interval',
+  spec: grantSection('3.3.6'),
+  rule: 'request_submitted MUST carry a new ticket and MAY carry interval (seconds between polls); once the owner approves, polling with the ticket in hand gets the RPT.',
+};
+/** Without a resource to hold: the request_submitted answers the other checks happened to get. */
+const requestSubmittedSeen = answerCheck(REQUEST_SUBMITTED, 'request_submitted', "The AS never asked the resource owner during this probe (the resource's policy decided at once); give a resource it holds (the pending URL) to measure it.");
+
 export const answerChecks: CheckDefinition[] = [
   answerCheck({
     id: 'grant.need-info',
@@ -187,14 +196,11 @@ export const answerChecks: CheckDefinition[] = [
     rule: 'need_info MUST carry a new ticket and at least one of required_claims and redirect_user (a URI).',
   }, 'need_info', 'The AS never answered need_info during this probe.'),
   {
-    id: 'grant.request-submitted',
-    title: 'request_submitted carries a new ticket and interval',
-    spec: grantSection('3.3.6'),
-    rule: 'request_submitted MUST carry a new ticket and MAY carry interval (seconds between polls); once the owner approves, polling with the ticket in hand gets the RPT.',
+    ...REQUEST_SUBMITTED,
     async run(ctx) {
       // A resource the AS should hold was given: measure the hold there (and whether it resolves).
       if (ctx.shared.pending) return observeHold(ctx);
-      return answerCheck({ ...this }, 'request_submitted', "The AS never asked the resource owner during this probe (the resource's policy decided at once); give a resource it holds (the pending URL) to measure it.").run(ctx);
+      return requestSubmittedSeen.run(ctx);
     },
   },
   {
