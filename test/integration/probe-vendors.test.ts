@@ -63,6 +63,16 @@ describe('tessera probe ⇄ vendor fixtures', () => {
     expect(check(home, 'discovery.endpoint-origins').status).toBe('pass');
   });
 
+  it('a held resource whose AS asks for 90 s between polls: the probe never polls sooner, it says the wait was too short', async () => {
+    const f = await startFixture({ flavor: 'spec', policies: { album: 'approval' }, interval: 90 });
+    open.push(f);
+    const started = Date.now();
+    const report = await runProbe({ resource: f.rs('/r/docs'), pendingResource: f.rs('/r/album'), pendingWaitMs: 2000, trust: { authorizationServers: [{ issuer: f.asUri }] }, client, claimTokens: [{ claim_token: fakeIdToken({ email: 'alice@example.org' }), claim_token_format: FIXTURE_ID_TOKEN_FORMAT }], only: ['grant.request-submitted'] });
+    expect(check(report, 'grant.request-submitted')).toMatchObject({ status: 'pass', detail: expect.stringContaining('Not approved during the run: the AS asks for 90 s between polls, longer than the wait (2 s); 0 poll(s).') });
+    expect(f.stats.token).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('spec: request_submitted with a new ticket and interval', async () => {
     const { report } = await probe({ flavor: 'spec', policies: { album: 'approval' }, interval: 2 }, 'album');
     expectLivable(report);

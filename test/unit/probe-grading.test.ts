@@ -7,6 +7,7 @@ import { GRADES, STATUSES, exitCodeOf, finding, summarize, verdictSentence } fro
 import { renderJunit } from '../../src/probe/junit';
 import { renderProbeHtml } from '../../src/probe/report-html';
 import { probeExitCode, probeJson } from '../../src/probe/runner';
+import { pollDelayMs } from '../../src/probe/checks/pending';
 import type { CheckResult, CheckStatus, ProbeReport } from '../../src/probe/types';
 
 const check = (id: string, status: CheckStatus): CheckResult => ({ id, title: id, spec: 'https://www.rfc-editor.org/rfc/rfc8414#section-2', status, detail: `${status} detail`, ...(status === 'pass' || status === 'skip' ? {} : { advice: `${status} advice` }), steps: [] });
@@ -52,5 +53,17 @@ describe('probe grading', () => {
     expect(html).toContain('(unsafe): unsafe advice');
     expect(probeJson(r).summary).toEqual({ pass: 1, info: 1, deviation: 1, fail: 1, unsafe: 1, skip: 1 });
     expect(verdictSentence(summarize([check('a', 'deviation')]))).toBe('Nothing unsafe, no check failed: a UMA client can work with this authorization server, provided it handles the deviations below.');
+  });
+
+  it('the hold is polled no faster than the AS asks (a minimum, never shortened), at least 1 s apart, 5 s without an interval', () => {
+    expect(pollDelayMs(undefined)).toBe(5000);
+    expect(pollDelayMs(Number.NaN)).toBe(5000);
+    expect(pollDelayMs(0)).toBe(1000);
+    expect(pollDelayMs(-3)).toBe(1000);
+    expect(pollDelayMs(0.001)).toBe(1000);
+    expect(pollDelayMs(90)).toBe(90_000);
+    // Past the bounded wait it only ends the wait: never shortened to fit.
+    expect(pollDelayMs(1e9)).toBe(1e12);
+    expect(pollDelayMs(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
   });
 });

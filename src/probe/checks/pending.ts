@@ -13,8 +13,6 @@ import { judgeDecision } from './decision';
 const MIN_POLL_MS = 1000;
 /** Without an interval, UMA Grant §3.3.6 suggests 5 s. */
 const DEFAULT_POLL_MS = 5000;
-/** A poll waits at most this long, so a huge interval cannot outlast the bounded wait unnoticed. */
-const MAX_POLL_MS = 60_000;
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
   if (signal?.aborted) return resolve();
@@ -27,10 +25,14 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
   signal?.addEventListener('abort', done, { once: true });
 });
 
-/** The delay before the next poll: the AS's interval (a minimum, never shortened), bounded to finite values. */
+/**
+ * The delay before the next poll: the AS's interval is a minimum (UMA Grant §3.3.6), never shortened;
+ * 0, negative or missing values get the floor or the default. A delay past the end of the bounded
+ * wait ends the wait instead (the caller compares it with the deadline), so no timer is ever huge.
+ */
 export function pollDelayMs(interval: number | undefined): number {
-  if (interval === undefined || !Number.isFinite(interval)) return DEFAULT_POLL_MS;
-  return Math.min(Math.max(interval * 1000, MIN_POLL_MS), MAX_POLL_MS);
+  if (interval === undefined || Number.isNaN(interval)) return DEFAULT_POLL_MS;
+  return Math.max(interval * 1000, MIN_POLL_MS);
 }
 
 /** Runs the hold against the pending resource and grades it; skip when the AS did not hold it. */
@@ -60,7 +62,10 @@ async function pollUntilDecided(ctx: CheckContext, first: TokenObservation, pend
   for (;;) {
     const interval = last.result.type === 'request_submitted' ? last.result.interval : undefined;
     const delay = pollDelayMs(interval);
-    if (Date.now() + delay > deadline) break;
+    if (!(Date.now() + delay <= deadline)) {
+      if (delay > pending.waitMs) return { detail: `Not approved during the run: the AS asks for ${Math.round(delay / 1000)} s between polls, longer than the wait (${Math.round(pending.waitMs / 1000)} s); ${polls} poll(s).` };
+      break;
+    }
     await sleep(delay, ctx.shared.signal);
     if (ctx.shared.signal?.aborted) return { detail: 'The run was cancelled while waiting for the owner.' };
     polls++;
