@@ -14,10 +14,18 @@ import { Timeline } from './Timeline';
 import { StepDetail } from './StepDetail';
 import { layoutFlow } from './sequence/layout';
 
-const LABEL: Record<CheckStatus, string> = { pass: 'Pass', deviation: 'Deviation', fail: 'Fail', skip: 'Skipped' };
-const SYMBOL: Record<CheckStatus, string> = { pass: '✓', deviation: '≈', fail: '✗', skip: '–' };
-const COUNT: Record<CheckStatus, [string, string]> = { pass: ['passed', 'passed'], deviation: ['deviation', 'deviations'], fail: ['failed', 'failed'], skip: ['skipped', 'skipped'] };
-const STATUSES: CheckStatus[] = ['pass', 'deviation', 'fail', 'skip'];
+// The probe's grades (their meaning: src/probe/grading.ts, README "Check your AS"), as the HTML report shows them.
+const LABEL: Record<CheckStatus, string> = { pass: 'Pass', info: 'Info', deviation: 'Deviation', fail: 'Fail', unsafe: 'Unsafe', skip: 'Skipped' };
+const SYMBOL: Record<CheckStatus, string> = { pass: '✓', info: 'i', deviation: '≈', fail: '✗', unsafe: '!', skip: '–' };
+const COUNT: Record<CheckStatus, [string, string]> = { pass: ['passed', 'passed'], info: ['info', 'info'], deviation: ['deviation', 'deviations'], fail: ['failed', 'failed'], unsafe: ['unsafe', 'unsafe'], skip: ['skipped', 'skipped'] };
+const STATUSES: CheckStatus[] = ['pass', 'info', 'deviation', 'fail', 'unsafe', 'skip'];
+
+/** What the counts mean for a client, worded as the probe's verdictSentence (src/probe/grading.ts). */
+function verdictSentence(s: Record<CheckStatus, number>): string {
+  if (s.unsafe > 0) return `${s.unsafe} ${s.unsafe === 1 ? 'check is' : 'checks are'} unsafe: following this server there could expose tokens, claims or credentials. Do not use it until each one below is fixed.`;
+  if (s.fail > 0) return `${s.fail} ${s.fail === 1 ? 'check' : 'checks'} failed: this server does not do what UMA 2.0 requires there. A client can use it only if it copes with each failure below.`;
+  return `Nothing unsafe, no check failed: a UMA client can work with this server${s.deviation ? ', provided it handles the deviations below.' : '.'}`;
+}
 const OTHER = '__other__';
 
 const sameIssuer = (a: string | undefined, b: string) => a !== undefined && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
@@ -132,11 +140,7 @@ export function RunView({ run, onAgain }: { run: CheckRunView; onAgain?: () => v
           <ul className="check-summary">
             {STATUSES.map((s) => <li key={s} className={`check-${s}`}><strong>{run.summary[s]}</strong> {COUNT[s][run.summary[s] === 1 ? 0 : 1]}</li>)}
           </ul>
-          <p>{run.summary.fail === 0
-            ? `No check failed: a UMA client can work with this server${run.summary.deviation ? ', if it handles the deviations below.' : '.'}`
-            // Not "cannot work with it": Keycloak fails two checks (no dynamic registration of a UMA client,
-            // a claim-less grant refused), and a client that registers by hand and pushes claims works with it.
-            : `${run.summary.fail} ${run.summary.fail === 1 ? 'check' : 'checks'} failed: this server does not do what UMA 2.0 requires there. A client can use it only if it copes with each failure below.`}</p>
+          <p>{verdictSentence(run.summary)}</p>
           <p>
             <button type="button" onClick={() => exportAs('html')}>Export report (HTML)</button>
             <button type="button" className="secondary" onClick={() => exportAs('json')}>Export as JSON</button>

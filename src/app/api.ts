@@ -168,7 +168,8 @@ export interface AppState {
   demo?: { dashboardUrl: string; dashboardLabel: string; idpLabel: string; people: { username: string; password: string; name: string; role: string; at: 'idp' | 'as' }[] };
 }
 
-export type CheckStatus = 'pass' | 'deviation' | 'fail' | 'skip';
+/** The probe's grades (src/probe/grading.ts, where their meaning is written down; check-as.ts asserts the two lists match). */
+export type CheckStatus = 'pass' | 'info' | 'deviation' | 'fail' | 'unsafe' | 'skip';
 
 /**
  * One check of "Check this AS": the probe's CheckResult (src/probe/types.ts) with its exchanges as
@@ -182,7 +183,7 @@ export interface CheckView {
   rule?: string;
   status: CheckStatus;
   detail: string;
-  /** What a client must do about a deviation or failure. */
+  /** What a client must do about a deviation, failure or unsafe answer. */
   advice?: string;
   steps: StepView[];
 }
@@ -206,7 +207,7 @@ export interface CheckRunView {
   /** Where the AS publishes its metadata (once found). */
   discoveryUrl?: string;
   /** What the checks left at the AS (pending requests, registered clients, tokens), fingerprints only. */
-  created: { kind: 'pending_request' | 'registered_client' | 'rpt' | 'pct'; description: string; count?: number; cleanedUp: boolean; check: string }[];
+  created: { kind: 'pending_request' | 'registered_client' | 'rpt' | 'refresh_token' | 'pct'; description: string; count?: number; cleanedUp: boolean; check: string }[];
   /** Origins the checks sent requests to. */
   origins: string[];
   durationMs?: number;

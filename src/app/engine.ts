@@ -9,6 +9,7 @@ import { Transcript, type StepListener } from '../kernel/transcript';
 import { findTrustedAs, type TrustPolicy } from '../kernel/trust';
 import { HttpClient, type HttpBounds } from '../http/fetch';
 import { createAgent, type Agent, type DefaultClient } from '../uma/agent';
+import { ClientResolver } from '../uma/clients';
 import { CLAIMS_REDIRECT_URI, loopbackInteraction } from '../uma/interaction';
 import type { ClaimsSource } from '../uma/ports';
 import { IdentityClaimsSource } from '../identity/claims-source';
@@ -35,6 +36,11 @@ export interface Engine {
   /** The one outbound HTTP client of this engine (bounded, redacting, on the transcript): sign-in and sign-out at OpenID providers use it too. */
   http: HttpClient;
   identities: Identities;
+  /**
+   * Which client Tessera is at an AS, by the engine's rule (stored registration, default client,
+   * configured id), with the same options as the agent's: what the probe and "Check this AS" use.
+   */
+  clients: ClientResolver;
   /** Whether `issuer` (or an alias of it) is trusted — the one trust rule, aliases included. */
   trusted(issuer: string): boolean;
   trust(): TrustPolicy;
@@ -56,5 +62,6 @@ export function composeEngine(o: EngineOptions): Engine {
     ...(o.defaultClient ? { defaultClient: o.defaultClient } : {}),
     ...(o.onStep ? { onStep: o.onStep } : {}),
   });
-  return { agent, http, identities, trust, trusted: (issuer) => findTrustedAs(trust(), issuer) !== undefined };
+  const clients = new ClientResolver({ store: o.store, claimsRedirectUris: [CLAIMS_REDIRECT_URI], ...(o.defaultClient ? { defaultClient: o.defaultClient } : {}) });
+  return { agent, http, identities, clients, trust, trusted: (issuer) => findTrustedAs(trust(), issuer) !== undefined };
 }

@@ -128,7 +128,7 @@ export class TesseraService {
       opener: this.#browser.opener,
       onStep: (step) => this.#onStep(step),
     });
-    this.#checks = new CheckRuns({ store, trust: () => this.#config.trust, actingAs: () => this.#identities.actingAs(), emit: (e) => this.#emit(e), stepView, http: () => httpBounds(this.#config) });
+    this.#checks = new CheckRuns({ store, clients: () => this.#engine.clients, trust: () => this.#config.trust, actingAs: () => this.#identities.actingAs(), emit: (e) => this.#emit(e), stepView, http: () => httpBounds(this.#config) });
     await this.#restore();
   }
 

@@ -40,7 +40,7 @@ export interface DiscoveryFinding {
   found?: { url: string; source: 'uma2' | 'rfc8414' | 'configured_url' | 'manual'; headers?: Headers; raw?: Record<string, unknown>; step?: TranscriptStep };
   metadata?: AsMetadata;
   /** Endpoints the found document lacks, taken from the AS's configured discovery document (the one the client uses). */
-  supplemented?: { url: string; fields: string[] };
+  supplemented?: { url: string; fields: string[]; source: 'configured_url' | 'openid' };
   /** Why the document could not be used. */
   problem?: string;
 }
@@ -62,13 +62,15 @@ export interface ProbeShared {
   violations: { origin: string; path: string; check: string }[];
   created: CreatedItem[];
   /** Tokens obtained, to revoke at the end (never reported, only fingerprinted). */
-  revocable: { token: string; hint: 'access_token' | 'pct' }[];
+  revocable: { token: string; hint: 'access_token' | 'refresh_token' | 'pct' }[];
   observations: TokenObservation[];
   /** The check currently running (the guard attributes violations to it). */
   current: string;
   memo: Map<string, Promise<unknown>>;
   /** The AS or one of its endpoints is plain http outside loopback: nothing secret is sent to it. */
   insecure?: boolean;
+  /** A second resource the AS is expected to put on hold (request_submitted), and how long to wait for its owner. */
+  pending?: { resource: string; waitMs: number };
   /** Extra headers on resource requests without an RPT (never sent to the AS). */
   rsHeaders: Record<string, string>;
   /** Cancels the run (the clean-up in safety.created still goes out). */
@@ -117,9 +119,23 @@ export class CheckContext {
     return { http: this.shared.http, flowId: this.flowId, ...(this.shared.bearerToken ? { bearerToken: this.shared.bearerToken } : {}) };
   }
 
-  /** GET the resource without a token; returns the fresh ticket from the UMA challenge. */
-  async freshTicket(): Promise<string> {
-    const rs = await this.shared.http.request(this.shared.resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { ...this.shared.rsHeaders }, secrets: Object.values(this.shared.rsHeaders) });
+  /**
+   * The claims the ordinary grant sends (the first claim token given), so a check that varies only
+   * the ticket measures the ticket and not the AS's answer to a request without a requesting party.
+   */
+  get grantClaims(): Pick<UmaTokenParams, 'claimToken'> {
+    const claim = this.shared.claimTokens[0];
+    return claim ? { claimToken: claim } : {};
+  }
+
+  /** Says which claims a ticket check sent, for its detail. */
+  get claimsNote(): string {
+    return this.shared.claimTokens[0] ? ' (with the claim token the grant sends)' : ' (without claims: none was given)';
+  }
+
+  /** GET the resource (default: the probed one) without a token; returns the fresh ticket from the UMA challenge. */
+  async freshTicket(resource: string = this.shared.resource): Promise<string> {
+    const rs = await this.shared.http.request(resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { ...this.shared.rsHeaders }, secrets: Object.values(this.shared.rsHeaders) });
     const reading = readRsResponse(rs.status, rs.headers, rs.text);
     if (reading.type !== 'uma') throw new SkipCheck(`The resource server gave no new permission ticket (HTTP ${rs.status}).`);
     if (normalizeIssuer(reading.asUri) !== normalizeIssuer(this.shared.asUri)) {
@@ -135,8 +151,11 @@ export class CheckContext {
     return this.shared.http.request(this.shared.resource, { lane: 'rs', kind: 'resource', flowId: this.flowId, followRedirects: true, headers: { ...headers, authorization: `Bearer ${rpt}` }, secrets: [rpt] });
   }
 
-  /** A UMA grant request; `raw` sends exactly those form parameters. */
-  async token(params: UmaTokenParams | { raw: URLSearchParams; secrets?: string[] }, client: ClientCredentials = this.client): Promise<TokenObservation> {
+  /**
+   * A UMA grant request; `raw` sends exactly those form parameters. `resource`: the resource the
+   * ticket is for (default the probed one), named in what the probe leaves at the AS.
+   */
+  async token(params: UmaTokenParams | { raw: URLSearchParams; secrets?: string[] }, client: ClientCredentials = this.client, resource: string = this.shared.resource): Promise<TokenObservation> {
     const response = 'raw' in params
       ? await umaTokenRequestRaw(this.metadata, client, params.raw, this.requestContext, params.secrets ?? [])
       : await umaTokenRequest(this.metadata, client, params, this.requestContext);
@@ -155,7 +174,7 @@ export class CheckContext {
     if (step) this.shared.transcript.annotate(step, { outcome: outcomeOf(result) });
     this.shared.observations.push(observation);
     if (result.type === 'request_submitted') {
-      const description = `access request for ${this.shared.resource} waiting for the resource owner`;
+      const description = pendingDescription(resource);
       const known = this.shared.created.find((c) => c.kind === 'pending_request' && c.description === description);
       if (known) known.count = (known.count ?? 1) + 1;
       else this.noteCreated({ kind: 'pending_request', description, cleanedUp: false, count: 1 });
@@ -163,6 +182,10 @@ export class CheckContext {
     if (result.type === 'token') {
       this.noteCreated({ kind: 'rpt', description: `RPT ${fingerprint(result.token.accessToken)}`, cleanedUp: false });
       this.shared.revocable.push({ token: result.token.accessToken, hint: 'access_token' });
+      if (result.token.refreshToken) {
+        this.noteCreated({ kind: 'refresh_token', description: `refresh token ${fingerprint(result.token.refreshToken)}`, cleanedUp: false });
+        this.shared.revocable.push({ token: result.token.refreshToken, hint: 'refresh_token' });
+      }
       if (result.token.pct) {
         this.noteCreated({ kind: 'pct', description: `PCT ${fingerprint(result.token.pct)}`, cleanedUp: false });
         this.shared.revocable.push({ token: result.token.pct, hint: 'pct' });
@@ -213,6 +236,9 @@ export class CheckContext {
     return { token: got.obs.result.token, ...(got.claim ? { claim: got.claim } : {}) };
   }
 }
+
+/** How the probe lists an access request it left waiting for the resource owner. */
+export const pendingDescription = (resource: string): string => `access request for ${resource} waiting for the resource owner`;
 
 export function outcomeOf(result: GrantResult): NonNullable<TranscriptStep['outcome']> {
   switch (result.type) {

@@ -1,8 +1,10 @@
 /**
- * JUnit XML for CI systems: one testcase per check. A deviation passes with a system-out note
- * (what a client must do), a fail is a failure, a skip is skipped.
+ * JUnit XML for CI systems: one testcase per check. The blocking grades (fail, unsafe; see
+ * ./grading.ts) are failures of that type; a deviation or info passes with a system-out note (what a
+ * client must do), a skip is skipped.
  * @see https://github.com/testmoapp/junitxml (the de-facto format)
  */
+import { GRADES } from './grading';
 import type { ProbeReport } from './types';
 
 const INVALID_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/gu;
@@ -20,19 +22,13 @@ export function renderJunit(report: ProbeReport): string {
     const group = c.id.split('.')[0] ?? 'probe';
     const open = `    <testcase classname="tessera.probe.${xml(group)}" name="${xml(`${c.id}: ${c.title}`)}" time="${seconds(c.steps)}">`;
     const note = [c.detail, c.advice ? `What a client must do: ${c.advice}` : '', `Spec: ${c.spec}`].filter(Boolean).join('\n');
-    switch (c.status) {
-      case 'pass':
-        return `${open}\n      <system-out>${xml(`pass: ${note}`)}</system-out>\n    </testcase>`;
-      case 'deviation':
-        return `${open}\n      <system-out>${xml(`deviation: ${note}`)}</system-out>\n    </testcase>`;
-      case 'fail':
-        return `${open}\n      <failure message="${xml(c.detail)}" type="fail">${xml(note)}</failure>\n    </testcase>`;
-      case 'skip':
-        return `${open}\n      <skipped message="${xml(c.detail)}"/>\n    </testcase>`;
-    }
+    if (c.status === 'skip') return `${open}\n      <skipped message="${xml(c.detail)}"/>\n    </testcase>`;
+    if (GRADES[c.status].blocking) return `${open}\n      <failure message="${xml(c.detail)}" type="${c.status}">${xml(`${c.status}: ${note}`)}</failure>\n    </testcase>`;
+    return `${open}\n      <system-out>${xml(`${c.status}: ${note}`)}</system-out>\n    </testcase>`;
   });
+  const failures = report.checks.filter((c) => GRADES[c.status].blocking).length;
   const totalTime = (report.durationMs / 1000).toFixed(3);
-  const attrs = `tests="${report.checks.length}" failures="${report.summary.fail}" errors="0" skipped="${report.summary.skip}" time="${totalTime}"`;
+  const attrs = `tests="${report.checks.length}" failures="${failures}" errors="0" skipped="${report.summary.skip}" time="${totalTime}"`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="tessera probe" ${attrs}>`,
@@ -41,6 +37,8 @@ export function renderJunit(report: ProbeReport): string {
     `      <property name="resource" value="${xml(report.resource)}"/>`,
     `      <property name="as.issuer" value="${xml(report.as.issuer ?? '')}"/>`,
     `      <property name="deviations" value="${report.summary.deviation}"/>`,
+    `      <property name="unsafe" value="${report.summary.unsafe}"/>`,
+    `      <property name="info" value="${report.summary.info}"/>`,
     '    </properties>',
     ...cases,
     '  </testsuite>',

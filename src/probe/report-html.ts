@@ -5,13 +5,12 @@
  * sequence diagram of that exchange.
  */
 import type { TranscriptStep } from '../kernel/transcript';
+import { GRADES, STATUSES, verdictSentence } from './grading';
 import type { CheckResult, CheckStatus, ProbeReport } from './types';
 
 const esc = (text: unknown): string =>
   String(text ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
-const LABEL: Record<CheckStatus, string> = { pass: 'Pass', deviation: 'Deviation', fail: 'Fail', skip: 'Skipped' };
-const SYMBOL: Record<CheckStatus, string> = { pass: '✓', deviation: '≈', fail: '✗', skip: '–' };
 const LANES: { lane: TranscriptStep['lane'] | 'client'; name: string }[] = [
   { lane: 'client', name: 'Tessera' },
   { lane: 'rs', name: 'Resource server' },
@@ -22,7 +21,7 @@ const LANES: { lane: TranscriptStep['lane'] | 'client'; name: string }[] = [
 const MAX_BODY = 4000;
 
 const CSS = `
-:root{--fg:#1b1b1f;--muted:#4b4f58;--bg:#fff;--line:#c9ccd3;--pass:#0b6b2e;--pass-bg:#e2f4e8;--dev:#7a4700;--dev-bg:#fff0d4;--fail:#a3001b;--fail-bg:#fde3e6;--skip:#43464d;--skip-bg:#eceef1;--link:#0b4fb3}
+:root{--fg:#1b1b1f;--muted:#4b4f58;--bg:#fff;--line:#c9ccd3;--pass:#0b6b2e;--pass-bg:#e2f4e8;--dev:#7a4700;--dev-bg:#fff0d4;--fail:#a3001b;--fail-bg:#fde3e6;--unsafe:#fff;--unsafe-bg:#8a0016;--info:#0b3f7a;--info-bg:#e3eefb;--skip:#43464d;--skip-bg:#eceef1;--link:#0b4fb3}
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
 main{max-width:1040px;margin:0 auto;padding:24px}h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.25rem;margin:32px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
 h3{font-size:1.05rem;margin:0}a{color:var(--link)}code,pre{font:13px/1.45 ui-monospace,"SFMono-Regular",Menlo,monospace}
@@ -30,7 +29,7 @@ pre{background:#f5f6f8;border:1px solid var(--line);padding:8px;overflow:auto;wh
 .meta{color:var(--muted);margin:0}.summary{display:flex;gap:12px;flex-wrap:wrap;margin:16px 0;padding:0;list-style:none}
 .summary li{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:120px}.summary strong{display:block;font-size:1.5rem}
 .badge{display:inline-block;border-radius:999px;padding:1px 10px;font-weight:600;font-size:.85rem;white-space:nowrap}
-.pass{color:var(--pass);background:var(--pass-bg)}.deviation{color:var(--dev);background:var(--dev-bg)}.fail{color:var(--fail);background:var(--fail-bg)}.skip{color:var(--skip);background:var(--skip-bg)}
+.pass{color:var(--pass);background:var(--pass-bg)}.deviation{color:var(--dev);background:var(--dev-bg)}.fail{color:var(--fail);background:var(--fail-bg)}.skip{color:var(--skip);background:var(--skip-bg)}.unsafe{color:var(--unsafe);background:var(--unsafe-bg)}.info{color:var(--info);background:var(--info-bg)}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 .check{border:1px solid var(--line);border-radius:10px;padding:14px 16px;margin:14px 0}.check header{display:flex;gap:10px;align-items:center;flex-wrap:wrap}
 .rule{margin:8px 0;padding:6px 12px;border-left:4px solid var(--line);color:var(--muted)}.advice{margin:6px 0}.id{color:var(--muted)}
@@ -45,7 +44,7 @@ export function renderProbeHtml(report: ProbeReport): string {
   const title = `UMA behaviour report: ${report.as.issuer ?? report.resource}`;
   const s = report.summary;
   const rows = report.checks.map((c) => `<tr><td><a href="#check-${esc(c.id)}"><code>${esc(c.id)}</code></a></td><td>${esc(c.title)}</td><td>${badge(c.status)}</td></tr>`).join('');
-  const attention = report.checks.filter((c) => c.status === 'fail' || c.status === 'deviation');
+  const attention = report.checks.filter((c) => c.status === 'unsafe' || c.status === 'fail' || c.status === 'deviation');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'">
@@ -58,13 +57,11 @@ export function renderProbeHtml(report: ProbeReport): string {
 ${report.cancelled ? '<p><strong>Cancelled:</strong> the checks that had not finished are marked skipped.</p>' : ''}</header>
 <section aria-labelledby="summary-h"><h2 id="summary-h">Summary</h2>
 <ul class="summary">
-<li class="pass"><strong>${s.pass}</strong>${SYMBOL.pass} pass</li>
-<li class="deviation"><strong>${s.deviation}</strong>${SYMBOL.deviation} deviation${s.deviation === 1 ? '' : 's'}</li>
-<li class="fail"><strong>${s.fail}</strong>${SYMBOL.fail} fail${s.fail === 1 ? '' : 's'}</li>
-<li class="skip"><strong>${s.skip}</strong>${SYMBOL.skip} skipped</li></ul>
-<p>${s.fail === 0 ? 'No check failed: a UMA client can work with this authorization server' + (s.deviation ? ', provided it handles the deviations below.' : '.') : `${s.fail} check${s.fail === 1 ? '' : 's'} failed: this server does not do what UMA 2.0 requires there. A client can use it only if it copes with each failure below.`}
+${STATUSES.map((st) => `<li class="${st}"><strong>${s[st]}</strong>${GRADES[st].symbol} ${GRADES[st].label.toLowerCase()}</li>`).join('\n')}</ul>
+<p>${esc(verdictSentence(s))}
  AS <code>${esc(report.as.issuer ?? 'unknown')}</code>${report.as.trusted ? '' : ' (not trusted: nothing was sent to it)'}${report.as.discovery ? `, metadata from <code>${esc(report.as.discovery.url)}</code>` : ''}.</p>
-${attention.length ? `<h3>What a client must do</h3><ul>${attention.map((c) => `<li><a href="#check-${esc(c.id)}">${esc(c.title)}</a> (${LABEL[c.status].toLowerCase()}): ${esc(c.advice ?? c.detail)}</li>`).join('')}</ul>` : ''}
+${attention.length ? `<h3>What a client must do</h3><ul>${attention.map((c) => `<li><a href="#check-${esc(c.id)}">${esc(c.title)}</a> (${GRADES[c.status].label.toLowerCase()}): ${esc(c.advice ?? c.detail)}</li>`).join('')}</ul>` : ''}
+<details><summary>How to read the grades</summary><dl>${STATUSES.map((st) => `<dt>${badge(st)}</dt><dd>${esc(GRADES[st].meaning)}</dd>`).join('')}</dl><p>tessera probe exits 1 when a check is fail or unsafe, else 0.</p></details>
 <table><caption class="meta">All checks</caption><thead><tr><th scope="col">Check</th><th scope="col">What it measures</th><th scope="col">Verdict</th></tr></thead><tbody>${rows}</tbody></table>
 </section>
 <section aria-labelledby="checks-h"><h2 id="checks-h">Checks</h2>
@@ -79,7 +76,7 @@ ${report.created.length ? `<table><thead><tr><th scope="col">Kind</th><th scope=
 }
 
 function badge(status: CheckStatus): string {
-  return `<span class="badge ${status}">${SYMBOL[status]} ${LABEL[status]}</span>`;
+  return `<span class="badge ${status}">${GRADES[status].symbol} ${GRADES[status].label}</span>`;
 }
 
 function renderCheck(c: CheckResult, all: Map<string, TranscriptStep>): string {

@@ -24,7 +24,8 @@ import { rptChecks } from './checks/rpt';
 import { registrationChecks } from './checks/registration';
 import { interactionChecks } from './checks/interaction';
 import { safetyChecks } from './checks/safety';
-import { grantSection, type CheckDefinition, type CheckResult, type CheckStatus, type ProbeReport, type Verdict } from './types';
+import { exitCodeOf, summarize } from './grading';
+import { grantSection, type CheckDefinition, type CheckResult, type ProbeReport, type Verdict } from './types';
 
 /** Every check, in the order they run (answer and safety checks read what the others saw). */
 export const ALL_CHECKS: CheckDefinition[] = [
@@ -40,6 +41,8 @@ export const ALL_CHECKS: CheckDefinition[] = [
 ];
 
 const CANCELLED = 'Cancelled before this check finished.';
+/** The longest the probe waits for a resource owner (10 minutes). */
+export const MAX_PENDING_WAIT_MS = 600_000;
 
 const TRUST_CHECK = {
   id: 'safety.trusted-as',
@@ -58,6 +61,13 @@ export interface ProbeOptions {
   claimTokens?: ClaimToken[];
   /** Keycloak bearer mode: the requesting party's access token. */
   bearerToken?: string;
+  /**
+   * A second protected resource of the same AS that it is expected to put on hold (request_submitted),
+   * so grant.request-submitted is measured even when `resource` is granted at once.
+   */
+  pendingResource?: string;
+  /** How long to wait for the resource owner to approve the held request (bounded: at most 10 minutes; default 0). */
+  pendingWaitMs?: number;
   /** Extra headers for the resource requests (e.g. a Keycloak enforcer challenges only requests with a bearer token). */
   rsHeaders?: Record<string, string>;
   /** Check ids or groups (`discovery`, `token.ticket-garbage`) to run; default all. */
@@ -98,7 +108,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     claimsRedirectUri: options.claimsRedirectUri ?? CLAIMS_REDIRECT_URI,
     discovery: { attempts: [] } as DiscoveryFinding,
     transcript,
-    allowed: new Set([rsOrigin]),
+    // The RS origins the person named (the probed resource and the one expected to be held).
+    allowed: new Set([rsOrigin, ...(options.pendingResource ? [new URL(options.pendingResource).origin] : [])]),
     contacted: new Set<string>(),
     violations: [],
     created: [],
@@ -110,12 +121,15 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     ...(options.client ? { client: options.client } : {}),
     ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.pendingResource ? { pending: { resource: new URL(options.pendingResource).href, waitMs: Math.min(Math.max(0, options.pendingWaitMs ?? 0), MAX_PENDING_WAIT_MS) } } : {}),
   } as unknown as ProbeShared;
   const cancelled = () => options.signal?.aborted === true;
   shared.http = guardedHttp(shared, transcript, options.http, options.fetch);
 
   const results: CheckResult[] = [];
-  const defs = ALL_CHECKS.filter((c) => selected(c.id, options.only) || c.id === 'rs.challenge' || c.id === 'discovery.location');
+  // Always run: where the tickets come from, where the metadata is, and the clean-up with its list
+  // of what the probe left at the AS (whatever --only selects, nothing obtained goes unrevoked or unsaid).
+  const defs = ALL_CHECKS.filter((c) => selected(c.id, options.only) || c.id === 'rs.challenge' || c.id === 'discovery.location' || c.id === 'safety.created');
   const total = defs.length + 1;
   const emit = (def: Pick<CheckDefinition, 'id' | 'title' | 'spec' | 'rule'>, v: Verdict, extraSteps: string[] = []) => {
     const steps = [...new Set([...transcript.flow(def.id).map((s) => s.id), ...extraSteps])];
@@ -127,8 +141,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     }
   };
   const finish = (issuer: string | null, trusted: boolean): ProbeReport => {
-    const summary: Record<CheckStatus, number> = { pass: 0, deviation: 0, fail: 0, skip: 0 };
-    for (const r of results) summary[r.status]++;
+    const summary = summarize(results);
     const f = shared.discovery.found;
     return {
       tool: { name: 'tessera probe', version: 1 },
@@ -274,7 +287,10 @@ async function observeDiscovery(shared: ProbeShared, config: NonNullable<ReturnT
     }
     finding.found = { url: candidate.url, source: candidate.source, headers: res.headers, raw: raw as Record<string, unknown>, step: res.step };
     finding.metadata = { ...parsed.data, ...(config.metadata ?? {}) } as typeof parsed.data;
-    if (config.discoveryUrl && config.discoveryUrl !== candidate.url) await supplement(shared, finding, config.discoveryUrl);
+    if (config.discoveryUrl && config.discoveryUrl !== candidate.url) await supplement(shared, finding, config.discoveryUrl, 'configured_url');
+    // Keycloak's UMA document has no revocation_endpoint; its OpenID document, at the same issuer, has
+    // one. Without it the probe could not revoke the RPTs it obtained (issue #20).
+    else if (!config.discoveryUrl && !finding.metadata.revocation_endpoint) await supplement(shared, finding, `${normalizeIssuer(shared.asUri)}/.well-known/openid-configuration`, 'openid');
     return finding;
   }
   if (config.metadata) {
@@ -290,30 +306,32 @@ async function observeDiscovery(shared: ProbeShared, config: NonNullable<ReturnT
  * standard document lacks are taken from the configured one, so later checks (revocation, clean-up)
  * use what a configured client would; the standard document's own fields are never overridden.
  */
-async function supplement(shared: ProbeShared, finding: DiscoveryFinding, url: string): Promise<void> {
+async function supplement(shared: ProbeShared, finding: DiscoveryFinding, url: string, source: 'configured_url' | 'openid'): Promise<void> {
   let res;
   try {
     res = await shared.http.request(url, { lane: 'as', kind: 'discovery', flowId: 'discovery.location', headers: { accept: 'application/json' } });
   } catch {
     return;
   }
-  finding.attempts.push({ url, status: res.status, source: 'configured_url' });
+  finding.attempts.push({ url, status: res.status, source });
   if (res.status !== 200 || !finding.metadata) return;
   let raw: unknown;
   try { raw = JSON.parse(res.text); } catch { return; }
   const parsed = asMetadata.safeParse(raw);
   if (!parsed.success) return;
+  // Only a document of the same AS (RFC 8414 §3.3: the issuer must match; a mix-up defence).
+  if (normalizeIssuer(parsed.data.issuer) !== normalizeIssuer(finding.metadata.issuer)) return;
   const metadata = finding.metadata as Record<string, unknown>;
   const extra = parsed.data as Record<string, unknown>;
   const fields = SUPPLEMENTED_ENDPOINTS.filter((k) => metadata[k] === undefined && typeof extra[k] === 'string');
   for (const k of fields) metadata[k] = extra[k];
-  if (fields.length) finding.supplemented = { url, fields: [...fields] };
+  if (fields.length) finding.supplemented = { url, fields: [...fields], source };
 }
 const SUPPLEMENTED_ENDPOINTS = ['revocation_endpoint', 'introspection_endpoint', 'registration_endpoint', 'jwks_uri'] as const;
 
-/** Exit code of `tessera probe`: 0 when no check failed. */
+/** Exit code of `tessera probe` (the rule: {@link exitCodeOf}): 0 unless a check is `fail` or `unsafe`. */
 export function probeExitCode(report: ProbeReport): number {
-  return report.summary.fail > 0 ? 1 : 0;
+  return exitCodeOf(report.summary);
 }
 
 /** The `--json` shape of the issue: as, summary, checks with step ids. */

@@ -4,8 +4,9 @@
  * redacted exchanges it made.
  */
 import type { TranscriptStep } from '../kernel/transcript';
+import type { CheckStatus } from './grading';
 
-export type CheckStatus = 'pass' | 'deviation' | 'fail' | 'skip';
+export type { CheckStatus } from './grading';
 
 export interface CheckResult {
   id: string;
@@ -16,7 +17,7 @@ export interface CheckResult {
   rule?: string;
   status: CheckStatus;
   detail: string;
-  /** What a client must do about a deviation or failure. */
+  /** What a client must do about a deviation, failure or unsafe answer. */
   advice?: string;
   /** Ids of the redacted transcript steps this check made. */
   steps: string[];
@@ -24,7 +25,7 @@ export interface CheckResult {
 
 /** Something the probe left at the AS, so the report can say so. */
 export interface CreatedItem {
-  kind: 'pending_request' | 'registered_client' | 'rpt' | 'pct';
+  kind: 'pending_request' | 'registered_client' | 'rpt' | 'refresh_token' | 'pct';
   /** Non-secret description (fingerprints only). */
   description: string;
   /** How many requests produced it (pending requests: the AS may merge repeated ones). */
@@ -75,3 +76,6 @@ export const pass = (detail: string, advice?: string): Verdict => ({ status: 'pa
 export const deviation = (detail: string, advice: string): Verdict => ({ status: 'deviation', detail, advice });
 export const fail = (detail: string, advice?: string): Verdict => ({ status: 'fail', detail, ...(advice ? { advice } : {}) });
 export const skip = (detail: string): Verdict => ({ status: 'skip', detail });
+/** Grades: see ./grading.ts (the one place the rules are written down). */
+export const unsafe = (detail: string, advice: string): Verdict => ({ status: 'unsafe', detail, advice });
+export const info = (detail: string, advice?: string): Verdict => ({ status: 'info', detail, ...(advice ? { advice } : {}) });

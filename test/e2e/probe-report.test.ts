@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { runProbe } from '../../src/probe/runner';
 import { renderProbeHtml } from '../../src/probe/report-html';
 import { renderJunit } from '../../src/probe/junit';
+import { STATUSES } from '../../src/probe/grading';
 import type { ProbeReport } from '../../src/probe/types';
 import { launchChromium } from '../fixtures/chromium';
 import { FIXTURE_ID_TOKEN_FORMAT, fakeIdToken, startFixture } from '../fixtures/uma-fixture';
@@ -75,7 +76,7 @@ describe('probe HTML report', () => {
   it('shows the summary, every check with its verdict, spec link and diagram', async () => {
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(report.as.issuer ?? '');
     expect(await page.locator('article.check').count()).toBe(report.checks.length);
-    for (const status of ['pass', 'deviation', 'fail', 'skip'] as const) {
+    for (const status of STATUSES) {
       expect(await page.locator(`article.check .badge.${status}`).count()).toBe(report.summary[status]);
     }
     const grant = page.locator('#check-discovery\\.grant-type');
@@ -120,6 +121,8 @@ describe('probe HTML report', () => {
         deviationNotes: [...doc.getElementsByTagName('system-out')].filter((e) => e.textContent?.startsWith('deviation: ')).length,
       };
     }, xml);
-    expect(counts).toEqual({ error: 0, tests: report.checks.length, failures: report.summary.fail, skipped: report.summary.skip, cases: report.checks.length, failureElements: report.summary.fail, skippedElements: report.summary.skip, deviationNotes: report.summary.deviation });
+    // fail and unsafe are the failures (src/probe/grading.ts).
+    const failures = report.summary.fail + report.summary.unsafe;
+    expect(counts).toEqual({ error: 0, tests: report.checks.length, failures, skipped: report.summary.skip, cases: report.checks.length, failureElements: failures, skippedElements: report.summary.skip, deviationNotes: report.summary.deviation });
   });
 });

@@ -35,10 +35,10 @@ describe('tessera probe', () => {
     const junit = join(home, 'report.xml');
     const r = await run(['probe', fx.rs('/r/docs'), '--trust', fx.asUri, ...creds, '--claim-token', tokenFile, '--report', html, '--junit', junit, '--json']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { as: { issuer: string }; summary: { pass: number; deviation: number; fail: number; skip: number }; checks: { id: string; title: string; spec: string; status: string; detail: string; steps: string[] }[]; exchanges: { id: string }[] };
+    const out = JSON.parse(r.stdout) as { as: { issuer: string }; summary: { pass: number; info: number; deviation: number; fail: number; unsafe: number; skip: number }; checks: { id: string; title: string; spec: string; status: string; detail: string; steps: string[] }[]; exchanges: { id: string }[] };
     expect(out.as.issuer).toBe(fx.asUri);
     expect(out.summary.fail).toBe(0);
-    expect(out.summary.pass + out.summary.deviation + out.summary.fail + out.summary.skip).toBe(out.checks.length);
+    expect(out.summary.pass + out.summary.info + out.summary.deviation + out.summary.fail + out.summary.unsafe + out.summary.skip).toBe(out.checks.length);
     for (const c of out.checks) {
       expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'title', 'spec', 'status', 'detail', 'steps']));
       expect(c.spec).toMatch(/^https:\/\//);
@@ -106,5 +106,25 @@ describe('tessera probe', () => {
     expect(r.stderr).toMatch(/no check or group "nonsense"/);
     expect((await run(['probe'])).code).toBe(1);
     expect((await run(['help', 'probe'])).stdout).toMatch(/usage: tessera probe/);
+    for (const [args, message] of [
+      [['--pending-url', fx.rs('/r/docs'), '--pending-wait', '601'], /--pending-wait "601" is not a number of seconds from 0 to 600/],
+      [['--pending-url', fx.rs('/r/docs'), '--pending-wait', '1e3'], /--pending-wait "1e3"/],
+      [['--pending-wait', '5'], /--pending-wait needs --pending-url/],
+      [['--pending-url', 'javascript:alert(1)'], /--pending-url "javascript:alert\(1\)" is not an http\(s\) URL/],
+    ] as const) {
+      const bad = await run(['probe', fx.rs('/r/docs'), '--trust', fx.asUri, ...creds, ...args]);
+      expect(bad.code, args.join(' ')).toBe(1);
+      expect(bad.stderr).toMatch(message);
+    }
+  });
+
+  it('--pending-url on a held resource: request_submitted is measured there; exit 0 when nothing fails', async () => {
+    const r = await run(['probe', kc.rs('/r/docs'), '--trust', kc.asUri, ...creds, '--claim-token', tokenFile, '--pending-url', kc.rs('/r/album'), '--only', 'grant.request-submitted', '--json']);
+    const out = JSON.parse(r.stdout) as { checks: { id: string; status: string; detail: string }[]; created: { kind: string; description: string }[] };
+    const held = out.checks.find((c) => c.id === 'grant.request-submitted');
+    expect(held?.detail).toContain(`${kc.rs('/r/album')} was put on hold`);
+    expect(held?.detail).toContain('Not approved during the run');
+    expect(out.created.some((c) => c.kind === 'pending_request' && c.description.includes(kc.rs('/r/album')))).toBe(true);
+    expect(r.code).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ import { startDemo, type DemoHandle } from '../../src/demo';
 import { probeExitCode, runProbe } from '../../src/probe/runner';
 import type { ProbeReport } from '../../src/probe/types';
 import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
-import { signIn } from '../fixtures/demo-people';
+import { ownerSession, signIn } from '../fixtures/demo-people';
 
 let demo: DemoHandle;
 let aliceToken: string;
@@ -58,6 +58,47 @@ describe('tessera probe ⇄ demo AS', () => {
     expect(pending.every((p) => !p.cleanedUp)).toBe(true);
     expect(report.checks.find((c) => c.id === 'safety.created')?.detail).toMatch(/pending access request/);
     expect(probeExitCode(report)).toBe(0);
+  });
+
+  it('--pending-url: prescriptions are granted at once, the care notes are held (new ticket, interval); Kate approves during the wait and the held ticket resolves', async () => {
+    // A demo of its own: no earlier request of Alice's is waiting in Kate's dashboard.
+    const own = await startDemo({ memory: true, ports: { idp: 0, as: 0, rs: 0 }, pollInterval: 1, introspectionCacheMs: 0 });
+    try {
+      const token = String((await signIn(own.config, 'alice')).id_token);
+      const at = (name: string) => own.config.rs.resources.find((r) => r.name === name)?.url ?? '';
+      const kate = await ownerSession(own.config);
+      let approved = false;
+      // Kate approves once the probe's request shows up in her dashboard.
+      const approving = (async () => {
+        for (let i = 0; i < 200 && !approved; i++) {
+          if ((await kate.page()).includes('/dashboard/requests/')) {
+            await kate.decide('approve');
+            approved = true;
+          } else await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const report = await runProbe({
+        resource: at('prescriptions'), pendingResource: at('care-notes'), pendingWaitMs: 20_000,
+        trust: { authorizationServers: [{ issuer: own.config.as.issuer }] },
+        client: { client_id: own.config.as.tesseraClient.client_id, client_secret: own.config.as.tesseraClient.client_secret, auth_method: 'client_secret_basic', registration: 'static' },
+        claimTokens: [{ claim_token: token, claim_token_format: ID_TOKEN_FORMAT }], only: ['grant.request-submitted'],
+      });
+      await approving;
+      expect(approved).toBe(true);
+      const held = report.checks.find((c) => c.id === 'grant.request-submitted');
+      expect(held?.status).toBe('pass');
+      expect(held?.detail).toContain(`${at('care-notes')} was put on hold (interval 1 s, a new ticket)`);
+      expect(held?.detail, held?.detail).toMatch(/Approved during the run: poll \d+ with the ticket that came with the last hold got the RPT\./);
+      expect(report.created.find((c) => c.kind === 'pending_request')?.description).toContain('approved by the owner during the run');
+      expect(report.created.filter((c) => c.kind === 'rpt').every((c) => c.cleanedUp)).toBe(true);
+      expect(probeExitCode(report)).toBe(0);
+
+    } finally {
+      await own.close();
+    }
+    // Nobody approves within the bounded wait (the shared demo: Kate never looks): said so.
+    const alone = await runProbe({ resource: url('prescriptions'), pendingResource: url('care-notes'), pendingWaitMs: 1500, trust: trust(), client: client(), claimTokens: [{ claim_token: aliceToken, claim_token_format: ID_TOKEN_FORMAT }], only: ['grant.request-submitted'] });
+    expect(alone.checks.find((c) => c.id === 'grant.request-submitted')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/on hold \(interval 1 s, a new ticket\).*Not approved during the run \(waited 2 s, 1 poll\(s\)\)\./) });
   });
 
   it('an untrusted AS: reported, nothing sent to it, exit 1', async () => {

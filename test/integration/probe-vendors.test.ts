@@ -49,6 +49,30 @@ describe('tessera probe ⇄ vendor fixtures', () => {
     expectVerdicts(report, { 'rs.challenge': 'pass', 'discovery.location': 'pass', 'discovery.grant-type': 'pass', 'token.ticket-garbage': 'pass', 'token.ticket-reused': 'pass', 'grant.no-claims': 'pass', 'grant.need-info': 'pass', 'claims.push': 'pass', 'claims.unsupported-format': 'pass', 'pct.issued': 'pass', 'pct.reuse': 'pass', 'pct.revoked': 'pass', 'rpt.upgrade': 'pass', 'rpt.revocation': 'pass', 'registration.dynamic': 'pass', 'rpt.refresh': 'skip' });
   });
 
+  it('endpoints on another origin than the issuer are reported as info (where the client credentials go); on the issuer origin, pass', async () => {
+    const f = await startFixture({ flavor: 'spec' });
+    open.push(f);
+    // The same server under another name: another origin, nothing leaves the machine.
+    const elsewhere = f.asOrigin.replace('127.0.0.1', 'localhost');
+    const only = { only: ['discovery'] };
+    const moved = await runProbe({ resource: f.rs('/r/docs'), trust: { authorizationServers: [{ issuer: f.asUri, metadata: { token_endpoint: f.tokenEndpoint, revocation_endpoint: `${elsewhere}/revoke` } }] }, client, ...only });
+    expect(check(moved, 'discovery.endpoint-origins')).toMatchObject({ status: 'info', detail: expect.stringContaining(`revocation_endpoint ${elsewhere}`) });
+    expect(check(moved, 'discovery.endpoint-origins').detail).toContain('RFC 8414');
+    expect(probeExitCode(moved)).toBe(0);
+    const home = await runProbe({ resource: f.rs('/r/docs'), trust: { authorizationServers: [{ issuer: f.asUri }] }, client, ...only });
+    expect(check(home, 'discovery.endpoint-origins').status).toBe('pass');
+  });
+
+  it('a held resource whose AS asks for 90 s between polls: the probe never polls sooner, it says the wait was too short', async () => {
+    const f = await startFixture({ flavor: 'spec', policies: { album: 'approval' }, interval: 90 });
+    open.push(f);
+    const started = Date.now();
+    const report = await runProbe({ resource: f.rs('/r/docs'), pendingResource: f.rs('/r/album'), pendingWaitMs: 2000, trust: { authorizationServers: [{ issuer: f.asUri }] }, client, claimTokens: [{ claim_token: fakeIdToken({ email: 'alice@example.org' }), claim_token_format: FIXTURE_ID_TOKEN_FORMAT }], only: ['grant.request-submitted'] });
+    expect(check(report, 'grant.request-submitted')).toMatchObject({ status: 'pass', detail: expect.stringContaining('Not approved during the run: the AS asks for 90 s between polls, longer than the wait (2 s); 0 poll(s).') });
+    expect(f.stats.token).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('spec: request_submitted with a new ticket and interval', async () => {
     const { report } = await probe({ flavor: 'spec', policies: { album: 'approval' }, interval: 2 }, 'album');
     expectLivable(report);
@@ -113,7 +137,8 @@ describe('tessera probe ⇄ vendor fixtures', () => {
       open.push(f);
       const report = await runProbe({ resource: f.rs('/redirect-out'), trust: { authorizationServers: [{ issuer: f.asUri }] }, client });
       expect(check(report, 'rs.challenge').status).toBe('fail');
-      expect(check(report, 'safety.origins').status).toBe('fail');
+      // Sending the person's requests elsewhere is unsafe, not merely unusable.
+      expect(check(report, 'safety.origins').status).toBe('unsafe');
       expect(check(report, 'safety.origins').detail).toContain(other);
       expect(hits).toBe(0);
       expect(probeExitCode(report)).toBe(1);

@@ -6,12 +6,16 @@
  * missing from grant_types_supported; `access_denied` + description `request_submitted` instead of
  * `request_submitted`, without a new ticket; no PCT; 403 `invalid_ticket` for bad tickets.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cliRunner } from '../fixtures/cli-run';
 import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
-import { deleteAllTickets, keycloakSignIn } from '../fixtures/keycloak-people';
+import { deleteAllTickets, kateAccount, keycloakSignIn } from '../fixtures/keycloak-people';
 import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
-import { runProbe } from '../../src/probe/runner';
+import { probeExitCode, runProbe } from '../../src/probe/runner';
 import type { ProbeReport } from '../../src/probe/types';
 
 const kc = inject('keycloak');
@@ -52,17 +56,31 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     expect(check('discovery.grant-type').status).toBe('pass');
     // A pushed ID token issued to this client gets an RPT.
     expect(check('claims.push').status).toBe('pass');
-    // A UMA grant without claims: Keycloak falls back to the client's service account (401 unauthorized_client), not need_info.
+    // A UMA grant without claims: Keycloak falls back to the client's service account (401
+    // unauthorized_client), not need_info. Tessera copes by pushing claims: a deviation, graded as
+    // token.client-auth grades the same answer.
     expect(check('grant.no-claims').detail).toMatch(/401 unauthorized_client|service account/);
+    expect(check('grant.no-claims').status).toBe('deviation');
+    expect(check('grant.no-claims').advice).toBe(check('token.client-auth').advice);
     // Keycloak has no PCTs and no claims-interaction endpoint.
     expect(['deviation', 'skip']).toContain(check('pct.issued').status);
     expect(check('interaction.unregistered-redirect').status).toBe('skip');
     // Dynamic registration refuses the UMA client metadata claims_redirect_uris (400, unrecognized field).
     expect(check('registration.dynamic').detail).toMatch(/claims_redirect_uris/);
+    // A client registered by hand works: a deviation, not a failure.
+    expect(check('registration.dynamic').status).toBe('deviation');
+    // Nothing unsafe or unusable: `tessera probe` exits 0 on Keycloak.
+    expect(report.checks.filter((c) => c.status === 'fail' || c.status === 'unsafe').map((c) => `${c.id}: ${c.detail}`)).toEqual([]);
+    expect(probeExitCode(report)).toBe(0);
     // Client authentication works; the claim-less 401 unauthorized_client is reported as a deviation.
     expect(check('token.client-auth').status).toBe('deviation');
     expect(check('rpt.upgrade').status).toBe('pass');
     expect(check('safety.origins').status).toBe('pass');
+    // The ticket checks send Alice's claim token as the grant does, so only the ticket differs:
+    // a garbage ticket gets Keycloak's 403 invalid_ticket (the real deviation), not the
+    // service-account fallback of a claim-less request; a missing one gets 400 invalid_request.
+    expect(check('token.ticket-garbage')).toMatchObject({ status: 'deviation', detail: expect.stringMatching(/with the claim token the grant sends.*403 invalid_ticket/) });
+    expect(check('token.ticket-missing')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/with the claim token the grant sends.*400 invalid_request/) });
   }, 120_000);
 
   it('with the OpenID configuration configured (as the app trusts Keycloak), revocation is checked and the RPTs it made are revoked', async () => {
@@ -81,9 +99,70 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     expect(c('discovery.location')?.status).toBe('pass');
     expect(c('discovery.location')?.detail).toContain(`Taken from the configured ${discoveryUrl} because it is missing here: revocation_endpoint`);
     expect(c('rpt.revocation')?.status).not.toBe('skip');
-    expect(report.checks.find((x) => x.id === 'rpt.revocation')?.status).toBe('skip');
+    // Without a configured URL the probe reads the realm's OpenID document too (same issuer) for the
+    // revocation_endpoint its UMA document lacks, so the first run revoked what it made as well.
+    expect(check('discovery.location').detail).toContain(`Taken from the OpenID configuration ${issuer}/.well-known/openid-configuration because it is missing here: revocation_endpoint`);
+    expect(check('rpt.revocation').status).not.toBe('skip');
+    expect(report.created.filter((x) => !x.cleanedUp && x.kind !== 'pending_request')).toEqual([]);
+    expect(report.created.some((x) => x.kind === 'refresh_token')).toBe(true);
+    // Keycloak's endpoints are on the issuer's origin.
+    expect(check('discovery.endpoint-origins').status).toBe('pass');
     const rpts = configured.created.filter((x) => x.kind === 'rpt');
     expect(rpts.length).toBeGreaterThan(0);
     expect(rpts.every((x) => x.cleanedUp)).toBe(true);
+  }, 120_000);
+
+  it('`tessera probe` against the realm: the ticket checks show Keycloak’s real answers, the claim-less grant is a deviation, exit 0', async () => {
+    const issuer = kc?.issuer ?? '';
+    const resource = demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
+    const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
+    const home = await mkdtemp(join(tmpdir(), 'tessera-probe-kc-'));
+    try {
+      const tokenFile = join(home, 'alice.id_token');
+      await writeFile(tokenFile, alice.idToken, { mode: 0o600 });
+      const run = cliRunner(() => ({ TESSERA_HOME: home, TESSERA_VAULT_BACKENDS: 'memory' }));
+      const r = await run(['probe', resource, '--trust', issuer, '--client-id', KEYCLOAK_CLIENTS.tessera.client_id, '--client-secret', KEYCLOAK_CLIENTS.tessera.client_secret, '--claim-token', tokenFile]);
+      console.log(r.stdout);
+      expect(r.stdout).toMatch(/≈ deviation +token\.ticket-garbage[\s\S]*?403 invalid_ticket/);
+      expect(r.stdout).toMatch(/✓ pass +token\.ticket-missing/);
+      expect(r.stdout).toMatch(/≈ deviation +grant\.no-claims[\s\S]*?401 unauthorized_client/);
+      expect(r.stdout).toContain('0 fail, 0 unsafe');
+      expect(r.stdout).toContain('Nothing unsafe, no check failed');
+      expect(r.code).toBe(0);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('--pending-url: Keycloak holds the care notes (access_denied/request_submitted, no interval, no new ticket); after Kate approves, the same ticket gets the RPT', async () => {
+    const issuer = kc?.issuer ?? '';
+    const find = (name: string) => demo.config.rs.resources.find((r) => r.name === name);
+    const careNotes = find('care-notes');
+    const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
+    const kate = await kateAccount(issuer);
+    let shared = 0;
+    // Kate approves in her Account REST API once Alice's request is there.
+    const approving = (async () => {
+      for (let i = 0; i < 300 && !shared; i++) {
+        if ((await kate.requests(careNotes?.id ?? '')).some((r) => r.username === 'alice')) shared = await kate.share(careNotes?.id ?? '', 'alice', ['read']);
+        else await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const held = await runProbe({
+      resource: find('prescriptions')?.url ?? '', pendingResource: careNotes?.url ?? '', pendingWaitMs: 60_000,
+      trust: { authorizationServers: [{ issuer }] },
+      client: { client_id: KEYCLOAK_CLIENTS.tessera.client_id, client_secret: KEYCLOAK_CLIENTS.tessera.client_secret, auth_method: 'client_secret_basic', registration: 'static' },
+      claimTokens: [{ claim_token: alice.idToken, claim_token_format: ID_TOKEN_FORMAT }],
+      only: ['grant.request-submitted'],
+    });
+    await approving;
+    expect(shared).toBe(204);
+    const c = held.checks.find((x) => x.id === 'grant.request-submitted');
+    console.log(c?.detail);
+    expect(c?.status).toBe('deviation');
+    expect(c?.detail).toContain(`${careNotes?.url} was put on hold (no interval, no new ticket)`);
+    expect(c?.detail).toMatch(/Approved during the run: poll \d+ with the same ticket as the first request \(no new ticket came with the hold\) got the RPT\./);
+    expect(held.created.filter((x) => x.kind !== 'pending_request' && !x.cleanedUp)).toEqual([]);
+    expect(probeExitCode(held)).toBe(0);
   }, 120_000);
 });

@@ -36,7 +36,7 @@ const checks: CheckView[] = [
   { id: 'token.ticket-garbage', title: 'An unknown ticket gets invalid_grant', spec: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6', status: 'pass', detail: 'A ticket the AS never issued: 400 invalid_grant.', steps: [step({})] },
   { id: 'token.ticket-expired', title: 'An expired ticket gets invalid_grant', spec: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6', status: 'skip', detail: 'The ticket is opaque.', steps: [] },
 ];
-const base: CheckRunView = { runId: 'run-1', issuer: AS, resource: rx.url, party: state.actingAs.party, startedAt: '2026-01-01T10:00:00.500Z', running: true, cancelled: false, done: 0, checks: [], summary: { pass: 0, deviation: 0, fail: 0, skip: 0 }, created: [], origins: [] };
+const base: CheckRunView = { runId: 'run-1', issuer: AS, resource: rx.url, party: state.actingAs.party, startedAt: '2026-01-01T10:00:00.500Z', running: true, cancelled: false, done: 0, checks: [], summary: { pass: 0, info: 0, deviation: 0, fail: 0, unsafe: 0, skip: 0 }, created: [], origins: [] };
 
 let listener: (e: ApiEvent) => void = () => {};
 let api: TesseraApi & Record<string, ReturnType<typeof vi.fn>>;
@@ -90,11 +90,11 @@ describe('Check this AS', () => {
     act(() => button('Check this AS').click());
     await act(async () => { (container.querySelector('button[type="submit"]') as HTMLButtonElement).click(); });
     emit({ type: 'checkRun', run: base });
-    emit({ type: 'checkRun', run: { ...base, running: false, done: 4, total: 4, checks, summary: { pass: 2, deviation: 1, fail: 0, skip: 1 }, created: [{ kind: 'pending_request', description: `access request for ${rx.url} waiting for the resource owner`, count: 2, cleanedUp: false, check: 'grant.no-claims' }], origins: [AS, RS] } });
+    emit({ type: 'checkRun', run: { ...base, running: false, done: 4, total: 4, checks, summary: { pass: 2, info: 0, deviation: 1, fail: 0, unsafe: 0, skip: 1 }, created: [{ kind: 'pending_request', description: `access request for ${rx.url} waiting for the resource owner`, count: 2, cleanedUp: false, check: 'grant.no-claims' }], origins: [AS, RS] } });
     const report = container.querySelector('[aria-label="Check report"]') as HTMLElement;
     expect(container.querySelector('progress')).toBeNull();
-    expect([...report.querySelectorAll('.check-summary li')].map((li) => li.textContent)).toEqual(['2 passed', '1 deviation', '0 failed', '1 skipped']);
-    expect(report.textContent).toContain('No check failed: a UMA client can work with this server, if it handles the deviations below.');
+    expect([...report.querySelectorAll('.check-summary li')].map((li) => li.textContent)).toEqual(['2 passed', '0 info', '1 deviation', '0 failed', '0 unsafe', '1 skipped']);
+    expect(report.textContent).toContain('Nothing unsafe, no check failed: a UMA client can work with this server, provided it handles the deviations below.');
     expect(report.textContent).toContain('An access request waiting for the owner');
     expect(report.textContent).toContain('(from 2 requests)');
     const items = [...report.querySelectorAll('li.check-item')];
@@ -124,16 +124,21 @@ describe('Check this AS', () => {
     click.mockRestore();
   });
 
-  it('a report with failures says what they mean without claiming no client can use the server (Keycloak fails two checks and works)', async () => {
+  it('a report with failures says what they mean without claiming no client can use the server; unsafe checks say so first', async () => {
     act(() => button('Check this AS').click());
     await act(async () => { (container.querySelector('button[type="submit"]') as HTMLButtonElement).click(); });
     const failed = (id: string): CheckView => ({ id, title: id, spec: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1', status: 'fail', detail: '401 unauthorized_client.', steps: [] });
-    emit({ type: 'checkRun', run: { ...base, running: false, done: 2, total: 2, checks: [failed('grant.no-claims')], summary: { pass: 0, deviation: 0, fail: 1, skip: 0 } } });
+    emit({ type: 'checkRun', run: { ...base, running: false, done: 2, total: 2, checks: [failed('grant.no-claims')], summary: { pass: 0, info: 0, deviation: 0, fail: 1, unsafe: 0, skip: 0 } } });
     const report = () => (container.querySelector('[aria-label="Check report"]') as HTMLElement).textContent;
     expect(report()).toContain('1 check failed: this server does not do what UMA 2.0 requires there. A client can use it only if it copes with each failure below.');
-    emit({ type: 'checkRun', run: { ...base, running: false, done: 2, total: 2, checks: [failed('grant.no-claims'), failed('registration.dynamic')], summary: { pass: 0, deviation: 0, fail: 2, skip: 0 } } });
+    emit({ type: 'checkRun', run: { ...base, running: false, done: 2, total: 2, checks: [failed('grant.no-claims'), failed('registration.dynamic')], summary: { pass: 0, info: 0, deviation: 0, fail: 2, unsafe: 0, skip: 0 } } });
     expect(report()).toContain('2 checks failed: this server does not do what UMA 2.0 requires there.');
     expect(report()).not.toContain('cannot work with this server');
+    const unsafe: CheckView = { id: 'discovery.https', title: 'HTTPS outside loopback', spec: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7', status: 'unsafe', detail: 'Not HTTPS: http://as.example.com.', advice: 'Never send credentials there.', steps: [] };
+    emit({ type: 'checkRun', run: { ...base, running: false, done: 2, total: 2, checks: [unsafe, failed('grant.no-claims')], summary: { pass: 0, info: 0, deviation: 0, fail: 1, unsafe: 1, skip: 0 } } });
+    expect(report()).toContain('1 check is unsafe: following this server there could expose tokens, claims or credentials.');
+    expect(report()).toContain('! Unsafe');
+    expect(report()).toContain('0 info');
   });
 
   it('browser mode exposes every method of the contract (actAs, checkAs … included)', () => {

@@ -6,18 +6,19 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, tesseraHome } from '../../app/config';
 import { TesseraError } from '../../kernel/errors';
-import type { TokenStore } from '../../kernel/store';
-import { Identities } from '../../identity/identities';
+import { findTrustedAs } from '../../kernel/trust';
 import { IdentityClaimsSource } from '../../identity/claims-source';
-import { ClientResolver, defaultClientCredentials } from '../../uma/clients';
+import { defaultClientCredentials } from '../../uma/clients';
+import { httpBounds } from '../../app/check-as';
 import { ID_TOKEN_FORMAT, type ClaimToken } from '../../uma/ports';
 import { ALL_CHECKS, probeExitCode, probeJson, runProbe } from '../../probe/runner';
 import { renderProbeHtml } from '../../probe/report-html';
 import { renderJunit } from '../../probe/junit';
-import type { CheckResult, CheckStatus } from '../../probe/types';
+import { GRADES, STATUSES, verdictSentence } from '../../probe/grading';
+import type { CheckResult } from '../../probe/types';
 import { CLIENT_FLAGS_USAGE, CLIENT_FLAG_OPTIONS, parseClientFlags, parseHeaderFlags, trustWithFlags } from '../client-flags';
 import type { CliCommand, CliIo } from '../command';
-import { openCliStore, type CliStore } from '../store';
+import { openCliEngine, type CliEngine } from '../engine';
 
 const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     ${CLIENT_FLAGS_USAGE}
@@ -25,6 +26,10 @@ const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     [--identity ISSUER#SUB|LABEL]    push that signed-in identity's ID token too
     [--only ID,...]                  checks or groups (discovery, token, grant, claims, pct, rpt,
                                      registration, interaction, safety)
+    [--pending-url URL [--pending-wait SECONDS]]   a resource of the same AS that it puts on hold
+                                     (its owner must approve): grant.request-submitted measures the
+                                     hold there and waits up to SECONDS (default 0, at most 600)
+                                     for the owner to approve, polling with the ticket in hand
     [--claims-redirect-uri URI]      a claims_redirect_uri registered for the client
     [--discovery-url URL]            where the AS publishes its metadata, if not at the issuer
     [--header 'K: V']...             on resource requests without an RPT (a Keycloak enforcer
@@ -32,12 +37,11 @@ const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     [--report FILE.html] [--junit FILE.xml] [--json]
 
 Checks how the AS that the resource's RS names answers a UMA client (discovery, token endpoint,
-claims, PCT, upgrade/refresh/revocation, registration, claims interaction, safety) and reports
-each verdict: pass, deviation (a client can live with it; the report says how), fail, skip.
+claims, PCT, upgrade/refresh/revocation, registration, claims interaction, safety) and grades each:
+pass, info (an observation), deviation (a client can live with it; the report says how), fail
+(unusable there), unsafe (could expose tokens, claims or credentials), skip (not measured).
 Nothing is sent to an AS that is not trusted (--trust or the configuration).
-exit: 0 no check failed, 1 a check failed (or the probe could not run)`;
-
-const SYMBOL: Record<CheckStatus, string> = { pass: '✓', deviation: '≈', fail: '✗', skip: '–' };
+exit: 0 nothing failed or unsafe, 1 a check is fail or unsafe (or the probe could not run)`;
 
 const command: CliCommand = {
   summary: 'report how an authorization server behaves towards a UMA client',
@@ -56,6 +60,8 @@ const command: CliCommand = {
           header: { type: 'string', short: 'H', multiple: true },
           only: { type: 'string', multiple: true },
           'claims-redirect-uri': { type: 'string' },
+          'pending-url': { type: 'string' },
+          'pending-wait': { type: 'string' },
           'discovery-url': { type: 'string' },
           report: { type: 'string' },
           junit: { type: 'string' },
@@ -78,7 +84,10 @@ const command: CliCommand = {
     for (const o of only) {
       if (!ALL_CHECKS.some((c) => c.id === o || c.id.startsWith(`${o}.`)) && o !== 'safety.trusted-as') throw new TesseraError('usage', `--only: no check or group "${o}".`, `Known checks: ${ALL_CHECKS.map((c) => c.id).join(', ')}.`);
     }
-    for (const key of ['claims-redirect-uri', 'discovery-url'] as const) {
+    const pendingWait = values['pending-wait'];
+    if (pendingWait !== undefined && (!/^\d{1,3}$/.test(pendingWait) || Number(pendingWait) > 600)) throw new TesseraError('usage', `--pending-wait "${pendingWait}" is not a number of seconds from 0 to 600.`, 'Give how long to wait for the owner, e.g. --pending-wait 60.');
+    if (pendingWait !== undefined && !values['pending-url']) throw new TesseraError('usage', '--pending-wait needs --pending-url.', 'Give the resource the AS puts on hold with --pending-url.');
+    for (const key of ['claims-redirect-uri', 'discovery-url', 'pending-url'] as const) {
       const v = values[key];
       if (v !== undefined) {
         try {
@@ -88,39 +97,45 @@ const command: CliCommand = {
         }
       }
     }
+    if (values['pending-url'] && !/^https?:$/.test(new URL(values['pending-url']).protocol)) throw new TesseraError('usage', `--pending-url "${values['pending-url']}" is not an http(s) URL.`, 'Give the full URL of a UMA-protected resource.');
     const rsHeaders = parseHeaderFlags(values.header);
     const flags = await parseClientFlags(values);
     const claimTokens = await readClaimTokens(values['claim-token'] ?? [], values['claim-token-format'] ?? []);
     const home = tesseraHome(io.env);
     const config = await loadConfig(home);
     const trust = trustWithFlags(config.trust, values.trust);
-    if (values['discovery-url']) {
+    const discoveryUrl = values['discovery-url'];
+    if (discoveryUrl) {
       for (const issuer of values.trust ?? []) {
-        const entry = trust.authorizationServers.find((a) => a.issuer === issuer);
-        if (entry && !entry.discoveryUrl) Object.assign(entry, { discoveryUrl: values['discovery-url'] });
+        // The engine's trust rule (aliases, one trailing slash), not a copy; the configured entry is not mutated.
+        const entry = findTrustedAs(trust, issuer);
+        if (entry && !entry.discoveryUrl) trust.authorizationServers[trust.authorizationServers.indexOf(entry)] = { ...entry, discoveryUrl };
       }
     }
-    // The vault holds client registrations and signed-in identities; it is opened only when needed.
-    let opened: CliStore | undefined;
-    const store = async (): Promise<TokenStore> => {
+    // The engine (the one composition: its client rule, its identities) over the vault, which holds
+    // client registrations and signed-in identities; opened only when needed.
+    let opened: CliEngine | undefined;
+    const engine = async (): Promise<CliEngine> => {
       if (!opened) {
-        opened = await openCliStore(io.env, home, { makeFingerprintKey: true });
-        if (opened.warning && !values.json) io.stderr(`${opened.warning}\n`);
+        opened = await openCliEngine(io, { trust: values.trust ?? [], interaction: false });
+        if (opened.opened.warning && !values.json) io.stderr(`${opened.opened.warning}\n`);
       }
-      return opened.store;
+      return opened;
     };
     try {
       const report = await runProbe({
         resource,
         trust,
         // Explicit client flags win; otherwise the engine's client rule (stored registration, configured id), without registering.
-        ...(flags ? { client: defaultClientCredentials(flags) } : { resolveClient: async (issuer, asConfig) => new ClientResolver({ store: await store() }).known(issuer, asConfig) }),
+        ...(flags ? { client: defaultClientCredentials(flags) } : { resolveClient: async (issuer, asConfig) => (await engine()).clients.known(issuer, asConfig) }),
         claimTokens,
         ...(Object.keys(rsHeaders).length ? { rsHeaders } : {}),
-        ...(values.identity ? { resolveClaimTokens: async (issuer) => identityToken(await store(), issuer, values.identity as string) } : {}),
+        ...(values.identity ? { resolveClaimTokens: async (issuer) => { const e = await engine(); return identityToken(e, issuer, values.identity as string); } } : {}),
         ...(only.length ? { only } : {}),
         ...(values['claims-redirect-uri'] ? { claimsRedirectUri: values['claims-redirect-uri'] } : {}),
-        http: { ...(config.settings.timeoutMs ? { timeoutMs: config.settings.timeoutMs } : {}), ...(config.settings.maxBodyBytes ? { maxBodyBytes: config.settings.maxBodyBytes } : {}) },
+        ...(values['pending-url'] ? { pendingResource: values['pending-url'], pendingWaitMs: Number(pendingWait ?? 0) * 1000 } : {}),
+        // The configuration's HTTP bounds, as the app's Check this AS reads them (one copy).
+        http: httpBounds(config),
         ...(values.json ? {} : { onCheck: (r: CheckResult) => printCheck(r, io) }),
       });
       if (values.report) await writeFile(values.report, renderProbeHtml(report), { mode: 0o600 });
@@ -128,15 +143,17 @@ const command: CliCommand = {
       if (values.json) io.stdout(`${JSON.stringify(probeJson(report))}\n`);
       else {
         const s = report.summary;
-        io.stdout(`\n${report.as.issuer ?? resource}: ${s.pass} pass, ${s.deviation} deviation${s.deviation === 1 ? '' : 's'}, ${s.fail} fail${s.fail === 1 ? '' : 's'}, ${s.skip} skipped\n`);
+        io.stdout(`\n${report.as.issuer ?? resource}: ${STATUSES.map((st) => `${s[st]} ${GRADES[st].label.toLowerCase()}`).join(', ')}\n${verdictSentence(s)}\n`);
         const left = report.created.filter((c) => !c.cleanedUp && (c.kind === 'pending_request' || c.kind === 'registered_client'));
-        if (left.length) io.stdout(`left at the AS: ${left.map((c) => `${c.description}${c.count && c.count > 1 ? ` (from ${c.count} requests)` : ''}`).join('; ')}\n`);
+        const tokensLeft = report.created.filter((c) => !c.cleanedUp && !(c.kind === 'pending_request' || c.kind === 'registered_client')).length;
+        const items = [...left.map((c) => `${c.description}${c.count && c.count > 1 ? ` (from ${c.count} requests)` : ''}`), ...(tokensLeft ? [`${tokensLeft} token(s) not revoked (no revocation endpoint, or it refused), which expire on their own`] : [])];
+        if (items.length) io.stdout(`left at the AS: ${items.join('; ')}\n`);
         if (values.report) io.stdout(`report: ${values.report}\n`);
         if (values.junit) io.stdout(`junit: ${values.junit}\n`);
       }
       return probeExitCode(report);
     } finally {
-      await opened?.close?.();
+      await opened?.close();
     }
   },
 };
@@ -144,13 +161,13 @@ const command: CliCommand = {
 export default command;
 
 function printCheck(r: CheckResult, io: CliIo): void {
-  io.stdout(`${SYMBOL[r.status]} ${r.status.padEnd(9)} ${r.id.padEnd(34)} ${r.title}\n`);
+  io.stdout(`${GRADES[r.status].symbol} ${r.status.padEnd(9)} ${r.id.padEnd(34)} ${r.title}\n`);
   if (r.status !== 'pass') io.stdout(`    ${r.detail}\n${r.advice ? `    → ${r.advice}\n` : ''}`);
 }
 
-async function identityToken(store: TokenStore, issuer: string, identity: string): Promise<ClaimToken[]> {
-  const party = await new Identities(store).resolve(identity);
-  const token = await new IdentityClaimsSource(store).claimTokenFor({ asIssuer: issuer, party });
+async function identityToken(engine: CliEngine, issuer: string, identity: string): Promise<ClaimToken[]> {
+  const party = await engine.identities.resolve(identity);
+  const token = await new IdentityClaimsSource(engine.opened.store).claimTokenFor({ asIssuer: issuer, party });
   return token ? [token] : [];
 }
 

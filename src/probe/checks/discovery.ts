@@ -5,7 +5,7 @@
  */
 import { isLoopbackUrl } from '../../kernel/urls';
 import { UMA_GRANT_TYPE } from '../../uma/grant';
-import { deviation, fail, grantSection, pass, rfc, skip, type CheckDefinition } from '../types';
+import { deviation, fail, grantSection, info, pass, rfc, skip, unsafe, type CheckDefinition } from '../types';
 import { SkipCheck, type CheckContext } from '../context';
 
 const ENDPOINT_FIELDS = ['token_endpoint', 'claims_interaction_endpoint', 'registration_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'permission_endpoint', 'resource_registration_endpoint', 'jwks_uri'] as const;
@@ -40,7 +40,7 @@ export const discoveryChecks: CheckDefinition[] = [
       const d = ctx.shared.discovery;
       const tried = d.attempts.map((a) => `${a.url} → ${a.status ?? 'no answer'}`).join('; ');
       if (!d.found) return fail(`No UMA or OAuth metadata found (${tried || 'nothing tried'}).${d.problem ? ` ${d.problem}` : ''}`, 'Configure the discovery URL or the endpoints of this AS by hand (trust configuration).');
-      const extra = d.supplemented ? ` Taken from the configured ${d.supplemented.url} because it is missing here: ${d.supplemented.fields.join(', ')}.` : '';
+      const extra = d.supplemented ? ` Taken from ${d.supplemented.source === 'openid' ? 'the OpenID configuration' : 'the configured'} ${d.supplemented.url} because it is missing here: ${d.supplemented.fields.join(', ')}.` : '';
       if (d.found.source === 'uma2') return pass(`Found at ${d.found.url}.${extra}`);
       if (d.found.source === 'manual') return deviation(`No discovery document (${tried}); the configured endpoints were used.`, 'Configure this AS with manual endpoints (token_endpoint, …); nothing can be discovered.');
       return deviation(`Not at {issuer}/.well-known/uma2-configuration; found at ${d.found.url} (${d.found.source === 'rfc8414' ? 'RFC 8414 location' : 'configured discovery URL'}). Tried: ${tried}.`, d.found.source === 'rfc8414' ? 'Fall back to /.well-known/oauth-authorization-server.' : 'Configure the discovery URL for this AS.');
@@ -96,7 +96,7 @@ export const discoveryChecks: CheckDefinition[] = [
       const f = found(ctx);
       const v = ctx.shared.discovery.metadata?.claims_interaction_endpoint ?? f.raw?.claims_interaction_endpoint;
       if (typeof v === 'string') return pass(`claims_interaction_endpoint ${v}.`);
-      return pass('Not advertised (OPTIONAL): interactive claims gathering happens only where need_info carries redirect_user.', 'Do not redirect the requesting party before a need_info with redirect_user.');
+      return info('Not advertised (OPTIONAL): interactive claims gathering happens only where need_info carries redirect_user.', 'Do not redirect the requesting party before a need_info with redirect_user.');
     },
   },
   {
@@ -107,7 +107,7 @@ export const discoveryChecks: CheckDefinition[] = [
     async run(ctx) {
       const f = found(ctx);
       const v = f.raw?.uma_profiles_supported;
-      if (v === undefined) return pass('Not advertised (OPTIONAL).');
+      if (v === undefined) return info('Not advertised (OPTIONAL).');
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return deviation(`uma_profiles_supported is not an array of strings: ${JSON.stringify(v)}.`, 'Ignore the field.');
       return pass(v.length ? `Profiles: ${v.join(', ')}.` : 'An empty list.');
     },
@@ -121,9 +121,31 @@ export const discoveryChecks: CheckDefinition[] = [
       const m = ctx.shared.discovery.metadata;
       const urls = [ctx.shared.asUri, ...(m ? ENDPOINT_FIELDS.map((k) => m[k as keyof typeof m]).filter((v): v is string => typeof v === 'string') : [])];
       const bad = urls.filter((u) => { try { const p = new URL(u); return p.protocol !== 'https:' && !isLoopbackUrl(u); } catch { return true; } });
-      if (bad.length) return fail(`Not HTTPS: ${bad.join(', ')}.`, 'Never send credentials, claims or tokens to these URLs; fix the AS configuration.');
+      if (bad.length) return unsafe(`Not HTTPS: ${bad.join(', ')}.`, 'Never send credentials, claims or tokens to these URLs; fix the AS configuration.');
       const loop = urls.filter((u) => new URL(u).protocol !== 'https:');
       return pass(loop.length ? `HTTPS, except loopback URLs (${new Set(loop.map((u) => new URL(u).origin)).size} origin(s)), which are exempt.` : 'All HTTPS.');
+    },
+  },
+  {
+    id: 'discovery.endpoint-origins',
+    title: 'Where client credentials and tokens go',
+    spec: rfc(8414, '2'),
+    rule: 'The metadata may put the token, registration and revocation endpoints on another origin than the issuer; a client sends its credentials and tokens wherever the document says.',
+    async run(ctx) {
+      const m = ctx.metadata;
+      const issuerOrigin = new URL(ctx.shared.asUri).origin;
+      const fields = ['token_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const;
+      const elsewhere: string[] = [];
+      for (const k of fields) {
+        const v = m[k];
+        if (typeof v !== 'string') continue;
+        let origin: string;
+        try { origin = new URL(v).origin; } catch { continue; }
+        if (origin !== issuerOrigin) elsewhere.push(`${k} ${origin}`);
+      }
+      if (!elsewhere.length) return pass(`The ${fields.filter((k) => typeof m[k] === 'string').join(', ').replace(/_/g, ' ')} are on the issuer's origin ${issuerOrigin}.`);
+      // RFC 8414 allows it, and the client follows the document: the person should see where their credentials go.
+      return info(`On another origin than the issuer (${issuerOrigin}): ${elsewhere.join('; ')}. The client credentials, tickets, claims and tokens go there, as the discovery document says (RFC 8414 allows it).`, 'Make sure you trust these origins as much as the issuer; Tessera follows the discovery document of the AS you trusted.');
     },
   },
   {
@@ -150,7 +172,7 @@ export const discoveryChecks: CheckDefinition[] = [
       const cc = f.headers.get('cache-control');
       const exp = f.headers.get('expires');
       if (cc || exp) return pass(`${cc ? `Cache-Control: ${cc}` : ''}${cc && exp ? '; ' : ''}${exp ? `Expires: ${exp}` : ''}.`);
-      return pass('No cache headers: clients choose their own lifetime.', 'Cache the metadata for a bounded time (Tessera: 1 hour) and re-discover on errors.');
+      return info('No cache headers: clients choose their own lifetime.', 'Cache the metadata for a bounded time (Tessera: 1 hour) and re-discover on errors.');
     },
   },
 ];

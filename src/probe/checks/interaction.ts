@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { buildInteractionUrl } from '../../uma/interaction-url';
-import { deviation, fail, grantSection, pass, skip, type CheckDefinition } from '../types';
+import { deviation, grantSection, pass, skip, unsafe, type CheckDefinition } from '../types';
 import { SkipCheck, type CheckContext } from '../context';
 
 export const UNREGISTERED_REDIRECT = 'https://unregistered.tessera-probe.invalid/claims-callback';
@@ -34,7 +34,7 @@ export const interactionChecks: CheckDefinition[] = [
     rule: 'The AS redirects back only to a claims_redirect_uri registered for the client (simple string comparison); otherwise it must not redirect.',
     async run(ctx) {
       const { res, location } = await visit(ctx, UNREGISTERED_REDIRECT, await ctx.freshTicket());
-      if (location && location.origin === new URL(UNREGISTERED_REDIRECT).origin) return fail(`HTTP ${res.status} redirecting to the unregistered ${location.origin}: an open redirect that can leak tickets.`, 'Do not send requesting parties to this AS\'s claims-interaction endpoint.');
+      if (location && location.origin === new URL(UNREGISTERED_REDIRECT).origin) return unsafe(`HTTP ${res.status} redirecting to the unregistered ${location.origin}: an open redirect that can leak tickets.`, 'Do not send requesting parties to this AS\'s claims-interaction endpoint.');
       return pass(`HTTP ${res.status}${location ? ` (redirect within ${location.origin})` : ''}; no redirect to the unregistered URI.`);
     },
   },
@@ -50,7 +50,7 @@ export const interactionChecks: CheckDefinition[] = [
       const back = location && `${location.origin}${location.pathname}` === `${new URL(registered).origin}${new URL(registered).pathname}`;
       if (!back) return skip(`With an unknown ticket the AS answered ${res.status}${location ? ` (redirect to ${location.origin}${location.pathname})` : ''} instead of redirecting back; the redirect back needs a person in a browser, so state could not be observed.${res.status === 400 ? ' Is the claims_redirect_uri registered for this client?' : ''}`);
       const returned = location.searchParams.get('state');
-      if (returned !== state) return fail(`Redirected back ${returned === null ? 'without state' : 'with a different state'}.`, 'The client cannot bind the redirect to its request (CSRF); do not use claims interaction with this AS.');
+      if (returned !== state) return unsafe(`Redirected back ${returned === null ? 'without state' : 'with a different state'}.`, 'The client cannot bind the redirect to its request (CSRF); do not use claims interaction with this AS.');
       if (location.searchParams.get('ticket') === bogus) return deviation('state unchanged, but the unknown ticket came back as if it were new.', 'Check that a returned ticket differs from the one sent.');
       return pass(`Error redirect back (${location.searchParams.get('error') ?? 'no error code'}) with state unchanged. The new-ticket path needs a person in a browser and is not run here.`);
     },

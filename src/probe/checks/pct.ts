@@ -5,7 +5,7 @@
  */
 import { fingerprint } from '../../kernel/redact';
 import { revocationRequest } from '../../uma/grant';
-import { deviation, fail, grantSection, pass, skip, type CheckDefinition } from '../types';
+import { deviation, grantSection, pass, skip, unsafe, type CheckDefinition } from '../types';
 import { SkipCheck, describeResult, type CheckContext } from '../context';
 
 async function pctOf(ctx: CheckContext): Promise<string> {
@@ -36,7 +36,7 @@ export const pctChecks: CheckDefinition[] = [
       const o = await ctx.token({ ticket: await ctx.freshTicket(), pct });
       if (o.result.type === 'token') return pass(`${describeResult(o)} with the PCT alone.`);
       if (o.result.type === 'need_info') return deviation(`${describeResult(o)}: the PCT did not stand in for the claims.`, 'Push claims again; keep the PCT only as a hint.');
-      if (o.result.type === 'invalid_pct') return fail(`${describeResult(o)}: a fresh PCT was refused.`, 'Drop PCTs for this AS.');
+      if (o.result.type === 'invalid_pct') return deviation(`${describeResult(o)}: a fresh PCT was refused.`, 'Drop PCTs for this AS; push claims on every grant.');
       return pass(`${describeResult(o)} (a decision).`);
     },
   },
@@ -57,7 +57,7 @@ export const pctChecks: CheckDefinition[] = [
       ctx.markCleaned(fingerprint(pct));
       const o = await ctx.token({ ticket: await ctx.freshTicket(), pct });
       const seen = describeResult(o);
-      if (o.result.type === 'token') return fail(`Revoked (200), yet the PCT still got an RPT: ${seen}.`, 'Revocation does not work for PCTs at this AS; do not rely on it.');
+      if (o.result.type === 'token') return unsafe(`Revoked (200), yet the PCT still got an RPT: ${seen}.`, 'Revocation does not work for PCTs at this AS; do not rely on it.');
       if (o.result.type === 'invalid_pct') return pass(`Revoked (200); then ${seen}${o.status === 401 ? ' (401 as Janssen does; UMA defines no error for this)' : ''}.`, 'On invalid_pct, drop the PCT and retry with claims and a fresh ticket.');
       return pass(`Revoked (200); then ${seen}: the PCT is ignored (UMA defines no error for this).`);
     },

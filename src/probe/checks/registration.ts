@@ -5,7 +5,7 @@
  */
 import { fingerprint } from '../../kernel/redact';
 import { UMA_GRANT_TYPE } from '../../uma/grant';
-import { deviation, fail, pass, rfc, skip, type CheckDefinition } from '../types';
+import { deviation, pass, rfc, skip, type CheckDefinition } from '../types';
 
 export const registrationChecks: CheckDefinition[] = [
   {
@@ -33,7 +33,8 @@ export const registrationChecks: CheckDefinition[] = [
         // not JSON
       }
       if (res.status === 401 || res.status === 403) return skip(`Registration is protected (HTTP ${res.status}; an initial access token is needed, RFC 7591 §3): register the client by hand.`);
-      if (res.status !== 201 || typeof body.client_id !== 'string') return fail(`HTTP ${res.status}${typeof body.error === 'string' ? ` ${body.error}${typeof body.error_description === 'string' ? ` ("${body.error_description}")` : ''}` : ''}.`, 'Register the client by hand and give Tessera its client id.');
+      // A client registered by hand works as well (Tessera's static registration): a deviation, not a failure.
+      if (res.status !== 201 || typeof body.client_id !== 'string') return deviation(`HTTP ${res.status}${typeof body.error === 'string' ? ` ${body.error}${typeof body.error_description === 'string' ? ` ("${body.error_description}")` : ''}` : ''}.`, 'Register the client by hand and give Tessera its client id.');
       const clientId = body.client_id;
       const description = `registered client ${clientId} ("Tessera probe")`;
       ctx.noteCreated({ kind: 'registered_client', description, cleanedUp: false });

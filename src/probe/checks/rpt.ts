@@ -59,11 +59,15 @@ export const rptChecks: CheckDefinition[] = [
       const response = await refreshRequest(ctx.metadata, ctx.client, token.refreshToken, ctx.requestContext);
       const result = await processUmaTokenResponse(response);
       if (result.type !== 'token') {
-        if (result.type === 'need_info' || result.type === 'request_submitted' || result.type === 'denied') return fail(`The refresh answered ${response.status} ${result.type}: the AS re-assessed the policy.`, 'Do not rely on refresh; run the UMA grant again.');
-        return fail(`The refresh failed: HTTP ${response.status} ${'error' in result ? result.error : result.type}.`, 'Run the UMA grant again instead of refreshing.');
+        if (result.type === 'need_info' || result.type === 'request_submitted' || result.type === 'denied') return deviation(`The refresh answered ${response.status} ${result.type}: the AS re-assessed the policy.`, 'Do not rely on refresh; run the UMA grant again.');
+        return deviation(`The refresh failed: HTTP ${response.status} ${'error' in result ? result.error : result.type}.`, 'Run the UMA grant again instead of refreshing.');
       }
       ctx.noteCreated({ kind: 'rpt', description: `RPT ${fingerprint(result.token.accessToken)}`, cleanedUp: false });
       ctx.shared.revocable.push({ token: result.token.accessToken, hint: 'access_token' });
+      if (result.token.refreshToken && result.token.refreshToken !== token.refreshToken) {
+        ctx.noteCreated({ kind: 'refresh_token', description: `refresh token ${fingerprint(result.token.refreshToken)}`, cleanedUp: false });
+        ctx.shared.revocable.push({ token: result.token.refreshToken, hint: 'refresh_token' });
+      }
       const rs = await ctx.resourceWith(result.token.accessToken);
       if (!opens(rs.status)) return deviation(`A new RPT ${fingerprint(result.token.accessToken)}, but the RS answers ${rs.status} with it.`, 'After a refresh, be ready to run the grant again.');
       return pass(`New RPT ${fingerprint(result.token.accessToken)}${result.token.refreshToken ? ', rotated refresh token' : ''}; it opens the resource (RS ${rs.status}).`);
@@ -81,7 +85,7 @@ export const rptChecks: CheckDefinition[] = [
       if (!opens(before.status)) return skip(`The RPT does not open the resource (RS ${before.status}); nothing to compare.`);
       const response = await revocationRequest(ctx.metadata, ctx.client, token.accessToken, 'access_token', ctx.requestContext);
       await response.text().catch(() => '');
-      if (response.status !== 200) return fail(`Revocation answered ${response.status}.`, 'Forget the RPT locally; it expires on its own.');
+      if (response.status !== 200) return deviation(`Revocation answered ${response.status}.`, 'Forget the RPT locally; it expires on its own.');
       ctx.markCleaned(fingerprint(token.accessToken));
       const after = await ctx.resourceWith(token.accessToken);
       if (opens(after.status)) return deviation(`Revoked (200), but the RS still accepts the RPT (${after.status}): it caches introspection or validates the RPT locally.`, 'Revocation takes effect at the RS only after its cache or the RPT expires.');

@@ -5,7 +5,7 @@
  */
 import { fingerprint } from '../../kernel/redact';
 import { revocationRequest } from '../../uma/grant';
-import { fail, grantSection, pass, type CheckDefinition } from '../types';
+import { grantSection, info, pass, unsafe, type CheckDefinition } from '../types';
 import type { CheckContext } from '../context';
 
 /** Revokes the RPTs and PCTs the probe obtained and has not revoked yet (RFC 7009), where it can. */
@@ -36,7 +36,7 @@ export const safetyChecks: CheckDefinition[] = [
     async run(ctx) {
       const v = ctx.shared.violations;
       const contacted = [...ctx.shared.contacted].sort();
-      if (v.length) return fail(`Refused ${v.length} request(s) to other origins: ${[...new Set(v.map((x) => `${x.origin}${x.path} (during ${x.check})`))].join(', ')}.`, 'The RS or AS leads clients to third parties (a redirect or an endpoint elsewhere); find out why before trusting it.');
+      if (v.length) return unsafe(`Refused ${v.length} request(s) to other origins: ${[...new Set(v.map((x) => `${x.origin}${x.path} (during ${x.check})`))].join(', ')}.`, 'The RS or AS leads clients to third parties (a redirect or an endpoint elsewhere); find out why before trusting it.');
       return pass(`Only ${contacted.join(', ')} were contacted.`);
     },
   },
@@ -54,9 +54,11 @@ export const safetyChecks: CheckDefinition[] = [
       const asked = pendingItems.reduce((n, x) => n + (x.count ?? 1), 0);
       const pending = pendingItems.length;
       const clients = left.filter((x) => x.kind === 'registered_client').length;
-      const tokens = left.filter((x) => x.kind === 'rpt' || x.kind === 'pct').length;
+      const tokens = left.filter((x) => x.kind === 'rpt' || x.kind === 'refresh_token' || x.kind === 'pct').length;
       const parts = [pending ? `pending access request(s) for ${pending} resource(s), from ${asked} request_submitted answer(s) (the AS may have merged them)` : '', clients ? `${clients} registered client(s)` : '', tokens ? `${tokens} token(s) that expire on their own` : ''].filter(Boolean);
-      return pass(`Created ${c.length} item(s), ${c.length - left.length} cleaned up.${parts.length ? ` Left: ${parts.join(', ')}.` : ''} See the list in the report.`, pending || clients ? 'Ask the resource owner to deny the pending requests; delete the registered clients in the AS console.' : undefined);
+      // Everything cleaned up is what the rule asks; what is left is listed for the person to see.
+      const grade = left.length ? info : pass;
+      return grade(`Created ${c.length} item(s), ${c.length - left.length} cleaned up.${parts.length ? ` Left: ${parts.join(', ')}.` : ''} See the list in the report.`, pending || clients ? 'Ask the resource owner to deny the pending requests; delete the registered clients in the AS console.' : undefined);
     },
   },
 ];

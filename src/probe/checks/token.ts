@@ -7,22 +7,35 @@ import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { fingerprint } from '../../kernel/redact';
 import type { ClientCredentials } from '../../uma/grant';
-import { deviation, fail, grantSection, pass, rfc, skip, type CheckDefinition, type Verdict } from '../types';
+import { finding } from '../grading';
+import { deviation, fail, grantSection, pass, rfc, skip, unsafe, type CheckDefinition, type Verdict } from '../types';
 import { describeResult, type CheckContext, type TokenObservation } from '../context';
+import { claimlessUnauthorized, judgeDecision } from './decision';
+import { observeHold } from './pending';
 
 const err = (o: TokenObservation) => (typeof o.json?.error === 'string' ? o.json.error : undefined);
 const desc = (o: TokenObservation) => (typeof o.json?.error_description === 'string' ? o.json.error_description : undefined);
 
+
+/** How a client must read an answer to a request without a ticket. */
+function judgeMissingTicket(o: TokenObservation): Verdict {
+  if (o.status === 400 && (err(o) === 'invalid_request' || err(o) === 'invalid_grant')) return pass(`400 ${err(o)}.`);
+  if (o.result.type === 'token') return deviation(`${describeResult(o)}: the AS issues RPTs without a ticket (a vendor extension such as Keycloak's entitlement).`, 'Always send the ticket; do not rely on this extension.');
+  if (!err(o)) return finding('error_not_oauth', `${describeResult(o)}, not an OAuth error body.`);
+  return deviation(`${describeResult(o)} instead of 400 invalid_request.`, `Treat ${err(o)} without a ticket as "restart at the RS".`);
+}
+
 /** How a client must read an answer to a ticket the AS should refuse. */
-function judgeBadTicket(o: TokenObservation, what: string, reuse = false): Verdict {
+function judgeBadTicket(o: TokenObservation, what: string, sentClaims: boolean, reuse = false): Verdict {
   const seen = describeResult(o);
+  if (claimlessUnauthorized(o, sentClaims)) return finding('claimless_unauthorized_client', `${what}: ${seen}, the answer to the missing requesting party; give a claim token to measure the ticket.`);
   if (o.status === 400 && err(o) === 'invalid_grant') return pass(`${what}: 400 invalid_grant.`);
   if (o.result.type === 'invalid_ticket') return deviation(`${what}: ${seen} instead of 400 invalid_grant.`, `Treat ${o.status} ${err(o)} like invalid_grant: ask the RS for a fresh ticket (once).`);
   if (reuse && ['token', 'need_info', 'request_submitted', 'denied'].includes(o.result.type)) {
     return deviation(`${what}: the AS accepted the ticket a second time (${seen}); tickets are not single-use.`, 'Do not rely on the AS to detect replayed tickets; never reuse one yourself.');
   }
-  if (o.result.type === 'token') return fail(`${what}: the AS issued an RPT (${seen}).`, 'This AS does not check tickets; do not use it.');
-  if (!o.json || !err(o)) return fail(`${what}: ${seen}, not an OAuth error body.`, 'A client cannot tell what went wrong; treat any 4xx as "restart at the RS".');
+  if (o.result.type === 'token') return finding('rpt_for_bad_ticket', `${what}: the AS issued an RPT (${seen}).`);
+  if (!o.json || !err(o)) return finding('error_not_oauth', `${what}: ${seen}, not an OAuth error body.`);
   return deviation(`${what}: ${seen} instead of 400 invalid_grant.`, `Treat ${err(o)} without a ticket as "restart at the RS with a fresh ticket".`);
 }
 
@@ -45,10 +58,11 @@ export const tokenChecks: CheckDefinition[] = [
         noParty = describeResult(o);
         o = await ctx.token({ ticket: await ctx.freshTicket(), claimToken: claim });
       }
+      if (!claim && claimlessUnauthorized(o, !!ctx.shared.bearerToken)) return finding('claimless_unauthorized_client', `${client.auth_method} for client ${client.client_id}: a request without claims got ${describeResult(o)}, the answer to a missing requesting party (no claim token was given to confirm the credentials with one).`);
       if (o.result.type === 'invalid_client' || (o.status === 401 && !['need_info', 'request_submitted'].includes(o.result.type))) {
         return fail(`${client.auth_method} for client ${client.client_id}: ${describeResult(o)}.`, 'Check the client credentials and the method this client is registered with.');
       }
-      if (noParty) return deviation(`${client.auth_method} works (with pushed claims: ${describeResult(o)}), but a request without claims got ${noParty}, an authentication error code for a missing requesting party.`, 'Treat 401 unauthorized_client on a claim-less UMA grant as "claims needed", not as bad client credentials; push claims.');
+      if (noParty) return finding('claimless_unauthorized_client', `${client.auth_method} works (with pushed claims: ${describeResult(o)}), but a request without claims got ${noParty}, an authentication error code for a missing requesting party.`);
       // Other advertised methods Tessera has credentials for (same secret): informative only, since an
       // AS may bind a client to its registered method (RFC 7591 §2).
       const others: string[] = [];
@@ -71,11 +85,17 @@ export const tokenChecks: CheckDefinition[] = [
     spec: rfc(6749, '5.2'),
     rule: 'A request missing a required parameter gets 400 invalid_request (the ticket is REQUIRED, UMA Grant §3.3.1).',
     async run(ctx) {
-      const o = await ctx.token({ raw: new URLSearchParams() });
-      if (o.status === 400 && (err(o) === 'invalid_request' || err(o) === 'invalid_grant')) return pass(`400 ${err(o)}.`);
-      if (o.result.type === 'token') return deviation(`${describeResult(o)}: the AS issues RPTs without a ticket (a vendor extension such as Keycloak's entitlement).`, 'Always send the ticket; do not rely on this extension.');
-      if (!err(o)) return fail(`${describeResult(o)}.`, 'Treat it as a failed request and restart at the RS.');
-      return deviation(`${describeResult(o)} instead of 400 invalid_request.`, `Treat ${err(o)} without a ticket as "restart at the RS".`);
+      // Everything the grant sends but the ticket: only the missing ticket may explain the answer.
+      const raw = new URLSearchParams();
+      const claim = ctx.grantClaims.claimToken;
+      if (claim) {
+        raw.set('claim_token', claim.claim_token);
+        raw.set('claim_token_format', claim.claim_token_format);
+      }
+      const o = await ctx.token({ raw });
+      const note = ctx.claimsNote;
+      const verdict = judgeMissingTicket(o);
+      return { ...verdict, detail: `No ticket${note}: ${verdict.detail}` };
     },
   },
   {
@@ -85,7 +105,8 @@ export const tokenChecks: CheckDefinition[] = [
     rule: 'invalid_grant (400): the provided ticket was not found at the AS or has expired.',
     async run(ctx) {
       const garbage = `tessera-probe-${randomBytes(16).toString('base64url')}`;
-      return judgeBadTicket(await ctx.token({ ticket: garbage }), 'A ticket the AS never issued');
+      // The claims the grant sends, so only the ticket differs from an ordinary request.
+      return judgeBadTicket(await ctx.token({ ticket: garbage, ...ctx.grantClaims }), `A ticket the AS never issued${ctx.claimsNote}`, !!ctx.grantClaims.claimToken);
     },
   },
   {
@@ -99,7 +120,7 @@ export const tokenChecks: CheckDefinition[] = [
       const claim = ctx.shared.claimTokens[0];
       const first = await ctx.token({ ticket, ...(claim ? { claimToken: claim } : {}) });
       if (first.result.type === 'invalid_ticket') return fail(`The fresh ticket was refused on first use: ${describeResult(first)}.`, 'The RS and AS disagree about tickets.');
-      return judgeBadTicket(await ctx.token({ ticket, ...(claim ? { claimToken: claim } : {}) }), `The same ticket a second time (first answer ${describeResult(first)})`, true);
+      return judgeBadTicket(await ctx.token({ ticket, ...(claim ? { claimToken: claim } : {}) }), `The same ticket a second time (first answer ${describeResult(first)})`, !!claim, true);
     },
   },
   {
@@ -120,7 +141,7 @@ export const tokenChecks: CheckDefinition[] = [
       if (wait === undefined) return skip('The ticket is opaque: its lifetime cannot be known without waiting for it (UMA does not define one).');
       if (wait > 15_000) return skip(`The ticket (a JWT) expires in ${Math.round(wait / 1000)} s; the probe does not wait that long.`);
       await new Promise((r) => setTimeout(r, Math.max(0, wait)));
-      return judgeBadTicket(await ctx.token({ ticket }), `A ticket past its exp (${fingerprint(ticket)})`);
+      return judgeBadTicket(await ctx.token({ ticket, ...ctx.grantClaims }), `A ticket past its exp (${fingerprint(ticket)})${ctx.claimsNote}`, !!ctx.grantClaims.claimToken);
     },
   },
   {
@@ -131,41 +152,10 @@ export const tokenChecks: CheckDefinition[] = [
     async run(ctx) {
       const ticket = await ctx.freshTicket();
       const o = await ctx.once('grant.no-claims', () => ctx.token({ ticket }));
-      return judgeDecision(o);
+      return judgeDecision(o, !!ctx.shared.bearerToken);
     },
   },
 ];
-
-/** Judges one answer to a well-formed grant request (any UMA outcome is acceptable; its form is checked). */
-export function judgeDecision(o: TokenObservation): Verdict {
-  const r = o.result;
-  const seen = describeResult(o);
-  switch (r.type) {
-    case 'token':
-      return pass(`A decision: ${seen}.`);
-    case 'need_info': {
-      const problems: string[] = [];
-      if (r.ticket === o.sentTicket) problems.push('the ticket was not rotated');
-      if (!r.requiredClaims && !r.redirectUser) problems.push('neither required_claims nor redirect_user');
-      if (r.redirectUser && !r.redirectUser.includes('?') && r.redirectUser.includes('&')) problems.push('redirect_user has query parameters without "?" (Janssen)');
-      if (problems.length) return deviation(`need_info, but ${problems.join('; ')}.`, 'Repair a "?"-less redirect_user; an unrotated ticket cannot be trusted to be single-use; without hints, ask the user which identity to push.');
-      return pass(`need_info with a new ticket${r.requiredClaims ? `, required_claims (${r.requiredClaims.map((c) => c.friendly_name ?? c.name ?? '?').join(', ')})` : ''}${r.redirectUser ? `, redirect_user ${new URL(r.redirectUser, 'http://x').pathname}` : ''}.`);
-    }
-    case 'request_submitted':
-      if (r.vendor === 'keycloak') return deviation(`${seen}: access_denied with description request_submitted instead of request_submitted (Keycloak).`, 'Treat as pending; there is no new ticket: ask the RS for a fresh one when polling.');
-      if (!r.ticket) return deviation(`${seen}: request_submitted without the REQUIRED new ticket.`, 'Treat as pending and get a fresh ticket from the RS to poll.');
-      if (r.ticket === o.sentTicket) return deviation(`${seen}: the ticket was not rotated.`, 'Poll with the ticket returned; do not assume it is single-use.');
-      return pass(`A decision: request_submitted with a new ticket${r.interval !== undefined ? ` and interval ${r.interval}` : ' (no interval: poll no faster than every 5 s)'}.`);
-    case 'denied':
-      if (r.error === 'request_denied') return pass(`A decision: ${seen}.`);
-      return deviation(`${seen} instead of request_denied.`, `Treat ${r.error}${r.description ? `/${r.description}` : ''} as request_denied.`);
-    case 'error':
-      if (o.status === 400 && r.error === 'invalid_request') return deviation(`${seen}: the AS refuses the grant without a pushed claim token (WSO2 does this).`, 'Always push a claim token on the first request to this AS.');
-      return fail(`${seen}.`, 'A client cannot continue from this answer.');
-    default:
-      return fail(`${seen}.`, 'A well-formed request with a fresh ticket should get a UMA answer.');
-  }
-}
 
 /** The answers of one kind seen so far in this probe. */
 function seenOf(ctx: CheckContext, type: TokenObservation['result']['type']): TokenObservation[] {
@@ -182,12 +172,21 @@ function answerCheck(def: Omit<CheckDefinition, 'run'>, type: 'need_info' | 'req
     async run(ctx) {
       const seen = seenOf(ctx, type);
       if (!seen.length) return skip(none);
-      const verdicts = seen.map(judgeDecision);
+      const verdicts = seen.map((o) => judgeDecision(o));
       const worst = verdicts.find((v) => v.status !== 'pass') ?? verdicts[0]!;
       return { ...worst, detail: `${seen.length} ${type} answer(s); ${worst.detail}` };
     },
   };
 }
+
+const REQUEST_SUBMITTED = {
+  id: 'grant.request-submitted',
+  title: 'request_submitted carries a new ticket and interval',
+  spec: grantSection('3.3.6'),
+  rule: 'request_submitted MUST carry a new ticket and MAY carry interval (seconds between polls); once the owner approves, polling with the ticket in hand gets the RPT.',
+};
+/** Without a resource to hold: the request_submitted answers the other checks happened to get. */
+const requestSubmittedSeen = answerCheck(REQUEST_SUBMITTED, 'request_submitted', "The AS never asked the resource owner during this probe (the resource's policy decided at once); give a resource it holds (the pending URL) to measure it.");
 
 export const answerChecks: CheckDefinition[] = [
   answerCheck({
@@ -196,12 +195,14 @@ export const answerChecks: CheckDefinition[] = [
     spec: grantSection('3.3.6'),
     rule: 'need_info MUST carry a new ticket and at least one of required_claims and redirect_user (a URI).',
   }, 'need_info', 'The AS never answered need_info during this probe.'),
-  answerCheck({
-    id: 'grant.request-submitted',
-    title: 'request_submitted carries a new ticket and interval',
-    spec: grantSection('3.3.6'),
-    rule: 'request_submitted MUST carry a new ticket and MAY carry interval (seconds between polls).',
-  }, 'request_submitted', "The AS never asked the resource owner during this probe (the resource's policy decided at once)."),
+  {
+    ...REQUEST_SUBMITTED,
+    async run(ctx) {
+      // A resource the AS should hold was given: measure the hold there (and whether it resolves).
+      if (ctx.shared.pending) return observeHold(ctx);
+      return requestSubmittedSeen.run(ctx);
+    },
+  },
   {
     id: 'token.error-format',
     title: 'Error bodies are JSON with error',
@@ -211,7 +212,7 @@ export const answerChecks: CheckDefinition[] = [
       const errors = ctx.shared.observations.filter((o) => o.status >= 400);
       if (!errors.length) return skip('No error answer was seen.');
       const bad = errors.filter((o) => !o.json || typeof o.json.error !== 'string' || !/json/i.test(o.contentType));
-      if (bad.length) return fail(`${bad.length} of ${errors.length} error answers are not JSON with error: ${bad.slice(0, 3).map((o) => `${o.status} ${o.contentType || 'no content type'}`).join(', ')}.`, 'Treat such answers as "restart at the RS".');
+      if (bad.length) return finding('error_not_oauth', `${bad.length} of ${errors.length} error answers are not JSON with error: ${bad.slice(0, 3).map((o) => `${o.status} ${o.contentType || 'no content type'}`).join(', ')}.`);
       const vendor = [...new Set(errors.map((o) => `${o.status} ${String(o.json?.error)}${desc(o) && ['access_denied'].includes(String(o.json?.error)) ? `/${desc(o)}` : ''}`))];
       return pass(`${errors.length} error answers, all JSON with error (${vendor.join(', ')}).`);
     },
@@ -225,7 +226,7 @@ export const answerChecks: CheckDefinition[] = [
       const tokens = ctx.shared.observations.filter((o) => o.result.type === 'token');
       if (!tokens.length) return skip('No RPT was issued during this probe.');
       const bad = tokens.filter((o) => !/no-store/i.test(o.headers.get('cache-control') ?? ''));
-      if (bad.length) return fail(`${bad.length} of ${tokens.length} token responses lack Cache-Control: no-store (${bad[0]?.headers.get('cache-control') ?? 'none'}).`, 'Intermediaries may cache RPTs; report it to the AS operator.');
+      if (bad.length) return unsafe(`${bad.length} of ${tokens.length} token responses lack Cache-Control: no-store (${bad[0]?.headers.get('cache-control') ?? 'none'}).`, 'Intermediaries may cache RPTs; report it to the AS operator.');
       return pass(`${tokens.length} token response(s), all Cache-Control: no-store.`);
     },
   },
