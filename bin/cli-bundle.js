@@ -23,6 +23,7 @@ const ENTRY_SOURCE = 'src/cli/run.ts';
 const OUT = 'dist/cli';
 const ENTRY_OUT = 'tessera.mjs';
 const MANIFEST = 'manifest.json';
+const EXTERNAL = ['@napi-rs/keyring', 'open', 'lmdb', 'electron'];
 
 /**
  * The esbuild options of the CLI bundle (the one place to change them).
@@ -40,7 +41,15 @@ export function cliBuildOptions(root, outdir) {
     format: 'esm',
     platform: 'node',
     target: 'node20.19',
-    packages: 'external',
+    // Pure-JavaScript dependencies are bundled (one parse instead of hundreds of module files for zod,
+    // jose, oauth4webapi); these stay in node_modules: native binaries, and `open`, which finds its
+    // xdg-open script next to its own file.
+    external: EXTERNAL,
+    // CommonJS inside the bundle may `require` Node's built-ins.
+    banner: { js: "import { createRequire as __tesseraRequire } from 'node:module'; const require = __tesseraRequire(import.meta.url);" },
+    // Less to parse at every start (zod alone is ~750 kB unminified); names are kept for stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
     metafile: true,
     absWorkingDir: root,
     logLevel: 'warning',
