@@ -81,7 +81,8 @@ const encodedCache = new Map<string, readonly string[]>();
  * rest of that request's redaction.
  */
 function encodedCopies(secret: string): readonly string[] {
-  if (/^[A-Za-z0-9_.~-]*$/.test(secret)) return [];
+  // `~` is unreserved for encodeURIComponent but form encoding writes it as %7E.
+  if (/^[A-Za-z0-9_.-]*$/.test(secret)) return [];
   const cached = encodedCache.get(secret);
   if (cached) return cached;
   const copies: string[] = [];
