@@ -143,5 +143,11 @@ export async function ensureCliBundle(root = ROOT) {
 }
 
 if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) {
-  await buildCli();
+  try {
+    await buildCli();
+  } catch (error) {
+    // `npm ci --omit=dev` runs `prepare` without esbuild (a devDependency): not a failed install.
+    if (!(error instanceof Error && 'code' in error && error.code === 'ERR_MODULE_NOT_FOUND' && error.message.includes("'esbuild'"))) throw error;
+    process.stderr.write('tessera: esbuild is not installed (devDependencies omitted): the CLI was not built; `npm ci` builds it.\n');
+  }
 }
