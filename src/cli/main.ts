@@ -26,15 +26,15 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
   const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     if (name === 'help' && rest[0] && commands[rest[0]]) {
-      cli.stdout(`${(await commands[rest[0]]!()).default.usage}\n`);
+      cli.stdout(`${(await commands[rest[0]]!.load()).default.usage}\n`);
       return 0;
     }
     const lines = ['usage: tessera <command> [options]', '', 'commands:'];
-    for (const [cmd, load] of Object.entries(commands)) lines.push(`  ${cmd.padEnd(10)} ${(await load()).default.summary}`);
+    for (const [cmd, { summary }] of Object.entries(commands)) lines.push(`  ${cmd.padEnd(10)} ${summary}`);
     cli.stdout(`${lines.join('\n')}\n${HELP_FOOTER}`);
     return 0;
   }
-  const load = commands[name];
+  const load = commands[name]?.load;
   if (!load) {
     cli.stderr(`tessera: unknown command "${name}". Run tessera --help.\n`);
     return 1;

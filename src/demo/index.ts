@@ -51,7 +51,7 @@ export const DEFAULT_PORTS = { idp: 4401, as: 4402, rs: 4403 } as const;
 
 export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> {
   const log = options.log ?? (() => {});
-  const kv = openKv(options);
+  const kv = await openKv(options);
   const servers: Server[] = [];
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {

@@ -63,6 +63,8 @@ export interface HttpClientOptions {
 }
 
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'dpop'];
+/** One decoder for every response (stateless without `stream: true`). */
+const UTF8 = new TextDecoder();
 
 /** Bounded, redacting, transcript-recording HTTP client. */
 export class HttpClient {
@@ -242,7 +244,7 @@ export class HttpClient {
     response.headers.forEach((value, name) => {
       responseHeaders[name] = value;
     });
-    const text = new TextDecoder().decode(bytes);
+    const text = UTF8.decode(bytes);
     finish({ headers: responseHeaders, text, size, contentType: response.headers.get('content-type') ?? '' });
     this.#record(step);
     return { status: response.status, url, headers: response.headers, text, bytes, step };

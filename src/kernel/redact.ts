@@ -72,6 +72,28 @@ export function fingerprint(secret: string): string {
 
 /** Small bounded memo: the same RPT is fingerprinted on every request that carries it. */
 const fingerprintCache = new Map<string, string>();
+const encodedCache = new Map<string, readonly string[]>();
+
+/**
+ * The percent- and form-encoded copies of a secret that must disappear too (only those that differ
+ * from it and are long enough to scrub). Cached like fingerprints: the same RPT is registered on
+ * every request that presents it, and building a URLSearchParams per request cost more than the
+ * rest of that request's redaction.
+ */
+function encodedCopies(secret: string): readonly string[] {
+  // `~` is unreserved for encodeURIComponent but form encoding writes it as %7E.
+  if (/^[A-Za-z0-9_.-]*$/.test(secret)) return [];
+  const cached = encodedCache.get(secret);
+  if (cached) return cached;
+  const copies: string[] = [];
+  const encoded = encodeURIComponent(secret);
+  if (encoded !== secret && encoded.length >= 4) copies.push(encoded);
+  const formEncoded = new URLSearchParams({ x: secret }).toString().slice(2);
+  if (formEncoded !== secret && formEncoded.length >= 4 && formEncoded !== encoded) copies.push(formEncoded);
+  if (encodedCache.size >= 512) encodedCache.delete(encodedCache.keys().next().value as string);
+  encodedCache.set(secret, copies);
+  return copies;
+}
 
 /** What a transcript may say about a token. */
 export interface TokenDescription {
@@ -137,12 +159,7 @@ export class Redactor {
     const fp = fingerprint(secret);
     if (!this.tokens.has(fp)) this.tokens.set(fp, describeToken(secret));
     if (secret.length >= 4) this.#secrets.add(secret);
-    if (/^[A-Za-z0-9_.~-]*$/.test(secret)) return;
-    // A form-encoded or percent-encoded copy must disappear too.
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret && encoded.length >= 4) this.#secrets.add(encoded);
-    const formEncoded = new URLSearchParams({ x: secret }).toString().slice(2);
-    if (formEncoded !== secret && formEncoded.length >= 4) this.#secrets.add(formEncoded);
+    for (const copy of encodedCopies(secret)) this.#secrets.add(copy);
   }
 
   /** Replaces every registered secret in `text`, longest first. */

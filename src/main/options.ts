@@ -30,12 +30,15 @@ export interface DesktopOptions {
   /** Tessera's config + vault directory; undefined = `TESSERA_HOME` or `~/.tessera` (development). */
   home?: string;
   /**
-   * `false`; the demo's options (its LMDB directory); the Keycloak variant (`npm start` with
+   * `false`; the demo's options (in memory when packaged); the Keycloak variant (`npm start` with
    * Keycloak passes it on); undefined = the core's default (`.tessera-demo`).
    */
   demo: false | DemoOptions | KeycloakCoreDemo | undefined;
-  /** Where the demo keeps its state once started from the menu. */
-  demoDir?: string;
+  /**
+   * The demo's options once started from the menu (packaged: in memory, since LMDB, the demo's
+   * persistent store, is a native module the desktop app does not ship: electron.config.ts).
+   */
+  menuDemo?: DemoOptions;
   devTools: boolean;
   /** Print {@link READY_LINE} on stdout when the window has loaded (for `npm start`). */
   readySignal: boolean;
@@ -46,8 +49,8 @@ export type DesktopSettings = z.infer<typeof desktopSettings>;
 
 export function desktopOptions(input: DesktopInput): DesktopOptions {
   if (input.isPackaged) {
-    const demoDir = join(input.userData, 'demo');
-    return { coreEnv: {}, home: join(input.userData, 'data'), demo: input.settings.demo ? { dataDir: demoDir } : false, demoDir, devTools: false, readySignal: false };
+    const menuDemo: DemoOptions = { memory: true };
+    return { coreEnv: {}, home: join(input.userData, 'data'), demo: input.settings.demo ? menuDemo : false, menuDemo, devTools: false, readySignal: false };
   }
   const noDemo = input.argv.includes('--no-demo') || input.env.TESSERA_NO_DEMO === '1';
   const keycloak = input.argv.some((a, i) => a === '--as=keycloak' || (a === '--as' && input.argv[i + 1] === 'keycloak'));
@@ -56,7 +59,7 @@ export function desktopOptions(input: DesktopInput): DesktopOptions {
 
 /** The demo options when the person starts it from the menu. */
 export function demoOn(options: DesktopOptions): DemoOptions | undefined {
-  return options.demoDir ? { dataDir: options.demoDir } : undefined;
+  return options.menuDemo;
 }
 
 /** Reads `<userData>/desktop.json`; missing or unreadable → defaults (the demo off). */

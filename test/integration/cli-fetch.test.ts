@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair } from 'jose';
 import { main } from '../../src/cli/main';
-import { cliRunner } from '../fixtures/cli-run';
+import { cliRunner, spawnCli } from '../fixtures/cli-run';
 import { fingerprint, setFingerprintKey } from '../../src/kernel/redact';
 import { fakeIdToken, startFixture, type Fixture } from '../fixtures/uma-fixture';
 
@@ -136,10 +134,27 @@ describe('tessera fetch', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('npx tessera --help works through the bin entry', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['bin/tessera.js', '--help'], { cwd: process.cwd() });
+  it('tessera --help works through the bin entry (the built CLI)', async () => {
+    const { code, stdout } = await spawnCli(['--help']);
+    expect(code).toBe(0);
     expect(stdout).toContain('fetch');
     expect(stdout).toContain('exit: 0 granted');
+  });
+
+  it('the built CLI runs a whole fetch as a separate process: granted on the first run, the held RPT on the second', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-cli-bin-'));
+    try {
+      const env = { ...process.env, TESSERA_HOME: dir, TESSERA_VAULT_BACKENDS: 'passphrase', TESSERA_PASSPHRASE: 'spawned-cli-passphrase' };
+      const first = await spawnCli(['fetch', fx.rs('/r/bills'), '--trust', fx.asUri, ...creds, '--json'], { env });
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout).steps.map((s: { kind: string }) => s.kind)).toEqual(['resource', 'discovery', 'token', 'resource']);
+      const again = await spawnCli(['fetch', fx.rs('/r/bills'), '--trust', fx.asUri, '--json'], { env });
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout).steps.map((s: { kind: string }) => s.kind)).toEqual(['resource']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import * as oauth from 'oauth4webapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { AS_RS_CLIENT } from '../../src/demo/seed';
-import { LmdbKv } from '../../src/demo/store/kv';
+import { LmdbKv } from '../../src/demo/store/lmdb-kv';
 import { HttpBrowser } from '../fixtures/http-browser';
 import { ownerSession, signIn } from '../fixtures/demo-people';
 

@@ -3,7 +3,8 @@
  * the demo's LMDB store and, `count` times, claims one of the shared "approvals" (`update`: approved →
  * used) and increments a shared counter. Prints how many approvals it won.
  */
-import { KEEP, LmdbKv } from '../../src/demo/store/kv';
+import { KEEP } from '../../src/demo/store/kv';
+import { LmdbKv } from '../../src/demo/store/lmdb-kv';
 
 const [dir, countArg] = process.argv.slice(2);
 const count = Number(countArg);

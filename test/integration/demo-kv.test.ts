@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DELETE, KEEP, LmdbKv, MemoryKv } from '../../src/demo/store/kv';
+import { DELETE, KEEP, MemoryKv } from '../../src/demo/store/kv';
+import { LmdbKv } from '../../src/demo/store/lmdb-kv';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-demo-kv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

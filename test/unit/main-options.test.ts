@@ -10,11 +10,11 @@ const env = { TESSERA_HOME: '/elsewhere', TESSERA_DEMO_DIR: '/x', TESSERA_PASSPH
 describe('desktop options', () => {
   it('packaged: everything under userData, the environment and argv ignored, demo off, no DevTools, no ready line', () => {
     const o = desktopOptions({ isPackaged: true, env, argv: ['app', '--no-demo'], userData: '/u', settings: { demo: false } });
-    expect(o).toEqual({ coreEnv: {}, home: join('/u', 'data'), demo: false, demoDir: join('/u', 'demo'), devTools: false, readySignal: false });
-    expect(demoOn(o)).toEqual({ dataDir: join('/u', 'demo') });
+    expect(o).toEqual({ coreEnv: {}, home: join('/u', 'data'), demo: false, menuDemo: { memory: true }, devTools: false, readySignal: false });
+    expect(demoOn(o)).toEqual({ memory: true }); // no LMDB in the packaged app
   });
-  it('packaged after "Try the demo": the demo runs from userData/demo', () => {
-    expect(desktopOptions({ isPackaged: true, env, argv: [], userData: '/u', settings: { demo: true } }).demo).toEqual({ dataDir: join('/u', 'demo') });
+  it('packaged after "Try the demo": the demo runs in memory (LMDB does not ship in the desktop app)', () => {
+    expect(desktopOptions({ isPackaged: true, env, argv: [], userData: '/u', settings: { demo: true } }).demo).toEqual({ memory: true });
   });
   it('development (npm start): env honoured, demo by default unless --no-demo, DevTools, ready line when asked', () => {
     const dev = desktopOptions({ isPackaged: false, env, argv: [], userData: '/u', settings: { demo: false } });

@@ -6,13 +6,23 @@
  * `&` in a URL cut it short and ran the rest as a command.
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserCommand, browserUrl } from '../../src/identity/opener';
 
 const run = promisify(execFile);
-const OPENER = pathToFileURL(fileURLToPath(new URL('../../src/identity/opener.ts', import.meta.url))).href;
+// The opener is bundled once to plain ESM (dependencies such as `open` left external, so the child's
+// patched child_process is what they see): each case then costs a plain Node start, not tsx's.
+const OPENER_FILE = join(import.meta.dirname, '../../test-artifacts/opener', `opener.${process.pid}.mjs`);
+const OPENER = pathToFileURL(OPENER_FILE).href;
+beforeAll(async () => {
+  await build({ entryPoints: [join(import.meta.dirname, '../../src/identity/opener.ts')], outfile: OPENER_FILE, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' });
+}, 60_000);
+afterAll(() => rm(OPENER_FILE, { force: true }));
 
 interface Spawned { command: string; args: string[]; shell: unknown; windowsVerbatimArguments: unknown }
 
@@ -37,7 +47,7 @@ async function probe(platform: NodeJS.Platform, url: string, env: Record<string,
     try { await systemOpener({ env: ${JSON.stringify(env)} })(${JSON.stringify(url)}); } catch (e) { error = String(e && e.message); }
     process.stdout.write(JSON.stringify({ spawned, error }));
   `;
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, BROWSER: '' }, timeout: 30_000 });
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, BROWSER: '' }, timeout: 30_000 });
   return JSON.parse(stdout) as { spawned: Spawned[]; error?: string };
 }
 

@@ -88,7 +88,7 @@ export async function startKeycloakDemo(options: KeycloakDemoOptions = {}): Prom
   const keycloak = external ? undefined : await startKeycloak({ log, ...(options.keycloakPort ? { port: options.keycloakPort } : {}) });
   const url = (external ?? keycloak?.url ?? '').replace(/\/+$/, '');
   const issuer = `${url}/realms/${REALM}`;
-  const kv = openKv({ memory: true });
+  const kv = await openKv({ memory: true });
   const server = createServer();
   try {
     const rsUrl = `http://127.0.0.1:${await listen(server, options.rsPort ?? 0)}`;
