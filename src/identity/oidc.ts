@@ -22,6 +22,7 @@ import * as oauth from 'oauth4webapi';
 import { InMemoryWebStorage, OidcClient, WebStorageStateStore, type OidcMetadata } from 'oidc-client-ts';
 import { TesseraError, toErrorInfo } from '../kernel/errors';
 import { Redactor } from '../kernel/redact';
+import { allowsInsecureRequests, requireSecureTransport } from '../kernel/urls';
 import type { StepKind, TranscriptStep } from '../kernel/transcript';
 import { HttpClient } from '../http/fetch';
 import { startLoopback } from '../uma/loopback';
@@ -64,12 +65,14 @@ function bind(ctx: IdpContext = {}): Bound {
   return { http: ctx.http ?? new HttpClient(), flowId: ctx.flowId ?? randomUUID(), ...(ctx.signal ? { signal: ctx.signal } : {}) };
 }
 
-/** oauth4webapi options routing one exchange through src/http on the `idp` lane. */
-function via(b: Bound, issuer: string, kind: StepKind, secrets: (string | undefined)[] = []) {
+/**
+ * oauth4webapi options routing one exchange with `endpoint` through src/http on the `idp` lane.
+ * Plain http is allowed only to this machine (src/http refuses credentials to any other http origin).
+ */
+function via(b: Bound, endpoint: string | undefined, kind: StepKind, secrets: (string | undefined)[] = []) {
   return {
     [oauth.customFetch]: b.http.oauthFetch({ lane: 'idp', kind, flowId: b.flowId, secrets, ...(b.signal ? { signal: b.signal } : {}) }),
-    // Plain http only reaches this far for a provider on this machine (the faces refuse others).
-    ...(new URL(issuer).protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {}),
+    ...(endpoint && allowsInsecureRequests(endpoint) ? { [oauth.allowInsecureRequests]: true } : {}),
     ...(b.signal ? { signal: b.signal } : {}),
   };
 }
@@ -81,6 +84,8 @@ const describe = (error: unknown): string =>
 
 /** OpenID discovery through src/http; the document's `issuer` must be the configured one. */
 async function discover(p: ProviderClient, b: Bound): Promise<oauth.AuthorizationServer> {
+  // The ID token, codes and refresh tokens come from here: https, or plain http only on this machine.
+  requireSecureTransport(p.issuer);
   const issuer = new URL(p.issuer);
   try {
     return await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...via(b, p.issuer, 'oidc_discovery'), algorithm: 'oidc' }));
@@ -229,7 +234,7 @@ export async function signIn(p: ProviderClient, options: SignInOptions): Promise
       const { state } = await oidc.readSigninResponseState(callback.href, true);
       const params = oauth.validateAuthResponse(as, oauthClient(p), callback, state.id);
       const code = params.get('code') ?? undefined;
-      const response = await oauth.authorizationCodeGrantRequest(as, oauthClient(p), clientAuth(p), params, loopback.redirectUri, state.code_verifier ?? '', via(b, p.issuer, 'token', [code, state.code_verifier, p.clientSecret, state.id]));
+      const response = await oauth.authorizationCodeGrantRequest(as, oauthClient(p), clientAuth(p), params, loopback.redirectUri, state.code_verifier ?? '', via(b, as.token_endpoint, 'token', [code, state.code_verifier, p.clientSecret, state.id]));
       tokens = await oauth.processAuthorizationCodeResponse(as, oauthClient(p), response, { expectedNonce: nonce, requireIdToken: true });
     } catch (error) {
       if (error instanceof TesseraError) throw error;
@@ -260,7 +265,7 @@ export async function refresh(p: ProviderClient, refreshToken: string, currentId
   let tokens: oauth.TokenEndpointResponse;
   try {
     as = await discover(p, b);
-    const response = await oauth.refreshTokenGrantRequest(as, oauthClient(p), clientAuth(p), refreshToken, via(b, p.issuer, 'refresh', [refreshToken, p.clientSecret]));
+    const response = await oauth.refreshTokenGrantRequest(as, oauthClient(p), clientAuth(p), refreshToken, via(b, as.token_endpoint, 'refresh', [refreshToken, p.clientSecret]));
     tokens = await oauth.processRefreshTokenResponse(as, oauthClient(p), response);
   } catch (error) {
     throw new TesseraError('identity_expired', `The sign-in at ${p.issuer} could not be refreshed: ${error instanceof TesseraError ? error.message : describe(error)}.`, `Sign in again at ${p.issuer}.`, { facts: { idpIssuer: p.issuer, clientId: p.clientId } });
@@ -284,7 +289,7 @@ export async function revokeAtProvider(p: ProviderClient, refreshToken: string, 
   try {
     const as = await discover(p, b);
     if (!as.revocation_endpoint) return 'no_endpoint';
-    const response = await oauth.revocationRequest(as, oauthClient(p), clientAuth(p), refreshToken, { ...via(b, p.issuer, 'revocation', [refreshToken, p.clientSecret]), additionalParameters: { token_type_hint: 'refresh_token' } });
+    const response = await oauth.revocationRequest(as, oauthClient(p), clientAuth(p), refreshToken, { ...via(b, as.revocation_endpoint, 'revocation', [refreshToken, p.clientSecret]), additionalParameters: { token_type_hint: 'refresh_token' } });
     await oauth.processRevocationResponse(response);
     return 'revoked';
   } catch {

@@ -11,6 +11,7 @@ import { importJWK, type JWK } from 'jose';
 import { z } from 'zod';
 import { TesseraError } from '../kernel/errors';
 import type { TokenAuthMethod } from '../kernel/trust';
+import { allowsInsecureRequests, requireSecureTransport } from '../kernel/urls';
 import type { HttpClient } from '../http/fetch';
 import type { AsMetadata } from './discovery';
 import type { RequiredClaim } from './ports';
@@ -79,10 +80,15 @@ function asServer(metadata: AsMetadata): oauth.AuthorizationServer {
   return metadata as unknown as oauth.AuthorizationServer;
 }
 
-function options(ctx: RequestContext, kind: 'token' | 'refresh' | 'revocation', secrets: (string | undefined)[]) {
+/**
+ * oauth4webapi options for one request to `endpoint` through src/http. The endpoint must be https
+ * (plain http only on this machine): the request carries the client's credentials and tokens.
+ */
+function options(ctx: RequestContext, endpoint: string | undefined, kind: 'token' | 'refresh' | 'revocation', secrets: (string | undefined)[]) {
+  if (endpoint) requireSecureTransport(endpoint);
   return {
     [oauth.customFetch]: ctx.http.oauthFetch({ kind, flowId: ctx.flowId, ...(ctx.signal ? { signal: ctx.signal } : {}), secrets }),
-    [oauth.allowInsecureRequests]: true,
+    ...(endpoint && allowsInsecureRequests(endpoint) ? { [oauth.allowInsecureRequests]: true } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   };
 }
@@ -105,7 +111,7 @@ export function umaTokenParameters(params: UmaTokenParams): URLSearchParams {
 export async function umaTokenRequest(metadata: AsMetadata, client: ClientCredentials, params: UmaTokenParams, ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
   const secrets = [params.ticket, params.pct, params.rpt, params.claimToken?.claim_token, client.client_secret, ctx.bearerToken];
-  return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, umaTokenParameters(params), options(ctx, 'token', secrets));
+  return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, umaTokenParameters(params), options(ctx, metadata.token_endpoint, 'token', secrets));
 }
 
 /**
@@ -114,13 +120,13 @@ export async function umaTokenRequest(metadata: AsMetadata, client: ClientCreden
  */
 export async function umaTokenRequestRaw(metadata: AsMetadata, client: ClientCredentials, body: URLSearchParams, ctx: RequestContext, secrets: (string | undefined)[] = []): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
-  return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, body, options(ctx, 'token', [...secrets, ...body.values(), client.client_secret, ctx.bearerToken]));
+  return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, body, options(ctx, metadata.token_endpoint, 'token', [...secrets, ...body.values(), client.client_secret, ctx.bearerToken]));
 }
 
 /** POSTs a refresh_token grant (UMA Grant §3.6). */
 export async function refreshRequest(metadata: AsMetadata, client: ClientCredentials, refreshToken: string, ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
-  return oauth.refreshTokenGrantRequest(asServer(metadata), { client_id: client.client_id }, auth, refreshToken, options(ctx, 'refresh', [refreshToken, client.client_secret]));
+  return oauth.refreshTokenGrantRequest(asServer(metadata), { client_id: client.client_id }, auth, refreshToken, options(ctx, metadata.token_endpoint, 'refresh', [refreshToken, client.client_secret]));
 }
 
 /** RFC 7009 revocation (UMA Grant §3.7; `token_type_hint=pct` for PCTs). */
@@ -133,7 +139,7 @@ export async function revokeToken(metadata: AsMetadata, client: ClientCredential
 export async function revocationRequest(metadata: AsMetadata, client: ClientCredentials, token: string, hint: 'pct' | 'access_token' | 'refresh_token', ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
   return oauth.revocationRequest(asServer(metadata), { client_id: client.client_id }, auth, token, {
-    ...options(ctx, 'revocation', [token, client.client_secret]),
+    ...options(ctx, metadata.revocation_endpoint, 'revocation', [token, client.client_secret]),
     additionalParameters: { token_type_hint: hint },
   });
 }
