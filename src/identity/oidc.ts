@@ -31,6 +31,10 @@ import type { Opener } from './opener';
 export const SIGNIN_PATH = '/oidc/callback';
 export const DEFAULT_SCOPE = 'openid email profile offline_access';
 
+/**
+ * The client Tessera is at an OpenID provider; the issuer is kept exactly as the provider names itself.
+ * @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfigurationValidation
+ */
 export interface ProviderClient {
   issuer: string;
   clientId: string;
@@ -40,6 +44,10 @@ export interface ProviderClient {
   postLogoutRedirectUri?: string;
 }
 
+/**
+ * The result of a sign-in or refresh: the verified ID token and its claims, refresh and access tokens.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#TokenResponse
+ */
 export interface SignedIn {
   idToken: string;
   claims: JWTPayload;
@@ -50,7 +58,10 @@ export interface SignedIn {
   scope: string;
 }
 
-/** Where the provider exchanges are recorded: the caller's HTTP client (and its transcript) and flow. */
+/**
+ * Where the provider exchanges are recorded: the caller's HTTP client (and its transcript) and flow.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
 export interface IdpContext {
   /** Default: a private client with default bounds and no transcript. */
   http?: HttpClient;
@@ -133,6 +144,7 @@ function jwksFor(jwksUri: string, b: Bound) {
  * Verifies an ID token from `p.issuer` for `p.clientId`: signature against the provider's JWKS
  * (fetched through src/http), `iss`, `aud`, `exp`, `iat`, `sub`, `azp` for several audiences, and the
  * nonce when given.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  */
 export async function verifyIdToken(idToken: string, p: ProviderClient, jwksUri: string, nonce?: string, ctx: IdpContext = {}): Promise<JWTPayload> {
   const b = bind(ctx);
@@ -177,6 +189,10 @@ function browserStep(b: Bound, kind: StepKind, url: string, secrets: (string | u
   return transcript.add(step);
 }
 
+/**
+ * How a sign-in runs: the system browser opener, timeout, `prompt`, switch-user.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
+ */
 export interface SignInOptions extends IdpContext {
   opener: Opener;
   timeoutMs?: number;
@@ -193,7 +209,12 @@ export interface SignInOptions extends IdpContext {
 /** Seconds of clock skew tolerated when checking `auth_time` after a forced re-authentication. */
 const AUTH_TIME_SKEW = 60;
 
-/** Runs the browser sign-in and returns verified tokens; every provider exchange lands in `options.flowId`. */
+/**
+ * Runs the browser sign-in and returns verified tokens; every provider exchange lands in `options.flowId`.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ * @see https://www.rfc-editor.org/rfc/rfc7636#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export async function signIn(p: ProviderClient, options: SignInOptions): Promise<SignedIn> {
   const b = bind(options);
   const started = Date.now();
@@ -297,6 +318,10 @@ export async function revokeAtProvider(p: ProviderClient, refreshToken: string, 
   }
 }
 
+/**
+ * Sign-out at the provider: the system browser opener.
+ * @see https://openid.net/specs/openid-connect-rpinitiated-1_0.html
+ */
 export interface EndSessionOptions extends IdpContext { opener: Opener }
 
 /**

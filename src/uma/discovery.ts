@@ -30,6 +30,11 @@ export const asMetadata = z
   .loose();
 export type AsMetadata = z.infer<typeof asMetadata>;
 
+/**
+ * An AS as discovered: its issuer, its metadata and where each part came from.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.2
+ */
 export interface DiscoveredAs {
   /** The issuer this AS is known by (the `as_uri`, or the configured issuer). */
   issuer: string;
@@ -40,6 +45,10 @@ export interface DiscoveredAs {
   supplemented?: { url: string; keys: string[] };
 }
 
+/**
+ * The HTTP client and transcript flow a discovery runs in.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export interface DiscoveryOptions {
   http: HttpClient;
   flowId: string;
@@ -77,7 +86,11 @@ export function openidConfigurationUrl(asUri: string): string {
   return `${normalizeIssuer(asUri)}/.well-known/openid-configuration`;
 }
 
-/** Discovery with a TTL cache, keyed by issuer. */
+/**
+ * Discovery with a TTL cache, keyed by issuer.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
+ */
 export class DiscoveryCache {
   readonly #entries = new Map<string, { value: DiscoveredAs; expires: number }>();
   readonly #ttlMs: number;
@@ -116,14 +129,22 @@ export class DiscoveryCache {
   }
 }
 
-/** AS endpoints must use HTTPS, except on loopback (UMA Grant §5.8 / RFC 6749 §3.1.2.1). */
+/**
+ * AS endpoints must use HTTPS, except on loopback (UMA Grant §5.8 / RFC 6749 §3.1.2.1).
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
+ */
 export function requireHttps(url: string, what: string): void {
   if (!isSecureOrLoopback(url)) {
     throw new TesseraError('discovery_failed', `The ${what} ${url} does not use HTTPS.`, 'Tessera sends credentials and claims only over TLS (loopback excepted); check the AS configuration.', { spec: SPEC.discovery });
   }
 }
 
-/** Fetches and validates the AS metadata for a trusted `as_uri`. */
+/**
+ * Fetches and validates the AS metadata for a trusted `as_uri`.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
+ */
 export async function discover(asUri: string, config: AsConfig, options: DiscoveryOptions): Promise<DiscoveredAs> {
   const found = await discoverUnchecked(asUri, config, options);
   requireHttps(asUri, 'authorization server');

@@ -14,6 +14,11 @@ import { allowsInsecureRequests, requireSecureTransport } from '../kernel/urls';
 import type { AsMetadata } from './discovery';
 import { UMA_GRANT_TYPE, type ClientCredentials, type RequestContext } from './grant';
 
+/**
+ * Client metadata Tessera registers with: its name and the loopback `claims_redirect_uris`.
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.2
+ */
 export interface RegistrationParams {
   /** Loopback `claims_redirect_uris` for claims interaction (RFC 8252 §7.3), if any. */
   claimsRedirectUris?: string[];
