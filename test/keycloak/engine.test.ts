@@ -222,4 +222,20 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     });
     expect(await introspected.json()).toEqual({ active: false });
   });
+
+  it('revocation without a discovery URL: the engine takes revocation_endpoint from the realm\'s OpenID document itself', async () => {
+    const { agent, rpt, party } = await agentFor('insurer');
+    expect((await agent.fetch(resource('bills').url)).outcome).toBe('granted');
+    const discovered = await agent.discovery.resolve(issuer, { issuer }, { http: agent.http, flowId: 'kc-merge' });
+    expect(discovered).toMatchObject({ source: 'uma2', supplemented: { url: `${issuer}/.well-known/openid-configuration` } });
+    expect(discovered.supplemented?.keys).toContain('revocation_endpoint');
+    const token = (await rpt())?.access_token ?? '';
+    expect(await agent.forgetRpt(issuer, new URL(demo.config.rs.url).origin, party, { revoke: true })).toBe(true);
+    const introspected = await fetch(`${issuer}/protocol/openid-connect/token/introspect`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${KEYCLOAK_CLIENTS.rs.client_id}:${KEYCLOAK_CLIENTS.rs.client_secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token, token_type_hint: 'requesting_party_token' }),
+    });
+    expect(await introspected.json()).toEqual({ active: false });
+  });
 });
