@@ -83,7 +83,8 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     expect(result.error).toBeUndefined();
     expect(result.outcome).toBe('granted');
     expect(JSON.parse(result.body).kind).toBe('prescriptions');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:200', 'resource:200']);
+    // Two discovery steps: the UMA document, then the OpenID one for the revocation endpoint the UMA one lacks.
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'discovery:200', 'token:200', 'resource:200']);
     expect(result.steps[0]?.challenge?.realm).toBe('kate');
     // Keycloak's RPT is a JWT with authorization.permissions[].rsid; `upgraded` is always present.
     expect(rsids((await rpt())?.access_token)).toEqual([resource('prescriptions').id]);
@@ -160,7 +161,7 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     const { agent, seen } = await agentFor('alice', { as: { submitRequest: false } });
     const result = await agent.fetch(resource('prescriptions').url, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"kind":"prescriptions"}' });
     expect(result.outcome).toBe('denied');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:200', 'resource:401', 'token:403']);
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'discovery:200', 'token:200', 'resource:401', 'token:403']);
     const grants = seen.filter((s) => s.url.endsWith('/token'));
     expect((decodeJwt(String(grants[0]?.body.access_token)) as { authorization?: unknown }).authorization).toEqual({ permissions: [{ rsid: resource('prescriptions').id, rsname: 'prescriptions' }] });
     expect(grants[1]?.body).toEqual({ error: 'access_denied', error_description: 'not_authorized' });
