@@ -4,23 +4,21 @@
  * turned into the same plain words to show next to the form — never in the global banner, and never
  * the host's "reload the page" hint, which is about a broken page, not a typo.
  */
+import { isSecureOrLoopback } from '../src/kernel/urls';
 import { ApiError } from './api-client';
 
 export const ONLY_HTTP = 'Only http(s) addresses';
 export const HTTPS_RULE = 'Use https — plain http only for this machine';
 
 /**
- * What is wrong with an address, or undefined. The same rule as src/kernel/urls.ts
- * (`isSecureOrLoopback`), which the core applies again: the renderer may not import it.
+ * What is wrong with an address, or undefined: the rule of src/kernel/urls.ts (`isSecureOrLoopback`,
+ * dependency-free, so the renderer imports it), which the core applies again.
  */
 export function addressProblem(value: string): string | undefined {
   let u: URL;
   try { u = new URL(value.trim()); } catch { return ONLY_HTTP; }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return ONLY_HTTP;
-  const host = u.hostname.toLowerCase();
-  const loopback = host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
-  if (u.protocol === 'http:' && !loopback) return HTTPS_RULE;
-  return undefined;
+  return isSecureOrLoopback(u) ? undefined : HTTPS_RULE;
 }
 
 /**

@@ -5,11 +5,12 @@
  */
 import { useState, type FormEvent } from 'react';
 import type { ResourceView } from '../../src/app/api';
+import { HTTP_METHODS, type HttpMethod } from '../../src/app/api-methods';
 import { useUi } from '../store';
 import { OutcomeBadge } from './OutcomeBadge';
 
-const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
-type Method = (typeof METHODS)[number];
+const METHODS = HTTP_METHODS;
+type Method = HttpMethod;
 
 /** "Name: value" lines into a header record; returns an error message for a bad line. */
 export function parseHeaderLines(text: string): Record<string, string> | string {

@@ -11,6 +11,13 @@ export const API_METHOD_NAMES = [
 ] as const;
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
 
+/**
+ * The HTTP methods a person may use on a resource: the one list, for the contract's zod enum
+ * (src/app/api.ts) and the request builder (renderer/components/RequestBuilder.tsx).
+ */
+export const HTTP_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
 /** IPC channel names. */
 export const IPC_CALL = 'tessera:call';
 export const IPC_EVENT = 'tessera:event';

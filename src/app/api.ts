@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { addAsInput, ONLY_HTTP } from './as-input';
+import { HTTP_METHODS } from './api-methods';
 
 /** http(s) only: zod's url() alone would let `javascript:` or `file:` through. */
 const httpUrl = z.string().max(2048).refine((u) => /^https?:\/\/[^\s]+$/i.test(u) && URL.canParse(u), ONLY_HTTP);
@@ -24,7 +25,7 @@ export const apiInputs = {
   /** The request builder: method, headers, body and the scopes to ask the AS for (UMA Grant §3.3.1 `scope`). */
   openResource: z.object({
     url,
-    method: z.enum(['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE']).default('GET'),
+    method: z.enum(HTTP_METHODS).default('GET'),
     headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'not a header name').refine((n) => !FORBIDDEN_HEADERS.has(n.toLowerCase()), 'this header is set by Tessera'), z.string().max(8192).regex(/^[^\r\n]*$/, 'no line breaks in header values'))
       .refine((h) => Object.keys(h).length <= 50, 'at most 50 headers').optional(),
     body: z.string().max(64 * 1024).optional(),

@@ -1,13 +1,16 @@
 /**
  * Non-secret configuration in `$TESSERA_HOME/config.json` (trusted ASes, aliases, manual endpoints,
  * client ids, settings), validated with zod. Secrets never live here: they go through the TokenStore.
+ * The app and the CLI may change it at the same time: every change is a read-modify-write under the
+ * vault's cross-process lock, with an atomic, fsynced replace ({@link updateConfig}).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TesseraError } from '../kernel/errors';
 import { trustPolicy } from '../kernel/trust';
+import { updateFileLocked } from '../vault/files';
 
 export const tesseraConfig = z.object({
   version: z.literal(1).default(1),
@@ -38,6 +41,10 @@ export async function loadConfig(home: string): Promise<TesseraConfig> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return tesseraConfig.parse({});
     throw new TesseraError('config_invalid', `Cannot read ${file}: ${(error as Error).message}.`, 'Check the file permissions.');
   }
+  return parseConfig(text, file);
+}
+
+function parseConfig(text: string, file: string): TesseraConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -51,11 +58,20 @@ export async function loadConfig(home: string): Promise<TesseraConfig> {
   return parsed.data;
 }
 
-/** Writes config.json atomically (temp file + rename), mode 0600. */
-export async function saveConfig(home: string, config: TesseraConfig): Promise<void> {
+const serialize = (config: TesseraConfig) => `${JSON.stringify(tesseraConfig.parse(config), null, 2)}\n`;
+
+/**
+ * The one way to change config.json: under the cross-process lock, re-read the file, let `change`
+ * edit the fresh copy in place (return `false` to leave the file alone), replace it atomically
+ * (temp + fsync + rename + directory fsync). Returns the configuration as it now is, so a caller
+ * also sees what another process (the CLI, the app) wrote meanwhile.
+ */
+export async function updateConfig(home: string, change: (config: TesseraConfig) => boolean | void | Promise<boolean | void>): Promise<TesseraConfig> {
   await mkdir(home, { recursive: true, mode: 0o700 });
   const file = join(home, 'config.json');
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(tesseraConfig.parse(config), null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  return updateFileLocked(file, `${file}.lock`, async (current) => {
+    const config = current === undefined ? tesseraConfig.parse({}) : parseConfig(current.toString('utf8'), file);
+    if ((await change(config)) === false) return { result: config };
+    return { write: serialize(config), result: config };
+  });
 }

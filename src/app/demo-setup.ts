@@ -8,7 +8,7 @@
 import type { DemoConfig } from '../demo';
 import type { KeycloakDemoConfig } from '../demo/keycloak/demo';
 import { storeKeys, type TokenStore } from '../kernel/store';
-import type { AsConfig, TrustPolicy } from '../kernel/trust';
+import { findTrustedAs, type AsConfig, type TrustPolicy } from '../kernel/trust';
 import type { ProviderView, ResourceView } from './api';
 
 export interface DemoSetup {
@@ -76,7 +76,7 @@ export async function applyDemoSetup(demo: DemoSetup, t: DemoTargets): Promise<b
   if (!t.settings.providers.some((p) => p.issuer === demo.idp.issuer)) t.settings.providers.push({ issuer: demo.idp.issuer, clientId: demo.idp.clientId, label: demo.idp.label, scope: demo.idp.scope });
   const as: AsConfig = { issuer: demo.as.issuer, label: demo.as.label, ...(demo.as.discoveryUrl ? { discoveryUrl: demo.as.discoveryUrl } : {}) };
   let trustChanged = false;
-  if (!t.trust.authorizationServers.some((a) => a.issuer === demo.as.issuer)) {
+  if (!findTrustedAs(t.trust, demo.as.issuer)) {
     t.trust.authorizationServers.push(as);
     trustChanged = true;
   }

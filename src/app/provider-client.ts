@@ -11,8 +11,10 @@ import type { ProviderClient } from '../identity/oidc';
 import type { ClientCredentials } from '../uma/grant';
 
 export async function providerClient(store: TokenStore, input: { issuer: string; clientId: string; scope?: string | undefined }): Promise<ProviderClient> {
-  const issuer = normalizeIssuer(input.issuer);
-  const stored = (await store.get<ClientCredentials>('client', storeKeys.client(issuer)))?.value;
+  // The provider's issuer stays exactly as given (OIDC Discovery §4.3: compared exactly); the AS
+  // client record is keyed by the trusted AS's key form.
+  const issuer = input.issuer;
+  const stored = (await store.get<ClientCredentials>('client', storeKeys.client(normalizeIssuer(issuer))))?.value;
   const secret = stored?.client_id === input.clientId && (stored.auth_method === 'client_secret_basic' || stored.auth_method === 'client_secret_post') ? stored.client_secret : undefined;
   return { issuer, clientId: input.clientId, ...(secret ? { clientSecret: secret } : {}), ...(input.scope ? { scope: input.scope } : {}) };
 }

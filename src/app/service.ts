@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, Theme, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
-import { loadConfig, saveConfig, type TesseraConfig } from './config';
+import { loadConfig, updateConfig, type TesseraConfig } from './config';
 import { TesseraError, toErrorInfo } from '../kernel/errors';
 import { storeKeys, type TokenStore } from '../kernel/store';
 import type { TranscriptStep } from '../kernel/transcript';
@@ -119,7 +119,7 @@ export class TesseraService {
     const saved = await store.get<Settings>('settings', 'app');
     this.#settings = saved?.value ?? { resources: [], providers: [] };
     if (demo) {
-      if (await applyDemoSetup(demo, { settings: this.#settings, trust: this.#config.trust, store })) await saveConfig(this.#o.home, this.#config);
+      this.#config = await updateConfig(this.#o.home, (config) => applyDemoSetup(demo, { settings: this.#settings, trust: config.trust, store }));
       await this.#saveSettings();
     }
     this.#engine = composeEngine({
@@ -356,8 +356,7 @@ export class TesseraService {
 
   /** Trusts an AS set up by hand (src/app/as-setup.ts): config.json gets the endpoints and client id, the vault the secret. */
   async addAs(input: ApiOutput<'addAs'>): Promise<AppState> {
-    await applyAddAs(input, this.#config.trust, this.#o.store);
-    await saveConfig(this.#o.home, this.#config);
+    this.#config = await updateConfig(this.#o.home, async (config) => void (await applyAddAs(input, config.trust, this.#o.store)));
     this.#agent.forgetDiscovery(); // endpoints may have changed
     this.#untrusted.delete(input.issuer);
     return this.#changed();
@@ -370,18 +369,20 @@ export class TesseraService {
   }
 
   async trustAs(issuer: string): Promise<AppState> {
-    if (!this.#trusted(issuer)) {
-      this.#config.trust.authorizationServers.push({ issuer });
-      await saveConfig(this.#o.home, this.#config);
-    }
+    this.#config = await updateConfig(this.#o.home, (config) => {
+      if (findTrustedAs(config.trust, issuer)) return false;
+      config.trust.authorizationServers.push({ issuer });
+    });
     this.#untrusted.delete(issuer);
     return this.#changed();
   }
 
   async untrustAs(issuer: string): Promise<AppState> {
-    const config = findTrustedAs(this.#config.trust, issuer);
-    this.#config.trust.authorizationServers = this.#config.trust.authorizationServers.filter((a) => a !== config);
-    await saveConfig(this.#o.home, this.#config);
+    this.#config = await updateConfig(this.#o.home, (config) => {
+      const found = findTrustedAs(config.trust, issuer);
+      if (!found) return false;
+      config.trust.authorizationServers = config.trust.authorizationServers.filter((a) => a !== found);
+    });
     return this.#changed();
   }
 

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
 import { TesseraError } from '../kernel/errors';
 import { parseHttpUrl } from '../kernel/urls';
-import { tokenAuthMethod, type TokenAuthMethod, type TrustPolicy } from '../kernel/trust';
+import { findTrustedAs, tokenAuthMethod, type TokenAuthMethod, type TrustPolicy } from '../kernel/trust';
 
 /** parseArgs option definitions. */
 export const CLIENT_FLAG_OPTIONS = {
@@ -65,7 +65,7 @@ export function trustWithFlags(configured: TrustPolicy, flags: string[] | undefi
   const trust: TrustPolicy = { authorizationServers: [...configured.authorizationServers] };
   for (const issuer of flags ?? []) {
     if (!parseHttpUrl(issuer)) throw new TesseraError('usage', `--trust "${issuer}" is not an http(s) URL.`, 'Give the AS issuer URL exactly as the RS names it in as_uri.');
-    if (!trust.authorizationServers.some((a) => a.issuer === issuer)) trust.authorizationServers.push({ issuer });
+    if (!findTrustedAs(trust, issuer)) trust.authorizationServers.push({ issuer });
   }
   return trust;
 }

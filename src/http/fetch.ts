@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { TesseraError } from '../kernel/errors';
 import { MAX_RECORDED_BODY, type Lane, type StepKind, type Transcript, type TranscriptStep } from '../kernel/transcript';
 import { Redactor } from '../kernel/redact';
+import { transportRefusal } from '../kernel/urls';
 
 export interface HttpBounds {
   /** Per-request timeout in milliseconds, each hop included. Default 10 000. */
@@ -65,6 +66,24 @@ export interface HttpClientOptions {
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'dpop'];
 /** One decoder for every response (stateless without `stream: true`). */
 const UTF8 = new TextDecoder();
+/** Form fields that carry a credential: tokens (RPT, PCT, claim token, ID/refresh token), client secrets and assertions, codes. */
+const CREDENTIAL_FIELD = /token|secret|assertion|password|^pct$|^rpt$|^code$|^code_verifier$/i;
+
+/**
+ * Whether a request carries a credential (an Authorization-like header, or a token, secret or
+ * assertion form field): such a request may only go over https, or plain http to this machine.
+ */
+export function carriesCredentials(headers: Record<string, string>, body: string | Uint8Array | undefined): boolean {
+  if (Object.keys(headers).some((h) => CREDENTIAL_HEADERS.includes(h.toLowerCase()))) return true;
+  if (typeof body !== 'string' || body.length === 0) return false;
+  const type = Object.entries(headers).find(([h]) => h.toLowerCase() === 'content-type')?.[1] ?? '';
+  if (type && !type.toLowerCase().startsWith('application/x-www-form-urlencoded')) return false;
+  try {
+    return [...new URLSearchParams(body).keys()].some((name) => CREDENTIAL_FIELD.test(name));
+  } catch {
+    return false;
+  }
+}
 
 /** Bounded, redacting, transcript-recording HTTP client. */
 export class HttpClient {
@@ -214,6 +233,16 @@ export class HttpClient {
       if (redactor.tokens.size > 0) step.tokens = [...redactor.tokens.values()];
       step.duration = Date.now() - started;
     };
+    const refusal = carriesCredentials(headers, body) ? transportRefusal(url) : undefined;
+    if (refusal) {
+      // Refused before a byte leaves: a token over plain http to another machine is readable by anyone on the path.
+      release();
+      finish();
+      const failure = refusal;
+      step.error = failure.toInfo();
+      this.#record(step);
+      throw failure;
+    }
     let response: Response;
     try {
       response = await this.#fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual', signal });

@@ -16,12 +16,21 @@ import { refresh } from './oidc';
 /** Seconds of validity an ID token must still have to be pushed. */
 const MIN_VALIDITY_MS = 60_000;
 
+/**
+ * The clock and the engine's HTTP client a refresh of a stale identity runs on.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export interface IdentityClaimsSourceOptions {
   now?: () => number;
   /** The engine's HTTP client (transcript, bounds), looked up when needed: a refresh is a step of the fetch's flow. */
   http?: () => HttpClient | undefined;
 }
 
+/**
+ * The claims source of the engine: the acting party's own ID token, refreshed when it has expired, never another person's.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export class IdentityClaimsSource implements ClaimsSource {
   readonly #identities: Identities;
   readonly #now: () => number;

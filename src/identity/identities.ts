@@ -9,6 +9,10 @@ import { NOBODY } from '../kernel/party';
 import { storeKeys, type TokenStore } from '../kernel/store';
 import type { ProviderClient, SignedIn } from './oidc';
 
+/**
+ * A signed-in person as the token store keeps them: ID token, refresh token, the client used, display claims.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export interface IdentityRecord {
   issuer: string;
   sub: string;
@@ -21,6 +25,10 @@ export interface IdentityRecord {
   claims: { email?: string; email_verified?: boolean; name?: string; role?: string };
 }
 
+/**
+ * What may be shown of an identity: issuer, subject, a few claims, expiry; never a token.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#StandardClaims
+ */
 export interface IdentitySummary { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
 
 const display = (c: JWTPayload): IdentityRecord['claims'] => ({
@@ -30,6 +38,10 @@ const display = (c: JWTPayload): IdentityRecord['claims'] => ({
   ...(typeof c.role === 'string' ? { role: c.role } : {}),
 });
 
+/**
+ * The held identities (`issuer#sub`) and who Tessera acts as.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export class Identities {
   constructor(private readonly store: TokenStore) {}
 

@@ -22,6 +22,7 @@ import * as oauth from 'oauth4webapi';
 import { InMemoryWebStorage, OidcClient, WebStorageStateStore, type OidcMetadata } from 'oidc-client-ts';
 import { TesseraError, toErrorInfo } from '../kernel/errors';
 import { Redactor } from '../kernel/redact';
+import { allowsInsecureRequests, requireSecureTransport } from '../kernel/urls';
 import type { StepKind, TranscriptStep } from '../kernel/transcript';
 import { HttpClient } from '../http/fetch';
 import { startLoopback } from '../uma/loopback';
@@ -30,6 +31,10 @@ import type { Opener } from './opener';
 export const SIGNIN_PATH = '/oidc/callback';
 export const DEFAULT_SCOPE = 'openid email profile offline_access';
 
+/**
+ * The client Tessera is at an OpenID provider; the issuer is kept exactly as the provider names itself.
+ * @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfigurationValidation
+ */
 export interface ProviderClient {
   issuer: string;
   clientId: string;
@@ -39,6 +44,10 @@ export interface ProviderClient {
   postLogoutRedirectUri?: string;
 }
 
+/**
+ * The result of a sign-in or refresh: the verified ID token and its claims, refresh and access tokens.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#TokenResponse
+ */
 export interface SignedIn {
   idToken: string;
   claims: JWTPayload;
@@ -49,7 +58,10 @@ export interface SignedIn {
   scope: string;
 }
 
-/** Where the provider exchanges are recorded: the caller's HTTP client (and its transcript) and flow. */
+/**
+ * Where the provider exchanges are recorded: the caller's HTTP client (and its transcript) and flow.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
 export interface IdpContext {
   /** Default: a private client with default bounds and no transcript. */
   http?: HttpClient;
@@ -64,12 +76,14 @@ function bind(ctx: IdpContext = {}): Bound {
   return { http: ctx.http ?? new HttpClient(), flowId: ctx.flowId ?? randomUUID(), ...(ctx.signal ? { signal: ctx.signal } : {}) };
 }
 
-/** oauth4webapi options routing one exchange through src/http on the `idp` lane. */
-function via(b: Bound, issuer: string, kind: StepKind, secrets: (string | undefined)[] = []) {
+/**
+ * oauth4webapi options routing one exchange with `endpoint` through src/http on the `idp` lane.
+ * Plain http is allowed only to this machine (src/http refuses credentials to any other http origin).
+ */
+function via(b: Bound, endpoint: string | undefined, kind: StepKind, secrets: (string | undefined)[] = []) {
   return {
     [oauth.customFetch]: b.http.oauthFetch({ lane: 'idp', kind, flowId: b.flowId, secrets, ...(b.signal ? { signal: b.signal } : {}) }),
-    // Plain http only reaches this far for a provider on this machine (the faces refuse others).
-    ...(new URL(issuer).protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {}),
+    ...(endpoint && allowsInsecureRequests(endpoint) ? { [oauth.allowInsecureRequests]: true } : {}),
     ...(b.signal ? { signal: b.signal } : {}),
   };
 }
@@ -81,6 +95,8 @@ const describe = (error: unknown): string =>
 
 /** OpenID discovery through src/http; the document's `issuer` must be the configured one. */
 async function discover(p: ProviderClient, b: Bound): Promise<oauth.AuthorizationServer> {
+  // The ID token, codes and refresh tokens come from here: https, or plain http only on this machine.
+  requireSecureTransport(p.issuer);
   const issuer = new URL(p.issuer);
   try {
     return await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...via(b, p.issuer, 'oidc_discovery'), algorithm: 'oidc' }));
@@ -128,6 +144,7 @@ function jwksFor(jwksUri: string, b: Bound) {
  * Verifies an ID token from `p.issuer` for `p.clientId`: signature against the provider's JWKS
  * (fetched through src/http), `iss`, `aud`, `exp`, `iat`, `sub`, `azp` for several audiences, and the
  * nonce when given.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  */
 export async function verifyIdToken(idToken: string, p: ProviderClient, jwksUri: string, nonce?: string, ctx: IdpContext = {}): Promise<JWTPayload> {
   const b = bind(ctx);
@@ -172,6 +189,10 @@ function browserStep(b: Bound, kind: StepKind, url: string, secrets: (string | u
   return transcript.add(step);
 }
 
+/**
+ * How a sign-in runs: the system browser opener, timeout, `prompt`, switch-user.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
+ */
 export interface SignInOptions extends IdpContext {
   opener: Opener;
   timeoutMs?: number;
@@ -188,7 +209,12 @@ export interface SignInOptions extends IdpContext {
 /** Seconds of clock skew tolerated when checking `auth_time` after a forced re-authentication. */
 const AUTH_TIME_SKEW = 60;
 
-/** Runs the browser sign-in and returns verified tokens; every provider exchange lands in `options.flowId`. */
+/**
+ * Runs the browser sign-in and returns verified tokens; every provider exchange lands in `options.flowId`.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ * @see https://www.rfc-editor.org/rfc/rfc7636#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export async function signIn(p: ProviderClient, options: SignInOptions): Promise<SignedIn> {
   const b = bind(options);
   const started = Date.now();
@@ -229,7 +255,7 @@ export async function signIn(p: ProviderClient, options: SignInOptions): Promise
       const { state } = await oidc.readSigninResponseState(callback.href, true);
       const params = oauth.validateAuthResponse(as, oauthClient(p), callback, state.id);
       const code = params.get('code') ?? undefined;
-      const response = await oauth.authorizationCodeGrantRequest(as, oauthClient(p), clientAuth(p), params, loopback.redirectUri, state.code_verifier ?? '', via(b, p.issuer, 'token', [code, state.code_verifier, p.clientSecret, state.id]));
+      const response = await oauth.authorizationCodeGrantRequest(as, oauthClient(p), clientAuth(p), params, loopback.redirectUri, state.code_verifier ?? '', via(b, as.token_endpoint, 'token', [code, state.code_verifier, p.clientSecret, state.id]));
       tokens = await oauth.processAuthorizationCodeResponse(as, oauthClient(p), response, { expectedNonce: nonce, requireIdToken: true });
     } catch (error) {
       if (error instanceof TesseraError) throw error;
@@ -260,7 +286,7 @@ export async function refresh(p: ProviderClient, refreshToken: string, currentId
   let tokens: oauth.TokenEndpointResponse;
   try {
     as = await discover(p, b);
-    const response = await oauth.refreshTokenGrantRequest(as, oauthClient(p), clientAuth(p), refreshToken, via(b, p.issuer, 'refresh', [refreshToken, p.clientSecret]));
+    const response = await oauth.refreshTokenGrantRequest(as, oauthClient(p), clientAuth(p), refreshToken, via(b, as.token_endpoint, 'refresh', [refreshToken, p.clientSecret]));
     tokens = await oauth.processRefreshTokenResponse(as, oauthClient(p), response);
   } catch (error) {
     throw new TesseraError('identity_expired', `The sign-in at ${p.issuer} could not be refreshed: ${error instanceof TesseraError ? error.message : describe(error)}.`, `Sign in again at ${p.issuer}.`, { facts: { idpIssuer: p.issuer, clientId: p.clientId } });
@@ -284,7 +310,7 @@ export async function revokeAtProvider(p: ProviderClient, refreshToken: string, 
   try {
     const as = await discover(p, b);
     if (!as.revocation_endpoint) return 'no_endpoint';
-    const response = await oauth.revocationRequest(as, oauthClient(p), clientAuth(p), refreshToken, { ...via(b, p.issuer, 'revocation', [refreshToken, p.clientSecret]), additionalParameters: { token_type_hint: 'refresh_token' } });
+    const response = await oauth.revocationRequest(as, oauthClient(p), clientAuth(p), refreshToken, { ...via(b, as.revocation_endpoint, 'revocation', [refreshToken, p.clientSecret]), additionalParameters: { token_type_hint: 'refresh_token' } });
     await oauth.processRevocationResponse(response);
     return 'revoked';
   } catch {
@@ -292,6 +318,10 @@ export async function revokeAtProvider(p: ProviderClient, refreshToken: string, 
   }
 }
 
+/**
+ * Sign-out at the provider: the system browser opener.
+ * @see https://openid.net/specs/openid-connect-rpinitiated-1_0.html
+ */
 export interface EndSessionOptions extends IdpContext { opener: Opener }
 
 /**

@@ -14,6 +14,10 @@ import { TesseraError } from '../kernel/errors';
 
 export type Opener = (url: string) => Promise<void>;
 
+/**
+ * The environment (which browser, e.g. `BROWSER`) and where the URL is printed as well.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1
+ */
 export interface SystemOpenerOptions {
   env?: Record<string, string | undefined>;
   /** Where the URL is printed (stderr in the CLI). */
@@ -34,7 +38,10 @@ export function browserUrl(url: string): string {
   return parsed.href;
 }
 
-/** Splits a BROWSER value into argv, honouring simple quotes. */
+/**
+ * Splits a BROWSER value into argv, honouring simple quotes.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1
+ */
 export function browserCommand(browser: string, url: string): string[] {
   const parts = [...browser.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
   const hasPlaceholder = parts.some((p) => p.includes('%s'));
@@ -56,6 +63,10 @@ function spawnBrowser(argv: string[]): Promise<void> {
   });
 }
 
+/**
+ * Opens a URL in the system browser (the external user-agent native apps must use).
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1
+ */
 export function systemOpener(options: SystemOpenerOptions = {}): Opener {
   const env = options.env ?? process.env;
   return async (url: string) => {

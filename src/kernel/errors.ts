@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'aborted'
   | 'invalid_input'
   | 'interaction_endpoint_insecure'
+  | 'insecure_transport'
   | 'need_info'
   | 'pending_approval'
   | 'ticket_expired'
@@ -86,6 +87,8 @@ export interface ErrorFacts {
   status?: number;
   /** A URL the person may want to fetch directly (redirected challenge). */
   url?: string;
+  /** The origin a request was refused for (e.g. plain http to another machine). */
+  origin?: string;
 }
 
 export const SPEC = {
@@ -100,6 +103,7 @@ export const SPEC = {
   trust: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7',
   registration: 'https://www.rfc-editor.org/rfc/rfc7591',
   rpt: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5',
+  bearerTls: 'https://www.rfc-editor.org/rfc/rfc6750#section-5.3',
 } as const;
 
 export interface ErrorInfo {

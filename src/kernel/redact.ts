@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { jsonDepth, MAX_JSON_DEPTH } from './json';
 
 /** Parameter / JSON member / header names whose values are secrets. Compared case-insensitively. */
 export const SECRET_NAMES = [
@@ -114,9 +115,14 @@ export function describeToken(token: string): TokenDescription {
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
+  // Iterative: decoded claims are bounded in depth (describeUncached), but no recursion is needed.
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+      for (const child of Object.values(v)) stack.push(child);
+      Object.freeze(v);
+    }
   }
   return value;
 }
@@ -126,7 +132,9 @@ const descriptionCache = new Map<string, TokenDescription>();
 
 function describeUncached(token: string): TokenDescription {
   const description: TokenDescription = { fingerprint: fingerprint(token), length: token.length };
-  if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
+  // Claims nested deeper than MAX_JSON_DEPTH are not decoded: the step is serialised, exported and
+  // sent to the UI by recursive code. The fingerprint still names the token.
+  if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token) && jsonDepth(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) <= MAX_JSON_DEPTH) {
     try {
       description.jwt = {
         header: decodeProtectedHeader(token) as Record<string, unknown>,
@@ -278,13 +286,18 @@ export class Redactor {
     return this.scrub(body);
   }
 
-  #collectJson(value: unknown, key?: string): void {
-    if (typeof value === 'string') {
-      if (key !== undefined && secretNames.has(key.toLowerCase())) this.add(value);
-    } else if (Array.isArray(value)) {
-      for (const item of value) this.#collectJson(item, key);
-    } else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) this.#collectJson(v, k);
+  /** Walks the parsed body with an explicit stack: a body nested a million levels deep is walked like any other. */
+  #collectJson(root: unknown): void {
+    const stack: [unknown, string | undefined][] = [[root, undefined]];
+    while (stack.length > 0) {
+      const [value, key] = stack.pop()!;
+      if (typeof value === 'string') {
+        if (key !== undefined && secretNames.has(key.toLowerCase())) this.add(value);
+      } else if (Array.isArray(value)) {
+        for (const item of value) stack.push([item, key]);
+      } else if (value && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) stack.push([v, k]);
+      }
     }
   }
 }

@@ -67,12 +67,34 @@ export type AsConfig = z.infer<typeof asConfig>;
 export const trustPolicy = z.object({ authorizationServers: z.array(asConfig).default([]) });
 export type TrustPolicy = z.infer<typeof trustPolicy>;
 
-/** Canonical form used to compare issuers: a single trailing slash is not significant. */
+/**
+ * The key form of a trusted AS's issuer (store keys, caches): a single trailing slash is dropped.
+ * For matching, only {@link findTrustedAs} is lenient; a discovered or signed `iss` is compared with
+ * {@link issuersEqual}.
+ */
 export function normalizeIssuer(issuer: string): string {
   return issuer.endsWith('/') ? issuer.slice(0, -1) : issuer;
 }
 
-/** Finds the configuration of the AS named by `as_uri`, or undefined if it is not trusted. */
+/**
+ * Whether two issuer identifiers are the same: exactly, character for character (a trailing slash
+ * counts). The rule for an OpenID provider's or an AS's `issuer` in its discovery document and the
+ * `iss` of its tokens.
+ *
+ * @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfigurationValidation (§4.3)
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
+ */
+export function issuersEqual(a: string, b: string): boolean {
+  return a === b;
+}
+
+/**
+ * Finds the configuration of the AS named by `as_uri`, or undefined if it is not trusted. The one
+ * lenient match: the person's trust list ignores a single trailing slash and honours aliases, since
+ * people type issuers by hand and RSes spell `as_uri` their own way.
+ *
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
+ */
 export function findTrustedAs(policy: TrustPolicy, asUri: string): AsConfig | undefined {
   const wanted = normalizeIssuer(asUri);
   return policy.authorizationServers.find(

@@ -6,6 +6,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3 (loopback redirect URIs)
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-2 (issuer: https)
  */
+import { SPEC, TesseraError, type ErrorCode } from './errors';
 
 /** Host names that always mean this machine. `*.localhost` resolves to loopback (RFC 6761 §6.3). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -41,4 +42,47 @@ export function parseHttpUrl(value: string): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The code of the error thrown when a credential would cross the network in the clear. */
+export const INSECURE_TRANSPORT = 'insecure_transport' satisfies ErrorCode;
+
+/**
+ * Whether plain http is acceptable for `url`: only to this machine. oauth4webapi's
+ * `allowInsecureRequests` is set from this, never unconditionally.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.2 (token endpoint: TLS required)
+ */
+export function allowsInsecureRequests(url: string | URL): boolean {
+  try {
+    const u = typeof url === 'string' ? new URL(url) : url;
+    return u.protocol === 'http:' && isLoopbackHost(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The rule for every credential (RPT, PCT, claim token, client credential, ID token, refresh
+ * token): it goes over https, or over plain http only to this machine. Throws
+ * {@link INSECURE_TRANSPORT} with the origin in `facts` otherwise.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3 (bearer tokens: always TLS)
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5 (UMA security considerations)
+ */
+export function requireSecureTransport(url: string | URL): void {
+  const refusal = transportRefusal(url);
+  if (refusal) throw refusal;
+}
+
+/** The {@link INSECURE_TRANSPORT} error {@link requireSecureTransport} would throw for `url`, or undefined when it is fine. */
+export function transportRefusal(url: string | URL): TesseraError | undefined {
+  let u: URL;
+  try {
+    u = typeof url === 'string' ? new URL(url) : url;
+  } catch {
+    return new TesseraError('usage', `"${String(url)}" is not an absolute URL.`, 'Give the full URL, starting with https://.');
+  }
+  if (isSecureOrLoopback(u)) return undefined;
+  return new TesseraError(INSECURE_TRANSPORT, `Refusing to send a token or credential to ${u.origin} over plain ${u.protocol.replace(':', '')}.`, 'Use the https address: tokens and credentials travel in the clear over http, which Tessera allows only to this machine.', { spec: SPEC.bearerTls, facts: { origin: u.origin } });
 }

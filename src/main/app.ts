@@ -12,8 +12,9 @@ import { join, resolve } from 'node:path';
 import { parseCall } from '../app/api';
 import { IPC_CALL, IPC_EVENT } from '../app/api-methods';
 import { toErrorInfo } from '../kernel/errors';
+import { isLoopbackUrl } from '../kernel/urls';
 import { startCore, type Core } from '../app/compose';
-import { allowedExternal, APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, isLoopback, isTrustedSender, serveApp, trustedLoopbackOrigins } from './security';
+import { allowedExternal, APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, isTrustedSender, serveApp, trustedLoopbackOrigins } from './security';
 import { decisionNotifier } from './notify';
 import { demoOn, desktopOptions, loadDesktopSettings, READY_LINE, saveDesktopSettings, type DesktopOptions } from './options';
 
@@ -46,7 +47,7 @@ export async function handleCall(event: IpcMainInvokeEvent, method: unknown, inp
     const call = parseCall(method, input);
     if (call.method === 'signIn') {
       const issuer = (call.input as { issuer: string }).issuer;
-      if (isLoopback(issuer)) chosenLoopback.add(new URL(issuer).origin);
+      if (isLoopbackUrl(issuer)) chosenLoopback.add(new URL(issuer).origin);
     }
     return { ok: true, result: await core.service.call(call.method, call.input) };
   } catch (error) {

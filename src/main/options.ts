@@ -5,11 +5,12 @@
  * variable must not move its data or its page), keeps everything under Electron's `userData`, and
  * starts the demo only after the person asked for it ("Try the demo", remembered in desktop.json).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { KeycloakCoreDemo } from '../app/compose';
 import type { DemoOptions } from '../demo';
+import { writeFileAtomic } from '../vault/files';
 
 /** The first line `npm start`'s launcher waits for on the child's stdout once the window has loaded. */
 export const READY_LINE = 'TESSERA_READY';
@@ -74,8 +75,5 @@ export async function loadDesktopSettings(userData: string): Promise<DesktopSett
 
 export async function saveDesktopSettings(userData: string, settings: DesktopSettings): Promise<void> {
   await mkdir(userData, { recursive: true, mode: 0o700 });
-  const file = join(userData, 'desktop.json');
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(desktopSettings.parse(settings), null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  await writeFileAtomic(join(userData, 'desktop.json'), `${JSON.stringify(desktopSettings.parse(settings), null, 2)}\n`);
 }

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+import { isLoopbackHost, isLoopbackUrl } from '../kernel/urls';
 
 export const RENDERER_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; frame-src blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -35,13 +36,6 @@ export function isTrustedSender(frameUrl: string | undefined, isMainFrame: boole
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
-/** Whether a URL is on this machine (loopback IP literals, or `localhost`). */
-export function isLoopback(url: string): boolean {
-  try { return LOOPBACK_HOSTS.has(new URL(url).hostname); } catch { return false; }
-}
-
 /**
  * The loopback origins the user trusts: the ASes in the trust list and the identity providers
  * configured for sign-in (from the service's state), e.g. a local Keycloak or the demo. Remote
@@ -50,7 +44,7 @@ export function isLoopback(url: string): boolean {
 export function trustedLoopbackOrigins(state: { trusted: readonly { issuer: string }[]; providers: readonly { issuer: string }[]; demo?: { dashboardUrl: string } }): Set<string> {
   const origins = new Set<string>();
   for (const issuer of [...state.trusted.map((t) => t.issuer), ...state.providers.map((p) => p.issuer), ...(state.demo ? [state.demo.dashboardUrl] : [])]) {
-    if (isLoopback(issuer)) origins.add(new URL(issuer).origin);
+    if (isLoopbackUrl(issuer)) origins.add(new URL(issuer).origin);
   }
   return origins;
 }
@@ -66,7 +60,7 @@ export function allowedExternal(url: string, loopbackOrigins: ReadonlySet<string
   try { u = new URL(url); } catch { return false; }
   if (u.username || u.password) return false;
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return false;
-  if (LOOPBACK_HOSTS.has(u.hostname)) return loopbackOrigins.has(u.origin);
+  if (isLoopbackHost(u.hostname)) return loopbackOrigins.has(u.origin);
   return u.protocol === 'https:';
 }
 

@@ -9,6 +9,7 @@ import { toErrorInfo } from '../kernel/errors';
 import { fingerprint } from '../kernel/redact';
 import { Transcript, type TranscriptStep } from '../kernel/transcript';
 import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
+import { isSecureOrLoopback } from '../kernel/urls';
 import type { FetchLike, HttpBounds } from '../http/fetch';
 import { readRsResponse } from '../uma/challenge';
 import { asMetadata, discoveryUrls } from '../uma/discovery';
@@ -223,7 +224,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   shared.discovery = await observeDiscovery(shared, config);
   const m = shared.discovery.metadata;
   if (m) for (const [k, v] of Object.entries(m)) if ((k.endsWith('_endpoint') || k === 'jwks_uri') && typeof v === 'string') { try { shared.allowed.add(new URL(v).origin); } catch { /* not a URL */ } }
-  const insecure = m ? [m.token_endpoint, m.registration_endpoint, m.revocation_endpoint, m.claims_interaction_endpoint, asUri].some((u) => typeof u === 'string' && new URL(u).protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(new URL(u).hostname)) : false;
+  const insecure = m ? [m.token_endpoint, m.registration_endpoint, m.revocation_endpoint, m.claims_interaction_endpoint, asUri].some((u) => typeof u === 'string' && !isSecureOrLoopback(u)) : false;
   if (insecure) {
     delete shared.client;
     shared.insecure = true;

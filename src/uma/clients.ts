@@ -13,7 +13,10 @@ import type { DiscoveredAs } from './discovery';
 import type { ClientCredentials, RequestContext } from './grant';
 import { processRegistrationResponse, registrationRequest } from './registration';
 
-/** Client used when no per-AS client is stored (the CLI's client flags). */
+/**
+ * Client used when no per-AS client is stored (the CLI's client flags).
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3
+ */
 export interface DefaultClient {
   clientId: string;
   clientSecret?: string;
@@ -21,12 +24,21 @@ export interface DefaultClient {
   authMethod?: TokenAuthMethod;
 }
 
+/**
+ * Where {@link ClientResolver} finds clients: the token store, a default client, the claims redirect URIs to register.
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ */
 export interface ClientResolverOptions {
   store: TokenStore;
   defaultClient?: DefaultClient;
   claimsRedirectUris?: string[];
 }
 
+/**
+ * Which client Tessera is at an AS: a stored or configured static client, else dynamic registration (RFC 7591), kept in the token store.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
+ */
 export class ClientResolver {
   constructor(private readonly o: ClientResolverOptions) {}
 
@@ -61,7 +73,10 @@ export class ClientResolver {
   }
 }
 
-/** A default client (the CLI's client flags) as credentials; `override` is a configured auth method. */
+/**
+ * A default client (the CLI's client flags) as credentials; `override` is a configured auth method.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3
+ */
 export function defaultClientCredentials(d: DefaultClient, override?: TokenAuthMethod): ClientCredentials {
   return {
     client_id: d.clientId,

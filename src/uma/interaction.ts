@@ -16,12 +16,22 @@ export const CLAIMS_CALLBACK_PATH = '/uma/claims-callback';
 /** What to register (statically or dynamically) as `claims_redirect_uris` at an AS. */
 export const CLAIMS_REDIRECT_URI = `http://127.0.0.1${CLAIMS_CALLBACK_PATH}`;
 
+/**
+ * How claims interaction reaches the person: the browser opener and how long to wait.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
+ */
 export interface LoopbackInteractionOptions {
   /** Opens the URL in the system browser (src/identity/opener), or a test browser. */
   open: (url: string) => Promise<void>;
   timeoutMs?: number;
 }
 
+/**
+ * Claims interaction in the system browser with a one-shot loopback redirect back to Tessera, state checked.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.3
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export function loopbackInteraction(options: LoopbackInteractionOptions): ClaimsInteraction {
   return {
     async gather(request: InteractionRequest): Promise<InteractionResult> {

@@ -10,9 +10,15 @@
 import * as oauth from 'oauth4webapi';
 import { SPEC, TesseraError } from '../kernel/errors';
 import type { TokenAuthMethod } from '../kernel/trust';
+import { allowsInsecureRequests, requireSecureTransport } from '../kernel/urls';
 import type { AsMetadata } from './discovery';
 import { UMA_GRANT_TYPE, type ClientCredentials, type RequestContext } from './grant';
 
+/**
+ * Client metadata Tessera registers with: its name and the loopback `claims_redirect_uris`.
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.2
+ */
 export interface RegistrationParams {
   /** Loopback `claims_redirect_uris` for claims interaction (RFC 8252 §7.3), if any. */
   claimsRedirectUris?: string[];
@@ -24,6 +30,8 @@ export interface RegistrationParams {
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.1
  */
 export async function registrationRequest(metadata: AsMetadata, params: RegistrationParams, ctx: RequestContext): Promise<Response> {
+  // The answer carries a client secret: https, or plain http only on this machine.
+  if (metadata.registration_endpoint) requireSecureTransport(metadata.registration_endpoint);
   return oauth.dynamicClientRegistrationRequest(
     metadata as unknown as oauth.AuthorizationServer,
     {
@@ -35,7 +43,7 @@ export async function registrationRequest(metadata: AsMetadata, params: Registra
     },
     {
       [oauth.customFetch]: ctx.http.oauthFetch({ kind: 'registration', flowId: ctx.flowId, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
-      [oauth.allowInsecureRequests]: true,
+      ...(metadata.registration_endpoint && allowsInsecureRequests(metadata.registration_endpoint) ? { [oauth.allowInsecureRequests]: true } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     },
   );

@@ -13,10 +13,19 @@ import { openAs, type AsAccessDeps } from './as-access';
 import { revokeToken } from './grant';
 import type { RptValue } from './rpt-cache';
 
+/**
+ * A persisted claims token (PCT) as the store keeps it.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export interface PctValue {
   pct: string;
 }
 
+/**
+ * Forgets RPTs and PCTs, revoking them at their AS (RFC 7009) when it is still trusted.
+ * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.7
+ */
 export class TokenAdmin {
   constructor(private readonly o: { store: TokenStore; trust: () => TrustPolicy; access: AsAccessDeps }) {}
 

@@ -1,12 +1,13 @@
 /**
  * File-system primitives for the vault: private directory and files, crash-safe atomic replace, and the
- * locked read-modify-write built on the cross-process lock of `./lock`.
+ * locked read-modify-write built on the cross-process lock of `./lock`. The one copy of each: the
+ * app's config.json, the desktop settings and host.json use them too.
  */
 import { constants } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { withFileLock, type FileLockOptions } from './lock';
+import { pidAlive, withFileLock, type FileLockOptions } from './lock';
 
 /** Creates `dir` 0700 (and tightens it if it exists with wider permissions). */
 export async function ensurePrivateDir(dir: string): Promise<void> {
@@ -60,7 +61,7 @@ export async function removeStaleTempFiles(dir: string, file: string): Promise<n
   let removed = 0;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const pid = Number(pattern.exec(name)?.[1]);
-    if (!pid || pid === process.pid || alive(pid)) continue;
+    if (!pid || pid === process.pid || pidAlive(pid)) continue;
     await unlink(join(dir, name)).then(() => removed++, () => undefined);
   }
   return removed;
@@ -72,15 +73,6 @@ export async function readIfExists(file: string): Promise<Buffer | undefined> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -90,7 +90,8 @@ function newToken(): string {
   return `${process.pid}-${randomBytes(8).toString('hex')}`;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists on this machine (EPERM: it exists, under another user). The one copy. */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

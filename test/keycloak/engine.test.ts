@@ -14,6 +14,8 @@ import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
 import type { SignedIn } from '../../src/identity/oidc';
 import { createAgent, type AgentOptions, type RptValue } from '../../src/uma/agent';
 import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { DiscoveryCache } from '../../src/uma/discovery';
+import { HttpClient } from '../../src/http/fetch';
 import { deleteAllTickets, grantTicket, kateAccount, keycloakSignIn, permissionTickets } from '../fixtures/keycloak-people';
 
 const kc = inject('keycloak');
@@ -83,7 +85,8 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     expect(result.error).toBeUndefined();
     expect(result.outcome).toBe('granted');
     expect(JSON.parse(result.body).kind).toBe('prescriptions');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:200', 'resource:200']);
+    // Two discovery steps: the UMA document, then the OpenID one for the revocation endpoint the UMA one lacks.
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'discovery:200', 'token:200', 'resource:200']);
     expect(result.steps[0]?.challenge?.realm).toBe('kate');
     // Keycloak's RPT is a JWT with authorization.permissions[].rsid; `upgraded` is always present.
     expect(rsids((await rpt())?.access_token)).toEqual([resource('prescriptions').id]);
@@ -160,7 +163,7 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     const { agent, seen } = await agentFor('alice', { as: { submitRequest: false } });
     const result = await agent.fetch(resource('prescriptions').url, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"kind":"prescriptions"}' });
     expect(result.outcome).toBe('denied');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:200', 'resource:401', 'token:403']);
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'discovery:200', 'token:200', 'resource:401', 'token:403']);
     const grants = seen.filter((s) => s.url.endsWith('/token'));
     expect((decodeJwt(String(grants[0]?.body.access_token)) as { authorization?: unknown }).authorization).toEqual({ permissions: [{ rsid: resource('prescriptions').id, rsname: 'prescriptions' }] });
     expect(grants[1]?.body).toEqual({ error: 'access_denied', error_description: 'not_authorized' });
@@ -213,6 +216,22 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     expect(uma.revocation_endpoint).toBeUndefined();
     const { agent, rpt, party } = await agentFor('insurer', { as: { discoveryUrl: `${issuer}/.well-known/openid-configuration` } });
     expect((await agent.fetch(resource('bills').url)).outcome).toBe('granted');
+    const token = (await rpt())?.access_token ?? '';
+    expect(await agent.forgetRpt(issuer, new URL(demo.config.rs.url).origin, party, { revoke: true })).toBe(true);
+    const introspected = await fetch(`${issuer}/protocol/openid-connect/token/introspect`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${KEYCLOAK_CLIENTS.rs.client_id}:${KEYCLOAK_CLIENTS.rs.client_secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token, token_type_hint: 'requesting_party_token' }),
+    });
+    expect(await introspected.json()).toEqual({ active: false });
+  });
+
+  it('revocation without a discovery URL: the engine takes revocation_endpoint from the realm\'s OpenID document itself', async () => {
+    const { agent, rpt, party } = await agentFor('insurer');
+    expect((await agent.fetch(resource('bills').url)).outcome).toBe('granted');
+    const discovered = await new DiscoveryCache().resolve(issuer, { issuer }, { http: new HttpClient(), flowId: 'kc-merge' });
+    expect(discovered).toMatchObject({ source: 'uma2', supplemented: { url: `${issuer}/.well-known/openid-configuration` } });
+    expect(discovered.supplemented?.keys).toContain('revocation_endpoint');
     const token = (await rpt())?.access_token ?? '';
     expect(await agent.forgetRpt(issuer, new URL(demo.config.rs.url).origin, party, { revoke: true })).toBe(true);
     const introspected = await fetch(`${issuer}/protocol/openid-connect/token/introspect`, {

@@ -81,12 +81,19 @@ describe('architecture', () => {
     expect(graph.filter((e) => e.from === 'src/kernel').map((e) => `${e.file} → ${e.spec}`)).toEqual([]);
   });
 
-  it('the renderer imports only the contract, and only its types (or its dependency-free method list)', () => {
+  it('the renderer imports only the contract, and only its types (or its dependency-free method list, or the kernel\'s URL rules)', () => {
     const bad = graph
       .filter((e) => e.from === 'renderer')
       .filter((e) => !(e.to === 'src/app' && /\/app\/(api|api-methods|views|trace-import)$/.test(e.spec.replace(/\.(ts|tsx)$/, '')) && (e.typeOnly || /(api-methods|trace-import)$/.test(e.spec))))
+      .filter((e) => !(e.to === 'src/kernel' && /\/kernel\/urls$/.test(e.spec)))
       .map((e) => `${e.file} imports ${e.spec}`);
     expect(bad).toEqual([]);
+  });
+
+  it('the URL rules the renderer loads (src/kernel/urls.ts) depend on the kernel\'s errors only, which depend on nothing', () => {
+    const imports = (file: string) => [...readFileSync(join(ROOT, file), 'utf8').matchAll(/^import\s+(?:type\s+)?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+    expect(imports('src/kernel/urls.ts')).toEqual(['./errors']);
+    expect(imports('src/kernel/errors.ts')).toEqual([]);
   });
 
   it('the trace-import schema the renderer loads depends on zod and the contract\'s types only', () => {

@@ -53,7 +53,9 @@ describe('demo setups', () => {
   it("sign-in uses the AS's client secret only for the same issuer and the same client id", async () => {
     const store = new MemoryStore();
     await applyDemoSetup(keycloak, { settings: { resources: [], providers: [] }, trust: { authorizationServers: [] }, store });
-    expect(await providerClient(store, { issuer: `${kcIssuer}/`, clientId: 'tessera', scope: 'openid' })).toEqual({ issuer: kcIssuer, clientId: 'tessera', clientSecret: 'tessera-demo-secret', scope: 'openid' });
+    expect(await providerClient(store, { issuer: kcIssuer, clientId: 'tessera', scope: 'openid' })).toEqual({ issuer: kcIssuer, clientId: 'tessera', clientSecret: 'tessera-demo-secret', scope: 'openid' });
+    // The provider's issuer is kept exactly as given (OIDC Discovery §4.3): a trailing slash is not dropped.
+    expect((await providerClient(store, { issuer: `${kcIssuer}/`, clientId: 'tessera' })).issuer).toBe(`${kcIssuer}/`);
     expect(await providerClient(store, { issuer: kcIssuer, clientId: 'tessera-public' })).toEqual({ issuer: kcIssuer, clientId: 'tessera-public' });
     expect(await providerClient(store, { issuer: 'http://127.0.0.1:4401', clientId: 'tessera' })).toEqual({ issuer: 'http://127.0.0.1:4401', clientId: 'tessera' });
   });

@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { TesseraError } from '../../kernel/errors';
 import { fingerprint } from '../../kernel/redact';
+import { MAX_JSON_DEPTH, parseJsonBounded } from '../../kernel/json';
 import type { FetchResult } from '../../uma/agent';
 import { ID_TOKEN_FORMAT } from '../../uma/ports';
 import { fileClaimsSource } from '../claims-file';
@@ -117,12 +118,14 @@ export default command;
  * (redacted), and non-secret details.
  */
 export function jsonResult(result: FetchResult, advice: AdviceContext = { passed: new Set() }): Record<string, unknown> {
-  const json = result.text && /[/+]json\b/i.test(result.contentType ?? '') ? parseJson(result.body) : undefined;
+  // Parsed only within MAX_JSON_DEPTH: deeper JSON stays in `body` (printing it parsed would overflow the stack).
+  const parsed = result.text && /[/+]json\b/i.test(result.contentType ?? '') ? parseJsonBounded(result.body) : undefined;
   return {
     outcome: result.outcome,
     status: result.status,
     ...(result.text ? { body: result.body } : { body: null, bodyBase64: Buffer.from(result.bytes).toString('base64') }),
-    ...(json !== undefined ? { json } : {}),
+    ...(parsed?.ok ? { json: parsed.value } : {}),
+    ...(parsed && !parsed.ok && parsed.reason === 'too_deep' ? { jsonOmitted: { reason: 'too_deep', depth: parsed.depth, maxDepth: MAX_JSON_DEPTH } } : {}),
     ...(result.contentType ? { contentType: result.contentType } : {}),
     headers: redactHeaders(result.headers),
     party: result.party,
@@ -137,14 +140,6 @@ export function jsonResult(result: FetchResult, advice: AdviceContext = { passed
   };
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Response headers for output: a UMA challenge's ticket becomes its fingerprint, as in the transcript. */
 function redactHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -157,7 +152,7 @@ function redactHeaders(headers: Record<string, string>): Record<string, string> 
 /** JSON for a body that parses as JSON, a form for a=b&c=d, else plain text. */
 export function detectContentType(body: string): string {
   const trimmed = body.trim();
-  if ((trimmed.startsWith('{') || trimmed.startsWith('[')) && parseJson(trimmed) !== undefined) return 'application/json';
+  if ((trimmed.startsWith('{') || trimmed.startsWith('[')) && parseJsonBounded(trimmed, Infinity).ok) return 'application/json';
   if (/^[\w.~%+-]+=[^&]*(&[\w.~%+-]+=[^&]*)*$/.test(trimmed)) return 'application/x-www-form-urlencoded';
   return 'text/plain;charset=utf-8';
 }

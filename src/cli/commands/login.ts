@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { tesseraHome } from '../../app/config';
 import { TesseraError } from '../../kernel/errors';
+import { isSecureOrLoopback } from '../../kernel/urls';
 import { Identities } from '../../identity/identities';
 import { DEFAULT_SCOPE, signIn } from '../../identity/oidc';
 import { EXIT, type CliCommand } from '../command';
@@ -30,10 +31,11 @@ const command: CliCommand = {
     if (!values.issuer || !values['client-id']) throw new TesseraError('usage', 'login needs --issuer and --client-id.', usage);
     let issuer: URL;
     try { issuer = new URL(values.issuer); } catch { throw new TesseraError('usage', `--issuer "${values.issuer}" is not a URL.`, 'Give the provider issuer, e.g. https://id.example.com'); }
-    if (issuer.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)) throw new TesseraError('usage', 'The provider must use https (plain http only on this machine).', 'Use the https issuer URL.');
+    if (!isSecureOrLoopback(issuer)) throw new TesseraError('usage', 'The provider must use https (plain http only on this machine).', 'Use the https issuer URL.');
     const timeout = values.timeout !== undefined ? Number(values.timeout) : 300;
     if (!Number.isFinite(timeout) || timeout <= 0) throw new TesseraError('usage', '--timeout must be a positive number of seconds.', usage);
-    const provider = { issuer: values.issuer.replace(/\/$/, ''), clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}), scope: values.scope ?? DEFAULT_SCOPE };
+    // The issuer exactly as given: it is compared character for character with the provider's (OIDC Discovery §4.3).
+    const provider = { issuer: values.issuer, clientId: values['client-id'], ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}), scope: values.scope ?? DEFAULT_SCOPE };
     const opened = await openCliStore(io.env, tesseraHome(io.env), { makeFingerprintKey: true });
     if (opened.warning && !values.json) io.stderr(`${opened.warning}\n`);
     try {

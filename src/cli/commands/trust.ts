@@ -4,7 +4,7 @@
  * `probe` work without `--trust` for an AS trusted once. Nothing is sent to an AS by this command.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig, saveConfig, tesseraHome } from '../../app/config';
+import { loadConfig, tesseraHome, updateConfig } from '../../app/config';
 import { TesseraError } from '../../kernel/errors';
 import { findTrustedAs, normalizeIssuer, type AsConfig } from '../../kernel/trust';
 import { parseHttpUrl } from '../../kernel/urls';
@@ -40,9 +40,8 @@ const command: CliCommand = {
     const [sub, issuerArg, ...extra] = positionals;
     if (extra.length > 0) throw new TesseraError('usage', `Unexpected ${extra.join(' ')}.`, usage);
     const home = tesseraHome(io.env);
-    const config = await loadConfig(home);
-    const list = config.trust.authorizationServers;
     if (sub === 'list') {
+      const list = (await loadConfig(home)).trust.authorizationServers;
       if (values.json) io.stdout(`${JSON.stringify(list, null, 2)}\n`);
       else if (list.length === 0) io.stdout('No authorization server is trusted. Add one: tessera trust add ISSUER\n');
       else for (const a of list) io.stdout(`${a.issuer}${a.label ? `\t${a.label}` : ''}${a.discoveryUrl ? `\tdiscovery ${a.discoveryUrl}` : ''}${a.metadata ? `\ttoken endpoint ${a.metadata.token_endpoint}` : ''}\n`);
@@ -52,11 +51,15 @@ const command: CliCommand = {
     const issuer = url(issuerArg, 'ISSUER');
     if (!issuer) throw new TesseraError('usage', `trust ${sub} needs the ISSUER.`, usage);
     if (sub === 'remove') {
-      const found = findTrustedAs(config.trust, issuer);
-      if (!found) throw new TesseraError('usage', `${issuer} is not trusted.`, 'Run tessera trust list.');
-      config.trust.authorizationServers = list.filter((a) => a !== found);
-      await saveConfig(home, config);
-      io.stdout(`no longer trusted: ${found.issuer}\n`);
+      let removed = '';
+      // Read-modify-write under the lock: the app may be changing config.json at the same time.
+      await updateConfig(home, (config) => {
+        const found = findTrustedAs(config.trust, issuer);
+        if (!found) throw new TesseraError('usage', `${issuer} is not trusted.`, 'Run tessera trust list.');
+        config.trust.authorizationServers = config.trust.authorizationServers.filter((a) => a !== found);
+        removed = found.issuer;
+      });
+      io.stdout(`no longer trusted: ${removed}\n`);
       return EXIT.granted;
     }
     if (values['discovery-url'] && values['token-endpoint']) throw new TesseraError('usage', 'Give --discovery-url or --token-endpoint, not both.', usage);
@@ -67,9 +70,12 @@ const command: CliCommand = {
       ...(url(values['token-endpoint'], '--token-endpoint') ? { metadata: { token_endpoint: values['token-endpoint'] as string } } : {}),
       ...(values['client-id'] ? { client: { registration: 'static' as const, clientId: values['client-id'] } } : {}),
     };
-    const existing = findTrustedAs(config.trust, issuer);
-    config.trust.authorizationServers = existing ? list.map((a) => (a === existing ? { ...a, ...entry, issuer: a.issuer } : a)) : [...list, entry];
-    await saveConfig(home, config);
+    let existing: AsConfig | undefined;
+    await updateConfig(home, (config) => {
+      const list = config.trust.authorizationServers;
+      existing = findTrustedAs(config.trust, issuer);
+      config.trust.authorizationServers = existing ? list.map((a) => (a === existing ? { ...a, ...entry, issuer: a.issuer } : a)) : [...list, entry];
+    });
     io.stdout(`${existing ? 'updated' : 'trusted'}: ${entry.issuer}\n`);
     return EXIT.granted;
   },

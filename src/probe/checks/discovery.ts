@@ -3,7 +3,7 @@
  * client needs, TLS, content type and cache headers.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
  */
-import { isLoopbackUrl } from '../../kernel/urls';
+import { isSecureOrLoopback } from '../../kernel/urls';
 import { UMA_GRANT_TYPE } from '../../uma/grant';
 import { deviation, fail, grantSection, info, pass, rfc, skip, unsafe, type CheckDefinition } from '../types';
 import { SkipCheck, type CheckContext } from '../context';
@@ -120,7 +120,7 @@ export const discoveryChecks: CheckDefinition[] = [
     async run(ctx) {
       const m = ctx.shared.discovery.metadata;
       const urls = [ctx.shared.asUri, ...(m ? ENDPOINT_FIELDS.map((k) => m[k as keyof typeof m]).filter((v): v is string => typeof v === 'string') : [])];
-      const bad = urls.filter((u) => { try { const p = new URL(u); return p.protocol !== 'https:' && !isLoopbackUrl(u); } catch { return true; } });
+      const bad = urls.filter((u) => !isSecureOrLoopback(u));
       if (bad.length) return unsafe(`Not HTTPS: ${bad.join(', ')}.`, 'Never send credentials, claims or tokens to these URLs; fix the AS configuration.');
       const loop = urls.filter((u) => new URL(u).protocol !== 'https:');
       return pass(loop.length ? `HTTPS, except loopback URLs (${new Set(loop.map((u) => new URL(u).origin)).size} origin(s)), which are exempt.` : 'All HTTPS.');
