@@ -114,8 +114,9 @@ export class ApprovalWatcher {
     const delayMs = nextDelay(existing?.delayMs ?? 0, input.interval, this.#d.defaultIntervalS);
     const request: WatchedRequest = { ...input, since: existing?.since ?? input.since ?? this.#now(), delayMs, nextPollAt: this.#now() + delayMs };
     this.#watched.set(request.flowId, request);
-    this.#schedule(request);
+    // Kept in the vault before the face hears "watching": a restart right after finds it.
     await this.#persist();
+    if (this.#watched.get(request.flowId) === request && !this.#closed) this.#schedule(request);
   }
 
   /** "Stop waiting": returns whether the flow was being watched. */

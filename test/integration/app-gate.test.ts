@@ -1,0 +1,161 @@
+/**
+ * The app's vault gate (src/app/gate.ts) without an OS keyring: the first run asks for a passphrase
+ * (or "keep nothing"), later runs start locked; wrong passphrases are slowed down in time, never lock
+ * the data away; a forgotten passphrase moves the old vault aside; damaged files (vault, history,
+ * preferences) are kept aside and said once; the passphrase never comes back out.
+ */
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApiEvent } from '../../src/app/api';
+import { AppGate, unlockDelayMs, type GateOptions } from '../../src/app/gate';
+import { HISTORY_FILE } from '../../src/app/history';
+import { openVault } from '../../src/vault';
+
+const homes: string[] = [];
+const gates: AppGate[] = [];
+afterEach(async () => {
+  for (const g of gates.splice(0)) await g.close().catch(() => undefined);
+  for (const h of homes.splice(0)) await rm(h, { recursive: true, force: true });
+});
+async function newHome(): Promise<string> {
+  const h = await mkdtemp(join(tmpdir(), 'tessera-gate-'));
+  homes.push(h);
+  return h;
+}
+const cheap = { N: 1024, r: 8, p: 1 };
+async function gate(home: string, extra: Partial<GateOptions> = {}): Promise<AppGate> {
+  const g = await AppGate.open({ home, mode: 'browser', opener: async () => {}, backends: [], scryptCost: cheap, ...extra });
+  gates.push(g);
+  return g;
+}
+async function closeAll(): Promise<void> { for (const g of gates.splice(0)) await g.close(); }
+const PASS = 'correct horse battery staple';
+
+describe('the vault gate without an OS keyring', () => {
+  it('first run asks to create a passphrase; the next run asks to unlock; the CLI opens the same vault', async () => {
+    const home = await newHome();
+    const first = await gate(home);
+    expect((await first.getState()).lock).toMatchObject({ state: 'create' });
+    await expect(first.call('openResource', { url: 'https://rs.example/x' })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(first.call('createVault', { passphrase: 'short' })).rejects.toThrow(/at least 8/);
+    const events: ApiEvent[] = [];
+    first.subscribe((e) => events.push(e));
+    const state = await first.call('createVault', { passphrase: PASS });
+    expect(state.lock).toBeUndefined();
+    expect(state.vault.backend).toBe('passphrase');
+    await first.call('setTheme', { theme: 'dark' });
+    expect(JSON.stringify(events)).not.toContain(PASS);
+    await closeAll();
+
+    const again = await gate(home);
+    const locked = await again.getState();
+    expect(locked.lock).toMatchObject({ state: 'unlock' });
+    // Preferences live without the vault: the theme is there before the unlock.
+    expect(locked.theme).toBe('dark');
+    const opened = await again.call('unlock', { passphrase: PASS });
+    expect(opened.lock).toBeUndefined();
+    await closeAll();
+    const cli = await openVault({ home, passphrase: PASS });
+    expect(cli.backend).toBe('passphrase');
+    await cli.close();
+  });
+
+  it('TESSERA_PASSPHRASE opens it without the screen; a wrong one starts locked, not failed', async () => {
+    const home = await newHome();
+    await (await gate(home, { passphrase: PASS })).getState();
+    await closeAll();
+    expect((await (await gate(home, { passphrase: PASS })).getState()).lock).toBeUndefined();
+    await closeAll();
+    expect((await (await gate(home, { passphrase: 'not it at all' })).getState()).lock).toMatchObject({ state: 'unlock', error: { code: 'wrong_passphrase' } });
+  });
+
+  it('wrong passphrases: a clear error, retry, slowed down in time from the third; the file is untouched and still opens', async () => {
+    const home = await newHome();
+    await (await gate(home)).call('createVault', { passphrase: PASS });
+    await closeAll();
+    const before = await readFile(join(home, 'vault.json'));
+    let now = 1_000_000;
+    const g = await gate(home, { now: () => now });
+    const a = await g.call('unlock', { passphrase: 'wrong one' });
+    expect(a.lock).toMatchObject({ state: 'unlock', error: { code: 'wrong_passphrase' } });
+    expect(a.lock?.retryAt).toBeUndefined();
+    const b = await g.call('unlock', { passphrase: 'wrong two' });
+    expect(b.lock?.retryAt).toBe(now + 2_000);
+    const c = await g.call('unlock', { passphrase: PASS });
+    expect(c.lock).toMatchObject({ error: { code: 'too_soon' } });
+    now += 2_000;
+    expect((await g.call('unlock', { passphrase: PASS })).lock).toBeUndefined();
+    expect(await readFile(join(home, 'vault.json'))).toEqual(before);
+    expect([0, 1, 2, 3, 4, 10].map(unlockDelayMs)).toEqual([0, 0, 2_000, 4_000, 8_000, 60_000]);
+  });
+
+  it('a forgotten passphrase: "start a new vault" renames the old one aside (never deletes it) and says where', async () => {
+    const home = await newHome();
+    const g0 = await gate(home);
+    await g0.call('createVault', { passphrase: PASS });
+    await closeAll();
+    const old = await readFile(join(home, 'vault.json'));
+    const g = await gate(home);
+    const moved = await g.call('startNewVault', { confirm: true });
+    expect(moved.lock).toMatchObject({ state: 'create' });
+    const notice = moved.notices?.find((n) => n.code === 'vault_moved');
+    expect(notice?.path).toMatch(/vault\.old-[\dT-]+Z\.json$/);
+    expect(await readFile(notice!.path!)).toEqual(old);
+    const fresh = await g.call('createVault', { passphrase: 'a new passphrase' });
+    expect(fresh.lock).toBeUndefined();
+    // Said once: dismissed, it is gone.
+    expect((await g.call('dismissNotice', { id: notice!.id })).notices).toEqual([]);
+  });
+
+  it('"Don\'t keep anything" is a choice: memory only, nothing written, asked again next time', async () => {
+    const home = await newHome();
+    const g = await gate(home);
+    const state = await g.call('keepNothing', {});
+    expect(state.vault).toMatchObject({ backend: 'memory', memoryChosen: true });
+    await closeAll();
+    expect(await readdir(home)).not.toContain('vault.json');
+    expect((await (await gate(home)).getState()).lock).toMatchObject({ state: 'create' });
+  });
+
+  it('a damaged vault file (a directory, truncated) is kept aside, said once, and the app starts as on a first run', async () => {
+    for (const damage of ['directory', 'truncated'] as const) {
+      const home = await newHome();
+      if (damage === 'directory') await mkdir(join(home, 'vault.json', 'x'), { recursive: true });
+      else await writeFile(join(home, 'vault.json'), '{"format":"tessera-vault","vers');
+      const g = await gate(home);
+      const state = await g.getState();
+      expect(state.lock).toMatchObject({ state: 'create' });
+      const notice = state.notices?.find((n) => n.code === 'vault_damaged');
+      expect(notice?.path).toMatch(/vault\.damaged-[\dT-]+Z\.json$/);
+      expect((await lstat(notice!.path!)).isDirectory()).toBe(damage === 'directory');
+      await closeAll();
+      expect((await (await gate(home)).getState()).notices).toEqual([]);
+      await closeAll();
+    }
+  });
+
+  it('a directory in place of the history file: the app starts, keeps it aside, says so once', async () => {
+    const home = await newHome();
+    await (await gate(home, { passphrase: PASS })).getState();
+    await closeAll();
+    await rm(join(home, HISTORY_FILE), { force: true });
+    await mkdir(join(home, HISTORY_FILE, 'inside'), { recursive: true });
+    const g = await gate(home, { passphrase: PASS });
+    const state = await g.getState();
+    const notice = state.notices?.find((n) => n.code === 'history_damaged');
+    expect(notice?.path).toMatch(/history\.damaged-[\dT-]+Z\.json$/);
+    expect((await lstat(notice!.path!)).isDirectory()).toBe(true);
+    await closeAll();
+    expect((await (await gate(home, { passphrase: PASS })).getState()).notices).toEqual([]);
+  });
+
+  it('damaged preferences are kept aside and the defaults apply', async () => {
+    const home = await newHome();
+    await writeFile(join(home, 'preferences.json'), '{"theme": 42');
+    const state = await (await gate(home)).getState();
+    expect(state.theme).toBe('system');
+    expect(state.notices?.map((n) => n.code)).toEqual(['preferences_damaged']);
+  });
+});
