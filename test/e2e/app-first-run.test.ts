@@ -105,7 +105,7 @@ describe('first run without a keyring, and a restart', () => {
     await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe('light');
     await page.screenshot({ path: `test-artifacts/app/unlock-800-light.png` });
     await app.axe('unlock-light');
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await page.getByLabel('Theme').selectOption('dark');
     await page.setViewportSize({ width: 1280, height: 800 });
 

@@ -4,7 +4,7 @@
  * the data away; a forgotten passphrase moves the old vault aside; damaged files (vault, history,
  * preferences) are kept aside and said once; the passphrase never comes back out.
  */
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -136,20 +136,42 @@ describe('the vault gate without an OS keyring', () => {
     }
   });
 
-  it('a directory in place of the history file: the app starts, keeps it aside, says so once', async () => {
-    const home = await newHome();
-    await (await gate(home, { passphrase: PASS })).getState();
-    await closeAll();
-    await rm(join(home, HISTORY_FILE), { force: true });
-    await mkdir(join(home, HISTORY_FILE, 'inside'), { recursive: true });
-    const g = await gate(home, { passphrase: PASS });
-    const state = await g.getState();
-    const notice = state.notices?.find((n) => n.code === 'history_damaged');
-    expect(notice?.path).toMatch(/history\.damaged-[\dT-]+Z\.json$/);
-    expect((await lstat(notice!.path!)).isDirectory()).toBe(true);
-    await closeAll();
-    expect((await (await gate(home, { passphrase: PASS })).getState()).notices).toEqual([]);
-  });
+  /** The history file damaged each way the issue lists, after a run that wrote a good one. */
+  const damages: [string, (file: string) => Promise<void>][] = [
+    ['a directory', async (file) => { await rm(file, { force: true }); await mkdir(join(file, 'inside'), { recursive: true }); }],
+    ['truncated', async (file) => { const good = await readFile(file); await writeFile(file, good.subarray(0, Math.floor(good.length / 2))); }],
+    ['a flipped byte', async (file) => {
+      const doc = JSON.parse(await readFile(file, 'utf8')) as { ct: string };
+      const ct = Buffer.from(doc.ct, 'base64');
+      ct[0] = (ct[0] ?? 0) ^ 0x80;
+      await writeFile(file, JSON.stringify({ ...doc, ct: ct.toString('base64') }));
+    }],
+    ['a foreign file', async (file) => writeFile(file, '<html>not a history</html>')],
+    ['empty', async (file) => writeFile(file, '')],
+    ['a symlink', async (file) => { await rm(file, { force: true }); await writeFile(`${file}.elsewhere`, '{}'); await symlink(`${file}.elsewhere`, file); }],
+  ];
+  for (const [what, damage] of damages) {
+    it(`history file ${what}: the app starts, keeps it aside, says so once`, async () => {
+      const home = await newHome();
+      const first = await gate(home, { passphrase: PASS });
+      await first.call('setTheme', { theme: 'dark' });
+      await closeAll();
+      const file = join(home, HISTORY_FILE);
+      expect((await lstat(file)).isFile()).toBe(true);
+      await damage(file);
+      const g = await gate(home, { passphrase: PASS });
+      const state = await g.getState();
+      expect(state.lock).toBeUndefined();
+      expect(state.flows).toEqual([]);
+      const notice = state.notices?.find((n) => n.code === 'history_damaged');
+      expect(notice?.path).toMatch(/history\.damaged-[\dT-]+Z\.json$/);
+      await lstat(notice!.path!);
+      expect((await g.call('dismissNotice', { id: notice!.id })).notices).toEqual([]);
+      await closeAll();
+      // The next start finds a good history (written by the run above) and nothing to say.
+      expect((await (await gate(home, { passphrase: PASS })).getState()).notices).toEqual([]);
+    });
+  }
 
   it('damaged preferences are kept aside and the defaults apply', async () => {
     const home = await newHome();
