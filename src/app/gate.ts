@@ -19,7 +19,7 @@ import type { ApiEvent, ApiMethod, ApiResults, AppState, LockView } from './api'
 import { apiInputs } from './api';
 import { TesseraService, type ServiceOptions } from './service';
 import { Notices } from './notices';
-import { loadPreferences, PreferencesFile } from './preferences';
+import { loadPreferences, PreferencesFile, type Preferences } from './preferences';
 import { useInstallFingerprintKey } from './fingerprint-key';
 import { HISTORY_FILE } from './history';
 import { TesseraError } from '../kernel/errors';
@@ -73,6 +73,8 @@ export class AppGate {
   get service(): TesseraService | undefined { return this.#service; }
   get vault(): Vault | undefined { return this.#vault; }
   get locked(): boolean { return this.#lock !== undefined; }
+  /** The preferences that are not secret (the desktop window's size, read before the window opens). */
+  get preferences(): Preferences { return this.#prefs.current; }
 
   async #start(): Promise<void> {
     const { home } = this.#o;

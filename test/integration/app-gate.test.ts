@@ -173,6 +173,20 @@ describe('the vault gate without an OS keyring', () => {
     });
   }
 
+  it('preferences (theme, last screen, window size) live in a plain file without the vault, even while locked or memory-only', async () => {
+    const home = await newHome();
+    const g = await gate(home);
+    await g.call('setPreferences', { screen: 'tokens', window: { width: 1000, height: 700 } });
+    await g.call('setTheme', { theme: 'light' });
+    await expect(g.call('setPreferences', { window: { width: 10, height: 10 } })).rejects.toThrow();
+    await g.call('keepNothing', {});
+    await closeAll();
+    expect(JSON.parse(await readFile(join(home, 'preferences.json'), 'utf8'))).toEqual({ theme: 'light', screen: 'tokens', window: { width: 1000, height: 700 } });
+    const again = await gate(home);
+    expect(again.preferences.window).toEqual({ width: 1000, height: 700 });
+    expect(await again.getState()).toMatchObject({ theme: 'light', screen: 'tokens' });
+  });
+
   it('damaged preferences are kept aside and the defaults apply', async () => {
     const home = await newHome();
     await writeFile(join(home, 'preferences.json'), '{"theme": 42');
