@@ -80,6 +80,12 @@ export const apiInputs = {
   keepNothing: z.object({}).strict(),
   /** A forgotten passphrase: the old vault (and what it encrypts) is renamed aside, never deleted, and a new one can be created. */
   startNewVault: z.object({ confirm: z.literal(true) }).strict(),
+  /**
+   * Changes how the open vault is protected: a new passphrase, or a move between passphrase and the
+   * OS keyring (as `tessera vault rekey`). A passphrase vault asks for its current passphrase first.
+   */
+  protectVault: z.object({ to: z.enum(['passphrase', 'keyring']), current: z.string().max(1024).optional(), newPassphrase: passphrase(8).optional() }).strict()
+    .refine((i) => i.to !== 'passphrase' || i.newPassphrase !== undefined, { message: 'Choose the new passphrase', path: ['newPassphrase'] }),
   /** The person read a notice (a damaged file kept aside): it is not shown again. */
   dismissNotice: z.object({ id: z.string().regex(/^n\d{1,9}$/, 'not a notice id') }).strict(),
 } as const;
@@ -303,6 +309,7 @@ export interface ApiResults {
   keepNothing: AppState;
   startNewVault: AppState;
   dismissNotice: AppState;
+  protectVault: AppState;
 }
 
 export type Theme = 'system' | 'light' | 'dark';

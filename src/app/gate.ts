@@ -24,7 +24,7 @@ import { useInstallFingerprintKey } from './fingerprint-key';
 import { HISTORY_FILE } from './history';
 import { TesseraError } from '../kernel/errors';
 import { NOBODY } from '../kernel/party';
-import { keepAside, memoryVault, openVault, vaultStatus, VaultError, type SafeStorageLike, type Vault, type VaultBackend } from '../vault';
+import { keepAside, memoryVault, openVault, rekeyVault, vaultStatus, VaultError, type SafeStorageLike, type Vault, type VaultBackend } from '../vault';
 import { ensurePrivateDir } from '../vault/files';
 
 export interface GateOptions extends Omit<ServiceOptions, 'store' | 'preferences' | 'notices' | 'memoryChosen'> {
@@ -175,6 +175,10 @@ export class AppGate {
 
   /** Dispatches a call after validating its input against the contract's schema. */
   async call<M extends ApiMethod>(method: M, input: unknown): Promise<ApiResults[M]> {
+    if (method === 'protectVault' && this.#service) {
+      const parsed = apiInputs.protectVault.parse(input ?? {});
+      return (await this.#serial(() => this.#protect(parsed))) as ApiResults[M];
+    }
     if (this.#service) return this.#service.call(method, input);
     const parsed = apiInputs[method].parse(input ?? {}) as Record<string, unknown>;
     if (!LOCKED_METHODS.has(method)) throw new TesseraError('forbidden', 'Tessera is locked.', 'Unlock it first.');
@@ -244,6 +248,39 @@ export class AppGate {
     // Something this vault's key would not open (a history of an older vault) goes aside first.
     await this.#setSealedAside('old');
     await this.#opened(await openVault({ ...this.#vaultOptions(), passphrase, backends: ['passphrase'] }));
+    return this.#changed();
+  }
+
+  /**
+   * A new passphrase, or a move between passphrase and OS keyring, from the app: the current
+   * passphrase is checked first (nothing is closed on a wrong one), then the service stops, the vault
+   * is re-keyed in one atomic replace (src/vault rekeyVault) and reopened, and the service starts again.
+   */
+  async #protect(input: { to: 'passphrase' | 'keyring'; current?: string | undefined; newPassphrase?: string | undefined }): Promise<AppState> {
+    const vault = this.#vault;
+    const service = this.#service;
+    if (!vault || !service || !vault.persistent) throw new TesseraError('usage', 'Nothing is kept this time, so there is no vault to protect.', 'Restart Tessera and create a vault.');
+    const current = vault.backend === 'passphrase' ? input.current : undefined;
+    if (vault.backend === 'passphrase') {
+      if (!current) throw new VaultError('wrong_key', 'Type the current passphrase first', 'The vault was not changed.');
+      // Checked before anything is closed: a wrong one leaves the app as it was.
+      await (await openVault({ ...this.#vaultOptions(), passphrase: current, backends: [] })).close();
+    }
+    this.#unsubscribe?.();
+    await service.close();
+    await vault.close();
+    this.#service = undefined;
+    this.#vault = undefined;
+    let reopenWith = current;
+    let failure: unknown;
+    try {
+      await rekeyVault({ ...this.#vaultOptions(), ...(current ? { passphrase: current } : {}), to: input.to, ...(input.newPassphrase ? { newPassphrase: input.newPassphrase } : {}) });
+      reopenWith = input.to === 'passphrase' ? input.newPassphrase : undefined;
+    } catch (error) {
+      failure = error;
+    }
+    await this.#opened(await openVault({ ...this.#vaultOptions(), ...(reopenWith ? { passphrase: reopenWith } : {}), backends: [] }));
+    if (failure) { await this.#changed(); throw failure; }
     return this.#changed();
   }
 

@@ -187,6 +187,36 @@ describe('the vault gate without an OS keyring', () => {
     expect(await again.getState()).toMatchObject({ theme: 'light', screen: 'tokens' });
   });
 
+  it('the app changes the passphrase (the current one first; a wrong one changes nothing) and moves the vault to the OS keyring and back', async () => {
+    const home = await newHome();
+    const g = await gate(home);
+    await g.call('createVault', { passphrase: PASS });
+    await g.call('setTheme', { theme: 'dark' });
+    await g.vault!.put('rpt', 'k', { access_token: 'RPT-KEPT' }, {});
+    await expect(g.call('protectVault', { to: 'passphrase', current: 'not it', newPassphrase: 'a brand new one' })).rejects.toMatchObject({ code: 'wrong_key' });
+    expect((await g.getState()).vault.backend).toBe('passphrase');
+    const changed = await g.call('protectVault', { to: 'passphrase', current: PASS, newPassphrase: 'a brand new one' });
+    expect(changed.vault.backend).toBe('passphrase');
+    expect((await g.vault!.get<{ access_token: string }>('rpt', 'k'))?.value.access_token).toBe('RPT-KEPT');
+    await closeAll();
+    await expect(openVault({ home, passphrase: PASS })).rejects.toMatchObject({ code: 'wrong_key' });
+    const again = await gate(home);
+    expect((await again.call('unlock', { passphrase: 'a brand new one' })).lock).toBeUndefined();
+    const { probeKeyring } = await import('../../src/vault/protectors');
+    const probe = await probeKeyring();
+    if (!probe.ok) {
+      console.log(`skipped: the move to the OS keyring (${probe.reason})`);
+      return;
+    }
+    expect((await again.call('protectVault', { to: 'keyring', current: 'a brand new one' })).vault.backend).toBe('keyring');
+    await closeAll();
+    // The keyring opens it without asking; and back to a passphrase.
+    const k = await gate(home, { backends: ['keyring'] });
+    expect((await k.getState()).lock).toBeUndefined();
+    expect((await k.call('protectVault', { to: 'passphrase', newPassphrase: PASS })).vault.backend).toBe('passphrase');
+    expect((await k.vault!.get<{ access_token: string }>('rpt', 'k'))?.value.access_token).toBe('RPT-KEPT');
+  });
+
   it('damaged preferences are kept aside and the defaults apply', async () => {
     const home = await newHome();
     await writeFile(join(home, 'preferences.json'), '{"theme": 42');

@@ -28,6 +28,7 @@ function type(input: HTMLInputElement, value: string): void {
 }
 const button = (el: HTMLElement, name: string) => [...el.querySelectorAll('button')].find((b) => b.textContent?.trim() === name) as HTMLButtonElement | undefined;
 const click = async (b: HTMLElement | undefined) => { if (!b) throw new Error('no such button'); await act(async () => { b.click(); }); };
+const PASS_OLD = 'the old passphrase';
 const locked = (lock: AppState['lock']): AppState => appState({ vault: { backend: 'locked' }, ...(lock ? { lock } : {}) });
 
 describe('creating the vault on a first run', () => {
@@ -102,6 +103,26 @@ describe('unlocking', () => {
     expect(startNewVault).not.toHaveBeenCalled();
     await click(button(el, 'Start a new vault'));
     expect(startNewVault).toHaveBeenCalledWith({ confirm: true });
+  });
+});
+
+describe('changing how the vault is protected (Tokens screen)', () => {
+  it('asks for the current passphrase, sends the new one once, offers the system keyring', async () => {
+    const opened = appState({ vault: { backend: 'passphrase' } });
+    const protectVault = vi.fn(async () => opened);
+    const { el } = await mountApp(opened, { protectVault });
+    await act(async () => { useUi.getState().go('tokens'); });
+    expect(el.querySelector('summary')?.textContent).toBe('What Tessera keeps is encrypted on this computer with your passphrase');
+    type(field(el, 'Current passphrase'), PASS_OLD);
+    type(field(el, 'New passphrase'), 'brand new passphrase here');
+    type(field(el, 'Repeat it'), 'brand new passphrase here');
+    await click(button(el, 'Change the passphrase'));
+    expect(protectVault).toHaveBeenCalledWith({ to: 'passphrase', current: PASS_OLD, newPassphrase: 'brand new passphrase here' });
+    expect(field(el, 'Current passphrase').value).toBe('');
+    expect(el.textContent).toContain('Done: the new passphrase protects the vault now.');
+    type(field(el, 'Current passphrase'), PASS_OLD);
+    await click(button(el, 'Use the system keyring instead'));
+    expect(protectVault).toHaveBeenLastCalledWith({ to: 'keyring', current: PASS_OLD });
   });
 });
 
