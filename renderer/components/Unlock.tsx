@@ -27,7 +27,7 @@ function directoryOf(file: string): string {
 export function Unlock({ lock }: { lock: LockView }) {
   return (
     <section className="unlock card" aria-labelledby="h-unlock">
-      {lock.state === 'create' ? <CreateVault /> : <UnlockVault lock={lock} />}
+      {lock.state === 'create' ? <CreateVault /> : lock.state === 'unavailable' ? <KeyStoreUnavailable lock={lock} /> : <UnlockVault lock={lock} />}
     </section>
   );
 }
@@ -85,7 +85,6 @@ function UnlockVault({ lock }: { lock: LockView }) {
   const run = useUi((s) => s.run);
   const busy = useUi((s) => s.busy.vault === true);
   const [pass, setPass] = useState('');
-  const [confirmNew, setConfirmNew] = useState(false);
   const [now, setNow] = useState(() => Date.now());
   const errorId = useId();
   const waitS = lock.retryAt ? Math.ceil((lock.retryAt - now) / 1000) : 0;
@@ -123,14 +122,40 @@ function UnlockVault({ lock }: { lock: LockView }) {
       <details>
         <summary>Forgot your passphrase?</summary>
         <p>It cannot be recovered. You can start a new, empty vault and sign in again; the old vault is not deleted but kept, renamed, in <code>{directoryOf(lock.file)}</code>, should you remember the passphrase later.</p>
-        {confirmNew ? (
-          <div className="warning" role="group" aria-label="Confirm starting a new vault">
-            <p>Start a new vault? Until you find the passphrase, what the old one holds is out of reach.</p>
-            <button type="button" disabled={busy} onClick={() => { setConfirmNew(false); void run('vault', (a) => a.startNewVault({ confirm: true })); }}>Start a new vault</button>
-            <button type="button" className="secondary" onClick={() => setConfirmNew(false)}>Cancel</button>
-          </div>
-        ) : <button type="button" className="secondary" onClick={() => setConfirmNew(true)}>Start a new vault…</button>}
+        <StartNewVault />
       </details>
+    </>
+  );
+}
+
+/** "Start a new vault", behind a confirmation. */
+function StartNewVault() {
+  const run = useUi((s) => s.run);
+  const busy = useUi((s) => s.busy.vault === true);
+  const [confirmNew, setConfirmNew] = useState(false);
+  return confirmNew ? (
+    <div className="warning" role="group" aria-label="Confirm starting a new vault">
+      <p>Start a new vault? Until the old one can be opened again, what it holds is out of reach.</p>
+      <button type="button" disabled={busy} onClick={() => { setConfirmNew(false); void run('vault', (a) => a.startNewVault({ confirm: true })); }}>Start a new vault</button>
+      <button type="button" className="secondary" onClick={() => setConfirmNew(false)}>Cancel</button>
+    </div>
+  ) : <button type="button" className="secondary" onClick={() => setConfirmNew(true)}>Start a new vault…</button>;
+}
+
+/** The key is in a key store that cannot give it now: say why in a person's words; try again, or start anew. */
+function KeyStoreUnavailable({ lock }: { lock: LockView }) {
+  const run = useUi((s) => s.run);
+  const busy = useUi((s) => s.busy.vault === true);
+  const why = lock.error?.code === 'key_missing' ? "The key that opens your vault is no longer in this computer's keyring (it was deleted, or this is another user or computer)."
+    : lock.error?.code === 'backend_unavailable' ? "The keyring or secret store that holds your vault's key is not reachable right now — for example, it is locked, or this vault belongs to the desktop app."
+    : "This computer's secret store could not give your vault's key.";
+  return (
+    <>
+      <h2 id="h-unlock">Tessera cannot open your vault</h2>
+      <p role="alert">{why}</p>
+      <p>Nothing was changed. Unlock your keyring and try again, or start a new, empty vault: the old one is kept, renamed, in <code>{directoryOf(lock.file)}</code>.</p>
+      <button type="button" disabled={busy} onClick={() => void run('vault', (a) => a.retryVault({}))}>Try again</button>
+      <StartNewVault />
     </>
   );
 }

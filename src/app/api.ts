@@ -76,6 +76,8 @@ export const apiInputs = {
   unlock: z.object({ passphrase: passphrase(1) }).strict(),
   /** First run without an OS keyring: creates the vault protected by this passphrase. */
   createVault: z.object({ passphrase: passphrase(8) }).strict(),
+  /** The vault's key store (OS keyring, safeStorage) could not give the key at start: try again. */
+  retryVault: z.object({}).strict(),
   /** "Don't keep anything": tokens, history and waiting requests live in memory for this run only. */
   keepNothing: z.object({}).strict(),
   /** A forgotten passphrase: the old vault (and what it encrypts) is renamed aside, never deleted, and a new one can be created. */
@@ -190,10 +192,11 @@ export interface NoticeView {
 
 /**
  * The vault is not open yet: `create` (first run, no OS keyring or safeStorage: choose a passphrase,
- * or keep nothing) or `unlock` (a passphrase vault exists). Nothing else of the app is in the state.
+ * or keep nothing), `unlock` (a passphrase vault exists), or `unavailable` (the keyring or secret store
+ * holding its key cannot give it now: `error.code` says why; retry, or start a new vault). Nothing else of the app is in the state.
  */
 export interface LockView {
-  state: 'create' | 'unlock';
+  state: 'create' | 'unlock' | 'unavailable';
   /** The last attempt failed: `wrong_passphrase`, `too_soon` (wait until `retryAt`), or a vault error code. */
   error?: { code: string; message: string };
   /** Epoch ms before which another attempt is refused (wrong passphrases slow down, they never lock the data away). */
@@ -310,6 +313,7 @@ export interface ApiResults {
   startNewVault: AppState;
   dismissNotice: AppState;
   protectVault: AppState;
+  retryVault: AppState;
 }
 
 export type Theme = 'system' | 'light' | 'dark';

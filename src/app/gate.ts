@@ -43,7 +43,7 @@ export function unlockDelayMs(failures: number): number {
   return failures < 2 ? 0 : Math.min(60_000, 2_000 * 2 ** (failures - 2));
 }
 
-const LOCKED_METHODS = new Set<ApiMethod>(['getState', 'unlock', 'createVault', 'keepNothing', 'startNewVault', 'dismissNotice', 'setTheme', 'setPreferences']);
+const LOCKED_METHODS = new Set<ApiMethod>(['getState', 'retryVault', 'unlock', 'createVault', 'keepNothing', 'startNewVault', 'dismissNotice', 'setTheme', 'setPreferences']);
 /** Files encrypted under the vault's keys: they go aside with it when a new vault is started. */
 const SEALED_FILES = [HISTORY_FILE];
 
@@ -90,7 +90,7 @@ export class AppGate {
       status = { kind: 'none', file: status.file };
     }
     if (status.kind === 'vault') {
-      if (status.backend !== 'passphrase') return this.#opened(await openVault(this.#vaultOptions()));
+      if (status.backend !== 'passphrase') return this.#openByKeyStore(status.file);
       if (this.#o.passphrase) {
         try {
           return await this.#opened(await openVault({ ...this.#vaultOptions(), passphrase: this.#o.passphrase }));
@@ -114,6 +114,20 @@ export class AppGate {
     }
     if (this.#o.passphrase) return this.#opened(await openVault({ ...this.#vaultOptions(), passphrase: this.#o.passphrase, backends: ['passphrase'] }));
     this.#lock = { state: 'create', file: status.file };
+  }
+
+  /**
+   * A vault whose key is in the OS keyring or safeStorage: opened without asking; when the key store
+   * cannot give the key now (not reachable, entry gone, another user), the app starts on a screen that
+   * says so, with "Try again" and "Start a new vault" — never a failed start.
+   */
+  async #openByKeyStore(file: string): Promise<void> {
+    try {
+      await this.#opened(await openVault(this.#vaultOptions()));
+    } catch (error) {
+      if (!(error instanceof VaultError) || !['backend_unavailable', 'key_missing', 'wrong_key', 'insecure_backend'].includes(error.code)) throw error;
+      this.#lock = { state: 'unavailable', file, error: { code: error.code, message: error.message } };
+    }
   }
 
   #vaultOptions() {
@@ -196,6 +210,10 @@ export class AppGate {
         return this.#changed();
       });
       case 'startNewVault': return this.#serial(() => this.#startNew());
+      case 'retryVault': return this.#serial(async () => {
+        if (this.#lock?.state === 'unavailable') await this.#openByKeyStore(this.#lock.file);
+        return this.#changed();
+      });
       case 'dismissNotice': this.#notices.dismiss(input.id as string); return this.#changed();
       case 'setTheme': await this.#prefs.set({ theme: input.theme as 'system' | 'light' | 'dark' }); return this.#changed();
       case 'setPreferences': await this.#prefs.set(input); return this.getState();

@@ -108,6 +108,7 @@ export class TesseraService {
       unlock: () => this.getState(),
       createVault: () => this.getState(),
       keepNothing: () => this.getState(),
+      retryVault: () => this.getState(),
       startNewVault: () => { throw new TesseraError('usage', 'The vault is open.', 'A new vault can be started only from the unlock screen.'); },
       // Handled by the gate (src/app/gate.ts), which owns the vault; a bare service cannot re-key it.
       protectVault: () => { throw new TesseraError('usage', 'The vault cannot be re-protected from here.', 'Use the app or the command line.'); },

@@ -217,6 +217,23 @@ describe('the vault gate without an OS keyring', () => {
     expect((await k.vault!.get<{ access_token: string }>('rpt', 'k'))?.value.access_token).toBe('RPT-KEPT');
   });
 
+  it('a vault whose key store cannot give the key (keyring gone, or a desktop vault in browser mode) starts on a screen that says so, not a failed start', async () => {
+    for (const key of [{ backend: 'keyring', service: 'tessera-vault', account: 'gone-0123' }, { backend: 'safeStorage', wrapped: 'AAAA' }]) {
+      const home = await newHome();
+      const vaultFile = { format: 'tessera-vault', version: 1, fileId: '0'.repeat(32), key, body: { iv: 'AAAAAAAAAAAAAAAA', ct: 'AA==', tag: 'AAAAAAAAAAAAAAAAAAAAAA==' } };
+      await writeFile(join(home, 'vault.json'), JSON.stringify(vaultFile));
+      const g = await gate(home);
+      const state = await g.getState();
+      expect(state.lock).toMatchObject({ state: 'unavailable', error: { code: expect.stringMatching(/^(backend_unavailable|key_missing)$/) } });
+      // Try again: still unavailable, still running; a new vault keeps the old file aside.
+      expect((await g.call('retryVault', {})).lock?.state).toBe('unavailable');
+      const moved = await g.call('startNewVault', { confirm: true });
+      expect(moved.lock?.state).toBe('create');
+      expect(JSON.parse(await readFile(moved.notices!.find((n) => n.code === 'vault_moved')!.path!, 'utf8'))).toEqual(vaultFile);
+      await closeAll();
+    }
+  });
+
   it('damaged preferences are kept aside and the defaults apply', async () => {
     const home = await newHome();
     await writeFile(join(home, 'preferences.json'), '{"theme": 42');

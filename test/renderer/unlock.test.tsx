@@ -106,6 +106,18 @@ describe('unlocking', () => {
   });
 });
 
+describe('a key store that cannot give the key', () => {
+  it('says why in a person\'s words, offers Try again and Start a new vault', async () => {
+    const retryVault = vi.fn(async () => locked({ state: 'unavailable', file: '/h/vault.json', error: { code: 'key_missing', message: 'x' } }));
+    const { el } = await mountApp(locked({ state: 'unavailable', file: '/h/vault.json', error: { code: 'key_missing', message: 'x' } }), { retryVault });
+    expect(el.querySelector('h2')?.textContent).toBe('Tessera cannot open your vault');
+    expect(el.querySelector('[role="alert"]')?.textContent).toContain('no longer in this computer\'s keyring');
+    await click(button(el, 'Try again'));
+    expect(retryVault).toHaveBeenCalledWith({});
+    expect(button(el, 'Start a new vault…')).toBeDefined();
+  });
+});
+
 describe('changing how the vault is protected (Tokens screen)', () => {
   it('asks for the current passphrase, sends the new one once, offers the system keyring', async () => {
     const opened = appState({ vault: { backend: 'passphrase' } });
