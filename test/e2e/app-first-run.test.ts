@@ -128,6 +128,13 @@ describe('first run without a keyring, and a restart', () => {
     await app.shot('first-run-after-unlock');
     await app.axe('first-run-after-unlock');
 
+    // One status line on Tokens (no second banner), and how the vault is protected, in words.
+    await page.getByRole('button', { name: 'Tokens' }).click();
+    await page.getByText('What Tessera keeps is encrypted on this computer with your passphrase').click();
+    await page.getByLabel('Current passphrase').waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await app.axe('first-run-tokens');
+
     // The pending request still resolves by itself.
     await kateApproves();
     await toasts().getByText("The owner approved your request for Kate's care notes.").waitFor({ timeout: 30_000 });
