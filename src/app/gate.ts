@@ -13,6 +13,10 @@
  *
  * A damaged vault file (not a readable vault: truncated, foreign, a directory or symlink in its place)
  * is kept aside as `vault.damaged-TIME.json`, the person is told once, and Tessera starts as on a first run.
+ * A vault whose key store cannot give the key now (keyring locked or gone) starts `unavailable`
+ * (`retryVault`, or a new vault), never as a failed start. `protectVault` re-keys the open vault
+ * (a new passphrase, or passphrase ⇄ OS keyring) as `tessera vault rekey` does.
+ * @see /work/shared/reference/ecosystem.md §B.3 (safeStorage) and §C.9 (keyring)
  */
 import { join } from 'node:path';
 import type { ApiEvent, ApiMethod, ApiResults, AppState, LockView } from './api';
