@@ -16,6 +16,8 @@ function noticeText(n: NoticeView): { text: string; where?: string } {
       return { text: `Your vault file could not be read${n.reason ? ` (${n.reason})` : ''}, so Tessera started a new one: sign in again. The damaged file was not deleted; it is kept at`, ...(where ? { where } : {}) };
     case 'preferences_damaged':
       return { text: 'Your preferences could not be read, so Tessera uses the defaults. The damaged file is kept at', ...(where ? { where } : {}) };
+    case 'watches_damaged':
+      return { text: `${n.count === 1 ? 'A waiting request' : `${n.count ?? 'Some'} waiting requests`} from the last run could not be read, so Tessera is not watching ${n.count === 1 ? 'it' : 'them'}. Nothing was deleted (kept in the vault); open the record again to ask anew` };
     case 'vault_moved':
       return { text: 'Your old vault is kept, unchanged, at', ...(where ? { where } : {}) };
   }

@@ -183,7 +183,9 @@ export interface TokenView { kind: 'rpt' | 'pct'; key: string; issuer?: string; 
  */
 export interface NoticeView {
   id: string;
-  code: 'history_damaged' | 'vault_damaged' | 'preferences_damaged' | 'vault_moved';
+  code: 'history_damaged' | 'vault_damaged' | 'preferences_damaged' | 'vault_moved' | 'watches_damaged';
+  /** How many (waiting requests that could not be read). */
+  count?: number;
   /** Where the file now is. */
   path?: string;
   /** What was wrong with it (face-neutral). */

@@ -172,6 +172,7 @@ export class TesseraService {
       ...(this.#o.approvalPollSeconds !== undefined ? { defaultIntervalS: this.#o.approvalPollSeconds } : {}),
     });
     await this.#approvals.resume();
+    if (this.#approvals.unreadable) this.#notices.add({ code: 'watches_damaged', count: this.#approvals.unreadable });
     // A flow saved while watched whose watch is gone (stopped in another run, or lost): not watched now.
     for (const flow of this.#flows.values()) if (flow.pending?.watching && !this.#approvals.watching.has(flow.flowId)) flow.pending = { reason: flow.pending.reason };
   }

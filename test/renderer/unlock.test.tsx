@@ -150,4 +150,9 @@ describe('notices', () => {
     await click(button(el, 'OK'));
     expect(dismissNotice).toHaveBeenCalledWith({ id: 'n1' });
   });
+
+  it('waiting requests that could not be read are said, with what to do', async () => {
+    const { el } = await mountApp(appState({ vault: { backend: 'passphrase' }, notices: [{ id: 'n2', code: 'watches_damaged', count: 2 }] }));
+    expect(el.querySelector('[aria-label="Kept aside"]')?.textContent).toContain('2 waiting requests from the last run could not be read, so Tessera is not watching them.');
+  });
 });

@@ -166,4 +166,24 @@ describe('the approval watcher', () => {
     expect(ends).toEqual(['granted']);
     await second.close();
   });
+
+  it('kept requests that cannot be read are counted and kept aside in the store, not dropped silently', async () => {
+    const store = new MemoryStore();
+    const good = { flowId: 'ok', url: 'https://rs.example/x', method: 'GET', party: 'nobody', startedAt: new Date().toISOString(), since: Date.now(), delayMs: 1000, nextPollAt: Date.now() + 60_000 };
+    await store.put('settings', 'approvals', { requests: [good, { flowId: 42, url: null }] }, {});
+    const deps = { store, poll: async () => ({ outcome: 'pending', steps: [] }) as unknown as FetchResult, onResult: async () => {}, onScheduled: () => {}, onEnd: () => {} };
+    const watcher = new ApprovalWatcher(deps);
+    expect((await watcher.resume()).map((r) => r.flowId)).toEqual(['ok']);
+    expect(watcher.unreadable).toBe(1);
+    const aside = (await store.list('settings')).find((m) => m.key.startsWith('approvals.damaged-'));
+    expect((await store.get('settings', aside!.key))?.value).toEqual({ requests: [good, { flowId: 42, url: null }] });
+    await watcher.close();
+    // A record that is not a list at all: counted once, kept aside too.
+    const broken = new MemoryStore();
+    await broken.put('settings', 'approvals', 'garbage', {});
+    const w2 = new ApprovalWatcher({ ...deps, store: broken });
+    expect(await w2.resume()).toEqual([]);
+    expect(w2.unreadable).toBe(1);
+    await w2.close();
+  });
 });
