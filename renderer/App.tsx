@@ -7,6 +7,8 @@ import { Tokens } from './screens/Tokens';
 import { Connections } from './screens/Connections';
 import { Export } from './screens/Export';
 import { ActingAs } from './components/ActingAs';
+import { Unlock } from './components/Unlock';
+import { StatusBanner } from './components/StatusBanner';
 
 // Presenter mode is loaded on first use: it is not part of the initial bundle.
 const Presenter = lazy(() => import('./screens/Presenter'));
@@ -37,25 +39,26 @@ export function App() {
   const selectFlow = useUi((s) => s.selectFlow);
   // Only requests still waiting for the owner (not those that need information from you).
   const waiting = waitingRequests(flows).length;
+  const lock = app?.lock;
   return (
     <div className="app">
       <header className="top">
         <h1>Tessera</h1>
-        <nav aria-label="Screens">
+        {lock ? null : <nav aria-label="Screens">
           {SCREENS.map((s) => (
             <button key={s.id} type="button" className={`tab ${screen === s.id ? 'active' : ''}`} aria-current={screen === s.id ? 'page' : undefined} onClick={() => go(s.id)}>
               {s.label}{s.id === 'requests' && waiting > 0 ? <span className="count" aria-label={`${waiting} waiting for the owner`}>{waiting}</span> : null}
             </button>
           ))}
-        </nav>
-        <ActingAs />
+        </nav>}
+        {lock ? null : <ActingAs />}
         <label className="theme">Theme{' '}
           <select value={theme} onChange={(e) => setTheme(e.target.value as 'light' | 'dark' | 'system')}>
             <option value="system">System</option><option value="light">Light</option><option value="dark">Dark</option>
           </select>
         </label>
       </header>
-      {app?.vault.warning ? <p className="banner warning" role="alert">{app.vault.warning}</p> : null}
+      {app ? <StatusBanner app={app} /> : null}
       {notice ? (
         <div className={`banner ${notice.kind}`} role="alert">
           <strong>{notice.text}</strong> {notice.hint} <button type="button" className="secondary" onClick={() => notify(undefined)}>Dismiss</button>
@@ -76,6 +79,7 @@ export function App() {
         {/* One boundary per screen, keyed by it: a screen that throws does not take the navigation with it, and going elsewhere resets it. */}
         <ErrorBoundary key={screen} what={`the ${SCREENS.find((s) => s.id === screen)?.label ?? ''} screen`}>
           {!app ? <p role="status">Connecting to Tessera…</p>
+            : lock ? <Unlock lock={lock} />
             : screen === 'resources' ? <Resources />
             : screen === 'flow' ? <Flow />
             : screen === 'presenter' ? <Suspense fallback={<p role="status">Loading presenter mode…</p>}><Presenter /></Suspense>

@@ -59,9 +59,14 @@ export const useUi = create<UiState>((set, get) => ({
       else useChecks.getState().onEvent(event);
     });
     const app = await get().run('state', (a) => a.getState({}));
-    if (app) set({ app, flows: Object.fromEntries(app.flows.map((f) => [f.flowId, f])), ...themeOf(app) });
+    // The screen the person was on last time (preferences.json, kept without the vault).
+    if (app) set({ app, flows: Object.fromEntries(app.flows.map((f) => [f.flowId, f])), ...themeOf(app), ...(app.screen ? { screen: app.screen } : {}) });
   },
-  go: (screen) => set({ screen }),
+  go(screen) {
+    set({ screen });
+    const api = get().api;
+    if (api?.setPreferences) void api.setPreferences({ screen }).catch(() => undefined);
+  },
   selectFlow: (flowId) => set({ selectedFlow: flowId, selectedStep: undefined }),
   selectStep: (stepId) => set({ selectedStep: stepId }),
   setTheme(theme) {

@@ -347,7 +347,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (core.demo) process.stdout.write(`${core.demoReused ? 'Using the demo servers already running.\n' : ''}${describe(core.demo)}\n\n`);
   if (core.keycloak) process.stdout.write(`${describeKeycloakDemo(core.keycloak)}\n\n`);
-  if (core.vault.warning) log(`Note: ${core.vault.warning}`);
+  if (core.vault?.warning) log(`Note: ${core.vault.warning}`);
+  const lock = (await core.service.getState()).lock;
+  if (lock) log(lock.state === 'create' ? 'No OS keyring here: the page asks you to choose a passphrase for your vault (or to keep nothing).' : 'Your vault is locked: the page asks for its passphrase.');
   process.stdout.write(`Tessera is running in browser mode at ${host.origin}\nOpen: ${host.launchUrl}\n(Ctrl-C stops Tessera${(core.demo && !core.demoReused) || core.keycloak ? ' and the demo servers' : ''}.)\n`);
   if (args.open) await opener(host.launchUrl);
   let forced = false;

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { VaultProtection } from '../components/VaultProtection';
 import { useUi } from '../store';
 
 function Expiry({ at }: { at?: number | undefined }) {
@@ -31,8 +32,8 @@ export function Tokens() {
   return (
     <section aria-labelledby="h-tokens">
       <h2 id="h-tokens">Tokens</h2>
-      <p className="muted">Tokens stay encrypted in the vault ({app.vault.backend}); only fingerprints are shown here.</p>
-      {app.vault.warning ? <p className="warning" role="alert">{app.vault.warning}</p> : null}
+      <p className="muted">{app.vault.backend === 'memory' ? 'Tokens are kept in memory only this time' : 'Tokens stay encrypted on this computer'}; only fingerprints are shown here.</p>
+      <VaultProtection />
       <h3>Requesting party tokens (per resource server)</h3>
       {rpts.length === 0 ? <p className="muted">None yet.</p> : (
         <table><thead><tr><th scope="col">Resource server</th><th scope="col">Authorization server</th><th scope="col">Permissions</th><th scope="col">Expiry</th><th scope="col">Fingerprint</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>

@@ -19,6 +19,11 @@ const runId = z.string().regex(/^[\w-]{1,100}$/, 'not a run id');
 /** Headers the request builder may not set: the transport's own. */
 const FORBIDDEN_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer']);
 
+/** A passphrase as typed (no trimming: spaces are part of it); bounded. */
+function passphrase(min: number) {
+  return z.string().min(min, min > 1 ? `Use at least ${min} characters` : 'Type your passphrase').max(1024, 'At most 1024 characters');
+}
+
 /** Inputs of each method. */
 export const apiInputs = {
   getState: z.object({}).strict(),
@@ -60,6 +65,32 @@ export const apiInputs = {
   clearHistory: z.object({ confirm: z.literal(true) }).strict(),
   /** The UI theme, kept by the core (in browser mode the page's origin, and so its localStorage, can change between launches). */
   setTheme: z.object({ theme: z.enum(['system', 'light', 'dark']) }).strict(),
+  /** Preferences that are not secret (kept in preferences.json, without the vault): the last screen, the window size. */
+  setPreferences: z.object({
+    screen: z.enum(['resources', 'flow', 'presenter', 'requests', 'tokens', 'connections', 'export']).optional(),
+    window: z.object({ width: z.number().int().min(400).max(10_000), height: z.number().int().min(300).max(10_000) }).strict().optional(),
+  }).strict(),
+  /**
+   * Unlocks a passphrase-protected vault. The passphrase crosses the contract once, is used to derive
+   * the key and is never stored, logged or sent back; a wrong one is answered in `lock.error`.
+   */
+  unlock: z.object({ passphrase: passphrase(1) }).strict(),
+  /** First run without an OS keyring: creates the vault protected by this passphrase. */
+  createVault: z.object({ passphrase: passphrase(8) }).strict(),
+  /** The vault's key store (OS keyring, safeStorage) could not give the key at start: try again. */
+  retryVault: z.object({}).strict(),
+  /** "Don't keep anything": tokens, history and waiting requests live in memory for this run only. */
+  keepNothing: z.object({}).strict(),
+  /** A forgotten passphrase: the old vault (and what it encrypts) is renamed aside, never deleted, and a new one can be created. */
+  startNewVault: z.object({ confirm: z.literal(true) }).strict(),
+  /**
+   * Changes how the open vault is protected: a new passphrase, or a move between passphrase and the
+   * OS keyring (as `tessera vault rekey`). A passphrase vault asks for its current passphrase first.
+   */
+  protectVault: z.object({ to: z.enum(['passphrase', 'keyring']), current: z.string().max(1024).optional(), newPassphrase: passphrase(8).optional() }).strict()
+    .refine((i) => i.to !== 'passphrase' || i.newPassphrase !== undefined, { message: 'Choose the new passphrase', path: ['newPassphrase'] }),
+  /** The person read a notice (a damaged file kept aside): it is not shown again. */
+  dismissNotice: z.object({ id: z.string().regex(/^n\d{1,9}$/, 'not a notice id') }).strict(),
 } as const;
 
 export type ApiMethod = keyof typeof apiInputs;
@@ -147,9 +178,46 @@ export interface ProviderView { issuer: string; clientId: string; label: string;
 export interface IdentityView { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
 export interface TokenView { kind: 'rpt' | 'pct'; key: string; issuer?: string; rsOrigin?: string; identity?: string; expiresAt?: number; fingerprint?: string; permissions?: { resource_id: string; resource_scopes: string[] }[] }
 
+/**
+ * A notice the person sees once (until dismissed): a damaged file Tessera kept aside and where, or an
+ * old vault moved aside for a new one. Codes, not sentences: the face words them.
+ */
+export interface NoticeView {
+  id: string;
+  code: 'history_damaged' | 'vault_damaged' | 'preferences_damaged' | 'vault_moved' | 'watches_damaged';
+  /** How many (waiting requests that could not be read). */
+  count?: number;
+  /** Where the file now is. */
+  path?: string;
+  /** What was wrong with it (face-neutral). */
+  reason?: string;
+}
+
+/**
+ * The vault is not open yet: `create` (first run, no OS keyring or safeStorage: choose a passphrase,
+ * or keep nothing), `unlock` (a passphrase vault exists), or `unavailable` (the keyring or secret store
+ * holding its key cannot give it now: `error.code` says why; retry, or start a new vault). Nothing else of the app is in the state.
+ */
+export interface LockView {
+  state: 'create' | 'unlock' | 'unavailable';
+  /** The last attempt failed: `wrong_passphrase`, `too_soon` (wait until `retryAt`), or a vault error code. */
+  error?: { code: string; message: string };
+  /** Epoch ms before which another attempt is refused (wrong passphrases slow down, they never lock the data away). */
+  retryAt?: number;
+  /** Where the vault file is (shown with "Start a new vault"). */
+  file: string;
+}
+
 export interface AppState {
   mode: 'electron' | 'browser';
-  vault: { backend: string; warning?: string };
+  /** `memoryChosen`: the person chose "Don't keep anything" this run. */
+  vault: { backend: string; warning?: string; memoryChosen?: boolean };
+  /** Set while the vault is locked: the face shows only the unlock (or create) screen. */
+  lock?: LockView;
+  /** Things to say once (damaged files kept aside). */
+  notices?: NoticeView[];
+  /** The screen the person was on last time (preferences.json). */
+  screen?: 'resources' | 'flow' | 'presenter' | 'requests' | 'tokens' | 'connections' | 'export';
   resources: ResourceView[];
   trusted: TrustedAsView[];
   providers: ProviderView[];
@@ -242,6 +310,14 @@ export interface ApiResults {
   exportCheckReport: { filename: string; mime: string; text: string };
   clearHistory: AppState;
   setTheme: AppState;
+  setPreferences: AppState;
+  unlock: AppState;
+  createVault: AppState;
+  keepNothing: AppState;
+  startNewVault: AppState;
+  dismissNotice: AppState;
+  protectVault: AppState;
+  retryVault: AppState;
 }
 
 export type Theme = 'system' | 'light' | 'dark';

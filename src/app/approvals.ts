@@ -109,11 +109,23 @@ export class ApprovalWatcher {
   /** The requests being watched, by flow id. */
   get watching(): ReadonlyMap<string, WatchedRequest> { return this.#watched; }
 
-  /** Resumes the requests kept in the vault (at start). */
+  /** How many kept requests the last {@link resume} could not read (kept aside in the vault, not watched). */
+  unreadable = 0;
+
+  /**
+   * Resumes the requests kept in the vault (at start). Entries that cannot be read (damaged, or from
+   * another version) are not dropped silently: the record as it was is kept aside in the vault
+   * (`approvals.damaged-TIME`, still encrypted: tickets are credentials) and {@link unreadable} counts them.
+   */
   async resume(): Promise<WatchedRequest[]> {
     const record = await this.#d.store.get('settings', RECORD_KEY);
     const parsed = recordSchema.safeParse(record?.value);
     const requests = parsed.success ? parsed.data.requests.flatMap((r) => { const w = watchedSchema.safeParse(r); return w.success ? [w.data] : []; }) : [];
+    const kept = parsed.success ? parsed.data.requests.length : 0;
+    if (record && (!parsed.success || requests.length < kept)) {
+      this.unreadable = parsed.success ? kept - requests.length : Math.max(1, Array.isArray((record.value as { requests?: unknown } | null)?.requests) ? (record.value as { requests: unknown[] }).requests.length : 1);
+      await this.#d.store.put('settings', `${RECORD_KEY}.damaged-${new Date(this.#now()).toISOString()}`, record.value, { label: 'waiting requests that could not be read' }).catch(() => undefined);
+    }
     for (const r of requests) {
       this.#watched.set(r.flowId, r);
       this.#schedule(r);

@@ -5,13 +5,13 @@
  */
 import { resolve } from 'node:path';
 import { tesseraHome } from './config';
-import { useInstallFingerprintKey } from './fingerprint-key';
-import { TesseraService, type ServiceOptions } from './service';
+import { type ServiceOptions } from './service';
+import { AppGate } from './gate';
 import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setup';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
 import type { KeycloakDemoConfig, KeycloakDemoHandle, KeycloakDemoOptions } from '../demo/keycloak/demo';
 import type { Opener } from '../identity/opener';
-import { openVault, type SafeStorageLike, type Vault } from '../vault';
+import type { SafeStorageLike, Vault } from '../vault';
 
 export interface CoreOptions {
   env: Record<string, string | undefined>;
@@ -30,14 +30,21 @@ export interface CoreOptions {
   log?: (line: string) => void;
   /** Tells the person that an owner decided a request (Electron: an OS notification). */
   notify?: ServiceOptions['notify'];
+  /**
+   * Which backends may protect a new vault without asking (default: safeStorage when given, then the
+   * OS keyring; `TESSERA_VAULT_BACKENDS` narrows it as for the CLI). Without one, the app asks for a passphrase.
+   */
+  vaultBackends?: ('safeStorage' | 'keyring')[];
 }
 
 /** The Keycloak variant of the demo. */
 export interface KeycloakCoreDemo { keycloak: KeycloakDemoOptions }
 
 export interface Core {
-  service: TesseraService;
-  vault: Vault;
+  /** The gate in front of the service: locked until the person unlocks (or creates) the vault, then the service's API. */
+  service: AppGate;
+  /** The open vault (undefined while locked). */
+  readonly vault: Vault | undefined;
   /** The built-in demo's servers, when it runs (started here or reused). */
   demo?: DemoConfig;
   /** The Keycloak setup, when that variant was asked for. */
@@ -92,34 +99,33 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const servers = await startDemoServers(options, log);
   const env = options.env;
   const home = options.home ?? tesseraHome(env);
-  let vault: Vault | undefined;
-  let service: TesseraService;
+  let gate: AppGate;
   try {
-    vault = await openVault({
-      home,
+    gate = await AppGate.open({
+      home, mode: options.mode, opener: options.opener, ...(options.notify ? { notify: options.notify } : {}),
+      ...(servers.setup ? { demo: servers.setup } : {}),
       ...(env.TESSERA_PASSPHRASE ? { passphrase: env.TESSERA_PASSPHRASE } : {}),
       ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
-      backends: options.safeStorage ? ['safeStorage', 'keyring', 'passphrase', 'memory'] : ['keyring', 'passphrase', 'memory'],
-    });
-    // Before anything is fingerprinted: salted fingerprints with this install's key.
-    await useInstallFingerprintKey(vault);
-    service = await TesseraService.create({
-      home, store: vault, mode: options.mode, opener: options.opener, ...(options.notify ? { notify: options.notify } : {}),
-      ...(servers.setup ? { demo: servers.setup } : {}),
+      backends: quietBackends(options),
     });
   } catch (error) {
     // Nothing half-started stays behind (the desktop app retries without the demo after a failure).
-    await vault?.close().catch(() => {});
     await servers.close().catch(() => {});
     throw error;
   }
-  const openedVault = vault;
   return {
-    service, vault: openedVault, ...(servers.demo ? { demo: servers.demo } : {}), ...(servers.keycloak ? { keycloak: servers.keycloak } : {}), demoReused: servers.reused,
+    service: gate, get vault() { return gate.vault; }, ...(servers.demo ? { demo: servers.demo } : {}), ...(servers.keycloak ? { keycloak: servers.keycloak } : {}), demoReused: servers.reused,
     async close() {
-      await service.close();
-      await openedVault.close();
+      await gate.close();
       await servers.close();
     },
   };
+}
+
+/** The backends that protect a new vault without asking: the option, else TESSERA_VAULT_BACKENDS, else safeStorage (when given) and the keyring. */
+function quietBackends(options: CoreOptions): ('safeStorage' | 'keyring')[] {
+  const all: ('safeStorage' | 'keyring')[] = options.safeStorage ? ['safeStorage', 'keyring'] : ['keyring'];
+  if (options.vaultBackends) return options.vaultBackends.filter((b) => all.includes(b));
+  const listed = options.env.TESSERA_VAULT_BACKENDS?.split(',').map((b) => b.trim());
+  return listed ? all.filter((b) => listed.includes(b)) : all;
 }

@@ -46,11 +46,20 @@ export class History {
     this.#doc = store.persistent ? sealedDocument<HistoryDoc>(store, join(home, HISTORY_FILE), 'history') : undefined;
   }
 
-  /** The flows of earlier runs, oldest first. */
-  async load(): Promise<FlowView[]> {
-    const doc = await this.#doc?.read();
-    const parsed = docSchema.safeParse(doc);
-    return parsed.success ? (parsed.data.flows as unknown as FlowView[]).slice(-HISTORY_LIMIT) : [];
+  /**
+   * The flows of earlier runs, oldest first. A history file that cannot be read (a directory or a
+   * symlink in its place, truncated, tampered, foreign, empty, its key gone) is moved aside as
+   * `history.damaged-TIME.json` — never overwritten by the next save — and `keptAside` says where.
+   */
+  async load(): Promise<{ flows: FlowView[]; keptAside?: { path: string; reason: string } }> {
+    if (!this.#doc) return { flows: [] };
+    const found = await this.#doc.inspect();
+    if (found.kind === 'none') return { flows: [] };
+    const parsed = found.kind === 'ok' ? docSchema.safeParse(found.value) : undefined;
+    if (parsed?.success) return { flows: (parsed.data.flows as unknown as FlowView[]).slice(-HISTORY_LIMIT) };
+    const reason = found.kind === 'damaged' ? found.reason : 'not a history this Tessera can read';
+    const path = await this.#doc.setAside('damaged');
+    return { flows: [], ...(path ? { keptAside: { path, reason } } : {}) };
   }
 
   /** Schedules a write of `flows()` (oldest first); writes are coalesced so a burst of steps costs one. */

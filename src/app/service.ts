@@ -5,7 +5,7 @@
  * no token, ticket or secret ever leaves this module for a face.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, Theme, TokenView } from './api';
+import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, updateConfig, type TesseraConfig } from './config';
@@ -24,7 +24,8 @@ import { providerClient } from './provider-client';
 import { CheckRuns, httpBounds } from './check-as';
 import { ApprovalWatcher, type WatchedRequest, type WatchEnd } from './approvals';
 import { History } from './history';
-import { loadTheme, saveTheme } from './preferences';
+import { loadPreferences, loadTheme, PreferencesFile } from './preferences';
+import { Notices } from './notices';
 import { HTTPS_RULE } from './as-input';
 import { applyAddAs, asSetupView } from './as-setup';
 import { BrowserWaits, joinKey } from './browser-wait';
@@ -41,6 +42,12 @@ export interface ServiceOptions {
   notify?: (event: Extract<ApiEvent, { type: 'decided' }>) => void;
   /** Seconds between checks of a waiting request when the AS names no interval (default 5). */
   approvalPollSeconds?: number;
+  /** Preferences that are not secret (preferences.json); default: kept in memory for this service. */
+  preferences?: PreferencesFile;
+  /** What to say once (damaged files kept aside); shared with the gate that opened the vault. */
+  notices?: Notices;
+  /** The person chose "Don't keep anything" (a memory-only vault on purpose). */
+  memoryChosen?: boolean;
 }
 
 /** `removedDemo`: demo resources the person removed (not bookmarked again at start). */
@@ -62,7 +69,8 @@ export class TesseraService {
   #checks!: CheckRuns;
   #approvals!: ApprovalWatcher;
   #history!: History;
-  #theme: Theme = 'system';
+  #prefs!: PreferencesFile;
+  readonly #notices: Notices;
   readonly #handlers: Handlers;
   readonly #browser: BrowserWaits;
   /** Running plain GETs by {@link joinKey}: a second Open joins the flow instead of starting another. */
@@ -70,6 +78,7 @@ export class TesseraService {
 
   private constructor(options: ServiceOptions) {
     this.#o = options;
+    this.#notices = options.notices ?? new Notices();
     this.#handlers = {
       getState: () => this.getState(),
       openResource: (i) => this.openResource(i),
@@ -93,7 +102,17 @@ export class TesseraService {
       getCheckRun: async (i) => this.#checks.get(i.runId),
       exportCheckReport: async (i) => this.#checks.export(i.runId, i.format),
       clearHistory: () => this.clearHistory(),
-      setTheme: async (i) => { this.#theme = i.theme; await saveTheme(this.#o.store, i.theme); return this.#changed(); },
+      setTheme: async (i) => { await this.#prefs.set({ theme: i.theme }); return this.#changed(); },
+      setPreferences: async (i) => { await this.#prefs.set({ ...(i.screen ? { screen: i.screen } : {}), ...(i.window ? { window: i.window } : {}) }); return this.getState(); },
+      // The vault is open: the gate's methods have nothing left to do.
+      unlock: () => this.getState(),
+      createVault: () => this.getState(),
+      keepNothing: () => this.getState(),
+      retryVault: () => this.getState(),
+      startNewVault: () => { throw new TesseraError('usage', 'The vault is open.', 'A new vault can be started only from the unlock screen.'); },
+      // Handled by the gate (src/app/gate.ts), which owns the vault; a bare service cannot re-key it.
+      protectVault: () => { throw new TesseraError('usage', 'The vault cannot be re-protected from here.', 'Use the app or the command line.'); },
+      dismissNotice: async (i) => { this.#notices.dismiss(i.id); return this.#changed(); },
     };
     this.#browser = new BrowserWaits(options.opener, (flowId, wait) => {
       const flow = this.#flows.get(flowId);
@@ -115,6 +134,7 @@ export class TesseraService {
 
   async #init(): Promise<void> {
     const { store, demo } = this.#o;
+    this.#prefs = this.#o.preferences ?? new PreferencesFile(this.#o.home, (await loadPreferences(this.#o.home)).preferences);
     this.#config = await loadConfig(this.#o.home);
     const saved = await store.get<Settings>('settings', 'app');
     this.#settings = saved?.value ?? { resources: [], providers: [] };
@@ -135,8 +155,14 @@ export class TesseraService {
   /** History, theme and the requests still waiting for an owner, from earlier runs (src/app/history.ts, approvals.ts). */
   async #restore(): Promise<void> {
     this.#history = new History(this.#o.store, this.#o.home);
-    this.#theme = await loadTheme(this.#o.store);
-    for (const flow of await this.#history.load()) this.#flows.set(flow.flowId, flow);
+    // The theme an older Tessera kept in the vault moves to preferences.json (which needs no vault).
+    if (!this.#prefs.current.theme) {
+      const old = await loadTheme(this.#o.store);
+      if (old) await this.#prefs.set({ theme: old });
+    }
+    const history = await this.#history.load();
+    if (history.keptAside) this.#notices.add({ code: 'history_damaged', path: history.keptAside.path, reason: history.keptAside.reason });
+    for (const flow of history.flows) this.#flows.set(flow.flowId, flow);
     this.#approvals = new ApprovalWatcher({
       store: this.#o.store,
       poll: (r, signal) => this.#agent.fetch(r.url, { flowId: r.flowId, party: r.party, method: r.method, ...requestParts(r), ...(r.scopes?.length ? { scopes: r.scopes } : {}), ...(r.ticket && r.asUri ? { resume: { asUri: r.asUri, ticket: r.ticket } } : {}), signal }),
@@ -146,6 +172,7 @@ export class TesseraService {
       ...(this.#o.approvalPollSeconds !== undefined ? { defaultIntervalS: this.#o.approvalPollSeconds } : {}),
     });
     await this.#approvals.resume();
+    if (this.#approvals.unreadable) this.#notices.add({ code: 'watches_damaged', count: this.#approvals.unreadable });
     // A flow saved while watched whose watch is gone (stopped in another run, or lost): not watched now.
     for (const flow of this.#flows.values()) if (flow.pending?.watching && !this.#approvals.watching.has(flow.flowId)) flow.pending = { reason: flow.pending.reason };
   }
@@ -190,7 +217,9 @@ export class TesseraService {
     const actingAs = identities.find((i) => i.key === party);
     return {
       mode: this.#o.mode,
-      vault: { backend: store.backend ?? (store.persistent ? 'file' : 'memory'), ...(store.warning ? { warning: store.warning } : {}) },
+      vault: { backend: store.backend ?? (store.persistent ? 'file' : 'memory'), ...(store.warning ? { warning: store.warning } : {}), ...(this.#o.memoryChosen ? { memoryChosen: true } : {}) },
+      notices: this.#notices.list(),
+      ...(this.#prefs.current.screen ? { screen: this.#prefs.current.screen } : {}),
       resources: [...this.#settings.resources],
       trusted: this.#config.trust.authorizationServers.map((a) => {
         const client = clients.find((c) => c.issuer === a.issuer);
@@ -202,7 +231,7 @@ export class TesseraService {
       actingAs: actingAs ? { party, label: actingAs.name ?? actingAs.email ?? actingAs.sub, issuer: actingAs.issuer } : { party: NOBODY, label: 'Nobody (no claims)' },
       tokens,
       flows: [...this.#flows.values()].reverse(),
-      theme: this.#theme,
+      theme: this.#prefs.current.theme ?? 'system',
       untrustedSeen: [...this.#untrusted.values()].filter((u) => !this.#trusted(u.issuer)),
       ...(demo ? { demo: { dashboardUrl: demo.as.dashboardUrl, dashboardLabel: demo.as.dashboardLabel, idpLabel: demo.idp.name, people: demo.users.map((u) => ({ ...u })) } } : {}),
     };

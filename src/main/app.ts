@@ -70,12 +70,21 @@ export function guardContents(contents: WebContents): void {
   });
 }
 
-export function createWindow(devTools: boolean, readySignal: boolean): BrowserWindow {
+export function createWindow(devTools: boolean, readySignal: boolean, size?: { width: number; height: number }): BrowserWindow {
   const w = new BrowserWindow({
-    width: 1280, height: 860, title: 'Tessera', show: false,
+    width: size?.width ?? 1280, height: size?.height ?? 860, title: 'Tessera', show: false,
     webPreferences: { preload: join(__dirname, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false, devTools },
   });
   w.once('ready-to-show', () => w.show());
+  // The window's size is a preference (preferences.json, kept without the vault): remembered when it changes.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  w.on('resize', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const [width = 1280, height = 860] = w.getSize();
+      void core?.service.call('setPreferences', { window: { width: Math.max(400, Math.min(10_000, width)), height: Math.max(300, Math.min(10_000, height)) } }).catch(() => undefined);
+    }, 500);
+  });
   if (readySignal) w.webContents.once('did-finish-load', () => { process.stdout.write(`${READY_LINE}\n`); });
   void w.loadURL(APP_INDEX_URL);
   return w;
@@ -162,7 +171,7 @@ export async function start(): Promise<void> {
   attach(await coreFor(options.demo));
   setMenu();
   const o = options;
-  win = createWindow(o.devTools, o.readySignal);
+  win = createWindow(o.devTools, o.readySignal, core?.service.preferences.window);
   app.on('activate', () => { if (BrowserWindow.getAllWindows().length === 0) win = createWindow(o.devTools, false); });
   app.on('window-all-closed', () => { if (process.platform !== 'darwin') app.quit(); });
   app.on('before-quit', (e) => {

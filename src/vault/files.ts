@@ -4,7 +4,7 @@
  * app's config.json, the desktop settings and host.json use them too.
  */
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pidAlive, withFileLock, type FileLockOptions } from './lock';
@@ -73,6 +73,46 @@ export async function readIfExists(file: string): Promise<Buffer | undefined> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+/**
+ * Moves a file (or whatever is in its place: a directory, a symlink) aside instead of deleting it:
+ * `history.sealed.json` becomes `history.<label>-<time>.json` in the same directory. Returns the new
+ * path, or undefined when there was nothing there. Never overwrites: a name already taken gets a suffix.
+ */
+export async function keepAside(file: string, label: string, now: Date = new Date()): Promise<string | undefined> {
+  try { await lstat(file); } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const dir = dirname(file);
+  const base = basename(file).split('.')[0] ?? 'file';
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  for (let i = 0; i < 100; i++) {
+    const target = join(dir, `${base}.${label}-${stamp}${i ? `-${i}` : ''}.json`);
+    const taken = await lstat(target).then(() => true, () => false);
+    if (taken) continue;
+    await rename(file, target);
+    return target;
+  }
+  throw new Error(`Could not find a free name to keep ${file} aside`);
+}
+
+/**
+ * What is at `file`: nothing, a regular file's bytes, or something that cannot be a Tessera file
+ * (a directory, a symlink — never followed — or unreadable).
+ */
+export async function readRegularFile(file: string): Promise<{ kind: 'none' } | { kind: 'file'; bytes: Buffer } | { kind: 'other'; reason: string }> {
+  let info;
+  try { info = await lstat(file); } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    return { kind: 'other', reason: (err as Error).message };
+  }
+  if (info.isSymbolicLink()) return { kind: 'other', reason: 'a symbolic link, not a file' };
+  if (!info.isFile()) return { kind: 'other', reason: info.isDirectory() ? 'a directory, not a file' : 'not a regular file' };
+  try { return { kind: 'file', bytes: await readFile(file) }; } catch (err) {
+    return { kind: 'other', reason: (err as Error).message };
   }
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { MemoryStore, type TokenStore } from '../kernel/store';
 import { newDataKey } from './crypto';
 import { VaultError } from './errors';
-import { ensurePrivateDir, readIfExists, removeStaleTempFiles, updateFileLocked } from './files';
+import { ensurePrivateDir, readIfExists, readRegularFile, removeStaleTempFiles, updateFileLocked } from './files';
 import { FileVault, LOCK_FILE, VAULT_FILE, parseVaultFile } from './file-vault';
 import { checkSafeStorage, discardKey, probeKeyring, protectKey, recoverKey, type KeySection, type SafeStorageLike } from './protectors';
 
@@ -67,6 +67,35 @@ class MemoryVault extends MemoryStore implements Vault {
     super(now ? { now } : {});
   }
   async close(): Promise<void> {}
+}
+
+/** A vault that keeps nothing: records live in memory for this run only (the person chose it, or nothing can protect a file). */
+export function memoryVault(warning: string, now?: () => number): Vault {
+  return new MemoryVault(warning, now);
+}
+
+/** What is at the profile's vault file, without unlocking it. */
+export type VaultStatus =
+  | { kind: 'none'; file: string }
+  | { kind: 'vault'; file: string; backend: Exclude<VaultBackend, 'memory'> }
+  /** Not a readable vault (truncated, foreign, a directory, a symlink): it can be kept aside. */
+  | { kind: 'damaged'; file: string; reason: string };
+
+/**
+ * Reads the vault file's cleartext header only: whether there is a vault and which backend protects
+ * it (so a face knows whether to ask for a passphrase). A newer Tessera's vault throws (never "damaged").
+ */
+export async function vaultStatus(home: string): Promise<VaultStatus> {
+  const file = join(home, VAULT_FILE);
+  const found = await readRegularFile(file);
+  if (found.kind === 'none') return { kind: 'none', file };
+  if (found.kind === 'other') return { kind: 'damaged', file, reason: found.reason };
+  try {
+    return { kind: 'vault', file, backend: parseVaultFile(found.bytes, file).key.backend };
+  } catch (error) {
+    if (error instanceof VaultError && error.code === 'damaged') return { kind: 'damaged', file, reason: found.bytes.length === 0 ? 'the file is empty' : 'not a readable Tessera vault (truncated, changed or foreign)' };
+    throw error;
+  }
 }
 
 /**
@@ -211,4 +240,5 @@ export async function rekeyVault(options: RekeyOptions): Promise<{ from: VaultBa
     throw error;
   }
 }
-export { sealedDocument, type SealedDocument } from './sealed-file';
+export { sealedDocument, type SealedDocument, type SealedRead } from './sealed-file';
+export { keepAside } from './files';

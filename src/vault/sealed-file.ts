@@ -14,14 +14,24 @@ import { unlink } from 'node:fs/promises';
 import { z } from 'zod';
 import type { TokenStore } from '../kernel/store';
 import { open, seal } from './crypto';
-import { readIfExists, writeFileAtomic } from './files';
+import { keepAside, readRegularFile, writeFileAtomic } from './files';
 
 const fileSchema = z.object({ format: z.literal('tessera-sealed'), name: z.string(), iv: z.string(), ct: z.string(), tag: z.string() }).strict();
 const keySchema = z.object({ key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/) });
 
+/** What reading a sealed document found: nothing, the document, or a file that cannot be opened (and why). */
+export type SealedRead<T> = { kind: 'none' } | { kind: 'ok'; value: T } | { kind: 'damaged'; reason: string };
+
 export interface SealedDocument<T> {
   /** The document, or undefined when there is none or it cannot be opened (key gone, file damaged). */
   read(): Promise<T | undefined>;
+  /**
+   * The document, or why the file in its place cannot be opened: a directory or symlink, truncated,
+   * tampered (authentication fails), another document, empty, or its key gone from the vault.
+   */
+  inspect(): Promise<SealedRead<T>>;
+  /** Moves whatever is at the file aside (`NAME.damaged-TIME.json`) instead of overwriting it; returns where. */
+  setAside(label?: string): Promise<string | undefined>;
   write(value: T): Promise<void>;
   /** Removes the file and forgets its key. */
   remove(): Promise<void>;
@@ -49,20 +59,30 @@ export function sealedDocument<T>(store: TokenStore, file: string, name: string)
     await store.update<{ key: string }>('settings', keyRecord, (current) => (keySchema.safeParse(current?.value).success ? { value: current!.value, meta: current!.meta } : { value: { key: randomBytes(32).toString('base64') }, meta: { label: `key of ${name}` } }));
     return (await existingKey()) as Buffer;
   };
+  const inspect = (): Promise<SealedRead<T>> => serial(async () => {
+    const found = await readRegularFile(file);
+    if (found.kind === 'none') return { kind: 'none' };
+    if (found.kind === 'other') return { kind: 'damaged', reason: found.reason };
+    if (found.bytes.length === 0) return { kind: 'damaged', reason: 'the file is empty' };
+    let sealed;
+    try {
+      sealed = fileSchema.parse(JSON.parse(found.bytes.toString('utf8')));
+    } catch {
+      return { kind: 'damaged', reason: 'not a Tessera sealed file (truncated or foreign)' };
+    }
+    if (sealed.name !== name) return { kind: 'damaged', reason: `another sealed document ("${sealed.name.slice(0, 40)}")` };
+    const key = await existingKey();
+    if (!key) return { kind: 'damaged', reason: 'its key is not in this vault (another or a new vault)' };
+    try {
+      return { kind: 'ok', value: JSON.parse(open(key, sealed, aad).toString('utf8')) as T };
+    } catch {
+      return { kind: 'damaged', reason: 'failed authentication (changed or tampered)' };
+    }
+  });
   return {
-    read: () => serial(async () => {
-      const raw = await readIfExists(file);
-      if (!raw) return undefined;
-      const key = await existingKey();
-      if (!key) return undefined;
-      try {
-        const sealed = fileSchema.parse(JSON.parse(raw.toString('utf8')));
-        if (sealed.name !== name) return undefined;
-        return JSON.parse(open(key, sealed, aad).toString('utf8')) as T;
-      } catch {
-        return undefined;
-      }
-    }),
+    read: async () => { const r = await inspect(); return r.kind === 'ok' ? r.value : undefined; },
+    inspect,
+    setAside: (label = 'damaged') => serial(() => keepAside(file, label)),
     write: (value) => serial(async () => {
       const key = await keyForWrite();
       const sealed = seal(key, Buffer.from(JSON.stringify(value), 'utf8'), aad);

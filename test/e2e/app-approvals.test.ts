@@ -105,6 +105,9 @@ describe('approvals arrive by themselves', () => {
 
     await app.restart();
     expect(new URL(page.url()).origin).not.toBe(before);
+    // The screen the person left (Requests) is where Tessera opens again (preferences.json).
+    await page.locator('nav [aria-current="page"]').filter({ hasText: 'Requests' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Resources', exact: true }).click();
     await page.getByRole('heading', { name: "Kate's care notes" }).waitFor({ timeout: 30_000 });
     expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     // History: the first, granted care-notes flow is still on the timeline with its steps.

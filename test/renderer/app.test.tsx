@@ -53,7 +53,9 @@ describe('App over the API contract', () => {
     const el = render(<App />);
     await act(async () => { await useUi.getState().connect(api); });
     expect(el.textContent).toContain("Kate's prescriptions");
-    expect(el.querySelector('[role="alert"]')?.textContent).toContain('memory only');
+    // Said once, in a person's words (no environment variable), dismissible.
+    expect(el.querySelectorAll('[aria-label="Storage"]')).toHaveLength(1);
+    expect(el.querySelector('[aria-label="Storage"]')?.textContent).toContain('memory only');
     const open = el.querySelector('button[aria-label="Open Kate\'s prescriptions"]') as HTMLButtonElement;
     await act(async () => { open.click(); });
     expect(api.openResource).toHaveBeenCalledWith({ url: state.resources[0]?.url, waitSeconds: 0 });

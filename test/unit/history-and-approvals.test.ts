@@ -4,7 +4,7 @@
  * after Clear history); the watcher honours the AS's interval, backs off ×1.5 up to 60 s, and gives
  * up after 24 hours.
  */
-import { mkdtemp, readFile, rm, readdir } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, readdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -44,7 +44,7 @@ describe('history at rest', () => {
     await history.flush();
     for (const name of await readdir(home)) expect(await readFile(join(home, name), 'latin1'), name).not.toContain('Riverside');
     const again = new History((await reopen(home, vault)), home);
-    const loaded = await again.load();
+    const { flows: loaded } = await again.load();
     expect(loaded).toHaveLength(HISTORY_LIMIT);
     expect(loaded[0]?.flowId).toBe('f5');
     expect(loaded.at(-1)?.flowId).toBe('f204');
@@ -57,11 +57,11 @@ describe('history at rest', () => {
     const history = new History(vault, home);
     history.save(() => [flow(1, { running: true, outcome: undefined as never })]);
     await history.flush();
-    expect((await history.load())[0]).toMatchObject({ running: false, outcome: 'error', error: { code: 'interrupted' } });
+    expect((await history.load()).flows[0]).toMatchObject({ running: false, outcome: 'error', error: { code: 'interrupted' } });
     await history.clear();
     expect(await readdir(home)).not.toContain(HISTORY_FILE);
     expect(await vault.get('settings', 'sealed:history')).toBeUndefined();
-    expect(await history.load()).toEqual([]);
+    expect(await history.load()).toEqual({ flows: [] });
   });
 
   it('a memory-only store writes nothing to disk', async () => {
@@ -72,6 +72,48 @@ describe('history at rest', () => {
     await history.flush();
     expect(await readdir(home)).toEqual([]);
   });
+});
+
+describe('damaged history', () => {
+  /** Each way the history file can be damaged, made from a good file written first. */
+  const damages: [string, (file: string, good: Buffer) => Promise<void>][] = [
+    ['a directory in its place', async (file) => { await rm(file); await mkdir(join(file, 'inside'), { recursive: true }); }],
+    ['truncated', async (file, good) => writeFile(file, good.subarray(0, Math.floor(good.length / 2)))],
+    ['one byte flipped', async (file, good) => {
+      const doc = JSON.parse(good.toString('utf8')) as { ct: string };
+      const ct = Buffer.from(doc.ct, 'base64');
+      ct[3] = (ct[3] ?? 0) ^ 0x01;
+      await writeFile(file, JSON.stringify({ ...doc, ct: ct.toString('base64') }));
+    }],
+    ['a foreign file', async (file) => writeFile(file, '{"format":"something-else","rows":[1,2,3]}')],
+    ['empty', async (file) => writeFile(file, '')],
+    ['a symlink', async (file) => { await rm(file); await writeFile(`${file}.target`, 'x'); await symlink(`${file}.target`, file); }],
+  ];
+  for (const [what, damage] of damages) {
+    it(`${what}: the history starts empty, the file is kept aside (never overwritten), and load says where`, async () => {
+      const { home, vault } = await vaultAt();
+      const history = new History(vault, home);
+      history.save(() => [flow(1)]);
+      await history.flush();
+      const file = join(home, HISTORY_FILE);
+      const good = await readFile(file);
+      await damage(file, good);
+      const loaded = await new History(vault, home).load();
+      expect(loaded.flows).toEqual([]);
+      expect(loaded.keptAside?.path).toMatch(/history\.damaged-\d{4}-\d\d-\d\dT[\d-]+Z\.json$/);
+      expect(loaded.keptAside?.reason).toBeTruthy();
+      const aside = await lstat(loaded.keptAside!.path);
+      expect(aside.isDirectory() || aside.isSymbolicLink() || aside.isFile()).toBe(true);
+      // The next save writes a new history; the damaged one stays where it was put.
+      const again = new History(vault, home);
+      again.save(() => [flow(2)]);
+      await again.flush();
+      expect((await new History(vault, home).load()).flows.map((f) => f.flowId)).toEqual(['f2']);
+      expect((await lstat(loaded.keptAside!.path)).isDirectory() || what !== 'a directory in its place').toBe(true);
+      // Said once: the next start finds a good file and nothing to report.
+      expect((await new History(vault, home).load()).keptAside).toBeUndefined();
+    });
+  }
 });
 
 async function reopen(home: string, vault: Vault): Promise<Vault> {
@@ -128,5 +170,25 @@ describe('the approval watcher', () => {
     expect(tickets).toEqual(['first', 'second']);
     expect(ends).toEqual(['granted']);
     await second.close();
+  });
+
+  it('kept requests that cannot be read are counted and kept aside in the store, not dropped silently', async () => {
+    const store = new MemoryStore();
+    const good = { flowId: 'ok', url: 'https://rs.example/x', method: 'GET', party: 'nobody', startedAt: new Date().toISOString(), since: Date.now(), delayMs: 1000, nextPollAt: Date.now() + 60_000 };
+    await store.put('settings', 'approvals', { requests: [good, { flowId: 42, url: null }] }, {});
+    const deps = { store, poll: async () => ({ outcome: 'pending', steps: [] }) as unknown as FetchResult, onResult: async () => {}, onScheduled: () => {}, onEnd: () => {} };
+    const watcher = new ApprovalWatcher(deps);
+    expect((await watcher.resume()).map((r) => r.flowId)).toEqual(['ok']);
+    expect(watcher.unreadable).toBe(1);
+    const aside = (await store.list('settings')).find((m) => m.key.startsWith('approvals.damaged-'));
+    expect((await store.get('settings', aside!.key))?.value).toEqual({ requests: [good, { flowId: 42, url: null }] });
+    await watcher.close();
+    // A record that is not a list at all: counted once, kept aside too.
+    const broken = new MemoryStore();
+    await broken.put('settings', 'approvals', 'garbage', {});
+    const w2 = new ApprovalWatcher({ ...deps, store: broken });
+    expect(await w2.resume()).toEqual([]);
+    expect(w2.unreadable).toBe(1);
+    await w2.close();
   });
 });

@@ -32,6 +32,8 @@ function fakeElectron(userData: string) {
     static getAllWindows() { return windows; }
     constructor(options: Record<string, unknown>) { windows.push({ options }); }
     once() {}
+    on() {}
+    getSize() { return [1280, 860]; }
     loadURL(url: string) { windows.at(-1)!.url = url; return Promise.resolve(); }
   }
   const electron = {

@@ -16,7 +16,7 @@ const h = vi.hoisted(() => {
   const appEvents: Record<string, (...a: unknown[]) => unknown> = {};
   const order: string[] = [];
   const state = { trusted: [{ issuer: 'http://127.0.0.1:4402' }, { issuer: 'https://kc.example/realms/x' }], providers: [{ issuer: 'http://127.0.0.1:4401' }], demo: { dashboardUrl: 'http://127.0.0.1:4402/dashboard' } };
-  const makeCore = (demo: boolean) => ({ service: { call: vi.fn(async () => ({ mode: 'electron' })), subscribe: vi.fn(() => () => {}), getState: vi.fn(async () => state) }, ...(demo ? { demo: {} } : {}), close: vi.fn(async () => {}) });
+  const makeCore = (demo: boolean) => ({ service: { call: vi.fn(async () => ({ mode: 'electron' })), subscribe: vi.fn(() => () => {}), getState: vi.fn(async () => state), preferences: {} }, ...(demo ? { demo: {} } : {}), close: vi.fn(async () => {}) });
   const menus: { template: { label?: string; submenu?: { id?: string; enabled?: boolean; click?: () => void; role?: string }[] }[] }[] = [];
   return { handlers, windows, appEvents, order, state, makeCore, menus, userData: '', perms: {} as Record<string, (...a: unknown[]) => unknown>, protocolHandler: undefined as undefined | ((r: { url: string; method: string }) => Promise<Response>) };
 });
@@ -31,6 +31,8 @@ vi.mock('electron', () => {
       h.windows.push(entry);
     }
     once() {}
+    on() {}
+    getSize() { return [1280, 860]; }
     loadURL(u: string) { h.windows.at(-1)!.loaded = u; return Promise.resolve(); }
     isMinimized() { return false; }
     focus() {}
