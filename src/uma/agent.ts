@@ -21,6 +21,7 @@ import { fingerprint } from '../kernel/redact';
 import type { TokenStore } from '../kernel/store';
 import { Transcript, type StepListener, type TranscriptStep } from '../kernel/transcript';
 import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
+import { transportRefusal } from '../kernel/urls';
 import { HttpClient, isTextual, type FetchLike, type HttpBounds, type HttpResult } from '../http/fetch';
 import type { AsAccessDeps } from './as-access';
 import { readRsResponse, type RsReading } from './challenge';
@@ -296,6 +297,13 @@ export class Agent {
           challenge: { scheme: 'UMA', asUri: reading.asUri, ...(reading.realm ? { realm: reading.realm } : {}), ticket: fingerprint(reading.ticket), params: redactParams(reading.params), source: reading.source },
         });
         challenge = { asUri: reading.asUri, ticket: reading.ticket };
+        // The RPT could only reach this resource over plain http to another machine (RFC 6750 §5.3):
+        // ask the AS for none, so no claims, PCT or credentials are spent on a token that cannot be used.
+        const refusal = transportRefusal(url);
+        if (refusal) {
+          this.transcript.annotate(rs.step, { outcome: 'error', error: toErrorInfo(refusal) });
+          throw refusal;
+        }
       }
       const { asUri, ticket } = challenge;
       const asConfig = findTrustedAs(this.#trust(), asUri);
