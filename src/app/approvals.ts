@@ -12,8 +12,8 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
 import { z } from 'zod';
-import type { TokenStore } from '../kernel/store';
-import type { FetchResult } from '../uma/agent';
+import type { TokenStore } from '@tessera/uma';
+import type { FetchResult } from '@tessera/uma/engine';
 
 /** How long a request is watched before Tessera gives up (the person can ask again). */
 export const MAX_WATCH_MS = 24 * 60 * 60 * 1000;

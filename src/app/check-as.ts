@@ -13,15 +13,9 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
  */
 import { randomUUID } from 'node:crypto';
-import { TesseraError, toErrorInfo } from '../kernel/errors';
-import type { TokenStore } from '../kernel/store';
-import type { TranscriptStep } from '../kernel/transcript';
-import { findTrustedAs, type TrustPolicy } from '../kernel/trust';
-import { isSecureOrLoopback } from '../kernel/urls';
-import type { HttpBounds } from '../http/fetch';
-import { ClientResolver } from '../uma/clients';
-import type { ClaimToken } from '../uma/ports';
-import { IdentityClaimsSource } from '../identity/claims-source';
+import { TesseraError, toErrorInfo, findTrustedAs, type TrustPolicy, isSecureOrLoopback, IdentityClaimsSource } from '@tessera/uma';
+import type { TokenStore, TranscriptStep, HttpBounds, ClaimToken } from '@tessera/uma';
+import { ClientResolver } from '@tessera/uma/engine';
 import { ALL_CHECKS, probeJson, runProbe } from '../probe/runner';
 import { renderProbeHtml } from '../probe/report-html';
 import type { CheckResult, ProbeReport } from '../probe/types';

@@ -6,8 +6,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { TesseraError } from '../kernel/errors';
-import { trustPolicy } from '../kernel/trust';
+import { TesseraError, trustPolicy } from '@tessera/uma';
 
 export const tesseraConfig = z.object({
   version: z.literal(1).default(1),

@@ -7,8 +7,8 @@
  */
 import type { DemoConfig } from '../demo';
 import type { KeycloakDemoConfig } from '../demo/keycloak/demo';
-import { storeKeys, type TokenStore } from '../kernel/store';
-import type { AsConfig, TrustPolicy } from '../kernel/trust';
+import { storeKeys, type TokenStore } from '@tessera/uma';
+import type { AsConfig, TrustPolicy } from '@tessera/uma';
 import type { ProviderView, ResourceView } from './api';
 
 export interface DemoSetup {

@@ -4,16 +4,10 @@
  * party's identities in as the claims source, the loopback claims interaction (system browser), the
  * registration redirect URI, trust, HTTP bounds and the vault, and resolves who a call acts for.
  */
-import type { TokenStore } from '../kernel/store';
-import type { StepListener, Transcript } from '../kernel/transcript';
-import { findTrustedAs, type TrustPolicy } from '../kernel/trust';
-import type { HttpBounds } from '../http/fetch';
-import { createAgent, type Agent, type DefaultClient } from '../uma/agent';
-import { CLAIMS_REDIRECT_URI, loopbackInteraction } from '../uma/interaction';
-import type { ClaimsSource } from '../uma/ports';
-import { IdentityClaimsSource } from '../identity/claims-source';
-import { Identities } from '../identity/identities';
-import type { Opener } from '../identity/opener';
+import type { TokenStore, StepListener, HttpBounds, ClaimsSource, Opener } from '@tessera/uma';
+import type { Transcript } from '@tessera/uma/engine';
+import { findTrustedAs, type TrustPolicy, type DefaultClient, CLAIMS_REDIRECT_URI, loopbackInteraction, IdentityClaimsSource, Identities } from '@tessera/uma';
+import { createAgent, type Agent } from '@tessera/uma/engine';
 
 export interface EngineOptions {
   store: TokenStore;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Theme } from './api';
-import type { TokenStore } from '../kernel/store';
+import type { TokenStore } from '@tessera/uma';
 
 const uiSchema = z.object({ theme: z.enum(['system', 'light', 'dark']) });
 

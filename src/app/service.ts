@@ -9,15 +9,9 @@ import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, Id
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, saveConfig, type TesseraConfig } from './config';
-import { TesseraError, toErrorInfo } from '../kernel/errors';
-import { storeKeys, type TokenStore } from '../kernel/store';
-import type { TranscriptStep } from '../kernel/transcript';
-import { NOBODY, splitParty } from '../kernel/party';
-import { findTrustedAs, normalizeIssuer, type TrustPolicy } from '../kernel/trust';
-import { isSecureOrLoopback } from '../kernel/urls';
-import type { FetchResult } from '../uma/agent';
-import { endSessionAtProvider, revokeAtProvider, signIn } from '../identity/oidc';
-import type { Opener } from '../identity/opener';
+import { TesseraError, toErrorInfo, storeKeys, type TokenStore, NOBODY, splitParty, findTrustedAs, normalizeIssuer, type TrustPolicy, isSecureOrLoopback, endSessionAtProvider, revokeAtProvider, signIn } from '@tessera/uma';
+import type { TranscriptStep, Opener } from '@tessera/uma';
+import type { FetchResult } from '@tessera/uma/engine';
 import { toHar } from './har';
 import { applyDemoSetup, type DemoSetup } from './demo-setup';
 import { providerClient } from './provider-client';

@@ -4,9 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
-import { TesseraError } from '../kernel/errors';
-import { parseHttpUrl } from '../kernel/urls';
-import { tokenAuthMethod, type TokenAuthMethod, type TrustPolicy } from '../kernel/trust';
+import { TesseraError, parseHttpUrl, tokenAuthMethod, type TokenAuthMethod, type TrustPolicy } from '@tessera/uma';
 
 /** parseArgs option definitions. */
 export const CLIENT_FLAG_OPTIONS = {

@@ -57,7 +57,8 @@ function spawnBrowser(argv: string[]): Promise<void> {
 }
 
 export function systemOpener(options: SystemOpenerOptions = {}): Opener {
-  const env = options.env ?? process.env;
+  // No process.env here: the engine is a library; faces pass their environment (the CLI its own).
+  const env = options.env ?? {};
   return async (url: string) => {
     const safe = browserUrl(url);
     options.print?.(`Open this address in your browser if it does not open by itself:\n  ${safe}`);

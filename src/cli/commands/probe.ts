@@ -5,12 +5,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, tesseraHome } from '../../app/config';
-import { TesseraError } from '../../kernel/errors';
-import type { TokenStore } from '../../kernel/store';
-import { Identities } from '../../identity/identities';
-import { IdentityClaimsSource } from '../../identity/claims-source';
-import { ClientResolver, defaultClientCredentials } from '../../uma/clients';
-import { ID_TOKEN_FORMAT, type ClaimToken } from '../../uma/ports';
+import { TesseraError, Identities, IdentityClaimsSource, defaultClientCredentials, ID_TOKEN_FORMAT, type ClaimToken } from '@tessera/uma';
+import type { TokenStore } from '@tessera/uma';
+import { ClientResolver } from '@tessera/uma/engine';
 import { ALL_CHECKS, probeExitCode, probeJson, runProbe } from '../../probe/runner';
 import { renderProbeHtml } from '../../probe/report-html';
 import { renderJunit } from '../../probe/junit';

@@ -5,9 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, saveConfig, tesseraHome } from '../../app/config';
-import { TesseraError } from '../../kernel/errors';
-import { findTrustedAs, normalizeIssuer, type AsConfig } from '../../kernel/trust';
-import { parseHttpUrl } from '../../kernel/urls';
+import { TesseraError, findTrustedAs, normalizeIssuer, type AsConfig, parseHttpUrl } from '@tessera/uma';
 import { EXIT, type CliCommand } from '../command';
 
 const usage = `usage: tessera trust add ISSUER [--discovery-url URL | --token-endpoint URL] [--label TEXT] [--client-id ID]

@@ -3,8 +3,7 @@
  * client needs, TLS, content type and cache headers.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
  */
-import { isLoopbackUrl } from '../../kernel/urls';
-import { UMA_GRANT_TYPE } from '../../uma/grant';
+import { isLoopbackUrl, UMA_GRANT_TYPE } from '@tessera/uma';
 import { deviation, fail, grantSection, pass, rfc, skip, type CheckDefinition } from '../types';
 import { SkipCheck, type CheckContext } from '../context';
 
