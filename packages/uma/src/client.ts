@@ -23,7 +23,9 @@ import type { ClaimsInteraction, ClaimsSource, RequiredClaim } from '../../../sr
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
 export interface UmaClock {
+  /** Milliseconds since the epoch. */
   now(): number;
+  /** Resolves after `ms` milliseconds, or rejects when `signal` aborts. */
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
