@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'packages/*/dist/', 'packages/*/docs/', 'out/', 'coverage/', 'test-artifacts/', 'bench/results/', '.cache/'] },
+  { ignores: ['node_modules/', 'dist/', 'packages/*/dist/', 'packages/*/docs/', 'test/fixtures/uma-package-consumer.ts', 'out/', 'coverage/', 'test-artifacts/', 'bench/results/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
