@@ -16,12 +16,20 @@ import { refresh } from './oidc';
 /** Seconds of validity an ID token must still have to be pushed. */
 const MIN_VALIDITY_MS = 60_000;
 
+/**
+ * What {@link IdentityClaimsSource} needs: the store of identities and an HTTP client for refreshes.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export interface IdentityClaimsSourceOptions {
   now?: () => number;
   /** The engine's HTTP client (transcript, bounds), looked up when needed: a refresh is a step of the fetch's flow. */
   http?: () => HttpClient | undefined;
 }
 
+/**
+ * A claims source that pushes the acting party's own ID token, refreshed at their provider when expired.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export class IdentityClaimsSource implements ClaimsSource {
   readonly #identities: Identities;
   readonly #now: () => number;

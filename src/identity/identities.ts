@@ -9,6 +9,10 @@ import { NOBODY } from '../kernel/party';
 import { storeKeys, type TokenStore } from '../kernel/store';
 import type { ProviderClient, SignedIn } from './oidc';
 
+/**
+ * A signed-in identity as stored (tokens included: store values are secret).
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export interface IdentityRecord {
   issuer: string;
   sub: string;
@@ -21,6 +25,10 @@ export interface IdentityRecord {
   claims: { email?: string; email_verified?: boolean; name?: string; role?: string };
 }
 
+/**
+ * A non-secret description of a signed-in identity.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export interface IdentitySummary { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
 
 const display = (c: JWTPayload): IdentityRecord['claims'] => ({
@@ -30,6 +38,10 @@ const display = (c: JWTPayload): IdentityRecord['claims'] => ({
   ...(typeof c.role === 'string' ? { role: c.role } : {}),
 });
 
+/**
+ * The requesting parties signed in on this machine: their ID tokens and refresh tokens in the store.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export class Identities {
   constructor(private readonly store: TokenStore) {}
 

@@ -27,9 +27,21 @@ import { HttpClient } from '../http/fetch';
 import { startLoopback } from '../uma/loopback';
 import type { Opener } from './opener';
 
+/**
+ * Path of the loopback redirect URI of sign-in (`http://127.0.0.1:<port>/oidc/callback`).
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export const SIGNIN_PATH = '/oidc/callback';
+/**
+ * Scopes asked for at sign-in (`openid email profile offline_access`).
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
 export const DEFAULT_SCOPE = 'openid email profile offline_access';
 
+/**
+ * An OpenID provider and the client registered there for signing a requesting party in.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
 export interface ProviderClient {
   issuer: string;
   clientId: string;
@@ -39,6 +51,10 @@ export interface ProviderClient {
   postLogoutRedirectUri?: string;
 }
 
+/**
+ * The tokens and verified ID-token claims of a completed sign-in.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
 export interface SignedIn {
   idToken: string;
   claims: JWTPayload;
@@ -49,7 +65,10 @@ export interface SignedIn {
   scope: string;
 }
 
-/** Where the provider exchanges are recorded: the caller's HTTP client (and its transcript) and flow. */
+/**
+ * Where the provider exchanges are recorded: the caller's HTTP client (and its transcript) and flow.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
 export interface IdpContext {
   /** Default: a private client with default bounds and no transcript. */
   http?: HttpClient;
@@ -128,6 +147,7 @@ function jwksFor(jwksUri: string, b: Bound) {
  * Verifies an ID token from `p.issuer` for `p.clientId`: signature against the provider's JWKS
  * (fetched through src/http), `iss`, `aud`, `exp`, `iat`, `sub`, `azp` for several audiences, and the
  * nonce when given.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  */
 export async function verifyIdToken(idToken: string, p: ProviderClient, jwksUri: string, nonce?: string, ctx: IdpContext = {}): Promise<JWTPayload> {
   const b = bind(ctx);
@@ -172,6 +192,10 @@ function browserStep(b: Bound, kind: StepKind, url: string, secrets: (string | u
   return transcript.add(step);
 }
 
+/**
+ * Options of {@link signIn}: opener, timeout, scope, cancellation.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
 export interface SignInOptions extends IdpContext {
   opener: Opener;
   timeoutMs?: number;
@@ -188,7 +212,10 @@ export interface SignInOptions extends IdpContext {
 /** Seconds of clock skew tolerated when checking `auth_time` after a forced re-authentication. */
 const AUTH_TIME_SKEW = 60;
 
-/** Runs the browser sign-in and returns verified tokens; every provider exchange lands in `options.flowId`. */
+/**
+ * Runs the browser sign-in and returns verified tokens; every provider exchange lands in `options.flowId`.
+ * @see https://www.rfc-editor.org/rfc/rfc7636
+ */
 export async function signIn(p: ProviderClient, options: SignInOptions): Promise<SignedIn> {
   const b = bind(options);
   const started = Date.now();
@@ -292,6 +319,10 @@ export async function revokeAtProvider(p: ProviderClient, refreshToken: string, 
   }
 }
 
+/**
+ * Options of {@link endSessionAtProvider}: the opener of the system browser.
+ * @see https://openid.net/specs/openid-connect-rpinitiated-1_0.html
+ */
 export interface EndSessionOptions extends IdpContext { opener: Opener }
 
 /**

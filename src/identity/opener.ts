@@ -12,8 +12,16 @@ import { spawn } from 'node:child_process';
 import open from 'open';
 import { TesseraError } from '../kernel/errors';
 
+/**
+ * Opens a URL in the person's browser.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1
+ */
 export type Opener = (url: string) => Promise<void>;
 
+/**
+ * The environment (`BROWSER`) and where the URL is printed, for {@link systemOpener}.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1
+ */
 export interface SystemOpenerOptions {
   env?: Record<string, string | undefined>;
   /** Where the URL is printed (stderr in the CLI). */
@@ -34,7 +42,10 @@ export function browserUrl(url: string): string {
   return parsed.href;
 }
 
-/** Splits a BROWSER value into argv, honouring simple quotes. */
+/**
+ * Splits a BROWSER value into argv, honouring simple quotes.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1
+ */
 export function browserCommand(browser: string, url: string): string[] {
   const parts = [...browser.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
   const hasPlaceholder = parts.some((p) => p.includes('%s'));
@@ -56,6 +67,10 @@ function spawnBrowser(argv: string[]): Promise<void> {
   });
 }
 
+/**
+ * Opens URLs in the system browser: `BROWSER` from the given env, else the OS opener; the URL is printed too.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1
+ */
 export function systemOpener(options: SystemOpenerOptions = {}): Opener {
   // No process.env here: the engine is a library; faces pass their environment (the CLI its own).
   const env = options.env ?? {};

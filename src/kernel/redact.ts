@@ -9,7 +9,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 
-/** Parameter / JSON member / header names whose values are secrets. Compared case-insensitively. */
+/**
+ * Parameter / JSON member / header names whose values are secrets. Compared case-insensitively.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
+ */
 export const SECRET_NAMES = [
   'access_token',
   'refresh_token',
@@ -103,7 +106,10 @@ export function fingerprint(secret: string): string {
   return fp;
 }
 
-/** What a transcript may say about a token. */
+/**
+ * What a transcript may say about a token.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
+ */
 export interface TokenDescription {
   fingerprint: string;
   length: number;
@@ -111,6 +117,10 @@ export interface TokenDescription {
   jwt?: { header: Record<string, unknown>; claims: Record<string, unknown> };
 }
 
+/**
+ * What a transcript may say about a token: its fingerprint, length and, for a JWT, the decoded header and claims.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
+ */
 export function describeToken(token: string): TokenDescription {
   // Bounded memo: the held RPT is described on every request that carries it.
   const descriptionCache = current().descriptions;
@@ -146,7 +156,10 @@ function describeUncached(token: string): TokenDescription {
   return description;
 }
 
-/** The text that replaces a secret. */
+/**
+ * The text that replaces a secret.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
+ */
 export function placeholder(secret: string): string {
   return `[redacted ${fingerprint(secret)}]`;
 }
@@ -155,6 +168,7 @@ export function placeholder(secret: string): string {
  * Accumulates secret values seen during one exchange (and known secrets registered by the agent), so
  * that every occurrence anywhere in the recorded text can be scrubbed, not only the ones found under
  * a well-known name.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
  */
 export class Redactor {
   readonly #secrets = new Set<string>();

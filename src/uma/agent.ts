@@ -38,6 +38,10 @@ export type { PctValue } from './token-admin';
 
 export type { Outcome } from '../kernel/outcome';
 
+/**
+ * Per-fetch choices of {@link Agent.fetch}: method, headers, body, party, waiting, interaction, scopes, resume.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export interface FetchOptions {
   method?: string;
   headers?: Record<string, string>;
@@ -64,6 +68,10 @@ export interface FetchOptions {
   resume?: { asUri: string; ticket: string };
 }
 
+/**
+ * What {@link Agent.fetch} ends in: outcome, the RS response, the flow's steps and the details of need_info or pending.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export interface FetchResult {
   outcome: Outcome;
   /** Final RS HTTP status, or null when the RS never answered. */
@@ -93,6 +101,10 @@ export interface FetchResult {
   pending?: { ticket?: string; interval?: number; reason: 'owner_must_approve' | 'wait_limit' | 'ticket_expired' };
 }
 
+/**
+ * What an {@link Agent} composes: store, trust, claims source, interaction, transcript, bounds, clock, limits.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export interface AgentOptions {
   store: TokenStore;
   /** Trusted ASes; a function is re-read on every fetch (the app edits trust live). */
@@ -130,11 +142,18 @@ type GrantOutcome =
 
 interface Grant { asUri: string; asIssuer: string; asConfig: AsConfig; rsOrigin: string; party: string; ticket: string; held?: RptValue; flowId: string; init: FetchOptions }
 
-/** Creates an agent. */
+/**
+ * Creates an agent.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export function createAgent(options: AgentOptions): Agent {
   return new Agent(options);
 }
 
+/**
+ * The UMA requesting-party agent: the grant of UMA Grant §3 as one `fetch` for one requesting party, plus token administration.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export class Agent {
   readonly transcript: Transcript;
   readonly http: HttpClient;
@@ -544,7 +563,10 @@ function safeOrigin(url: string): string | undefined {
   }
 }
 
-/** Janssen sometimes builds `redirect_user` without `?` (`…/gather_claims&client_id=…`): repair it. */
+/**
+ * Janssen sometimes builds `redirect_user` without `?` (`…/gather_claims&client_id=…`): repair it.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export function repairRedirectUser(value: string | undefined): string | undefined {
   if (!value) return undefined;
   if (!value.includes('?') && value.includes('&')) return value.replace('&', '?');

@@ -9,12 +9,20 @@ import type { ClientResolver } from './clients';
 import type { DiscoveredAs, DiscoveryCache } from './discovery';
 import type { ClientCredentials, RequestContext } from './grant';
 
+/**
+ * What a grant needs at one AS: its discovered metadata, the client, the request context.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export interface AsAccess {
   discovered: DiscoveredAs;
   client: ClientCredentials;
   ctx: RequestContext;
 }
 
+/**
+ * What {@link openAs} uses: the HTTP client, discovery cache, client resolver, bearer token source.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export interface AsAccessDeps {
   http: HttpClient;
   discovery: DiscoveryCache;
@@ -26,6 +34,7 @@ export interface AsAccessDeps {
 /**
  * Resolves metadata and client for `asIssuer`. `asUri` is the name the RS used (it may be an alias
  * of the configured issuer).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
  */
 export async function openAs(deps: AsAccessDeps, asIssuer: string, config: AsConfig, flow: { flowId: string; signal?: AbortSignal; asUri?: string }): Promise<AsAccess> {
   const base = { http: deps.http, flowId: flow.flowId, ...(flow.signal ? { signal: flow.signal } : {}) };

@@ -11,7 +11,10 @@
 import { z } from 'zod';
 import { SPEC, TesseraError } from '../kernel/errors';
 
-/** One challenge: a scheme plus either auth-params or a token68. Parameter names are lower-cased. */
+/**
+ * One challenge: a scheme plus either auth-params or a token68. Parameter names are lower-cased.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2
+ */
 export interface AuthChallenge {
   scheme: string;
   params: Record<string, string>;
@@ -24,6 +27,7 @@ const TOKEN68 = /[A-Za-z0-9\-._~+/]/;
 /**
  * Parses one or more `WWW-Authenticate` header values into challenges. Throws
  * `challenge_invalid` on malformed syntax.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2
  */
 export function parseWwwAuthenticate(values: string | string[]): AuthChallenge[] {
   const out: AuthChallenge[] = [];
@@ -129,7 +133,10 @@ function parseOne(input: string): AuthChallenge[] {
   return challenges;
 }
 
-/** What the RS answer means for the client. */
+/**
+ * What the RS answer means for the client.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2
+ */
 export type RsReading =
   | { type: 'ok' }
   | { type: 'uma'; asUri: string; ticket: string; realm?: string; params: Record<string, string>; source: 'header' | 'body' }
@@ -142,6 +149,7 @@ const bodyTicket = z.object({ ticket: z.string().min(1), as_uri: z.string().min(
  * Interprets an RS response. A UMA challenge is accepted on 401 or 403 (UMA 1.0 legacy / ForgeRock
  * IG); the ticket and `as_uri` may come from the header or, failing that, from a JSON body.
  * Throws `challenge_missing_ticket` when a UMA challenge carries no ticket anywhere.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2
  */
 export function readRsResponse(status: number, headers: Headers, body: string): RsReading {
   if (status !== 401 && status !== 403) return { type: 'ok' };

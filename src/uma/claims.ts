@@ -16,7 +16,10 @@ function jwtClaims(token: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Whether `token` can satisfy one required claim. Unknown facts (opaque tokens) do not disqualify. */
+/**
+ * Whether `token` can satisfy one required claim. Unknown facts (opaque tokens) do not disqualify.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export function satisfies(required: RequiredClaim, token: ClaimToken): boolean {
   if (required.claim_token_format && required.claim_token_format.length > 0 && !required.claim_token_format.includes(token.claim_token_format)) return false;
   const claims = jwtClaims(token.claim_token);
@@ -30,7 +33,10 @@ export function satisfies(required: RequiredClaim, token: ClaimToken): boolean {
   return true;
 }
 
-/** Whether `token` satisfies every required claim (true when none are listed). */
+/**
+ * Whether `token` satisfies every required claim (true when none are listed).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export function matchesRequiredClaims(required: RequiredClaim[] | undefined, token: ClaimToken): boolean {
   return (required ?? []).every((r) => satisfies(r, token));
 }

@@ -13,7 +13,10 @@ import type { DiscoveredAs } from './discovery';
 import type { ClientCredentials, RequestContext } from './grant';
 import { processRegistrationResponse, registrationRequest } from './registration';
 
-/** Client used when no per-AS client is stored (the CLI's client flags). */
+/**
+ * Client used when no per-AS client is stored (the CLI's client flags).
+ * @see https://www.rfc-editor.org/rfc/rfc7591
+ */
 export interface DefaultClient {
   clientId: string;
   clientSecret?: string;
@@ -21,12 +24,20 @@ export interface DefaultClient {
   authMethod?: TokenAuthMethod;
 }
 
+/**
+ * Where {@link ClientResolver} finds and keeps client registrations.
+ * @see https://www.rfc-editor.org/rfc/rfc7591
+ */
 export interface ClientResolverOptions {
   store: TokenStore;
   defaultClient?: DefaultClient;
   claimsRedirectUris?: string[];
 }
 
+/**
+ * Which client Tessera is at a trusted AS: a stored registration, the default client, or a new dynamic registration.
+ * @see https://www.rfc-editor.org/rfc/rfc7591
+ */
 export class ClientResolver {
   constructor(private readonly o: ClientResolverOptions) {}
 
@@ -61,7 +72,10 @@ export class ClientResolver {
   }
 }
 
-/** A default client (the CLI's client flags) as credentials; `override` is a configured auth method. */
+/**
+ * A default client (the CLI's client flags) as credentials; `override` is a configured auth method.
+ * @see https://www.rfc-editor.org/rfc/rfc7591
+ */
 export function defaultClientCredentials(d: DefaultClient, override?: TokenAuthMethod): ClientCredentials {
   return {
     client_id: d.clientId,

@@ -13,6 +13,10 @@ import { SPEC, TesseraError } from '../kernel/errors';
 import { normalizeIssuer, type AsConfig } from '../kernel/trust';
 import type { HttpClient } from '../http/fetch';
 
+/**
+ * Schema of {@link AsMetadata} (zod): endpoints must be URLs, unknown members kept.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export const asMetadata = z
   .object({
     issuer: z.string().min(1),
@@ -28,8 +32,16 @@ export const asMetadata = z
     uma_profiles_supported: z.array(z.string()).optional(),
   })
   .loose();
+/**
+ * The AS metadata Tessera uses (UMA discovery / RFC 8414), validated.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export type AsMetadata = z.infer<typeof asMetadata>;
 
+/**
+ * Discovered AS metadata and where it came from.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export interface DiscoveredAs {
   /** The issuer this AS is known by (the `as_uri`, or the configured issuer). */
   issuer: string;
@@ -38,6 +50,10 @@ export interface DiscoveredAs {
   source: 'uma2' | 'rfc8414' | 'configured_url' | 'manual';
 }
 
+/**
+ * How {@link discover} reaches the network: HTTP client, flow id, cancellation, clock.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export interface DiscoveryOptions {
   http: HttpClient;
   flowId: string;
@@ -45,7 +61,10 @@ export interface DiscoveryOptions {
   now?: () => number;
 }
 
-/** Candidate discovery URLs for an issuer, in the order they are tried. */
+/**
+ * Candidate discovery URLs for an issuer, in the order they are tried.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export function discoveryUrls(asUri: string): { url: string; source: 'uma2' | 'rfc8414' }[] {
   const base = normalizeIssuer(asUri);
   const parsed = new URL(base);
@@ -56,7 +75,10 @@ export function discoveryUrls(asUri: string): { url: string; source: 'uma2' | 'r
   return urls;
 }
 
-/** Discovery with a TTL cache, keyed by issuer. */
+/**
+ * Discovery with a TTL cache, keyed by issuer.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export class DiscoveryCache {
   readonly #entries = new Map<string, { value: DiscoveredAs; expires: number }>();
   readonly #ttlMs: number;
@@ -95,14 +117,20 @@ export class DiscoveryCache {
   }
 }
 
-/** AS endpoints must use HTTPS, except on loopback (UMA Grant §5.8 / RFC 6749 §3.1.2.1). */
+/**
+ * AS endpoints must use HTTPS, except on loopback (UMA Grant §5.8 / RFC 6749 §3.1.2.1).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export function requireHttps(url: string, what: string): void {
   if (!isSecureOrLoopback(url)) {
     throw new TesseraError('discovery_failed', `The ${what} ${url} does not use HTTPS.`, 'Tessera sends credentials and claims only over TLS (loopback excepted); check the AS configuration.', { spec: SPEC.discovery });
   }
 }
 
-/** Fetches and validates the AS metadata for a trusted `as_uri`. */
+/**
+ * Fetches and validates the AS metadata for a trusted `as_uri`.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export async function discover(asUri: string, config: AsConfig, options: DiscoveryOptions): Promise<DiscoveredAs> {
   const found = await discoverUnchecked(asUri, config, options);
   requireHttps(asUri, 'authorization server');

@@ -15,9 +15,16 @@ import type { HttpClient } from '../http/fetch';
 import type { AsMetadata } from './discovery';
 import type { RequiredClaim } from './ports';
 
+/**
+ * The UMA grant type `urn:ietf:params:oauth:grant-type:uma-ticket`.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export const UMA_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:uma-ticket';
 
-/** Client credentials at one AS (secrets: kept in the token store under kind `client`). */
+/**
+ * Client credentials at one AS (secrets: kept in the token store under kind `client`).
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3
+ */
 export interface ClientCredentials {
   client_id: string;
   client_secret?: string;
@@ -27,6 +34,10 @@ export interface ClientCredentials {
   registration: 'static' | 'dynamic';
 }
 
+/**
+ * The parameters of a UMA token request: ticket, claim token, PCT, RPT, scope, Keycloak's submit_request.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export interface UmaTokenParams {
   ticket: string;
   claimToken?: { claim_token: string; claim_token_format: string };
@@ -37,6 +48,10 @@ export interface UmaTokenParams {
   submitRequest?: boolean;
 }
 
+/**
+ * Where a step function sends its request: the HTTP client, flow id, cancellation, bearer token.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export interface RequestContext {
   http: HttpClient;
   flowId: string;
@@ -45,7 +60,10 @@ export interface RequestContext {
   bearerToken?: string;
 }
 
-/** oauth4webapi client authentication for a configured method. */
+/**
+ * oauth4webapi client authentication for a configured method.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3
+ */
 export async function clientAuthFor(client: ClientCredentials, bearerToken?: string): Promise<oauth.ClientAuth> {
   switch (client.auth_method) {
     case 'client_secret_basic':
@@ -87,7 +105,10 @@ function options(ctx: RequestContext, kind: 'token' | 'refresh' | 'revocation', 
   };
 }
 
-/** Builds the form parameters of a UMA grant request (§3.3.1). */
+/**
+ * Builds the form parameters of a UMA grant request (§3.3.1).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export function umaTokenParameters(params: UmaTokenParams): URLSearchParams {
   const body = new URLSearchParams({ ticket: params.ticket });
   if (params.claimToken) {
@@ -101,7 +122,10 @@ export function umaTokenParameters(params: UmaTokenParams): URLSearchParams {
   return body;
 }
 
-/** POSTs the UMA grant to the token endpoint. */
+/**
+ * POSTs the UMA grant to the token endpoint.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export async function umaTokenRequest(metadata: AsMetadata, client: ClientCredentials, params: UmaTokenParams, ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
   const secrets = [params.ticket, params.pct, params.rpt, params.claimToken?.claim_token, client.client_secret, ctx.bearerToken];
@@ -111,25 +135,35 @@ export async function umaTokenRequest(metadata: AsMetadata, client: ClientCreden
 /**
  * POSTs the UMA grant with exactly the given form parameters (no `ticket` required): `tessera probe`
  * uses it to send deliberately incomplete or wrong requests. `secrets` are scrubbed from the step.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
  */
 export async function umaTokenRequestRaw(metadata: AsMetadata, client: ClientCredentials, body: URLSearchParams, ctx: RequestContext, secrets: (string | undefined)[] = []): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
   return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, body, options(ctx, 'token', [...secrets, ...body.values(), client.client_secret, ctx.bearerToken]));
 }
 
-/** POSTs a refresh_token grant (UMA Grant §3.6). */
+/**
+ * POSTs a refresh_token grant (UMA Grant §3.6).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.6
+ */
 export async function refreshRequest(metadata: AsMetadata, client: ClientCredentials, refreshToken: string, ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
   return oauth.refreshTokenGrantRequest(asServer(metadata), { client_id: client.client_id }, auth, refreshToken, options(ctx, 'refresh', [refreshToken, client.client_secret]));
 }
 
-/** RFC 7009 revocation (UMA Grant §3.7; `token_type_hint=pct` for PCTs). */
+/**
+ * RFC 7009 revocation (UMA Grant §3.7; `token_type_hint=pct` for PCTs).
+ * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
+ */
 export async function revokeToken(metadata: AsMetadata, client: ClientCredentials, token: string, hint: 'pct' | 'access_token' | 'refresh_token', ctx: RequestContext): Promise<void> {
   const response = await revocationRequest(metadata, client, token, hint, ctx);
   if (response.status !== 200) throw new TesseraError('token_error', `Revocation at ${metadata.issuer} answered ${response.status}.`, 'The token was forgotten locally; it expires at the AS on its own.');
 }
 
-/** The RFC 7009 revocation request itself; the caller reads the status (`tessera probe`). */
+/**
+ * The RFC 7009 revocation request itself; the caller reads the status (`tessera probe`).
+ * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
+ */
 export async function revocationRequest(metadata: AsMetadata, client: ClientCredentials, token: string, hint: 'pct' | 'access_token' | 'refresh_token', ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
   return oauth.revocationRequest(asServer(metadata), { client_id: client.client_id }, auth, token, {
@@ -171,6 +205,10 @@ const errorBody = z
   })
   .loose();
 
+/**
+ * An RPT as issued: access token, type, lifetime, refresh token, PCT, upgraded flag.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export interface GrantedToken {
   accessToken: string;
   tokenType: string;
@@ -180,7 +218,10 @@ export interface GrantedToken {
   upgraded?: boolean;
 }
 
-/** Typed reading of a token-endpoint answer. */
+/**
+ * Typed reading of a token-endpoint answer.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export type GrantResult =
   | { type: 'token'; token: GrantedToken }
   | { type: 'need_info'; ticket: string; requiredClaims?: RequiredClaim[]; redirectUser?: string }
@@ -207,6 +248,7 @@ export type GrantResult =
  * - `invalid_grant` (spec, WSO2), Keycloak 403 `invalid_ticket`, Janssen 400
  *   `invalid_ticket`/`expired_ticket` → invalid_ticket (go back to the RS once).
  * - Janssen 401 `invalid_pct` → invalid_pct; `invalid_rpt` (Keycloak 403, Janssen 400) → invalid_rpt.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
 export async function processUmaTokenResponse(response: Response): Promise<GrantResult> {
   const text = await response.text();

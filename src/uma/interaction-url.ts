@@ -8,6 +8,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SPEC, TesseraError } from '../kernel/errors';
 import { isSecureOrLoopback } from '../kernel/urls';
 
+/**
+ * What the claims-interaction URL carries: endpoint, client id, ticket, redirect URI, state.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
+ */
 export interface InteractionUrlParams {
   /** `redirect_user` from need_info or the AS's `claims_interaction_endpoint`. */
   endpoint: string;
@@ -21,6 +25,7 @@ export interface InteractionUrlParams {
  * Adds `client_id`, `ticket`, `claims_redirect_uri` and `state` to any query the endpoint already
  * carries. Parameters already present (Janssen's `redirect_user` carries `client_id` and `ticket`)
  * are not duplicated: the freshest `ticket` replaces a stale one, an existing `client_id` is kept.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
  */
 export function buildInteractionUrl(p: InteractionUrlParams): URL {
   const url = new URL(p.endpoint);
@@ -34,13 +39,19 @@ export function buildInteractionUrl(p: InteractionUrlParams): URL {
   return url;
 }
 
-/** An unguessable state (256 bits) plus a digest binding it to (AS issuer, ticket). */
+/**
+ * An unguessable state (256 bits) plus a digest binding it to (AS issuer, ticket).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
+ */
 export function newBoundState(asIssuer: string, ticket: string): { state: string; binding: string } {
   const state = randomBytes(32).toString('base64url');
   return { state, binding: bindingOf(state, asIssuer, ticket) };
 }
 
-/** True when `state` came back unchanged for this (AS, ticket); constant-time comparison. */
+/**
+ * True when `state` came back unchanged for this (AS, ticket); constant-time comparison.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
+ */
 export function stateMatches(binding: string, state: string | null, asIssuer: string, ticket: string): boolean {
   if (!state) return false;
   const a = Buffer.from(binding);

@@ -11,17 +11,31 @@ import { buildInteractionUrl, newBoundState, stateMatches } from './interaction-
 import { startLoopback } from './loopback';
 import type { ClaimsInteraction, InteractionRequest, InteractionResult } from './ports';
 
-/** Path of the claims redirect URI; registered as `http://127.0.0.1/uma/claims-callback` (any port). */
+/**
+ * Path of the claims redirect URI; registered as `http://127.0.0.1/uma/claims-callback` (any port).
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export const CLAIMS_CALLBACK_PATH = '/uma/claims-callback';
-/** What to register (statically or dynamically) as `claims_redirect_uris` at an AS. */
+/**
+ * What to register (statically or dynamically) as `claims_redirect_uris` at an AS.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export const CLAIMS_REDIRECT_URI = `http://127.0.0.1${CLAIMS_CALLBACK_PATH}`;
 
+/**
+ * How {@link loopbackInteraction} opens the page (the opener) and how long it waits.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
+ */
 export interface LoopbackInteractionOptions {
   /** Opens the URL in the system browser (src/identity/opener), or a test browser. */
   open: (url: string) => Promise<void>;
   timeoutMs?: number;
 }
 
+/**
+ * A claims interaction that opens the AS's page with the given opener and catches the return on a one-shot loopback redirect.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
+ */
 export function loopbackInteraction(options: LoopbackInteractionOptions): ClaimsInteraction {
   return {
     async gather(request: InteractionRequest): Promise<InteractionResult> {

@@ -10,6 +10,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TesseraError } from '../kernel/errors';
 
+/**
+ * Path, state check, timeout and cancellation of a loopback listener.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export interface LoopbackOptions {
   /** Exact path, e.g. `/oidc/callback` or `/uma/claims-callback`. */
   path: string;
@@ -21,6 +25,10 @@ export interface LoopbackOptions {
   doneMessage?: string;
 }
 
+/**
+ * A one-shot loopback listener: its redirect URI, the query it receives, and close.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export interface Loopback {
   /** `http://127.0.0.1:<port><path>` — the redirect URI to send. */
   redirectUri: string;
@@ -35,6 +43,10 @@ const page = (title: string, text: string) => `<!doctype html><html lang="en"><h
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/**
+ * Listens once on 127.0.0.1 (ephemeral port) for a browser redirect and resolves with its query when the state checks out.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export async function startLoopback(options: LoopbackOptions): Promise<Loopback> {
   let settle!: { resolve: (q: URLSearchParams) => void; reject: (e: Error) => void };
   const result = new Promise<URLSearchParams>((resolve, reject) => { settle = { resolve, reject }; });

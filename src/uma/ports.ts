@@ -7,12 +7,16 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6 (need_info)
  */
 
-/** ID-token claim-token format. Note: `http`, not `https` — Keycloak rejects the https spelling. */
+/**
+ * ID-token claim-token format. Note: `http`, not `https` — Keycloak rejects the https spelling.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export const ID_TOKEN_FORMAT = 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken';
 
 /**
  * One entry of `required_claims` in a `need_info` error (UMA Grant §3.3.6). Every member is
  * optional on the wire; unknown members are kept.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
 export interface RequiredClaim {
   claim_token_format?: string[];
@@ -23,7 +27,10 @@ export interface RequiredClaim {
   [extension: string]: unknown;
 }
 
-/** A claim token ready to push (UMA Grant §3.3.1 `claim_token` + `claim_token_format`). */
+/**
+ * A claim token ready to push (UMA Grant §3.3.1 `claim_token` + `claim_token_format`).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export interface ClaimToken {
   claim_token: string;
   claim_token_format: string;
@@ -34,6 +41,10 @@ export interface ClaimToken {
   identity?: string;
 }
 
+/**
+ * What a claims source is asked: the AS, the required claims, the party, the flow.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export interface ClaimsRequest {
   /** The (trusted) AS that will receive the claims. */
   asIssuer: string;
@@ -50,11 +61,16 @@ export interface ClaimsRequest {
  * Supplies claim tokens to push for the party a flow acts for. Implemented by src/identity (the
  * party's own ID token, refreshed when expired) and by the CLI's `--claim-token FILE`. Returns
  * undefined when it holds nothing for that party. The engine only calls it for ASes the user trusts.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
  */
 export interface ClaimsSource {
   claimTokenFor(request: ClaimsRequest): Promise<ClaimToken | undefined>;
 }
 
+/**
+ * What a claims interaction is asked: the AS, the page to open, the client id and the newest ticket.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
+ */
 export interface InteractionRequest {
   asIssuer: string;
   /** `redirect_user` from need_info (wins) or the discovered `claims_interaction_endpoint`. */
@@ -65,6 +81,10 @@ export interface InteractionRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * What a claims interaction returns: the new ticket from the claims redirect.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.3
+ */
 export interface InteractionResult {
   /** The new ticket the AS returned on the claims redirect; must differ from the one sent. */
   ticket: string;
@@ -75,6 +95,7 @@ export interface InteractionResult {
  * the AS with `client_id`, `ticket`, `claims_redirect_uri`, `state`, and catches the return on a
  * loopback `claims_redirect_uri` (RFC 8252 §7.3). Implemented in src/uma/interaction (issue #4).
  * Rejects with a typed error on a state mismatch, an error redirect, a timeout or cancellation.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
  */
 export interface ClaimsInteraction {
   gather(request: InteractionRequest): Promise<InteractionResult>;

@@ -13,6 +13,10 @@ import type { TokenAuthMethod } from '../kernel/trust';
 import type { AsMetadata } from './discovery';
 import { UMA_GRANT_TYPE, type ClientCredentials, type RequestContext } from './grant';
 
+/**
+ * What to register: loopback `claims_redirect_uris` and a client name.
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ */
 export interface RegistrationParams {
   /** Loopback `claims_redirect_uris` for claims interaction (RFC 8252 §7.3), if any. */
   claimsRedirectUris?: string[];

@@ -12,7 +12,10 @@ import { fingerprint } from '../kernel/redact';
 import { storeKeys, type RecordMeta, type StoredRecord, type TokenStore } from '../kernel/store';
 import type { GrantedToken } from './grant';
 
-/** What an RPT record holds (secret). */
+/**
+ * What an RPT record holds (secret).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export interface RptValue {
   access_token: string;
   token_type: string;
@@ -21,6 +24,10 @@ export interface RptValue {
   expires_at?: number;
 }
 
+/**
+ * An RPT held for (AS, RS origin, party), and whether it is still usable.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export interface HeldRpt {
   asIssuer: string;
   key: string;
@@ -33,6 +40,10 @@ export interface HeldRpt {
 
 const EXPIRY_SKEW_MS = 5_000;
 
+/**
+ * RPTs per (AS, RS origin, requesting party) in the token store, with expiry and refresh bookkeeping.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export class RptCache {
   /** (RS origin, party) → AS issuer of the RPT used last: a hint that saves a listing. */
   readonly #lastIssuer = new Map<string, string>();

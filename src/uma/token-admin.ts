@@ -13,10 +13,18 @@ import { openAs, type AsAccessDeps } from './as-access';
 import { revokeToken } from './grant';
 import type { RptValue } from './rpt-cache';
 
+/**
+ * A persisted claims token (PCT) as stored for (AS, party, client).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export interface PctValue {
   pct: string;
 }
 
+/**
+ * Lists, forgets and revokes the RPTs and PCTs of the store.
+ * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
+ */
 export class TokenAdmin {
   constructor(private readonly o: { store: TokenStore; trust: () => TrustPolicy; access: AsAccessDeps }) {}
 
