@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Rewrites imports of the UMA engine (src/kernel, src/http, src/uma, src/identity) in the app, the
 // faces, the vault and the demo into imports of the package's public entries (`@tessera/uma`,
-// `@tessera/uma/node`, `@tessera/uma/engine`), choosing for every imported name the first entry that
+// `@tessera/uma/node`, `@tessera/uma/engine`, `@tessera/uma/portable`), choosing for every imported name the first entry that
 // exports it. Idempotent; re-run it after merging a branch that added such an import:
 //   node scripts/uma-imports.mjs            (rewrite)
 //   node scripts/uma-imports.mjs --check    (list what would change, exit 1 if anything)
@@ -18,6 +18,8 @@ const ENGINE = ['kernel', 'http', 'uma', 'identity'];
 const ENGINE_ROOT = existsSync(join(ROOT, 'packages/uma/src/kernel')) ? join(ROOT, 'packages/uma/src') : join(ROOT, 'src');
 const CONSUMERS = ['src/app', 'src/cli', 'src/probe', 'src/host', 'src/main', 'src/preload', 'src/vault', 'src/demo', 'src/start.ts'];
 const ENTRIES = [
+  // No Node API first: what the renderer's type-check (DOM, no Node) may read through src/app/api.ts.
+  ['@tessera/uma/portable', 'packages/uma/src/portable.ts'],
   ['@tessera/uma', 'packages/uma/src/index.ts'],
   ['@tessera/uma/node', 'packages/uma/src/node.ts'],
   ['@tessera/uma/engine', 'packages/uma/src/engine.ts'],

@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const entries = ['index', 'node', 'engine'];
+const entries = ['index', 'node', 'engine', 'portable'];
 rmSync(dist, { recursive: true, force: true });
 
 await build({
