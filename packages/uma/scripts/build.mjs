@@ -44,13 +44,14 @@ function declarations(dir, out = []) {
   return out;
 }
 
-const SPECIFIER = /(\bfrom\s*|\bimport\s*\(\s*)(['"])(\.{1,2}\/[^'"]+)\2/g;
+// `'..'` too: tsc may name a type through the package's own index (`import("..").RecordMeta`).
+const SPECIFIER = /(\bfrom\s*|\bimport\s*\(\s*)(['"])(\.{1,2}(?:\/[^'"]*)?)\2/g;
 for (const file of declarations(join(dist, 'types'))) {
   const text = readFileSync(file, 'utf8').replace(SPECIFIER, (whole, lead, quote, spec) => {
     if (/\.(js|mjs|cjs)$/.test(spec)) return whole;
     const target = join(dirname(file), spec);
     if (existsSync(`${target}.d.ts`)) return `${lead}${quote}${spec}.js${quote}`;
-    if (existsSync(join(target, 'index.d.ts'))) return `${lead}${quote}${spec}/index.js${quote}`;
+    if (existsSync(join(target, 'index.d.ts'))) return `${lead}${quote}${spec.replace(/\/$/, '')}/index.js${quote}`;
     throw new Error(`${relative(root, file)}: cannot resolve ${spec}`);
   });
   writeFileSync(file, text);
