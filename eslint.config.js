@@ -6,11 +6,11 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'coverage/', 'test-artifacts/', 'bench/results/', '.cache/'] },
+  { ignores: ['node_modules/', 'dist/', 'packages/*/dist/', 'packages/*/docs/', 'test/fixtures/uma-package-consumer.ts', 'out/', 'coverage/', 'test-artifacts/', 'bench/results/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.{ts,tsx,js}'],
+    files: ['**/*.{ts,tsx,js,mjs}'],
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/uma/**/*.ts'],
+    files: ['src/uma/**/*.ts', 'packages/uma/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['electron', 'react', 'react-dom', '**/main/**', '**/renderer/**'] }],
     },

@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 // Unit and integration tests run in Node against real servers on 127.0.0.1 (ephemeral ports).
 // Renderer component tests run in jsdom. End-to-end tests drive Debian's Chromium (see .ci/run).
+// `source`: the engine package (packages/uma) resolves to its TypeScript entry, not its built dist.
+const conditions = ['source', 'module', 'node', 'development|production'];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
   test: {
     projects: [
       {

@@ -41,6 +41,9 @@ export function cliBuildOptions(root, outdir) {
     format: 'esm',
     platform: 'node',
     target: 'node20.19',
+    // `@tessera/uma` from its TypeScript sources (the package's `source` export condition), so a
+    // checkout needs no separate package build.
+    conditions: ['source'],
     // Pure-JavaScript dependencies are bundled (one parse instead of hundreds of module files for zod,
     // jose, oauth4webapi); these stay in node_modules: native binaries, and `open`, which finds its
     // xdg-open script next to its own file.

@@ -14,7 +14,7 @@ import { startCore } from './app/compose';
 import { startHost } from './host/server';
 import { startHostOnLastPort } from './host/last-port';
 import { tesseraHome } from './app/config';
-import { systemOpener } from './identity/opener';
+import { systemOpener } from '@tessera/uma/node';
 import { describe } from './demo/cli';
 import { describeKeycloakDemo, KEYCLOAK_APP_PORTS } from './demo/keycloak/demo';
 import { KeycloakUnavailable } from './demo/keycloak/dist';

@@ -99,7 +99,7 @@ export type ApiInput<M extends ApiMethod> = z.input<(typeof apiInputs)[M]>;
 /** What the service receives after validation (defaults filled in). */
 export type ApiOutput<M extends ApiMethod> = z.output<(typeof apiInputs)[M]>;
 
-import type { Lane as StepLane, Lifeline, Outcome } from '../kernel/outcome';
+import type { Lane as StepLane, Lifeline, Outcome } from '@tessera/uma/portable';
 export type { Outcome };
 /** Sequence-diagram lifelines (the step lanes plus Tessera). */
 export type Lane = Lifeline;

@@ -13,9 +13,9 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
 import { z } from 'zod';
-import type { TokenStore } from '../kernel/store';
-import type { FetchResult } from '../uma/agent';
-import { nextPoll, normalizeInterval, PollBudget, timerMs, type PollStep } from '../uma/poll-policy';
+import type { TokenStore } from '@tessera/uma';
+import type { FetchResult } from '@tessera/uma/engine';
+import { nextPoll, normalizeInterval, PollBudget, timerMs, type PollStep } from '@tessera/uma';
 
 /** How long a request is watched before Tessera gives up (the person can ask again). */
 export const MAX_WATCH_MS = 24 * 60 * 60 * 1000;

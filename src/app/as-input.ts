@@ -9,7 +9,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-2 (issuer and endpoints: https)
  */
 import { z } from 'zod';
-import { isSecureOrLoopback } from '../kernel/urls';
+import { isSecureOrLoopback } from '@tessera/uma/portable';
 
 export const ONLY_HTTP = 'Only http(s) addresses';
 export const HTTPS_RULE = 'Use https — plain http only for this machine';

@@ -8,10 +8,8 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import type { JWK } from 'jose';
-import { TesseraError } from '../kernel/errors';
-import { storeKeys, type TokenStore } from '../kernel/store';
-import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
-import type { ClientCredentials } from '../uma/grant';
+import { TesseraError, storeKeys, type TokenStore, findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '@tessera/uma';
+import type { ClientCredentials } from '@tessera/uma';
 import type { AsSetupView } from './api';
 import type { AddAsInput } from './as-input';
 

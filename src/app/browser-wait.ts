@@ -11,7 +11,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1 (native apps use the system browser)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Opener } from '../identity/opener';
+import type { Opener } from '@tessera/uma';
 
 export interface BrowserWaitView { what: 'sign-in' | 'claims'; origin: string }
 

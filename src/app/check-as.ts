@@ -13,15 +13,10 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
  */
 import { randomUUID } from 'node:crypto';
-import { TesseraError, toErrorInfo } from '../kernel/errors';
-import type { TokenStore } from '../kernel/store';
-import type { TranscriptStep } from '../kernel/transcript';
-import { findTrustedAs, type TrustPolicy } from '../kernel/trust';
-import { isSecureOrLoopback } from '../kernel/urls';
-import type { HttpBounds } from '../http/fetch';
-import type { ClientResolver } from '../uma/clients';
-import type { ClaimToken } from '../uma/ports';
-import { IdentityClaimsSource } from '../identity/claims-source';
+import { TesseraError, toErrorInfo, findTrustedAs, type TrustPolicy, IdentityClaimsSource } from '@tessera/uma';
+import type { TokenStore, TranscriptStep, HttpBounds, ClaimToken } from '@tessera/uma';
+import { isSecureOrLoopback } from '@tessera/uma/portable';
+import type { ClientResolver } from '@tessera/uma/engine';
 import { ALL_CHECKS, probeJson, runProbe } from '../probe/runner';
 import { renderProbeHtml } from '../probe/report-html';
 import { emptySummary, type CheckStatus as ProbeStatus } from '../probe/grading';

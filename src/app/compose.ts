@@ -10,7 +10,7 @@ import { AppGate } from './gate';
 import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setup';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
 import type { KeycloakDemoConfig, KeycloakDemoHandle, KeycloakDemoOptions } from '../demo/keycloak/demo';
-import type { Opener } from '../identity/opener';
+import type { Opener } from '@tessera/uma';
 import type { SafeStorageLike, Vault } from '../vault';
 
 export interface CoreOptions {

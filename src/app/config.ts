@@ -8,8 +8,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { TesseraError } from '../kernel/errors';
-import { trustPolicy } from '../kernel/trust';
+import { TesseraError, trustPolicy } from '@tessera/uma';
 import { updateFileLocked } from '../vault/files';
 
 export const tesseraConfig = z.object({

@@ -7,8 +7,7 @@
  */
 import type { DemoConfig } from '../demo';
 import type { KeycloakDemoConfig } from '../demo/keycloak/demo';
-import { storeKeys, type TokenStore } from '../kernel/store';
-import { findTrustedAs, type AsConfig, type TrustPolicy } from '../kernel/trust';
+import { storeKeys, type TokenStore, findTrustedAs, type AsConfig, type TrustPolicy } from '@tessera/uma';
 import type { ProviderView, ResourceView } from './api';
 
 export interface DemoSetup {

@@ -4,17 +4,9 @@
  * party's identities in as the claims source, the loopback claims interaction (system browser), the
  * registration redirect URI, trust, HTTP bounds and the vault, and resolves who a call acts for.
  */
-import type { TokenStore } from '../kernel/store';
-import { Transcript, type StepListener } from '../kernel/transcript';
-import { findTrustedAs, type TrustPolicy } from '../kernel/trust';
-import { HttpClient, type HttpBounds } from '../http/fetch';
-import { createAgent, type Agent, type DefaultClient } from '../uma/agent';
-import { ClientResolver } from '../uma/clients';
-import { CLAIMS_REDIRECT_URI, loopbackInteraction } from '../uma/interaction';
-import type { ClaimsSource } from '../uma/ports';
-import { IdentityClaimsSource } from '../identity/claims-source';
-import { Identities } from '../identity/identities';
-import type { Opener } from '../identity/opener';
+import type { TokenStore, ClaimsSource, Opener } from '@tessera/uma';
+import { Transcript, createAgent, type Agent, ClientResolver } from '@tessera/uma/engine';
+import { type StepListener, findTrustedAs, type TrustPolicy, HttpClient, type HttpBounds, type DefaultClient, CLAIMS_REDIRECT_URI, loopbackInteraction, IdentityClaimsSource, Identities } from '@tessera/uma';
 
 export interface EngineOptions {
   store: TokenStore;

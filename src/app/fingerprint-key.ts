@@ -5,8 +5,8 @@
  * tested offline against guesses of a weak secret. A memory-only vault gives a key for this run.
  */
 import { randomBytes } from 'node:crypto';
-import { setFingerprintKey } from '../kernel/redact';
-import type { TokenStore } from '../kernel/store';
+import { setFingerprintKey } from '@tessera/uma/engine';
+import type { TokenStore } from '@tessera/uma';
 
 export const FINGERPRINT_KEY_RECORD = 'fingerprint-key';
 

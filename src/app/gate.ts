@@ -26,8 +26,7 @@ import { Notices } from './notices';
 import { loadPreferences, PreferencesFile, type Preferences } from './preferences';
 import { useInstallFingerprintKey } from './fingerprint-key';
 import { HISTORY_FILE } from './history';
-import { TesseraError } from '../kernel/errors';
-import { NOBODY } from '../kernel/party';
+import { TesseraError, NOBODY } from '@tessera/uma';
 import { keepAside, memoryVault, openVault, rekeyVault, vaultStatus, VaultError, type SafeStorageLike, type Vault, type VaultBackend } from '../vault';
 import { ensurePrivateDir } from '../vault/files';
 

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { FlowView } from './api';
-import type { TokenStore } from '../kernel/store';
+import type { TokenStore } from '@tessera/uma';
 import { sealedDocument, type SealedDocument } from '../vault';
 
 export const HISTORY_LIMIT = 200;

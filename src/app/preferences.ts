@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Theme } from './api';
-import type { TokenStore } from '../kernel/store';
+import type { TokenStore } from '@tessera/uma';
 import { keepAside } from '../vault';
 import { readRegularFile, writeFileAtomic } from '../vault/files';
 

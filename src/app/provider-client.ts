@@ -5,10 +5,8 @@
  * stored for the AS authenticates the sign-in too. Keycloak needs exactly that: it accepts a pushed ID
  * token only from the client it was issued to, so sign-in and UMA grant share one client.
  */
-import { storeKeys, type TokenStore } from '../kernel/store';
-import { normalizeIssuer } from '../kernel/trust';
-import type { ProviderClient } from '../identity/oidc';
-import type { ClientCredentials } from '../uma/grant';
+import { storeKeys, type TokenStore, normalizeIssuer } from '@tessera/uma';
+import type { ProviderClient, ClientCredentials } from '@tessera/uma';
 
 export async function providerClient(store: TokenStore, input: { issuer: string; clientId: string; scope?: string | undefined }): Promise<ProviderClient> {
   // The provider's issuer stays exactly as given (OIDC Discovery §4.3: compared exactly); the AS

@@ -1,8 +1,6 @@
 /** `--claim-token FILE`: a {@link ClaimsSource} that pushes the file's token to trusted ASes. */
 import { readFile } from 'node:fs/promises';
-import { TesseraError } from '../kernel/errors';
-import { partyOfClaimToken } from '../kernel/party';
-import { ID_TOKEN_FORMAT, type ClaimToken, type ClaimsSource } from '../uma/ports';
+import { TesseraError, partyOfClaimToken, ID_TOKEN_FORMAT, type ClaimToken, type ClaimsSource } from '@tessera/uma';
 
 /**
  * Reads the token and names the party it speaks for (`iss#sub` of a JWT, else the token's own

@@ -4,9 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
-import { TesseraError } from '../kernel/errors';
-import { parseHttpUrl } from '../kernel/urls';
-import { findTrustedAs, tokenAuthMethod, type TokenAuthMethod, type TrustPolicy } from '../kernel/trust';
+import { TesseraError, findTrustedAs, tokenAuthMethod, type TokenAuthMethod, type TrustPolicy } from '@tessera/uma';
+import { parseHttpUrl } from '@tessera/uma/portable';
 
 /** parseArgs option definitions. */
 export const CLIENT_FLAG_OPTIONS = {

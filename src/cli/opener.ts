@@ -1,5 +1,6 @@
 /** The system browser for CLI commands (BROWSER honoured, the address always printed). */
-import { systemOpener, type Opener } from '../identity/opener';
+import { systemOpener } from '@tessera/uma/node';
+import { type Opener } from '@tessera/uma';
 import type { CliIo } from './command';
 
 /** Tests replace the system browser with their own (e.g. a Chromium page). */

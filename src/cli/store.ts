@@ -3,7 +3,7 @@
  * the OS keyring, then TESSERA_PASSPHRASE (or a no-echo prompt on a TTY), else memory only for this run (with a warning).
  * `TESSERA_VAULT_BACKENDS` (comma list of keyring, passphrase, memory) overrides the order.
  */
-import type { TokenStore } from '../kernel/store';
+import type { TokenStore } from '@tessera/uma';
 import { openVault, type VaultBackend } from '../vault';
 import { ttyPassphrasePrompt } from './passphrase-prompt';
 

@@ -21,7 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ApiInputError, parseCall, type ApiEvent } from '../app/api';
-import { toErrorInfo } from '../kernel/errors';
+import { toErrorInfo } from '@tessera/uma';
 import type { TesseraService } from '../app/service';
 
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; frame-src blob:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

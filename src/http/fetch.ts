@@ -13,6 +13,10 @@ import { MAX_RECORDED_BODY, type Lane, type StepKind, type Transcript, type Tran
 import { Redactor } from '../kernel/redact';
 import { transportRefusal } from '../kernel/urls';
 
+/**
+ * Timeout, body-size and redirect bounds of every request.
+ * @see https://fetch.spec.whatwg.org/#fetch-method
+ */
 export interface HttpBounds {
   /** Per-request timeout in milliseconds, each hop included. Default 10 000. */
   timeoutMs: number;
@@ -22,8 +26,16 @@ export interface HttpBounds {
   maxRedirects: number;
 }
 
+/**
+ * Default bounds: 10 s timeout, 1 MiB body, 5 redirects.
+ * @see https://fetch.spec.whatwg.org/#fetch-method
+ */
 export const DEFAULT_BOUNDS: HttpBounds = { timeoutMs: 10_000, maxBodyBytes: 1024 * 1024, maxRedirects: 5 };
 
+/**
+ * One request of the HTTP client: method, headers, body, lane, kind, flow and the secrets to scrub.
+ * @see https://fetch.spec.whatwg.org/#fetch-method
+ */
 export interface HttpRequest {
   method?: string;
   headers?: Record<string, string>;
@@ -39,6 +51,10 @@ export interface HttpRequest {
   secrets?: (string | undefined)[];
 }
 
+/**
+ * A response of the HTTP client: status, final URL, headers, text and bytes, and its transcript step.
+ * @see https://fetch.spec.whatwg.org/#fetch-method
+ */
 export interface HttpResult {
   status: number;
   /** Final URL after redirects. */
@@ -52,8 +68,16 @@ export interface HttpResult {
   step: TranscriptStep;
 }
 
+/**
+ * The shape of the fetch the HTTP client calls (the global fetch by default).
+ * @see https://fetch.spec.whatwg.org/#fetch-method
+ */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * Bounds, transcript and underlying fetch of an {@link HttpClient}.
+ * @see https://fetch.spec.whatwg.org/#fetch-method
+ */
 export interface HttpClientOptions {
   bounds?: Partial<HttpBounds>;
   transcript?: Transcript;
@@ -85,7 +109,10 @@ export function carriesCredentials(headers: Record<string, string>, body: string
   }
 }
 
-/** Bounded, redacting, transcript-recording HTTP client. */
+/**
+ * Bounded, redacting, transcript-recording HTTP client.
+ * @see https://fetch.spec.whatwg.org/#fetch-method
+ */
 export class HttpClient {
   readonly bounds: HttpBounds;
   readonly transcript: Transcript | undefined;
@@ -293,6 +320,7 @@ function recordBody(redactor: Redactor, text: string, contentType: string): { bo
 /**
  * Whether a body of this media type is text (shown, redacted, printed) rather than bytes (saved).
  * An absent type is treated as text: many ASes omit it on small JSON answers.
+ * @see https://mimesniff.spec.whatwg.org/#mime-type-groups
  */
 export function isTextual(contentType: string | null | undefined): boolean {
   if (!contentType) return true;

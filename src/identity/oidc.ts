@@ -28,7 +28,15 @@ import { HttpClient } from '../http/fetch';
 import { startLoopback } from '../uma/loopback';
 import type { Opener } from './opener';
 
+/**
+ * Path of the loopback redirect URI of sign-in (`http://127.0.0.1:<port>/oidc/callback`).
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export const SIGNIN_PATH = '/oidc/callback';
+/**
+ * Scopes asked for at sign-in (`openid email profile offline_access`).
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ */
 export const DEFAULT_SCOPE = 'openid email profile offline_access';
 
 /**

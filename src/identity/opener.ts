@@ -12,6 +12,10 @@ import { spawn } from 'node:child_process';
 import open from 'open';
 import { TesseraError } from '../kernel/errors';
 
+/**
+ * Opens a URL in the person's browser.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1
+ */
 export type Opener = (url: string) => Promise<void>;
 
 /**
@@ -68,7 +72,8 @@ function spawnBrowser(argv: string[]): Promise<void> {
  * @see https://www.rfc-editor.org/rfc/rfc8252#section-4.1
  */
 export function systemOpener(options: SystemOpenerOptions = {}): Opener {
-  const env = options.env ?? process.env;
+  // No process.env here: the engine is a library; faces pass their environment (the CLI its own).
+  const env = options.env ?? {};
   return async (url: string) => {
     const safe = browserUrl(url);
     options.print?.(`Open this address in your browser if it does not open by itself:\n  ${safe}`);

@@ -6,6 +6,10 @@
  * turn codes and facts into advice.
  */
 
+/**
+ * Every stable error code (values as constants: `UmaErrorCode` of `@tessera/uma`).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export type ErrorCode =
   | 'usage'
   | 'config_invalid'
@@ -64,6 +68,7 @@ export type ErrorCode =
 /**
  * What a face needs to phrase advice for an error, beyond its code. Only non-secret values:
  * issuers, origins, claim names, seconds.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
 export interface ErrorFacts {
   /** The authorization server concerned (as named by the RS, or the trusted issuer). */
@@ -91,6 +96,10 @@ export interface ErrorFacts {
   origin?: string;
 }
 
+/**
+ * Links to the spec sections errors and outcomes point at.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html
+ */
 export const SPEC = {
   grant: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html',
   challenge: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2',
@@ -106,6 +115,10 @@ export const SPEC = {
   bearerTls: 'https://www.rfc-editor.org/rfc/rfc6750#section-5.3',
 } as const;
 
+/**
+ * A typed error as data: stable `code`, face-neutral `message` and `hint`, spec link, non-secret `facts`.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export interface ErrorInfo {
   code: ErrorCode;
   message: string;
@@ -115,7 +128,10 @@ export interface ErrorInfo {
   facts?: ErrorFacts;
 }
 
-/** The one error class thrown by Tessera modules. */
+/**
+ * The one error class thrown by Tessera modules.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export class TesseraError extends Error implements ErrorInfo {
   override readonly name: string = 'TesseraError';
   readonly code: ErrorCode;
@@ -139,6 +155,7 @@ export class TesseraError extends Error implements ErrorInfo {
 /**
  * Turns anything thrown into an {@link ErrorInfo} without leaking stack traces. Every face maps
  * errors with this one function; subclasses (e.g. the vault's) keep their codes and hints.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof TesseraError) return error.toInfo();

@@ -13,16 +13,30 @@
 import { decodeJwt } from 'jose';
 import { fingerprint } from './redact';
 
+/**
+ * The requesting party of a flow that acts for no one (no claims are ever pushed for it).
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export const NOBODY = 'nobody';
 
-/** Records written before tokens were bound to a party: kept, listed, never presented. */
+/**
+ * Records written before tokens were bound to a party: kept, listed, never presented.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export const UNKNOWN_PARTY = 'unknown';
 
+/**
+ * The requesting-party id `issuer#sub` of an identity.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export function partyId(issuer: string, sub: string): string {
   return `${issuer}#${sub}`;
 }
 
-/** The party a claim token speaks for: `iss#sub` of a JWT, else a fingerprint of the token itself. */
+/**
+ * The party a claim token speaks for: `iss#sub` of a JWT, else a fingerprint of the token itself.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export function partyOfClaimToken(token: string): string {
   try {
     const claims = decodeJwt(token);
@@ -33,7 +47,10 @@ export function partyOfClaimToken(token: string): string {
   return `token:${fingerprint(token)}`;
 }
 
-/** Splits `issuer#sub`; undefined for `nobody`, token parties and malformed values. */
+/**
+ * Splits `issuer#sub`; undefined for `nobody`, token parties and malformed values.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
 export function splitParty(party: string): { issuer: string; sub: string } | undefined {
   const at = party.lastIndexOf('#');
   if (at <= 0 || party.startsWith('token:')) return undefined;

@@ -5,11 +5,15 @@
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { jsonDepth, MAX_JSON_DEPTH } from './json';
 
-/** Parameter / JSON member / header names whose values are secrets. Compared case-insensitively. */
+/**
+ * Parameter / JSON member / header names whose values are secrets. Compared case-insensitively.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
+ */
 export const SECRET_NAMES = [
   'access_token',
   'refresh_token',
@@ -45,34 +49,64 @@ const JSON_SECRET_MEMBER = new RegExp(`"(?:${NAMES})"\\s*:`, 'i');
 const FORM_SECRET_PARAM = new RegExp(`(?:^|&)(?:${NAMES})=`, 'i');
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'dpop']);
 
-/** The per-install fingerprint key (see {@link setFingerprintKey}); undefined until the app layer sets it. */
-let fingerprintKey: Uint8Array | undefined;
+/** A fingerprint key with its own memos (a fingerprint depends on the key, so memos do too). */
+interface KeyScope {
+  key: Uint8Array | undefined;
+  fingerprints: Map<string, string>;
+  descriptions: Map<string, TokenDescription>;
+}
+
+const newScope = (key: Uint8Array | undefined): KeyScope => ({ key: key && key.length > 0 ? Uint8Array.from(key) : undefined, fingerprints: new Map(), descriptions: new Map() });
+
+/** The process default (see {@link setFingerprintKey}); undefined key until the app layer sets it. */
+let defaultScope = newScope(undefined);
+
+/**
+ * A key for one async call tree ({@link withFingerprintKey}): the engine package takes the key as an
+ * option, so two clients in one process (two apps, two tenants) never share or overwrite a key.
+ */
+const scoped = new AsyncLocalStorage<KeyScope>();
+
+const current = (): KeyScope => scoped.getStore() ?? defaultScope;
 
 /**
  * Sets the per-install key that salts fingerprints (the app layer keeps it in the vault, see
  * src/app/fingerprint-key.ts). With a key a fingerprint is an HMAC, which cannot be checked offline
  * against guesses of a weak secret (a client secret, a password) by someone who only holds an
- * export or a screenshot; without one it is a bare SHA-256 prefix.
+ * export or a screenshot; without one it is a bare SHA-256 prefix. A key given to
+ * {@link withFingerprintKey} wins inside its call.
+ * @see https://www.rfc-editor.org/rfc/rfc2104
  */
 export function setFingerprintKey(key: Uint8Array | undefined): void {
-  fingerprintKey = key && key.length > 0 ? Uint8Array.from(key) : undefined;
-  fingerprintCache.clear();
-  descriptionCache.clear();
+  defaultScope = newScope(key);
 }
 
-/** Short, stable, one-way fingerprint of a secret: `fp:` + 10 base64url chars of HMAC-SHA-256 with the install key (SHA-256 without one). */
+/**
+ * Runs `fn` (and everything it awaits) with `key` salting fingerprints, without touching the process
+ * default: the per-client key of the engine package. Returns what `fn` returns.
+ * @see https://www.rfc-editor.org/rfc/rfc2104
+ */
+export function withFingerprintKey<T>(key: Uint8Array, fn: () => T): T {
+  return scoped.run(newScope(key), fn);
+}
+
+/**
+ * Short, stable, one-way fingerprint of a secret: `fp:` + 10 base64url chars of HMAC-SHA-256 with the
+ * install key (SHA-256 without one).
+ * @see https://www.rfc-editor.org/rfc/rfc2104
+ */
 export function fingerprint(secret: string): string {
-  const cached = fingerprintCache.get(secret);
+  const scope = current();
+  // Small bounded memo: the same RPT is fingerprinted on every request that carries it.
+  const cached = scope.fingerprints.get(secret);
   if (cached) return cached;
-  const digest = fingerprintKey ? createHmac('sha256', fingerprintKey).update(secret) : createHash('sha256').update(secret);
+  const digest = scope.key ? createHmac('sha256', scope.key).update(secret) : createHash('sha256').update(secret);
   const fp = `fp:${digest.digest('base64url').slice(0, 10)}`;
-  if (fingerprintCache.size >= 512) fingerprintCache.delete(fingerprintCache.keys().next().value as string);
-  fingerprintCache.set(secret, fp);
+  if (scope.fingerprints.size >= 512) scope.fingerprints.delete(scope.fingerprints.keys().next().value as string);
+  scope.fingerprints.set(secret, fp);
   return fp;
 }
 
-/** Small bounded memo: the same RPT is fingerprinted on every request that carries it. */
-const fingerprintCache = new Map<string, string>();
 const encodedCache = new Map<string, readonly string[]>();
 
 /**
@@ -96,7 +130,10 @@ function encodedCopies(secret: string): readonly string[] {
   return copies;
 }
 
-/** What a transcript may say about a token. */
+/**
+ * What a transcript may say about a token.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
+ */
 export interface TokenDescription {
   fingerprint: string;
   length: number;
@@ -104,7 +141,13 @@ export interface TokenDescription {
   jwt?: { header: Record<string, unknown>; claims: Record<string, unknown> };
 }
 
+/**
+ * What a transcript may say about a token: its fingerprint, length and, for a JWT, the decoded header and claims.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
+ */
 export function describeToken(token: string): TokenDescription {
+  // Bounded memo: the held RPT is described on every request that carries it.
+  const descriptionCache = current().descriptions;
   const cached = descriptionCache.get(token);
   if (cached) return cached;
   // Frozen, so the cached description can be shared by every step that mentions the token.
@@ -127,9 +170,6 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Bounded memo: the held RPT is described on every request that carries it. */
-const descriptionCache = new Map<string, TokenDescription>();
-
 function describeUncached(token: string): TokenDescription {
   const description: TokenDescription = { fingerprint: fingerprint(token), length: token.length };
   // Claims nested deeper than MAX_JSON_DEPTH are not decoded: the step is serialised, exported and
@@ -147,7 +187,10 @@ function describeUncached(token: string): TokenDescription {
   return description;
 }
 
-/** The text that replaces a secret. */
+/**
+ * The text that replaces a secret.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
+ */
 export function placeholder(secret: string): string {
   return `[redacted ${fingerprint(secret)}]`;
 }
@@ -156,6 +199,7 @@ export function placeholder(secret: string): string {
  * Accumulates secret values seen during one exchange (and known secrets registered by the agent), so
  * that every occurrence anywhere in the recorded text can be scrubbed, not only the ones found under
  * a well-known name.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.4
  */
 export class Redactor {
   readonly #secrets = new Set<string>();

@@ -8,7 +8,10 @@
  * transcript may show. Nothing secret may ever be put in `meta`.
  */
 
-/** What a record holds. Keys are built with the helpers below so every module agrees on them. */
+/**
+ * What a record holds. Keys are built with the helpers below so every module agrees on them.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export type RecordKind =
   /** An RPT (+ refresh token) per (AS issuer, RS origin, requesting party). */
   | 'rpt'
@@ -23,9 +26,16 @@ export type RecordKind =
   /** Settings. */
   | 'settings';
 
+/**
+ * Every kind of record a {@link TokenStore} holds.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export const RECORD_KINDS: readonly RecordKind[] = ['rpt', 'pct', 'identity', 'client', 'trust', 'settings'];
 
-/** Non-secret description of a record. Safe for logs, the renderer and redacted exports. */
+/**
+ * Non-secret description of a record. Safe for logs, the renderer and redacted exports.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export interface RecordMeta {
   kind: RecordKind;
   key: string;
@@ -53,14 +63,25 @@ export interface RecordMeta {
   updatedAt: number;
 }
 
+/**
+ * A record of a {@link TokenStore}: its value and non-secret metadata.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export interface StoredRecord<T = unknown> {
   meta: RecordMeta;
   value: T;
 }
 
-/** Metadata a caller supplies on write; kind, key and timestamps are filled in by the store. */
+/**
+ * Metadata a caller supplies on write; kind, key and timestamps are filled in by the store.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export type MetaInput = Omit<RecordMeta, 'kind' | 'key' | 'createdAt' | 'updatedAt'>;
 
+/**
+ * The storage port: RPTs, PCTs, identities, client registrations and settings, with a locked read-modify-write.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export interface TokenStore {
   get<T = unknown>(kind: RecordKind, key: string): Promise<StoredRecord<T> | undefined>;
   /** Insert or replace. Keeps `createdAt` of a replaced record. */
@@ -83,7 +104,10 @@ export interface TokenStore {
   readonly persistent: boolean;
 }
 
-/** Key helpers: one place decides how composite keys are spelled. */
+/**
+ * Key helpers: one place decides how composite keys are spelled.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export const storeKeys = {
   rpt: (asIssuer: string, rsOrigin: string, party: string) => `${asIssuer} ${rsOrigin} ${party}`,
   pct: (asIssuer: string, party: string, clientId: string) => `${asIssuer} ${party} ${clientId}`,
@@ -92,7 +116,10 @@ export const storeKeys = {
   trust: (asIssuer: string) => asIssuer,
 } as const;
 
-/** In-memory store: tokens live for this process only. Also the reference behaviour for the vault. */
+/**
+ * In-memory store: tokens live for this process only. Also the reference behaviour for the vault.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
+ */
 export class MemoryStore implements TokenStore {
   readonly persistent = false;
   #records = new Map<string, StoredRecord>();

@@ -9,6 +9,10 @@ import type { TokenDescription } from './redact';
 import type { Lane } from './outcome';
 export type { Lane } from './outcome';
 
+/**
+ * What an exchange is for (resource, discovery, token, registration, interaction, …).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export type StepKind =
   | 'resource'
   | 'discovery'
@@ -28,7 +32,10 @@ export type StepKind =
   | 'logout'
   | 'other';
 
-/** UMA meaning of an exchange, when it has one. */
+/**
+ * UMA meaning of an exchange, when it has one.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export type StepOutcome =
   | 'granted'
   | 'challenge'
@@ -43,6 +50,10 @@ export type StepOutcome =
   | 'invalid_scope'
   | 'error';
 
+/**
+ * A request or response as recorded: redacted headers and body, and the body's size.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export interface RecordedMessage {
   headers: Record<string, string>;
   /** Redacted body text, truncated to {@link MAX_RECORDED_BODY} characters. */
@@ -52,6 +63,10 @@ export interface RecordedMessage {
   bodySize?: number;
 }
 
+/**
+ * The UMA reading of a resource server's challenge, as recorded (the ticket by fingerprint only).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2
+ */
 export interface ParsedChallengeInfo {
   scheme: string;
   asUri?: string;
@@ -62,6 +77,10 @@ export interface ParsedChallengeInfo {
   source: 'header' | 'body';
 }
 
+/**
+ * One HTTP exchange, redacted: request, response, tokens by fingerprint, the UMA reading.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export interface TranscriptStep {
   id: string;
   flowId: string;
@@ -86,13 +105,22 @@ export interface TranscriptStep {
   error?: ErrorInfo;
 }
 
+/**
+ * Characters of a body kept in a transcript step (64 KiB).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export const MAX_RECORDED_BODY = 64 * 1024;
 
+/**
+ * Called for every transcript step when it is added and when it is annotated.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
+ */
 export type StepListener = (step: TranscriptStep, event: 'added' | 'updated') => void;
 
 /**
  * Records steps in order and notifies listeners live. Keeps at most `maxSteps` (oldest dropped
  * first) so a long-running app does not grow without bound; listeners see every step.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
  */
 export class Transcript {
   readonly steps: TranscriptStep[] = [];

@@ -7,7 +7,10 @@
  */
 import { z } from 'zod';
 
-/** How the client authenticates at the token endpoint. */
+/**
+ * How the client authenticates at the token endpoint.
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ */
 export const tokenAuthMethod = z.enum([
   'client_secret_basic',
   'client_secret_post',
@@ -16,9 +19,16 @@ export const tokenAuthMethod = z.enum([
   /** Keycloak: the requesting party's own access token is the Bearer credential. */
   'keycloak_bearer',
 ]);
+/**
+ * A client authentication method at the token endpoint.
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+ */
 export type TokenAuthMethod = z.infer<typeof tokenAuthMethod>;
 
-/** Manually configured endpoints for servers without (UMA) discovery, e.g. WSO2 IS. */
+/**
+ * Manually configured endpoints for servers without (UMA) discovery, e.g. WSO2 IS.
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+ */
 export const manualMetadata = z
   .object({
     token_endpoint: z.url(),
@@ -29,6 +39,10 @@ export const manualMetadata = z
   })
   .loose();
 
+/**
+ * Schema of {@link AsConfig} (zod), for trust lists read from files or input.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
+ */
 export const asConfig = z.object({
   /** The AS issuer as it appears in `as_uri`. */
   issuer: z.string().min(1),
@@ -62,9 +76,21 @@ export const asConfig = z.object({
   /** Whether claims may be pushed to this AS (default true for a trusted AS). */
   pushClaims: z.boolean().optional(),
 });
+/**
+ * One trusted authorization server: issuer, aliases, discovery or manual endpoints, client, scope, vendor switches.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
+ */
 export type AsConfig = z.infer<typeof asConfig>;
 
+/**
+ * Schema of {@link TrustPolicy} (zod).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
+ */
 export const trustPolicy = z.object({ authorizationServers: z.array(asConfig).default([]) });
+/**
+ * The authorization servers the requesting party trusts.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
+ */
 export type TrustPolicy = z.infer<typeof trustPolicy>;
 
 /**

@@ -8,13 +8,19 @@
  */
 import { SPEC, TesseraError, type ErrorCode } from './errors';
 
-/** Host names that always mean this machine. `*.localhost` resolves to loopback (RFC 6761 §6.3). */
+/**
+ * Host names that always mean this machine. `*.localhost` resolves to loopback (RFC 6761 §6.3).
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-8.3
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-/** Whether `url` points at this machine. Unparseable input is not loopback. */
+/**
+ * Whether `url` points at this machine. Unparseable input is not loopback.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-8.3
+ */
 export function isLoopbackUrl(url: string | URL): boolean {
   try {
     return isLoopbackHost((typeof url === 'string' ? new URL(url) : url).hostname);
@@ -23,7 +29,10 @@ export function isLoopbackUrl(url: string | URL): boolean {
   }
 }
 
-/** https anywhere, plain http only on this machine (the rule for ASes, resources and interaction pages). */
+/**
+ * https anywhere, plain http only on this machine (the rule for ASes, resources and interaction pages).
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-8.3
+ */
 export function isSecureOrLoopback(url: string | URL): boolean {
   let u: URL;
   try {
@@ -34,7 +43,10 @@ export function isSecureOrLoopback(url: string | URL): boolean {
   return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname));
 }
 
-/** Parses an absolute http(s) URL, or returns undefined. */
+/**
+ * Parses an absolute http(s) URL, or returns undefined.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-8.3
+ */
 export function parseHttpUrl(value: string): URL | undefined {
   try {
     const u = new URL(value);

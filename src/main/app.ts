@@ -11,8 +11,8 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, safeStorage, sessi
 import { join, resolve } from 'node:path';
 import { parseCall } from '../app/api';
 import { IPC_CALL, IPC_EVENT } from '../app/api-methods';
-import { toErrorInfo } from '../kernel/errors';
-import { isLoopbackUrl } from '../kernel/urls';
+import { toErrorInfo } from '@tessera/uma';
+import { isLoopbackUrl } from '@tessera/uma/portable';
 import { startCore, type Core } from '../app/compose';
 import { allowedExternal, APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, isTrustedSender, serveApp, trustedLoopbackOrigins } from './security';
 import { decisionNotifier } from './notify';

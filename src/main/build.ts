@@ -9,7 +9,12 @@ export async function buildElectron(root: string, outdir = join(root, 'dist', 'e
   const { build } = await import('esbuild');
   // The Keycloak demo finds its files through import.meta.url and falls back to the working
   // directory where a CommonJS bundle leaves it empty (src/demo/keycloak/dist.ts): not a problem here.
-  await build({ entryPoints: { main: join(root, 'src/main/index.ts') }, outdir, outExtension: { '.js': '.cjs' }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', external: ['electron'], logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' } });
+  // Dependencies stay external, except the engine package of this repository: it is bundled from its
+  // TypeScript sources (its `source` export condition), so the app needs no separate build of it.
+  const externals = { name: 'externals-but-engine', setup(b: { onResolve(o: { filter: RegExp }, f: (a: { path: string; kind: string }) => { external: boolean } | undefined): void }) {
+    b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'entry-point' || a.path === '@tessera/uma' || a.path.startsWith('@tessera/uma/') ? undefined : { external: true }));
+  } };
+  await build({ entryPoints: { main: join(root, 'src/main/index.ts') }, outdir, outExtension: { '.js': '.cjs' }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', conditions: ['source'], plugins: [externals], external: ['electron'], logLevel: 'warning', logOverride: { 'empty-import-meta': 'silent' } });
   await build({ entryPoints: { preload: join(root, 'src/preload/index.ts') }, outdir, outExtension: { '.js': '.cjs' }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['electron'], logLevel: 'warning' });
   return join(outdir, 'main.cjs');
 }

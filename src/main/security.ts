@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { isLoopbackHost, isLoopbackUrl } from '../kernel/urls';
+import { isLoopbackHost, isLoopbackUrl } from '@tessera/uma/portable';
 
 export const RENDERER_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; frame-src blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 

@@ -4,15 +4,9 @@
  * {@link GrantResult}, and the state later checks share (the RPT, PCT and refresh token obtained,
  * what was created at the AS, every origin contacted).
  */
-import { TesseraError } from '../kernel/errors';
-import { fingerprint } from '../kernel/redact';
-import { Transcript, type TranscriptStep } from '../kernel/transcript';
-import { normalizeIssuer, type AsConfig } from '../kernel/trust';
-import { HttpClient, type FetchLike, type HttpBounds, type HttpResult } from '../http/fetch';
-import { readRsResponse } from '../uma/challenge';
-import type { AsMetadata } from '../uma/discovery';
-import { processUmaTokenResponse, umaTokenRequest, umaTokenRequestRaw, type ClientCredentials, type GrantResult, type GrantedToken, type RequestContext, type UmaTokenParams } from '../uma/grant';
-import type { ClaimToken } from '../uma/ports';
+import { TesseraError, fingerprint, type TranscriptStep, normalizeIssuer, type AsConfig, HttpClient, type FetchLike, type HttpBounds, type HttpResult, readRsResponse, processUmaTokenResponse, umaTokenRequest, type ClientCredentials, type GrantResult, type GrantedToken, type RequestContext, type UmaTokenParams } from '@tessera/uma';
+import { Transcript, umaTokenRequestRaw } from '@tessera/uma/engine';
+import type { AsMetadata, ClaimToken } from '@tessera/uma';
 import type { CreatedItem } from './types';
 
 /** Thrown inside a check when it cannot apply; the runner turns it into `skip`. */

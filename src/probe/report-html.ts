@@ -4,7 +4,7 @@
  * sentence, what a client must do, the redacted exchange (tokens only as fingerprints) and a small
  * sequence diagram of that exchange.
  */
-import type { TranscriptStep } from '../kernel/transcript';
+import type { TranscriptStep } from '@tessera/uma';
 import { GRADES, STATUSES, verdictSentence } from './grading';
 import type { CheckResult, CheckStatus, ProbeReport } from './types';
 

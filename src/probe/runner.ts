@@ -5,17 +5,10 @@
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html
  */
-import { toErrorInfo } from '../kernel/errors';
-import { fingerprint } from '../kernel/redact';
-import { Transcript, type TranscriptStep } from '../kernel/transcript';
-import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
-import { isSecureOrLoopback } from '../kernel/urls';
-import type { FetchLike, HttpBounds } from '../http/fetch';
-import { readRsResponse } from '../uma/challenge';
-import { asMetadata, discoveryUrls } from '../uma/discovery';
-import type { ClientCredentials } from '../uma/grant';
-import type { ClaimToken } from '../uma/ports';
-import { CLAIMS_REDIRECT_URI } from '../uma/interaction';
+import { toErrorInfo, fingerprint, type TranscriptStep, findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy, readRsResponse, asMetadata, discoveryUrls, CLAIMS_REDIRECT_URI } from '@tessera/uma';
+import { Transcript } from '@tessera/uma/engine';
+import { isSecureOrLoopback } from '@tessera/uma/portable';
+import type { FetchLike, HttpBounds, ClientCredentials, ClaimToken } from '@tessera/uma';
 import { CheckContext, SkipCheck, guardedHttp, type DiscoveryFinding, type ProbeShared } from './context';
 import { discoveryChecks } from './checks/discovery';
 import { answerChecks, tokenChecks } from './checks/token';

@@ -3,7 +3,7 @@
  * stable id, a spec reference, a verdict, what a client must do about a deviation, and the ids of the
  * redacted exchanges it made.
  */
-import type { TranscriptStep } from '../kernel/transcript';
+import type { TranscriptStep } from '@tessera/uma';
 import type { CheckStatus } from './grading';
 
 export type { CheckStatus } from './grading';

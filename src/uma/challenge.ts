@@ -134,7 +134,10 @@ function parseOne(input: string): AuthChallenge[] {
   return challenges;
 }
 
-/** What the RS answer means for the client. */
+/**
+ * What the RS answer means for the client.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2
+ */
 export type RsReading =
   | { type: 'ok' }
   | { type: 'uma'; asUri: string; ticket: string; realm?: string; params: Record<string, string>; source: 'header' | 'body' }

@@ -13,6 +13,10 @@ import { SPEC, TesseraError } from '../kernel/errors';
 import { normalizeIssuer, type AsConfig } from '../kernel/trust';
 import type { HttpClient } from '../http/fetch';
 
+/**
+ * Schema of {@link AsMetadata} (zod): endpoints must be URLs, unknown members kept.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export const asMetadata = z
   .object({
     issuer: z.string().min(1),
@@ -28,6 +32,10 @@ export const asMetadata = z
     uma_profiles_supported: z.array(z.string()).optional(),
   })
   .loose();
+/**
+ * The AS metadata Tessera uses (UMA discovery / RFC 8414), validated.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
+ */
 export type AsMetadata = z.infer<typeof asMetadata>;
 
 /**

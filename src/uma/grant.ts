@@ -17,6 +17,10 @@ import type { AsMetadata } from './discovery';
 import { normalizeInterval } from './poll-policy';
 import type { RequiredClaim } from './ports';
 
+/**
+ * The UMA grant type `urn:ietf:params:oauth:grant-type:uma-ticket`.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export const UMA_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:uma-ticket';
 
 /**
@@ -225,7 +229,10 @@ export interface GrantedToken {
   upgraded?: boolean;
 }
 
-/** Typed reading of a token-endpoint answer. */
+/**
+ * Typed reading of a token-endpoint answer.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export type GrantResult =
   | { type: 'token'; token: GrantedToken }
   | { type: 'need_info'; ticket: string; requiredClaims?: RequiredClaim[]; redirectUser?: string }

@@ -11,9 +11,15 @@ import { buildInteractionUrl, newBoundState, stateMatches } from './interaction-
 import { startLoopback } from './loopback';
 import type { ClaimsInteraction, InteractionRequest, InteractionResult } from './ports';
 
-/** Path of the claims redirect URI; registered as `http://127.0.0.1/uma/claims-callback` (any port). */
+/**
+ * Path of the claims redirect URI; registered as `http://127.0.0.1/uma/claims-callback` (any port).
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export const CLAIMS_CALLBACK_PATH = '/uma/claims-callback';
-/** What to register (statically or dynamically) as `claims_redirect_uris` at an AS. */
+/**
+ * What to register (statically or dynamically) as `claims_redirect_uris` at an AS.
+ * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
+ */
 export const CLAIMS_REDIRECT_URI = `http://127.0.0.1${CLAIMS_CALLBACK_PATH}`;
 
 /**

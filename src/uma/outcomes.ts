@@ -15,6 +15,10 @@ function claimNames(required: RequiredClaim[] | undefined): string[] {
   return (required ?? []).map((r) => r.friendly_name ?? r.name ?? r.claim_type ?? 'claim');
 }
 
+/**
+ * The error values (code, facts, message, hint, spec link) of each way a fetch can end short of granted.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export const outcomes = {
   untrustedAs: (asUri: string, party: string): ErrorInfo =>
     info('untrusted_as', `The resource server sends you to ${asUri}, which you do not trust.`, 'Nothing was sent to it. Trust it only if you know who runs it.', SPEC.trust, { asIssuer: asUri, party }),

@@ -7,7 +7,10 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6 (need_info)
  */
 
-/** ID-token claim-token format. Note: `http`, not `https` — Keycloak rejects the https spelling. */
+/**
+ * ID-token claim-token format. Note: `http`, not `https` — Keycloak rejects the https spelling.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
+ */
 export const ID_TOKEN_FORMAT = 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken';
 
 /**

@@ -1,4 +1,4 @@
-import { TesseraError } from '../kernel/errors';
+import { TesseraError } from '@tessera/uma';
 
 /** Why a vault could not be opened, read or written. `code` is for programs, `hint` for people. */
 export type VaultErrorCode =

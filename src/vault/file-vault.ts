@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { MetaInput, RecordKind, RecordMeta, StoredRecord, TokenStore } from '../kernel/store';
-import { RECORD_KINDS } from '../kernel/store';
+import type { MetaInput, RecordKind, RecordMeta, StoredRecord, TokenStore } from '@tessera/uma';
+import { RECORD_KINDS } from '@tessera/uma';
 import { open, seal } from './crypto';
 import { VaultError } from './errors';
 import { readIfExists, updateFileLocked } from './files';

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { MemoryStore, type TokenStore } from '../kernel/store';
+import { MemoryStore, type TokenStore } from '@tessera/uma';
 import { newDataKey } from './crypto';
 import { VaultError } from './errors';
 import { ensurePrivateDir, readIfExists, readRegularFile, removeStaleTempFiles, updateFileLocked } from './files';

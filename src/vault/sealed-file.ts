@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { z } from 'zod';
-import type { TokenStore } from '../kernel/store';
+import type { TokenStore } from '@tessera/uma';
 import { open, seal } from './crypto';
 import { keepAside, readRegularFile, writeFileAtomic } from './files';
 

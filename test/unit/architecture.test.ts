@@ -23,9 +23,22 @@ const LAYERS: Record<string, number> = {
   'src/main': 5,
   'src/preload': 5,
   'src/start.ts': 6,
+  'packages/uma/src': 3.5, // the package's entry files: they re-export the engine folders (the app imports them by name)
 };
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The engine: the protocol layer published as packages/uma (`@tessera/uma`). */
+const ENGINE = ['src/kernel', 'src/http', 'src/uma', 'src/identity'];
+
+function packageJson(dir: string): { exports: Record<string, unknown> } {
+  return JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+}
+
+/** Static and dynamic imports of `@tessera/…` in `files`. */
+function packageImports(files: string[]): { file: string; spec: string }[] {
+  return files.flatMap((file) => [...readFileSync(join(ROOT, file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](@tessera\/[^'"]+)['"]/g)].map((m) => ({ file, spec: m[1]! })));
+}
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
@@ -36,8 +49,17 @@ function sources(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** `src/<folder>` for files in a folder, the file itself for top-level files, `renderer` for the UI. */
+/**
+ * `src/<folder>` for files in a folder, the file itself for top-level files, `renderer` for the UI;
+ * in the package, `packages/uma/src/<folder>` for the engine's folders and `packages/uma/src` for its entries.
+ */
 function unit(file: string): string {
+  const inPackage = normalize(file).split(sep);
+  if (inPackage.slice(0, 3).join('/') === 'packages/uma/src') {
+    const rest = inPackage.slice(3);
+    const asDir = rest.length === 1 && existsSync(join(ROOT, file)) && statSync(join(ROOT, file)).isDirectory();
+    return rest.length > 1 || asDir ? `packages/uma/src/${rest[0]}` : 'packages/uma/src';
+  }
   const parts = normalize(file).split(sep);
   if (parts[0] !== 'src') return parts[0]!;
   if (parts.length === 2 && existsSync(join(ROOT, file)) && statSync(join(ROOT, file)).isDirectory()) return file; // `../vault` (index)
@@ -48,7 +70,7 @@ interface Edge { from: string; to: string; file: string; spec: string; typeOnly:
 
 function edges(): Edge[] {
   const result: Edge[] = [];
-  for (const file of [...sources('src'), ...sources('renderer')]) {
+  for (const file of [...sources('src'), ...sources('renderer'), ...sources('packages/uma/src')]) {
     const text = readFileSync(join(ROOT, file), 'utf8');
     for (const m of text.matchAll(/(import\s+type\s[^'"]*?from\s*|(?:from|import)\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
       const target = normalize(join(dirname(file), m[2]!));
@@ -100,6 +122,42 @@ describe('architecture', () => {
     const source = readFileSync(join(ROOT, 'src/app/trace-import.ts'), 'utf8');
     const imports = [...source.matchAll(/^import\s+(type\s+)?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => `${m[1] ? 'type ' : ''}${m[2]}`);
     expect(imports).toEqual(['zod', 'type ./api']);
+  });
+
+  it('the app, the faces, the probe, the vault and the demo reach the engine only through @tessera/uma', () => {
+    const engine = new Set(ENGINE);
+    const relative = graph.filter((e) => !engine.has(e.from) && e.from !== 'renderer' && e.from !== 'packages/uma/src' && engine.has(e.to)).map((e) => `${e.file} imports ${e.spec}`);
+    expect(relative, 'import it from @tessera/uma (run node scripts/uma-imports.mjs)').toEqual([]);
+    const exported = new Set(Object.keys(packageJson('packages/uma').exports).map((k) => `@tessera/uma${k.slice(1)}`));
+    const bare = packageImports(sources('src').filter((f) => !engine.has(unit(f))));
+    expect(bare.length).toBeGreaterThan(20); // the check sees the imports it polices
+    expect(bare.filter((i) => !exported.has(i.spec)).map((i) => `${i.file} imports ${i.spec}`), 'only the entries in packages/uma/package.json exports').toEqual([]);
+  });
+
+  it('the engine and its package entry import nothing of the app, the faces, the vault or the demo, nor the package itself', () => {
+    const engine = new Set(ENGINE);
+    const out = graph.filter((e) => engine.has(e.from) && !engine.has(e.to)).map((e) => `${e.file} imports ${e.spec}`);
+    expect(out).toEqual([]);
+    const entry = sources('packages/uma/src');
+    expect(entry.length).toBeGreaterThan(2);
+    const bad = [];
+    for (const file of entry) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('@tessera/')) bad.push(`${file} imports ${spec}`);
+        else if (spec.startsWith('.') && !engine.has(unit(normalize(join(dirname(file), spec)))) && !normalize(join(dirname(file), spec)).startsWith(normalize('packages/uma/src'))) bad.push(`${file} imports ${spec}`);
+      }
+    }
+    for (const file of [...ENGINE.flatMap((d) => sources(d))]) {
+      for (const i of packageImports([file])) bad.push(`${i.file} imports ${i.spec}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('finds an engine import that bypasses the package when one is planted (the check can fail)', () => {
+    const planted: Edge = { from: 'src/app', to: 'src/uma', file: 'src/app/x.ts', spec: '../uma/agent', typeOnly: false };
+    expect([planted].filter((e) => ENGINE.includes(e.to) && !ENGINE.includes(e.from))).toHaveLength(1);
   });
 
   it('finds a cycle when one is planted (the check can fail)', () => {

@@ -3,11 +3,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { TesseraError } from '../../kernel/errors';
-import { fingerprint } from '../../kernel/redact';
-import { MAX_JSON_DEPTH, parseJsonBounded } from '../../kernel/json';
-import type { FetchResult } from '../../uma/agent';
-import { ID_TOKEN_FORMAT } from '../../uma/ports';
+import { TesseraError, fingerprint, MAX_JSON_DEPTH, parseJsonBounded, ID_TOKEN_FORMAT } from '@tessera/uma';
+import type { FetchResult } from '@tessera/uma/engine';
 import { fileClaimsSource } from '../claims-file';
 import { CLIENT_FLAG_OPTIONS, CLIENT_FLAGS_USAGE, parseClientFlags, parseHeaderFlags } from '../client-flags';
 import { EXIT, type CliCommand } from '../command';

@@ -1,10 +1,8 @@
 /** `tessera login`: sign in at a requesting party's OpenID provider in the system browser. */
 import { parseArgs } from 'node:util';
 import { tesseraHome } from '../../app/config';
-import { TesseraError } from '../../kernel/errors';
-import { isSecureOrLoopback } from '../../kernel/urls';
-import { Identities } from '../../identity/identities';
-import { DEFAULT_SCOPE, signIn } from '../../identity/oidc';
+import { TesseraError, Identities, DEFAULT_SCOPE, signIn } from '@tessera/uma';
+import { isSecureOrLoopback } from '@tessera/uma/portable';
 import { EXIT, type CliCommand } from '../command';
 import { cliOpener } from '../opener';
 import { openCliStore } from '../store';

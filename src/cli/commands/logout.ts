@@ -1,9 +1,7 @@
 /** `tessera logout [IDENTITY | --all]`: revoke the refresh token at the provider where possible, forget the identity. */
 import { parseArgs } from 'node:util';
 import { tesseraHome } from '../../app/config';
-import { TesseraError } from '../../kernel/errors';
-import { Identities } from '../../identity/identities';
-import { endSessionAtProvider, revokeAtProvider } from '../../identity/oidc';
+import { TesseraError, Identities, endSessionAtProvider, revokeAtProvider } from '@tessera/uma';
 import { EXIT, type CliCommand } from '../command';
 import { cliOpener } from '../opener';
 import { openCliStore } from '../store';

@@ -5,12 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, tesseraHome } from '../../app/config';
-import { TesseraError } from '../../kernel/errors';
-import { findTrustedAs } from '../../kernel/trust';
-import { IdentityClaimsSource } from '../../identity/claims-source';
-import { defaultClientCredentials } from '../../uma/clients';
+import { TesseraError, findTrustedAs, IdentityClaimsSource, defaultClientCredentials, ID_TOKEN_FORMAT, type ClaimToken } from '@tessera/uma';
 import { httpBounds } from '../../app/check-as';
-import { ID_TOKEN_FORMAT, type ClaimToken } from '../../uma/ports';
 import { ALL_CHECKS, probeExitCode, probeJson, runProbe } from '../../probe/runner';
 import { renderProbeHtml } from '../../probe/report-html';
 import { renderJunit } from '../../probe/junit';

@@ -5,9 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, tesseraHome, updateConfig } from '../../app/config';
-import { TesseraError } from '../../kernel/errors';
-import { findTrustedAs, normalizeIssuer, type AsConfig } from '../../kernel/trust';
-import { parseHttpUrl } from '../../kernel/urls';
+import { TesseraError, findTrustedAs, normalizeIssuer, type AsConfig } from '@tessera/uma';
+import { parseHttpUrl } from '@tessera/uma/portable';
 import { EXIT, type CliCommand } from '../command';
 
 const usage = `usage: tessera trust add ISSUER [--discovery-url URL | --token-endpoint URL] [--label TEXT] [--client-id ID]

@@ -3,8 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { tesseraHome } from '../../app/config';
-import { TesseraError } from '../../kernel/errors';
-import { RECORD_KINDS, type RecordKind, type RecordMeta } from '../../kernel/store';
+import { TesseraError, RECORD_KINDS, type RecordKind, type RecordMeta } from '@tessera/uma';
 import { EXIT, type CliCommand } from '../command';
 import { openCliEngine } from '../engine';
 import { ttyPassphrasePrompt } from '../passphrase-prompt';

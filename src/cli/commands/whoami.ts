@@ -1,8 +1,7 @@
 /** `tessera whoami`: the identities held (issuer, subject, email, expiry) — never a token. */
 import { parseArgs } from 'node:util';
 import { tesseraHome } from '../../app/config';
-import { TesseraError } from '../../kernel/errors';
-import { Identities } from '../../identity/identities';
+import { TesseraError, Identities } from '@tessera/uma';
 import { EXIT, type CliCommand } from '../command';
 import { openCliStore } from '../store';
 

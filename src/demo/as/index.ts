@@ -20,7 +20,7 @@ import { refreshRpt, UMA_GRANT, umaGrant, type GrantDeps } from './grant';
 import { introspection, permissionEndpoint, resourceRegistration, revocation, type ProtectionDeps } from './protection';
 import { ClaimsInteraction } from './claims-interaction';
 import { dashboard } from './dashboard';
-import { isLoopbackHost } from '../../kernel/urls';
+import { isLoopbackHost } from '@tessera/uma';
 
 export interface AsOptions {
   kv: KeyValueStore;

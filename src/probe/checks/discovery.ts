@@ -3,8 +3,8 @@
  * client needs, TLS, content type and cache headers.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
  */
-import { isSecureOrLoopback } from '../../kernel/urls';
-import { UMA_GRANT_TYPE } from '../../uma/grant';
+import { isSecureOrLoopback } from '@tessera/uma/portable';
+import { UMA_GRANT_TYPE } from '@tessera/uma';
 import { deviation, fail, grantSection, info, pass, rfc, skip, unsafe, type CheckDefinition } from '../types';
 import { SkipCheck, type CheckContext } from '../context';
 

@@ -5,7 +5,7 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
  */
 import { randomBytes } from 'node:crypto';
-import { buildInteractionUrl } from '../../uma/interaction-url';
+import { buildInteractionUrl } from '@tessera/uma';
 import { deviation, grantSection, pass, skip, unsafe, type CheckDefinition } from '../types';
 import { SkipCheck, type CheckContext } from '../context';
 

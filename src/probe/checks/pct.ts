@@ -3,8 +3,7 @@
  * revocation with token_type_hint=pct.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
  */
-import { fingerprint } from '../../kernel/redact';
-import { revocationRequest } from '../../uma/grant';
+import { fingerprint, revocationRequest } from '@tessera/uma';
 import { deviation, grantSection, pass, skip, unsafe, type CheckDefinition } from '../types';
 import { SkipCheck, describeResult, type CheckContext } from '../context';
 

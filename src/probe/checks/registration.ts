@@ -3,8 +3,7 @@
  * deletes the client again where the AS offers RFC 7592 management, and lists it otherwise.
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
  */
-import { fingerprint } from '../../kernel/redact';
-import { UMA_GRANT_TYPE } from '../../uma/grant';
+import { fingerprint, UMA_GRANT_TYPE } from '@tessera/uma';
 import { deviation, pass, rfc, skip, type CheckDefinition } from '../types';
 
 export const registrationChecks: CheckDefinition[] = [

@@ -4,8 +4,7 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5.1
  */
 import { randomBytes } from 'node:crypto';
-import { fingerprint } from '../../kernel/redact';
-import { processUmaTokenResponse, refreshRequest, revocationRequest } from '../../uma/grant';
+import { fingerprint, processUmaTokenResponse, refreshRequest, revocationRequest } from '@tessera/uma';
 import { deviation, fail, grantSection, pass, skip, type CheckDefinition } from '../types';
 import { describeResult } from '../context';
 

@@ -3,8 +3,7 @@
  * and everything the probe created at the AS is listed.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
  */
-import { fingerprint } from '../../kernel/redact';
-import { revocationRequest } from '../../uma/grant';
+import { fingerprint, revocationRequest } from '@tessera/uma';
 import { grantSection, info, pass, unsafe, type CheckDefinition } from '../types';
 import type { CheckContext } from '../context';
 

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { fingerprint } from '../../kernel/redact';
-import type { ClientCredentials } from '../../uma/grant';
+import { fingerprint } from '@tessera/uma';
+import type { ClientCredentials } from '@tessera/uma';
 import { finding } from '../grading';
 import { deviation, fail, grantSection, pass, rfc, skip, unsafe, type CheckDefinition, type Verdict } from '../types';
 import { describeResult, type CheckContext, type TokenObservation } from '../context';
