@@ -9,6 +9,8 @@ import { useInstallFingerprintKey } from './fingerprint-key';
 import { TesseraService, type ServiceOptions } from './service';
 import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setup';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
+import type { DemoEvents } from '../demo/events';
+import { ServerEventsFeed } from './server-events';
 import type { KeycloakDemoConfig, KeycloakDemoHandle, KeycloakDemoOptions } from '../demo/keycloak/demo';
 import type { Opener } from '../identity/opener';
 import { openVault, type SafeStorageLike, type Vault } from '../vault';
@@ -66,7 +68,7 @@ async function runningDemo(): Promise<DemoConfig | undefined> {
 }
 
 /** Starts (or finds) the demo servers asked for: the built-in ones by default, or Keycloak and the RS. */
-async function startDemoServers(options: CoreOptions, log: (line: string) => void): Promise<{ setup?: DemoSetup; demo?: DemoConfig; keycloak?: KeycloakDemoConfig; reused: boolean; close(): Promise<void> }> {
+async function startDemoServers(options: CoreOptions, log: (line: string) => void): Promise<{ setup?: DemoSetup; demo?: DemoConfig; events?: DemoEvents; keycloak?: KeycloakDemoConfig; reused: boolean; close(): Promise<void> }> {
   const none = { reused: false, close: async () => {} };
   if (options.demo === false) return none;
   if (options.demo && 'keycloak' in options.demo) {
@@ -77,8 +79,9 @@ async function startDemoServers(options: CoreOptions, log: (line: string) => voi
   }
   const demoOptions: DemoOptions = options.demo ?? { dataDir: resolve(options.env.TESSERA_DEMO_DIR ?? '.tessera-demo') };
   try {
-    const demo: DemoHandle = await startDemo({ ...demoOptions, log });
-    return { setup: builtInDemoSetup(demo.config), demo: demo.config, reused: false, close: () => demo.close() };
+    // The demo publishes its side of each exchange for the End-to-end diagram unless told not to.
+    const demo: DemoHandle = await startDemo({ events: true, ...demoOptions, log });
+    return { setup: builtInDemoSetup(demo.config), demo: demo.config, ...(demo.events ? { events: demo.events } : {}), reused: false, close: () => demo.close() };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     const config = await runningDemo();
@@ -94,6 +97,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const home = options.home ?? tesseraHome(env);
   let vault: Vault | undefined;
   let service: TesseraService;
+  let feed: ServerEventsFeed | undefined;
   try {
     vault = await openVault({
       home,
@@ -102,13 +106,21 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       backends: options.safeStorage ? ['safeStorage', 'keyring', 'passphrase', 'memory'] : ['keyring', 'passphrase', 'memory'],
     });
     // Before anything is fingerprinted: salted fingerprints with this install's key.
-    await useInstallFingerprintKey(vault);
+    const key = await useInstallFingerprintKey(vault);
+    // The demo fingerprints its events with the same key; Tessera follows them with the demo's secret.
+    const source = servers.demo?.events;
+    if (key && servers.events && source) {
+      servers.events.useFingerprintKey(key);
+      feed = new ServerEventsFeed(source, log);
+    }
     service = await TesseraService.create({
+      ...(feed && servers.demo ? { serverEvents: { issuer: servers.demo.as.issuer, rsOrigin: new URL(servers.demo.rs.url).origin, feed } } : {}),
       home, store: vault, mode: options.mode, opener: options.opener, ...(options.notify ? { notify: options.notify } : {}),
       ...(servers.setup ? { demo: servers.setup } : {}),
     });
   } catch (error) {
     // Nothing half-started stays behind (the desktop app retries without the demo after a failure).
+    feed?.close();
     await vault?.close().catch(() => {});
     await servers.close().catch(() => {});
     throw error;
@@ -117,6 +129,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   return {
     service, vault: openedVault, ...(servers.demo ? { demo: servers.demo } : {}), ...(servers.keycloak ? { keycloak: servers.keycloak } : {}), demoReused: servers.reused,
     async close() {
+      feed?.close();
       await service.close();
       await openedVault.close();
       await servers.close();

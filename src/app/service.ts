@@ -5,6 +5,7 @@
  * no token, ticket or secret ever leaves this module for a face.
  */
 import { randomUUID } from 'node:crypto';
+import { correlate, type ServerEventsFeed } from './server-events';
 import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, Theme, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
@@ -41,6 +42,8 @@ export interface ServiceOptions {
   notify?: (event: Extract<ApiEvent, { type: 'decided' }>) => void;
   /** Seconds between checks of a waiting request when the AS names no interval (default 5). */
   approvalPollSeconds?: number;
+  /** The demo servers' side of each exchange (src/app/server-events.ts), for flows at that AS. */
+  serverEvents?: { issuer: string; rsOrigin: string; feed: ServerEventsFeed };
 }
 
 /** `removedDemo`: demo resources the person removed (not bookmarked again at start). */
@@ -128,6 +131,7 @@ export class TesseraService {
       opener: this.#browser.opener,
       onStep: (step) => this.#onStep(step),
     });
+    this.#o.serverEvents?.feed.onEvent(() => this.#serverEventsArrived());
     this.#checks = new CheckRuns({ store, trust: () => this.#config.trust, actingAs: () => this.#identities.actingAs(), emit: (e) => this.#emit(e), stepView, http: () => httpBounds(this.#config) });
     await this.#restore();
   }
@@ -155,7 +159,32 @@ export class TesseraService {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The flow with its servers' side, when the core follows that AS's events. */
+  #withServer(flow: FlowView): FlowView {
+    const se = this.#o.serverEvents;
+    const visible = se !== undefined && (flow.asIssuer === se.issuer || flow.url.startsWith(`${se.rsOrigin}/`));
+    return { ...flow, server: { visible, events: visible ? correlate(flow, se.feed.events) : [] } };
+  }
+
+  #serverTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #serverCounts = new Map<string, number>();
+  /** New server events: the recent flows they join are sent again (a burst is one re-send). */
+  #serverEventsArrived(): void {
+    if (this.#serverTimer) return;
+    this.#serverTimer = setTimeout(() => {
+      this.#serverTimer = undefined;
+      for (const flow of [...this.#flows.values()].slice(-20)) {
+        const count = this.#withServer(flow).server?.events.length ?? 0;
+        if (count === (this.#serverCounts.get(flow.flowId) ?? 0)) continue;
+        this.#serverCounts.set(flow.flowId, count);
+        this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+      }
+    }, 50);
+    this.#serverTimer.unref?.();
+  }
+
   #emit(event: ApiEvent): void {
+    if (event.type === 'flow') event = { ...event, flow: this.#withServer(event.flow) };
     for (const l of this.#listeners) {
       try { l(event); } catch { /* a broken listener must not break the flow */ }
     }
@@ -201,7 +230,7 @@ export class TesseraService {
       identities,
       actingAs: actingAs ? { party, label: actingAs.name ?? actingAs.email ?? actingAs.sub, issuer: actingAs.issuer } : { party: NOBODY, label: 'Nobody (no claims)' },
       tokens,
-      flows: [...this.#flows.values()].reverse(),
+      flows: [...this.#flows.values()].reverse().map((f) => this.#withServer(f)),
       theme: this.#theme,
       untrustedSeen: [...this.#untrusted.values()].filter((u) => !this.#trusted(u.issuer)),
       ...(demo ? { demo: { dashboardUrl: demo.as.dashboardUrl, dashboardLabel: demo.as.dashboardLabel, idpLabel: demo.idp.name, people: demo.users.map((u) => ({ ...u })) } } : {}),
@@ -486,6 +515,7 @@ export class TesseraService {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.#serverTimer);
     for (const c of this.#controllers.values()) c.abort();
     this.#checks?.close();
     await this.#approvals?.close();
