@@ -9,7 +9,7 @@ import { download, pngDataUrl, svgDataUrl, svgMarkup } from './sequence/export';
 
 export { stepTone as stepClass } from './sequence/layout';
 
-export function Timeline({ flow, selected, onSelect, fontSize }: { flow: FlowView; selected?: string | undefined; onSelect: (id: string) => void; fontSize?: number }) {
+export function Timeline({ flow, selected, onSelect, fontSize, endToEnd = false }: { flow: FlowView; selected?: string | undefined; onSelect: (id: string) => void; fontSize?: number; endToEnd?: boolean }) {
   const [zoom, setZoom] = useState(1);
   const [error, setError] = useState<string | undefined>();
   const svg = useRef<SVGSVGElement>(null);
@@ -30,7 +30,8 @@ export function Timeline({ flow, selected, onSelect, fontSize }: { flow: FlowVie
         <button type="button" className="secondary" onClick={() => void exportPng()}>Export PNG</button>
         {error ? <span className="bad-text" role="alert">{error}</span> : null}
       </div>
-      <SequenceDiagram ref={svg} steps={flow.steps} selected={selected} onSelect={onSelect} zoom={zoom} running={flow.running} {...(fontSize ? { fontSize } : {})} label={`Sequence diagram: ${flow.title ?? flow.url}`} />
+      <SequenceDiagram ref={svg} steps={flow.steps} selected={selected} onSelect={onSelect} zoom={zoom} running={flow.running} {...(fontSize ? { fontSize } : {})} label={`Sequence diagram${endToEnd ? ', end to end' : ''}: ${flow.title ?? flow.url}`}
+        server={endToEnd ? flow.server?.events ?? [] : undefined} />
     </div>
   );
 }

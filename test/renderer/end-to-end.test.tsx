@@ -1,0 +1,74 @@
+/**
+ * "End to end" (issue #23): the servers' events drawn among the client's exchanges — the RS's
+ * permission request inside the 401 exchange with the same ticket chip T1, the AS's decision naming
+ * the rule and the claim, a refusal naming the rule that did not match, Kate's approval in the owner
+ * lane — and the Flow screen's "Client view" / "End to end" switch, which says when the server side
+ * is not visible. Queries by accessible names and text.
+ */
+import { act } from 'react';
+import { describe, expect, it } from 'vitest';
+import type { ServerEventView } from '../../src/app/api';
+import { layoutFlow } from '../../renderer/components/sequence/layout';
+import { SequenceDiagram } from '../../renderer/components/sequence/SequenceDiagram';
+import { decisionText } from '../../renderer/components/sequence/server-side';
+import { Flow } from '../../renderer/screens/Flow';
+import { useUi } from '../../renderer/store';
+import { useTraces } from '../../renderer/traces';
+import { bloodTestFlow, bloodTestServerEvents } from '../fixtures/blood-test-flow';
+import { appState, render } from './support';
+
+const flow = bloodTestFlow();
+const server = bloodTestServerEvents();
+const names = (el: HTMLElement) => [...el.querySelectorAll('[role="button"][aria-label]')].map((e) => e.getAttribute('aria-label')?.replace(/^\d+ /, '') ?? '');
+const button = (el: HTMLElement, name: string) => [...el.querySelectorAll('button')].find((b) => b.textContent === name) as HTMLButtonElement;
+
+describe('end to end', () => {
+  it("draws the servers' side in order, inside the client's exchanges, with the same chips", () => {
+    const layout = layoutFlow(flow.steps, { server });
+    expect(layout.lanes.map((l) => l.id)).toEqual(['browser', 'tessera', 'rs', 'as', 'owner', 'idp']);
+    const order = layout.messages.map((m) => `${m.from}>${m.to} ${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}`);
+    const at = (re: RegExp) => order.findIndex((x) => re.test(x));
+    expect(at(/^rs>as registers blood-test/)).toBe(0);
+    // The RS asks the AS for the ticket while Tessera's first request waits, and that ticket is T1 on both sides.
+    expect(at(/^tessera>rs GET/)).toBeLessThan(at(/^rs>as POST \/uma\/permission: blood-test read PAT$/));
+    expect(at(/^as>rs 201 permission ticket T1$/)).toBeLessThan(at(/^rs>tessera 401 \+ ticket T1$/));
+    expect(at(/^as>as policy: .*need_info/)).toBeLessThan(at(/^as>tessera 403 need_info T2$/));
+    expect(at(/^rs>as POST \/uma\/introspect RPT1 PAT$/)).toBeGreaterThan(at(/^tessera>rs GET .* RPT1$/));
+    expect(at(/^rs>as POST \/uma\/introspect/)).toBeLessThan(at(/^rs>tessera 200/));
+    // Client view: the five lanes and only what Tessera saw.
+    expect(layoutFlow(flow.steps).messages.some((m) => m.server)).toBe(false);
+  });
+
+  it("says which rule decided on which claim, and for a refusal which rule did not match", () => {
+    const granted = server.find((e) => e.outcome === 'granted')!;
+    expect(decisionText(granted)).toMatch(/Dr\. Alice Moreau's claims gathered in the browser from 127\.0\.0\.1:4401 says role = physician; Kate's rule 'physicians-terms' \(role = physician, terms accepted\) allows read: RPT issued/);
+    const refused: ServerEventView = { id: 'as:9', at: granted.at, side: 'as', kind: 'decision', outcome: 'denied', scopes: ['read'], requester: 'Mallory Quinn', tokens: [],
+      rules: [{ id: 'insurer', claim: 'role', value: 'insurer', issuer: 'http://127.0.0.1:4401', scopes: ['read'], terms: false, approval: false, matched: false, saw: 'visitor' }], claims: { source: 'id_token', issuer: 'http://127.0.0.1:4401', values: { role: 'visitor' } } };
+    expect(decisionText(refused)).toBe("No rule matched: Kate's rule 'insurer' (role = insurer) does not match (Mallory Quinn has role = visitor): request_denied.");
+    const el = render(<SequenceDiagram steps={flow.steps} server={[...server, refused]} width={1200} onSelect={() => {}} />);
+    expect(names(el).some((n) => /^No rule matched: Kate's rule 'insurer'.*: Authorization server$/.test(n))).toBe(true);
+  });
+
+  it("puts Kate's approval in the owner lane", () => {
+    const approval: ServerEventView = { id: 'as:10', at: server.at(-1)!.at, side: 'owner', kind: 'approval', decision: 'approved', requester: 'Dr. Alice Moreau', resource: { id: 'r', name: 'care-notes' }, tokens: [] };
+    const el = render(<SequenceDiagram steps={flow.steps} server={[...server, approval]} width={1200} onSelect={() => {}} />);
+    expect(names(el)).toContain("Kate approves Dr. Alice Moreau's request for care-notes in her dashboard: Owner (Kate) to Authorization server");
+    expect([...el.querySelectorAll('.seq-lane-label')].map((t) => t.textContent)).toContain('Owner (Kate)');
+  });
+
+  it('switches between Client view and End to end, and says when the server side is not visible', () => {
+    useUi.setState({ app: appState({ flows: [flow] }), flows: { [flow.flowId]: { ...flow, server: { visible: true, events: server } }, other: { ...flow, flowId: 'other', server: { visible: false, events: [] } } }, selectedFlow: flow.flowId });
+    useTraces.setState({ view: 'client' });
+    const el = render(<Flow />);
+    const diagram = () => el.querySelector('svg[aria-label^="Sequence diagram"]')!;
+    expect(button(el, 'Client view').getAttribute('aria-pressed')).toBe('true');
+    expect(names(diagram() as unknown as HTMLElement).some((n) => /uma\/permission/.test(n))).toBe(false);
+    act(() => button(el, 'End to end').click());
+    expect(button(el, 'End to end').getAttribute('aria-pressed')).toBe('true');
+    expect(diagram().getAttribute('aria-label')).toMatch(/end to end/);
+    expect(names(diagram() as unknown as HTMLElement).some((n) => /^POST \/uma\/permission: blood-test read PAT: Resource server to Authorization server/.test(n))).toBe(true);
+    expect(el.textContent).not.toMatch(/server side is not visible/);
+    act(() => useUi.getState().selectFlow('other'));
+    expect(el.textContent).toMatch(/The server side is not visible for this flow/);
+  });
+});
