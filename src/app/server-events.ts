@@ -12,35 +12,15 @@
 import { z } from 'zod';
 import type { FlowView, ServerEventView } from './api';
 import { isLoopbackUrl } from '../kernel/urls';
+import { serverEventFields } from './trace-import';
 
 /** Events kept in the core (both servers together). */
 export const KEEP = 2000;
 /** A longer SSE line is not an event of the demo's: the stream is dropped. */
 const MAX_LINE = 64 * 1024;
 
-const fp = z.string().regex(/^fp:[A-Za-z0-9_-]{1,40}$/);
-const rule = z.object({
-  id: z.string().max(64), claim: z.enum(['email', 'role']), value: z.string().max(200), issuer: z.string().max(2048), scopes: z.array(z.string().max(100)).max(20),
-  terms: z.boolean(), approval: z.boolean(), matched: z.boolean(), saw: z.string().max(200).optional(),
-});
-export const serverEventSchema = z.object({
-  id: z.number().int().min(0),
-  at: z.string().max(64),
-  side: z.enum(['rs', 'as', 'owner']),
-  kind: z.enum(['registration', 'permission', 'introspection', 'decision', 'approval']),
-  resource: z.object({ id: z.string().max(200), name: z.string().max(200), url: z.string().max(2048).optional() }).optional(),
-  scopes: z.array(z.string().max(100)).max(20).optional(),
-  tokens: z.array(z.object({ role: z.enum(['pat', 'ticket', 'new_ticket', 'rpt', 'old_rpt', 'pct']), fingerprint: fp })).max(10),
-  status: z.number().int().min(0).max(999).optional(),
-  cached: z.boolean().optional(),
-  active: z.boolean().optional(),
-  outcome: z.enum(['granted', 'need_info', 'request_submitted', 'denied', 'invalid_grant']).optional(),
-  rules: z.array(rule).max(50).optional(),
-  claims: z.object({ source: z.enum(['id_token', 'pct', 'interaction']), issuer: z.string().max(2048), values: z.record(z.string().max(40), z.string().max(200)) }).optional(),
-  requester: z.string().max(200).optional(),
-  request: fp.optional(),
-  decision: z.enum(['approved', 'denied']).optional(),
-});
+/** An event as the stream sends it: the fields of a trace's server event, with the server's own number. */
+export const serverEventSchema = serverEventFields.extend({ id: z.number().int().min(0) });
 
 export interface ServerEventSource { as: string; rs: string; secret: string }
 

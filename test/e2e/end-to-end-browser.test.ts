@@ -1,0 +1,96 @@
+/**
+ * Issue #23 end to end in browser mode (headless Chromium, the demo servers Tessera starts): Dr. Alice
+ * opens Kate's prescriptions and the "End to end" diagram shows the RS's permission request and its
+ * introspection of the RPT and the AS's decision naming Kate's rule and Alice's claim; a pending request
+ * (care notes) shows Kate's approval in the owner lane; Mallory's refusal shows the rules that did not
+ * match. Screenshots go to test-artifacts/app/ (end-to-end-*.png).
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { ownerSession } from '../fixtures/demo-people';
+
+let app: AppInBrowser;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startAppInBrowser({ name: 'end-to-end', demo: { pollInterval: 1 } });
+  ({ page } = app);
+});
+afterAll(async () => { await app?.close(); });
+
+const diagram = () => page.locator('.flow-screen svg.seq');
+/** Each arrow's accessible name without its step number. */
+const labels = () => diagram().locator('.seq-msg').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')?.replace(/^\d+ /, '') ?? ''));
+const endToEnd = async (title: string) => {
+  await page.getByRole('button', { name: 'Resources' }).click();
+  await app.card(title).getByRole('button', { name: 'Timeline' }).click();
+  await page.getByRole('group', { name: 'Diagram view' }).getByRole('button', { name: 'End to end' }).click();
+  await diagram().and(page.locator('[aria-label*="end to end"]')).waitFor();
+};
+/** Waits for an arrow whose name matches (the servers' events arrive a moment after the flow ends). */
+async function has(re: RegExp): Promise<void> {
+  let seen: string[] = [];
+  for (const end = Date.now() + 15_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+    seen = await labels();
+    if (seen.some((l) => re.test(l))) return;
+  }
+  throw new Error(`no arrow matches ${re}; the diagram has:\n${seen.join('\n')}`);
+}
+
+describe('both sides of the wire', () => {
+  it("Alice opens prescriptions: the RS's permission request and introspection, the AS's decision naming the rule and the claim", async () => {
+    app.playBrowser = signInAs('alice');
+    await page.getByRole('button', { name: 'Connections' }).click();
+    await page.getByRole('button', { name: /Sign in at Hospital ID/ }).click();
+    await page.getByText(/Signed in as Dr\. Alice Moreau/).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's prescriptions" }).click();
+    await app.card("Kate's prescriptions").getByText('Granted').waitFor({ timeout: 30_000 });
+    await endToEnd("Kate's prescriptions");
+    expect(await diagram().locator('.seq-lane-label').allTextContents()).toContain('Owner (Kate)');
+    await has(/^registers prescriptions \(read write\) at start PAT: Resource server to Authorization server/);
+    await has(/^POST \/uma\/permission: prescriptions read PAT: Resource server to Authorization server/);
+    await has(/^201 permission ticket T1: Authorization server to Resource server/);
+    await has(/^Dr\. Alice Moreau's pushed ID token from 127\.0\.0\.1:\d+ says role = physician; Kate's rule 'physicians' \(role = physician\) allows read: RPT issued\.: Authorization server/);
+    await has(/^POST \/uma\/introspect RPT1 PAT: Resource server to Authorization server/);
+    await has(/^active: read prescriptions: Authorization server to Resource server/);
+    // The ticket the RS got is the one Tessera was given: T1 on both sides.
+    await has(/^401 \+ ticket T1: Resource server to Tessera/);
+    await app.shot('end-to-end-prescriptions');
+  });
+
+  it("a pending request shows Kate's approval in the owner lane", async () => {
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's care notes" }).click();
+    const kate = await ownerSession(app.core.demo!);
+    await expect.poll(async () => /action="\/dashboard\/requests\//.test(await kate.page()), { timeout: 30_000 }).toBe(true);
+    await kate.decide('approve');
+    await app.card("Kate's care notes").getByText('Granted').waitFor({ timeout: 30_000 });
+    await endToEnd("Kate's care notes");
+    await has(/needs her approval: request_submitted\.: Authorization server/);
+    await has(/^Kate approves Dr\. Alice Moreau's request for care-notes in her dashboard: Owner \(Kate\) to Authorization server/);
+    const order = await labels();
+    const approval = order.findIndex((l) => l.startsWith('Kate approves'));
+    expect(order.findIndex((l) => /request_submitted\./.test(l))).toBeLessThan(approval);
+    expect(order.findIndex((l, i) => i > approval && /allows read: RPT issued/.test(l))).toBeGreaterThan(approval);
+    await app.shot('end-to-end-approval');
+  });
+
+  it("Mallory's refusal shows the rules that did not match", async () => {
+    app.playBrowser = async (p) => {
+      const form = p.getByLabel('Username');
+      await form.or(p.getByText('You are signed in')).first().waitFor();
+      if (await form.isVisible()) await signInAs('mallory')(p);
+    };
+    await page.getByRole('button', { name: 'Connections' }).click();
+    await page.getByRole('button', { name: 'Sign in as someone else' }).click();
+    await page.getByText(/Signed in as Mallory Quinn/).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await page.getByRole('button', { name: "Open Kate's prescriptions" }).click();
+    await app.card("Kate's prescriptions").getByText('Refused', { exact: true }).waitFor({ timeout: 30_000 });
+    await endToEnd("Kate's prescriptions");
+    await has(/^No rule matched: Kate's rule 'son' \(email = sam@family\.example\) does not match \(Mallory Quinn has email = [^)]+\); Kate's rule 'physicians' \(role = physician\) does not match \(Mallory Quinn has role = visitor\): request_denied\./);
+    await app.shot('end-to-end-mallory-refused');
+  });
+});
