@@ -12,6 +12,7 @@ import { layoutFlow } from '../../renderer/components/sequence/layout';
 import { SequenceDiagram } from '../../renderer/components/sequence/SequenceDiagram';
 import { decisionText } from '../../renderer/components/sequence/server-side';
 import { Flow } from '../../renderer/screens/Flow';
+import { Presenter } from '../../renderer/screens/Presenter';
 import { useUi } from '../../renderer/store';
 import { useTraces } from '../../renderer/traces';
 import { bloodTestFlow, bloodTestServerEvents } from '../fixtures/blood-test-flow';
@@ -70,5 +71,39 @@ describe('end to end', () => {
     expect(el.textContent).not.toMatch(/server side is not visible/);
     act(() => useUi.getState().selectFlow('other'));
     expect(el.textContent).toMatch(/The server side is not visible for this flow/);
+  });
+
+  it("presents the flow of its actual party, narrates both sides, and has progress, notes and a blank screen", () => {
+    const alice = { key: 'k1', issuer: 'http://127.0.0.1:4401', sub: 'alice', name: 'Dr. Alice Moreau', expiresAt: 0, refreshable: true };
+    const mallory = { ...alice, key: 'k2', sub: 'mallory', name: 'Mallory Quinn' };
+    const presented = { ...flow, party: 'http://127.0.0.1:4401#alice', server: { visible: true, events: server } };
+    // Mallory is the one signed in now (and listed first): the flow is still Dr. Alice's.
+    useUi.setState({ app: appState({ identities: [mallory, alice], actingAs: { party: 'http://127.0.0.1:4401#mallory', label: 'Mallory Quinn' } }), flows: { [flow.flowId]: presented } });
+    useTraces.setState({ view: 'e2e' });
+    useTraces.getState().present(flow.flowId, 0);
+    const el = render(<Presenter />);
+    const key = (k: string) => act(() => { window.dispatchEvent(new KeyboardEvent('keydown', { key: k })); });
+    expect(el.querySelector('.stepper')?.textContent).toMatch(/Step 1 of 7 · Kate's blood-test report · for Dr\. Alice Moreau/);
+    expect(el.querySelector('progress')?.getAttribute('aria-label')).toBe('Progress: step 1 of 7');
+    key('End');
+    expect(el.querySelector('progress')?.getAttribute('value')).toBe('7');
+    // Step 6 is the token request that gets the RPT: the AS's side says which rule and which claim.
+    key('ArrowLeft');
+    const narration = el.querySelector('[data-testid="narration"]')?.textContent ?? '';
+    expect(narration).toMatch(/issues an RPT RPT1/);
+    expect(narration).toMatch(/On the AS: Dr\. Alice Moreau's claims gathered in the browser .* says role = physician; Kate's rule 'physicians-terms'/);
+    const notes = [...el.querySelectorAll('section')].find((x) => x.querySelector('h3')?.textContent === 'Speaker notes');
+    expect(notes?.textContent).toMatch(/On the wire: POST .*\/uma\/token → 200/);
+    key('Home');
+    expect(el.querySelector('.stepper')?.textContent).toMatch(/Step 1 of 7/);
+    // Step 1, end to end: the notes say the RS asked the AS for the ticket, with the same chip T1.
+    const notesNow = [...el.querySelectorAll('section')].find((x) => x.querySelector('h3')?.textContent === 'Speaker notes');
+    expect(notesNow?.textContent).toMatch(/RS: POST \/uma\/permission: blood-test read \(PAT\)AS: 201 permission ticket \(T1\)/);
+    key('b');
+    expect(el.querySelector('[role="dialog"][aria-label^="Blank screen"]')).not.toBeNull();
+    key('B');
+    expect(el.querySelector('[role="dialog"][aria-label^="Blank screen"]')).toBeNull();
+    expect([...el.querySelectorAll('button')].some((b) => b.textContent === 'Full screen')).toBe(true);
+    key('f');
   });
 });
