@@ -105,6 +105,14 @@ export function Presenter() {
       else await el.requestFullscreen();
     } catch { /* refused (no user gesture, or not allowed): the presenter stays as it is */ }
   };
+  // Entering or leaving full screen, or a resized window, moves the diagram: follow the step again.
+  const [frame, setFrame] = useState(0);
+  useEffect(() => {
+    const again = () => setFrame((n) => n + 1);
+    document.addEventListener('fullscreenchange', again);
+    window.addEventListener('resize', again);
+    return () => { document.removeEventListener('fullscreenchange', again); window.removeEventListener('resize', again); };
+  }, []);
   // Keep the current exchange on screen as the presenter steps: its last arrow, then its first (so
   // the whole exchange is in view when it fits, and its start when it does not).
   useEffect(() => {
@@ -112,7 +120,7 @@ export function Presenter() {
     const first = current[0];
     const last = current[current.length - 1];
     for (const el of [last, first]) if (el && typeof (el as Element).scrollIntoView === 'function') el.scrollIntoView({ block: 'nearest' });
-  }, [index, flow?.flowId, view]);
+  }, [index, flow?.flowId, view, frame]);
   // Follow a live flow while it runs, when the presenter is at its newest step.
   const [following, setFollowing] = useState(true);
   useEffect(() => { if (flow?.running && following && steps.length > 0) present(flow.flowId, steps.length - 1); }, [flow?.running, steps.length, following, flow?.flowId, present]);

@@ -93,4 +93,43 @@ describe('both sides of the wire', () => {
     await has(/^No rule matched: Kate's rule 'son' \(email = sam@family\.example\) does not match \(Mallory Quinn has email = [^)]+\); Kate's rule 'physicians' \(role = physician\) does not match \(Mallory Quinn has role = visitor\): request_denied\./);
     await app.shot('end-to-end-mallory-refused');
   });
+
+  for (const [width, height] of [[1280, 800], [1920, 1080]] as const) {
+    it(`presenter at ${width}×${height}: full screen, keys, the current exchange fully in view at every step`, async () => {
+      await page.setViewportSize({ width, height });
+      await page.getByRole('button', { name: 'Presenter' }).click();
+      const pick = page.getByLabel('Flow to present');
+      // The prescriptions flow that was granted: Dr. Alice's (Mallory, signed in now, was refused).
+      const alice = (await app.core.service.getState()).flows.find((f) => f.title === "Kate's prescriptions" && f.outcome === 'granted');
+      await pick.selectOption(alice?.flowId ?? '');
+      const stepper = page.locator('.presenter .stepper');
+      await stepper.getByText(/for Dr\. Alice Moreau/).waitFor();
+      await page.locator('body').press('f');
+      await expect.poll(() => page.evaluate('document.fullscreenElement?.getAttribute("aria-labelledby") ?? ""')).toBe('h-presenter');
+      // No app chrome in full screen: the presenter alone fills the screen, over the navigation.
+      expect(await page.evaluate('[...[[5, 5], [innerWidth / 2, 20], [innerWidth - 5, innerHeight - 5]]].every(([x, y]) => document.elementFromPoint(x, y)?.closest(".presenter") !== null)')).toBe(true);
+      await page.keyboard.press('Home');
+      const total = Number(/of (\d+)/.exec(await stepper.innerText())?.[1]);
+      expect(total).toBeGreaterThan(3);
+      for (let i = 1; i <= total; i++) {
+        await stepper.getByText(`Step ${i} of ${total}`).waitFor();
+        const boxes = await page.locator('.presenter .seq-msg.current').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return [r.top, r.bottom, r.left, r.right]; }));
+        expect(boxes.length).toBeGreaterThan(0);
+        for (const [top, bottom, left, right] of boxes) {
+          expect(top, `step ${i}: top`).toBeGreaterThanOrEqual(0);
+          expect(bottom, `step ${i}: bottom`).toBeLessThanOrEqual(height);
+          expect(left, `step ${i}: left`).toBeGreaterThanOrEqual(0);
+          expect(right, `step ${i}: right`).toBeLessThanOrEqual(width);
+        }
+        if (i === 3) await app.shot(`end-to-end-presenter-${width}x${height}`);
+        if (i < total) await page.keyboard.press('ArrowRight');
+      }
+      await page.keyboard.press('b');
+      expect(await page.getByRole('dialog', { name: /Blank screen/ }).isVisible()).toBe(true);
+      await page.keyboard.press('b');
+      expect(await page.getByRole('dialog', { name: /Blank screen/ }).count()).toBe(0);
+      await page.keyboard.press('f');
+      await expect.poll(() => page.evaluate('document.fullscreenElement === null')).toBe(true);
+    });
+  }
 });
