@@ -16,6 +16,7 @@ import { layoutFlow } from '../components/sequence/layout';
 import { narrate } from '../components/sequence/narration';
 import { decisionText } from '../components/sequence/server-side';
 import { ViewSwitch } from './Flow';
+import { saveText } from '../save';
 
 /** The person a flow acted for, by name where Tessera holds their identity ("Dr. Alice Moreau"). */
 export function partyName(flow: FlowView | undefined, app: AppState | undefined): string | undefined {
@@ -97,6 +98,18 @@ export function Presenter() {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   });
+  const [deckError, setDeckError] = useState<string | undefined>();
+  /** One self-contained HTML presentation of this flow (renderer/components/sequence/deck.ts). */
+  const exportDeck = async (f: FlowView) => {
+    try {
+      const { deckHtml } = await import('../components/sequence/deck');
+      const html = await deckHtml([f], { server: view === 'e2e', names: (x) => partyName(x, app) });
+      saveText(`tessera-deck-${f.flowId.replace(/^import:/, '').slice(0, 8)}.html`, 'text/html', html);
+      setDeckError(undefined);
+    } catch (e) {
+      setDeckError(`The deck could not be made: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
   const toggleFullscreen = async () => {
     const el = section.current;
     if (!el || typeof el.requestFullscreen !== 'function') return;
@@ -149,6 +162,8 @@ export function Presenter() {
           {list.map((f) => <option key={f.flowId} value={f.flowId}>{isImported(f.flowId) ? '[imported] ' : ''}{f.title ?? f.url} — {f.running ? 'running' : f.outcome ?? ''}</option>)}
         </select>
         <button type="button" onClick={() => void toggleFullscreen()}>Full screen</button>
+        {flow ? <button type="button" className="secondary" onClick={() => void exportDeck(flow)}>Export deck (HTML)</button> : null}
+        {deckError ? <span className="bad-text" role="alert">{deckError}</span> : null}
         {app?.demo ? <button type="button" className="secondary" onClick={() => window.open(app.demo?.dashboardUrl, '_blank', 'noopener,noreferrer')}>Kate&apos;s view</button> : null}
         <button type="button" className="secondary" onClick={() => go('flow')}>Back to Flow</button>
         <ViewSwitch view={view} onChange={setView} />

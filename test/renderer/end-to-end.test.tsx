@@ -107,3 +107,22 @@ describe('end to end', () => {
     key('f');
   });
 });
+
+describe('a deck that travels', () => {
+  it('is one self-contained HTML page: strict CSP, no outside address loaded, a slide per step, fingerprints only', async () => {
+    const { deckHtml } = await import('../../renderer/components/sequence/deck');
+    const html = await deckHtml([{ ...flow, server: { visible: true, events: server } }], { server: true, names: () => 'Dr. Alice Moreau' });
+    const doc = new DOMParser().parseFromString(html, 'text/html');
+    const csp = doc.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '';
+    expect(csp).toMatch(/^default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(doc.querySelectorAll('script[src], link, img[src^="http"], iframe, object')).toHaveLength(0);
+    expect(doc.documentElement.getAttribute('lang')).toBe('en');
+    const slides = [...doc.querySelectorAll('section.slide')];
+    expect(slides).toHaveLength(flow.steps.length);
+    expect(slides[0]?.querySelector('h2')?.textContent).toBe("Kate's blood-test report · for Dr. Alice Moreau — step 1 of 7");
+    expect(slides[5]?.textContent).toMatch(/On the AS: .*Kate's rule 'physicians-terms'/);
+    expect(slides[0]?.querySelector('aside[aria-label="Speaker notes"]')?.textContent).toMatch(/RS: POST \/uma\/permission: blood-test read \(PAT\)/);
+    expect(doc.querySelector('svg[aria-label$="end to end: Kate\'s blood-test report"]')).not.toBeNull();
+    expect(html).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\./);
+  });
+});
