@@ -28,7 +28,7 @@ export interface ServerEventSource { as: string; rs: string; secret: string }
 function fingerprintsOf(flow: FlowView): Set<string> {
   const found = new Set<string>();
   for (const s of flow.steps) {
-    for (const m of JSON.stringify([s.request, s.response, s.tokens, s.challenge]).matchAll(/fp:[A-Za-z0-9_-]{10}/g)) found.add(m[0]);
+    for (const m of JSON.stringify([s.request, s.response, s.tokens, s.challenge]).matchAll(/fp:[A-Za-z0-9_-]{6,40}/g)) found.add(m[0]);
   }
   return found;
 }
@@ -43,6 +43,7 @@ const JOINS = new Set(['ticket', 'new_ticket', 'rpt', 'old_rpt']);
 export function correlate(flow: FlowView, events: readonly ServerEventView[]): ServerEventView[] {
   const refs = fingerprintsOf(flow);
   if (refs.size === 0) return [];
+  const url = flow.url.replace(/\/+$/, '');
   // Same machine, same clock: the servers act only after the flow's first request went out.
   const start = Date.parse(flow.startedAt);
   const last = flow.steps.at(-1);
@@ -53,6 +54,8 @@ export function correlate(flow: FlowView, events: readonly ServerEventView[]): S
   for (let pass = 0; pass < 2; pass++) {
     for (const e of inWindow) {
       if (picked.includes(e)) continue;
+      // An RPT is presented to every record it may cover: an RS event is this flow's only for its resource.
+      if (e.resource?.url !== undefined && e.resource.url.replace(/\/+$/, '') !== url) continue;
       // Tickets and RPTs name one exchange; a PAT or PCT is shared by every flow, so it joins nothing.
       const joins = e.tokens.some((t) => JOINS.has(t.role) && refs.has(t.fingerprint)) || (e.request !== undefined && refs.has(e.request));
       if (!joins) continue;
@@ -62,7 +65,6 @@ export function correlate(flow: FlowView, events: readonly ServerEventView[]): S
       for (const t of e.tokens) if (t.role === 'new_ticket') refs.add(t.fingerprint);
     }
   }
-  const url = flow.url.replace(/\/+$/, '');
   const registration = [...events].reverse().find((e) => e.kind === 'registration' && e.resource?.url?.replace(/\/+$/, '') === url);
   picked.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.id.localeCompare(b.id));
   return registration ? [registration, ...picked] : picked;

@@ -5,11 +5,15 @@
  * (care notes) shows Kate's approval in the owner lane; Mallory's refusal shows the rules that did not
  * match. Screenshots go to test-artifacts/app/ (end-to-end-*.png).
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { join, resolve } from 'node:path';
+import { ARTIFACTS, signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
 import { ownerSession } from '../fixtures/demo-people';
 
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let app: AppInBrowser;
 let page: Page;
 
@@ -132,4 +136,49 @@ describe('both sides of the wire', () => {
       await expect.poll(() => page.evaluate('document.fullscreenElement === null')).toBe(true);
     });
   }
+
+  it('the exported deck opens offline, navigates by keyboard, passes axe and holds no token value', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('button', { name: 'Presenter' }).click();
+    const alice = (await app.core.service.getState()).flows.find((f) => f.title === "Kate's prescriptions" && f.outcome === 'granted');
+    await page.getByLabel('Flow to present').selectOption(alice?.flowId ?? '');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export deck (HTML)' }).click()]);
+    const file = join(ARTIFACTS, 'end-to-end-deck.html');
+    await download.saveAs(file);
+    const html = readFileSync(file, 'utf8');
+    // Every raw token Tessera holds (RPTs, PCTs, refresh and ID tokens, client secrets): none in the deck.
+    const raw = new Set<string>();
+    // The secrets: values under token, secret and key names (not issuers, URLs or names).
+    const collect = (v: unknown, name = ''): void => {
+      if (typeof v === 'string') { if (v.length >= 16 && /token|secret|rpt|pct|key|ticket/i.test(name) && !/^https?:/.test(v)) raw.add(v); }
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) collect(x, Array.isArray(v) ? name : k);
+    };
+    for (const meta of await app.core.vault.list()) collect((await app.core.vault.get(meta.kind, meta.key))?.value);
+    expect(raw.size).toBeGreaterThan(2);
+    expect([...raw].filter((token) => html.includes(token)).map((t) => `${t.slice(0, 12)}…`)).toEqual([]);
+    expect(html).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\.eyJ/);
+
+    const offline = await app.browser.newContext({ offline: true, viewport: { width: 1280, height: 800 } });
+    const deck = await offline.newPage();
+    const requests: string[] = [];
+    deck.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+    const violations: string[] = [];
+    deck.on('console', (m) => { if (/Content Security Policy/.test(m.text())) violations.push(m.text()); });
+    await deck.goto(`file://${resolve(file)}`);
+    await deck.getByRole('heading', { name: /step 1 of \d+/ }).waitFor();
+    await deck.keyboard.press('ArrowRight');
+    await deck.getByRole('heading', { name: /step 2 of \d+/ }).waitFor();
+    await deck.keyboard.press('End');
+    expect(await deck.locator('.slide:not([hidden]) .narration').innerText()).toMatch(/hands over the record/);
+    expect(await deck.locator('.flow-diagram:not([hidden]) .seq-msg.current').count()).toBeGreaterThan(0);
+    await deck.getByRole('button', { name: 'Light / dark' }).click();
+    await deck.screenshot({ path: join(ARTIFACTS, 'end-to-end-deck.png') });
+    // axe through the debugger protocol (the deck's CSP allows no injected script, rightly).
+    await deck.evaluate(axeSource);
+    const found = await deck.evaluate('axe.run().then((r) => r.violations.map((v) => v.id + ": " + v.nodes.length))') as string[];
+    expect(found).toEqual([]);
+    expect(requests).toEqual([]);
+    expect(violations).toEqual([]);
+    await offline.close();
+  });
 });

@@ -149,7 +149,9 @@ export async function deckHtml(flows: FlowView[], options: { title?: string; ser
 <meta name="referrer" content="no-referrer">
 <title>${esc(title)} — Tessera deck</title>
 <style>${DECK_CSS}
-${diagramCss()}</style>
+${diagramCss()}
+/* One scrolling box (the focusable .flow-diagram), not two. */
+.flow-diagram .seq-box { max-height: none; overflow: visible; border: 0; }</style>
 </head>
 <body>
 <main>
