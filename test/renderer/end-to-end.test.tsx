@@ -126,3 +126,20 @@ describe('a deck that travels', () => {
     expect(html).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\./);
   });
 });
+
+describe('exported SVG', () => {
+  it('carries no selection box, highlight or click target styling', async () => {
+    const { svgMarkup } = await import('../../renderer/components/sequence/export');
+    const style = document.createElement('style');
+    style.textContent = '.seq-msg.selected .seq-hit { fill: #eee; stroke: #0a58a8; stroke-width: 2; } .seq-msg.current .seq-hit { fill: #fff4d6; } .seq-msg.future { opacity: 0.12; }';
+    document.head.append(style);
+    const el = render(<SequenceDiagram steps={flow.steps} selected={flow.steps[0]!.id} upTo={1} onSelect={() => {}} width={1000} />);
+    const markup = svgMarkup(el.querySelector('svg')!);
+    style.remove();
+    const doc = new DOMParser().parseFromString(markup, 'image/svg+xml');
+    const rects = [...doc.querySelectorAll('rect')];
+    expect(rects.filter((r) => ['#eee', '#fff4d6', 'rgb(238, 238, 238)', 'rgb(255, 244, 214)'].includes(r.getAttribute('fill') ?? ''))).toHaveLength(0);
+    expect(rects.filter((r) => (r.getAttribute('stroke') ?? '').includes('0a58a8') || r.getAttribute('stroke') === 'rgb(10, 88, 168)')).toHaveLength(0);
+    expect(markup).not.toMatch(/opacity="0\.12"|role="button"|tabindex|aria-pressed/);
+  });
+});
