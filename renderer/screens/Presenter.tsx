@@ -4,7 +4,7 @@
  * did and why) and its spec section, speaker notes below the fold, and a progress bar. Keys: → or
  * Space next, ← back, Home/End first/last, B blank screen, F full screen (the Fullscreen API on this
  * section alone, so no app chrome). The diagram follows the step: the current exchange is scrolled
- * into view. The story menu runs Kate's four records and then Mallory on the demo, in order, through
+ * into view. The story menu runs Kate's records scene by scene and then Mallory on the demo, in order, through
  * the existing openResource API, and presents each flow as it happens.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -14,7 +14,7 @@ import { useTraces, isImported } from '../traces';
 import { SequenceDiagram } from '../components/sequence/SequenceDiagram';
 import { layoutFlow } from '../components/sequence/layout';
 import { narrate } from '../components/sequence/narration';
-import { decisionText } from '../components/sequence/server-side';
+import { decisionText, issuerNamer } from '../components/sequence/server-side';
 import { ViewSwitch } from './Flow';
 import { saveText } from '../save';
 
@@ -30,7 +30,11 @@ export function partyName(flow: FlowView | undefined, app: AppState | undefined)
 
 interface Chapter { id: string; title: string; url: string; who: string; expect: string }
 
-/** The demo's story: Kate's four records (as Dr. Alice), then Mallory trying the bills. */
+/**
+ * The demo's story, one chapter per scene: granted (prescriptions), need_info with interaction (the
+ * blood test), refused (bills), pending then approved by Kate (care notes), PCT reuse (the discharge
+ * letter), then Mallory refused.
+ */
 export function storyChapters(resources: { url: string; title: string; fromDemo: boolean }[]): Chapter[] {
   const demo = resources.filter((r) => r.fromDemo);
   const find = (part: string) => demo.find((r) => r.url.includes(part));
@@ -40,6 +44,7 @@ export function storyChapters(resources: { url: string; title: string; fromDemo:
   add('/blood-test', 'Dr. Alice', "granted after accepting the lab's terms in the browser");
   add('/bills', 'Dr. Alice', 'refused: only the insurer may read the bills');
   add('/care-notes', 'Dr. Alice', 'waits for Kate to approve in her dashboard');
+  add('/discharge-letter', 'Dr. Alice', 'granted again: the PCT from before travels with the request', 'pct-reuse');
   add('/bills', 'Mallory', 'refused: Mallory is nobody Kate shares with', 'mallory');
   return chapters;
 }
@@ -72,7 +77,8 @@ export function Presenter() {
   const steps = flow?.steps ?? [];
   const index = Math.min(presenting.step, Math.max(0, steps.length - 1));
   const server = view === 'e2e' ? flow?.server?.events ?? [] : undefined;
-  const layout = useMemo(() => layoutFlow(steps, { server }), [steps, server]);
+  const issuerName = useMemo(() => issuerNamer(app?.providers), [app?.providers]);
+  const layout = useMemo(() => layoutFlow(steps, { server, issuerName }), [steps, server, issuerName]);
   const step = steps[index];
   const narration = step ? narrate(step, layout) : undefined;
   // The servers' side of this step (End to end): what the RS and AS did while it ran, and why.
@@ -103,7 +109,7 @@ export function Presenter() {
   const exportDeck = async (f: FlowView) => {
     try {
       const { deckHtml } = await import('../components/sequence/deck');
-      const html = await deckHtml([f], { server: view === 'e2e', names: (x) => partyName(x, app) });
+      const html = await deckHtml([f], { server: view === 'e2e', names: (x) => partyName(x, app), issuerName });
       saveText(`tessera-deck-${f.flowId.replace(/^import:/, '').slice(0, 8)}.html`, 'text/html', html);
       setDeckError(undefined);
     } catch (e) {
@@ -177,7 +183,7 @@ export function Presenter() {
               <span className="muted"> {c.who}: {c.expect}{c.id === 'mallory' ? ' (sign in as Mallory in Connections first)' : ''}</span>
             </li>
           ))}</ol>
-          <button type="button" disabled={playing !== undefined} onClick={() => void playAll()}>Play Kate&apos;s four records in order</button>
+          <button type="button" disabled={playing !== undefined} onClick={() => void playAll()}>Play Kate&apos;s records in order</button>
           {playing ? <span role="status"> Running {chapters.find((c) => c.id === playing)?.title}…</span> : null}
         </details>
       ) : null}
@@ -185,14 +191,14 @@ export function Presenter() {
         <>
           <p className="stepper" aria-live="polite"><strong>Step {index + 1} of {steps.length}</strong>{flow.running ? ' (live)' : ''} · {flow.title ?? flow.url}{forWhom ? ` · for ${forWhom}` : ''}</p>
           <progress className="present-progress" max={steps.length} value={index + 1} aria-label={`Progress: step ${index + 1} of ${steps.length}`} />
-          <p className="narration" aria-live="polite" data-testid="narration">{narration?.text}{decisions.length ? <> <span className="server-why">On the AS: {decisions.map((d) => decisionText(d)).join(' ')}</span></> : null} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
+          <p className="narration" aria-live="polite" data-testid="narration">{narration?.text}{decisions.length ? <> <span className="server-why">On the AS: {decisions.map((d) => decisionText(d, issuerName)).join(' ')}</span></> : null} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
           {view === 'e2e' && !flow.server?.visible ? <p className="muted" role="note">The server side is not visible for this flow: its AS and RS publish no events Tessera can follow.</p> : null}
           <div className="seq-tools present-keys">
             <button type="button" onClick={() => { setFollowing(false); goTo(index - 1); }} disabled={index === 0}>← Back</button>
             <button type="button" onClick={() => { setFollowing(index + 1 >= steps.length - 1); goTo(index + 1); }} disabled={index >= steps.length - 1}>Next →</button>
             <span className="muted">Keys: → or Space next, ← back, Home first, End last, B blank, F full screen</span>
           </div>
-          <SequenceDiagram steps={steps} upTo={index} fontSize={17} selected={step.id} onSelect={(id) => goTo(steps.findIndex((s) => s.id === id))} running={flow.running} server={server}
+          <SequenceDiagram steps={steps} upTo={index} fontSize={17} selected={step.id} onSelect={(id) => goTo(steps.findIndex((s) => s.id === id))} running={flow.running} server={server} issuerName={issuerName}
             label={`Sequence diagram${server ? ', end to end' : ''}, step ${index + 1} of ${steps.length}`} />
           <section className="speaker-notes" aria-labelledby="h-notes">
             <h3 id="h-notes">Speaker notes</h3>

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { ServerEventView } from '../../src/app/api';
 import { layoutFlow } from '../../renderer/components/sequence/layout';
 import { SequenceDiagram } from '../../renderer/components/sequence/SequenceDiagram';
-import { decisionText } from '../../renderer/components/sequence/server-side';
+import { decisionText, issuerNamer } from '../../renderer/components/sequence/server-side';
 import { Flow } from '../../renderer/screens/Flow';
 import { Presenter } from '../../renderer/screens/Presenter';
 import { useUi } from '../../renderer/store';
@@ -43,6 +43,8 @@ describe('end to end', () => {
   it("says which rule decided on which claim, and for a refusal which rule did not match", () => {
     const granted = server.find((e) => e.outcome === 'granted')!;
     expect(decisionText(granted)).toMatch(/Dr\. Alice Moreau's claims gathered in the browser from 127\.0\.0\.1:4401 says role = physician; Kate's rule 'physicians-terms' \(role = physician, terms accepted\) allows read: RPT issued/);
+    // Named as the app names the provider.
+    expect(decisionText(granted, issuerNamer([{ issuer: 'http://127.0.0.1:4401', label: 'Hospital ID (demo)' }]))).toMatch(/claims gathered in the browser from Hospital ID says role = physician/);
     const refused: ServerEventView = { id: 'as:9', at: granted.at, side: 'as', kind: 'decision', outcome: 'denied', scopes: ['read'], requester: 'Mallory Quinn', tokens: [],
       rules: [{ id: 'insurer', claim: 'role', value: 'insurer', issuer: 'http://127.0.0.1:4401', scopes: ['read'], terms: false, approval: false, matched: false, saw: 'visitor' }], claims: { source: 'id_token', issuer: 'http://127.0.0.1:4401', values: { role: 'visitor' } } };
     expect(decisionText(refused)).toBe("No rule matched: Kate's rule 'insurer' (role = insurer) does not match (Mallory Quinn has role = visitor): request_denied.");

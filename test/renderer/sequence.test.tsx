@@ -176,7 +176,7 @@ describe('presenter', () => {
   });
   it("tells Kate's story in order, Mallory last", () => {
     const rs = 'http://127.0.0.1:4403/patients/kate';
-    const chapters = storyChapters(['care-notes', 'bills', 'blood-test', 'prescriptions'].map((p) => ({ url: `${rs}/${p}`, title: p, fromDemo: true })));
-    expect(chapters.map((c) => c.id)).toEqual(['/prescriptions', '/blood-test', '/bills', '/care-notes', 'mallory']);
+    const chapters = storyChapters(['care-notes', 'discharge-letter', 'bills', 'blood-test', 'prescriptions'].map((p) => ({ url: `${rs}/${p}`, title: p, fromDemo: true })));
+    expect(chapters.map((c) => c.id)).toEqual(['/prescriptions', '/blood-test', '/bills', '/care-notes', 'pct-reuse', 'mallory']);
   });
 });

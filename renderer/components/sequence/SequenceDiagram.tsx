@@ -7,6 +7,7 @@ import { forwardRef, useEffect, useMemo, useRef, useState, type KeyboardEvent } 
 import type { ServerEventView, StepView } from '../../../src/app/api';
 import { LANES, OWNER_LANE, layoutFlow, textWidth, type Layout, type Message } from './layout';
 import { ROLE_LABEL } from './tokens';
+import type { IssuerName } from './server-side';
 
 export interface SequenceDiagramProps {
   steps: readonly StepView[];
@@ -22,6 +23,7 @@ export interface SequenceDiagramProps {
   label?: string;
   /** End to end: the servers' events of this flow, drawn among the client's exchanges (adds the owner lane). */
   server?: readonly ServerEventView[] | undefined;
+  issuerName?: IssuerName | undefined;
 }
 
 const laneName = (id: string) => [...LANES, OWNER_LANE].find((l) => l.id === id)?.label ?? id;
@@ -104,9 +106,9 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
 }
 
 export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(function SequenceDiagram(props, svgRef) {
-  const { steps, selected, onSelect, zoom = 1, upTo, fontSize = 13, running = false, label = 'Sequence diagram of this flow', server } = props;
+  const { steps, selected, onSelect, zoom = 1, upTo, fontSize = 13, running = false, label = 'Sequence diagram of this flow', server, issuerName } = props;
   const [box, measured] = useContainerWidth(props.width);
-  const layout = useMemo(() => layoutFlow(steps, { width: measured, fontSize, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3), server }), [steps, measured, fontSize, server]);
+  const layout = useMemo(() => layoutFlow(steps, { width: measured, fontSize, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3), server, issuerName }), [steps, measured, fontSize, server, issuerName]);
   const height = layout.height + (running ? layout.rowHeight : 0);
   return (
     <div className="seq-box" ref={box}>

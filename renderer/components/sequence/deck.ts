@@ -12,7 +12,7 @@ import type { FlowView } from '../../../src/app/api';
 import { SequenceDiagram } from './SequenceDiagram';
 import { layoutFlow } from './layout';
 import { narrate } from './narration';
-import { decisionText } from './server-side';
+import { decisionText, type IssuerName } from './server-side';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
@@ -101,10 +101,10 @@ async function sha256Base64(text: string): Promise<string> {
 }
 
 /** The speaker notes of a step: what went over the wire, and what the servers did (End to end). */
-function notes(flow: FlowView, stepIndex: number, server: boolean): string[] {
+function notes(flow: FlowView, stepIndex: number, server: boolean, issuerName: IssuerName | undefined): string[] {
   const step = flow.steps[stepIndex];
   if (!step) return [];
-  const layout = layoutFlow(flow.steps, { server: server ? flow.server?.events ?? [] : undefined });
+  const layout = layoutFlow(flow.steps, { server: server ? flow.server?.events ?? [] : undefined, issuerName });
   const out = [`On the wire: ${step.method} ${step.url} → ${step.status ?? 'no answer'}${step.outcome ? ` (${step.outcome})` : ''}.`];
   for (const m of layout.messages) if (m.server && m.stepId === step.id) out.push(`${m.from === 'owner' ? 'Owner' : m.from.toUpperCase()}: ${m.detail ?? m.label}${m.chips.length ? ` (${m.chips.map((c) => c.name).join(', ')})` : ''}`);
   return out;
@@ -114,7 +114,7 @@ function notes(flow: FlowView, stepIndex: number, server: boolean): string[] {
  * The deck's HTML. `server`: draw the servers' side too (End to end) where the flow has it.
  * @see https://www.w3.org/TR/CSP3/#directive-default-src
  */
-export async function deckHtml(flows: FlowView[], options: { title?: string; server?: boolean; names?: (flow: FlowView) => string | undefined } = {}): Promise<string> {
+export async function deckHtml(flows: FlowView[], options: { title?: string; server?: boolean; names?: (flow: FlowView) => string | undefined; issuerName?: IssuerName } = {}): Promise<string> {
   const { renderToStaticMarkup } = await import('react-dom/server');
   const title = options.title ?? (flows.length === 1 ? flows[0]?.title ?? flows[0]?.url ?? 'UMA flow' : `${flows.length} UMA flows`);
   const total = flows.reduce((n, f) => n + f.steps.length, 0);
@@ -123,18 +123,18 @@ export async function deckHtml(flows: FlowView[], options: { title?: string; ser
   let n = 0;
   flows.forEach((flow, f) => {
     const server = options.server && flow.server?.visible ? flow.server.events : undefined;
-    const layout = layoutFlow(flow.steps, { server });
-    const svg = renderToStaticMarkup(createElement(SequenceDiagram, { steps: flow.steps, width: 1200, fontSize: 17, upTo: 0, server, label: `Sequence diagram${server ? ', end to end' : ''}: ${flow.title ?? flow.url}` }));
+    const layout = layoutFlow(flow.steps, { server, issuerName: options.issuerName });
+    const svg = renderToStaticMarkup(createElement(SequenceDiagram, { steps: flow.steps, width: 1200, fontSize: 17, upTo: 0, server, issuerName: options.issuerName, label: `Sequence diagram${server ? ', end to end' : ''}: ${flow.title ?? flow.url}` }));
     diagrams.push(`<div class="flow-diagram" data-flow="${f}" tabindex="0" role="region" aria-label="${esc(`Diagram of ${flow.title ?? flow.url}`)}"${f === 0 ? '' : ' hidden'}>${svg}</div>`);
     const who = options.names?.(flow);
     flow.steps.forEach((step, i) => {
       n++;
       const said = narrate(step, layout);
-      const why = server ? server.filter((e) => e.kind === 'decision' && layout.messages.some((m) => m.server && m.stepId === step.id && m.id.startsWith(`srv:${e.id}:`))).map((e) => decisionText(e)) : [];
+      const why = server ? server.filter((e) => e.kind === 'decision' && layout.messages.some((m) => m.server && m.stepId === step.id && m.id.startsWith(`srv:${e.id}:`))).map((e) => decisionText(e, options.issuerName)) : [];
       slides.push(`<section class="slide" data-flow="${f}" data-step="${i}" aria-labelledby="s${n}"${n === 1 ? '' : ' hidden'}>
 <h2 id="s${n}">${esc(`${flow.title ?? flow.url}${who ? ` · for ${who}` : ''} — step ${i + 1} of ${flow.steps.length}`)}</h2>
 <p class="narration">${esc(said.text)}${why.length ? ` <span class="why">On the AS: ${esc(why.join(' '))}</span>` : ''} <span class="spec">${esc(said.spec)}</span></p>
-<aside class="notes" aria-label="Speaker notes"><ul>${notes(flow, i, server !== undefined).map((x) => `<li>${esc(x)}</li>`).join('')}</ul></aside>
+<aside class="notes" aria-label="Speaker notes"><ul>${notes(flow, i, server !== undefined, options.issuerName).map((x) => `<li>${esc(x)}</li>`).join('')}</ul></aside>
 </section>`);
     });
   });

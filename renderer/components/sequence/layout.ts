@@ -11,7 +11,7 @@
  */
 import type { ServerEventView, StepView } from '../../../src/app/api';
 import { TokenNamer, tokensOf, type TokenRole } from './tokens';
-import { serverMessages } from './server-side';
+import { serverMessages, type IssuerName } from './server-side';
 
 export type LaneId = 'browser' | 'tessera' | 'rs' | 'as' | 'owner' | 'idp';
 /** The lanes of the client's view; "End to end" adds the owner (Kate) beside her AS. */
@@ -62,6 +62,8 @@ export interface LayoutOptions {
   width?: number; rowHeight?: number; header?: number; fontSize?: number;
   /** End to end: the servers' events joined to this flow (FlowView.server), drawn in time order among the client's exchanges. */
   server?: readonly ServerEventView[] | undefined;
+  /** Names issuers in the servers' sentences (the app's provider labels). */
+  issuerName?: IssuerName | undefined;
 }
 
 /** Lane names when the full ones would overlap (narrow windows, 800×600). */
@@ -158,7 +160,7 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
   }
   const drawServer = (events: readonly ServerEventView[] | undefined, i: number, stepId: string) => {
     for (const e of events ?? []) {
-      serverMessages(e).forEach((m, k) => {
+      serverMessages(e, options.issuerName).forEach((m, k) => {
         messages.push({ id: `srv:${e.id}:${k}`, stepId, step: i, from: m.from, to: m.to, kind: m.kind, label: m.label, tone: m.tone, chips: m.tokens.map((t) => chip(t.role, t.fingerprint)), row: row++, server: true, ...(m.detail ? { detail: m.detail } : {}) });
       });
     }

@@ -11,12 +11,19 @@ import type { ServerEventView } from '../../../src/app/api';
 type Rule = NonNullable<ServerEventView['rules']>[number];
 const SOURCE: Record<NonNullable<ServerEventView['claims']>['source'], string> = { id_token: 'pushed ID token', pct: 'PCT (claims the AS kept)', interaction: 'claims gathered in the browser' };
 
-const host = (issuer: string) => { try { return new URL(issuer).host; } catch { return issuer; } };
+/** An issuer in words: the provider's name where the app knows it ("Hospital ID"), else its host. */
+export type IssuerName = (issuer: string) => string | undefined;
+/** Issuer names from the app's providers ("Hospital ID (demo)" → "Hospital ID"). */
+export function issuerNamer(providers: readonly { issuer: string; label: string }[] | undefined): IssuerName {
+  return (issuer) => providers?.find((p) => p.issuer === issuer)?.label.replace(/\s*\([^)]*\)$/, '');
+}
+const hostOf = (issuer: string) => { try { return new URL(issuer).host; } catch { return issuer; } };
 const ruleText = (r: Rule) => `Kate's rule '${r.id}' (${r.claim} = ${r.value}${r.terms ? ', terms accepted' : ''}${r.approval ? ', Kate approves each time' : ''})`;
 const who = (e: ServerEventView) => e.requester ?? 'the requesting party';
 
 /** The sentence behind an AS decision: the rule that decided and the claim it used, or why none did. */
-export function decisionText(e: ServerEventView): string {
+export function decisionText(e: ServerEventView, issuerName?: IssuerName): string {
+  const host = (issuer: string) => issuerName?.(issuer) ?? hostOf(issuer);
   const rules = e.rules ?? [];
   const matched = rules.find((r) => r.matched);
   const claim = matched && e.claims ? `${who(e)}'s ${SOURCE[e.claims.source]} from ${host(e.claims.issuer)} says ${matched.claim} = ${matched.saw ?? matched.value}` : undefined;
@@ -51,7 +58,7 @@ const pick = (e: ServerEventView, ...roles: ServerEventView['tokens'][number]['r
   e.tokens.filter((t) => roles.includes(t.role)).map((t) => ({ role: t.role === 'new_ticket' ? 'ticket' as const : t.role === 'old_rpt' ? 'rpt' as const : t.role, fingerprint: t.fingerprint }));
 
 /** The arrows (or a note on one lane) one server event draws. */
-export function serverMessages(e: ServerEventView): ServerMessage[] {
+export function serverMessages(e: ServerEventView, issuerName?: IssuerName): ServerMessage[] {
   const name = e.resource?.name ?? 'a resource';
   const scopes = (e.scopes ?? []).join(' ');
   switch (e.kind) {
@@ -69,7 +76,7 @@ export function serverMessages(e: ServerEventView): ServerMessage[] {
         { from: 'as', to: 'rs', kind: 'return', label: e.active ? `active: ${scopes} ${name}` : `does not cover ${scopes} ${name}`, tone: e.active ? 'ok' : 'challenge', tokens: [] },
       ];
     case 'decision': {
-      const text = decisionText(e);
+      const text = decisionText(e, issuerName);
       const tone = e.outcome === 'granted' ? 'ok' : e.outcome === 'denied' || e.outcome === 'invalid_grant' ? 'bad' : 'pending';
       return [{ from: 'as', to: 'as', kind: 'note', label: `policy: ${text}`, detail: text, tone, tokens: [] }];
     }
