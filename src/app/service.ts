@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { correlate, type ServerEventsFeed } from './server-events';
-import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, Theme, TokenView } from './api';
+import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, StepView, Theme, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, saveConfig, type TesseraConfig } from './config';
@@ -163,8 +163,20 @@ export class TesseraService {
   #withServer(flow: FlowView): FlowView {
     const se = this.#o.serverEvents;
     const visible = se !== undefined && (flow.asIssuer === se.issuer || flow.url.startsWith(`${se.rsOrigin}/`));
-    return { ...flow, server: { visible, events: visible ? correlate(flow, se.feed.events) : [] } };
+    if (!visible) return { ...flow, server: { visible, events: [] } };
+    // Joined again only when the flow or the events changed: getState sends every flow of the history.
+    const last = flow.steps.at(-1);
+    const stamp = `${flow.steps.length}|${last?.status}|${last?.duration}|${flow.running}|${flow.pending ? 1 : 0}|${se.feed.events.length}|${se.feed.events.at(-1)?.id ?? ''}`;
+    let cached = this.#joined.get(flow.flowId);
+    if (cached?.stamp !== stamp) {
+      cached = { stamp, events: correlate(flow, se.feed.events) };
+      this.#joined.set(flow.flowId, cached);
+      if (this.#joined.size > 400) this.#joined.delete(this.#joined.keys().next().value as string);
+    }
+    return { ...flow, server: { visible, events: cached.events } };
   }
+
+  readonly #joined = new Map<string, { stamp: string; events: ServerEventView[] }>();
 
   #serverTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #serverCounts = new Map<string, number>();
