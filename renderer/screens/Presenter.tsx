@@ -106,11 +106,12 @@ export function Presenter() {
   });
   const [deckError, setDeckError] = useState<string | undefined>();
   /** One self-contained HTML presentation of this flow (renderer/components/sequence/deck.ts). */
-  const exportDeck = async (f: FlowView) => {
+  const exportDeck = async (chosen: FlowView[]) => {
     try {
       const { deckHtml } = await import('../components/sequence/deck');
-      const html = await deckHtml([f], { server: view === 'e2e', names: (x) => partyName(x, app), issuerName });
-      saveText(`tessera-deck-${f.flowId.replace(/^import:/, '').slice(0, 8)}.html`, 'text/html', html);
+      const html = await deckHtml(chosen, { server: view === 'e2e', names: (x) => partyName(x, app), issuerName });
+      const name = chosen.length === 1 ? (chosen[0]?.flowId ?? 'flow').replace(/^import:/, '').slice(0, 8) : `${chosen.length}-flows`;
+      saveText(`tessera-deck-${name}.html`, 'text/html', html);
       setDeckError(undefined);
     } catch (e) {
       setDeckError(`The deck could not be made: ${e instanceof Error ? e.message : String(e)}`);
@@ -168,7 +169,8 @@ export function Presenter() {
           {list.map((f) => <option key={f.flowId} value={f.flowId}>{isImported(f.flowId) ? '[imported] ' : ''}{f.title ?? f.url} — {f.running ? 'running' : f.outcome ?? ''}</option>)}
         </select>
         <button type="button" onClick={() => void toggleFullscreen()}>Full screen</button>
-        {flow ? <button type="button" className="secondary" onClick={() => void exportDeck(flow)}>Export deck (HTML)</button> : null}
+        {flow ? <button type="button" className="secondary" onClick={() => void exportDeck([flow])}>Export deck (HTML)</button> : null}
+        {list.filter((f) => !f.running).length > 1 ? <button type="button" className="secondary" onClick={() => void exportDeck(list.filter((f) => !f.running).reverse())}>Export deck of all flows</button> : null}
         {deckError ? <span className="bad-text" role="alert">{deckError}</span> : null}
         {app?.demo ? <button type="button" className="secondary" onClick={() => window.open(app.demo?.dashboardUrl, '_blank', 'noopener,noreferrer')}>Kate&apos;s view</button> : null}
         <button type="button" className="secondary" onClick={() => go('flow')}>Back to Flow</button>

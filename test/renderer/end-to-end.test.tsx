@@ -129,6 +129,20 @@ describe('a deck that travels', () => {
   });
 });
 
+describe('a deck of several flows', () => {
+  it('has the slides of each flow in order, each with its own diagram', async () => {
+    const { deckHtml } = await import('../../renderer/components/sequence/deck');
+    const second = { ...flow, flowId: 'f-2', title: 'Second flow', steps: flow.steps.slice(0, 2) };
+    const doc = new DOMParser().parseFromString(await deckHtml([flow, second]), 'text/html');
+    expect(doc.title).toBe('2 UMA flows — Tessera deck');
+    const heads = [...doc.querySelectorAll('section.slide h2')].map((h) => h.textContent);
+    expect(heads).toHaveLength(flow.steps.length + 2);
+    expect(heads.at(-1)).toBe('Second flow — step 2 of 2');
+    expect([...doc.querySelectorAll('.flow-diagram')].map((d) => [d.getAttribute('aria-label'), d.hasAttribute('hidden')])).toEqual([["Diagram of Kate's blood-test report", false], ['Diagram of Second flow', true]]);
+    expect(doc.querySelector('progress')?.getAttribute('max')).toBe(String(flow.steps.length + 2));
+  });
+});
+
 describe('exported SVG', () => {
   it('carries no selection box, highlight or click target styling', async () => {
     const { svgMarkup } = await import('../../renderer/components/sequence/export');
