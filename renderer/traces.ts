@@ -11,6 +11,9 @@ export interface TraceState {
   presenting: { flowId: string | undefined; step: number };
   importText(name: string, text: string): Promise<FlowView[] | undefined>;
   present(flowId: string | undefined, step?: number): void;
+  /** The diagram's view: what Tessera saw ("Client view"), or with the servers' side ("End to end"). */
+  view: 'client' | 'e2e';
+  setView(view: 'client' | 'e2e'): void;
 }
 
 export const useTraces = create<TraceState>((set, get) => ({
@@ -18,6 +21,8 @@ export const useTraces = create<TraceState>((set, get) => ({
   importName: undefined,
   importError: undefined,
   presenting: { flowId: undefined, step: 0 },
+  view: 'client',
+  setView: (view) => set({ view }),
   async importText(name, text) {
     // zod and the schema load only when someone imports a file (not in the initial bundle).
     const { parseTrace, TraceImportError } = await import('../src/app/trace-import');

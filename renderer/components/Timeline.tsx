@@ -2,15 +2,19 @@
  * The flow as a sequence diagram (renderer/components/sequence) with its tools: zoom, and export as
  * SVG or PNG for slides. Click (or Enter on) an arrow to see the exchange.
  */
-import { useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
+import { useUi } from '../store';
+import { issuerNamer } from './sequence/server-side';
 import type { FlowView } from '../../src/app/api';
 import { SequenceDiagram } from './sequence/SequenceDiagram';
 import { download, pngDataUrl, svgDataUrl, svgMarkup } from './sequence/export';
 
 export { stepTone as stepClass } from './sequence/layout';
 
-export function Timeline({ flow, selected, onSelect, fontSize }: { flow: FlowView; selected?: string | undefined; onSelect: (id: string) => void; fontSize?: number }) {
+export function Timeline({ flow, selected, onSelect, fontSize, endToEnd = false }: { flow: FlowView; selected?: string | undefined; onSelect: (id: string) => void; fontSize?: number; endToEnd?: boolean }) {
   const [zoom, setZoom] = useState(1);
+  const providers = useUi((s) => s.app?.providers);
+  const issuerName = useMemo(() => issuerNamer(providers), [providers]);
   const [error, setError] = useState<string | undefined>();
   const svg = useRef<SVGSVGElement>(null);
   const base = `tessera-flow-${flow.flowId.replace(/^import:/, '').slice(0, 8)}`;
@@ -30,7 +34,8 @@ export function Timeline({ flow, selected, onSelect, fontSize }: { flow: FlowVie
         <button type="button" className="secondary" onClick={() => void exportPng()}>Export PNG</button>
         {error ? <span className="bad-text" role="alert">{error}</span> : null}
       </div>
-      <SequenceDiagram ref={svg} steps={flow.steps} selected={selected} onSelect={onSelect} zoom={zoom} running={flow.running} {...(fontSize ? { fontSize } : {})} label={`Sequence diagram: ${flow.title ?? flow.url}`} />
+      <SequenceDiagram ref={svg} steps={flow.steps} selected={selected} onSelect={onSelect} zoom={zoom} running={flow.running} {...(fontSize ? { fontSize } : {})} label={`Sequence diagram${endToEnd ? ', end to end' : ''}: ${flow.title ?? flow.url}`}
+        server={endToEnd ? flow.server?.events ?? [] : undefined} issuerName={issuerName} />
     </div>
   );
 }

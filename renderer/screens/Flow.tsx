@@ -7,6 +7,16 @@ import { OutcomeBadge } from '../components/OutcomeBadge';
 import { layoutFlow } from '../components/sequence/layout';
 import { OUTCOME_TEXT } from '../explain';
 
+/** "Client view" / "End to end": two toggle buttons, one pressed. */
+export function ViewSwitch({ view, onChange }: { view: 'client' | 'e2e'; onChange: (v: 'client' | 'e2e') => void }) {
+  return (
+    <div className="seq-tools" role="group" aria-label="Diagram view">
+      <button type="button" className={view === 'client' ? '' : 'secondary'} aria-pressed={view === 'client'} onClick={() => onChange('client')}>Client view</button>
+      <button type="button" className={view === 'e2e' ? '' : 'secondary'} aria-pressed={view === 'e2e'} onClick={() => onChange('e2e')}>End to end</button>
+    </div>
+  );
+}
+
 export function Flow() {
   const live = useUi((s) => s.flows);
   const imported = useTraces((s) => s.imported);
@@ -19,6 +29,8 @@ export function Flow() {
   const selectFlow = useUi((s) => s.selectFlow);
   const selectStep = useUi((s) => s.selectStep);
   const go = useUi((s) => s.go);
+  const view = useTraces((s) => s.view);
+  const setView = useTraces((s) => s.setView);
   const flows = { ...live, ...imported };
   const list = Object.values(flows).sort((a, b) => Number(isImported(b.flowId)) - Number(isImported(a.flowId)) || b.startedAt.localeCompare(a.startedAt));
   const flow = (selectedFlow ? flows[selectedFlow] : undefined) ?? list[0];
@@ -51,8 +63,10 @@ export function Flow() {
             <>
               <p>{isImported(flow.flowId) ? <span className="badge">Imported trace (read-only)</span> : null} <OutcomeBadge outcome={flow.outcome} running={flow.running} /> {flow.outcome ? OUTCOME_TEXT[flow.outcome].text : ''}</p>
               {flow.error ? <div className="error-pin" role="alert"><strong>{flow.error.message}</strong> {flow.error.hint} {flow.error.spec ? <a href={flow.error.spec} target="_blank" rel="noreferrer noopener">Specification</a> : null}</div> : null}
+              <ViewSwitch view={view} onChange={setView} />
+              {view === 'e2e' && !flow.server?.visible ? <p className="muted" role="note">The server side is not visible for this flow: its AS and RS publish no events Tessera can follow (only the demo Tessera starts does). The diagram shows what Tessera saw.</p> : null}
               <div className="flow-split">
-                <Timeline flow={flow} selected={step?.id} onSelect={selectStep} />
+                <Timeline flow={flow} selected={step?.id} onSelect={selectStep} endToEnd={view === 'e2e'} />
                 {step ? <StepDetail step={step} names={names} /> : <p className="muted">Select an arrow to see its exchange.</p>}
               </div>
             </>

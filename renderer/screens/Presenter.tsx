@@ -1,20 +1,40 @@
 /**
  * Presenter mode (lazy-loaded): a finished, live or imported flow one exchange at a time, in large
- * type, with a one-line narration and its spec section. Keys: → or Space next, ← back, Home/End.
- * The story menu runs Kate's four records and then Mallory on the demo, in order, through the
- * existing openResource API, and presents each flow as it happens.
+ * type, with a narration from both sides (what Tessera did, and — End to end — what the RS and AS
+ * did and why) and its spec section, speaker notes below the fold, and a progress bar. Keys: → or
+ * Space next, ← back, Home/End first/last, B blank screen, F full screen (the Fullscreen API on this
+ * section alone, so no app chrome). The diagram follows the step: the current exchange is scrolled
+ * into view. The story menu runs Kate's records scene by scene and then Mallory on the demo, in order, through
+ * the existing openResource API, and presents each flow as it happens.
  */
-import { useEffect, useMemo, useState } from 'react';
-import type { FlowView } from '../../src/app/api';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { AppState, FlowView } from '../../src/app/api';
 import { useUi } from '../store';
 import { useTraces, isImported } from '../traces';
 import { SequenceDiagram } from '../components/sequence/SequenceDiagram';
 import { layoutFlow } from '../components/sequence/layout';
 import { narrate } from '../components/sequence/narration';
+import { decisionText, issuerNamer } from '../components/sequence/server-side';
+import { ViewSwitch } from './Flow';
+import { saveText } from '../save';
+
+/** The person a flow acted for, by name where Tessera holds their identity ("Dr. Alice Moreau"). */
+export function partyName(flow: FlowView | undefined, app: AppState | undefined): string | undefined {
+  if (!flow?.party) return undefined;
+  if (flow.party === 'nobody') return 'nobody (no claims)';
+  const held = app?.identities.find((i) => `${i.issuer}#${i.sub}` === flow.party);
+  if (held) return held.name ?? held.email ?? held.sub;
+  if (app?.actingAs.party === flow.party) return app.actingAs.label;
+  return flow.party.split('#').at(-1);
+}
 
 interface Chapter { id: string; title: string; url: string; who: string; expect: string }
 
-/** The demo's story: Kate's four records (as Dr. Alice), then Mallory trying the bills. */
+/**
+ * The demo's story, one chapter per scene: granted (prescriptions), need_info with interaction (the
+ * blood test), refused (bills), pending then approved by Kate (care notes), PCT reuse (the discharge
+ * letter), then Mallory refused.
+ */
 export function storyChapters(resources: { url: string; title: string; fromDemo: boolean }[]): Chapter[] {
   const demo = resources.filter((r) => r.fromDemo);
   const find = (part: string) => demo.find((r) => r.url.includes(part));
@@ -24,6 +44,7 @@ export function storyChapters(resources: { url: string; title: string; fromDemo:
   add('/blood-test', 'Dr. Alice', "granted after accepting the lab's terms in the browser");
   add('/bills', 'Dr. Alice', 'refused: only the insurer may read the bills');
   add('/care-notes', 'Dr. Alice', 'waits for Kate to approve in her dashboard');
+  add('/discharge-letter', 'Dr. Alice', 'granted again: the PCT from before travels with the request', 'pct-reuse');
   add('/bills', 'Mallory', 'refused: Mallory is nobody Kate shares with', 'mallory');
   return chapters;
 }
@@ -46,16 +67,26 @@ export function Presenter() {
   const presenting = useTraces((s) => s.presenting);
   const present = useTraces((s) => s.present);
   const [playing, setPlaying] = useState<string | undefined>();
+  const [blank, setBlank] = useState(false);
+  const view = useTraces((s) => s.view);
+  const setView = useTraces((s) => s.setView);
+  const section = useRef<HTMLElement>(null);
   const flows = { ...live, ...imported };
   const list = Object.values(flows).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   const flow = (presenting.flowId ? flows[presenting.flowId] : undefined) ?? list[0];
   const steps = flow?.steps ?? [];
   const index = Math.min(presenting.step, Math.max(0, steps.length - 1));
-  const layout = useMemo(() => layoutFlow(steps), [steps]);
+  const server = view === 'e2e' ? flow?.server?.events ?? [] : undefined;
+  const issuerName = useMemo(() => issuerNamer(app?.providers), [app?.providers]);
+  const layout = useMemo(() => layoutFlow(steps, { server, issuerName }), [steps, server, issuerName]);
   const step = steps[index];
   const narration = step ? narrate(step, layout) : undefined;
+  // The servers' side of this step (End to end): what the RS and AS did while it ran, and why.
+  const serverSide = step && server ? layout.messages.filter((m) => m.server && m.stepId === step.id) : [];
+  const decisions = step && flow?.server ? flow.server.events.filter((e) => e.kind === 'decision' && layout.messages.some((m) => m.server && m.stepId === step.id && m.id.startsWith(`srv:${e.id}:`))) : [];
   const chapters = storyChapters(app?.resources ?? []);
-  const who = app?.identities[0]?.name;
+  const acting = app?.actingAs.label;
+  const forWhom = partyName(flow, app);
 
   const goTo = (i: number) => { if (flow) present(flow.flowId, Math.max(0, Math.min(i, steps.length - 1))); };
   useEffect(() => {
@@ -66,15 +97,50 @@ export function Presenter() {
       else if (e.key === 'ArrowLeft' || e.key === 'PageUp') { e.preventDefault(); goTo(index - 1); }
       else if (e.key === 'Home') goTo(0);
       else if (e.key === 'End') goTo(steps.length - 1);
+      else if (e.key === 'b' || e.key === 'B' || e.key === '.') setBlank((b) => !b);
+      else if ((e.key === 'f' || e.key === 'F') && !e.ctrlKey && !e.metaKey) void toggleFullscreen();
+      else if (e.key === 'Escape') setBlank(false);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   });
-  // Keep the current exchange on screen as the presenter steps.
+  const [deckError, setDeckError] = useState<string | undefined>();
+  /** One self-contained HTML presentation of this flow (renderer/components/sequence/deck.ts). */
+  const exportDeck = async (chosen: FlowView[]) => {
+    try {
+      const { deckHtml } = await import('../components/sequence/deck');
+      const html = await deckHtml(chosen, { server: view === 'e2e', names: (x) => partyName(x, app), issuerName });
+      const name = chosen.length === 1 ? (chosen[0]?.flowId ?? 'flow').replace(/^import:/, '').slice(0, 8) : `${chosen.length}-flows`;
+      saveText(`tessera-deck-${name}.html`, 'text/html', html);
+      setDeckError(undefined);
+    } catch (e) {
+      setDeckError(`The deck could not be made: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const toggleFullscreen = async () => {
+    const el = section.current;
+    if (!el || typeof el.requestFullscreen !== 'function') return;
+    try {
+      if (document.fullscreenElement) await document.exitFullscreen();
+      else await el.requestFullscreen();
+    } catch { /* refused (no user gesture, or not allowed): the presenter stays as it is */ }
+  };
+  // Entering or leaving full screen, or a resized window, moves the diagram: follow the step again.
+  const [frame, setFrame] = useState(0);
   useEffect(() => {
-    const current = document.querySelector('.presenter .seq-msg.current');
-    if (current && 'scrollIntoView' in current && typeof current.scrollIntoView === 'function') current.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-  }, [index, flow?.flowId]);
+    const again = () => setFrame((n) => n + 1);
+    document.addEventListener('fullscreenchange', again);
+    window.addEventListener('resize', again);
+    return () => { document.removeEventListener('fullscreenchange', again); window.removeEventListener('resize', again); };
+  }, []);
+  // Keep the current exchange on screen as the presenter steps: its last arrow, then its first (so
+  // the whole exchange is in view when it fits, and its start when it does not).
+  useEffect(() => {
+    const current = document.querySelectorAll('.presenter .seq-msg.current');
+    const first = current[0];
+    const last = current[current.length - 1];
+    for (const el of [last, first]) if (el && typeof (el as Element).scrollIntoView === 'function') el.scrollIntoView({ block: 'nearest' });
+  }, [index, flow?.flowId, view, frame]);
   // Follow a live flow while it runs, when the presenter is at its newest step.
   const [following, setFollowing] = useState(true);
   useEffect(() => { if (flow?.running && following && steps.length > 0) present(flow.flowId, steps.length - 1); }, [flow?.running, steps.length, following, flow?.flowId, present]);
@@ -94,42 +160,60 @@ export function Presenter() {
   };
 
   return (
-    <section aria-labelledby="h-presenter" className="presenter">
+    <section aria-labelledby="h-presenter" className="presenter" ref={section}>
       <h2 id="h-presenter">Presenter</h2>
-      <div className="seq-tools">
+      <div className="seq-tools present-tools">
         <label htmlFor="present-pick" className="sr-only">Flow to present</label>
         <select id="present-pick" value={flow?.flowId ?? ''} onChange={(e) => present(e.target.value, 0)}>
           {list.length === 0 ? <option value="">No flow yet</option> : null}
           {list.map((f) => <option key={f.flowId} value={f.flowId}>{isImported(f.flowId) ? '[imported] ' : ''}{f.title ?? f.url} — {f.running ? 'running' : f.outcome ?? ''}</option>)}
         </select>
+        <button type="button" onClick={() => void toggleFullscreen()}>Full screen</button>
+        {flow ? <button type="button" className="secondary" onClick={() => void exportDeck([flow])}>Export deck (HTML)</button> : null}
+        {list.filter((f) => !f.running).length > 1 ? <button type="button" className="secondary" onClick={() => void exportDeck(list.filter((f) => !f.running).reverse())}>Export deck of all flows</button> : null}
+        {deckError ? <span className="bad-text" role="alert">{deckError}</span> : null}
         {app?.demo ? <button type="button" className="secondary" onClick={() => window.open(app.demo?.dashboardUrl, '_blank', 'noopener,noreferrer')}>Kate&apos;s view</button> : null}
         <button type="button" className="secondary" onClick={() => go('flow')}>Back to Flow</button>
+        <ViewSwitch view={view} onChange={setView} />
       </div>
       {chapters.length ? (
         <details className="story">
-          <summary>Story: Kate&apos;s records{who ? ` (signed in as ${who})` : ''}</summary>
+          <summary>Story: Kate&apos;s records{acting ? ` (acting as ${acting})` : ''}</summary>
           <ol>{chapters.map((c) => (
             <li key={c.id}>
               <button type="button" className="secondary" disabled={playing !== undefined} onClick={() => void runChapter(c)}>{c.id === 'mallory' ? `Mallory opens ${c.title}` : `Open ${c.title}`}</button>
               <span className="muted"> {c.who}: {c.expect}{c.id === 'mallory' ? ' (sign in as Mallory in Connections first)' : ''}</span>
             </li>
           ))}</ol>
-          <button type="button" disabled={playing !== undefined} onClick={() => void playAll()}>Play Kate&apos;s four records in order</button>
+          <button type="button" disabled={playing !== undefined} onClick={() => void playAll()}>Play Kate&apos;s records in order</button>
           {playing ? <span role="status"> Running {chapters.find((c) => c.id === playing)?.title}…</span> : null}
         </details>
       ) : null}
       {!flow || !step ? <p className="narration">Open a resource or a trace; its exchanges appear here one at a time.</p> : (
         <>
-          <p className="stepper" aria-live="polite"><strong>Step {index + 1} of {steps.length}</strong>{flow.running ? ' (live)' : ''} · {flow.title ?? flow.url}</p>
-          <p className="narration" aria-live="polite" data-testid="narration">{narration?.text} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
-          <div className="seq-tools">
+          <p className="stepper" aria-live="polite"><strong>Step {index + 1} of {steps.length}</strong>{flow.running ? ' (live)' : ''} · {flow.title ?? flow.url}{forWhom ? ` · for ${forWhom}` : ''}</p>
+          <progress className="present-progress" max={steps.length} value={index + 1} aria-label={`Progress: step ${index + 1} of ${steps.length}`} />
+          <p className="narration" aria-live="polite" data-testid="narration">{narration?.text}{decisions.length ? <> <span className="server-why">On the AS: {decisions.map((d) => decisionText(d, issuerName)).join(' ')}</span></> : null} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
+          {view === 'e2e' && !flow.server?.visible ? <p className="muted" role="note">The server side is not visible for this flow: its AS and RS publish no events Tessera can follow.</p> : null}
+          <div className="seq-tools present-keys">
             <button type="button" onClick={() => { setFollowing(false); goTo(index - 1); }} disabled={index === 0}>← Back</button>
             <button type="button" onClick={() => { setFollowing(index + 1 >= steps.length - 1); goTo(index + 1); }} disabled={index >= steps.length - 1}>Next →</button>
-            <span className="muted">Keys: → or Space next, ← back</span>
+            <span className="muted">Keys: → or Space next, ← back, Home first, End last, B blank, F full screen</span>
           </div>
-          <SequenceDiagram steps={steps} upTo={index} fontSize={17} selected={step.id} onSelect={(id) => goTo(steps.findIndex((s) => s.id === id))} running={flow.running} label={`Sequence diagram, step ${index + 1} of ${steps.length}`} />
+          <SequenceDiagram steps={steps} upTo={index} fontSize={17} selected={step.id} onSelect={(id) => goTo(steps.findIndex((s) => s.id === id))} running={flow.running} server={server} issuerName={issuerName}
+            label={`Sequence diagram${server ? ', end to end' : ''}, step ${index + 1} of ${steps.length}`} />
+          <section className="speaker-notes" aria-labelledby="h-notes">
+            <h3 id="h-notes">Speaker notes</h3>
+            <ul>
+              <li>On the wire: {step.method} {step.url} → {step.status ?? 'no answer'}{step.outcome ? ` (${step.outcome})` : ''}.</li>
+              {serverSide.map((m) => <li key={m.id}>{m.from === 'owner' ? 'Owner' : m.from.toUpperCase()}: {m.detail ?? m.label}{m.chips.length ? ` (${m.chips.map((c) => c.name).join(', ')})` : ''}</li>)}
+              {server === undefined && flow.server?.visible ? <li>Switch to End to end to show what the RS and the AS did in this step.</li> : null}
+              <li>Specification: {narration?.spec}.</li>
+            </ul>
+          </section>
         </>
       )}
+      {blank ? <div className="present-blank" role="dialog" aria-label="Blank screen (press B to return)" onClick={() => setBlank(false)} /> : null}
     </section>
   );
 }

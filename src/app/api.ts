@@ -133,6 +133,31 @@ export interface StepView {
   error?: ErrorView;
 }
 
+/**
+ * One event of a server's side of an exchange (the demo's AS and RS, src/demo/events.ts), validated by
+ * the core (src/app/server-events.ts). Tokens as fingerprints only.
+ */
+export interface ServerEventView {
+  /** `as:…` or `rs:…`, increasing per server. */
+  id: string;
+  at: string;
+  side: 'rs' | 'as' | 'owner';
+  kind: 'registration' | 'permission' | 'introspection' | 'decision' | 'approval';
+  resource?: { id: string; name: string; url?: string | undefined };
+  scopes?: string[];
+  tokens: { role: 'pat' | 'ticket' | 'new_ticket' | 'rpt' | 'old_rpt' | 'pct'; fingerprint: string }[];
+  status?: number;
+  cached?: boolean;
+  active?: boolean;
+  outcome?: 'granted' | 'need_info' | 'request_submitted' | 'denied' | 'invalid_grant';
+  /** The rule that decided, or (a refusal) the rules that did not match, with the party's own value. */
+  rules?: { id: string; claim: 'email' | 'role'; value: string; issuer: string; scopes: string[]; terms: boolean; approval: boolean; matched: boolean; saw?: string | undefined }[];
+  claims?: { source: 'id_token' | 'pct' | 'interaction'; issuer: string; values: Record<string, string> };
+  requester?: string;
+  request?: string;
+  decision?: 'approved' | 'denied';
+}
+
 export interface FlowView {
   flowId: string;
   url: string;
@@ -155,6 +180,11 @@ export interface FlowView {
   asIssuer?: string;
   /** Who the flow acted for (`issuer#sub` or `nobody`). */
   party?: string;
+  /**
+   * The servers' side (issue #23): `visible` when the AS and RS publish events Tessera follows (the
+   * configured demo), with the events that belong to this flow; otherwise the diagram says it cannot see it.
+   */
+  server?: { visible: boolean; events: ServerEventView[] };
   /** How access was obtained: no UMA at all, an RPT already held, or a new RPT. */
   access?: 'open' | 'held' | 'issued';
   /** When the held RPT was stored (epoch ms). */

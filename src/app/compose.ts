@@ -9,6 +9,8 @@ import { type ServiceOptions } from './service';
 import { AppGate } from './gate';
 import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setup';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
+import type { DemoEvents } from '../demo/events';
+import { ServerEventsFeed } from './server-events';
 import type { KeycloakDemoConfig, KeycloakDemoHandle, KeycloakDemoOptions } from '../demo/keycloak/demo';
 import type { Opener } from '@tessera/uma';
 import type { SafeStorageLike, Vault } from '../vault';
@@ -73,7 +75,7 @@ async function runningDemo(): Promise<DemoConfig | undefined> {
 }
 
 /** Starts (or finds) the demo servers asked for: the built-in ones by default, or Keycloak and the RS. */
-async function startDemoServers(options: CoreOptions, log: (line: string) => void): Promise<{ setup?: DemoSetup; demo?: DemoConfig; keycloak?: KeycloakDemoConfig; reused: boolean; close(): Promise<void> }> {
+async function startDemoServers(options: CoreOptions, log: (line: string) => void): Promise<{ setup?: DemoSetup; demo?: DemoConfig; events?: DemoEvents; keycloak?: KeycloakDemoConfig; reused: boolean; close(): Promise<void> }> {
   const none = { reused: false, close: async () => {} };
   if (options.demo === false) return none;
   if (options.demo && 'keycloak' in options.demo) {
@@ -84,8 +86,9 @@ async function startDemoServers(options: CoreOptions, log: (line: string) => voi
   }
   const demoOptions: DemoOptions = options.demo ?? { dataDir: resolve(options.env.TESSERA_DEMO_DIR ?? '.tessera-demo') };
   try {
-    const demo: DemoHandle = await startDemo({ ...demoOptions, log });
-    return { setup: builtInDemoSetup(demo.config), demo: demo.config, reused: false, close: () => demo.close() };
+    // The demo publishes its side of each exchange for the End-to-end diagram unless told not to.
+    const demo: DemoHandle = await startDemo({ events: true, ...demoOptions, log });
+    return { setup: builtInDemoSetup(demo.config), demo: demo.config, ...(demo.events ? { events: demo.events } : {}), reused: false, close: () => demo.close() };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     const config = await runningDemo();
@@ -100,6 +103,18 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const env = options.env;
   const home = options.home ?? tesseraHome(env);
   let gate: AppGate;
+  let feed: ServerEventsFeed | undefined;
+  // The demo fingerprints its events with this install's key; Tessera follows them with the demo's secret.
+  const events = servers.events;
+  const source = servers.demo?.events;
+  const demo = servers.demo;
+  const serverEventsFor = events && source && demo ? (key: Uint8Array | undefined) => {
+    if (!key) return undefined;
+    events.useFingerprintKey(key);
+    feed?.close();
+    feed = new ServerEventsFeed(source, log);
+    return { issuer: demo.as.issuer, rsOrigin: new URL(demo.rs.url).origin, feed };
+  } : undefined;
   try {
     gate = await AppGate.open({
       home, mode: options.mode, opener: options.opener, ...(options.notify ? { notify: options.notify } : {}),
@@ -107,8 +122,10 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       ...(env.TESSERA_PASSPHRASE ? { passphrase: env.TESSERA_PASSPHRASE } : {}),
       ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
       backends: quietBackends(options),
+      ...(serverEventsFor ? { serverEventsFor } : {}),
     });
   } catch (error) {
+    feed?.close();
     // Nothing half-started stays behind (the desktop app retries without the demo after a failure).
     await servers.close().catch(() => {});
     throw error;
@@ -116,6 +133,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   return {
     service: gate, get vault() { return gate.vault; }, ...(servers.demo ? { demo: servers.demo } : {}), ...(servers.keycloak ? { keycloak: servers.keycloak } : {}), demoReused: servers.reused,
     async close() {
+      feed?.close();
       await gate.close();
       await servers.close();
     },

@@ -15,13 +15,15 @@ export const FINGERPRINT_KEY_RECORD = 'fingerprint-key';
  * it. The app and the CLI commands that talk to servers create it; read-only commands only load
  * it, so `tessera whoami` on a fresh home does not grow a record.
  */
-export async function useInstallFingerprintKey(store: TokenStore, options: { create?: boolean } = {}): Promise<void> {
+export async function useInstallFingerprintKey(store: TokenStore, options: { create?: boolean } = {}): Promise<Buffer | undefined> {
   const saved = await store.get<{ key?: unknown }>('settings', FINGERPRINT_KEY_RECORD);
   let key = typeof saved?.value.key === 'string' ? Buffer.from(saved.value.key, 'base64url') : undefined;
   if (!key || key.length < 32) {
-    if (options.create === false) return;
+    if (options.create === false) return undefined;
     key = randomBytes(32);
     await store.put('settings', FINGERPRINT_KEY_RECORD, { key: key.toString('base64url') }, { label: 'fingerprint key (salts token fingerprints)' });
   }
   setFingerprintKey(key);
+  // The demo's event streams fingerprint with the same key (src/demo/events.ts), handed over in-process.
+  return key;
 }

@@ -30,7 +30,12 @@ import { TesseraError, NOBODY } from '@tessera/uma';
 import { keepAside, memoryVault, openVault, rekeyVault, vaultStatus, VaultError, type SafeStorageLike, type Vault, type VaultBackend } from '../vault';
 import { ensurePrivateDir } from '../vault/files';
 
-export interface GateOptions extends Omit<ServiceOptions, 'store' | 'preferences' | 'notices' | 'memoryChosen'> {
+export interface GateOptions extends Omit<ServiceOptions, 'store' | 'preferences' | 'notices' | 'memoryChosen' | 'serverEvents'> {
+  /**
+   * The demo servers' side of each exchange, once the vault is open: called with the install's
+   * fingerprint key (the demo must fingerprint with it, so chips match on both sides).
+   */
+  serverEventsFor?: (key: Uint8Array | undefined) => ServiceOptions['serverEvents'];
   /** TESSERA_PASSPHRASE: opens (or creates) a passphrase vault without the screen. */
   passphrase?: string;
   safeStorage?: SafeStorageLike;
@@ -145,9 +150,10 @@ export class AppGate {
   async #opened(vault: Vault, memoryChosen = false): Promise<void> {
     try {
       // Before anything is fingerprinted: salted fingerprints with this install's key.
-      await useInstallFingerprintKey(vault);
-      const { passphrase: _p, safeStorage: _s, backends: _b, scryptCost: _c, now: _n, ...serviceOptions } = this.#o;
-      this.#service = await TesseraService.create({ ...serviceOptions, store: vault, preferences: this.#prefs, notices: this.#notices, ...(memoryChosen ? { memoryChosen } : {}) });
+      const key = await useInstallFingerprintKey(vault);
+      const { passphrase: _p, safeStorage: _s, backends: _b, scryptCost: _c, now: _n, serverEventsFor, ...serviceOptions } = this.#o;
+      const serverEvents = serverEventsFor?.(key);
+      this.#service = await TesseraService.create({ ...serviceOptions, store: vault, preferences: this.#prefs, notices: this.#notices, ...(memoryChosen ? { memoryChosen } : {}), ...(serverEvents ? { serverEvents } : {}) });
     } catch (error) {
       await vault.close().catch(() => {});
       throw error;

@@ -5,7 +5,8 @@
  * no token, ticket or secret ever leaves this module for a face.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
+import { correlate, type ServerEventsFeed } from './server-events';
+import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, updateConfig, type TesseraConfig } from './config';
@@ -43,6 +44,8 @@ export interface ServiceOptions {
   notices?: Notices;
   /** The person chose "Don't keep anything" (a memory-only vault on purpose). */
   memoryChosen?: boolean;
+  /** The demo servers' side of each exchange (src/app/server-events.ts), for flows at that AS. */
+  serverEvents?: { issuer: string; rsOrigin: string; feed: ServerEventsFeed };
 }
 
 /** `removedDemo`: demo resources the person removed (not bookmarked again at start). */
@@ -143,6 +146,7 @@ export class TesseraService {
       opener: this.#browser.opener,
       onStep: (step) => this.#onStep(step),
     });
+    this.#o.serverEvents?.feed.onEvent(() => this.#serverEventsArrived());
     this.#checks = new CheckRuns({ store, clients: () => this.#engine.clients, trust: () => this.#config.trust, actingAs: () => this.#identities.actingAs(), emit: (e) => this.#emit(e), stepView, http: () => httpBounds(this.#config) });
     await this.#restore();
   }
@@ -177,7 +181,44 @@ export class TesseraService {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The flow with its servers' side, when the core follows that AS's events. */
+  #withServer(flow: FlowView): FlowView {
+    const se = this.#o.serverEvents;
+    const visible = se !== undefined && (flow.asIssuer === se.issuer || flow.url.startsWith(`${se.rsOrigin}/`));
+    if (!visible) return { ...flow, server: { visible, events: [] } };
+    // Joined again only when the flow or the events changed: getState sends every flow of the history.
+    const last = flow.steps.at(-1);
+    const stamp = `${flow.steps.length}|${last?.status}|${last?.duration}|${flow.running}|${flow.pending ? 1 : 0}|${se.feed.events.length}|${se.feed.events.at(-1)?.id ?? ''}`;
+    let cached = this.#joined.get(flow.flowId);
+    if (cached?.stamp !== stamp) {
+      cached = { stamp, events: correlate(flow, se.feed.events) };
+      this.#joined.set(flow.flowId, cached);
+      if (this.#joined.size > 400) this.#joined.delete(this.#joined.keys().next().value as string);
+    }
+    return { ...flow, server: { visible, events: cached.events } };
+  }
+
+  readonly #joined = new Map<string, { stamp: string; events: ServerEventView[] }>();
+
+  #serverTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #serverCounts = new Map<string, number>();
+  /** New server events: the recent flows they join are sent again (a burst is one re-send). */
+  #serverEventsArrived(): void {
+    if (this.#serverTimer) return;
+    this.#serverTimer = setTimeout(() => {
+      this.#serverTimer = undefined;
+      for (const flow of [...this.#flows.values()].slice(-20)) {
+        const count = this.#withServer(flow).server?.events.length ?? 0;
+        if (count === (this.#serverCounts.get(flow.flowId) ?? 0)) continue;
+        this.#serverCounts.set(flow.flowId, count);
+        this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+      }
+    }, 50);
+    this.#serverTimer.unref?.();
+  }
+
   #emit(event: ApiEvent): void {
+    if (event.type === 'flow') event = { ...event, flow: this.#withServer(event.flow) };
     for (const l of this.#listeners) {
       try { l(event); } catch { /* a broken listener must not break the flow */ }
     }
@@ -225,7 +266,7 @@ export class TesseraService {
       identities,
       actingAs: actingAs ? { party, label: actingAs.name ?? actingAs.email ?? actingAs.sub, issuer: actingAs.issuer } : { party: NOBODY, label: 'Nobody (no claims)' },
       tokens,
-      flows: [...this.#flows.values()].reverse(),
+      flows: [...this.#flows.values()].reverse().map((f) => this.#withServer(f)),
       theme: this.#prefs.current.theme ?? 'system',
       untrustedSeen: [...this.#untrusted.values()].filter((u) => !this.#trusted(u.issuer)),
       ...(demo ? { demo: { dashboardUrl: demo.as.dashboardUrl, dashboardLabel: demo.as.dashboardLabel, idpLabel: demo.idp.name, people: demo.users.map((u) => ({ ...u })) } } : {}),
@@ -511,6 +552,7 @@ export class TesseraService {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.#serverTimer);
     for (const c of this.#controllers.values()) c.abort();
     this.#checks?.close();
     await this.#approvals?.close();

@@ -9,11 +9,48 @@
 import { z } from 'zod';
 import type { FlowView, StepView } from './api';
 
-const MAX_STEPS = 5000;
+/**
+ * Bounds on an imported trace. Tessera itself keeps 200 flows (src/app/history.ts) of a few dozen
+ * exchanges each, with a few dozen headers per message: these leave room for that and refuse the rest
+ * before anything is drawn.
+ */
+export const TRACE_LIMITS = {
+  /** Bytes (UTF-16 units) of the file. */
+  size: 16 * 1024 * 1024,
+  flows: 200,
+  stepsPerFlow: 1000,
+  stepsTotal: 4000,
+  /** Header names per request or response. */
+  headersPerMessage: 100,
+  /** Keys of any one object anywhere in the file (decoded JWT claims included). */
+  keysPerObject: 200,
+  /** Items of any one array that has no tighter bound of its own. */
+  itemsPerArray: 5000,
+  /** Nesting of objects and arrays. */
+  depth: 32,
+} as const;
+
+/**
+ * The hosts of the specifications Tessera cites (src/kernel/errors.ts `SPEC`, the narration). An
+ * imported `spec` link elsewhere is dropped: a trace from someone else must not make a link that looks
+ * like Tessera's own "Specification" point anywhere else.
+ */
+export const SPEC_HOSTS: readonly string[] = ['docs.kantarainitiative.org', 'www.rfc-editor.org', 'datatracker.ietf.org', 'openid.net'];
+
+/** An https link to one of {@link SPEC_HOSTS}, with no credentials and the default port. */
+export function isSpecLink(href: string): boolean {
+  let url: URL;
+  try { url = new URL(href); } catch { return false; }
+  return url.protocol === 'https:' && url.username === '' && url.password === '' && url.port === '' && SPEC_HOSTS.includes(url.hostname);
+}
+
 const text = (max: number) => z.string().max(max);
-const headers = z.record(text(200), text(16 * 1024));
+const headers = z.record(text(200), text(16 * 1024))
+  .refine((h) => Object.keys(h).length <= TRACE_LIMITS.headersPerMessage, { message: `more than ${TRACE_LIMITS.headersPerMessage} headers` });
 const lane = z.enum(['rs', 'as', 'idp', 'browser']);
-const errorView = z.object({ code: text(100), message: text(4000), hint: text(4000), spec: text(2048).optional() });
+const errorView = z.object({ code: text(100), message: text(4000), hint: text(4000), spec: text(2048).optional() })
+  // Not refused: the error still reads; only a link outside the allow-list is dropped.
+  .transform(({ spec, ...rest }) => (spec !== undefined && isSpecLink(spec) ? { ...rest, spec } : rest));
 const jsonObject = z.record(z.string().max(200), z.unknown());
 
 export const stepSchema = z.object({
@@ -26,22 +63,50 @@ export const stepSchema = z.object({
   outcome: text(40).optional(), note: text(4000).optional(), error: errorView.optional(),
 });
 
+const fp = z.string().regex(/^fp:[A-Za-z0-9_-]{1,40}$/);
+const ruleFact = z.object({
+  id: text(64), claim: z.enum(['email', 'role']), value: text(200), issuer: text(2048), scopes: z.array(text(100)).max(20),
+  terms: z.boolean(), approval: z.boolean(), matched: z.boolean(), saw: text(200).optional(),
+});
+/**
+ * A server's event (src/demo/events.ts) without its id: the same fields on the demo's stream (src/app/server-events.ts)
+ * and in an exported flow's `server.events`. Tokens as fingerprints only.
+ */
+export const serverEventFields = z.object({
+  at: text(64),
+  side: z.enum(['rs', 'as', 'owner']),
+  kind: z.enum(['registration', 'permission', 'introspection', 'decision', 'approval']),
+  resource: z.object({ id: text(200), name: text(200), url: text(2048).optional() }).optional(),
+  scopes: z.array(text(100)).max(20).optional(),
+  tokens: z.array(z.object({ role: z.enum(['pat', 'ticket', 'new_ticket', 'rpt', 'old_rpt', 'pct']), fingerprint: fp })).max(10),
+  status: z.number().int().min(0).max(999).optional(),
+  cached: z.boolean().optional(),
+  active: z.boolean().optional(),
+  outcome: z.enum(['granted', 'need_info', 'request_submitted', 'denied', 'invalid_grant']).optional(),
+  rules: z.array(ruleFact).max(50).optional(),
+  claims: z.object({ source: z.enum(['id_token', 'pct', 'interaction']), issuer: text(2048), values: z.record(text(40), text(200)) }).optional(),
+  requester: text(200).optional(),
+  request: fp.optional(),
+  decision: z.enum(['approved', 'denied']).optional(),
+});
+
 const outcome = z.enum(['granted', 'denied', 'need_info', 'pending', 'untrusted_as', 'as_unreachable', 'error']);
 export const flowSchema = z.object({
   flowId: text(200), url: text(8192), title: text(400).optional(), startedAt: text(64), running: z.boolean(), outcome: outcome.optional(),
   status: z.number().int().nullable().optional(), error: errorView.optional(), asIssuer: text(2048).optional(),
   needInfo: z.unknown().optional(), pending: z.unknown().optional(),
-  steps: z.array(stepSchema).max(MAX_STEPS),
+  steps: z.array(stepSchema).max(TRACE_LIMITS.stepsPerFlow),
+  server: z.object({ visible: z.boolean(), events: z.array(serverEventFields.extend({ id: text(40) })).max(TRACE_LIMITS.stepsPerFlow) }).optional(),
 });
 
 /** The Tessera JSON export. */
-export const tesseraExportSchema = z.object({ exportedAt: text(64).optional(), note: text(1000).optional(), flows: z.array(flowSchema).max(500) });
+export const tesseraExportSchema = z.object({ exportedAt: text(64).optional(), note: text(1000).optional(), flows: z.array(flowSchema).max(TRACE_LIMITS.flows) });
 
 const harHeader = z.object({ name: text(200), value: text(16 * 1024) });
 const harEntry = z.object({
   pageref: text(200).optional(), startedDateTime: text(64), time: z.number().min(-1).max(1e9),
-  request: z.object({ method: text(20), url: text(8192), headers: z.array(harHeader).max(200), postData: z.object({ mimeType: text(200).optional(), text: text(256 * 1024).optional() }).optional() }),
-  response: z.object({ status: z.number().int().min(0).max(999), headers: z.array(harHeader).max(200), content: z.object({ size: z.number().optional(), text: text(256 * 1024).optional() }).optional() }),
+  request: z.object({ method: text(20), url: text(8192), headers: z.array(harHeader).max(TRACE_LIMITS.headersPerMessage), postData: z.object({ mimeType: text(200).optional(), text: text(256 * 1024).optional() }).optional() }),
+  response: z.object({ status: z.number().int().min(0).max(999), headers: z.array(harHeader).max(TRACE_LIMITS.headersPerMessage), content: z.object({ size: z.number().optional(), text: text(256 * 1024).optional() }).optional() }),
   comment: text(8000).optional(),
   /** Tessera's own fields (HAR allows `_`-prefixed extensions): what a HAR cannot say. */
   _tessera: z.object({ lane, kind: text(40), outcome: text(40).optional(), note: text(4000).optional(), challenge: stepSchema.shape.challenge, tokens: stepSchema.shape.tokens, error: errorView.optional() }).optional(),
@@ -49,8 +114,8 @@ const harEntry = z.object({
 export const harSchema = z.object({
   log: z.object({
     version: text(20).optional(),
-    pages: z.array(z.object({ id: text(200), startedDateTime: text(64), title: text(8192).optional() })).max(500).optional(),
-    entries: z.array(harEntry).max(MAX_STEPS),
+    pages: z.array(z.object({ id: text(200), startedDateTime: text(64), title: text(8192).optional() })).max(TRACE_LIMITS.flows).optional(),
+    entries: z.array(harEntry).max(TRACE_LIMITS.stepsTotal),
   }),
 });
 
@@ -87,25 +152,121 @@ function fromHar(har: z.infer<typeof harSchema>): FlowView[] {
   return [...flows.values()];
 }
 
-/** Looks like a raw JWT: an imported trace that carries one was not redacted, and is refused. */
-const RAW_JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
+/**
+ * Does the text hold what looks like a raw JWT (`eyJ….eyJ….…`)? An imported trace that carries one was
+ * not redacted, and is refused. Linear in the text: one pass over runs of base64url-and-dot characters,
+ * then a split of each run (a single backtracking regex is quadratic on `eyJeyJeyJ…`).
+ */
+export function holdsRawJwt(source: string): boolean {
+  const runs = /[A-Za-z0-9_.-]{29,}/g;
+  for (let m = runs.exec(source); m; m = runs.exec(source)) {
+    const parts = m[0].split('.');
+    for (let i = 0; i + 2 < parts.length; i++) {
+      const [a, b, c] = [parts[i] ?? '', parts[i + 1] ?? '', parts[i + 2] ?? ''];
+      if (a.length >= 11 && b.length >= 11 && c.length >= 8 && a.includes('eyJ') && b.startsWith('eyJ')) {
+        // The header may start anywhere in the run (`Bearer` is outside it, but `x=eyJ…` is not).
+        if (/eyJ[A-Za-z0-9_-]{8,}$/.test(a)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Scans the file's text once, before `JSON.parse`: keys per object, items per array and nesting
+ * bounded ({@link TRACE_LIMITS}). Parsing is what is slow on a flood (V8 takes about half a second
+ * for one object of 10⁵ keys on a busy machine), so a hostile file is refused before it is parsed,
+ * validated, copied or drawn. Returns the first problem with where it is (`file.flows.0.…`), or
+ * nothing (malformed JSON is left to `JSON.parse` to refuse).
+ */
+export function shapeProblem(source: string): string | undefined {
+  // One entry per open object or array: its kind, members so far, and the key being read.
+  const stack: { object: boolean; count: number; key: string; max: number }[] = [];
+  // Arrays with bounds of their own, by the key that holds them: refused at the first item too many.
+  const own: Record<string, number> = { flows: TRACE_LIMITS.flows, steps: TRACE_LIMITS.stepsPerFlow, entries: TRACE_LIMITS.stepsTotal, pages: TRACE_LIMITS.flows };
+  const path = () => ['file', ...stack.slice(0, -1).map((e) => (e.object ? e.key.slice(0, 40) : String(e.count)))].join('.');
+  let keyFrom = 0;
+  let keyTo = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 34 /* " */) {
+      let q = source.indexOf('"', i + 1);
+      for (;;) {
+        if (q < 0) return undefined;
+        let slashes = 0;
+        while (source.charCodeAt(q - 1 - slashes) === 92 /* \ */) slashes++;
+        if (slashes % 2 === 0) break;
+        q = source.indexOf('"', q + 1);
+      }
+      keyFrom = i + 1;
+      keyTo = q;
+      i = q;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      const parent = stack.at(-1);
+      const max = c === 91 && parent?.object && stack.length <= 3 ? own[parent.key] ?? TRACE_LIMITS.itemsPerArray : TRACE_LIMITS.itemsPerArray;
+      stack.push({ object: c === 123, count: 0, key: '', max });
+      if (stack.length > TRACE_LIMITS.depth) return `${path()} is nested more than ${TRACE_LIMITS.depth} deep`;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      stack.pop();
+    } else if (c === 58 /* : */) {
+      const top = stack.at(-1);
+      if (top?.object) {
+        top.key = source.slice(keyFrom, Math.min(keyTo, keyFrom + 40));
+        if (++top.count > TRACE_LIMITS.keysPerObject) return `${path()} has more than ${TRACE_LIMITS.keysPerObject} keys`;
+      }
+    } else if (c === 44 /* , */) {
+      const top = stack.at(-1);
+      // Items are commas + 1; the array's index in a path is the item being read.
+      if (top && !top.object && ++top.count >= top.max) return `${path()} has more than ${top.max} items`;
+    }
+  }
+  return undefined;
+}
+
+/** Flows, steps per flow and steps in all against {@link TRACE_LIMITS}, in words. */
+function countFlows(stepsPerFlow: number[]): string | undefined {
+  const total = stepsPerFlow.reduce((n, s) => n + s, 0);
+  const longest = Math.max(0, ...stepsPerFlow);
+  if (stepsPerFlow.length > TRACE_LIMITS.flows) return `The trace has ${stepsPerFlow.length} flows; Tessera opens at most ${TRACE_LIMITS.flows}.`;
+  if (longest > TRACE_LIMITS.stepsPerFlow) return `A flow has ${longest} exchanges; Tessera opens at most ${TRACE_LIMITS.stepsPerFlow} per flow.`;
+  if (total > TRACE_LIMITS.stepsTotal) return `The trace has ${total} exchanges in all; Tessera opens at most ${TRACE_LIMITS.stepsTotal}.`;
+  return undefined;
+}
+
+/** The counts of a Tessera export, read before the schema so that a flood is refused in words. */
+function countProblem(data: unknown, isHar: boolean): string | undefined {
+  if (isHar) {
+    const entries = (data as { log?: { entries?: unknown } }).log?.entries;
+    return Array.isArray(entries) && entries.length > TRACE_LIMITS.stepsTotal ? `The trace has ${entries.length} exchanges in all; Tessera opens at most ${TRACE_LIMITS.stepsTotal}.` : undefined;
+  }
+  const flows = (data as { flows?: unknown } | null)?.flows;
+  if (!Array.isArray(flows)) return undefined;
+  return countFlows(flows.map((f) => { const steps = (f as { steps?: unknown } | null)?.steps; return Array.isArray(steps) ? steps.length : 0; }));
+}
 
 /**
  * Parses an imported trace (Tessera JSON export or HAR). Throws {@link TraceImportError} with a
  * readable reason when the file is neither, is malformed, or still holds a raw token.
  */
 export function parseTrace(source: string): { format: 'tessera' | 'har'; flows: FlowView[] } {
-  if (source.length > 32 * 1024 * 1024) throw new TraceImportError('The file is larger than 32 MB.');
+  if (source.length > TRACE_LIMITS.size) throw new TraceImportError(`The file is larger than ${TRACE_LIMITS.size / 1024 / 1024} MB.`);
+  const problem = shapeProblem(source);
+  if (problem) throw new TraceImportError(`The trace is larger than Tessera opens: ${problem}.`);
   let data: unknown;
   try { data = JSON.parse(source); } catch { throw new TraceImportError('The file is not JSON (a Tessera export or a HAR file is).'); }
-  if (RAW_JWT.test(source)) throw new TraceImportError('The file contains what looks like a raw token; Tessera opens only redacted traces.');
+  if (holdsRawJwt(source)) throw new TraceImportError('The file contains what looks like a raw token; Tessera opens only redacted traces.');
   const isHar = typeof data === 'object' && data !== null && 'log' in data;
+  const counted = countProblem(data, isHar);
+  if (counted) throw new TraceImportError(counted);
   const parsed = isHar ? harSchema.safeParse(data) : tesseraExportSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new TraceImportError(`Not a valid ${isHar ? 'HAR file' : 'Tessera export'}: ${issue ? `${issue.path.join('.') || 'file'}: ${issue.message}` : 'invalid'}.`);
   }
   const flows = isHar ? fromHar(parsed.data as z.infer<typeof harSchema>) : ((parsed.data as z.infer<typeof tesseraExportSchema>).flows as FlowView[]).map((f) => ({ ...f, running: false }));
+  // A HAR's pages are counted only once its entries are grouped.
+  const grouped = countFlows(flows.map((f) => f.steps.length));
+  if (grouped) throw new TraceImportError(grouped);
   return { format: isHar ? 'har' : 'tessera', flows };
 }
 

@@ -11,6 +11,7 @@ import { startAs } from './as';
 import { startRs } from './rs';
 import { AS_TESSERA_CLIENT, IDP_TESSERA_CLIENT, USERS, type DemoUser } from './seed';
 import type { Lifetimes } from './as/state';
+import { DemoEvents, EVENTS_PATH } from './events';
 
 export interface DemoOptions {
   /** Where state persists (LMDB). Ignored with `memory`. */
@@ -26,6 +27,8 @@ export interface DemoOptions {
   pollInterval?: number;
   /** RS introspection cache (ms, default 5000). */
   introspectionCacheMs?: number;
+  /** Publish the AS's and RS's side of each exchange as event streams (src/demo/events.ts). */
+  events?: boolean;
 }
 
 export interface DemoConfig {
@@ -38,12 +41,16 @@ export interface DemoConfig {
   rs: { url: string; resources: { id: string; name: string; title: string; url: string; scopes: string[]; owner: string }[] };
   users: DemoUser[];
   dataDir?: string;
+  /** The servers' event streams (when asked for): where, and the secret a subscriber presents. */
+  events?: { as: string; rs: string; secret: string };
 }
 
 export interface DemoHandle {
   config: DemoConfig;
   /** The three listening servers (e.g. to take the AS down and watch the RS answer 403 + Warning). */
   servers: { idp: Server; as: Server; rs: Server };
+  /** The event hub, when `events` was asked for: hand it Tessera's fingerprint key to start it. */
+  events?: DemoEvents;
   close(): Promise<void>;
 }
 
@@ -54,6 +61,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   const kv = await openKv(options);
   const servers: Server[] = [];
   const closers: (() => Promise<void>)[] = [];
+  const events = options.events ? new DemoEvents() : undefined;
+  if (events) closers.push(async () => events.close());
   const close = async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
     for (const s of servers) if (s.listening) await new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); });
@@ -71,9 +80,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
     const rsUrl = `http://127.0.0.1:${await listen(rsServer, ports.rs)}`;
     const idp = await startIdp({ kv: scoped(kv, 'idp/'), server: idpServer, issuer: idpIssuer, asIssuer, log });
     closers.push(idp.close);
-    const as = await startAs({ kv: scoped(kv, 'as/'), server: asServer, issuer: asIssuer, idpIssuer, log, ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}), ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}) });
+    const as = await startAs({ kv: scoped(kv, 'as/'), server: asServer, issuer: asIssuer, idpIssuer, log, ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}), ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}), ...(events ? { events } : {}) });
     closers.push(as.close);
-    const rs = await startRs({ kv: scoped(kv, 'rs/'), server: rsServer, url: rsUrl, asIssuer, log, ...(options.introspectionCacheMs !== undefined ? { introspectionCacheMs: options.introspectionCacheMs } : {}) });
+    const rs = await startRs({ kv: scoped(kv, 'rs/'), server: rsServer, url: rsUrl, asIssuer, log, ...(options.introspectionCacheMs !== undefined ? { introspectionCacheMs: options.introspectionCacheMs } : {}), ...(events ? { events } : {}) });
     closers.push(rs.close);
     const config: DemoConfig = {
       idp: { issuer: idpIssuer, tesseraClient: { client_id: IDP_TESSERA_CLIENT.client_id, redirect_uri: IDP_TESSERA_CLIENT.redirect_uri } },
@@ -81,8 +90,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
       rs: { url: rsUrl, resources: rs.resources },
       users: USERS,
       ...(kv.persistent && options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(events ? { events: { as: `${asIssuer}${EVENTS_PATH}`, rs: `${rsUrl}${EVENTS_PATH}`, secret: events.secret } } : {}),
     };
-    return { config, servers: { idp: idpServer, as: asServer, rs: rsServer }, close };
+    return { config, servers: { idp: idpServer, as: asServer, rs: rsServer }, ...(events ? { events } : {}), close };
   } catch (error) {
     await close();
     throw error;

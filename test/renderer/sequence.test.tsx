@@ -143,6 +143,19 @@ describe('trace import', () => {
     const leaked = JSON.stringify({ flows: [{ ...flow, steps: [{ ...flow.steps[0], request: { headers: { authorization: 'Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2ln' } } }] }] });
     expect(() => parseTrace(leaked)).toThrow(/raw token/);
   });
+  it("shows an imported error's spec link only when it points at a spec host Tessera cites", async () => {
+    const error = (spec: string) => ({ code: 'invalid_grant', message: 'The ticket is no longer valid.', hint: 'Ask the RS again.', spec });
+    const steps = [{ ...flow.steps[0]!, id: 's-evil', error: error('https://evil.example/uma') }, { ...flow.steps[1]!, id: 's-good', error: error('https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6') }];
+    const imported = await useTraces.getState().importText('hostile.json', JSON.stringify({ flows: [{ ...flow, flowId: 'hostile', steps }] }));
+    const [evil, good] = imported?.[0]?.steps ?? [];
+    const a = render(<StepDetail step={evil!} />);
+    expect(a.textContent).toContain('The ticket is no longer valid.');
+    // Links by their visible text (the role of an <a href>).
+    const link = (el: HTMLElement, text: string) => [...el.querySelectorAll('a[href]')].find((l) => l.textContent === text);
+    expect(link(a, 'Specification')).toBeUndefined();
+    const b = render(<StepDetail step={good!} />);
+    expect(link(b, 'Specification')?.getAttribute('href')).toMatch(/^https:\/\/docs\.kantarainitiative\.org\//);
+  });
 });
 
 describe('presenter', () => {
@@ -163,7 +176,7 @@ describe('presenter', () => {
   });
   it("tells Kate's story in order, Mallory last", () => {
     const rs = 'http://127.0.0.1:4403/patients/kate';
-    const chapters = storyChapters(['care-notes', 'bills', 'blood-test', 'prescriptions'].map((p) => ({ url: `${rs}/${p}`, title: p, fromDemo: true })));
-    expect(chapters.map((c) => c.id)).toEqual(['/prescriptions', '/blood-test', '/bills', '/care-notes', 'mallory']);
+    const chapters = storyChapters(['care-notes', 'discharge-letter', 'bills', 'blood-test', 'prescriptions'].map((p) => ({ url: `${rs}/${p}`, title: p, fromDemo: true })));
+    expect(chapters.map((c) => c.id)).toEqual(['/prescriptions', '/blood-test', '/bills', '/care-notes', 'pct-reuse', 'mallory']);
   });
 });

@@ -4,9 +4,10 @@
  * container scrolls). In presenter mode `upTo` dims the exchanges not reached yet.
  */
 import { forwardRef, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { StepView } from '../../../src/app/api';
-import { LANES, layoutFlow, textWidth, type Layout, type Message } from './layout';
+import type { ServerEventView, StepView } from '../../../src/app/api';
+import { LANES, OWNER_LANE, layoutFlow, textWidth, type Layout, type Message } from './layout';
 import { ROLE_LABEL } from './tokens';
+import type { IssuerName } from './server-side';
 
 export interface SequenceDiagramProps {
   steps: readonly StepView[];
@@ -20,9 +21,12 @@ export interface SequenceDiagramProps {
   /** Fixed logical width (tests, benchmark); default: the container's width. */
   width?: number;
   label?: string;
+  /** End to end: the servers' events of this flow, drawn among the client's exchanges (adds the owner lane). */
+  server?: readonly ServerEventView[] | undefined;
+  issuerName?: IssuerName | undefined;
 }
 
-const laneName = (id: string) => LANES.find((l) => l.id === id)?.label ?? id;
+const laneName = (id: string) => [...LANES, OWNER_LANE].find((l) => l.id === id)?.label ?? id;
 
 function useContainerWidth(fixed: number | undefined): [React.RefObject<HTMLDivElement | null>, number] {
   const ref = useRef<HTMLDivElement | null>(null);
@@ -55,8 +59,28 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
   const activate = () => onSelect?.(m.stepId);
   const onKey = (e: KeyboardEvent) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); activate(); } };
   const chipsText = m.chips.length ? `; carries ${m.chips.map((c) => `${ROLE_LABEL[c.role]} ${c.name}`).join(', ')}` : '';
+  if (m.kind === 'note') {
+    // Something a server did by itself (a decision, a cache hit): a box on its lane, kept inside the drawing.
+    const full = `${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}`;
+    const max = Math.floor((layout.width - 16) / (fontSize * 0.58));
+    const shown = full.length > max ? `${full.slice(0, max - 1)}…` : full;
+    const w = textWidth(shown, fontSize) + 16;
+    const cxNote = Math.min(Math.max(x1, w / 2 + 8), layout.width - w / 2 - 8);
+    return (
+      <g className={`seq-msg note server tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind="note" data-lane={m.from}
+        role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
+        aria-label={`${m.step + 1} ${m.detail ?? full}: ${laneName(m.from)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
+        <title>{m.detail ?? full}</title>
+        <rect className="seq-hit" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />
+        <rect className="seq-note" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />
+        <text className="seq-label" x={cxNote} y={y + fontSize * 0.3} textAnchor="middle" fontSize={fontSize}>
+          <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan> {shown}
+        </text>
+      </g>
+    );
+  }
   return (
-    <g className={`seq-msg ${m.kind} tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind={m.kind}
+    <g className={`seq-msg ${m.kind}${m.server ? ' server' : ''} tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind={m.kind}
       role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
       aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
       <rect className="seq-hit" x={Math.min(x1, x2)} y={y - layout.rowHeight * 0.62} width={Math.abs(x2 - x1)} height={layout.rowHeight} fill="transparent" />
@@ -82,9 +106,9 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
 }
 
 export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(function SequenceDiagram(props, svgRef) {
-  const { steps, selected, onSelect, zoom = 1, upTo, fontSize = 13, running = false, label = 'Sequence diagram of this flow' } = props;
+  const { steps, selected, onSelect, zoom = 1, upTo, fontSize = 13, running = false, label = 'Sequence diagram of this flow', server, issuerName } = props;
   const [box, measured] = useContainerWidth(props.width);
-  const layout = useMemo(() => layoutFlow(steps, { width: measured, fontSize, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3) }), [steps, measured, fontSize]);
+  const layout = useMemo(() => layoutFlow(steps, { width: measured, fontSize, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3), server, issuerName }), [steps, measured, fontSize, server, issuerName]);
   const height = layout.height + (running ? layout.rowHeight : 0);
   return (
     <div className="seq-box" ref={box}>

@@ -15,15 +15,25 @@ export function svgMarkup(svg: SVGSVGElement): string {
   source.forEach((el, i) => {
     const copy = target[i];
     if (!copy) return;
-    const style = getComputedStyle(el);
-    for (const p of PROPS) {
-      const v = style.getPropertyValue(p);
-      if (v && v !== 'none' || p === 'fill' || p === 'stroke') copy.setAttribute(p, v || 'none');
+    // The click target and its selection or "current step" highlight are UI, not part of the drawing.
+    if (el.classList.contains('seq-hit')) {
+      copy.setAttribute('fill', 'none');
+      copy.setAttribute('stroke', 'none');
+    } else {
+      const style = getComputedStyle(el);
+      for (const p of PROPS) {
+        const v = style.getPropertyValue(p);
+        if (v && v !== 'none' || p === 'fill' || p === 'stroke') copy.setAttribute(p, v || 'none');
+      }
+      // A dimmed "future" step (presenter) is drawn in full in an export.
+      if (el.classList.contains('seq-msg')) copy.removeAttribute('opacity');
     }
     copy.removeAttribute('class');
     copy.removeAttribute('tabindex');
     copy.removeAttribute('role');
     copy.removeAttribute('aria-pressed');
+    copy.removeAttribute('data-step');
+    copy.removeAttribute('data-kind');
   });
   const [, , w, h] = (svg.getAttribute('viewBox') ?? '0 0 960 600').split(/\s+/).map(Number);
   clone.setAttribute('width', String(w));

@@ -9,10 +9,12 @@
  * the whole layout is arithmetic; Mermaid-class libraries add hundreds of KB gzip to the bundle and
  * lay out text we already know, and none draws token chips.
  */
-import type { StepView } from '../../../src/app/api';
+import type { ServerEventView, StepView } from '../../../src/app/api';
 import { TokenNamer, tokensOf, type TokenRole } from './tokens';
+import { serverMessages, type IssuerName } from './server-side';
 
-export type LaneId = 'browser' | 'tessera' | 'rs' | 'as' | 'idp';
+export type LaneId = 'browser' | 'tessera' | 'rs' | 'as' | 'owner' | 'idp';
+/** The lanes of the client's view; "End to end" adds the owner (Kate) beside her AS. */
 export const LANES: { id: LaneId; label: string }[] = [
   { id: 'browser', label: 'Person (browser)' },
   { id: 'tessera', label: 'Tessera' },
@@ -20,6 +22,7 @@ export const LANES: { id: LaneId; label: string }[] = [
   { id: 'as', label: 'Authorization server' },
   { id: 'idp', label: 'Identity provider' },
 ];
+export const OWNER_LANE = { id: 'owner' as const, label: 'Owner (Kate)' };
 
 export interface Chip { role: TokenRole; name: string; fingerprint: string; inferred?: boolean }
 export type Tone = 'ok' | 'challenge' | 'pending' | 'warn' | 'bad' | 'neutral';
@@ -31,10 +34,15 @@ export interface Message {
   step: number;
   from: LaneId;
   to: LaneId;
-  kind: 'request' | 'return';
+  /** `note`: something a server did by itself (a decision, a cache hit), drawn on its lane. */
+  kind: 'request' | 'return' | 'note';
   label: string;
   tone: Tone;
   chips: Chip[];
+  /** Drawn from a server's own events (End to end), not seen by Tessera. */
+  server?: boolean;
+  /** The full sentence of a note whose label is shortened. */
+  detail?: string;
   /** Row (0-based): y = header + row * rowHeight. */
   row: number;
 }
@@ -50,10 +58,16 @@ export interface Layout {
   names: Map<string, Chip>;
 }
 
-export interface LayoutOptions { width?: number; rowHeight?: number; header?: number; fontSize?: number }
+export interface LayoutOptions {
+  width?: number; rowHeight?: number; header?: number; fontSize?: number;
+  /** End to end: the servers' events joined to this flow (FlowView.server), drawn in time order among the client's exchanges. */
+  server?: readonly ServerEventView[] | undefined;
+  /** Names issuers in the servers' sentences (the app's provider labels). */
+  issuerName?: IssuerName | undefined;
+}
 
 /** Lane names when the full ones would overlap (narrow windows, 800×600). */
-const SHORT: Record<LaneId, string> = { browser: 'Person', tessera: 'Tessera', rs: 'RS', as: 'AS', idp: 'IdP' };
+const SHORT: Record<LaneId, string> = { browser: 'Person', tessera: 'Tessera', rs: 'RS', as: 'AS', owner: 'Kate', idp: 'IdP' };
 
 export function pathOf(url: string): string {
   try {
@@ -111,10 +125,12 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
   const rowHeight = options.rowHeight ?? 46;
   const header = options.header ?? 56;
   const margin = 90;
-  const gap = (width - 2 * margin) / (LANES.length - 1);
+  const server = options.server;
+  const laneList = server ? [...LANES.slice(0, 4), OWNER_LANE, ...LANES.slice(4)] : LANES;
+  const gap = (width - 2 * margin) / (laneList.length - 1);
   const fontSize = options.fontSize ?? 13;
-  const fits = LANES.every((l) => textWidth(l.label, fontSize) + 26 <= gap);
-  const lanes = LANES.map((l, i) => ({ id: l.id, label: fits ? l.label : SHORT[l.id], x: Math.round(margin + i * gap) }));
+  const fits = laneList.every((l) => textWidth(l.label, fontSize) + 26 <= gap);
+  const lanes = laneList.map((l, i) => ({ id: l.id, label: fits ? l.label : SHORT[l.id], x: Math.round(margin + i * gap) }));
   const namer = new TokenNamer();
   const messages: Message[] = [];
   let row = 0;
@@ -125,6 +141,31 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
     if (!names.has(fingerprint)) names.set(fingerprint, c);
     return c;
   };
+  // End to end: each server event goes inside the client's exchange it happened during (between its
+  // request and its answer), or after the exchange it followed; events before the first, at the top.
+  const inside = new Map<number, ServerEventView[]>();
+  const after = new Map<number, ServerEventView[]>();
+  const before: ServerEventView[] = [];
+  if (server) {
+    const starts = steps.map((s) => Date.parse(s.time));
+    for (const e of server) {
+      const t = Date.parse(e.at);
+      let i = -1;
+      for (let k = 0; k < starts.length; k++) if ((starts[k] ?? Infinity) <= t) i = k;
+      const owner = steps[i];
+      if (!owner) { before.push(e); continue; }
+      const into = t <= (starts[i] ?? 0) + owner.duration + 1 ? inside : after;
+      into.set(i, [...(into.get(i) ?? []), e]);
+    }
+  }
+  const drawServer = (events: readonly ServerEventView[] | undefined, i: number, stepId: string) => {
+    for (const e of events ?? []) {
+      serverMessages(e, options.issuerName).forEach((m, k) => {
+        messages.push({ id: `srv:${e.id}:${k}`, stepId, step: i, from: m.from, to: m.to, kind: m.kind, label: m.label, tone: m.tone, chips: m.tokens.map((t) => chip(t.role, t.fingerprint)), row: row++, server: true, ...(m.detail ? { detail: m.detail } : {}) });
+      });
+    }
+  };
+  if (steps[0]) drawServer(before, 0, steps[0].id);
   steps.forEach((s, i) => {
     const seen = tokensOf(s);
     const req = seen.filter((t) => t.where === 'request').map((t) => chip(t.role, t.fingerprint));
@@ -143,12 +184,16 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
         const backChip = back && back.fingerprint !== lastTicket?.fingerprint ? [{ ...chip('ticket', back.fingerprint), inferred: true }] : [];
         messages.push({ id: `${s.id}:ret`, stepId: s.id, step: i, from: 'as', to: 'tessera', kind: 'return', label: s.error ? 'did not complete' : 'redirect back with a new ticket', tone: s.error ? 'bad' : 'ok', chips: backChip, row: row++ });
       }
+      drawServer(inside.get(i), i, s.id);
+      drawServer(after.get(i), i, s.id);
       return;
     }
     const to = laneOf(s.lane);
     messages.push({ id: `${s.id}:req`, stepId: s.id, step: i, from: 'tessera', to, kind: 'request', label: requestLabel(s), tone: 'neutral', chips: req, row: row++ });
+    drawServer(inside.get(i), i, s.id);
     if (s.status !== null || s.error) messages.push({ id: `${s.id}:ret`, stepId: s.id, step: i, from: to, to: 'tessera', kind: 'return', label: returnLabel(s), tone: stepTone(s), chips: res, row: row++ });
     for (const c of [...req, ...res]) if (c.role === 'ticket') lastTicket = c;
+    drawServer(after.get(i), i, s.id);
   });
   return { width, height: header + row * rowHeight + 24, header, rowHeight, lanes, messages, names };
 }

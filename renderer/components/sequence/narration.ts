@@ -42,7 +42,12 @@ export function narrate(step: StepView, layout?: Layout): Narration {
   }
   if (step.kind === 'token') {
     const upgrade = rptIn ? `, with the RPT it holds (${rptIn}) so the AS can add to it` : '';
-    const sent = `Tessera brings the ticket${t(ticketIn)} to the AS's token endpoint${upgrade}`;
+    // The claims are why access is granted: say which were pushed (UMA Grant §3.3.1).
+    const claimIn = chipsOf(layout, step.id, 'request').find((c) => c.role === 'claim_token')?.name;
+    const pctIn = chipsOf(layout, step.id, 'request').find((c) => c.role === 'pct')?.name;
+    const pushed = claimIn ? `, pushing the person's ID token${t(claimIn)} as a claim` : '';
+    const kept = pctIn ? `${pushed ? ' and' : ','} the PCT${t(pctIn)} (claims the AS kept from before)` : '';
+    const sent = `Tessera brings the ticket${t(ticketIn)} to the AS's token endpoint${pushed}${kept}${upgrade}`;
     switch (step.outcome) {
       case 'rpt_issued': return rptIn ? n(`${sent}; Kate's policy allows it and the AS upgrades the RPT${t(rptOut)}.`, '3.3.5.1', '3.3.5.1') : n(`${sent}; Kate's policy allows it and the AS issues an RPT${t(rptOut)}.`, '3.3.5', '3.3.5');
       case 'need_info': return n(`${sent}; the AS needs more about the requesting party and answers need_info with a new ticket${t(ticketOut)}.`, '3.3.6', '3.3.6');

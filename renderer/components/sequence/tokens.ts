@@ -8,15 +8,16 @@
  */
 import type { StepView } from '../../../src/app/api';
 
-export type TokenRole = 'ticket' | 'claim_token' | 'pct' | 'rpt' | 'client_secret' | 'refresh_token' | 'id_token' | 'access_token' | 'code' | 'secret';
+export type TokenRole = 'ticket' | 'claim_token' | 'pct' | 'rpt' | 'client_secret' | 'refresh_token' | 'id_token' | 'access_token' | 'code' | 'secret' | 'pat';
 
 export const ROLE_LABEL: Record<TokenRole, string> = {
   ticket: 'permission ticket', claim_token: 'claim token', pct: 'PCT (persisted claims token)', rpt: 'RPT (requesting party token)',
   client_secret: 'client secret', refresh_token: 'refresh token', id_token: 'ID token', access_token: 'access token', code: 'authorization code', secret: 'secret',
+  pat: 'PAT (the RS\'s protection API token)',
 };
 /** Short prefix for chips: T1, R1, P1, C1, S1… */
 export const ROLE_PREFIX: Record<TokenRole, string> = {
-  ticket: 'T', rpt: 'RPT', pct: 'PCT', claim_token: 'C', client_secret: 'secret', refresh_token: 'refresh', id_token: 'ID', access_token: 'AT', code: 'code', secret: 'S',
+  ticket: 'T', rpt: 'RPT', pct: 'PCT', claim_token: 'C', client_secret: 'secret', refresh_token: 'refresh', id_token: 'ID', access_token: 'AT', code: 'code', secret: 'S', pat: 'PAT',
 };
 
 export interface TokenSighting { role: TokenRole; fingerprint: string; where: 'request' | 'response'; name: string }

@@ -4,6 +4,7 @@
  * the access log, and revoke grants and PCTs. Server-rendered HTML forms; an HttpOnly SameSite=Strict
  * session cookie and a per-session CSRF token on every form.
  */
+import type { DemoEvents } from '../events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { html, HttpError, page, parseCookies, raw, readForm, redirect, safeEqual, sendHtml, type RawHtml } from '../http/util';
@@ -18,7 +19,7 @@ const TTL = 8 * 3600;
 
 interface OwnerSession { owner: string; csrf: string }
 
-export interface DashboardDeps { kv: KeyValueStore; state: UmaState; idpIssuer: () => string }
+export interface DashboardDeps { kv: KeyValueStore; state: UmaState; idpIssuer: () => string; events?: DemoEvents }
 
 const when = (t: number) => new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 
@@ -60,6 +61,7 @@ export async function dashboard(deps: DashboardDeps, req: IncomingMessage, res: 
     // Decided in one transaction: a second submit (another tab, a double click) finds it decided.
     const request = await state.decideRequest(found.id, owner, decision);
     if (!request) return redirect(res, '/dashboard');
+    deps.events?.publish('as', { kind: 'approval', side: 'owner', decision, requester: request.requester.name ?? request.requester.email ?? request.requester.sub, request: request.id, resource: { id: request.permissions[0]?.resource_id ?? '', name: state.resourceById(request.permissions[0]?.resource_id ?? '')?.name ?? '' }, scopes: [...new Set(request.permissions.flatMap((p) => p.resource_scopes))], rules: [] });
     await state.log({ owner, who: request.requester.email ?? request.requester.sub, client: request.clientName, resources: request.permissions.map((p) => state.resourceById(p.resource_id)?.name ?? p.resource_id), scopes: [...new Set(request.permissions.flatMap((p) => p.resource_scopes))], outcome: decision === 'approved' ? 'approved' : 'denied', detail: `decided by ${owner} in the dashboard` });
     return redirect(res, '/dashboard#requests');
   }

@@ -6,7 +6,8 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3
  */
 import { randomUUID } from 'node:crypto';
-import { assess, type Decision, type RqpClaims } from './policy';
+import { assess, ruleFacts, type Decision, type RqpClaims } from './policy';
+import type { DemoEvents, ServerEvent } from '../events';
 import { ClaimTokenError } from './id-token';
 import type { Permission, UmaState } from './state';
 
@@ -20,6 +21,8 @@ export interface GrantDeps {
   asIssuer: string;
   /** Seconds between polls announced with request_submitted. */
   pollInterval: number;
+  /** Publishes each decision (src/demo/events.ts). */
+  events?: DemoEvents;
 }
 
 export interface GrantAnswer { status: number; body: Record<string, unknown> }
@@ -49,6 +52,7 @@ export async function umaGrant(deps: GrantDeps, client: { id: string; name: stri
   // Presenting a ticket consumes it, whatever the outcome (UMA Grant §5.5).
   const ticket = await state.consumeTicket(params.ticket);
   if (!ticket || (ticket.clientId !== undefined && ticket.clientId !== client.id)) {
+    deps.events?.publish('as', { kind: 'decision', side: 'as', outcome: 'invalid_grant', status: 400, tokens: [{ role: 'ticket', token: params.ticket }] });
     return err(400, 'invalid_grant', 'the permission ticket is unknown, expired or already used; ask the resource server for a new one');
   }
   const resources = ticket.permissions.map((p) => state.resourceById(p.resource_id));
@@ -111,6 +115,26 @@ export async function umaGrant(deps: GrantDeps, client: { id: string; name: stri
     grants = grantsOf(decisions);
   }
   const names = resources.map((r) => r?.name ?? r?._id ?? 'unknown');
+  // The AS's side for Tessera's end-to-end diagram: which rules, on which claims, from where.
+  const decided = (outcome: NonNullable<ServerEvent['outcome']>, status: number, ruleIds: string[] | 'all', tokens: { role: ServerEvent['tokens'][number]['role']; token: string }[], requestId?: string) => {
+    if (!deps.events) return;
+    const first = resources[0];
+    const scopes = [...new Set([...ticket.permissions.flatMap((p) => p.resource_scopes), ...extraScopes])];
+    const facts = first ? ruleFacts(state.policy(first.owner, state.policyKey(first)), scopes, claims) : [];
+    const source = params.claim_token !== undefined && !claimProblem ? 'id_token' : pctUsed ? 'pct' : 'interaction';
+    const values: Record<string, string> = {};
+    if (claims?.role) values.role = claims.role;
+    if (claims?.email) values.email = claims.email;
+    if (claims?.terms_accepted_at !== undefined) values.terms = 'accepted';
+    deps.events.publish('as', {
+      kind: 'decision', side: 'as', outcome, status, scopes,
+      ...(first ? { resource: { id: first._id, name: first.name ?? first._id } } : {}),
+      rules: ruleIds === 'all' ? facts : facts.filter((f) => ruleIds.includes(f.id)),
+      ...(claims ? { claims: { source, issuer: claims.issuer, values }, requester: claims.name ?? claims.email ?? claims.sub } : {}),
+      ...(requestId ? { request: requestId } : {}),
+      tokens: [{ role: 'ticket', token: params.ticket ?? '' }, ...(params.pct && pctUsed ? [{ role: 'pct' as const, token: params.pct }] : []), ...tokens],
+    });
+  };
 
   if (grants.length > 0) {
     const iat = now();
@@ -131,6 +155,7 @@ export async function umaGrant(deps: GrantDeps, client: { id: string; name: stri
       if (params.pct) await state.revokePct(params.pct);
       pct = await state.issuePct(client.id, claims);
     }
+    decided('granted', 200, grants.map((g) => g.ruleId), [{ role: 'rpt', token: issued.rpt }, ...(params.rpt && upgraded ? [{ role: 'old_rpt' as const, token: params.rpt }] : []), ...(pct ? [{ role: 'pct' as const, token: pct }] : [])], approved?.status === 'approved' ? approved.id : undefined);
     const partial = grants.length < decisions.length;
     await state.log({ owner: ticket.owner, who: who(claims), client: client.name, resources: grants.map((g) => names[ticket.permissions.findIndex((p) => p.resource_id === g.resourceId)] ?? g.resourceId), scopes: [...new Set(grants.flatMap((g) => g.scopes))], outcome: partial ? 'partial' : 'granted', ...(partial ? { detail: `not granted: ${names.filter((_, i) => decisions[i]?.kind !== 'grant').join(', ')}` } : {}) });
     return {
@@ -150,12 +175,14 @@ export async function umaGrant(deps: GrantDeps, client: { id: string; name: stri
   if (decisions.some((d) => d.kind === 'need_claims') || (claimProblem && !claims)) {
     const newTicket = await continueWith({});
     await state.log({ ...logBase, outcome: 'need_info', detail: claimProblem ?? 'identity claims needed' });
+    decided('need_info', 403, 'all', [{ role: 'new_ticket', token: newTicket }]);
     return err(403, 'need_info', claimProblem ? `${claimProblem}; push a valid ID token from Hospital ID or sign in through the claims-interaction endpoint` : 'Tell us who you are: push an ID token from Hospital ID, or sign in through the claims-interaction endpoint',
       { ticket: newTicket, required_claims: requiredClaims(deps, ticket.permissions.map((p) => p.resource_id)), redirect_user: `${deps.asIssuer}/uma/claims` });
   }
   if (decisions.some((d) => d.kind === 'need_terms')) {
     const newTicket = await continueWith(claims ? { claims } : {});
     await state.log({ ...logBase, outcome: 'need_info', detail: "the lab's terms must be accepted" });
+    decided('need_info', 403, decisions.some((d) => d.kind === 'need_terms') ? 'all' : [], [{ role: 'new_ticket', token: newTicket }]);
     return err(403, 'need_info', "The owner's policy requires accepting the lab's data-use terms: send the requesting party to redirect_user", { ticket: newTicket, redirect_user: `${deps.asIssuer}/uma/claims` });
   }
   const approvals = decisions.filter((d): d is Extract<Decision, { kind: 'need_approval' }> => d.kind === 'need_approval');
@@ -168,9 +195,11 @@ export async function umaGrant(deps: GrantDeps, client: { id: string; name: stri
       await state.log({ ...logBase, outcome: 'pending', detail: 'waiting for the owner to approve' });
     }
     const newTicket = await continueWith({ claims, requestId: pending.id });
+    decided('request_submitted', 403, approvals.map((a) => a.ruleId), [{ role: 'new_ticket', token: newTicket }], pending.id);
     return err(403, 'request_submitted', "The request is waiting for the resource owner's approval; poll with the new ticket", { ticket: newTicket, interval: deps.pollInterval });
   }
   await state.log({ ...logBase, outcome: 'denied', ...(request?.status === 'denied' ? { detail: 'the owner denied the request' } : {}) });
+  decided('denied', 403, 'all', [], request?.id);
   return err(403, 'request_denied', request?.status === 'denied' ? 'The resource owner denied this request' : "The resource owner's policy does not allow this requesting party these permissions");
 }
 

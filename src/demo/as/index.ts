@@ -21,6 +21,7 @@ import { introspection, permissionEndpoint, resourceRegistration, revocation, ty
 import { ClaimsInteraction } from './claims-interaction';
 import { dashboard } from './dashboard';
 import { isLoopbackHost } from '@tessera/uma';
+import { EVENTS_PATH, type DemoEvents } from '../events';
 
 export interface AsOptions {
   kv: KeyValueStore;
@@ -30,6 +31,8 @@ export interface AsOptions {
   log: (line: string) => void;
   lifetimes?: Partial<Lifetimes>;
   pollInterval?: number;
+  /** Publishes the AS's side: policy decisions and the owner's approvals (src/demo/events.ts). */
+  events?: DemoEvents;
 }
 
 export interface AsHandle { issuer: string; state: UmaState; close(): Promise<void> }
@@ -93,7 +96,7 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
   provider.on('server_error', (_ctx: KoaContextWithOIDC, error: Error) => log(`as server_error: ${error.message}`));
 
   const verifyIdToken = idTokenVerifier(() => idpIssuer, [IDP_TESSERA_CLIENT.client_id, IDP_AS_CLIENT.client_id]);
-  const grantDeps: GrantDeps = { state, verifyIdToken, idpIssuer: () => idpIssuer, asIssuer: issuer, pollInterval: options.pollInterval ?? 5 };
+  const grantDeps: GrantDeps = { state, verifyIdToken, idpIssuer: () => idpIssuer, asIssuer: issuer, pollInterval: options.pollInterval ?? 5, ...(options.events ? { events: options.events } : {}) };
   const clientOf = (ctx: KoaContextWithOIDC) => ({ id: ctx.oidc.client?.clientId ?? '', name: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? 'unknown client' });
   provider.registerGrantType(UMA_GRANT, async (ctx) => {
     const answer = await umaGrant(grantDeps, clientOf(ctx), ctx.oidc.params as Record<string, string | undefined>);
@@ -175,7 +178,8 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
     if (path === '/uma/introspect') return introspection(protectionDeps, req, res);
     if (path === '/uma/revoke') return revocation(protectionDeps, req, res);
     if (path === '/uma/claims' || path.startsWith('/uma/claims/')) return interaction.handle(req, res, url);
-    if (path === '/dashboard' || path.startsWith('/dashboard/')) return dashboard({ kv, state, idpIssuer: () => idpIssuer }, req, res, url);
+    if (path === EVENTS_PATH && options.events) return options.events.handle('as', req, res);
+    if (path === '/dashboard' || path.startsWith('/dashboard/')) return dashboard({ kv, state, idpIssuer: () => idpIssuer, ...(options.events ? { events: options.events } : {}) }, req, res, url);
     if (path === '/') return redirect(res, '/dashboard');
     await oidc(req, res);
   }, log, issuer));

@@ -76,3 +76,15 @@ export function assess(policy: Policy | undefined, requested: Requested, claims:
   }
   return needsTerms ? { kind: 'need_terms' } : { kind: 'deny' };
 }
+
+/**
+ * Each of the rules that could cover `scopes`, with whether these claims met it and the party's own
+ * value of its claim: what the AS's decision event shows (src/demo/events.ts), so a refusal can name
+ * the rule that did not match.
+ */
+export function ruleFacts(policy: Policy | undefined, scopes: string[], claims: RqpClaims | undefined): { id: string; claim: 'email' | 'role'; value: string; issuer: string; scopes: string[]; terms: boolean; approval: boolean; matched: boolean; saw?: string }[] {
+  return (policy?.rules ?? []).filter((rule) => scopes.every((s) => rule.scopes.includes(s))).map((rule) => {
+    const saw = claims && claims.issuer === rule.issuer ? claimValue(claims, rule.match.claim) : undefined;
+    return { id: rule.id, claim: rule.match.claim, value: rule.match.value, issuer: rule.issuer, scopes: rule.scopes, terms: rule.terms, approval: rule.approval, matched: saw === rule.match.value, ...(saw !== undefined ? { saw } : {}) };
+  });
+}

@@ -10,6 +10,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { z } from 'zod';
+import { EVENTS_PATH, type DemoEvents } from '../events';
 import type { KeyValueStore } from '../store/kv';
 import { bearer, closeServer, guarded, HttpError, readJson, sendJson } from '../http/util';
 import { AS_RS_CLIENT, RESOURCES, type SeedResource } from '../seed';
@@ -22,6 +23,8 @@ export interface RsOptions {
   url: string;
   asIssuer: string;
   log: (line: string) => void;
+  /** Publishes the RS's side of each exchange (src/demo/events.ts). */
+  events?: DemoEvents;
   /** How long an introspection answer is reused (ms). */
   introspectionCacheMs?: number;
   /** The RS's protection-API client at the AS (default: the demo AS's {@link AS_RS_CLIENT}). */
@@ -164,6 +167,7 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
       id = ((await created.json()) as { _id: string })._id;
     }
     resources.push({ id, name: seed.name, title: seed.title, url: `${url}${seed.path}`, scopes: seed.scopes, owner: AS_RS_CLIENT.owner, seed });
+    options.events?.publish('rs', { kind: 'registration', side: 'rs', resource: { id, name: seed.name, url: `${url}${seed.path}` }, scopes: seed.scopes, tokens: pat ? [{ role: 'pat', token: pat.token }] : [] });
     if (kv.get(`record:${seed.name}`) === undefined && !DOCUMENTS[seed.name]) await kv.put(`record:${seed.name}`, RECORDS[seed.name]);
   }
   log(`rs: registered ${resources.length} resources for ${AS_RS_CLIENT.owner} at ${asIssuer}`);
@@ -171,10 +175,10 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
   // AS), otherwise with the RS's client credentials (Keycloak answers a PAT with 401 invalid_client).
   const introspectWithPat = (meta.introspection_endpoint_auth_methods_supported ?? []).includes('bearer');
 
-  async function introspect(token: string): Promise<Introspected> {
+  async function introspect(token: string): Promise<{ value: Introspected; cached: boolean }> {
     const key = createHash('sha256').update(token).digest('base64url');
     const hit = cache.get(key);
-    if (hit && Date.now() - hit.at < cacheMs) return hit.value;
+    if (hit && Date.now() - hit.at < cacheMs) return { value: hit.value, cached: true };
     const endpoint = (await metadata()).introspection_endpoint ?? `${asIssuer}/uma/introspect`;
     // `requesting_party_token` is Keycloak's hint for "add permissions[]"; other ASes ignore unknown hints (RFC 7662 §2.1).
     const form = new URLSearchParams({ token, token_type_hint: introspectWithPat ? 'access_token' : 'requesting_party_token' }).toString();
@@ -194,15 +198,17 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
     const value: Introspected = parsed.data;
     if (cache.size > 10_000) cache.clear();
     cache.set(key, { at: Date.now(), value });
-    return value;
+    return { value, cached: false };
   }
 
-  async function challenge(res: ServerResponse, resourceId: string, scope: string): Promise<void> {
+  async function challenge(res: ServerResponse, resource: RsResource, scope: string): Promise<void> {
+    const resourceId = resource.id;
     const endpoint = (await metadata()).permission_endpoint ?? `${asIssuer}/uma/permission`;
     // An array of one permission: the spec allows a bare object too, but Keycloak parses only arrays.
     const response = await protectedCall(endpoint, { method: 'POST', headers: json, body: JSON.stringify([{ resource_id: resourceId, resource_scopes: [scope] }]) });
     const body = (await response.json().catch(() => ({}))) as { ticket?: string };
     if (response.status !== 201 || typeof body.ticket !== 'string') throw new AsUnreachable(`permission endpoint answered ${response.status}`);
+    options.events?.publish('rs', { kind: 'permission', side: 'rs', resource: { id: resourceId, name: resource.name, url: resource.url }, scopes: [scope], status: 201, tokens: [...(pat ? [{ role: 'pat' as const, token: pat.token }] : []), { role: 'ticket', token: body.ticket }] });
     sendJson(res, 401, { error: 'uma_ticket', error_description: 'An RPT with this permission is required; get one from the authorization server with this ticket.' }, {
       'WWW-Authenticate': `UMA realm="${realm}", as_uri="${asIssuer}", ticket="${body.ticket}"`,
     });
@@ -221,14 +227,15 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
     const hasAuth = req.headers.authorization !== undefined;
     if (hasAuth && !token) throw new HttpError(400, 'invalid_request', 'malformed Authorization header');
     if (token) {
-      const info = await introspect(token);
+      const { value: info, cached } = await introspect(token);
       const now = Math.floor(Date.now() / 1000);
       const allowed = info.active && (info.exp === undefined || info.exp > now)
         && (info.permissions ?? []).some((p) => p.resource_id === resource.id && p.resource_scopes.includes(scope) && (p.exp === undefined || p.exp > now));
+      options.events?.publish('rs', { kind: 'introspection', side: 'rs', resource: { id: resource.id, name: resource.name, url: resource.url }, scopes: [scope], cached, active: allowed, tokens: [{ role: 'rpt', token }, ...(!cached && introspectWithPat && pat ? [{ role: 'pat' as const, token: pat.token }] : [])] });
       // An invalid or insufficient RPT is answered like no RPT at all: a new ticket (UMA Grant §3.5).
-      if (!allowed) return challenge(res, resource.id, scope);
+      if (!allowed) return challenge(res, resource, scope);
     } else {
-      return challenge(res, resource.id, scope);
+      return challenge(res, resource, scope);
     }
     const document = DOCUMENTS[resource.name];
     if (document) {
@@ -246,6 +253,7 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
   }
 
   server.on('request', guarded(async (req, res, reqUrl) => {
+    if (reqUrl.pathname === EVENTS_PATH && options.events) return options.events.handle('rs', req, res);
     if (reqUrl.pathname === '/' && req.method === 'GET') {
       return sendJson(res, 200, { service: "Kate's health records", authorization_server: asIssuer, resources: resources.map(({ seed: _seed, ...r }) => r) });
     }
