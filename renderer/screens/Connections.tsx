@@ -15,6 +15,7 @@ export function Connections() {
   const [confirming, setConfirming] = useState<string>();
   const [checking, setChecking] = useState<{ issuer: string; label: string }>();
   const [changing, setChanging] = useState<TrustedAsView>();
+  const [stopping, setStopping] = useState<string>();
   if (!app) return null;
   return (
     <section aria-labelledby="h-conn">
@@ -27,9 +28,16 @@ export function Connections() {
           <p className="muted">Client: {t.clientId ?? 'registered on first use (dynamic registration)'} ({t.registration})</p>
           {setupText(t) ? <p className="muted">{setupText(t)}</p> : null}
           <button type="button" className="secondary" onClick={() => void run('disc', (a) => a.discovery({ issuer: t.issuer })).then((d) => d && setDoc(d))}>Discovery document</button>
-          <button type="button" className="secondary" onClick={() => void run('untrust', (a) => a.untrustAs({ issuer: t.issuer }))}>Stop trusting</button>
+          <button type="button" className="secondary" aria-expanded={stopping === t.issuer} onClick={() => setStopping(t.issuer)}>Stop trusting…</button>
           <button type="button" className="secondary" aria-expanded={checking?.issuer === t.issuer} onClick={() => setChecking({ issuer: t.issuer, label: t.label ?? t.issuer })}>Check this AS</button>
           <button type="button" className="secondary" aria-label={`Change ${t.label ?? t.issuer}…`} onClick={() => setChanging(t)}>Change…</button>
+          {stopping === t.issuer ? (
+            <div className="warning" role="alertdialog" aria-labelledby={`stop-${t.issuer}`}>
+              <p id={`stop-${t.issuer}`}>Stop trusting {t.label ?? t.issuer}? Tessera will send it nothing more, and a resource that names it will ask you again. Its client credentials stay in the vault until you add it again.</p>
+              <button type="button" autoFocus onClick={() => { setStopping(undefined); void run('untrust', (a) => a.untrustAs({ issuer: t.issuer })); }}>Yes, stop trusting {t.label ?? t.issuer}</button>
+              <button type="button" className="secondary" onClick={() => setStopping(undefined)}>Keep trusting it</button>
+            </div>
+          ) : null}
         </li>
       ))}</ul>
       {checking ? <CheckReport key={checking.issuer} issuer={checking.issuer} label={checking.label} onClose={() => setChecking(undefined)} /> : null}

@@ -5,7 +5,7 @@
  * no token, ticket or secret ever leaves this module for a face.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, Theme, TokenView } from './api';
+import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults, FlowView, IdentityView, ProviderView, ResourceView, StepView, Theme, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, saveConfig, type TesseraConfig } from './config';
@@ -26,7 +26,8 @@ import { ApprovalWatcher, type WatchedRequest, type WatchEnd } from './approvals
 import { History } from './history';
 import { loadTheme, saveTheme } from './preferences';
 import { HTTPS_RULE } from './as-input';
-import { applyAddAs, asSetupView } from './as-setup';
+import { applyAddAs, asSetupView, prepareAddAs } from './as-setup';
+import { checkNewAs } from './as-check';
 import { BrowserWaits, joinKey } from './browser-wait';
 
 export interface ServiceOptions {
@@ -355,12 +356,15 @@ export class TesseraService {
   }
 
   /** Trusts an AS set up by hand (src/app/as-setup.ts): config.json gets the endpoints and client id, the vault the secret. */
-  async addAs(input: ApiOutput<'addAs'>): Promise<AppState> {
-    await applyAddAs(input, this.#config.trust, this.#o.store);
+  async addAs(input: ApiOutput<'addAs'>): Promise<AppState & { check: AsCheckView }> {
+    // Checked before anything is written: a key that is not a key, or a server that is not a UMA AS, changes nothing.
+    const prepared = await prepareAddAs(input, this.#config.trust);
+    const check = await checkNewAs(prepared.entry, this.#agent.http);
+    await applyAddAs(prepared, this.#config.trust, this.#o.store);
     await saveConfig(this.#o.home, this.#config);
     this.#agent.discovery.clear(); // endpoints may have changed
     this.#untrusted.delete(input.issuer);
-    return this.#changed();
+    return { ...(await this.#changed()), check };
   }
 
   /** Opens again the page a flow waits on in the system browser; the page's address (ticket, state) never leaves the core. */
