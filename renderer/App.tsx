@@ -39,6 +39,8 @@ export function App() {
   const waiting = waitingRequests(flows).length;
   return (
     <div className="app">
+      {/* Keyboard users skip the header's tabs and controls to the screen itself (WCAG 2.4.1). */}
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to the screen</a>
       <header className="top">
         <h1>Tessera</h1>
         <nav aria-label="Screens">
@@ -72,7 +74,7 @@ export function App() {
           </div>
         ))}
       </div>
-      <main>
+      <main id="main" tabIndex={-1}>
         {/* One boundary per screen, keyed by it: a screen that throws does not take the navigation with it, and going elsewhere resets it. */}
         <ErrorBoundary key={screen} what={`the ${SCREENS.find((s) => s.id === screen)?.label ?? ''} screen`}>
           {!app ? <p role="status">Connecting to Tessera…</p>
