@@ -11,6 +11,7 @@ import { ActingAs } from './components/ActingAs';
 // Presenter mode is loaded on first use: it is not part of the initial bundle.
 const Presenter = lazy(() => import('./screens/Presenter'));
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { newTabAddress } from './api-client';
 
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'resources', label: 'Resources' },
@@ -56,6 +57,9 @@ export function App() {
             <option value="system">System</option><option value="light">Light</option><option value="dark">Dark</option>
           </select>
         </label>
+        {app?.mode === 'browser' && !window.tessera ? (
+          <button type="button" className="secondary compact" onClick={() => void newTabAddress().then((url) => { window.open(url, '_blank', 'noopener,noreferrer'); }, (error: unknown) => notify({ kind: 'error', text: error instanceof Error ? error.message : String(error), hint: '' }))}>Open in a new tab</button>
+        ) : null}
       </header>
       {app?.vault.warning ? <p className="banner warning" role="alert">{app.vault.warning}</p> : null}
       {notice ? (

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCore } from './app/compose';
 import { startHost } from './host/server';
-import { startHostOnLastPort } from './host/last-port';
+import { launchFromRunning, startHostOnLastPort } from './host/last-port';
 import { tesseraHome } from './app/config';
 import { systemOpener } from './identity/opener';
 import { describe } from './demo/cli';
@@ -285,6 +285,18 @@ export function startFailure(error: unknown, args: Pick<StartArgs, 'demo' | 'por
   return rest.length ? `${first.replace(/:$/, '')} (last output: ${rest.at(-1)})` : first;
 }
 
+/**
+ * Opens a new tab of the Tessera already running in browser mode on this home (a fresh single-use
+ * address from it, src/host/last-port.ts), and says so. False when none answers.
+ */
+export async function openRunning(env: Record<string, string | undefined>, open = true, opener?: (url: string) => Promise<void>): Promise<boolean> {
+  const url = await launchFromRunning(tesseraHome(env));
+  if (!url) return false;
+  process.stdout.write(`Tessera is already running at ${new URL(url).origin}; ${open ? 'opening a new tab' : 'a new tab opens at this address (once)'}:\n${url}\n`);
+  if (open) await (opener ?? systemOpener({ env, print: (line) => process.stderr.write(`${line}\n`) }))(url);
+  return true;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let args: StartArgs;
   try {
@@ -298,6 +310,8 @@ export async function main(argv: string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const env = process.env;
   const noDemo = args.demo === 'none';
+  // Already running in browser mode on this home: a new tab of that Tessera, not a second one.
+  if (await openRunning(env, args.open)) return 0;
   await ensureRenderer(log);
 
   const choice = await chooseLaunch({
