@@ -12,6 +12,7 @@ import { ActingAs } from './components/ActingAs';
 const Presenter = lazy(() => import('./screens/Presenter'));
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { newTabAddress } from './api-client';
+import { Notifications } from './components/Notifications';
 
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'resources', label: 'Resources' },
@@ -57,6 +58,7 @@ export function App() {
             <option value="system">System</option><option value="light">Light</option><option value="dark">Dark</option>
           </select>
         </label>
+        <Notifications />
         {app?.mode === 'browser' && !window.tessera ? (
           <button type="button" className="secondary compact" onClick={() => void newTabAddress().then((url) => { window.open(url, '_blank', 'noopener,noreferrer'); }, (error: unknown) => notify({ kind: 'error', text: error instanceof Error ? error.message : String(error), hint: '' }))}>Open in a new tab</button>
         ) : null}
