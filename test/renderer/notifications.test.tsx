@@ -58,3 +58,22 @@ describe('the Tokens screen', () => {
     expect(rows[1]?.[4]).toMatch(/^expires in 0:(29|30)$/);
   });
 });
+
+describe('the request builder', () => {
+  it("a PUT shows the resource server's status and its body", async () => {
+    const RX = 'http://127.0.0.1:4403/patients/kate/prescriptions';
+    const openResource = vi.fn(async () => ({ flowId: 'put1' }));
+    const { el } = await mountApp(appState({ resources: [{ url: RX, title: "Kate's prescriptions", origin: 'http://127.0.0.1:4403', fromDemo: true }] }), { openResource });
+    const form = el.querySelector('form[aria-labelledby="h-builder"]') as HTMLFormElement;
+    const method = form.querySelector('#rb-method') as HTMLSelectElement;
+    act(() => { Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value')?.set?.call(method, 'PUT'); method.dispatchEvent(new Event('change', { bubbles: true })); });
+    const body = form.querySelector('#rb-body') as HTMLTextAreaElement;
+    act(() => { Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set?.call(body, '{"patient":"Kate"}'); body.dispatchEvent(new Event('input', { bubbles: true })); });
+    await act(async () => { (form.querySelector('button[type="submit"]') as HTMLButtonElement).click(); });
+    expect(openResource).toHaveBeenCalledWith(expect.objectContaining({ url: RX, method: 'PUT', body: '{"patient":"Kate"}' }));
+    act(() => { useUi.setState({ flows: { put1: { flowId: 'put1', url: RX, startedAt: new Date().toISOString(), running: false, outcome: 'granted', status: 200, contentType: 'application/json', body: '{"patient":"Kate","updated":true}', steps: [] } } }); });
+    const response = form.querySelector('[aria-label^="Response of the resource server"]') as HTMLElement;
+    expect(response.querySelector('h4')?.textContent).toBe('The resource server answered 200 (application/json)');
+    expect(response.querySelector('pre')?.textContent).toBe('{\n  "patient": "Kate",\n  "updated": true\n}');
+  });
+});
