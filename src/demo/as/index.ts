@@ -30,6 +30,8 @@ export interface AsOptions {
   log: (line: string) => void;
   lifetimes?: Partial<Lifetimes>;
   pollInterval?: number;
+  /** Puts Kate's records back as the demo seeds them (the dashboard's Reset button); none: no button. */
+  resetRecords?: () => Promise<number>;
 }
 
 export interface AsHandle { issuer: string; state: UmaState; close(): Promise<void> }
@@ -175,7 +177,7 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
     if (path === '/uma/introspect') return introspection(protectionDeps, req, res);
     if (path === '/uma/revoke') return revocation(protectionDeps, req, res);
     if (path === '/uma/claims' || path.startsWith('/uma/claims/')) return interaction.handle(req, res, url);
-    if (path === '/dashboard' || path.startsWith('/dashboard/')) return dashboard({ kv, state, idpIssuer: () => idpIssuer }, req, res, url);
+    if (path === '/dashboard' || path.startsWith('/dashboard/')) return dashboard({ kv, state, idpIssuer: () => idpIssuer, ...(options.resetRecords ? { resetRecords: options.resetRecords } : {}) }, req, res, url);
     if (path === '/') return redirect(res, '/dashboard');
     await oidc(req, res);
   }, log, issuer));
