@@ -13,6 +13,7 @@ const Presenter = lazy(() => import('./screens/Presenter'));
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { newTabAddress } from './api-client';
 import { Notifications } from './components/Notifications';
+import { SignInConfirm } from './components/SignIn';
 
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'resources', label: 'Resources' },
@@ -80,6 +81,7 @@ export function App() {
           </div>
         ))}
       </div>
+      <SignInConfirm />
       <main id="main" tabIndex={-1}>
         {/* One boundary per screen, keyed by it: a screen that throws does not take the navigation with it, and going elsewhere resets it. */}
         <ErrorBoundary key={screen} what={`the ${SCREENS.find((s) => s.id === screen)?.label ?? ''} screen`}>

@@ -4,6 +4,7 @@ import { useUi } from '../store';
 import { CheckReport } from '../components/CheckReport';
 import { AddAsForm, setupText } from '../components/AddAsForm';
 import { BrowserWait } from '../components/BrowserWait';
+import { useSignIn } from '../components/SignIn';
 
 export function Connections() {
   const app = useUi((s) => s.app);
@@ -11,6 +12,7 @@ export function Connections() {
   // A selector, so the button re-renders (enabled again) when the sign-in ends.
   const signingIn = useUi((s) => Boolean(s.busy.signin));
   const flows = useUi((s) => s.flows);
+  const { signIn: signInAt } = useSignIn();
   const [doc, setDoc] = useState<{ issuer: string; document: Record<string, unknown> }>();
   const [confirming, setConfirming] = useState<string>();
   const [checking, setChecking] = useState<{ issuer: string; label: string }>();
@@ -62,7 +64,7 @@ export function Connections() {
             {signedIn.map((i) => <p key={i.key}>Signed in as {i.name ?? i.sub} ({i.email}) <button type="button" className="secondary" onClick={() => void run('signout', (a) => a.signOut({ key: i.key }))}>Sign out</button></p>)}
             {Object.values(flows).filter((f) => f.url === p.issuer && f.running).map((f) => <BrowserWait key={f.flowId} flow={f} />)}
             {/* Someone is signed in here: the provider must ask who it is (prompt=login, max_age=0), not reuse their session. */}
-            <button type="button" onClick={() => void run('signin', (a) => a.signIn({ issuer: p.issuer, clientId: p.clientId, scope: p.scope, ...(signedIn.length ? { switchUser: true } : {}) }))} disabled={signingIn}>
+            <button type="button" onClick={() => signInAt(p)} disabled={signingIn}>
               {signedIn.length ? 'Sign in as someone else' : `Sign in at ${p.label}`}
             </button>
             <p className="muted">Your browser opens the provider's page; Tessera waits for it to come back.</p>

@@ -230,7 +230,11 @@ export interface ApiResults {
   trustAs: AppState;
   untrustAs: AppState;
   discovery: { issuer: string; document: Record<string, unknown> };
-  signIn: IdentityView;
+  /**
+   * The person signed in. `confirm`: the provider reused an earlier session of someone other than the
+   * person acting before (no form was shown), so they are held but not acting until the person says so.
+   */
+  signIn: IdentityView & { confirm?: { previous?: string } };
   signOut: AppState;
   actAs: AppState;
   forgetToken: AppState;

@@ -149,7 +149,7 @@ describe('an authorization server added by hand', () => {
     await expect(service.call('addAs', { issuer: demo.config.as.issuer, discoveryUrl: `http://u:p@127.0.0.1:${port}/.well-known/uma2-configuration`, authMethod: 'none', clientId: 'x' })).rejects.toThrow(NO_USERINFO);
 
     for (const key of ['{"kty":"RSA","d":"AQAB"}', '{"kty":"EC","crv":"P-256","d":"AAAA"}', '{"kty":"RSA"}', '[1]', '{"kty":"oct","k":"AAAA"}']) {
-      await expect(service.call('addAs', { issuer: demo.config.as.issuer, authMethod: 'private_key_jwt', clientId: 'x', privateKey: key }), key).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/^privateKey: (This is not|The private key is not)/) });
+      await expect(service.call('addAs', { issuer: demo.config.as.issuer, authMethod: 'private_key_jwt', clientId: 'x', privateKey: key }), key).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/^privateKey: (This is not|The private key)/) });
     }
     // A real JWK passes the import (and the check: the demo AS is a UMA AS) — exported from a generated key.
     const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
@@ -266,5 +266,28 @@ describe('flows', () => {
     expect(sent.get('max_age')).toBe('0');
     expect(seen.loginForms).toBe(forms + 1);
     expect(mallory.sub).toBe('mallory');
+  });
+
+  it("after a restart, a sign-in that silently reuses Mallory's provider session does not make her the person acting: it says who it is and waits", async () => {
+    // The provider's session in the browser is Mallory's (the test before). Tessera restarts with nothing held.
+    await new Promise((r) => setTimeout(r, 3100)); // auth_time is in seconds: Mallory's sign-in is now clearly earlier
+    const again = await TesseraService.create({ ...options, store: new MemoryStore() });
+    try {
+      const forms = seen.loginForms;
+      const signed = await again.call('signIn', { issuer: demo.config.idp.issuer, clientId: 'tessera', scope: 'openid email profile role offline_access' });
+      expect(seen.loginForms).toBe(forms); // no form was shown
+      expect(new URL(seen.signInPages.at(-1) ?? '').searchParams.get('max_age')).toBe(String(30 * 24 * 3600)); // asks for auth_time
+      expect(signed).toMatchObject({ sub: 'mallory', confirm: {} });
+      const state = await again.getState();
+      expect(state.actingAs.party).toBe('nobody');
+      expect(state.identities.map((i) => i.sub)).toEqual(['mallory']);
+      // Confirmed: acting as her.
+      expect((await again.call('actAs', { party: signed.key })).actingAs.party).toBe(signed.key);
+      // The same person again from her session: no question.
+      const same = await again.call('signIn', { issuer: demo.config.idp.issuer, clientId: 'tessera', scope: 'openid email profile role offline_access' });
+      expect(same.confirm).toBeUndefined();
+    } finally {
+      await again.close();
+    }
   });
 });

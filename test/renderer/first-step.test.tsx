@@ -51,4 +51,25 @@ describe('the first step', () => {
     expect(card.textContent).toContain('Cancelled');
     expect(card.textContent).not.toContain('Error');
   });
+
+  it('a sign-in that reused someone else\'s provider session asks first: Continue as Mallory, or sign in as someone else (prompt=login)', async () => {
+    const mallory = { key: `${IDP}#mallory`, issuer: IDP, sub: 'mallory', name: 'Mallory Moss', email: 'mallory@example.test', expiresAt: Date.now() + 3600_000, refreshable: true };
+    const signIn = vi.fn(async () => ({ ...mallory, confirm: {} }));
+    const actAs = vi.fn(async () => base({ identities: [mallory], actingAs: { party: mallory.key, label: 'Mallory Moss', issuer: IDP } }));
+    const { el } = await mountApp(base(), { signIn, actAs });
+    await click(buttonNamed(el.querySelector('[role="region"]') as HTMLElement, 'Sign in at Hospital ID (demo)'));
+    const dialog = el.querySelector('[role="alertdialog"]') as HTMLElement;
+    expect(dialog.querySelector('h2')?.textContent).toBe('Continue as Mallory Moss?');
+    expect(dialog.textContent).toContain('without showing its sign-in form');
+    expect(actAs).not.toHaveBeenCalled();
+    await click(buttonNamed(dialog, 'Sign in as someone else'));
+    expect(signIn).toHaveBeenLastCalledWith({ issuer: IDP, clientId: 'tessera', scope: 'openid profile', switchUser: true });
+    expect(el.querySelector('[role="alertdialog"]')).toBeNull();
+    expect(actAs).not.toHaveBeenCalled();
+    // Another sign-in reuses Mallory's session again; this time the person continues as her.
+    await click(buttonNamed(el.querySelector('[role="region"]') as HTMLElement, 'Sign in at Hospital ID (demo)'));
+    await click(buttonNamed(el.querySelector('[role="alertdialog"]') as HTMLElement, 'Continue as Mallory Moss'));
+    expect(actAs).toHaveBeenCalledWith({ party: mallory.key });
+    expect(el.querySelector('[role="alertdialog"]')).toBeNull();
+  });
 });
