@@ -13,6 +13,9 @@ import { StatusBanner } from './components/StatusBanner';
 // Presenter mode is loaded on first use: it is not part of the initial bundle.
 const Presenter = lazy(() => import('./screens/Presenter'));
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { newTabAddress } from './api-client';
+import { Notifications } from './components/Notifications';
+import { SignInConfirm } from './components/SignIn';
 
 const SCREENS: { id: Screen; label: string }[] = [
   { id: 'resources', label: 'Resources' },
@@ -42,6 +45,8 @@ export function App() {
   const lock = app?.lock;
   return (
     <div className="app">
+      {/* Keyboard users skip the header's tabs and controls to the screen itself (WCAG 2.4.1). */}
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to the screen</a>
       <header className="top">
         <h1>Tessera</h1>
         {lock ? null : <nav aria-label="Screens">
@@ -57,6 +62,10 @@ export function App() {
             <option value="system">System</option><option value="light">Light</option><option value="dark">Dark</option>
           </select>
         </label>
+        <Notifications />
+        {app?.mode === 'browser' && !window.tessera ? (
+          <button type="button" className="secondary compact" onClick={() => void newTabAddress().then((url) => { window.open(url, '_blank', 'noopener,noreferrer'); }, (error: unknown) => notify({ kind: 'error', text: error instanceof Error ? error.message : String(error), hint: '' }))}>Open in a new tab</button>
+        ) : null}
       </header>
       {app ? <StatusBanner app={app} /> : null}
       {notice ? (
@@ -75,7 +84,8 @@ export function App() {
           </div>
         ))}
       </div>
-      <main>
+      <SignInConfirm />
+      <main id="main" tabIndex={-1}>
         {/* One boundary per screen, keyed by it: a screen that throws does not take the navigation with it, and going elsewhere resets it. */}
         <ErrorBoundary key={screen} what={`the ${SCREENS.find((s) => s.id === screen)?.label ?? ''} screen`}>
           {!app ? <p role="status">Connecting to Tessera…</p>

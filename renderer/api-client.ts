@@ -104,6 +104,20 @@ export function bridgeApi(bridge: Bridge): TesseraApi {
   return api as unknown as TesseraApi;
 }
 
+/**
+ * "Open in a new tab" (browser mode): a fresh single-use launch address from the host for this tab's
+ * session (src/host/server.ts `POST /api/launch`); the new tab exchanges it for its own session.
+ */
+export async function newTabAddress(fetchImpl: typeof fetch = (...a) => fetch(...a)): Promise<string> {
+  const session = sessionStorage.getItem(SESSION_KEY);
+  if (!session) throw new ApiError('forbidden', 'This page has no Tessera session.', 'Use the tab Tessera first opened.');
+  const response = await fetchImpl('/api/launch', { method: 'POST', headers: { Authorization: `Bearer ${session}`, 'Content-Type': 'application/json' }, body: '{}' });
+  const body = (await response.json().catch(() => undefined)) as { ok?: boolean; result?: { launchUrl?: unknown } } | undefined;
+  const url = body?.ok ? body.result?.launchUrl : undefined;
+  if (typeof url !== 'string' || !url.startsWith(`${window.location.origin}/#k=`)) throw new ApiError('host', 'Tessera did not give a new address.', 'Is Tessera still running?');
+  return url;
+}
+
 export function connectApi(): TesseraApi {
   return window.tessera ? bridgeApi(window.tessera) : httpApi(browserSession());
 }

@@ -13,6 +13,12 @@ export const OUTCOME_TEXT: Record<Outcome, { label: string; text: string; spec: 
   error: { label: 'Error', text: 'Something went wrong; the failing step is marked in the timeline.', spec: G },
 };
 
+/** A flow the person stopped (Cancel, or Cancel on the provider's or AS's page): "Cancelled", not "Error". */
+export function wasCancelled(f: { outcome?: Outcome | undefined; error?: ErrorView | undefined }): boolean {
+  return f.outcome === 'error' && (f.error?.code === 'aborted' || f.error?.code === 'interaction_cancelled');
+}
+export const CANCELLED_TEXT = { label: 'Cancelled', text: 'You stopped this request; nothing more was sent. Open it again when you are ready.' };
+
 export function explainError(error: ErrorView): string {
   return `${error.message}${error.hint ? ` ${error.hint}` : ''}`;
 }

@@ -9,6 +9,7 @@ import { ApiError } from './api-client';
 
 export const ONLY_HTTP = 'Only http(s) addresses';
 export const HTTPS_RULE = 'Use https — plain http only for this machine';
+export const NO_USERINFO = 'No user name or password in the address (they would be kept in config.json in plain text)';
 
 /**
  * What is wrong with an address, or undefined: the rule of src/kernel/urls.ts (`isSecureOrLoopback`,
@@ -18,17 +19,20 @@ export function addressProblem(value: string): string | undefined {
   let u: URL;
   try { u = new URL(value.trim()); } catch { return ONLY_HTTP; }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return ONLY_HTTP;
-  return isSecureOrLoopback(u) ? undefined : HTTPS_RULE;
+  if (!isSecureOrLoopback(u)) return HTTPS_RULE;
+  if (u.username || u.password) return NO_USERINFO;
+  return undefined;
 }
 
 /**
  * A refusal from the core as field messages: input errors arrive as `field: message; field: message`
- * (src/app/api.ts `parseCall`); anything else is one message for the whole form (`''`).
+ * (src/app/api.ts `parseCall`, src/app/as-check.ts); anything else is one message for the whole form
+ * (`''`). Only `; ` before another `field: ` separates two messages (a server's message may hold `; `).
  */
 export function refusal(error: unknown): Record<string, string> {
   if (error instanceof ApiError && error.code === 'invalid_input') {
     const out: Record<string, string> = {};
-    for (const part of error.message.split('; ')) {
+    for (const part of error.message.split(/; (?=[\w.]+: )/)) {
       const colon = part.indexOf(': ');
       const field = colon > 0 ? part.slice(0, colon).split('.')[0] ?? '' : '';
       const text = colon > 0 ? part.slice(colon + 2) : part;

@@ -17,8 +17,10 @@ export interface UiState {
   selectedStep: string | undefined;
   theme: Theme;
   notice: { kind: 'error' | 'info'; text: string; hint?: string } | undefined;
-  /** Owner decisions that arrived while the person was elsewhere (the core watched the request). */
+  /** Owner decisions that arrived while the person was elsewhere (the core watched the request); each leaves by itself after {@link TOAST_MS}. */
   toasts: Toast[];
+  /** Every such decision of this session, newest first (the notification list keeps what the toasts showed). */
+  notifications: (Toast & { at: number })[];
   busy: Record<string, boolean>;
   connect(api: TesseraApi): Promise<void>;
   go(screen: Screen): void;
@@ -30,6 +32,9 @@ export interface UiState {
   run<T>(key: string, fn: (api: TesseraApi) => Promise<T>): Promise<T | undefined>;
   open(url: string, waitSeconds?: number): Promise<void>;
 }
+
+/** How long a toast stays (long enough to read and reach; the notification list keeps it after). */
+export const TOAST_MS = 12_000;
 
 const initialTheme = (): Theme => {
   try { return (localStorage.getItem('tessera.theme') as Theme | null) ?? 'system'; } catch { return 'system'; }
@@ -45,6 +50,7 @@ export const useUi = create<UiState>((set, get) => ({
   theme: initialTheme(),
   notice: undefined,
   toasts: [],
+  notifications: [],
   busy: {},
   async connect(api) {
     set({ api });
@@ -54,7 +60,13 @@ export const useUi = create<UiState>((set, get) => ({
       else if (event.type === 'flow') set({ flows: { ...get().flows, [event.flow.flowId]: event.flow } });
       else if (event.type === 'decided') {
         const title = event.title ?? get().app?.resources.find((r) => r.url === event.url)?.title ?? event.url;
-        set({ toasts: [...get().toasts.filter((t) => t.flowId !== event.flowId), { flowId: event.flowId, url: event.url, title, outcome: event.outcome }].slice(-5) });
+        const toast = { flowId: event.flowId, url: event.url, title, outcome: event.outcome };
+        set({
+          toasts: [...get().toasts.filter((t) => t.flowId !== event.flowId), toast].slice(-5),
+          notifications: [{ ...toast, at: Date.now() }, ...get().notifications.filter((n) => n.flowId !== event.flowId)].slice(0, 50),
+        });
+        // The toast goes away by itself; the notification list keeps it.
+        setTimeout(() => get().dismissToast(event.flowId), TOAST_MS);
       }
       else useChecks.getState().onEvent(event);
     });

@@ -12,12 +12,13 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCore } from './app/compose';
 import { startHost } from './host/server';
-import { startHostOnLastPort } from './host/last-port';
+import { launchFromRunning, startHostOnLastPort } from './host/last-port';
 import { tesseraHome } from './app/config';
 import { systemOpener } from '@tessera/uma/node';
 import { describe } from './demo/cli';
-import { describeKeycloakDemo, KEYCLOAK_APP_PORTS } from './demo/keycloak/demo';
+import { describeKeycloakDemo, KEYCLOAK_APP_PORTS, keycloakTimeoutFromEnv } from './demo/keycloak/demo';
 import { KeycloakUnavailable } from './demo/keycloak/dist';
+import { KEYCLOAK_START_TIMEOUT_MS, KeycloakStartTimeout } from './demo/keycloak/server';
 import { READY_LINE } from './main/options';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -229,6 +230,8 @@ export const START_USAGE = `Usage: npm start -- [options]
   --as demo|keycloak  which authorization server Tessera opens on: the built-in demo (default) or a
                       real Keycloak (fetched with Maven on first use, needs a JDK; starts in about a
                       minute) with the health-records RS; TESSERA_KEYCLOAK_URL uses a running one
+  --keycloak-timeout S  with --as keycloak: how long Keycloak may take to start, in seconds (30-3600;
+                      default 600, or TESSERA_KEYCLOAK_TIMEOUT); progress is printed meanwhile
   --no-demo           no demo servers: Tessera with your own configuration
   --browser           browser mode, even where the Electron window could open
   --port N            browser mode's port (default: any free port)
@@ -242,6 +245,8 @@ export interface StartArgs {
   port?: number;
   open: boolean;
   help: boolean;
+  /** `--keycloak-timeout`: seconds a Keycloak start may take. */
+  keycloakTimeoutSeconds?: number;
 }
 
 /** A command line `npm start` cannot run; the message says why (printed with {@link START_USAGE}). */
@@ -251,7 +256,7 @@ export class StartUsageError extends Error {}
 export function parseStartArgs(argv: string[], env: Record<string, string | undefined> = {}): StartArgs {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { 'no-demo': { type: 'boolean' }, browser: { type: 'boolean' }, port: { type: 'string' }, 'no-open': { type: 'boolean' }, as: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({ args: argv, options: { 'no-demo': { type: 'boolean' }, browser: { type: 'boolean' }, port: { type: 'string' }, 'no-open': { type: 'boolean' }, as: { type: 'string' }, 'keycloak-timeout': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (error) {
     throw new StartUsageError(error instanceof Error ? error.message : String(error));
   }
@@ -262,8 +267,14 @@ export function parseStartArgs(argv: string[], env: Record<string, string | unde
     port = Number(values.port);
     if (!/^\d+$/.test(values.port) || port > 65535) throw new StartUsageError(`--port must be a port number (0-65535), not "${values.port}"`);
   }
+  let keycloakTimeoutSeconds: number | undefined;
+  if (values['keycloak-timeout'] !== undefined) {
+    keycloakTimeoutSeconds = Number(values['keycloak-timeout']);
+    if (!/^\d{1,5}$/.test(values['keycloak-timeout']) || keycloakTimeoutSeconds < 30 || keycloakTimeoutSeconds > 3600) throw new StartUsageError(`--keycloak-timeout must be a number of seconds from 30 to 3600, not "${values['keycloak-timeout']}"`);
+    if (values.as !== 'keycloak') throw new StartUsageError('--keycloak-timeout only applies with --as keycloak');
+  }
   const demo = values.as === 'keycloak' ? 'keycloak' : values['no-demo'] || (env.TESSERA_NO_DEMO === '1' && values.as === undefined) ? 'none' : 'demo';
-  return { demo, browser: Boolean(values.browser), ...(port !== undefined ? { port } : {}), open: !values['no-open'], help: Boolean(values.help) };
+  return { demo, browser: Boolean(values.browser), ...(port !== undefined ? { port } : {}), open: !values['no-open'], help: Boolean(values.help), ...(keycloakTimeoutSeconds !== undefined ? { keycloakTimeoutSeconds } : {}) };
 }
 
 /**
@@ -279,10 +290,23 @@ export function startFailure(error: unknown, args: Pick<StartArgs, 'demo' | 'por
     return `Port ${e.port} is in use by another program. Free it and start again.`;
   }
   if (e?.code === 'EACCES' && typeof e.port === 'number') return `Tessera may not listen on port ${e.port} (ports below 1024 need special rights). Choose another with --port.`;
+  if (error instanceof KeycloakStartTimeout) return `Keycloak was not ready after ${Math.round(error.limitMs / 1000)} s (it was ${error.phase}). A busy machine needs longer: start again with --keycloak-timeout 1200 (seconds), or set TESSERA_KEYCLOAK_TIMEOUT.`;
   if (error instanceof KeycloakUnavailable) return `Keycloak cannot run here: ${error.message.replace(/\.+$/, '')}. Start without --as keycloak for the built-in demo, or set TESSERA_KEYCLOAK_URL to a running Keycloak.`;
   const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((l) => l.trim()).filter(Boolean);
   const [first = 'unknown error', ...rest] = lines;
   return rest.length ? `${first.replace(/:$/, '')} (last output: ${rest.at(-1)})` : first;
+}
+
+/**
+ * Opens a new tab of the Tessera already running in browser mode on this home (a fresh single-use
+ * address from it, src/host/last-port.ts), and says so. False when none answers.
+ */
+export async function openRunning(env: Record<string, string | undefined>, open = true, opener?: (url: string) => Promise<void>): Promise<boolean> {
+  const url = await launchFromRunning(tesseraHome(env));
+  if (!url) return false;
+  process.stdout.write(`Tessera is already running at ${new URL(url).origin}; ${open ? 'opening a new tab' : 'a new tab opens at this address (once)'}:\n${url}\n`);
+  if (open) await (opener ?? systemOpener({ env, print: (line) => process.stderr.write(`${line}\n`) }))(url);
+  return true;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -298,6 +322,10 @@ export async function main(argv: string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const env = process.env;
   const noDemo = args.demo === 'none';
+  // The Electron main process starts Keycloak itself: the limit reaches it through the environment.
+  if (args.keycloakTimeoutSeconds !== undefined) env.TESSERA_KEYCLOAK_TIMEOUT = String(args.keycloakTimeoutSeconds);
+  // Already running in browser mode on this home: a new tab of that Tessera, not a second one.
+  if (await openRunning(env, args.open)) return 0;
   await ensureRenderer(log);
 
   const choice = await chooseLaunch({
@@ -316,7 +344,7 @@ export async function main(argv: string[]): Promise<number> {
   log(`Using browser mode: ${choice.reason.replace(/\.+$/, '')}.`);
 
   const opener = systemOpener({ env, print: (line) => log(line) });
-  if (args.demo === 'keycloak') log('Starting Keycloak (the first start also fetches it with Maven; it takes about a minute)…');
+  if (args.demo === 'keycloak') log(`Starting Keycloak (the first start also fetches it with Maven; it takes one to a few minutes, at most ${args.keycloakTimeoutSeconds ?? Math.round((keycloakTimeoutFromEnv(env) ?? KEYCLOAK_START_TIMEOUT_MS) / 1000)} s); its progress follows…`);
   const demo = noDemo ? { demo: false as const } : args.demo === 'keycloak' ? { demo: { keycloak: {} } } : {};
   // Ctrl-C while starting (Keycloak takes a minute): exit through process.exit, so the exit hooks
   // stop what was started (Keycloak runs in its own process group and would not get the signal).

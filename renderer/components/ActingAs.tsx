@@ -1,15 +1,19 @@
 import { useUi } from '../store';
+import { providerName, useSignIn } from './SignIn';
 
 /**
  * Who Tessera acts for, always visible: tokens belong to one requesting party (UMA Grant §1.3), so
- * the person must see — and choose — whose RPTs, PCTs and claims a request will use.
+ * the person must see — and choose — whose RPTs, PCTs and claims a request will use. Signing in is
+ * offered right here (one button per provider), not only at the bottom of Connections.
  */
 export function ActingAs() {
   const app = useUi((s) => s.app);
   const run = useUi((s) => s.run);
+  const { signIn, signingIn } = useSignIn();
   if (!app) return null;
   const provider = (issuer: string) => app.providers.find((p) => p.issuer === issuer)?.label ?? new URL(issuer).host;
   return (
+    <div className="acting-as-group">
     <label className="acting-as">
       Acting as{' '}
       <select
@@ -24,5 +28,11 @@ export function ActingAs() {
       </select>
       <span id="acting-as-help" className="visually-hidden">Tokens and claims of the person chosen here are the only ones Tessera sends.</span>
     </label>
+      {app.providers.map((p) => (
+        <button key={p.issuer} type="button" className="secondary compact" disabled={signingIn} onClick={() => signIn(p)} title={`Sign in at ${p.label}`}>
+          Sign in{app.providers.length > 1 ? ` (${providerName(p)})` : ''}…
+        </button>
+      ))}
+    </div>
   );
 }

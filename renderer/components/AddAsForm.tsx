@@ -1,5 +1,5 @@
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
-import type { ApiInput, TrustedAsView } from '../../src/app/api';
+import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import type { ApiInput, AsCheckView, TrustedAsView } from '../../src/app/api';
 import { useUi } from '../store';
 import { addressProblem, refusal } from '../forms';
 
@@ -30,11 +30,21 @@ export function setupText(t: TrustedAsView): string | undefined {
   return `${where}${how}`.trim() || undefined;
 }
 
+/** What the core checked, in words (src/app/as-check.ts). */
+export function checkText(issuer: string, c: AsCheckView | undefined): string {
+  if (!c) return `Trusted ${issuer}.`;
+  if (c.source === 'manual') return `Trusted ${issuer}. Its endpoints were entered by hand, so Tessera could not check them; the first request will.`;
+  const grant = c.umaGrant === 'listed' ? 'it offers the UMA grant' : 'its metadata is a UMA document';
+  return `Trusted ${issuer}: Tessera read its metadata — the issuer matches, the token endpoint is ${c.tokenEndpoint}, and ${grant}.`;
+}
+
 /**
  * "Add an authorization server" by hand, as config.json can for the CLI: the issuer (the `as_uri` a
  * resource server names), where its endpoints are (standard discovery, a discovery document elsewhere,
  * or endpoints typed in), and which client Tessera is there. The secret or private key goes to the
  * core, which keeps it in the vault; it is never shown again. Adding the same issuer again replaces it.
+ * On save the core reads the server's metadata and refuses one that is not a UMA AS; every refusal
+ * is shown at its field (and summed up at the top of the form), and the first such field gets focus.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
  */
 export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; onDone?: () => void } = {}) {
@@ -50,6 +60,14 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [done, setDone] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  /** Brings the first field with a message into view (and focus), so a refusal is never off screen. */
+  const focusFirstError = (found: Record<string, string>) => {
+    const first = [...FIELDS, 'authMethod' as const].find((f) => found[f]);
+    const target = first ? formRef.current?.ownerDocument.getElementById(`${id}-${first === 'authMethod' ? 'method' : first}`) : formRef.current?.querySelector<HTMLElement>('[role="alert"]');
+    // After React has rendered the messages.
+    setTimeout(() => { target?.focus(); target?.scrollIntoView?.({ block: 'center' }); }, 0);
+  };
   const set = (f: Field) => (e: { target: { value: string } }) => setV({ ...v, [f]: e.target.value });
 
   const check = (): Record<string, string> => {
@@ -77,6 +95,7 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
     setDone(undefined);
     const found = check();
     setErrors(found);
+    if (Object.keys(found).length > 0) focusFirstError(found);
     if (Object.keys(found).length > 0 || !api) return;
     const opt = (f: Field) => (v[f].trim() ? { [f]: v[f].trim() } : {});
     const input: ApiInput<'addAs'> = {
@@ -91,14 +110,16 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
     };
     setBusy(true);
     try {
-      const state = await api.addAs(input);
+      const { check, ...state } = await api.addAs(input);
       useUi.setState({ app: state });
-      setDone(`Trusted ${input.issuer}.`);
+      setDone(checkText(input.issuer, check));
       // The secret and key are in the vault now; the form forgets them.
       setV({ ...v, clientSecret: '', privateKey: '' });
       onDone?.();
     } catch (error) {
-      setErrors(refusal(error));
+      const found = refusal(error);
+      setErrors(found);
+      focusFirstError(found);
     } finally {
       setBusy(false);
     }
@@ -112,18 +133,20 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
       {errors[f] ? <p id={`${id}-${f}-error`} className="field-error">{errors[f]}</p> : null}
     </div>
   );
-  const described = (f: Field, help?: boolean) => [help ? `${id}-${f}-help` : '', errors[f] ? `${id}-${f}-error` : ''].filter(Boolean).join(' ') || undefined;
+  const described = (f: Field | 'authMethod', help?: boolean) => [help ? `${id}-${f}-help` : '', errors[f] ? `${id}-${f}-error` : ''].filter(Boolean).join(' ') || undefined;
   const text = (f: Field, label: string, opts: { type?: string; placeholder?: string; help?: string; autoComplete?: string } = {}) =>
     field(f, label, <input id={`${id}-${f}`} type={opts.type ?? 'text'} value={v[f]} onChange={set(f)} placeholder={opts.placeholder} autoComplete={opts.autoComplete ?? 'off'} aria-invalid={errors[f] ? true : undefined} aria-describedby={described(f, Boolean(opts.help))} />, opts.help);
   // The alert names the field, so a refusal about a field not shown (or read by a screen reader) still makes sense.
   const messages = Object.entries(errors).map(([f, m]) => (LABELS[f] ? `${LABELS[f]}: ${m}` : m));
 
   return (
-    <form className="card as-form" onSubmit={(e) => void submit(e)} noValidate aria-labelledby={`${id}-h`}>
+    <form ref={formRef} className="card as-form" onSubmit={(e) => void submit(e)} noValidate aria-labelledby={`${id}-h`} aria-busy={busy}>
       <h3 id={`${id}-h`}>{edit ? `Change ${edit.label ?? edit.issuer}` : 'Add an authorization server'}</h3>
       <p className="muted">{edit
         ? 'Tessera never shows a stored secret or key: give it again to keep using one.'
-        : 'Only add a server you know: it will receive your client credentials and the claims you push. Adding the same issuer again changes it.'}</p>
+        : 'Only add a server you know: it will receive your client credentials and the claims you push. Adding the same issuer again changes it. Tessera reads its metadata first and refuses a server that is not a UMA authorization server.'}</p>
+      {messages.length > 0 ? <div className="form-error" role="alert">{messages.map((m, i) => <p key={i}>{m}</p>)}</div> : null}
+      {done ? <p role="status" className="form-done">{done}</p> : null}
       {text('issuer', 'Issuer', { type: 'url', placeholder: 'https://as.example', help: 'The address a resource server names for it (as_uri).' })}
       {text('label', 'Name (optional)')}
       <fieldset>
@@ -143,17 +166,17 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
         <legend>Tessera&apos;s client at this server</legend>
         <div className="field">
           <label htmlFor={`${id}-method`}>How Tessera proves who it is</label>
-          <select id={`${id}-method`} value={method} onChange={(e) => setMethod(e.target.value as Method)}>
+          <select id={`${id}-method`} value={method} onChange={(e) => setMethod(e.target.value as Method)} aria-invalid={errors.authMethod ? true : undefined} aria-describedby={described('authMethod')}>
             {METHODS.map((m) => <option key={m.value} value={m.value}>{m.label}</option>)}
           </select>
+          {errors.authMethod ? <p id={`${id}-authMethod-error`} className="field-error">{errors.authMethod}</p> : null}
         </div>
         {method !== 'dynamic' ? text('clientId', 'Client id') : <p className="muted">Tessera registers a client the first time it needs one and keeps its credentials in the vault.</p>}
         {method === 'client_secret_basic' || method === 'client_secret_post' ? text('clientSecret', 'Client secret', { type: 'password', autoComplete: 'new-password', help: 'Kept in the vault, never shown again.' }) : null}
         {method === 'private_key_jwt' ? field('privateKey', 'Private key (JWK or PEM)', <textarea id={`${id}-privateKey`} value={v.privateKey} onChange={set('privateKey')} spellCheck={false} placeholder="-----BEGIN PRIVATE KEY-----" aria-invalid={errors.privateKey ? true : undefined} aria-describedby={described('privateKey', true)} />, 'Kept in the vault, never shown again.') : null}
       </fieldset>
-      {messages.length > 0 ? <div className="form-error" role="alert">{messages.map((m, i) => <p key={i}>{m}</p>)}</div> : null}
-      {done ? <p role="status">{done}</p> : null}
       <button type="submit" disabled={busy}>{edit ? 'Save changes' : 'Trust this authorization server'}</button>
+      {busy ? <p role="status">Checking the server: reading its metadata…</p> : null}
       {edit && onDone ? <> <button type="button" className="secondary" onClick={onDone}>Cancel</button></> : null}
     </form>
   );

@@ -1,9 +1,11 @@
 import { useEffect, useMemo, useState } from 'react';
+import { PdfView } from './PdfView';
 
 /**
  * A record that is a document, not JSON (a PDF, an image): shown inline from the bytes the core
- * kept unchanged, with "Save as…" that writes exactly those bytes. The URL is a blob: URL of this
- * page (the CSP allows blob: frames and images only), revoked when the view goes away.
+ * kept unchanged, with "Save as…" that writes exactly those bytes. A PDF is drawn by pdf.js
+ * (./PdfView.tsx); an image is an <img> over a blob: URL of this page (the CSP allows blob: images),
+ * revoked when the view goes away.
  */
 export function DocumentView({ base64, contentType, title }: { base64: string; contentType: string; title: string }) {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
@@ -22,7 +24,7 @@ export function DocumentView({ base64, contentType, title }: { base64: string; c
       <p className="muted">{type === 'application/pdf' ? 'PDF document' : type.startsWith('image/') ? 'Image' : 'Document'}, {size}{' '}
         {url ? <a href={url} download={filename} className="button secondary">Save as…</a> : null}
       </p>
-      {url && type === 'application/pdf' ? <iframe className="document-frame" src={url} title={title} sandbox="" /> : null}
+      {type === 'application/pdf' ? <PdfView bytes={bytes} title={title} /> : null}
       {url && type.startsWith('image/') && type !== 'image/svg+xml' ? <img className="document-image" src={url} alt={title} /> : null}
       {type !== 'application/pdf' && !type.startsWith('image/') ? <p>Tessera does not show this kind of document; save it to open it with another program.</p> : null}
     </div>

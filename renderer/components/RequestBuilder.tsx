@@ -25,6 +25,11 @@ export function parseHeaderLines(text: string): Record<string, string> | string 
   return out;
 }
 
+/** JSON indented for reading; anything else as it came. */
+function pretty(text: string): string {
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+}
+
 export function RequestBuilder({ resources }: { resources: ResourceView[] }) {
   const run = useUi((s) => s.run);
   const flows = useUi((s) => s.flows);
@@ -84,6 +89,12 @@ export function RequestBuilder({ resources }: { resources: ResourceView[] }) {
           {flow.error && !flow.running ? <span>{flow.error.message}</span> : null}{' '}
           <button type="button" className="secondary" onClick={() => { selectFlow(flow.flowId); go('flow'); }}>See it as a diagram</button>
         </p>
+      ) : null}
+      {flow && !flow.running && flow.body !== undefined ? (
+        <section className="builder-response" aria-label={`Response of the resource server: ${flow.status ?? ''}`}>
+          <h4>The resource server answered {flow.status ?? ''}{flow.contentType ? <span className="muted"> ({flow.contentType.split(';')[0]})</span> : null}</h4>
+          <pre>{pretty(flow.body)}</pre>
+        </section>
       ) : null}
     </form>
   );

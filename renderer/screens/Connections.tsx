@@ -4,6 +4,7 @@ import { useUi } from '../store';
 import { CheckReport } from '../components/CheckReport';
 import { AddAsForm, setupText } from '../components/AddAsForm';
 import { BrowserWait } from '../components/BrowserWait';
+import { useSignIn } from '../components/SignIn';
 
 export function Connections() {
   const app = useUi((s) => s.app);
@@ -11,10 +12,12 @@ export function Connections() {
   // A selector, so the button re-renders (enabled again) when the sign-in ends.
   const signingIn = useUi((s) => Boolean(s.busy.signin));
   const flows = useUi((s) => s.flows);
+  const { signIn: signInAt } = useSignIn();
   const [doc, setDoc] = useState<{ issuer: string; document: Record<string, unknown> }>();
   const [confirming, setConfirming] = useState<string>();
   const [checking, setChecking] = useState<{ issuer: string; label: string }>();
   const [changing, setChanging] = useState<TrustedAsView>();
+  const [stopping, setStopping] = useState<string>();
   if (!app) return null;
   return (
     <section aria-labelledby="h-conn">
@@ -27,9 +30,16 @@ export function Connections() {
           <p className="muted">Client: {t.clientId ?? 'registered on first use (dynamic registration)'} ({t.registration})</p>
           {setupText(t) ? <p className="muted">{setupText(t)}</p> : null}
           <button type="button" className="secondary" onClick={() => void run('disc', (a) => a.discovery({ issuer: t.issuer })).then((d) => d && setDoc(d))}>Discovery document</button>
-          <button type="button" className="secondary" onClick={() => void run('untrust', (a) => a.untrustAs({ issuer: t.issuer }))}>Stop trusting</button>
+          <button type="button" className="secondary" aria-expanded={stopping === t.issuer} onClick={() => setStopping(t.issuer)}>Stop trusting…</button>
           <button type="button" className="secondary" aria-expanded={checking?.issuer === t.issuer} onClick={() => setChecking({ issuer: t.issuer, label: t.label ?? t.issuer })}>Check this AS</button>
           <button type="button" className="secondary" aria-label={`Change ${t.label ?? t.issuer}…`} onClick={() => setChanging(t)}>Change…</button>
+          {stopping === t.issuer ? (
+            <div className="warning" role="alertdialog" aria-labelledby={`stop-${t.issuer}`}>
+              <p id={`stop-${t.issuer}`}>Stop trusting {t.label ?? t.issuer}? Tessera will send it nothing more, and a resource that names it will ask you again. Its client credentials stay in the vault until you add it again.</p>
+              <button type="button" autoFocus onClick={() => { setStopping(undefined); void run('untrust', (a) => a.untrustAs({ issuer: t.issuer })); }}>Yes, stop trusting {t.label ?? t.issuer}</button>
+              <button type="button" className="secondary" onClick={() => setStopping(undefined)}>Keep trusting it</button>
+            </div>
+          ) : null}
         </li>
       ))}</ul>
       {checking ? <CheckReport key={checking.issuer} issuer={checking.issuer} label={checking.label} onClose={() => setChecking(undefined)} /> : null}
@@ -54,7 +64,7 @@ export function Connections() {
             {signedIn.map((i) => <p key={i.key}>Signed in as {i.name ?? i.sub} ({i.email}) <button type="button" className="secondary" onClick={() => void run('signout', (a) => a.signOut({ key: i.key }))}>Sign out</button></p>)}
             {Object.values(flows).filter((f) => f.url === p.issuer && f.running).map((f) => <BrowserWait key={f.flowId} flow={f} />)}
             {/* Someone is signed in here: the provider must ask who it is (prompt=login, max_age=0), not reuse their session. */}
-            <button type="button" onClick={() => void run('signin', (a) => a.signIn({ issuer: p.issuer, clientId: p.clientId, scope: p.scope, ...(signedIn.length ? { switchUser: true } : {}) }))} disabled={signingIn}>
+            <button type="button" onClick={() => signInAt(p)} disabled={signingIn}>
               {signedIn.length ? 'Sign in as someone else' : `Sign in at ${p.label}`}
             </button>
             <p className="muted">Your browser opens the provider's page; Tessera waits for it to come back.</p>

@@ -7,7 +7,9 @@ function Expiry({ at }: { at?: number | undefined }) {
   useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t); }, []);
   if (!at) return <span className="muted">no expiry given</span>;
   const s = Math.round((at - now) / 1000);
-  return s <= 0 ? <span className="bad-text">expired</span> : <span>expires in {s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`}</span>;
+  // A countdown (minutes:seconds), ticking every second; hours for long-lived tokens.
+  const clock = s >= 3600 ? `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return s <= 0 ? <span className="bad-text">expired</span> : <span>expires in <span className="countdown">{clock}</span></span>;
 }
 
 function Reveal({ tokenKey }: { tokenKey: string }) {
@@ -28,6 +30,14 @@ export function Tokens() {
   const run = useUi((s) => s.run);
   if (!app) return null;
   const rpts = app.tokens.filter((t) => t.kind === 'rpt');
+  // Whose a token is: the person it was issued to (a record without a party is never presented).
+  const whose = (party: string | undefined) => {
+    if (!party) return 'nobody recorded (never presented)';
+    if (party === 'nobody') return 'Nobody (no claims)';
+    const i = app.identities.find((x) => x.key === party);
+    return i ? (i.name ?? i.email ?? i.sub) : party;
+  };
+  const resourceTitles = (origin: string | undefined) => app.resources.filter((r) => r.origin === origin).map((r) => r.title);
   const pcts = app.tokens.filter((t) => t.kind === 'pct');
   return (
     <section aria-labelledby="h-tokens">
@@ -36,9 +46,10 @@ export function Tokens() {
       <VaultProtection />
       <h3>Requesting party tokens (per resource server)</h3>
       {rpts.length === 0 ? <p className="muted">None yet.</p> : (
-        <table><thead><tr><th scope="col">Resource server</th><th scope="col">Authorization server</th><th scope="col">Permissions</th><th scope="col">Expiry</th><th scope="col">Fingerprint</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
+        <table><thead><tr><th scope="col">For</th><th scope="col">Resource server</th><th scope="col">Authorization server</th><th scope="col">Permissions</th><th scope="col">Expiry</th><th scope="col">Fingerprint</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
           <tbody>{rpts.map((t) => (
-            <tr key={t.key}><td>{t.rsOrigin}</td><td>{t.issuer}</td><td>{t.permissions?.map((p) => `${p.resource_id.slice(0, 8)}… (${p.resource_scopes.join(', ')})`).join('; ') ?? '—'}</td><td><Expiry at={t.expiresAt} /></td><td><code>{t.fingerprint}</code></td>
+            <tr key={t.key}><td>{whose(t.identity)}</td><td>{t.rsOrigin}{resourceTitles(t.rsOrigin).length ? <span className="muted"> ({resourceTitles(t.rsOrigin).join(', ')})</span> : null}</td><td>{t.issuer}</td>
+              <td>{t.permissions?.length ? <ul className="plain">{t.permissions.map((p) => <li key={p.resource_id}><code>{p.resource_id}</code>: {p.resource_scopes.join(', ') || 'no scopes'}</li>)}</ul> : <span className="muted">not stated by the AS (an opaque token)</span>}</td><td><Expiry at={t.expiresAt} /></td><td><code>{t.fingerprint}</code></td>
               <td><Reveal tokenKey={t.key} /> <button type="button" className="secondary" onClick={() => void run('forget', (a) => a.forgetToken({ kind: 'rpt', key: t.key }))}>Forget and revoke</button></td></tr>
           ))}</tbody></table>
       )}

@@ -204,6 +204,8 @@ export interface TrustedAsView {
   setup?: AsSetupView;
 }
 export interface AsSetupView { discoveryUrl?: string; tokenEndpoint?: string; claimsInteractionEndpoint?: string; registrationEndpoint?: string; revocationEndpoint?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | 'dynamic' }
+/** What was checked when an AS was added by hand (src/app/as-check.ts): where its endpoints came from, its token endpoint, and how it shows the UMA grant. */
+export interface AsCheckView { source: 'discovery' | 'manual'; issuer?: string; tokenEndpoint: string; umaGrant: 'listed' | 'uma_document' | 'not_checked' }
 export interface ProviderView { issuer: string; clientId: string; label: string; scope: string }
 export interface IdentityView { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
 export interface TokenView { kind: 'rpt' | 'pct'; key: string; issuer?: string; rsOrigin?: string; identity?: string; expiresAt?: number; fingerprint?: string; permissions?: { resource_id: string; resource_scopes: string[] }[] }
@@ -322,12 +324,17 @@ export interface ApiResults {
   addResource: AppState;
   removeResource: AppState;
   renameResource: AppState;
-  addAs: AppState;
+  /** The state, and what the core checked before trusting the AS. */
+  addAs: AppState & { check?: AsCheckView };
   reopenBrowser: { reopened: true };
   trustAs: AppState;
   untrustAs: AppState;
   discovery: { issuer: string; document: Record<string, unknown> };
-  signIn: IdentityView;
+  /**
+   * The person signed in. `confirm`: the provider reused an earlier session of someone other than the
+   * person acting before (no form was shown), so they are held but not acting until the person says so.
+   */
+  signIn: IdentityView & { confirm?: { previous?: string } };
   signOut: AppState;
   actAs: AppState;
   forgetToken: AppState;

@@ -13,11 +13,17 @@ import { isSecureOrLoopback } from '@tessera/uma/portable';
 
 export const ONLY_HTTP = 'Only http(s) addresses';
 export const HTTPS_RULE = 'Use https — plain http only for this machine';
+export const NO_USERINFO = 'No user name or password in the address (they would be kept in config.json in plain text)';
 
-/** An absolute http(s) URL, https unless it points at this machine (src/kernel/urls.ts). */
+/**
+ * An absolute http(s) URL, https unless it points at this machine (src/kernel/urls.ts), without
+ * userinfo (`user:password@`): the address goes to config.json, and credentials belong in the vault.
+ * @see https://www.rfc-editor.org/rfc/rfc3986#section-3.2.1 (userinfo is deprecated)
+ */
 export const secureHttpUrl = z.string().trim().max(2048)
   .refine((u) => /^https?:\/\/[^\s]+$/i.test(u) && URL.canParse(u), ONLY_HTTP)
-  .refine((u) => !URL.canParse(u) || isSecureOrLoopback(u), HTTPS_RULE);
+  .refine((u) => !URL.canParse(u) || isSecureOrLoopback(u), HTTPS_RULE)
+  .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), NO_USERINFO);
 
 /** How Tessera authenticates at the token endpoint, or `dynamic`: register itself (RFC 7591). */
 export const AS_CLIENT_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none', 'dynamic'] as const;

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { correlate, type ServerEventsFeed } from './server-events';
-import type { ApiOutput, AppState, ApiEvent, ApiMethod, ApiResults, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
+import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, updateConfig, type TesseraConfig } from './config';
@@ -23,7 +23,8 @@ import { History } from './history';
 import { loadPreferences, loadTheme, PreferencesFile } from './preferences';
 import { Notices } from './notices';
 import { HTTPS_RULE } from './as-input';
-import { applyAddAs, asSetupView } from './as-setup';
+import { applyAddAs, asSetupView, prepareAddAs } from './as-setup';
+import { checkNewAs } from './as-check';
 import { BrowserWaits, joinKey } from './browser-wait';
 
 export interface ServiceOptions {
@@ -420,11 +421,14 @@ export class TesseraService {
   }
 
   /** Trusts an AS set up by hand (src/app/as-setup.ts): config.json gets the endpoints and client id, the vault the secret. */
-  async addAs(input: ApiOutput<'addAs'>): Promise<AppState> {
-    this.#config = await updateConfig(this.#o.home, async (config) => void (await applyAddAs(input, config.trust, this.#o.store)));
+  async addAs(input: ApiOutput<'addAs'>): Promise<AppState & { check: AsCheckView }> {
+    // Checked before anything is written: a key that is not a key, or a server that is not a UMA AS, changes nothing.
+    const prepared = await prepareAddAs(input, this.#config.trust);
+    const check = await checkNewAs(prepared.entry, this.#engine.http);
+    this.#config = await updateConfig(this.#o.home, async (config) => void (await applyAddAs(prepared, config.trust, this.#o.store)));
     this.#agent.forgetDiscovery(); // endpoints may have changed
     this.#untrusted.delete(input.issuer);
-    return this.#changed();
+    return { ...(await this.#changed()), check };
   }
 
   /** Opens again the page a flow waits on in the system browser; the page's address (ticket, state) never leaves the core. */
@@ -481,22 +485,35 @@ export class TesseraService {
     };
   }
 
-  async signIn(input: { issuer: string; clientId: string; scope?: string | undefined; switchUser?: boolean | undefined }): Promise<IdentityView> {
+  async signIn(input: { issuer: string; clientId: string; scope?: string | undefined; switchUser?: boolean | undefined }): Promise<ApiResults['signIn']> {
     const provider = await providerClient(this.#o.store, input);
     const flow = this.#idpFlow(provider.issuer, input.switchUser ? `Sign in as someone else at ${provider.issuer}` : `Sign in at ${provider.issuer}`);
+    const before = await this.#identities.actingAs();
+    const started = Date.now();
     let signed;
     try {
-      signed = await this.#browser.run(flow.flowId, 'sign-in', () => signIn(provider, { opener: this.#browser.opener, http: this.#engine.http, flowId: flow.flowId, signal: flow.signal, ...(input.switchUser ? { switchUser: true } : {}) }));
+      signed = await this.#browser.run(flow.flowId, 'sign-in', () => signIn(provider, { opener: this.#browser.opener, http: this.#engine.http, flowId: flow.flowId, signal: flow.signal, ...(input.switchUser ? { switchUser: true } : { wantAuthTime: true }) }));
     } catch (error) {
       flow.done(error);
       throw error;
     }
     flow.done();
     const record = await this.#identities.save(provider, signed);
+    const key = storeKeys.identity(record.issuer, record.sub);
+    // The provider reused an earlier session (auth_time before this sign-in: no form was shown) and it
+    // is not the person acting before — after a restart it may be someone else entirely. Hold the
+    // identity, but let the person confirm before acting as them.
+    const authTime = signed.claims.auth_time;
+    const reused = !input.switchUser && typeof authTime === 'number' && authTime < Math.floor(started / 1000) - 2;
+    const confirm = reused && before !== key;
     // Signing someone in means acting as them from now on (the header says so; switch any time).
-    await this.#identities.setActingAs(storeKeys.identity(record.issuer, record.sub));
+    if (!confirm) await this.#identities.setActingAs(key);
+    const previous = confirm && before !== NOBODY ? (await this.#identities.summaries()).find((i) => i.key === before) : undefined;
     await this.#changed();
-    return { key: storeKeys.identity(record.issuer, record.sub), issuer: record.issuer, sub: record.sub, ...record.claims, expiresAt: record.idTokenExpiresAt, refreshable: Boolean(record.refreshToken) };
+    return {
+      key, issuer: record.issuer, sub: record.sub, ...record.claims, expiresAt: record.idTokenExpiresAt, refreshable: Boolean(record.refreshToken),
+      ...(confirm ? { confirm: previous ? { previous: previous.name ?? previous.email ?? previous.sub } : {} } : {}),
+    };
   }
 
   /** Revokes the refresh token, ends the provider session (RP-initiated logout in the system browser), forgets the identity. */

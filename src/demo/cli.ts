@@ -17,6 +17,7 @@ const HELP = `Usage: npm run demo -- [options]
   --as demo|keycloak which authorization server: the built-in demo AS (default) or a real
                      Keycloak (fetched with Maven into .cache/keycloak; needs a JDK; the RS port
                      is then --rs-port, default any free port; TESSERA_KEYCLOAK_URL reuses a running one)
+  --reset            put Kate's records back as the demo tells them (a PUT changes them for good)
   --print-config     start, print the configuration as JSON, stop
   --quiet            do not log requests problems
   -h, --help         this help`;
@@ -57,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({ args: argv, options: {
       'data-dir': { type: 'string' }, memory: { type: 'boolean' }, 'idp-port': { type: 'string' }, 'as-port': { type: 'string' }, 'rs-port': { type: 'string' },
-      'print-config': { type: 'boolean' }, as: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'print-config': { type: 'boolean' }, reset: { type: 'boolean' }, as: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     } }));
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${HELP}\n`);
@@ -87,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     else process.stderr.write(`The demo could not start: ${e.message}\n`);
     return 1;
   }
+  if (values.reset) process.stdout.write(`Kate's ${await demo.resetRecords()} records are back as the demo tells them.\n`);
   if (values['print-config']) {
     process.stdout.write(`${JSON.stringify(demo.config, null, 2)}\n`);
     await demo.close();

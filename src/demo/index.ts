@@ -51,6 +51,8 @@ export interface DemoHandle {
   servers: { idp: Server; as: Server; rs: Server };
   /** The event hub, when `events` was asked for: hand it Tessera's fingerprint key to start it. */
   events?: DemoEvents;
+  /** Kate's records as the demo seeds them again (`npm run demo -- --reset`, the dashboard's Reset button). */
+  resetRecords(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -80,10 +82,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
     const rsUrl = `http://127.0.0.1:${await listen(rsServer, ports.rs)}`;
     const idp = await startIdp({ kv: scoped(kv, 'idp/'), server: idpServer, issuer: idpIssuer, asIssuer, log });
     closers.push(idp.close);
-    const as = await startAs({ kv: scoped(kv, 'as/'), server: asServer, issuer: asIssuer, idpIssuer, log, ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}), ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}), ...(events ? { events } : {}) });
+    // The dashboard's Reset button resets the RS's records (the RS starts after the AS).
+    let resetRecords = async (): Promise<number> => 0;
+    const as = await startAs({ kv: scoped(kv, 'as/'), server: asServer, issuer: asIssuer, idpIssuer, log, resetRecords: () => resetRecords(), ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}), ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}), ...(events ? { events } : {}) });
     closers.push(as.close);
     const rs = await startRs({ kv: scoped(kv, 'rs/'), server: rsServer, url: rsUrl, asIssuer, log, ...(options.introspectionCacheMs !== undefined ? { introspectionCacheMs: options.introspectionCacheMs } : {}), ...(events ? { events } : {}) });
     closers.push(rs.close);
+    resetRecords = rs.resetRecords;
     const config: DemoConfig = {
       idp: { issuer: idpIssuer, tesseraClient: { client_id: IDP_TESSERA_CLIENT.client_id, redirect_uri: IDP_TESSERA_CLIENT.redirect_uri } },
       as: { issuer: asIssuer, dashboardUrl: `${asIssuer}/dashboard`, tesseraClient: { ...AS_TESSERA_CLIENT, claims_redirect_uris: [...AS_TESSERA_CLIENT.claims_redirect_uris] } },
@@ -92,7 +97,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
       ...(kv.persistent && options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(events ? { events: { as: `${asIssuer}${EVENTS_PATH}`, rs: `${rsUrl}${EVENTS_PATH}`, secret: events.secret } } : {}),
     };
-    return { config, servers: { idp: idpServer, as: asServer, rs: rsServer }, ...(events ? { events } : {}), close };
+    return { config, servers: { idp: idpServer, as: asServer, rs: rsServer }, ...(events ? { events } : {}), resetRecords: () => rs.resetRecords(), close };
   } catch (error) {
     await close();
     throw error;

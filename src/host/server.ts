@@ -9,6 +9,10 @@
  *   session (`Authorization: Bearer`). The page keeps the session in its tab's sessionStorage, which
  *   is scoped to this origin including the port; a cookie would not be (cookies ignore ports, so any
  *   other server on 127.0.0.1 would receive it).
+ * - More tabs: `POST /api/launch` hands out a fresh single-use launch address — to a page that holds
+ *   a session ("Open in a new tab"), or to a second `npm start` / `tessera open` that presents the
+ *   control secret kept in the Tessera home (host.json, mode 0600). Each launch address opens one
+ *   session; each tab keeps its own.
  * - Malformed requests (undecodable percent-encoding, an unparsable request target) are 400s.
  * - `Host` must name this listener (DNS-rebinding defence) and `Origin`, when sent, must be this
  *   origin (cross-site requests); API calls must be `application/json` (no CORS-simple requests).
@@ -26,7 +30,7 @@ import type { TesseraService } from '../app/service';
 
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; frame-src blob:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json', '.woff2': 'font/woff2' };
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json', '.woff2': 'font/woff2' };
 
 export interface HostOptions {
   service: Pick<TesseraService, 'call' | 'subscribe'>;
@@ -37,6 +41,8 @@ export interface HostOptions {
   preferPort?: number;
   /** For tests; default: 32 random bytes. */
   secret?: string;
+  /** A secret a second start presents to ask for a new launch address (src/host/last-port.ts); none: only pages may. */
+  control?: string;
   log?: (line: string) => void;
 }
 
@@ -46,6 +52,8 @@ export interface HostHandle {
   /** True once a page has exchanged the launch secret for a session. */
   readonly launched: boolean;
   origin: string;
+  /** A fresh single-use launch address (another tab). */
+  newLaunch(): string;
   server: Server;
   close(): Promise<void>;
 }
@@ -54,8 +62,11 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 export async function startHost(options: HostOptions): Promise<HostHandle> {
   const secret = options.secret ?? randomBytes(32).toString('base64url');
-  const secretDigest = digest(secret);
-  /** Digests of the sessions handed out (one per launch secret, so at most one). */
+  /** Digests of launch secrets not used yet, and of those used (each opens one session, once). */
+  const fresh: Buffer[] = [digest(secret)];
+  const used: Buffer[] = [];
+  const controlDigest = options.control ? digest(options.control) : undefined;
+  /** Digests of the sessions handed out (one per launch secret). */
   const sessions: Buffer[] = [];
   let launched = false;
   const server = createServer();
@@ -85,7 +96,13 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
     const m = /^Bearer ([\w-]{20,100})$/.exec(req.headers.authorization ?? '');
     return m?.[1] === undefined ? undefined : digest(m[1]);
   };
-  const isLaunchSecret = (d: Buffer | undefined) => d !== undefined && timingSafeEqual(d, secretDigest);
+  const isLaunchSecret = (d: Buffer | undefined) => d !== undefined && [...fresh, ...used].some((s) => timingSafeEqual(d, s));
+  const isControl = (d: Buffer | undefined) => d !== undefined && controlDigest !== undefined && timingSafeEqual(d, controlDigest);
+  const newLaunch = (): string => {
+    const next = randomBytes(32).toString('base64url');
+    fresh.push(digest(next));
+    return `${origin}/#k=${next}`;
+  };
   const isSession = (d: Buffer | undefined) => d !== undefined && sessions.some((s) => timingSafeEqual(d, s));
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
@@ -117,6 +134,7 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
     if (url.pathname.startsWith('/api/')) {
       const presented = bearer(req);
       if (url.pathname === '/api/session' && req.method === 'POST') return exchange(req, res, presented);
+      if (url.pathname === '/api/launch' && req.method === 'POST') return launch(req, res, presented);
       if (isLaunchSecret(presented)) return deny(res, 401, launched ? 'this launch address was already used' : 'the launch secret only opens a session');
       if (!isSession(presented)) return deny(res, 401, 'missing or wrong session');
       if (url.pathname === '/api/events' && req.method === 'GET') return events(res);
@@ -132,14 +150,25 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
     req.resume();
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return deny(res, 415, 'Content-Type must be application/json');
     if (!isLaunchSecret(presented)) return deny(res, 401, 'missing or wrong launch secret');
-    if (launched) {
-      options.log?.('host: a second page presented the launch secret; refused');
+    const i = fresh.findIndex((s) => presented !== undefined && timingSafeEqual(presented, s));
+    if (i < 0) {
+      options.log?.('host: a second page presented a used launch secret; refused');
       return deny(res, 401, 'this launch address was already used');
     }
+    used.push(...fresh.splice(i, 1));
     launched = true;
     const session = randomBytes(32).toString('base64url');
     sessions.push(digest(session));
     send(res, 200, { ok: true, result: { session } });
+  }
+
+  /** A new launch address for another tab: for a page's session, or for the control secret of a second start. */
+  function launch(req: IncomingMessage, res: ServerResponse, presented: Buffer | undefined): void {
+    req.resume();
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return deny(res, 415, 'Content-Type must be application/json');
+    if (!isSession(presented) && !isControl(presented)) return deny(res, 401, 'missing or wrong session');
+    if (fresh.length > 32) fresh.splice(0, fresh.length - 32); // unused addresses do not pile up
+    send(res, 200, { ok: true, result: { launchUrl: newLaunch() } });
   }
 
   async function call(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -204,6 +233,7 @@ export async function startHost(options: HostOptions): Promise<HostHandle> {
     launchUrl: `${origin}/#k=${secret}`,
     get launched() { return launched; },
     origin,
+    newLaunch,
     server,
     close: () => new Promise<void>((resolve) => {
       for (const s of streams) s.end();

@@ -212,7 +212,16 @@ export interface SignInOptions extends IdpContext {
    * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
    */
   switchUser?: boolean;
+  /**
+   * Ask for `auth_time` in the ID token (a generous `max_age`, which obliges the provider to state
+   * it), so the caller can tell an earlier session reused without a form from a fresh sign-in.
+   * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest (max_age)
+   */
+  wantAuthTime?: boolean;
 }
+
+/** `max_age` that only asks for `auth_time`: a session younger than 30 days is still reused. */
+const AUTH_TIME_MAX_AGE = 30 * 24 * 3600;
 
 /** Seconds of clock skew tolerated when checking `auth_time` after a forced re-authentication. */
 const AUTH_TIME_SKEW = 60;
@@ -241,7 +250,7 @@ export async function signIn(p: ProviderClient, options: SignInOptions): Promise
     const prompt = options.switchUser ? 'login' : options.prompt;
     let request;
     try {
-      request = await oidc.createSigninRequest({ nonce, ...(prompt ? { prompt } : {}), ...(options.switchUser ? { max_age: 0 } : {}) });
+      request = await oidc.createSigninRequest({ nonce, ...(prompt ? { prompt } : {}), ...(options.switchUser ? { max_age: 0 } : options.wantAuthTime ? { max_age: AUTH_TIME_MAX_AGE } : {}) });
     } catch (error) {
       throw new TesseraError('signin_failed', `Could not start sign-in at ${p.issuer}: ${describe(error)}.`, 'Check the issuer URL and its OpenID configuration.');
     }

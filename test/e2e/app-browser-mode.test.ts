@@ -65,11 +65,24 @@ describe('Tessera in browser mode', () => {
     await shot('03-prescription');
   });
 
-  it("opens Kate's discharge letter (a PDF): shown inline, and Save as… gives the RS's bytes exactly", async () => {
+  it("opens Kate's discharge letter (a PDF): its first page is drawn inline (pixels, by pdf.js under the page's CSP), and Save as… gives the RS's bytes exactly", async () => {
     await page.getByRole('button', { name: "Open Kate's discharge letter (PDF)" }).click();
     const letter = card("Kate's discharge letter (PDF)");
     await letter.getByText('Granted').waitFor({ timeout: 30_000 });
-    await letter.locator('iframe.document-frame').waitFor();
+    // Drawn, not only present: the canvas holds dark pixels (text) on the white page.
+    const canvas = letter.getByRole('img', { name: /Kate's discharge letter \(PDF\), page 1/ });
+    await letter.locator('canvas[data-state="drawn"]').waitFor({ timeout: 30_000 });
+    const ink = await canvas.evaluate((el) => {
+      const c = el as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+      const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+      let dark = 0;
+      let light = 0;
+      for (let i = 0; i < data.length; i += 4) { const v = (data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0); if ((data[i + 3] ?? 0) > 0 && v < 300) dark++; else if (v > 700) light++; }
+      return { dark, light, width: c.width, height: c.height };
+    });
+    expect(ink.width).toBeGreaterThan(300);
+    expect(ink.dark, JSON.stringify(ink)).toBeGreaterThan(500);
+    expect(ink.light, JSON.stringify(ink)).toBeGreaterThan(ink.dark);
     expect(await letter.getByText(/PDF document, /).count()).toBe(1);
     const [download] = await Promise.all([page.waitForEvent('download'), letter.getByRole('link', { name: 'Save as…' }).click()]);
     const saved = readFileSync(await download.path());

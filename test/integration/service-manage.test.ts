@@ -6,12 +6,13 @@
  * the system browser says so, re-opens the same page on request, and no view carries its ticket.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowView } from '../../src/app/api';
-import { HTTPS_RULE, ONLY_HTTP } from '../../src/app/as-input';
+import { HTTPS_RULE, NO_USERINFO, ONLY_HTTP } from '../../src/app/as-input';
 import { TesseraService, type ServiceOptions } from '../../src/app/service';
 import { builtInDemoSetup } from '../../src/app/demo-setup';
 import { MemoryStore, storeKeys } from '../../src/kernel/store';
@@ -107,22 +108,59 @@ describe('an authorization server added by hand', () => {
     await expect(service.call('addAs', { issuer: 'http://as.example', authMethod: 'none', clientId: 'x' })).rejects.toThrow(HTTPS_RULE);
     await expect(service.call('addAs', { issuer: 'https://as.example', tokenEndpoint: 'http://as.example/token', authMethod: 'none', clientId: 'x' })).rejects.toThrow(HTTPS_RULE);
     await expect(service.call('addAs', { issuer: 'https://as.example', authMethod: 'client_secret_basic', clientId: 'x' })).rejects.toThrow('Give the client secret');
-    await expect(service.call('addAs', { issuer: 'https://as.example', authMethod: 'private_key_jwt', clientId: 'x', privateKey: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' })).rejects.toMatchObject({ code: 'usage' });
+    await expect(service.call('addAs', { issuer: 'https://as.example', authMethod: 'private_key_jwt', clientId: 'x', privateKey: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/^privateKey: /) });
     await expect(service.call('addAs', { issuer: 'https://as.example', authMethod: 'none', clientId: 'x', extra: 1 } as never)).rejects.toThrow();
     expect((await service.getState()).trusted.some((t) => t.issuer === 'https://as.example')).toBe(false);
   });
 
   it('keeps a PEM private key in the vault as a private JWK (private_key_jwt), not in config.json', async () => {
+    const asIssuer = demo.config.as.issuer;
+    const discoveryUrl = `${asIssuer}/.well-known/uma2-configuration`;
     const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    await service.call('addAs', { issuer: 'https://keys.example', label: 'Key AS', discoveryUrl: 'https://keys.example/am/.well-known/uma2-configuration', clientId: 'tessera-jwt', authMethod: 'private_key_jwt', privateKey: pem });
-    const stored = await store.get<ClientCredentials>('client', storeKeys.client('https://keys.example'));
+    await service.call('addAs', { issuer: asIssuer, label: 'Key AS', discoveryUrl, clientId: 'tessera-jwt', authMethod: 'private_key_jwt', privateKey: pem });
+    const stored = await store.get<ClientCredentials>('client', storeKeys.client(asIssuer));
     expect(stored?.value).toMatchObject({ client_id: 'tessera-jwt', auth_method: 'private_key_jwt', private_jwk: { kty: 'EC', crv: 'P-256' } });
     expect(stored?.value.private_jwk?.d).toBeTruthy();
     const config = await readFile(join(home, 'config.json'), 'utf8');
-    expect(JSON.parse(config).trust.authorizationServers).toContainEqual(expect.objectContaining({ issuer: 'https://keys.example', discoveryUrl: 'https://keys.example/am/.well-known/uma2-configuration', client: { registration: 'static', clientId: 'tessera-jwt', authMethod: 'private_key_jwt' } }));
+    expect(JSON.parse(config).trust.authorizationServers).toContainEqual(expect.objectContaining({ issuer: asIssuer, discoveryUrl, client: { registration: 'static', clientId: 'tessera-jwt', authMethod: 'private_key_jwt' } }));
     expect(config).not.toContain(stored?.value.private_jwk?.d ?? 'x');
     expect(JSON.stringify(await service.getState())).not.toContain(stored?.value.private_jwk?.d ?? 'x');
-    await service.call('untrustAs', { issuer: 'https://keys.example' });
+    // The next test gives the demo AS its own client again.
+  });
+
+  it('checks the server before trusting it: nothing listening, an IdP that is not a UMA AS, userinfo, a key that is not a key are refused at their field, and nothing is written', async () => {
+    const closed = await new Promise<number>((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as AddressInfo; s.close(() => resolve(port)); }); });
+    const idp = demo.config.idp.issuer;
+    const clientBefore = JSON.stringify(await store.get('client', storeKeys.client(`http://127.0.0.1:${closed}`)));
+    const refused = (input: Parameters<typeof service.call<'addAs'>>[1]) => service.call('addAs', input).then(() => { throw new Error('accepted'); }, (e: unknown) => e as { code: string; message: string });
+
+    const nothing = await refused({ issuer: `http://127.0.0.1:${closed}`, authMethod: 'none', clientId: 'x' });
+    expect(nothing).toMatchObject({ code: 'invalid_input' });
+    expect(nothing.message).toMatch(/^issuer: Nothing answers there\./);
+
+    const notAs = await refused({ issuer: idp, authMethod: 'none', clientId: 'x' });
+    // Hospital ID publishes RFC 8414 metadata with the right issuer, but no UMA grant.
+    expect(notAs.message).toMatch(/^issuer: This server does not offer the UMA grant/);
+    const oidc = await refused({ issuer: idp, discoveryUrl: `${idp}/.well-known/openid-configuration`, authMethod: 'none', clientId: 'x' });
+    expect(oidc.message).toMatch(/^discoveryUrl: This server does not offer the UMA grant/);
+
+    const port = new URL(demo.config.as.issuer).port;
+    await expect(service.call('addAs', { issuer: `http://kate:secret@127.0.0.1:${port}`, authMethod: 'none', clientId: 'x' })).rejects.toThrow(NO_USERINFO);
+    await expect(service.call('addAs', { issuer: demo.config.as.issuer, discoveryUrl: `http://u:p@127.0.0.1:${port}/.well-known/uma2-configuration`, authMethod: 'none', clientId: 'x' })).rejects.toThrow(NO_USERINFO);
+
+    for (const key of ['{"kty":"RSA","d":"AQAB"}', '{"kty":"EC","crv":"P-256","d":"AAAA"}', '{"kty":"RSA"}', '[1]', '{"kty":"oct","k":"AAAA"}']) {
+      await expect(service.call('addAs', { issuer: demo.config.as.issuer, authMethod: 'private_key_jwt', clientId: 'x', privateKey: key }), key).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/^privateKey: (This is not|The private key)/) });
+    }
+    // A real JWK passes the import (and the check: the demo AS is a UMA AS) — exported from a generated key.
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const ok = await service.call('addAs', { issuer: demo.config.as.issuer, authMethod: 'private_key_jwt', clientId: 'x', privateKey: JSON.stringify(jwk) });
+    expect(ok.check).toEqual({ source: 'discovery', issuer: demo.config.as.issuer, tokenEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//), umaGrant: 'listed' });
+
+    const configAfter = JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as { trust: { authorizationServers: { issuer: string }[] } };
+    expect(configAfter.trust.authorizationServers.map((a) => a.issuer)).not.toContain(`http://127.0.0.1:${closed}`);
+    expect(configAfter.trust.authorizationServers.map((a) => a.issuer)).not.toContain(idp);
+    expect(JSON.stringify(configAfter)).not.toContain('secret@');
+    expect(JSON.stringify(await store.get('client', storeKeys.client(`http://127.0.0.1:${closed}`)))).toBe(clientBefore);
   });
 
   it("the demo AS by its token endpoint alone, with client_secret_post: the secret goes to the vault, and Alice's grant goes through it", async () => {
@@ -228,5 +266,28 @@ describe('flows', () => {
     expect(sent.get('max_age')).toBe('0');
     expect(seen.loginForms).toBe(forms + 1);
     expect(mallory.sub).toBe('mallory');
+  });
+
+  it("after a restart, a sign-in that silently reuses Mallory's provider session does not make her the person acting: it says who it is and waits", async () => {
+    // The provider's session in the browser is Mallory's (the test before). Tessera restarts with nothing held.
+    await new Promise((r) => setTimeout(r, 3100)); // auth_time is in seconds: Mallory's sign-in is now clearly earlier
+    const again = await TesseraService.create({ ...options, store: new MemoryStore() });
+    try {
+      const forms = seen.loginForms;
+      const signed = await again.call('signIn', { issuer: demo.config.idp.issuer, clientId: 'tessera', scope: 'openid email profile role offline_access' });
+      expect(seen.loginForms).toBe(forms); // no form was shown
+      expect(new URL(seen.signInPages.at(-1) ?? '').searchParams.get('max_age')).toBe(String(30 * 24 * 3600)); // asks for auth_time
+      expect(signed).toMatchObject({ sub: 'mallory', confirm: {} });
+      const state = await again.getState();
+      expect(state.actingAs.party).toBe('nobody');
+      expect(state.identities.map((i) => i.sub)).toEqual(['mallory']);
+      // Confirmed: acting as her.
+      expect((await again.call('actAs', { party: signed.key })).actingAs.party).toBe(signed.key);
+      // The same person again from her session: no question.
+      const same = await again.call('signIn', { issuer: demo.config.idp.issuer, clientId: 'tessera', scope: 'openid email profile role offline_access' });
+      expect(same.confirm).toBeUndefined();
+    } finally {
+      await again.close();
+    }
   });
 });

@@ -223,4 +223,53 @@ describe('Connections', () => {
     expect(el.textContent).not.toContain('bug in the Tessera page');
     expect(el.querySelector('.banner')).toBeNull();
   });
+
+  it("the server check's refusal sits at the issuer field (described by it, focused), userinfo is refused before sending, and a passed check says what was checked", async () => {
+    const addAs = vi.fn()
+      .mockRejectedValueOnce(new ApiError('invalid_input', 'issuer: This server does not offer the UMA grant (its metadata does not list urn:ietf:params:oauth:grant-type:uma-ticket); it may be a sign-in provider, not an authorization server.', 'Give the address of the UMA authorization server.'))
+      .mockResolvedValueOnce({ ...base(), trusted: [{ issuer: 'https://as.example', registration: 'static' as const, clientId: 'tessera' }], check: { source: 'discovery', issuer: 'https://as.example', tokenEndpoint: 'https://as.example/token', umaGrant: 'listed' } });
+    const { el } = await mount(base(), { addAs });
+    useUi.getState().go('connections');
+    await act(async () => {});
+    const form = [...el.querySelectorAll('form')].find((f) => f.textContent?.includes('Add an authorization server')) as HTMLFormElement;
+    type(byLabel(form, 'Issuer'), 'https://kate:secret@as.example');
+    type(byLabel(form, 'How Tessera proves'), 'none');
+    type(byLabel(form, 'Client id'), 'tessera');
+    await click(button(form, 'Trust this authorization server'));
+    expect(addAs).not.toHaveBeenCalled();
+    const issuer = byLabel(form, 'Issuer') as HTMLInputElement;
+    const describedText = () => (issuer.getAttribute('aria-describedby') ?? '').split(' ').map((x) => el.ownerDocument.getElementById(x)?.textContent).join(' ');
+    expect(describedText()).toContain('No user name or password in the address');
+
+    type(issuer, 'https://as.example');
+    await click(button(form, 'Trust this authorization server'));
+    await act(async () => { await new Promise((r) => setTimeout(r, 5)); });
+    expect(issuer.getAttribute('aria-invalid')).toBe('true');
+    expect(describedText()).toContain('This server does not offer the UMA grant');
+    expect(el.ownerDocument.activeElement).toBe(issuer);
+    // The summary is at the top of the form, before the first field (not below the button).
+    const alert = form.querySelector('[role="alert"]') as HTMLElement;
+    expect(alert.compareDocumentPosition(issuer) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+
+    await click(button(form, 'Trust this authorization server'));
+    expect(form.querySelector('[role="alert"]')).toBeNull();
+    expect(form.querySelector('[role="status"]')?.textContent).toBe('Trusted https://as.example: Tessera read its metadata — the issuer matches, the token endpoint is https://as.example/token, and it offers the UMA grant.');
+  });
+
+  it('Stop trusting asks first; Keep trusting it changes nothing', async () => {
+    const trusted = { issuer: 'https://as.example', label: 'Lab AS', clientId: 'tessera', registration: 'static' as const };
+    const untrustAs = vi.fn(async () => ({ ...base(), trusted: [] }));
+    const { el } = await mount({ ...base(), trusted: [trusted] }, { untrustAs });
+    useUi.getState().go('connections');
+    await act(async () => {});
+    await click(button(el, 'Stop trusting…'));
+    expect(untrustAs).not.toHaveBeenCalled();
+    expect(el.querySelector('[role="alertdialog"]')?.textContent).toContain('Stop trusting Lab AS?');
+    await click(button(el, 'Keep trusting it'));
+    expect(el.querySelector('[role="alertdialog"]')).toBeNull();
+    expect(untrustAs).not.toHaveBeenCalled();
+    await click(button(el, 'Stop trusting…'));
+    await click(button(el, 'Yes, stop trusting Lab AS'));
+    expect(untrustAs).toHaveBeenCalledWith({ issuer: 'https://as.example' });
+  });
 });

@@ -21,7 +21,7 @@ describe('the browser-mode port', () => {
     const first = await startHostOnLastPort({ service, staticDir: h, home: h });
     const port = portOf(first.origin);
     await first.close();
-    expect(JSON.parse(await readFile(join(h, HOST_FILE), 'utf8'))).toEqual({ port });
+    expect(JSON.parse(await readFile(join(h, HOST_FILE), 'utf8'))).toEqual({ port, control: expect.stringMatching(/^[\w-]{43}$/) });
     const second = await startHostOnLastPort({ service, staticDir: h, home: h });
     expect(portOf(second.origin)).toBe(port);
     await second.close();

@@ -174,3 +174,27 @@ describe('browser-mode host', () => {
     expect((await raw('/', { method: 'POST' })).status).toBe(405);
   });
 });
+
+describe('more tabs (POST /api/launch)', () => {
+  const launch = (headers: Record<string, string>) => raw('/api/launch', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: '{}' });
+  it("a page's session gets a fresh single-use address; the launch secret, a used address or no session get nothing", async () => {
+    const got = await launch({ Authorization: `Bearer ${SESSION}` });
+    expect(got.status).toBe(200);
+    const url = (JSON.parse(got.body) as { result: { launchUrl: string } }).result.launchUrl;
+    expect(url.startsWith(`${host.origin}/#k=`)).toBe(true);
+    const secret = url.slice(url.indexOf('#k=') + 3);
+    expect(secret).not.toBe(SECRET);
+    // The new address opens one session, once; that session works.
+    const first = await exchange(secret);
+    expect(first.status).toBe(200);
+    const session = (JSON.parse(first.body) as { result: { session: string } }).result.session;
+    expect((await callWith({ Authorization: `Bearer ${session}` })).status).toBe(200);
+    expect((await exchange(secret)).status).toBe(401);
+    // Nothing else opens one.
+    expect((await launch({ Authorization: `Bearer ${SECRET}` })).status).toBe(401);
+    expect((await launch({ Authorization: `Bearer ${secret}` })).status).toBe(401);
+    expect((await launch({})).status).toBe(401);
+    expect((await raw('/api/launch', { method: 'POST', headers: { Authorization: `Bearer ${SESSION}`, 'Content-Type': 'text/plain' }, body: '{}' })).status).toBe(415);
+    expect((await launch({ Authorization: `Bearer ${SESSION}`, Origin: 'http://evil.example' })).status).toBe(403);
+  });
+});

@@ -19,7 +19,7 @@ const TTL = 8 * 3600;
 
 interface OwnerSession { owner: string; csrf: string }
 
-export interface DashboardDeps { kv: KeyValueStore; state: UmaState; idpIssuer: () => string; events?: DemoEvents }
+export interface DashboardDeps { kv: KeyValueStore; state: UmaState; idpIssuer: () => string; events?: DemoEvents; resetRecords?: () => Promise<number> }
 
 const when = (t: number) => new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 
@@ -51,6 +51,11 @@ export async function dashboard(deps: DashboardDeps, req: IncomingMessage, res: 
   if (path === '/dashboard/logout') {
     await deps.kv.del(`owner-session:${hash(sid)}`);
     return redirect(res, '/dashboard', { 'Set-Cookie': `${COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0` });
+  }
+  if (path === '/dashboard/reset' && deps.resetRecords) {
+    // A PUT through Tessera changes a record for good: the owner puts the demo's story back.
+    const count = await deps.resetRecords();
+    return sendHtml(res, 200, page('Dashboard', overview(deps, session, undefined, `Your ${count} records are back as the demo tells them.`), BRAND));
   }
   if ((m = /^\/dashboard\/requests\/([\w-]+)$/.exec(path))) {
     const found = state.request(m[1] ?? '');
@@ -118,7 +123,7 @@ function describeRule(rule: Rule): string {
   return `${who} (from Hospital ID) may ${rule.scopes.join(' and ')}${extra ? `, ${extra}` : ''}`;
 }
 
-function overview(deps: DashboardDeps, session: OwnerSession, error?: string): RawHtml {
+function overview(deps: DashboardDeps, session: OwnerSession, error?: string, done?: string): RawHtml {
   const { state } = deps;
   const owner = session.owner;
   const csrf = html`<input type="hidden" name="csrf" value="${session.csrf}">`;
@@ -131,7 +136,8 @@ function overview(deps: DashboardDeps, session: OwnerSession, error?: string): R
   const log = state.accessLog(owner, 50);
   return html`<div class="card"><h1>Welcome, ${owner === 'kate' ? 'Kate' : owner}</h1>
 <form method="post" action="/dashboard/logout">${csrf}<button type="submit" class="secondary">Sign out</button></form>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}</div>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}${done ? html`<p role="status">${done}</p>` : ''}
+${deps.resetRecords ? html`<form method="post" action="/dashboard/reset">${csrf}<button type="submit" class="secondary">Reset my records to the demo's story</button> <span class="muted">(undoes changes written through Tessera)</span></form>` : ''}</div>
 <section class="card" id="requests" aria-labelledby="h-requests"><h2 id="h-requests">Pending requests (${pending.length})</h2>
 ${pending.length === 0 ? html`<p class="muted">Nobody is waiting for your approval.</p>` : html`<table><thead><tr><th>Who</th><th>Through</th><th>Wants</th><th>Since</th><th>Decision</th></tr></thead><tbody>
 ${pending.map((r) => html`<tr data-request="${r.id}"><td>${r.requester.name ?? r.requester.sub} <span class="muted">${r.requester.email ?? ''} ${r.requester.role ?? ''}</span></td><td>${r.clientName}</td>

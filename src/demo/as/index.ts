@@ -33,6 +33,8 @@ export interface AsOptions {
   pollInterval?: number;
   /** Publishes the AS's side: policy decisions and the owner's approvals (src/demo/events.ts). */
   events?: DemoEvents;
+  /** Puts Kate's records back as the demo seeds them (the dashboard's Reset button); none: no button. */
+  resetRecords?: () => Promise<number>;
 }
 
 export interface AsHandle { issuer: string; state: UmaState; close(): Promise<void> }
@@ -179,7 +181,7 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
     if (path === '/uma/revoke') return revocation(protectionDeps, req, res);
     if (path === '/uma/claims' || path.startsWith('/uma/claims/')) return interaction.handle(req, res, url);
     if (path === EVENTS_PATH && options.events) return options.events.handle('as', req, res);
-    if (path === '/dashboard' || path.startsWith('/dashboard/')) return dashboard({ kv, state, idpIssuer: () => idpIssuer, ...(options.events ? { events: options.events } : {}) }, req, res, url);
+    if (path === '/dashboard' || path.startsWith('/dashboard/')) return dashboard({ kv, state, idpIssuer: () => idpIssuer, ...(options.events ? { events: options.events } : {}), ...(options.resetRecords ? { resetRecords: options.resetRecords } : {}) }, req, res, url);
     if (path === '/') return redirect(res, '/dashboard');
     await oidc(req, res);
   }, log, issuer));

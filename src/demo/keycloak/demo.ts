@@ -44,6 +44,16 @@ export interface KeycloakDemoOptions {
    * already listening there is used as it is, and the realm's issuer stays the same across starts.
    */
   keycloakPort?: number;
+  /** How long a Keycloak start may take (default: TESSERA_KEYCLOAK_TIMEOUT seconds, else KEYCLOAK_START_TIMEOUT_MS). */
+  startTimeoutMs?: number;
+}
+
+/** TESSERA_KEYCLOAK_TIMEOUT (seconds, 30–3600) as milliseconds, or undefined when unset or out of range. */
+export function keycloakTimeoutFromEnv(env: Record<string, string | undefined> = process.env): number | undefined {
+  const raw = env.TESSERA_KEYCLOAK_TIMEOUT;
+  if (!raw || !/^\d{1,5}$/.test(raw.trim())) return undefined;
+  const seconds = Number(raw.trim());
+  return seconds >= 30 && seconds <= 3600 ? seconds * 1000 : undefined;
 }
 
 /**
@@ -85,7 +95,8 @@ async function existingKeycloak(options: KeycloakDemoOptions): Promise<string | 
 export async function startKeycloakDemo(options: KeycloakDemoOptions = {}): Promise<KeycloakDemoHandle> {
   const log = options.log ?? (() => {});
   const external = await existingKeycloak(options);
-  const keycloak = external ? undefined : await startKeycloak({ log, ...(options.keycloakPort ? { port: options.keycloakPort } : {}) });
+  const timeoutMs = options.startTimeoutMs ?? keycloakTimeoutFromEnv();
+  const keycloak = external ? undefined : await startKeycloak({ log, ...(options.keycloakPort ? { port: options.keycloakPort } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
   const url = (external ?? keycloak?.url ?? '').replace(/\/+$/, '');
   const issuer = `${url}/realms/${REALM}`;
   const kv = await openKv({ memory: true });

@@ -40,11 +40,21 @@ export interface KeycloakHandle {
   close(): Promise<void>;
 }
 
+/** Keycloak did not become ready within the limit: the limit, the last step it reached, and its log's tail. */
+export class KeycloakStartTimeout extends Error {
+  constructor(readonly limitMs: number, readonly phase: string, readonly tail: string) {
+    super(`Keycloak was not ready after ${Math.round(limitMs / 1000)} s (last step: ${phase}):\n${tail}`);
+  }
+}
+
 export interface KeycloakStartOptions {
   log?: (line: string) => void;
   /** Fetch the distribution with Maven when it is not cached (default true). */
   fetch?: boolean;
-  /** Give up waiting after this long (default 240 s; a loaded 2-core box needs about a minute). */
+  /**
+   * Give up waiting after this long (default {@link KEYCLOAK_START_TIMEOUT_MS}; a loaded 2-core box
+   * needs one to four minutes). While waiting, `log` gets what Keycloak is doing (its log summarised).
+   */
   timeoutMs?: number;
   /** HTTP port (default: a free one). A fixed port keeps the realm's issuer the same across starts. */
   port?: number;
@@ -96,6 +106,27 @@ function keycloakEnv(dist: KeycloakDist): NodeJS.ProcessEnv {
  * Starts Keycloak with Kate's realm. The realm file is copied into the distribution's
  * `data/import` (the only folder `--import-realm` reads); with `dev-mem` it is imported afresh each start.
  */
+/** The default limit of a Keycloak start (10 min: under load a start took 227 s of the former 240). */
+export const KEYCLOAK_START_TIMEOUT_MS = 600_000;
+
+/**
+ * What a Keycloak log line says it is doing, in words, or undefined for a line that marks no step.
+ * @see /work/shared/reference/keycloak-real.md (start-up log lines)
+ */
+export function keycloakPhase(line: string): string | undefined {
+  if (/Updating the configuration and installing your custom providers/i.test(line)) return 'building its configuration (first step of start-dev)';
+  if (/Quarkus augmentation completed/i.test(line)) return 'configuration built; starting the server';
+  if (/Server configuration updated and persisted/i.test(line)) return 'configuration built; starting the server';
+  if (/Running the server in development mode/i.test(line)) return 'starting the server (development mode)';
+  if (/KC-SERVICES0050|Initializing master realm/i.test(line)) return 'creating its master realm';
+  if (/KC-SERVICES0077|Created temporary admin user/i.test(line)) return 'creating its admin user';
+  if (/Full model import requested|Importing from directory|KC-SERVICES0030/i.test(line)) return "importing Kate's realm";
+  if (/Realm '([^']+)' imported|KC-SERVICES0032/i.test(line)) return "Kate's realm imported";
+  if (/ started in [\d.]+s\. Listening on/i.test(line)) return 'started; waiting until it answers for the realm';
+  if (/ERROR/.test(line)) return `reported an error: ${line.replace(/^.*ERROR\s*/, '').slice(0, 160)}`;
+  return undefined;
+}
+
 export async function startKeycloak(options: KeycloakStartOptions = {}): Promise<KeycloakHandle> {
   const log = options.log ?? (() => {});
   const dist = await ensureKeycloak({ log, ...(options.fetch === false ? { fetch: false } : {}) });
@@ -127,8 +158,18 @@ export async function startKeycloak(options: KeycloakStartOptions = {}): Promise
     env: keycloakEnv(dist),
   });
   const lines: string[] = [];
+  const limitMs = options.timeoutMs ?? KEYCLOAK_START_TIMEOUT_MS;
+  let phase = 'starting the JVM';
+  let ready = false;
+  const elapsed = () => Math.round((performance.now() - started) / 1000);
   const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(line);
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      lines.push(line);
+      // Progress: each new step Keycloak takes, once, while it starts.
+      const next = ready ? undefined : keycloakPhase(line);
+      if (next && next !== phase) { phase = next; log(`keycloak: ${phase} (${elapsed()} s)`); }
+    }
     if (lines.length > 200) lines.splice(0, lines.length - 200);
   };
   child.stdout?.on('data', keep);
@@ -156,15 +197,20 @@ export async function startKeycloak(options: KeycloakStartOptions = {}): Promise
   };
 
   log(`keycloak: starting ${dist.version} on ${url} (JDK ${dist.jdk.major}, management port ${managementPort})…`);
-  const deadline = Date.now() + (options.timeoutMs ?? 240_000);
+  const deadline = Date.now() + limitMs;
+  let nextNote = Date.now() + 30_000;
   for (;;) {
+    if (Date.now() > nextNote) {
+      nextNote += 30_000;
+      log(`keycloak: still starting — ${phase} (${elapsed()} s of at most ${Math.round(limitMs / 1000)} s)`);
+    }
     if (exited !== undefined) {
       await close();
       throw new Error(`Keycloak exited (code ${exited}) before it was ready:\n${logTail()}`);
     }
     if (Date.now() > deadline) {
       await close();
-      throw new Error(`Keycloak was not ready after ${options.timeoutMs ?? 240_000} ms:\n${logTail()}`);
+      throw new KeycloakStartTimeout(limitMs, phase, logTail());
     }
     try {
       const health = await fetch(`http://127.0.0.1:${managementPort}/health/ready`, { signal: AbortSignal.timeout(2000) });
@@ -179,6 +225,7 @@ export async function startKeycloak(options: KeycloakStartOptions = {}): Promise
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  ready = true;
   const startupMs = Math.round(performance.now() - started);
   log(`keycloak: ready in ${startupMs} ms`);
   let jvm: number | undefined;

@@ -34,7 +34,13 @@ export interface RsOptions {
 }
 
 export interface RsResource { id: string; name: string; title: string; url: string; scopes: string[]; owner: string }
-export interface RsHandle { url: string; resources: RsResource[]; close(): Promise<void> }
+export interface RsHandle {
+  url: string;
+  resources: RsResource[];
+  /** Puts Kate's records back as the demo seeds them (a PUT changes them for good); returns how many. */
+  resetRecords(): Promise<number>;
+  close(): Promise<void>;
+}
 
 const DEFAULT_REALM = 'kate-health-records';
 const TIMEOUT = 5000;
@@ -267,5 +273,11 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
     }
   }, log, url));
 
-  return { url, resources: resources.map(({ seed: _seed, ...r }) => r), close: () => closeServer(server) };
+  const resetRecords = async (): Promise<number> => {
+    const seeds = resources.filter((r) => !DOCUMENTS[r.seed.name]);
+    for (const r of seeds) await kv.put(`record:${r.seed.name}`, RECORDS[r.seed.name]);
+    log(`rs: ${seeds.length} records reset to the demo's story`);
+    return seeds.length;
+  };
+  return { url, resources: resources.map(({ seed: _seed, ...r }) => r), resetRecords, close: () => closeServer(server) };
 }
