@@ -4,7 +4,7 @@
  * turned into the same plain words to show next to the form — never in the global banner, and never
  * the host's "reload the page" hint, which is about a broken page, not a typo.
  */
-import { isSecureOrLoopback } from '../src/kernel/urls';
+import { isSecureOrLoopback } from '../packages/uma/src/kernel/urls';
 import { ApiError } from './api-client';
 
 export const ONLY_HTTP = 'Only http(s) addresses';
@@ -12,7 +12,7 @@ export const HTTPS_RULE = 'Use https — plain http only for this machine';
 export const NO_USERINFO = 'No user name or password in the address (they would be kept in config.json in plain text)';
 
 /**
- * What is wrong with an address, or undefined: the rule of src/kernel/urls.ts (`isSecureOrLoopback`,
+ * What is wrong with an address, or undefined: the rule of packages/uma/src/kernel/urls.ts (`isSecureOrLoopback`,
  * dependency-free, so the renderer imports it), which the core applies again.
  */
 export function addressProblem(value: string): string | undefined {

@@ -1,7 +1,7 @@
 /**
  * Approvals that arrive by themselves. When a flow ends `pending` (the AS answered
  * `request_submitted`: the resource owner must decide, UMA Grant §3.3.6), the core keeps asking the
- * AS itself, on the engine's one polling policy (src/uma/poll-policy.ts: the AS's `interval` as a
+ * AS itself, on the engine's one polling policy (packages/uma/src/uma/poll-policy.ts: the AS's `interval` as a
  * minimum, floored and capped, default 5 s, ×1.5 backoff, a bounded number of polls per minute); it
  * stops when the owner decides (granted → the record; denied → said so), when the person says
  * "Stop waiting", or after {@link MAX_WATCH_MS}. A poll asks the token endpoint with the ticket in

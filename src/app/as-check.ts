@@ -1,6 +1,6 @@
 /**
  * "Adding an authorization server checks it": before an AS set up by hand is trusted, the core reads
- * its metadata through the engine's discovery (src/uma/discovery.ts: the same size bound, issuer check
+ * its metadata through the engine's discovery (packages/uma/src/uma/discovery.ts: the same size bound, issuer check
  * and https rule as a real flow) and checks what a UMA client needs — the issuer it states, a token
  * endpoint, the UMA grant, and a registration endpoint when Tessera is to register itself. A refusal
  * is an `invalid_input` error whose message starts with the field it is about (`issuer: …`), the

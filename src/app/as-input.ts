@@ -1,6 +1,6 @@
 /**
  * The input of `addAs` (Connections, "Add an authorization server"): what config.json can say about
- * a trusted AS for the CLI (src/kernel/trust.ts `AsConfig`) — issuer, a discovery URL or manual
+ * a trusted AS for the CLI (packages/uma/src/kernel/trust.ts `AsConfig`) — issuer, a discovery URL or manual
  * endpoints, client id and client authentication — plus the secret or private key, which the core
  * puts in the vault (src/app/as-setup.ts). Pure zod and kernel rules, so api.ts stays light.
  *
@@ -16,7 +16,7 @@ export const HTTPS_RULE = 'Use https — plain http only for this machine';
 export const NO_USERINFO = 'No user name or password in the address (they would be kept in config.json in plain text)';
 
 /**
- * An absolute http(s) URL, https unless it points at this machine (src/kernel/urls.ts), without
+ * An absolute http(s) URL, https unless it points at this machine (packages/uma/src/kernel/urls.ts), without
  * userinfo (`user:password@`): the address goes to config.json, and credentials belong in the vault.
  * @see https://www.rfc-editor.org/rfc/rfc3986#section-3.2.1 (userinfo is deprecated)
  */

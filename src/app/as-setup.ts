@@ -144,7 +144,7 @@ export async function applyAddAs(prepared: PreparedAs, trust: TrustPolicy, store
   const existing = findTrustedAs(trust, entry.issuer);
   const key = storeKeys.client(entry.issuer);
   if (!credentials) {
-    // A static client of before would win over registration (src/uma/clients.ts): drop it; keep a dynamic one.
+    // A static client of before would win over registration (packages/uma/src/uma/clients.ts): drop it; keep a dynamic one.
     const stored = await store.get<ClientCredentials>('client', key);
     if (stored && stored.value.registration !== 'dynamic') await store.delete('client', key);
   } else {

@@ -113,7 +113,7 @@ export class ServerEventsFeed {
     let lastId = 0;
     while (!this.#abort.signal.aborted) {
       try {
-        // Global fetch, not src/http: a long-lived loopback stream has no body bound or timeout to apply,
+        // Global fetch, not packages/uma/src/http: a long-lived loopback stream has no body bound or timeout to apply,
         // and its bytes are not a transcript (they hold no token).
         const response = await fetch(url, { headers: { authorization: `Bearer ${this.source.secret}`, accept: 'text/event-stream', ...(lastId ? { 'last-event-id': String(lastId) } : {}) }, signal: this.#abort.signal });
         if (!response.ok || !response.body) throw new Error(`answered ${response.status}`);

@@ -31,7 +31,7 @@ export const TRACE_LIMITS = {
 } as const;
 
 /**
- * The hosts of the specifications Tessera cites (src/kernel/errors.ts `SPEC`, the narration). An
+ * The hosts of the specifications Tessera cites (packages/uma/src/kernel/errors.ts `SPEC`, the narration). An
  * imported `spec` link elsewhere is dropped: a trace from someone else must not make a link that looks
  * like Tessera's own "Specification" point anywhere else.
  */

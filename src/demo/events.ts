@@ -9,7 +9,7 @@
  * demo made at start (`Authorization: Bearer …`), at most {@link MAX_SUBSCRIBERS} streams, the last
  * {@link KEPT} events replayed to a new subscriber. No token value is ever in an event: tokens appear as
  * salted fingerprints made with the key Tessera hands over ({@link DemoEvents.useFingerprintKey}), the
- * same formula as Tessera's own (src/kernel/redact.ts), so a ticket or RPT chip is recognisably the same
+ * same formula as Tessera's own (packages/uma/src/kernel/redact.ts), so a ticket or RPT chip is recognisably the same
  * object on both sides. Until a key is given, no event is published at all.
  *
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
@@ -91,7 +91,7 @@ export class DemoEvents {
     return this.#key !== undefined;
   }
 
-  /** `fp:` + 10 base64url chars of HMAC-SHA-256 with the key: the formula of src/kernel/redact.ts. */
+  /** `fp:` + 10 base64url chars of HMAC-SHA-256 with the key: the formula of packages/uma/src/kernel/redact.ts. */
   fingerprint(secret: string): string {
     if (!this.#key) return 'fp:unknown';
     return `fp:${createHmac('sha256', this.#key).update(secret).digest('base64url').slice(0, 10)}`;

@@ -10,8 +10,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonDepth, MAX_JSON_DEPTH, parseJsonBounded } from '../../src/kernel/json';
-import { describeToken, Redactor } from '../../src/kernel/redact';
+import { jsonDepth, MAX_JSON_DEPTH, parseJsonBounded } from '../../packages/uma/src/kernel/json';
+import { describeToken, Redactor } from '../../packages/uma/src/kernel/redact';
 import { cliRunner } from '../fixtures/cli-run';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
 

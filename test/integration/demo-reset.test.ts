@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type DemoHandle } from '../../src/demo';
-import { parseWwwAuthenticate } from '../../src/uma/challenge';
+import { parseWwwAuthenticate } from '../../packages/uma/src/uma/challenge';
 import { ownerSession, signIn } from '../fixtures/demo-people';
 import { hiddenValue } from '../fixtures/http-browser';
 

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TesseraService } from '../../src/app/service';
-import { HttpClient } from '../../src/http/fetch';
-import { signIn } from '../../src/identity/oidc';
-import { MemoryStore } from '../../src/kernel/store';
-import { Transcript } from '../../src/kernel/transcript';
-import { INSECURE_TRANSPORT, allowsInsecureRequests, isSecureOrLoopback } from '../../src/kernel/urls';
-import { createAgent } from '../../src/uma/agent';
-import { umaTokenRequest } from '../../src/uma/grant';
+import { HttpClient } from '../../packages/uma/src/http/fetch';
+import { signIn } from '../../packages/uma/src/identity/oidc';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import { Transcript } from '../../packages/uma/src/kernel/transcript';
+import { INSECURE_TRANSPORT, allowsInsecureRequests, isSecureOrLoopback } from '../../packages/uma/src/kernel/urls';
+import { createAgent } from '../../packages/uma/src/uma/agent';
+import { umaTokenRequest } from '../../packages/uma/src/uma/grant';
 import { cliRunner } from '../fixtures/cli-run';
 import { loopbackResolvingFetch } from '../fixtures/resolve-to-loopback';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
@@ -51,7 +51,7 @@ describe('the rule, in the kernel', () => {
   });
 });
 
-describe('src/http refuses credentials to a non-loopback http origin', () => {
+describe('packages/uma/src/http refuses credentials to a non-loopback http origin', () => {
   it('sends a credential-free request (the name resolves to this machine)', async () => {
     const fetch = loopbackResolvingFetch();
     const http = new HttpClient({ fetch });

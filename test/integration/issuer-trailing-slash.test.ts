@@ -1,7 +1,7 @@
 /**
  * OpenID issuers are compared exactly (OIDC Discovery §4.3, RFC 8414 §3.3): a provider whose issuer
  * ends in `/` (Auth0 does) signs people in through `tessera login` and the app. Only the person's
- * trust list matches leniently (src/kernel/trust.ts `findTrustedAs`). The provider here is the demo's
+ * trust list matches leniently (packages/uma/src/kernel/trust.ts `findTrustedAs`). The provider here is the demo's
  * Hospital ID (oidc-provider) started with the issuer `http://127.0.0.1:PORT/`.
  */
 import { createServer, type Server } from 'node:http';
@@ -15,8 +15,8 @@ import { setCliOpener } from '../../src/cli/opener';
 import { startIdp } from '../../src/demo/idp';
 import { USERS } from '../../src/demo/seed';
 import { MemoryKv } from '../../src/demo/store/kv';
-import { MemoryStore } from '../../src/kernel/store';
-import { findTrustedAs, issuersEqual } from '../../src/kernel/trust';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import { findTrustedAs, issuersEqual } from '../../packages/uma/src/kernel/trust';
 import { cliRunner } from '../fixtures/cli-run';
 import { formAction, HttpBrowser } from '../fixtures/http-browser';
 

@@ -1,5 +1,5 @@
 /**
- * A hostile AS on 127.0.0.1 against the engine's one polling policy (src/uma/poll-policy.ts), as the
+ * A hostile AS on 127.0.0.1 against the engine's one polling policy (packages/uma/src/uma/poll-policy.ts), as the
  * agent's `waitSeconds` and the app's approvals watcher use it: intervals 0, negative, "0", 0.001,
  * 10^9, "500s", flapping, a 50 MB body, 1 byte every 2 s. Time is virtual (an injected clock, sleep
  * and timers) so ten minutes of polling run in moments; the HTTP is real. The test prints the
@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalWatcher, type WatchTimers, type WatchedRequest } from '../../src/app/approvals';
-import { MemoryStore } from '../../src/kernel/store';
-import { createAgent, type Agent } from '../../src/uma/agent';
-import { MAX_POLLS_PER_MINUTE } from '../../src/uma/poll-policy';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import { createAgent, type Agent } from '../../packages/uma/src/uma/agent';
+import { MAX_POLLS_PER_MINUTE } from '../../packages/uma/src/uma/poll-policy';
 
 type Scenario = { name: string; answer: (n: number) => unknown; special?: 'huge' | 'drip'; maxPerMinute: number };
 const SCENARIOS: Scenario[] = [

@@ -14,7 +14,7 @@ import { cliRunner } from '../fixtures/cli-run';
 import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
 import { deleteAllTickets, kateAccount, keycloakSignIn } from '../fixtures/keycloak-people';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { probeExitCode, runProbe } from '../../src/probe/runner';
 import type { ProbeReport } from '../../src/probe/types';
 

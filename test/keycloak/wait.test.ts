@@ -3,18 +3,18 @@
  * Keycloak answers a grant the owner must decide with 403 `access_denied`/`request_submitted` and
  * no new ticket; the same ticket keeps working, and after Kate approves (Account REST API, "My
  * Resources" sharing) it yields the RPT. The engine polls with that ticket on the one polling policy
- * (src/uma/poll-policy.ts), so `waitSeconds` — and the CLI's `--wait 60` — resolve the hold.
+ * (packages/uma/src/uma/poll-policy.ts), so `waitSeconds` — and the CLI's `--wait 60` — resolve the hold.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeJwt } from 'jose';
-import { MemoryStore } from '../../src/kernel/store';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
-import { createAgent } from '../../src/uma/agent';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { createAgent } from '../../packages/uma/src/uma/agent';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { cliRunner } from '../fixtures/cli-run';
 import { deleteAllTickets, kateAccount, keycloakSignIn } from '../fixtures/keycloak-people';
 

@@ -1,8 +1,8 @@
 /**
  * The faces (app, CLI, host, Electron main, probe, renderer) neither make outbound requests of their
- * own nor re-implement the loopback rule: every request goes through src/http (bounds, transcript,
+ * own nor re-implement the loopback rule: every request goes through packages/uma/src/http (bounds, transcript,
  * redaction, no credential over plain http to another machine), and "is this machine" is
- * src/kernel/urls.ts. The scan reads the sources as text (comments stripped); the allow-list names
+ * packages/uma/src/kernel/urls.ts. The scan reads the sources as text (comments stripped); the allow-list names
  * each legitimate exception with its reason, and an entry that no longer matches fails too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ const FACES = ['src/app', 'src/cli', 'src/host', 'src/main', 'src/preload', 'src
 /** Exceptions to the outbound rule, by file, each with why it is not an engine request. */
 const OUTBOUND_ALLOWED: Record<string, string> = {
   'src/app/compose.ts': 'asks whether the demo already runs on the default loopback ports (a GET without credentials, before any engine exists)',
-  'src/probe/context.ts': "the underlying fetch of the probe's guarded client, which src/http's HttpClient wraps (so the probe's requests still go through src/http)",
+  'src/probe/context.ts': "the underlying fetch of the probe's guarded client, which packages/uma/src/http's HttpClient wraps (so the probe's requests still go through packages/uma/src/http)",
   'renderer/api-client.ts': "browser mode: the UI calls its own host's API on the same origin; not a request to an AS, RS or provider",
 };
 
@@ -32,7 +32,7 @@ function code(source: string): string {
   return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
 }
 
-/** Global fetch calls and Node/undici clients: requests that bypass src/http. */
+/** Global fetch calls and Node/undici clients: requests that bypass packages/uma/src/http. */
 export function outboundCalls(source: string): string[] {
   const text = code(source);
   const found: string[] = [];
@@ -57,14 +57,14 @@ export function loopbackCopies(source: string): string[] {
 const scanned = FACES.flatMap(files).map((file) => ({ file, source: readFileSync(join(ROOT, file), 'utf8') }));
 
 describe('faces go through the engine', () => {
-  it('no face makes an outbound request of its own (only src/http does)', () => {
+  it('no face makes an outbound request of its own (only packages/uma/src/http does)', () => {
     const offenders = scanned.filter(({ file }) => !OUTBOUND_ALLOWED[file]).flatMap(({ file, source }) => outboundCalls(source).map((c) => `${file}: ${c}`));
-    expect(offenders, 'route the request through src/http (HttpClient), or add the file to OUTBOUND_ALLOWED with a reason').toEqual([]);
+    expect(offenders, 'route the request through packages/uma/src/http (HttpClient), or add the file to OUTBOUND_ALLOWED with a reason').toEqual([]);
   });
 
-  it('no face re-implements the loopback rule (src/kernel/urls.ts has it)', () => {
+  it('no face re-implements the loopback rule (packages/uma/src/kernel/urls.ts has it)', () => {
     const offenders = scanned.filter(({ file }) => !LOOPBACK_ALLOWED[file]).flatMap(({ file, source }) => loopbackCopies(source).map((c) => `${file}: ${c}`));
-    expect(offenders, 'use isLoopbackHost / isLoopbackUrl / isSecureOrLoopback from src/kernel/urls.ts').toEqual([]);
+    expect(offenders, 'use isLoopbackHost / isLoopbackUrl / isSecureOrLoopback from packages/uma/src/kernel/urls.ts').toEqual([]);
   });
 
   it('every allow-list entry still matches something (no stale exceptions)', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DemoEvents, KEPT } from '../../src/demo/events';
-import { fingerprint, setFingerprintKey } from '../../src/kernel/redact';
+import { fingerprint, setFingerprintKey } from '../../packages/uma/src/kernel/redact';
 
 describe('demo events', () => {
   it('fingerprints a token exactly as Tessera does under the same key', () => {

@@ -11,9 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowView } from '../../src/app/api';
 import { ApprovalWatcher, MAX_WATCH_MS, type WatchEnd, type WatchTimers } from '../../src/app/approvals';
 import { History, HISTORY_FILE, HISTORY_LIMIT } from '../../src/app/history';
-import { MemoryStore } from '../../src/kernel/store';
-import type { FetchResult } from '../../src/uma/agent';
-import { nextPoll } from '../../src/uma/poll-policy';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import type { FetchResult } from '../../packages/uma/src/uma/agent';
+import { nextPoll } from '../../packages/uma/src/uma/poll-policy';
 
 /** Real timers on a faster clock (the policy's delays are seconds; these tests run in milliseconds). */
 const scaled = (factor: number): WatchTimers => ({ setTimeout: (fn, ms) => setTimeout(fn, ms * factor), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) });

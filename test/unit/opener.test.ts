@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserCommand, browserUrl } from '../../src/identity/opener';
+import { browserCommand, browserUrl } from '../../packages/uma/src/identity/opener';
 
 const run = promisify(execFile);
 // The opener is bundled once to plain ESM (dependencies such as `open` left external, so the child's
@@ -20,7 +20,7 @@ const run = promisify(execFile);
 const OPENER_FILE = join(import.meta.dirname, '../../test-artifacts/opener', `opener.${process.pid}.mjs`);
 const OPENER = pathToFileURL(OPENER_FILE).href;
 beforeAll(async () => {
-  await build({ entryPoints: [join(import.meta.dirname, '../../src/identity/opener.ts')], outfile: OPENER_FILE, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' });
+  await build({ entryPoints: [join(import.meta.dirname, '../../packages/uma/src/identity/opener.ts')], outfile: OPENER_FILE, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' });
 }, 60_000);
 afterAll(() => rm(OPENER_FILE, { force: true }));
 

@@ -1,10 +1,10 @@
 /**
- * The engine's one polling policy (src/uma/poll-policy.ts): the AS's interval is a minimum and is
+ * The engine's one polling policy (packages/uma/src/uma/poll-policy.ts): the AS's interval is a minimum and is
  * never shortened (UMA Grant §3.3.6), floored at 1 s and capped at 1 h, default 5 s, ×1.5 backoff,
  * every delay a `setTimeout`-safe number, a bounded number of polls per minute.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_POLLS_PER_MINUTE, MAX_TIMER_MS, nextPoll, normalizeInterval, PollBudget, timerMs } from '../../src/uma/poll-policy';
+import { MAX_POLLS_PER_MINUTE, MAX_TIMER_MS, nextPoll, normalizeInterval, PollBudget, timerMs } from '../../packages/uma/src/uma/poll-policy';
 
 describe('normalizeInterval', () => {
   it.each([

@@ -7,9 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpClient } from '../../src/http/fetch';
-import { Transcript } from '../../src/kernel/transcript';
-import { processRegistrationResponse, registrationRequest } from '../../src/uma/registration';
+import { HttpClient } from '../../packages/uma/src/http/fetch';
+import { Transcript } from '../../packages/uma/src/kernel/transcript';
+import { processRegistrationResponse, registrationRequest } from '../../packages/uma/src/uma/registration';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
 
 let fx: Fixture;

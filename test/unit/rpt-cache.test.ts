@@ -4,8 +4,8 @@
  * JWT's exp with a small skew.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
-import { RptCache } from '../../src/uma/rpt-cache';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
+import { RptCache } from '../../packages/uma/src/uma/rpt-cache';
 
 const AS = 'https://as.example';
 const RS = 'https://rs.example';

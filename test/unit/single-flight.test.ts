@@ -3,7 +3,7 @@
  * the first one got instead of spending a second ticket; other keys never wait.
  */
 import { describe, expect, it } from 'vitest';
-import { SingleFlight } from '../../src/uma/single-flight';
+import { SingleFlight } from '../../packages/uma/src/uma/single-flight';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 

@@ -4,12 +4,12 @@
  * forgets only that party's tokens. Against the fixture AS on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpClient } from '../../src/http/fetch';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
-import type { TrustPolicy } from '../../src/kernel/trust';
-import { ClientResolver } from '../../src/uma/clients';
-import { DiscoveryCache } from '../../src/uma/discovery';
-import { TokenAdmin } from '../../src/uma/token-admin';
+import { HttpClient } from '../../packages/uma/src/http/fetch';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
+import type { TrustPolicy } from '../../packages/uma/src/kernel/trust';
+import { ClientResolver } from '../../packages/uma/src/uma/clients';
+import { DiscoveryCache } from '../../packages/uma/src/uma/discovery';
+import { TokenAdmin } from '../../packages/uma/src/uma/token-admin';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
 
 const ALICE = 'https://idp.example#alice';

@@ -4,7 +4,7 @@
  * How fast each case is handled is measured in bench/trace-import.bench.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { SPEC } from '../../src/kernel/errors';
+import { SPEC } from '../../packages/uma/src/kernel/errors';
 import { isSpecLink, parseTrace, SPEC_HOSTS, TraceImportError, holdsRawJwt } from '../../src/app/trace-import';
 import { toHar } from '../../src/app/har';
 import { bloodTestFlow } from '../fixtures/blood-test-flow';

@@ -1,6 +1,6 @@
 /**
- * Every exported function, class and interface of the engine's protocol modules (src/uma,
- * src/identity) has TSDoc with `@see` to the spec section it implements, so a reader can check the
+ * Every exported function, class and interface of the engine's protocol modules (packages/uma/src/uma,
+ * packages/uma/src/identity) has TSDoc with `@see` to the spec section it implements, so a reader can check the
  * code against the spec.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const DIRS = ['src/uma', 'src/identity'];
+const DIRS = ['packages/uma/src/uma', 'packages/uma/src/identity'];
 /** Files not (yet) held to the rule, with the reason. */
 const EXEMPT: Record<string, string> = {
-  'src/uma/agent.ts': 'being split into the grant loop, refresh and poll policy (issue #20); its parts get their @see there',
+  'packages/uma/src/uma/agent.ts': 'being split into the grant loop, refresh and poll policy (issue #20); its parts get their @see there',
 };
 
 /** `name` of each exported function/class/interface without a preceding TSDoc block carrying `@see`. */
@@ -35,7 +35,7 @@ export function missingSee(source: string): string[] {
 }
 
 describe('TSDoc with @see on the protocol modules', () => {
-  it('every export of src/uma and src/identity links its spec section', () => {
+  it('every export of packages/uma/src/uma and packages/uma/src/identity links its spec section', () => {
     const offenders = DIRS.flatMap((dir) => readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.ts')).map((f) => `${dir}/${f}`))
       .filter((file) => !EXEMPT[file])
       .flatMap((file) => missingSee(readFileSync(join(ROOT, file), 'utf8')).map((name) => `${file}: ${name}`));

@@ -136,7 +136,7 @@ export interface AgentOptions {
   claimsRedirectUris?: string[];
   /** Loop guards. */
   limits?: { maxGrantsPerFetch?: number; maxTokenRequestsPerGrant?: number; maxRsRequests?: number; serverRetries?: number; retryBaseMs?: number; freshTicketsWhileWaiting?: number };
-  /** Poll interval when `request_submitted` carries none (seconds, default 5; bounded like the AS's, src/uma/poll-policy.ts). */
+  /** Poll interval when `request_submitted` carries none (seconds, default 5; bounded like the AS's, packages/uma/src/uma/poll-policy.ts). */
   defaultPollSeconds?: number;
 }
 
@@ -349,7 +349,7 @@ export class Agent {
     }
   }
 
-  // ---- token administration (src/uma/token-admin.ts) and discovery, for the faces ----
+  // ---- token administration (packages/uma/src/uma/token-admin.ts) and discovery, for the faces ----
 
   /**
    * Non-secret descriptions of held RPTs and PCTs.

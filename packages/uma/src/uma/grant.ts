@@ -102,7 +102,7 @@ function asServer(metadata: AsMetadata): oauth.AuthorizationServer {
 }
 
 /**
- * oauth4webapi options for one request to `endpoint` through src/http. The endpoint must be https
+ * oauth4webapi options for one request to `endpoint` through packages/uma/src/http. The endpoint must be https
  * (plain http only on this machine): the request carries the client's credentials and tokens.
  */
 function options(ctx: RequestContext, endpoint: string | undefined, kind: 'token' | 'refresh' | 'revocation', secrets: (string | undefined)[]) {
@@ -211,7 +211,7 @@ const errorBody = z
     ticket: z.string().min(1).optional(),
     required_claims: z.array(requiredClaim).optional(),
     redirect_user: z.string().optional(),
-    // Any value: the polling policy reads and bounds it (src/uma/poll-policy.ts); a bad interval must not hide request_submitted.
+    // Any value: the polling policy reads and bounds it (packages/uma/src/uma/poll-policy.ts); a bad interval must not hide request_submitted.
     interval: z.unknown().transform((v) => normalizeInterval(v)).optional(),
   })
   .loose();

@@ -2,9 +2,9 @@
  * The token-endpoint loop of UMA Grant §3.3 for one permission ticket: the request (ticket, pushed
  * claim token, PCT, held RPT for upgrade, scope), and what each typed answer leads to — an RPT
  * stored, `need_info` (push a matching claim or run the claims interaction), `request_submitted`
- * (poll on src/uma/poll-policy.ts, with the AS's new ticket or the one in hand), a refused
+ * (poll on packages/uma/src/uma/poll-policy.ts, with the AS's new ticket or the one in hand), a refused
  * PCT/RPT dropped, a refused ticket sent back to the RS, bounded server-error retries.
- * src/uma/agent.ts composes it with the RS side.
+ * packages/uma/src/uma/agent.ts composes it with the RS side.
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3
  */
@@ -34,7 +34,7 @@ export interface GrantRequest {
 }
 
 /**
- * The polling of one fetch (src/uma/poll-policy.ts), kept across a trip to the RS for a fresh ticket.
+ * The polling of one fetch (packages/uma/src/uma/poll-policy.ts), kept across a trip to the RS for a fresh ticket.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
 export interface Polling { step?: PollStep; polls: number; budget: PollBudget; deadline: number; freshTickets: number }

@@ -1,7 +1,7 @@
 /**
  * Requesting-party sign-in at their own OpenID provider: authorization code + PKCE S256 with `state`
  * and `nonce`, the system browser and a one-shot loopback redirect (RFC 8252). Every exchange with
- * the provider goes through src/http (bounds, redaction, the transcript's `idp` lane):
+ * the provider goes through packages/uma/src/http (bounds, redaction, the transcript's `idp` lane):
  *
  * - discovery with oauth4webapi (`customFetch`), issuer-checked (RFC 8414 §3.3 / OIDC Discovery §4.3);
  * - oidc-client-ts `OidcClient` builds the authorization request and keeps state, nonce and the PKCE
@@ -85,8 +85,8 @@ function bind(ctx: IdpContext = {}): Bound {
 }
 
 /**
- * oauth4webapi options routing one exchange with `endpoint` through src/http on the `idp` lane.
- * Plain http is allowed only to this machine (src/http refuses credentials to any other http origin).
+ * oauth4webapi options routing one exchange with `endpoint` through packages/uma/src/http on the `idp` lane.
+ * Plain http is allowed only to this machine (packages/uma/src/http refuses credentials to any other http origin).
  */
 function via(b: Bound, endpoint: string | undefined, kind: StepKind, secrets: (string | undefined)[] = []) {
   return {
@@ -117,7 +117,7 @@ async function discover(p: ProviderClient, b: Bound): Promise<oauth.Authorizatio
 function client(p: ProviderClient, redirectUri: string, as: oauth.AuthorizationServer): OidcClient {
   return new OidcClient({
     authority: p.issuer,
-    // The discovered document: OidcClient must not fetch it again behind src/http's back.
+    // The discovered document: OidcClient must not fetch it again behind packages/uma/src/http's back.
     metadata: as as Partial<OidcMetadata>,
     client_id: p.clientId,
     redirect_uri: redirectUri,
@@ -150,7 +150,7 @@ function jwksFor(jwksUri: string, b: Bound) {
 
 /**
  * Verifies an ID token from `p.issuer` for `p.clientId`: signature against the provider's JWKS
- * (fetched through src/http), `iss`, `aud`, `exp`, `iat`, `sub`, `azp` for several audiences, and the
+ * (fetched through packages/uma/src/http), `iss`, `aud`, `exp`, `iat`, `sub`, `azp` for several audiences, and the
  * nonce when given.
  * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  */
