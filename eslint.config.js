@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/uma/**/*.ts', 'packages/uma/src/**/*.ts'],
+    files: ['packages/uma/src/uma/**/*.ts', 'packages/uma/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['electron', 'react', 'react-dom', '**/main/**', '**/renderer/**'] }],
     },

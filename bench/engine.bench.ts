@@ -6,8 +6,8 @@
  * (c) 100 concurrent fetches over 10 resources: token requests (≤ 10), final RPTs (1), total time.
  * Medians of interleaved rounds; figures are compared as ratios within one run.
  */
-import { MemoryStore, storeKeys } from '../src/kernel/store';
-import { createAgent } from '../src/uma/agent';
+import { MemoryStore, storeKeys } from '../packages/uma/src/kernel/store';
+import { createAgent } from '../packages/uma/src/uma/agent';
 import { startFixture } from '../test/fixtures/uma-fixture';
 import type { BenchReport } from './run';
 

@@ -7,14 +7,14 @@
  * Skips with one line when there is no JDK/Maven. Figures on this shared 2-core box are judged as ratios.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { MemoryStore, storeKeys } from '../src/kernel/store';
+import { MemoryStore, storeKeys } from '../packages/uma/src/kernel/store';
 import { startKeycloakDemo, type KeycloakDemoHandle } from '../src/demo/keycloak/demo';
 import { ensureKeycloak, KeycloakUnavailable } from '../src/demo/keycloak/dist';
 import { freePort, KEYCLOAK_CLIENTS } from '../src/demo/keycloak/server';
 import { USERS } from '../src/demo/seed';
 import type { DemoConfig } from '../src/demo';
-import { createAgent } from '../src/uma/agent';
-import { ID_TOKEN_FORMAT } from '../src/uma/ports';
+import { createAgent } from '../packages/uma/src/uma/agent';
+import { ID_TOKEN_FORMAT } from '../packages/uma/src/uma/ports';
 import { signIn } from '../test/fixtures/demo-people';
 import { keycloakSignIn } from '../test/fixtures/keycloak-people';
 import { closedLoop, Connection, pct, type LoadRow } from './load';

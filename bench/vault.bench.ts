@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { MemoryStore, type TokenStore } from '../src/kernel/store';
+import { MemoryStore, type TokenStore } from '../packages/uma/src/kernel/store';
 import { openVault } from '../src/vault';
 import type { BenchReport } from './run';
 

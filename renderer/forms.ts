@@ -10,7 +10,7 @@ export const ONLY_HTTP = 'Only http(s) addresses';
 export const HTTPS_RULE = 'Use https — plain http only for this machine';
 
 /**
- * What is wrong with an address, or undefined. The same rule as src/kernel/urls.ts
+ * What is wrong with an address, or undefined. The same rule as packages/uma/src/kernel/urls.ts
  * (`isSecureOrLoopback`), which the core applies again: the renderer may not import it.
  */
 export function addressProblem(value: string): string | undefined {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Rewrites imports of the UMA engine (src/kernel, src/http, src/uma, src/identity) in the app, the
+// Rewrites imports of the UMA engine (packages/uma/src/kernel, packages/uma/src/http, packages/uma/src/uma, packages/uma/src/identity) in the app, the
 // faces, the vault and the demo into imports of the package's public entries (`@tessera/uma`,
 // `@tessera/uma/node`, `@tessera/uma/engine`, `@tessera/uma/portable`), choosing for every imported name the first entry that
 // exports it. Idempotent; re-run it after merging a branch that added such an import:

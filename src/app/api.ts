@@ -81,7 +81,7 @@ export interface ErrorView {
   facts?: { asIssuer?: string; idpIssuer?: string; clientId?: string; party?: string; requiredClaims?: string[]; interactionOrigin?: string; interactionAllowed?: boolean; interval?: number; reason?: string; status?: number; url?: string };
 }
 
-/** One HTTP exchange of a flow, redacted (see src/kernel/transcript.ts). */
+/** One HTTP exchange of a flow, redacted (see packages/uma/src/kernel/transcript.ts). */
 export interface StepView {
   id: string;
   flowId: string;

@@ -1,6 +1,6 @@
 /**
  * The input of `addAs` (Connections, "Add an authorization server"): what config.json can say about
- * a trusted AS for the CLI (src/kernel/trust.ts `AsConfig`) — issuer, a discovery URL or manual
+ * a trusted AS for the CLI (packages/uma/src/kernel/trust.ts `AsConfig`) — issuer, a discovery URL or manual
  * endpoints, client id and client authentication — plus the secret or private key, which the core
  * puts in the vault (src/app/as-setup.ts). Pure zod and kernel rules, so api.ts stays light.
  *
@@ -14,7 +14,7 @@ import { isSecureOrLoopback } from '@tessera/uma/portable';
 export const ONLY_HTTP = 'Only http(s) addresses';
 export const HTTPS_RULE = 'Use https — plain http only for this machine';
 
-/** An absolute http(s) URL, https unless it points at this machine (src/kernel/urls.ts). */
+/** An absolute http(s) URL, https unless it points at this machine (packages/uma/src/kernel/urls.ts). */
 export const secureHttpUrl = z.string().trim().max(2048)
   .refine((u) => /^https?:\/\/[^\s]+$/i.test(u) && URL.canParse(u), ONLY_HTTP)
   .refine((u) => !URL.canParse(u) || isSecureOrLoopback(u), HTTPS_RULE);

@@ -81,7 +81,7 @@ export async function applyAddAs(input: AddAsInput, trust: TrustPolicy, store: T
   }
   const key = storeKeys.client(entry.issuer);
   if (!method) {
-    // A static client of before would win over registration (src/uma/clients.ts): drop it; keep a dynamic one.
+    // A static client of before would win over registration (packages/uma/src/uma/clients.ts): drop it; keep a dynamic one.
     const stored = await store.get<ClientCredentials>('client', key);
     if (stored && stored.value.registration !== 'dynamic') await store.delete('client', key);
   } else {

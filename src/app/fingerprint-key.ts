@@ -1,5 +1,5 @@
 /**
- * The per-install key that salts token fingerprints (src/kernel/redact.ts): 32 random bytes made
+ * The per-install key that salts token fingerprints (packages/uma/src/kernel/redact.ts): 32 random bytes made
  * once and kept in the vault (record `settings`/`fingerprint-key`), so the app and the CLI on one
  * TESSERA_HOME agree on fingerprints, and a fingerprint in an export or on a slide cannot be
  * tested offline against guesses of a weak secret. A memory-only vault gives a key for this run.

@@ -1,6 +1,6 @@
 /**
  * The app's service: what every face (Electron IPC, the browser-mode host) calls through the
- * TesseraApi contract. It composes the engine (src/uma), identities (src/identity) and the vault,
+ * TesseraApi contract. It composes the engine (packages/uma/src/uma), identities (packages/uma/src/identity) and the vault,
  * keeps bookmarks, trust and flows, and pushes views to the UI. Views are built here, redacted:
  * no token, ticket or secret ever leaves this module for a face.
  */
@@ -495,7 +495,7 @@ function requestParts(input: { headers?: Record<string, string> | undefined; bod
   return { ...(Object.keys(headers).length ? { headers } : {}), ...(input.body !== undefined ? { body: input.body } : {}) };
 }
 
-/** The transcript step as the UI may see it (already redacted by src/http). */
+/** The transcript step as the UI may see it (already redacted by packages/uma/src/http). */
 export function stepView(s: TranscriptStep): StepView {
   return {
     id: s.id, flowId: s.flowId, time: s.time, duration: s.duration, lane: s.lane, kind: s.kind, method: s.method, url: s.url, status: s.status,

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { setCliOpener } from '../../src/cli/opener';
-import { storeKeys } from '../../src/kernel/store';
+import { storeKeys } from '../../packages/uma/src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { openVault } from '../../src/vault';
 import { launchChromium } from '../fixtures/chromium';

@@ -4,10 +4,10 @@
  * sends the agent back to the RS for a fresh one. Against the demo's real IdP, AS and RS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/kernel/store';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
-import { createAgent } from '../../src/uma/agent';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { createAgent } from '../../packages/uma/src/uma/agent';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { ownerSession, signIn } from '../fixtures/demo-people';
 
 let demo: DemoHandle;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/kernel/store';
-import { createAgent, type AgentOptions } from '../../src/uma/agent';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import { createAgent, type AgentOptions } from '../../packages/uma/src/uma/agent';
 import { fakeIdToken, startFixture, type Fixture, type FixtureOptions } from '../fixtures/uma-fixture';
 
 const fixtures: Fixture[] = [];

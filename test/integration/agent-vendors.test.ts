@@ -1,8 +1,8 @@
 import { generateKeyPair, exportJWK } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
-import type { AsConfig } from '../../src/kernel/trust';
-import { createAgent, type AgentOptions, type RptValue } from '../../src/uma/agent';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
+import type { AsConfig } from '../../packages/uma/src/kernel/trust';
+import { createAgent, type AgentOptions, type RptValue } from '../../packages/uma/src/uma/agent';
 import { fakeIdToken, startFixture, type Fixture, type FixtureOptions } from '../fixtures/uma-fixture';
 
 const ID_TOKEN = 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken';

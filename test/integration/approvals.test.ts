@@ -13,7 +13,7 @@ import type { ApiEvent, FlowView } from '../../src/app/api';
 import { TesseraService } from '../../src/app/service';
 import { builtInDemoSetup } from '../../src/app/demo-setup';
 import { startDemo, type DemoHandle } from '../../src/demo';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
 import { openVault, type Vault } from '../../src/vault';
 import { ownerSession } from '../fixtures/demo-people';
 import { formAction, HttpBrowser } from '../fixtures/http-browser';

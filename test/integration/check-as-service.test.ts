@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, CheckRunView } from '../../src/app/api';
 import { TesseraService } from '../../src/app/service';
 import { builtInDemoSetup } from '../../src/app/demo-setup';
-import { MemoryStore } from '../../src/kernel/store';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { cliRunner } from '../fixtures/cli-run';
 import { signIn } from '../fixtures/demo-people';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair } from 'jose';
 import { main } from '../../src/cli/main';
 import { cliRunner } from '../fixtures/cli-run';
-import { fingerprint, setFingerprintKey } from '../../src/kernel/redact';
+import { fingerprint, setFingerprintKey } from '../../packages/uma/src/kernel/redact';
 import { fakeIdToken, startFixture, type Fixture } from '../fixtures/uma-fixture';
 
 let fx: Fixture;

@@ -5,10 +5,10 @@
  */
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/kernel/store';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
-import { createAgent, type AgentOptions } from '../../src/uma/agent';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { createAgent, type AgentOptions } from '../../packages/uma/src/uma/agent';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { signIn } from '../fixtures/demo-people';
 
 let demo: DemoHandle;

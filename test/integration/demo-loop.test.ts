@@ -2,10 +2,10 @@
  * The full UMA loop: the Tessera engine against the demo's real IdP, AS and RS over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/kernel/store';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
-import { createAgent, type AgentOptions } from '../../src/uma/agent';
-import { ID_TOKEN_FORMAT, type ClaimsSource } from '../../src/uma/ports';
+import { createAgent, type AgentOptions } from '../../packages/uma/src/uma/agent';
+import { ID_TOKEN_FORMAT, type ClaimsSource } from '../../packages/uma/src/uma/ports';
 import { browserInteraction, ownerSession, signIn } from '../fixtures/demo-people';
 
 let demo: DemoHandle;

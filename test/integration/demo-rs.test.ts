@@ -1,7 +1,7 @@
 /** The health-records RS over real HTTP: challenges, RPT checks by introspection, scopes, AS outage. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type DemoHandle } from '../../src/demo';
-import { parseWwwAuthenticate } from '../../src/uma/challenge';
+import { parseWwwAuthenticate } from '../../packages/uma/src/uma/challenge';
 import { signIn } from '../fixtures/demo-people';
 
 const ID_TOKEN = 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken';

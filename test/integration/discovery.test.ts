@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpClient } from '../../src/http/fetch';
-import { DiscoveryCache, discover, discoveryUrls } from '../../src/uma/discovery';
+import { HttpClient } from '../../packages/uma/src/http/fetch';
+import { DiscoveryCache, discover, discoveryUrls } from '../../packages/uma/src/uma/discovery';
 
 let server: Server;
 let origin: string;

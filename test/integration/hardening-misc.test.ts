@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TesseraService } from '../../src/app/service';
 import { detectContentType, jsonResult } from '../../src/cli/commands/fetch';
-import { MemoryStore } from '../../src/kernel/store';
-import { createAgent, type FetchResult } from '../../src/uma/agent';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import { createAgent, type FetchResult } from '../../packages/uma/src/uma/agent';
 
 const servers: Server[] = [];
 const dirs: string[] = [];

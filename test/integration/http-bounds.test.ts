@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Transcript } from '../../src/kernel/transcript';
-import { HttpClient } from '../../src/http/fetch';
+import { Transcript } from '../../packages/uma/src/kernel/transcript';
+import { HttpClient } from '../../packages/uma/src/http/fetch';
 
 let server: Server;
 let base: string;

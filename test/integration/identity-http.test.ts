@@ -1,5 +1,5 @@
 /**
- * Identity over src/http against the real demo IdP (Hospital ID, oidc-provider) on 127.0.0.1, the
+ * Identity over packages/uma/src/http against the real demo IdP (Hospital ID, oidc-provider) on 127.0.0.1, the
  * person's browser played by an HttpBrowser that signs in through the IdP's own form: every provider
  * exchange (discovery, token, JWKS, refresh, revocation) is an `idp`-lane transcript step without a
  * raw token, code or verifier; the browser legs are `browser`-lane steps; "sign in as someone else"
@@ -14,13 +14,13 @@ import { TesseraService } from '../../src/app/service';
 import { main } from '../../src/cli/main';
 import { setCliOpener } from '../../src/cli/opener';
 import { startDemo, type DemoHandle } from '../../src/demo';
-import { HttpClient, type FetchLike } from '../../src/http/fetch';
-import { endSessionAtProvider, refresh, revokeAtProvider, signIn, type ProviderClient } from '../../src/identity/oidc';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
+import { HttpClient, type FetchLike } from '../../packages/uma/src/http/fetch';
+import { endSessionAtProvider, refresh, revokeAtProvider, signIn, type ProviderClient } from '../../packages/uma/src/identity/oidc';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
 import { composeEngine } from '../../src/app/engine';
-import { IdentityClaimsSource } from '../../src/identity/claims-source';
-import { Identities } from '../../src/identity/identities';
-import { Transcript } from '../../src/kernel/transcript';
+import { IdentityClaimsSource } from '../../packages/uma/src/identity/claims-source';
+import { Identities } from '../../packages/uma/src/identity/identities';
+import { Transcript } from '../../packages/uma/src/kernel/transcript';
 import { launchChromium } from '../fixtures/chromium';
 import { formAction, HttpBrowser } from '../fixtures/http-browser';
 
@@ -94,7 +94,7 @@ async function providerAsks(browser: HttpBrowser): Promise<boolean> {
   return page.text.includes('Sign in to Hospital ID');
 }
 
-describe('identity through src/http', () => {
+describe('identity through packages/uma/src/http', () => {
   it('a sign-in records discovery, token and JWKS on the idp lane and the browser leg, with no raw token, code or verifier', async () => {
     const { http, transcript, raw } = tapped();
     const browser = new HttpBrowser();

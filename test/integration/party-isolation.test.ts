@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { startDemo, type DemoHandle } from '../../src/demo';
-import { MemoryStore } from '../../src/kernel/store';
-import { createAgent } from '../../src/uma/agent';
-import { ID_TOKEN_FORMAT, type ClaimsSource } from '../../src/uma/ports';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import { createAgent } from '../../packages/uma/src/uma/agent';
+import { ID_TOKEN_FORMAT, type ClaimsSource } from '../../packages/uma/src/uma/ports';
 import { openVault } from '../../src/vault';
 import { signIn } from '../fixtures/demo-people';
 

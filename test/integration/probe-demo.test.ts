@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { probeExitCode, runProbe } from '../../src/probe/runner';
 import type { ProbeReport } from '../../src/probe/types';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { signIn } from '../fixtures/demo-people';
 
 let demo: DemoHandle;

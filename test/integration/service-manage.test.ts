@@ -14,8 +14,8 @@ import type { FlowView } from '../../src/app/api';
 import { HTTPS_RULE, ONLY_HTTP } from '../../src/app/as-input';
 import { TesseraService, type ServiceOptions } from '../../src/app/service';
 import { builtInDemoSetup } from '../../src/app/demo-setup';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
-import type { ClientCredentials } from '../../src/uma/grant';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
+import type { ClientCredentials } from '../../packages/uma/src/uma/grant';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { formAction, HttpBrowser } from '../fixtures/http-browser';
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowView } from '../../src/app/api';
 import { builtInDemoSetup } from '../../src/app/demo-setup';
 import { TesseraService } from '../../src/app/service';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
 

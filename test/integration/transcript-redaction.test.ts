@@ -1,7 +1,7 @@
 import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/kernel/store';
-import { createAgent } from '../../src/uma/agent';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import { createAgent } from '../../packages/uma/src/uma/agent';
 import { startFixture } from '../fixtures/uma-fixture';
 
 describe('transcript of a real flow', () => {

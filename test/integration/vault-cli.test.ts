@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { storeKeys } from '../../src/kernel/store';
+import { storeKeys } from '../../packages/uma/src/kernel/store';
 import { openVault } from '../../src/vault';
 
 const dirs: string[] = [];

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { storeKeys } from '../../src/kernel/store';
+import { storeKeys } from '../../packages/uma/src/kernel/store';
 import { openVault, VaultError } from '../../src/vault';
 import { discardKey } from '../../src/vault/protectors';
 import { parseVaultFile } from '../../src/vault/file-vault';

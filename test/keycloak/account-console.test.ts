@@ -6,11 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MemoryStore } from '../../src/kernel/store';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
-import { createAgent } from '../../src/uma/agent';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { createAgent } from '../../packages/uma/src/uma/agent';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { launchChromium } from '../fixtures/chromium';
 import { deleteAllTickets, keycloakSignIn, permissionTickets } from '../fixtures/keycloak-people';
 

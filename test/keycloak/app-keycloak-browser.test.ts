@@ -17,7 +17,7 @@ import { deleteAllTickets, keycloakSignIn } from '../fixtures/keycloak-people';
 import { USERS } from '../../src/demo/seed';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
 import { runProbe } from '../../src/probe/runner';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 
 const kc = inject('keycloak');
 

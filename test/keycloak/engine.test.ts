@@ -7,13 +7,13 @@
  */
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
-import type { AsConfig } from '../../src/kernel/trust';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
+import type { AsConfig } from '../../packages/uma/src/kernel/trust';
 import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
-import type { SignedIn } from '../../src/identity/oidc';
-import { createAgent, type AgentOptions, type RptValue } from '../../src/uma/agent';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import type { SignedIn } from '../../packages/uma/src/identity/oidc';
+import { createAgent, type AgentOptions, type RptValue } from '../../packages/uma/src/uma/agent';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { deleteAllTickets, grantTicket, kateAccount, keycloakSignIn, permissionTickets } from '../fixtures/keycloak-people';
 
 const kc = inject('keycloak');

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
 import { deleteAllTickets, keycloakSignIn } from '../fixtures/keycloak-people';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { runProbe } from '../../src/probe/runner';
 import type { ProbeReport } from '../../src/probe/types';
 

@@ -6,7 +6,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { keycloakSignIn, rsPat } from '../fixtures/keycloak-people';
 
 const kc = inject('keycloak');

@@ -10,12 +10,12 @@ import { describe, expect, it } from 'vitest';
 
 /** Lower number = lower layer; a folder imports only folders with a lower number. */
 const LAYERS: Record<string, number> = {
-  'src/kernel': 0,
-  'src/http': 1,
+  'packages/uma/src/kernel': 0,
+  'packages/uma/src/http': 1,
   'src/demo': 1, // the demo servers are self-contained: they import nothing of the client
-  'src/uma': 2,
+  'packages/uma/src/uma': 2,
   'src/vault': 2,
-  'src/identity': 3, // signs the requesting party in; implements the engine's ports
+  'packages/uma/src/identity': 3, // signs the requesting party in; implements the engine's ports
   'src/probe': 3,
   'src/app': 4,
   'src/cli': 5,
@@ -29,7 +29,7 @@ const LAYERS: Record<string, number> = {
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /** The engine: the protocol layer published as packages/uma (`@tessera/uma`). */
-const ENGINE = ['src/kernel', 'src/http', 'src/uma', 'src/identity'];
+const ENGINE = ['packages/uma/src/kernel', 'packages/uma/src/http', 'packages/uma/src/uma', 'packages/uma/src/identity'];
 
 function packageJson(dir: string): { exports: Record<string, unknown> } {
   return JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
@@ -100,7 +100,7 @@ describe('architecture', () => {
   });
 
   it('the kernel imports nothing of Tessera', () => {
-    expect(graph.filter((e) => e.from === 'src/kernel').map((e) => `${e.file} → ${e.spec}`)).toEqual([]);
+    expect(graph.filter((e) => e.from === 'packages/uma/src/kernel').map((e) => `${e.file} → ${e.spec}`)).toEqual([]);
   });
 
   it('the renderer imports only the contract, and only its types (or its dependency-free method list)', () => {
@@ -149,12 +149,12 @@ describe('architecture', () => {
   });
 
   it('finds an engine import that bypasses the package when one is planted (the check can fail)', () => {
-    const planted: Edge = { from: 'src/app', to: 'src/uma', file: 'src/app/x.ts', spec: '../uma/agent', typeOnly: false };
+    const planted: Edge = { from: 'src/app', to: 'packages/uma/src/uma', file: 'src/app/x.ts', spec: '../uma/agent', typeOnly: false };
     expect([planted].filter((e) => ENGINE.includes(e.to) && !ENGINE.includes(e.from))).toHaveLength(1);
   });
 
   it('finds a cycle when one is planted (the check can fail)', () => {
-    const planted = [...graph, { from: 'src/kernel', to: 'src/app', file: 'x', spec: 'y', typeOnly: false }];
+    const planted = [...graph, { from: 'packages/uma/src/kernel', to: 'src/app', file: 'x', spec: 'y', typeOnly: false }];
     expect(planted.some((e) => (LAYERS[e.to] ?? 99) >= (LAYERS[e.from] ?? -1) && e.from !== e.to)).toBe(true);
   });
 });

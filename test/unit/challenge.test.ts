@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { parseWwwAuthenticate, readRsResponse } from '../../src/uma/challenge';
+import { parseWwwAuthenticate, readRsResponse } from '../../packages/uma/src/uma/challenge';
 
 const h = (init: Record<string, string>) => new Headers(init);
 

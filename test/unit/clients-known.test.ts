@@ -1,7 +1,7 @@
 /** The engine's client rule without registration (what `tessera probe` and "Check this AS" use). */
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
-import { ClientResolver, defaultClientCredentials } from '../../src/uma/clients';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
+import { ClientResolver, defaultClientCredentials } from '../../packages/uma/src/uma/clients';
 
 const AS = 'https://as.example';
 

@@ -9,8 +9,8 @@ import { applyDemoSetup, builtInDemoSetup, keycloakDemoSetup } from '../../src/a
 import { providerClient } from '../../src/app/provider-client';
 import { AS_TESSERA_CLIENT, IDP_TESSERA_CLIENT, USERS } from '../../src/demo/seed';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
-import type { TrustPolicy } from '../../src/kernel/trust';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
+import type { TrustPolicy } from '../../packages/uma/src/kernel/trust';
 
 const builtIn = builtInDemoSetup({
   idp: { issuer: 'http://127.0.0.1:4401', tesseraClient: { ...IDP_TESSERA_CLIENT } },

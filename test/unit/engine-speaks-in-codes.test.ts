@@ -7,10 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliAdvice } from '../../src/cli/advice';
-import { outcomes } from '../../src/uma/outcomes';
+import { outcomes } from '../../packages/uma/src/uma/outcomes';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BELOW_FACES = ['src/kernel', 'src/http', 'src/uma', 'src/identity', 'src/vault', 'src/probe', 'src/app'];
+const BELOW_FACES = ['packages/uma/src/kernel', 'packages/uma/src/http', 'packages/uma/src/uma', 'packages/uma/src/identity', 'src/vault', 'src/probe', 'src/app'];
 
 function files(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : /\.ts$/.test(e.name) ? [join(dir, e.name)] : []));

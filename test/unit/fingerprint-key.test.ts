@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useInstallFingerprintKey } from '../../src/app/fingerprint-key';
-import { MemoryStore } from '../../src/kernel/store';
-import { Redactor, fingerprint, setFingerprintKey } from '../../src/kernel/redact';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import { Redactor, fingerprint, setFingerprintKey } from '../../packages/uma/src/kernel/redact';
 import { openVault } from '../../src/vault';
 
 afterEach(() => setFingerprintKey(undefined));

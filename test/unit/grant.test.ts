@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { processUmaTokenResponse, umaTokenParameters } from '../../src/uma/grant';
-import { repairRedirectUser } from '../../src/uma/agent';
-import { matchesRequiredClaims } from '../../src/uma/claims';
+import { processUmaTokenResponse, umaTokenParameters } from '../../packages/uma/src/uma/grant';
+import { repairRedirectUser } from '../../packages/uma/src/uma/agent';
+import { matchesRequiredClaims } from '../../packages/uma/src/uma/claims';
 
 const res = (status: number, body: unknown) => new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 

@@ -11,8 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowView } from '../../src/app/api';
 import { ApprovalWatcher, MAX_WATCH_MS, nextDelay, type WatchEnd } from '../../src/app/approvals';
 import { History, HISTORY_FILE, HISTORY_LIMIT } from '../../src/app/history';
-import { MemoryStore } from '../../src/kernel/store';
-import type { FetchResult } from '../../src/uma/agent';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import type { FetchResult } from '../../packages/uma/src/uma/agent';
 import { openVault, type Vault } from '../../src/vault';
 
 const homes: string[] = [];

@@ -1,10 +1,10 @@
 /** The held identity pushed for a flow is always the party the flow acts for — never another one. */
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
-import { IdentityClaimsSource } from '../../src/identity/claims-source';
-import { Identities } from '../../src/identity/identities';
-import type { IdentityRecord } from '../../src/identity/identities';
-import { ID_TOKEN_FORMAT } from '../../src/uma/ports';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
+import { IdentityClaimsSource } from '../../packages/uma/src/identity/claims-source';
+import { Identities } from '../../packages/uma/src/identity/identities';
+import type { IdentityRecord } from '../../packages/uma/src/identity/identities';
+import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 
 const hospital = 'https://id.hospital.example';
 const google = 'https://accounts.google.example';

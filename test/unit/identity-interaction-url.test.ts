@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildInteractionUrl, newBoundState, stateMatches } from '../../src/uma/interaction-url';
+import { buildInteractionUrl, newBoundState, stateMatches } from '../../packages/uma/src/uma/interaction-url';
 
 const base = { clientId: 'tessera', ticket: 't2', claimsRedirectUri: 'http://127.0.0.1:5555/uma/claims-callback', state: 's' };
 

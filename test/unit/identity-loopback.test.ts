@@ -1,8 +1,8 @@
 /** The one-shot loopback listener and the claims-interaction runner built on it. */
 import { describe, expect, it } from 'vitest';
-import { startLoopback } from '../../src/uma/loopback';
-import { loopbackInteraction } from '../../src/uma/interaction';
-import { browserCommand } from '../../src/identity/opener';
+import { startLoopback } from '../../packages/uma/src/uma/loopback';
+import { loopbackInteraction } from '../../packages/uma/src/uma/interaction';
+import { browserCommand } from '../../packages/uma/src/identity/opener';
 
 const get = (url: string) => fetch(url).then(async (r) => ({ status: r.status, text: await r.text() }));
 

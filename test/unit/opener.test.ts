@@ -9,10 +9,10 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { browserCommand, browserUrl } from '../../src/identity/opener';
+import { browserCommand, browserUrl } from '../../packages/uma/src/identity/opener';
 
 const run = promisify(execFile);
-const OPENER = pathToFileURL(fileURLToPath(new URL('../../src/identity/opener.ts', import.meta.url))).href;
+const OPENER = pathToFileURL(fileURLToPath(new URL('../../packages/uma/src/identity/opener.ts', import.meta.url))).href;
 
 interface Spawned { command: string; args: string[]; shell: unknown; windowsVerbatimArguments: unknown }
 

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { Redactor, describeToken, fingerprint } from '../../src/kernel/redact';
+import { Redactor, describeToken, fingerprint } from '../../packages/uma/src/kernel/redact';
 
 const secret = fc.stringMatching(/^[A-Za-z0-9._~+/=-]{8,60}$/);
 

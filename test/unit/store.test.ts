@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, storeKeys } from '../../src/kernel/store';
+import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
 
 describe('MemoryStore', () => {
   it('round-trips values and keeps secrets out of list()', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Transcript, type TranscriptStep } from '../../src/kernel/transcript';
+import { Transcript, type TranscriptStep } from '../../packages/uma/src/kernel/transcript';
 
 const step = (id: string, flowId: string): TranscriptStep => ({ id, flowId, time: '', duration: 0, lane: 'rs', kind: 'resource', method: 'GET', url: 'http://x/', status: 200, request: { headers: {} } });
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryStore, storeKeys, type TokenStore } from '../../src/kernel/store';
+import { MemoryStore, storeKeys, type TokenStore } from '../../packages/uma/src/kernel/store';
 import { openVault, type Vault } from '../../src/vault';
 import { fakeSafeStorage } from './vault-fakes';
 

@@ -8,14 +8,14 @@
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
  */
-import { TesseraError, toErrorInfo, type ErrorCode, type ErrorFacts, type ErrorInfo } from '../../../src/kernel/errors';
-import { withFingerprintKey } from '../../../src/kernel/redact';
-import { MemoryStore, type RecordMeta, type TokenStore } from '../../../src/kernel/store';
-import type { StepListener, TranscriptStep } from '../../../src/kernel/transcript';
-import { trustPolicy, type TrustPolicy } from '../../../src/kernel/trust';
-import type { FetchLike, HttpBounds } from '../../../src/http/fetch';
-import { createAgent, type DefaultClient, type FetchResult } from '../../../src/uma/agent';
-import type { ClaimsInteraction, ClaimsSource, RequiredClaim } from '../../../src/uma/ports';
+import { TesseraError, toErrorInfo, type ErrorCode, type ErrorFacts, type ErrorInfo } from './kernel/errors';
+import { withFingerprintKey } from './kernel/redact';
+import { MemoryStore, type RecordMeta, type TokenStore } from './kernel/store';
+import type { StepListener, TranscriptStep } from './kernel/transcript';
+import { trustPolicy, type TrustPolicy } from './kernel/trust';
+import type { FetchLike, HttpBounds } from './http/fetch';
+import { createAgent, type DefaultClient, type FetchResult } from './uma/agent';
+import type { ClaimsInteraction, ClaimsSource, RequiredClaim } from './uma/ports';
 
 /**
  * Time, as the client sees it: `now` for expiry and deadlines, `sleep` between polls. Inject a fake

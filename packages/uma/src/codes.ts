@@ -5,8 +5,8 @@
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
-import type { ErrorCode, ErrorInfo } from '../../../src/kernel/errors';
-import type { Outcome } from '../../../src/kernel/outcome';
+import type { ErrorCode, ErrorInfo } from './kernel/errors';
+import type { Outcome } from './kernel/outcome';
 
 /**
  * Every error code, as a constant (`UmaErrorCode.need_info === 'need_info'`). Codes are stable across

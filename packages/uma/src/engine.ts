@@ -7,14 +7,14 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3
  * @packageDocumentation
  */
-export { Agent, createAgent, repairRedirectUser, type AgentOptions, type FetchOptions, type FetchResult, type RptValue, type PctValue } from '../../../src/uma/agent';
-export { Transcript, MAX_RECORDED_BODY } from '../../../src/kernel/transcript';
-export { Redactor, SECRET_NAMES, describeToken, placeholder, setFingerprintKey } from '../../../src/kernel/redact';
-export { RptCache, type HeldRpt } from '../../../src/uma/rpt-cache';
-export { ClientResolver, type ClientResolverOptions } from '../../../src/uma/clients';
-export { TokenAdmin } from '../../../src/uma/token-admin';
-export { openAs, type AsAccess, type AsAccessDeps } from '../../../src/uma/as-access';
-export { requireHttps } from '../../../src/uma/discovery';
-export { umaTokenRequestRaw } from '../../../src/uma/grant';
-export { SingleFlight } from '../../../src/uma/single-flight';
-export { outcomes } from '../../../src/uma/outcomes';
+export { Agent, createAgent, repairRedirectUser, type AgentOptions, type FetchOptions, type FetchResult, type RptValue, type PctValue } from './uma/agent';
+export { Transcript, MAX_RECORDED_BODY } from './kernel/transcript';
+export { Redactor, SECRET_NAMES, describeToken, placeholder, setFingerprintKey } from './kernel/redact';
+export { RptCache, type HeldRpt } from './uma/rpt-cache';
+export { ClientResolver, type ClientResolverOptions } from './uma/clients';
+export { TokenAdmin } from './uma/token-admin';
+export { openAs, type AsAccess, type AsAccessDeps } from './uma/as-access';
+export { requireHttps } from './uma/discovery';
+export { umaTokenRequestRaw } from './uma/grant';
+export { SingleFlight } from './uma/single-flight';
+export { outcomes } from './uma/outcomes';

@@ -17,25 +17,25 @@ export { createUmaClient, type UmaClient, type UmaClientOptions, type UmaClock, 
 export { UmaErrorCode, UmaOutcomeType, isUmaError } from './codes';
 
 // ---- errors and vocabulary ----
-export { SPEC, TesseraError, toErrorInfo, type ErrorCode, type ErrorFacts, type ErrorInfo } from '../../../src/kernel/errors';
-export type { Outcome, Lane, Lifeline } from '../../../src/kernel/outcome';
-export { NOBODY, UNKNOWN_PARTY, partyId, partyOfClaimToken, splitParty } from '../../../src/kernel/party';
+export { SPEC, TesseraError, toErrorInfo, type ErrorCode, type ErrorFacts, type ErrorInfo } from './kernel/errors';
+export type { Outcome, Lane, Lifeline } from './kernel/outcome';
+export { NOBODY, UNKNOWN_PARTY, partyId, partyOfClaimToken, splitParty } from './kernel/party';
 
 // ---- trust ----
-export { asConfig, trustPolicy, tokenAuthMethod, manualMetadata, findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy, type TokenAuthMethod } from '../../../src/kernel/trust';
-export { isLoopbackHost, isLoopbackUrl, isSecureOrLoopback, parseHttpUrl } from '../../../src/kernel/urls';
+export { asConfig, trustPolicy, tokenAuthMethod, manualMetadata, findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy, type TokenAuthMethod } from './kernel/trust';
+export { isLoopbackHost, isLoopbackUrl, isSecureOrLoopback, parseHttpUrl } from './kernel/urls';
 
 // ---- ports ----
-export { MemoryStore, RECORD_KINDS, storeKeys, type TokenStore, type RecordKind, type RecordMeta, type StoredRecord, type MetaInput } from '../../../src/kernel/store';
-export { ID_TOKEN_FORMAT, type ClaimsSource, type ClaimsRequest, type ClaimToken, type ClaimsInteraction, type InteractionRequest, type InteractionResult, type RequiredClaim } from '../../../src/uma/ports';
-export type { TranscriptStep, StepListener, StepKind, StepOutcome, RecordedMessage, ParsedChallengeInfo } from '../../../src/kernel/transcript';
-export { fingerprint, withFingerprintKey, type TokenDescription } from '../../../src/kernel/redact';
+export { MemoryStore, RECORD_KINDS, storeKeys, type TokenStore, type RecordKind, type RecordMeta, type StoredRecord, type MetaInput } from './kernel/store';
+export { ID_TOKEN_FORMAT, type ClaimsSource, type ClaimsRequest, type ClaimToken, type ClaimsInteraction, type InteractionRequest, type InteractionResult, type RequiredClaim } from './uma/ports';
+export type { TranscriptStep, StepListener, StepKind, StepOutcome, RecordedMessage, ParsedChallengeInfo } from './kernel/transcript';
+export { fingerprint, withFingerprintKey, type TokenDescription } from './kernel/redact';
 
 // ---- the step functions (request → process) ----
-export { HttpClient, isTextual, DEFAULT_BOUNDS, type HttpBounds, type HttpClientOptions, type HttpRequest, type HttpResult, type FetchLike } from '../../../src/http/fetch';
-export { parseWwwAuthenticate, readRsResponse, type AuthChallenge, type RsReading } from '../../../src/uma/challenge';
-export { discover, discoveryUrls, asMetadata, DiscoveryCache, type AsMetadata, type DiscoveredAs, type DiscoveryOptions } from '../../../src/uma/discovery';
-export { registrationRequest, processRegistrationResponse, type RegistrationParams } from '../../../src/uma/registration';
+export { HttpClient, isTextual, DEFAULT_BOUNDS, type HttpBounds, type HttpClientOptions, type HttpRequest, type HttpResult, type FetchLike } from './http/fetch';
+export { parseWwwAuthenticate, readRsResponse, type AuthChallenge, type RsReading } from './uma/challenge';
+export { discover, discoveryUrls, asMetadata, DiscoveryCache, type AsMetadata, type DiscoveredAs, type DiscoveryOptions } from './uma/discovery';
+export { registrationRequest, processRegistrationResponse, type RegistrationParams } from './uma/registration';
 export {
   UMA_GRANT_TYPE,
   umaTokenParameters,
@@ -50,17 +50,17 @@ export {
   type RequestContext,
   type GrantedToken,
   type GrantResult,
-} from '../../../src/uma/grant';
-export { matchesRequiredClaims, satisfies } from '../../../src/uma/claims';
-export { buildInteractionUrl, newBoundState, stateMatches, type InteractionUrlParams } from '../../../src/uma/interaction-url';
-export { defaultClientCredentials, type DefaultClient } from '../../../src/uma/clients';
+} from './uma/grant';
+export { matchesRequiredClaims, satisfies } from './uma/claims';
+export { buildInteractionUrl, newBoundState, stateMatches, type InteractionUrlParams } from './uma/interaction-url';
+export { defaultClientCredentials, type DefaultClient } from './uma/clients';
 
 // ---- the claims interaction with a loopback return (bring your own opener; the system-browser one is in ./node) ----
-export { loopbackInteraction, CLAIMS_CALLBACK_PATH, CLAIMS_REDIRECT_URI, type LoopbackInteractionOptions } from '../../../src/uma/interaction';
-export { startLoopback, type Loopback, type LoopbackOptions } from '../../../src/uma/loopback';
-export type { Opener } from '../../../src/identity/opener';
+export { loopbackInteraction, CLAIMS_CALLBACK_PATH, CLAIMS_REDIRECT_URI, type LoopbackInteractionOptions } from './uma/interaction';
+export { startLoopback, type Loopback, type LoopbackOptions } from './uma/loopback';
+export type { Opener } from './identity/opener';
 
 // ---- the requesting party's identity: sign-in (PKCE, loopback), ID-token checks, a claims source from held identities ----
-export { verifyIdToken, signIn, refresh as refreshSignIn, revokeAtProvider, endSessionAtProvider, DEFAULT_SCOPE, SIGNIN_PATH, type ProviderClient, type SignedIn, type IdpContext, type SignInOptions, type EndSessionOptions } from '../../../src/identity/oidc';
-export { Identities, type IdentityRecord, type IdentitySummary } from '../../../src/identity/identities';
-export { IdentityClaimsSource, type IdentityClaimsSourceOptions } from '../../../src/identity/claims-source';
+export { verifyIdToken, signIn, refresh as refreshSignIn, revokeAtProvider, endSessionAtProvider, DEFAULT_SCOPE, SIGNIN_PATH, type ProviderClient, type SignedIn, type IdpContext, type SignInOptions, type EndSessionOptions } from './identity/oidc';
+export { Identities, type IdentityRecord, type IdentitySummary } from './identity/identities';
+export { IdentityClaimsSource, type IdentityClaimsSourceOptions } from './identity/claims-source';

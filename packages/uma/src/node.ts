@@ -7,11 +7,11 @@
  * @see https://www.rfc-editor.org/rfc/rfc8252
  * @packageDocumentation
  */
-import { systemOpener, type SystemOpenerOptions } from '../../../src/identity/opener';
-import { loopbackInteraction } from '../../../src/uma/interaction';
-import type { ClaimsInteraction } from '../../../src/uma/ports';
+import { systemOpener, type SystemOpenerOptions } from './identity/opener';
+import { loopbackInteraction } from './uma/interaction';
+import type { ClaimsInteraction } from './uma/ports';
 
-export { systemOpener, browserUrl, browserCommand, type SystemOpenerOptions } from '../../../src/identity/opener';
+export { systemOpener, browserUrl, browserCommand, type SystemOpenerOptions } from './identity/opener';
 
 /**
  * The claims interaction most native apps want: the system browser (the `BROWSER` command in `env`,

@@ -6,5 +6,5 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3
  * @packageDocumentation
  */
-export type { Lane, Lifeline, Outcome } from '../../../src/kernel/outcome';
-export { isLoopbackHost, isLoopbackUrl, isSecureOrLoopback, parseHttpUrl } from '../../../src/kernel/urls';
+export type { Lane, Lifeline, Outcome } from './kernel/outcome';
+export { isLoopbackHost, isLoopbackUrl, isSecureOrLoopback, parseHttpUrl } from './kernel/urls';

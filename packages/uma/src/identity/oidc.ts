@@ -1,7 +1,7 @@
 /**
  * Requesting-party sign-in at their own OpenID provider: authorization code + PKCE S256 with `state`
  * and `nonce`, the system browser and a one-shot loopback redirect (RFC 8252). Every exchange with
- * the provider goes through src/http (bounds, redaction, the transcript's `idp` lane):
+ * the provider goes through packages/uma/src/http (bounds, redaction, the transcript's `idp` lane):
  *
  * - discovery with oauth4webapi (`customFetch`), issuer-checked (RFC 8414 §3.3 / OIDC Discovery §4.3);
  * - oidc-client-ts `OidcClient` builds the authorization request and keeps state, nonce and the PKCE
@@ -83,7 +83,7 @@ function bind(ctx: IdpContext = {}): Bound {
   return { http: ctx.http ?? new HttpClient(), flowId: ctx.flowId ?? randomUUID(), ...(ctx.signal ? { signal: ctx.signal } : {}) };
 }
 
-/** oauth4webapi options routing one exchange through src/http on the `idp` lane. */
+/** oauth4webapi options routing one exchange through packages/uma/src/http on the `idp` lane. */
 function via(b: Bound, issuer: string, kind: StepKind, secrets: (string | undefined)[] = []) {
   return {
     [oauth.customFetch]: b.http.oauthFetch({ lane: 'idp', kind, flowId: b.flowId, secrets, ...(b.signal ? { signal: b.signal } : {}) }),
@@ -112,7 +112,7 @@ async function discover(p: ProviderClient, b: Bound): Promise<oauth.Authorizatio
 function client(p: ProviderClient, redirectUri: string, as: oauth.AuthorizationServer): OidcClient {
   return new OidcClient({
     authority: p.issuer,
-    // The discovered document: OidcClient must not fetch it again behind src/http's back.
+    // The discovered document: OidcClient must not fetch it again behind packages/uma/src/http's back.
     metadata: as as Partial<OidcMetadata>,
     client_id: p.clientId,
     redirect_uri: redirectUri,
@@ -145,7 +145,7 @@ function jwksFor(jwksUri: string, b: Bound) {
 
 /**
  * Verifies an ID token from `p.issuer` for `p.clientId`: signature against the provider's JWKS
- * (fetched through src/http), `iss`, `aud`, `exp`, `iat`, `sub`, `azp` for several audiences, and the
+ * (fetched through packages/uma/src/http), `iss`, `aud`, `exp`, `iat`, `sub`, `azp` for several audiences, and the
  * nonce when given.
  * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
  */

@@ -1,6 +1,6 @@
 /**
  * Ports: what the UMA engine asks of the outside world when a token request answers `need_info`.
- * The engine (src/uma/agent) calls them; src/identity and src/uma/interaction implement them, and the
+ * The engine (packages/uma/src/uma/agent) calls them; packages/uma/src/identity and packages/uma/src/uma/interaction implement them, and the
  * CLI / app choose which implementations to plug in. Keeping them here lets each side be built and
  * tested on its own.
  *
@@ -58,7 +58,7 @@ export interface ClaimsRequest {
 }
 
 /**
- * Supplies claim tokens to push for the party a flow acts for. Implemented by src/identity (the
+ * Supplies claim tokens to push for the party a flow acts for. Implemented by packages/uma/src/identity (the
  * party's own ID token, refreshed when expired) and by the CLI's `--claim-token FILE`. Returns
  * undefined when it holds nothing for that party. The engine only calls it for ASes the user trusts.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
@@ -93,7 +93,7 @@ export interface InteractionResult {
 /**
  * Runs the claims-interaction leg (UMA Grant §3.3.2–3.3.3): sends the requesting party's browser to
  * the AS with `client_id`, `ticket`, `claims_redirect_uri`, `state`, and catches the return on a
- * loopback `claims_redirect_uri` (RFC 8252 §7.3). Implemented in src/uma/interaction (issue #4).
+ * loopback `claims_redirect_uri` (RFC 8252 §7.3). Implemented in packages/uma/src/uma/interaction (issue #4).
  * Rejects with a typed error on a state mismatch, an error redirect, a timeout or cancellation.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
  */

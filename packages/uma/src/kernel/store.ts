@@ -1,5 +1,5 @@
 /**
- * The token-store contract shared by the engine (src/uma), identity (src/identity), the faces and the
+ * The token-store contract shared by the engine (packages/uma/src/uma), identity (packages/uma/src/identity), the faces and the
  * encrypted vault (src/vault). The engine only ever talks to a {@link TokenStore}; whether records
  * live in memory or in the encrypted vault is the caller's choice.
  *
@@ -46,7 +46,7 @@ export interface RecordMeta {
   /**
    * The requesting party the token was issued for (rpt, pct: `issuer#sub`, `token:…` or `nobody`;
    * identity: its own `issuer#sub`). Absent on records written before tokens were bound to a party:
-   * those are kept and listed but never presented (see src/kernel/party.ts).
+   * those are kept and listed but never presented (see packages/uma/src/kernel/party.ts).
    */
   identity?: string;
   /** Client id (pct, client). */
@@ -55,7 +55,7 @@ export interface RecordMeta {
   expiresAt?: number;
   /** Granted permissions, if known (rpt): resource id and scopes. */
   permissions?: { resource_id: string; resource_scopes: string[] }[];
-  /** Short fingerprint of the main secret (see src/kernel/redact), never the secret. */
+  /** Short fingerprint of the main secret (see packages/uma/src/kernel/redact), never the secret. */
   fingerprint?: string;
   /** Free-form human label. */
   label?: string;

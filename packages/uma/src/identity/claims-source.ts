@@ -2,7 +2,7 @@
  * The engine's ClaimsSource over held identities, bound to the requesting party a flow acts for: it
  * returns only that party's own ID token (never another held identity's — UMA Grant §1.3: claims
  * speak for one requesting party), refreshed first when it has expired and a refresh token allows.
- * Whether the token answers `required_claims` is the engine's one rule (src/uma/claims.ts).
+ * Whether the token answers `required_claims` is the engine's one rule (packages/uma/src/uma/claims.ts).
  * The engine calls it only for ASes the user trusts (UMA Grant §5.7).
  */
 import type { HttpClient } from '../http/fetch';

@@ -525,7 +525,7 @@ export class Agent {
     });
   }
 
-  // ---- token administration (src/uma/token-admin.ts) ----
+  // ---- token administration (packages/uma/src/uma/token-admin.ts) ----
 
   /** Non-secret descriptions of held RPTs and PCTs. */
   tokens() { return this.admin.tokens(); }

@@ -27,7 +27,7 @@ export const CLAIMS_REDIRECT_URI = `http://127.0.0.1${CLAIMS_CALLBACK_PATH}`;
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
  */
 export interface LoopbackInteractionOptions {
-  /** Opens the URL in the system browser (src/identity/opener), or a test browser. */
+  /** Opens the URL in the system browser (packages/uma/src/identity/opener), or a test browser. */
   open: (url: string) => Promise<void>;
   timeoutMs?: number;
 }
