@@ -21,6 +21,7 @@ const MIN_VALIDITY_MS = 60_000;
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
  */
 export interface IdentityClaimsSourceOptions {
+  /** The clock (epoch ms) that decides whether an ID token has expired. */
   now?: () => number;
   /** The engine's HTTP client (transcript, bounds), looked up when needed: a refresh is a step of the fetch's flow. */
   http?: () => HttpClient | undefined;
@@ -40,6 +41,7 @@ export class IdentityClaimsSource implements ClaimsSource {
     this.#http = options.http ?? (() => undefined);
   }
 
+  /** The acting party's own ID token (refreshed when expired), never another party's. */
   async claimTokenFor(request: ClaimsRequest): Promise<ClaimToken | undefined> {
     if (request.party === NOBODY || request.party.startsWith('token:')) return undefined;
     const [record] = (await this.#identities.all()).filter((r) => r.key === request.party);

@@ -45,6 +45,7 @@ const display = (c: JWTPayload): IdentityRecord['claims'] => ({
 export class Identities {
   constructor(private readonly store: TokenStore) {}
 
+  /** Keeps a completed sign-in as the identity `issuer#sub`. */
   async save(provider: ProviderClient, signed: SignedIn): Promise<IdentityRecord> {
     const sub = String(signed.claims.sub);
     const record: IdentityRecord = {
@@ -57,6 +58,7 @@ export class Identities {
     return record;
   }
 
+  /** Every held identity, tokens included (for the privileged side only). */
   async all(): Promise<(IdentityRecord & { key: string; updatedAt: number })[]> {
     const metas = await this.store.list('identity');
     const out: (IdentityRecord & { key: string; updatedAt: number })[] = [];
@@ -67,6 +69,7 @@ export class Identities {
     return out.sort((a, b) => b.updatedAt - a.updatedAt);
   }
 
+  /** Non-secret descriptions of the held identities. */
   async summaries(): Promise<IdentitySummary[]> {
     return (await this.all()).map((r) => ({ key: r.key, issuer: r.issuer, sub: r.sub, ...r.claims, expiresAt: r.idTokenExpiresAt, refreshable: Boolean(r.refreshToken) }));
   }
@@ -76,6 +79,7 @@ export class Identities {
     return (await this.all()).filter((r) => r.key === hint || r.claims.email === hint || r.sub === hint || r.issuer === hint);
   }
 
+  /** Forgets one identity; whether it was held. */
   async remove(key: string): Promise<boolean> {
     if ((await this.actingAs()) === key) await this.store.delete('settings', ACTING_AS);
     return this.store.delete('identity', key);
@@ -101,6 +105,7 @@ export class Identities {
     return (await this.store.get('identity', party)) ? party : NOBODY;
   }
 
+  /** Which requesting party fetches act for by default. */
   async setActingAs(party: string): Promise<void> {
     if (party !== NOBODY && !(await this.store.get('identity', party))) throw new TesseraError('identity_not_found', `${party} is not signed in.`, 'Sign in as that person first.', { facts: { party } });
     await this.store.put('settings', ACTING_AS, { party }, { label: 'acting as', identity: party });

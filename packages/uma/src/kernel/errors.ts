@@ -143,6 +143,7 @@ export class TesseraError extends Error implements ErrorInfo {
     if (options.facts !== undefined) this.facts = options.facts;
   }
 
+  /** The error as plain data (code, message, hint, spec, facts), e.g. to send over IPC or log. */
   toInfo(): ErrorInfo {
     return { code: this.code, message: this.message, hint: this.hint, ...(this.spec ? { spec: this.spec } : {}), ...(this.facts ? { facts: this.facts } : {}) };
   }

@@ -83,6 +83,7 @@ export type MetaInput = Omit<RecordMeta, 'kind' | 'key' | 'createdAt' | 'updated
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
  */
 export interface TokenStore {
+  /** The record of `kind` under `key`, or undefined. */
   get<T = unknown>(kind: RecordKind, key: string): Promise<StoredRecord<T> | undefined>;
   /** Insert or replace. Keeps `createdAt` of a replaced record. */
   put<T = unknown>(kind: RecordKind, key: string, value: T, meta?: MetaInput): Promise<void>;
@@ -109,10 +110,15 @@ export interface TokenStore {
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
  */
 export const storeKeys = {
+  /** An RPT belongs to one (AS, RS origin, requesting party). */
   rpt: (asIssuer: string, rsOrigin: string, party: string) => `${asIssuer} ${rsOrigin} ${party}`,
+  /** A PCT belongs to one (AS, requesting party, client). */
   pct: (asIssuer: string, party: string, clientId: string) => `${asIssuer} ${party} ${clientId}`,
+  /** A signed-in identity: `issuer#sub` at its OpenID provider. */
   identity: (opIssuer: string, sub: string) => `${opIssuer}#${sub}`,
+  /** The client registration at one AS. */
   client: (issuer: string) => issuer,
+  /** The trust record of one AS. */
   trust: (asIssuer: string) => asIssuer,
 } as const;
 
@@ -129,6 +135,7 @@ export class MemoryStore implements TokenStore {
     this.#now = options.now ?? Date.now;
   }
 
+  /** The record of `kind` under `key`, or undefined. */
   async get<T>(kind: RecordKind, key: string): Promise<StoredRecord<T> | undefined> {
     const record = this.#records.get(id(kind, key));
     return record ? (structuredClone(record) as StoredRecord<T>) : undefined;

@@ -58,6 +58,7 @@ export interface DiscoveryOptions {
   http: HttpClient;
   flowId: string;
   signal?: AbortSignal;
+  /** The clock (epoch ms) the cache's expiry uses. */
   now?: () => number;
 }
 
@@ -89,6 +90,7 @@ export class DiscoveryCache {
     this.#now = options.now ?? Date.now;
   }
 
+  /** The cached metadata of `issuer` while fresh. */
   get(issuer: string): DiscoveredAs | undefined {
     const entry = this.#entries.get(normalizeIssuer(issuer));
     if (!entry) return undefined;
@@ -99,10 +101,12 @@ export class DiscoveryCache {
     return entry.value;
   }
 
+  /** Caches the metadata of `issuer` for the cache's lifetime. */
   set(issuer: string, value: DiscoveredAs): void {
     this.#entries.set(normalizeIssuer(issuer), { value, expires: this.#now() + this.#ttlMs });
   }
 
+  /** Forgets every cached document (e.g. after the trust list changed). */
   clear(): void {
     this.#entries.clear();
   }

@@ -34,6 +34,7 @@ export interface Loopback {
   redirectUri: string;
   /** The query of the accepted request. */
   result: Promise<URLSearchParams>;
+  /** Stops listening (idempotent). */
   close(): void;
 }
 

@@ -64,6 +64,7 @@ export interface ClaimsRequest {
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
  */
 export interface ClaimsSource {
+  /** A claim token to push for `request.party` at `request.asIssuer`, or undefined when none is held. */
   claimTokenFor(request: ClaimsRequest): Promise<ClaimToken | undefined>;
 }
 
@@ -98,5 +99,6 @@ export interface InteractionResult {
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.2
  */
 export interface ClaimsInteraction {
+  /** Sends the person to the AS's claims page and resolves with the new ticket of the claims redirect. */
   gather(request: InteractionRequest): Promise<InteractionResult>;
 }
