@@ -4,7 +4,7 @@
  * UI has its own table (renderer/advice.ts) with buttons instead of flags. Advice never tells a
  * person to pass a flag they already passed.
  */
-import type { ErrorInfo } from '@tessera/uma';
+import type { ErrorInfo } from '@tessera/uma/portable';
 
 export interface AdviceContext {
   /** The flags given on this command line (without values), e.g. `--trust`, `--no-interaction`. */

@@ -2,7 +2,7 @@
  * Entry point of the `tessera` command line (bin/tessera.js). Returns the process exit code.
  * The command set and exit codes are the contract in issue #2; see `tessera --help`.
  */
-import { toErrorInfo } from '@tessera/uma';
+import { toErrorInfo } from '@tessera/uma/portable';
 import { passedFlags, withCliAdvice } from './advice';
 import type { CliIo } from './command';
 import { commands } from './registry';

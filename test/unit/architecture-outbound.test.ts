@@ -16,6 +16,8 @@ const FACES = ['src/app', 'src/cli', 'src/host', 'src/main', 'src/preload', 'src
 const OUTBOUND_ALLOWED: Record<string, string> = {
   'src/app/compose.ts': 'asks whether the demo already runs on the default loopback ports (a GET without credentials, before any engine exists)',
   'src/probe/context.ts': "the underlying fetch of the probe's guarded client, which packages/uma/src/http's HttpClient wraps (so the probe's requests still go through packages/uma/src/http)",
+  'src/app/server-events.ts': "follows the demo servers' own event streams (loopback, the demo's secret, no token in them): a long-lived SSE stream the bounded client is not made for, and no exchange of a flow",
+  'src/host/last-port.ts': 'asks the Tessera already running on this machine (127.0.0.1, its control secret) for a new tab; not a request to an AS, RS or provider',
   'renderer/api-client.ts': "browser mode: the UI calls its own host's API on the same origin; not a request to an AS, RS or provider",
 };
 

@@ -8,3 +8,4 @@
  */
 export type { Lane, Lifeline, Outcome } from './kernel/outcome';
 export { isLoopbackHost, isLoopbackUrl, isSecureOrLoopback, parseHttpUrl } from './kernel/urls';
+export { SPEC, TesseraError, toErrorInfo, type ErrorCode, type ErrorFacts, type ErrorInfo } from './kernel/errors';

@@ -7,10 +7,16 @@
  * @see https://www.rfc-editor.org/rfc/rfc8259#section-9 (parsers may limit nesting depth)
  */
 
-/** The deepest nesting parsed for display; deeper documents stay text. */
+/**
+ * The deepest nesting parsed for display; deeper documents stay text.
+ * @see https://www.rfc-editor.org/rfc/rfc8259#section-9
+ */
 export const MAX_JSON_DEPTH = 256;
 
-/** The nesting depth of JSON text (objects and arrays), strings skipped; an iterative scan, any size. */
+/**
+ * The nesting depth of JSON text (objects and arrays), strings skipped; an iterative scan, any size.
+ * @see https://www.rfc-editor.org/rfc/rfc8259#section-9
+ */
 export function jsonDepth(text: string): number {
   let depth = 0;
   let max = 0;
@@ -28,10 +34,16 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-/** The outcome of {@link parseJsonBounded}. */
+/**
+ * The outcome of {@link parseJsonBounded}.
+ * @see https://www.rfc-editor.org/rfc/rfc8259#section-9
+ */
 export type BoundedJson = { ok: true; value: unknown } | { ok: false; reason: 'invalid' | 'too_deep'; depth?: number };
 
-/** Parses JSON text nested at most `maxDepth` levels; deeper or invalid text is reported, never thrown. */
+/**
+ * Parses JSON text nested at most `maxDepth` levels; deeper or invalid text is reported, never thrown.
+ * @see https://www.rfc-editor.org/rfc/rfc8259#section-9
+ */
 export function parseJsonBounded(text: string, maxDepth = MAX_JSON_DEPTH): BoundedJson {
   const depth = jsonDepth(text);
   if (depth > maxDepth) return { ok: false, reason: 'too_deep', depth };

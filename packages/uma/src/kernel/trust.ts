@@ -97,6 +97,7 @@ export type TrustPolicy = z.infer<typeof trustPolicy>;
  * The key form of a trusted AS's issuer (store keys, caches): a single trailing slash is dropped.
  * For matching, only {@link findTrustedAs} is lenient; a discovered or signed `iss` is compared with
  * {@link issuersEqual}.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.5.7
  */
 export function normalizeIssuer(issuer: string): string {
   return issuer.endsWith('/') ? issuer.slice(0, -1) : issuer;

@@ -56,7 +56,10 @@ export function parseHttpUrl(value: string): URL | undefined {
   }
 }
 
-/** The code of the error thrown when a credential would cross the network in the clear. */
+/**
+ * The code of the error thrown when a credential would cross the network in the clear.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3
+ */
 export const INSECURE_TRANSPORT = 'insecure_transport' satisfies ErrorCode;
 
 /**
@@ -87,7 +90,10 @@ export function requireSecureTransport(url: string | URL): void {
   if (refusal) throw refusal;
 }
 
-/** The {@link INSECURE_TRANSPORT} error {@link requireSecureTransport} would throw for `url`, or undefined when it is fine. */
+/**
+ * The {@link INSECURE_TRANSPORT} error {@link requireSecureTransport} would throw for `url`, or undefined when it is fine.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3
+ */
 export function transportRefusal(url: string | URL): TesseraError | undefined {
   let u: URL;
   try {

@@ -62,7 +62,10 @@ export function timerMs(ms: number): number {
   return Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(ms)));
 }
 
-/** Where a watch stands: the delay before the next poll and the longest interval the AS has asked for. */
+/**
+ * Where a watch stands: the delay before the next poll and the longest interval the AS has asked for.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export interface PollStep {
   /** Milliseconds to wait before the next poll (finite, ≥ the interval, ≤ {@link MAX_TIMER_MS}). */
   delayMs: number;
