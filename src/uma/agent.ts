@@ -26,6 +26,7 @@ import type { AsAccessDeps } from './as-access';
 import { readRsResponse, type RsReading } from './challenge';
 import { ClientResolver, type DefaultClient } from './clients';
 import { DiscoveryCache, type AsMetadata } from './discovery';
+import { checkAsListed, ResourceMetadataCache, type ResourceMetadata } from './resource-metadata';
 import { outcomes } from './outcomes';
 import type { ClaimsInteraction, ClaimsSource, RequiredClaim } from './ports';
 import { RptCache } from './rpt-cache';
@@ -99,6 +100,8 @@ export interface FetchResult {
   /** When the RPT that was used was stored (epoch ms), for `held`. */
   rptStoredAt?: number;
   asIssuer?: string;
+  /** What the RS's protected-resource metadata (RFC 9728) says about it, when it publishes any. */
+  resourceMetadata?: ResourceMetadata;
   error?: ErrorInfo;
   needInfo?: { requiredClaims?: RequiredClaim[]; redirectUser?: string; ticket: string };
   pending?: { ticket?: string; interval?: number; reason: 'owner_must_approve' | 'wait_limit' | 'ticket_expired' };
@@ -135,6 +138,12 @@ export interface AgentOptions {
   claimsRedirectUris?: string[];
   /** Loop guards. */
   limits?: { maxGrantsPerFetch?: number; maxTokenRequestsPerGrant?: number; maxRsRequests?: number; serverRetries?: number; retryBaseMs?: number; freshTicketsWhileWaiting?: number };
+  /**
+   * Also look for `/.well-known/oauth-protected-resource` at an RS origin whose challenge names no
+   * `resource_metadata` (one request per origin, cached; a 404 is "no metadata"). Default false.
+   * @see https://www.rfc-editor.org/rfc/rfc9728#section-3
+   */
+  wellKnownResourceMetadata?: boolean;
   /** Poll interval when `request_submitted` carries none (seconds, default 5; bounded like the AS's, src/uma/poll-policy.ts). */
   defaultPollSeconds?: number;
 }
@@ -157,6 +166,7 @@ export class Agent {
   readonly transcript: Transcript;
   readonly #http: HttpClient;
   readonly #discovery: DiscoveryCache;
+  readonly #rsMetadata: ResourceMetadataCache;
   readonly #rpts: RptCache;
   readonly #admin: TokenAdmin;
   readonly #loop: TokenLoop;
@@ -176,6 +186,7 @@ export class Agent {
     if (options.onStep) this.transcript.on(options.onStep);
     this.#http = options.httpClient ?? new HttpClient({ transcript: this.transcript, ...(options.http ? { bounds: options.http } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
     this.#discovery = new DiscoveryCache({ ...(options.discoveryTtlMs !== undefined ? { ttlMs: options.discoveryTtlMs } : {}), now: this.#now });
+    this.#rsMetadata = new ResourceMetadataCache({ now: this.#now });
     this.#rpts = new RptCache(options.store, this.#now);
     const clients = new ClientResolver({ store: options.store, ...(options.defaultClient ? { defaultClient: options.defaultClient } : {}), ...(options.claimsRedirectUris ? { claimsRedirectUris: options.claimsRedirectUris } : {}) });
     this.#access = { http: this.#http, discovery: this.#discovery, clients, ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}) };
@@ -198,7 +209,7 @@ export class Agent {
   async fetch(url: string, init: FetchOptions = {}): Promise<FetchResult> {
     const flowId = init.flowId ?? randomUUID();
     const party = init.party ?? this.#o.party ?? NOBODY;
-    const last: { rs?: HttpResult } = {};
+    const last: { rs?: HttpResult; resourceMetadata?: ResourceMetadata } = {};
     const base = (): Pick<FetchResult, 'status' | 'headers' | 'body' | 'bytes' | 'text' | 'contentType' | 'flowId' | 'party'> => {
       const contentType = last.rs?.headers.get('content-type') ?? undefined;
       return {
@@ -210,6 +221,7 @@ export class Agent {
         ...(contentType ? { contentType } : {}),
         flowId,
         party,
+        ...(last.resourceMetadata ? { resourceMetadata: last.resourceMetadata } : {}),
       };
     };
     try {
@@ -222,7 +234,7 @@ export class Agent {
     }
   }
 
-  async #run(url: string, init: FetchOptions & { party: string }, flowId: string, last: { rs?: HttpResult }): Promise<Omit<FetchResult, 'steps' | 'status' | 'headers' | 'body' | 'bytes' | 'text' | 'contentType' | 'flowId' | 'party'>> {
+  async #run(url: string, init: FetchOptions & { party: string }, flowId: string, last: { rs?: HttpResult; resourceMetadata?: ResourceMetadata }): Promise<Omit<FetchResult, 'steps' | 'status' | 'headers' | 'body' | 'bytes' | 'text' | 'contentType' | 'flowId' | 'party'>> {
     let target: URL;
     try {
       target = new URL(url);
@@ -296,6 +308,12 @@ export class Agent {
           challenge: { scheme: 'UMA', asUri: reading.asUri, ...(reading.realm ? { realm: reading.realm } : {}), ticket: fingerprint(reading.ticket), params: redactParams(reading.params), source: reading.source },
         });
         challenge = { asUri: reading.asUri, ticket: reading.ticket };
+        // RFC 9728: the RS's own metadata must list this AS before anything is sent to it.
+        const advertised = reading.params.resource_metadata;
+        if (advertised || this.#o.wellKnownResourceMetadata) {
+          last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, advertised, { http: this.#http, flowId, ...(init.signal ? { signal: init.signal } : {}) });
+          checkAsListed(last.resourceMetadata, reading.asUri);
+        }
       }
       const { asUri, ticket } = challenge;
       const asConfig = findTrustedAs(this.#trust(), asUri);
@@ -382,7 +400,10 @@ export class Agent {
    * Forgets every discovered document (an AS's endpoints were edited).
    * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
    */
-  forgetDiscovery(): void { this.#discovery.clear(); }
+  forgetDiscovery(): void {
+    this.#discovery.clear();
+    this.#rsMetadata.clear();
+  }
 
 }
 

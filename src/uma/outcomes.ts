@@ -6,8 +6,15 @@
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
-import { SPEC, type ErrorFacts, type ErrorInfo } from '../kernel/errors';
+import { SPEC, TesseraError, type ErrorFacts, type ErrorInfo } from '../kernel/errors';
 import type { RequiredClaim } from './ports';
+
+const RFC9728_VALIDATION = 'https://www.rfc-editor.org/rfc/rfc9728#section-3.3';
+
+/** The typed refusal of an {@link ErrorInfo}, for code that throws. */
+export function refuse(e: ErrorInfo): TesseraError {
+  return new TesseraError(e.code, e.message, e.hint, { ...(e.spec ? { spec: e.spec } : {}), ...(e.facts ? { facts: e.facts } : {}) });
+}
 
 const info = (code: ErrorInfo['code'], message: string, hint: string, spec: string | undefined, facts: ErrorFacts): ErrorInfo => ({ code, message, hint, ...(spec ? { spec } : {}), facts });
 
@@ -70,6 +77,12 @@ export const outcomes = {
 
   rsError: (status: number): ErrorInfo =>
     info('rs_error', `The resource server answered ${status}.`, status === 404 ? 'Check the resource URL.' : 'See the response body for details.', undefined, { status }),
+
+  rsMetadataAsMismatch: (asUri: string, listed: string[], resource: string): ErrorInfo =>
+    info('rs_metadata_as_mismatch', `The resource server sends you to ${asUri}, but its metadata lists only ${listed.join(', ')}.`, 'Nothing was sent to that authorization server. The challenge and the metadata of the RS disagree; report it to the RS operator.', RFC9728_VALIDATION, { asIssuer: asUri, listedAs: [...listed], resource }),
+
+  rsMetadataResourceMismatch: (called: string, resource: string, metadataUrl: string): ErrorInfo =>
+    info('rs_metadata_resource_mismatch', `The resource server's metadata at ${metadataUrl} describes "${resource}", not the resource called (${called}).`, 'The resource server publishes metadata for another resource; nothing was sent to its authorization server. Report it to the RS operator.', RFC9728_VALIDATION, { url: called, resource }),
 
   redirectedChallenge: (from: string, to: string, url: string): ErrorInfo =>
     info('rs_error', `${from} redirected to ${to}, which asks for UMA authorization.`, `Fetch ${url} directly if you want access to it.`, SPEC.rpt, { url }),

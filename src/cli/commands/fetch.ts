@@ -128,6 +128,7 @@ export function jsonResult(result: FetchResult, advice: AdviceContext = { passed
     party: result.party,
     ...(result.access ? { access: result.access } : {}),
     ...(result.asIssuer ? { asIssuer: result.asIssuer } : {}),
+    ...(result.resourceMetadata ? { resourceMetadata: result.resourceMetadata } : {}),
     ...(result.error ? { error: withCliAdvice(result.error, advice) } : {}),
     ...(result.needInfo
       ? { needInfo: { ticket: fingerprint(result.needInfo.ticket), ...(result.needInfo.requiredClaims ? { requiredClaims: result.needInfo.requiredClaims } : {}), ...(result.needInfo.redirectUser ? { redirectUser: result.needInfo.redirectUser } : {}) } }
