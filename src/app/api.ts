@@ -78,7 +78,7 @@ export interface ErrorView {
   message: string;
   hint: string;
   spec?: string;
-  facts?: { asIssuer?: string; idpIssuer?: string; clientId?: string; party?: string; requiredClaims?: string[]; interactionOrigin?: string; interactionAllowed?: boolean; interval?: number; reason?: string; status?: number; url?: string };
+  facts?: { asIssuer?: string; idpIssuer?: string; clientId?: string; party?: string; requiredClaims?: string[]; interactionOrigin?: string; interactionAllowed?: boolean; interval?: number; reason?: string; status?: number; url?: string; resource?: string; listedAs?: string[]; scheme?: string };
 }
 
 /** One HTTP exchange of a flow, redacted (see src/kernel/transcript.ts). */
@@ -99,6 +99,19 @@ export interface StepView {
   outcome?: string;
   note?: string;
   error?: ErrorView;
+}
+
+/**
+ * An RS's own description (RFC 9728 §2), bounded, for the person deciding whether to trust its AS.
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-2
+ */
+export interface RsMetadataView {
+  resource: string;
+  name?: string;
+  documentation?: string;
+  /** Only an https documentation URL is offered as a link; anything else is shown as text. */
+  documentationIsLink: boolean;
+  authorizationServers: string[];
 }
 
 export interface FlowView {
@@ -123,6 +136,11 @@ export interface FlowView {
   asIssuer?: string;
   /** Who the flow acted for (`issuer#sub` or `nobody`). */
   party?: string;
+  /**
+   * What the RS's protected-resource metadata (RFC 9728) says about itself, shown beside "Trust this
+   * AS": its name, documentation (`documentationIsLink` only for https), the ASes it lists.
+   */
+  rsMetadata?: RsMetadataView;
   /** How access was obtained: no UMA at all, an RPT already held, or a new RPT. */
   access?: 'open' | 'held' | 'issued';
   /** When the held RPT was stored (epoch ms). */

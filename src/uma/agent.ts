@@ -23,7 +23,7 @@ import { Transcript, type StepListener, type TranscriptStep } from '../kernel/tr
 import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
 import { HttpClient, isTextual, type FetchLike, type HttpBounds, type HttpResult } from '../http/fetch';
 import type { AsAccessDeps } from './as-access';
-import { readRsResponse, type RsReading } from './challenge';
+import { OTHER_SCHEME_SPEC, readRsResponse, type RsReading } from './challenge';
 import { ClientResolver, type DefaultClient } from './clients';
 import { DiscoveryCache, type AsMetadata } from './discovery';
 import { checkAsListed, ResourceMetadataCache, type ResourceMetadata } from './resource-metadata';
@@ -290,6 +290,13 @@ export class Agent {
         if (reading.type === 'as_unreachable') {
           this.transcript.annotate(rs.step, { outcome: 'as_unreachable' });
           return { outcome: 'as_unreachable', error: outcomes.asUnreachable() };
+        }
+        if (reading.type === 'other_scheme') {
+          // Not UMA: say which scheme, and (for OAuth) which ASes the RS's metadata lists.
+          this.transcript.annotate(rs.step, { outcome: 'error' });
+          if (reading.resourceMetadata) last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, reading.resourceMetadata, { http: this.#http, flowId, ...(init.signal ? { signal: init.signal } : {}) }).catch(() => undefined);
+          const listedAs = last.resourceMetadata?.authorizationServers;
+          return { outcome: 'error', error: outcomes.otherScheme(reading.scheme, reading.status, OTHER_SCHEME_SPEC[reading.scheme], { ...(reading.asUri ? { asUri: reading.asUri } : {}), ...(listedAs ? { listedAs } : {}) }) };
         }
         if (reading.type === 'no_challenge') {
           this.transcript.annotate(rs.step, { outcome: 'error' });

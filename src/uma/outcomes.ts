@@ -84,6 +84,19 @@ export const outcomes = {
   rsMetadataResourceMismatch: (called: string, resource: string, metadataUrl: string): ErrorInfo =>
     info('rs_metadata_resource_mismatch', `The resource server's metadata at ${metadataUrl} describes "${resource}", not the resource called (${called}).`, 'The resource server publishes metadata for another resource; nothing was sent to its authorization server. Report it to the RS operator.', RFC9728_VALIDATION, { url: called, resource }),
 
+  otherScheme: (scheme: 'GNAP' | 'Bearer' | 'DPoP', status: number, spec: string, where: { asUri?: string; listedAs?: string[] }): ErrorInfo =>
+    info(
+      'other_scheme',
+      scheme === 'GNAP'
+        ? `The resource server asks for GNAP (RFC 9635)${where.asUri ? ` at ${where.asUri}` : ''}, not UMA (status ${status}).`
+        : `The resource server asks for an OAuth ${scheme} access token${where.listedAs?.length ? ` from ${where.listedAs.join(', ')}` : ''}, not a UMA RPT (status ${status}).`,
+      scheme === 'GNAP'
+        ? 'Tessera speaks UMA 2.0, not GNAP; use a GNAP client for this resource.'
+        : 'Tessera cannot obtain this kind of token itself (there is no permission ticket); send an access token issued for this resource by one of its authorization servers.',
+      spec,
+      { scheme, status, ...(where.asUri ? { asIssuer: where.asUri } : {}), ...(where.listedAs?.length ? { listedAs: where.listedAs } : {}) },
+    ),
+
   redirectedChallenge: (from: string, to: string, url: string): ErrorInfo =>
     info('rs_error', `${from} redirected to ${to}, which asks for UMA authorization.`, `Fetch ${url} directly if you want access to it.`, SPEC.rpt, { url }),
 } as const;

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/kernel/store';
 import { createAgent, type AgentOptions } from '../../src/uma/agent';
 import { resourceCovers, wellKnownResourceMetadataUrl } from '../../src/uma/resource-metadata';
+import { cliAdvice } from '../../src/cli/advice';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
 
 const closers: (() => Promise<unknown>)[] = [];
@@ -124,5 +125,47 @@ describe('protected-resource metadata (RFC 9728)', () => {
     expect(resourceCovers('https://rs.example/api', 'https://rs.example/api/x')).toBe(true);
     expect(resourceCovers('https://rs.example/api', 'https://rs.example/apix')).toBe(false);
     expect(resourceCovers('https://rs.example', 'http://rs.example/x')).toBe(false);
+  });
+});
+
+describe('RSes that speak another scheme', () => {
+  async function rsAnswering(header: string, document?: (origin: string) => unknown) {
+    const server: Server = createServer((req, res) => {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      if (req.url?.startsWith('/.well-known/oauth-protected-resource') && document) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(document(origin)));
+      }
+      res.writeHead(401, { 'www-authenticate': header.replace('ORIGIN', origin) });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    });
+    const agent = createAgent({ store: new MemoryStore(), trust: { authorizationServers: [] } });
+    return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, agent };
+  }
+
+  it('GNAP (RFC 9635 §9.1): a typed outcome naming the scheme and its AS, not "no UMA challenge"', async () => {
+    const { origin, agent } = await rsAnswering('GNAP as_uri="https://gnap.example/tx", access="FWWIKYBQ6U56NL1"');
+    const result = await agent.fetch(`${origin}/x`);
+    expect(result.outcome).toBe('error');
+    expect(result.error).toMatchObject({ code: 'other_scheme', spec: 'https://www.rfc-editor.org/rfc/rfc9635#section-9.1', facts: { scheme: 'GNAP', asIssuer: 'https://gnap.example/tx', status: 401 } });
+    expect(cliAdvice(result.error!, { passed: new Set() })).toMatch(/GNAP/);
+  });
+
+  it('Bearer with resource_metadata and no ticket: the scheme and the ASes its metadata lists', async () => {
+    const { origin, agent } = await rsAnswering('Bearer resource_metadata="ORIGIN/.well-known/oauth-protected-resource"', (o) => ({ resource: o, authorization_servers: ['https://login.example'] }));
+    const result = await agent.fetch(`${origin}/x`);
+    expect(result.error).toMatchObject({ code: 'other_scheme', spec: 'https://www.rfc-editor.org/rfc/rfc9728#section-5.1', facts: { scheme: 'Bearer', listedAs: ['https://login.example'] } });
+    expect(result.resourceMetadata?.authorizationServers).toEqual(['https://login.example']);
+    expect(cliAdvice(result.error!, { passed: new Set() })).toContain("--header 'Authorization: Bearer TOKEN'");
+  });
+
+  it('a plain Bearer challenge (no metadata) is still "no UMA challenge"', async () => {
+    const { origin, agent } = await rsAnswering('Bearer realm="x"');
+    expect((await agent.fetch(`${origin}/x`)).error?.code).toBe('no_uma_challenge');
   });
 });
