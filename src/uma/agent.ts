@@ -26,6 +26,8 @@ import type { AsAccessDeps } from './as-access';
 import { OTHER_SCHEME_SPEC, readRsResponse, type RsReading } from './challenge';
 import { ClientResolver, type DefaultClient } from './clients';
 import { DiscoveryCache, type AsMetadata } from './discovery';
+import type { KeycloakUmaOptions } from './grant';
+import { askKeycloak, type KeycloakAnswer } from './keycloak-request';
 import { checkAsListed, ResourceMetadataCache, type ResourceMetadata } from './resource-metadata';
 import { outcomes } from './outcomes';
 import type { ClaimsInteraction, ClaimsSource, RequiredClaim } from './ports';
@@ -401,6 +403,23 @@ export class Agent {
    */
   async discover(config: AsConfig, flowId: string = randomUUID()): Promise<AsMetadata> {
     return (await this.#discovery.resolve(normalizeIssuer(config.issuer), config, { http: this.#http, flowId })).metadata;
+  }
+
+  /**
+   * Keycloak's ticketless request (`audience`, `permission`, `response_mode`) to a trusted AS, with
+   * the party's own claims; an RPT is kept for `rsOrigin` when given, so a fetch there presents it.
+   * Throws `untrusted_as` for an AS not trusted (nothing is sent).
+   * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
+   */
+  async askKeycloak(asUri: string, options: KeycloakUmaOptions, init: { party?: string; flowId?: string; signal?: AbortSignal; rsOrigin?: string } = {}): Promise<KeycloakAnswer & { steps: TranscriptStep[] }> {
+    const party = init.party ?? this.#o.party ?? NOBODY;
+    const flowId = init.flowId ?? randomUUID();
+    const config = findTrustedAs(this.#trust(), asUri);
+    if (!config) throw new TesseraError('untrusted_as', outcomes.untrustedAs(asUri, party).message, outcomes.untrustedAs(asUri, party).hint, { spec: SPEC.trust, facts: { asIssuer: asUri, party } });
+    const asIssuer = normalizeIssuer(config.issuer);
+    const answer = await askKeycloak({ ...this.#access, ...(this.#o.claims ? { claims: this.#o.claims } : {}) }, asIssuer, config, options, { flowId, party, ...(init.signal ? { signal: init.signal } : {}) });
+    if (answer.type === 'token' && init.rsOrigin) await this.#rpts.save(asIssuer, new URL(init.rsOrigin).origin, party, answer.token);
+    return { ...answer, steps: this.transcript.flow(flowId) };
   }
 
   /**
