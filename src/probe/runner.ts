@@ -24,11 +24,13 @@ import { rptChecks } from './checks/rpt';
 import { registrationChecks } from './checks/registration';
 import { interactionChecks } from './checks/interaction';
 import { safetyChecks } from './checks/safety';
+import { resourceMetadataChecks } from './checks/resource-metadata';
 import { grantSection, type CheckDefinition, type CheckResult, type CheckStatus, type ProbeReport, type Verdict } from './types';
 
 /** Every check, in the order they run (answer and safety checks read what the others saw). */
 export const ALL_CHECKS: CheckDefinition[] = [
   ...discoveryChecks,
+  ...resourceMetadataChecks,
   ...tokenChecks,
   ...claimsChecks,
   ...pctChecks,

@@ -11,6 +11,7 @@ import { MemoryStore } from '../../src/kernel/store';
 import { createAgent, type AgentOptions } from '../../src/uma/agent';
 import { resourceCovers, wellKnownResourceMetadataUrl } from '../../src/uma/resource-metadata';
 import { cliAdvice } from '../../src/cli/advice';
+import { runProbe } from '../../src/probe/runner';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
 
 const closers: (() => Promise<unknown>)[] = [];
@@ -167,5 +168,20 @@ describe('RSes that speak another scheme', () => {
   it('a plain Bearer challenge (no metadata) is still "no UMA challenge"', async () => {
     const { origin, agent } = await rsAnswering('Bearer realm="x"');
     expect((await agent.fetch(`${origin}/x`)).error?.code).toBe('no_uma_challenge');
+  });
+});
+
+describe('tessera probe: rs.resource-metadata', () => {
+  const probe = async (fx: Fixture, origin: string) => {
+    const report = await runProbe({ resource: `${origin}/r/bills`, trust: { authorizationServers: [{ issuer: fx.asUri }] }, client: { client_id: 'tessera', client_secret: 'fixture-secret-123', auth_method: 'client_secret_basic', registration: 'static' } });
+    return report.checks.find((c) => c.id === 'rs.resource-metadata');
+  };
+  it('fails when the metadata lists another AS, passes when it lists this one, passes (optional) when there is none', async () => {
+    const other = await setup({ document: (origin) => ({ resource: origin, authorization_servers: ['https://as.elsewhere.example'] }) });
+    expect(await probe(other.fx, other.rs.origin)).toMatchObject({ status: 'fail', spec: 'https://www.rfc-editor.org/rfc/rfc9728#section-3.3' });
+    const same = await setup({ document: (origin) => ({ resource: origin, authorization_servers: [same.fx.asUri] }) });
+    expect((await probe(same.fx, same.rs.origin))?.status).toBe('pass');
+    const none = await setup({ advertise: false });
+    expect(await probe(none.fx, none.rs.origin)).toMatchObject({ status: 'pass', detail: expect.stringContaining('no protected-resource metadata') });
   });
 });
