@@ -117,14 +117,15 @@ export class ResourceMetadataCache {
   async lookup(called: string, advertised: string | undefined, options: { http: HttpClient; flowId: string; signal?: AbortSignal }): Promise<ResourceMetadata | undefined> {
     const origin = new URL(called).origin;
     const url = advertised && isSecureOrLoopback(advertised) ? new URL(advertised, called).href : wellKnownResourceMetadataUrl(origin);
-    const source = advertised && url !== wellKnownResourceMetadataUrl(origin) ? 'challenge' : 'well_known';
-    const cached = this.#entries.get(url);
+    const source = advertised && isSecureOrLoopback(advertised) ? 'challenge' : 'well_known';
+    const key = `${source} ${url}`;
+    const cached = this.#entries.get(key);
     let value: ResourceMetadata | null;
     if (cached && cached.expires > this.#now()) value = cached.value;
     else {
       value = await fetchMetadata(url, source, options);
       if (this.#entries.size >= 256) this.#entries.clear();
-      this.#entries.set(url, { value, expires: this.#now() + this.#ttlMs });
+      this.#entries.set(key, { value, expires: this.#now() + this.#ttlMs });
     }
     if (!value) return undefined;
     const ok = source === 'well_known' ? normalizeIssuer(value.resource) === normalizeIssuer(origin) : resourceCovers(value.resource, called);

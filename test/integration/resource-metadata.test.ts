@@ -73,7 +73,7 @@ describe('protected-resource metadata (RFC 9728)', () => {
     const result = await agent.fetch(`${rs.origin}/r/bills`);
     expect(result.outcome).toBe('granted');
     expect(result.steps.map((s) => `${s.lane}:${s.kind}:${s.status}`)).toEqual(['rs:resource:401', 'rs:discovery:200', 'as:discovery:200', 'as:token:200', 'rs:resource:200']);
-    expect(result.resourceMetadata).toMatchObject({ resource: rs.origin, authorizationServers: [fx.asUri], name: 'Bills', documentation: 'https://docs.example/bills', source: 'well_known' });
+    expect(result.resourceMetadata).toMatchObject({ resource: rs.origin, authorizationServers: [fx.asUri], name: 'Bills', documentation: 'https://docs.example/bills', source: 'challenge' });
     // cached: a second resource at the same RS does not fetch the document again
     await agent.fetch(`${rs.origin}/r/labs`);
     expect(rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(1);
