@@ -83,7 +83,8 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     expect(result.error).toBeUndefined();
     expect(result.outcome).toBe('granted');
     expect(JSON.parse(result.body).kind).toBe('prescriptions');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:200', 'resource:200']);
+    // The demo RS names its RFC 9728 metadata (lane rs) before Tessera goes to Keycloak's discovery (lane as).
+    expect(result.steps.map((s) => `${s.lane}:${s.kind}:${s.status}`)).toEqual(['rs:resource:401', 'rs:discovery:200', 'as:discovery:200', 'as:token:200', 'rs:resource:200']);
     expect(result.steps[0]?.challenge?.realm).toBe('kate');
     // Keycloak's RPT is a JWT with authorization.permissions[].rsid; `upgraded` is always present.
     expect(rsids((await rpt())?.access_token)).toEqual([resource('prescriptions').id]);
@@ -160,7 +161,7 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     const { agent, seen } = await agentFor('alice', { as: { submitRequest: false } });
     const result = await agent.fetch(resource('prescriptions').url, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"kind":"prescriptions"}' });
     expect(result.outcome).toBe('denied');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:200', 'resource:401', 'token:403']);
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'discovery:200', 'token:200', 'resource:401', 'token:403']);
     const grants = seen.filter((s) => s.url.endsWith('/token'));
     expect((decodeJwt(String(grants[0]?.body.access_token)) as { authorization?: unknown }).authorization).toEqual({ permissions: [{ rsid: resource('prescriptions').id, rsname: 'prescriptions' }] });
     expect(grants[1]?.body).toEqual({ error: 'access_denied', error_description: 'not_authorized' });
@@ -194,7 +195,8 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     offset = 601_000; // past the realm's 600 s access-token lifespan, as far as Tessera is concerned
     const result = await agent.fetch(resource('prescriptions').url);
     expect(result.outcome).toBe('granted');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['refresh:200', 'resource:401', 'token:200', 'resource:200']);
+    // discovery:200: the RS's RFC 9728 metadata, first read by this agent on this 401.
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['refresh:200', 'resource:401', 'discovery:200', 'token:200', 'resource:200']);
     // The refresh answer: a plain token response (no `upgraded`, an id_token) whose access token keeps
     // authorization.permissions but has aud "account" instead of the RS — so introspection by the RS
     // says inactive (keycloak/keycloak#23399 is still there in 26.7.3).
