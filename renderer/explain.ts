@@ -36,6 +36,8 @@ export function uiAdvice(error: ErrorView): string {
     case 'ticket_expired': return 'Open the resource again to ask with a fresh ticket.';
     case 'identity_expired': case 'identity_not_found': return 'Sign in again in Connections, or choose someone else under Acting as.';
     case 'invalid_client': case 'client_not_configured': return 'Check the client settings of this authorization server in Connections.';
+    case 'other_scheme': return f.scheme === 'GNAP' ? `This resource uses GNAP${f.asIssuer ? ` (its server: ${f.asIssuer})` : ''}; Tessera speaks UMA only, so use a GNAP client for it.` : `This resource wants an OAuth access token${f.listedAs?.length ? ` from ${f.listedAs.join(' or ')}` : ''}, not a UMA token; Tessera cannot ask for one. If you have one, add it as an Authorization header in the request builder.`;
+    case 'rs_metadata_as_mismatch': case 'rs_metadata_resource_mismatch': return 'Nothing was sent to the authorization server: what the resource server says about itself does not match its challenge. Trusting the server does not change this; tell the resource server\'s operator.';
     case 'internal': return 'This is a bug in Tessera; please report it with the exported flow (Export).';
     default: return error.hint;
   }

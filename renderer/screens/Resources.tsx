@@ -7,6 +7,7 @@ import { ErrorBoundary } from '../components/ErrorBoundary';
 import { AddResourceForm } from '../components/AddResourceForm';
 import { BrowserWait } from '../components/BrowserWait';
 import { ResourceManage } from '../components/ResourceManage';
+import { RsAbout } from '../components/RsAbout';
 import { CANCELLED_TEXT, grantedText, OUTCOME_TEXT, uiAdvice, wasCancelled } from '../explain';
 import { providerName, useSignIn } from '../components/SignIn';
 import type { AppState } from '../../src/app/api';
@@ -79,6 +80,7 @@ export function Resources() {
               {flow && !flow.running && flow.outcome && flow.outcome !== 'granted' && !wasCancelled(flow) ? (
                 <div className={`explain ${flow.outcome}`}>
                   <p><strong>{OUTCOME_TEXT[flow.outcome].label}.</strong> {flow.error?.message ?? OUTCOME_TEXT[flow.outcome].text} {flow.error ? uiAdvice(flow.error) : null}</p>
+                  {flow.error?.code === 'untrusted_as' && flow.rsMetadata ? <RsAbout metadata={flow.rsMetadata} asIssuer={flow.error.facts?.asIssuer} /> : null}
                   {flow.error?.code === 'untrusted_as' && flow.error.facts?.asIssuer ? <button type="button" onClick={() => void run('trustAs', (a) => a.trustAs({ issuer: flow.error?.facts?.asIssuer ?? '' }))}>Trust this AS</button> : null}
                   {flow.outcome === 'pending' || flow.outcome === 'need_info' ? <button type="button" className="secondary" onClick={() => go('requests')}>See what to do</button> : null}
                   <a href={flow.error?.spec ?? OUTCOME_TEXT[flow.outcome].spec} target="_blank" rel="noreferrer noopener">Specification</a>

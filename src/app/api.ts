@@ -110,7 +110,7 @@ export interface ErrorView {
   message: string;
   hint: string;
   spec?: string;
-  facts?: { asIssuer?: string; idpIssuer?: string; clientId?: string; party?: string; requiredClaims?: string[]; interactionOrigin?: string; interactionAllowed?: boolean; interval?: number; reason?: string; status?: number; url?: string };
+  facts?: { asIssuer?: string; idpIssuer?: string; clientId?: string; party?: string; requiredClaims?: string[]; interactionOrigin?: string; interactionAllowed?: boolean; interval?: number; reason?: string; status?: number; url?: string; resource?: string; listedAs?: string[]; scheme?: string };
 }
 
 /** One HTTP exchange of a flow, redacted (see packages/uma/src/kernel/transcript.ts). */
@@ -158,6 +158,19 @@ export interface ServerEventView {
   decision?: 'approved' | 'denied';
 }
 
+/**
+ * An RS's own description (RFC 9728 §2), bounded, for the person deciding whether to trust its AS.
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-2
+ */
+export interface RsMetadataView {
+  resource: string;
+  name?: string;
+  documentation?: string;
+  /** Only an https documentation URL is offered as a link; anything else is shown as text. */
+  documentationIsLink: boolean;
+  authorizationServers: string[];
+}
+
 export interface FlowView {
   flowId: string;
   url: string;
@@ -185,6 +198,11 @@ export interface FlowView {
    * configured demo), with the events that belong to this flow; otherwise the diagram says it cannot see it.
    */
   server?: { visible: boolean; events: ServerEventView[] };
+  /**
+   * What the RS's protected-resource metadata (RFC 9728) says about itself, shown beside "Trust this
+   * AS": its name, documentation (`documentationIsLink` only for https), the ASes it lists.
+   */
+  rsMetadata?: RsMetadataView;
   /** How access was obtained: no UMA at all, an RPT already held, or a new RPT. */
   access?: 'open' | 'held' | 'issued';
   /** When the held RPT was stored (epoch ms). */

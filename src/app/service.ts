@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { correlate, type ServerEventsFeed } from './server-events';
-import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, StepView, TokenView } from './api';
+import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, RsMetadataView, StepView, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, updateConfig, type TesseraConfig } from './config';
@@ -14,6 +14,7 @@ import { TesseraError, toErrorInfo, storeKeys, type TokenStore, NOBODY, splitPar
 import type { TranscriptStep, Opener } from '@tessera/uma';
 import { isSecureOrLoopback } from '@tessera/uma/portable';
 import type { FetchResult } from '@tessera/uma/engine';
+import type { ResourceMetadata } from '@tessera/uma';
 import { toHar } from './har';
 import { applyDemoSetup, type DemoSetup } from './demo-setup';
 import { providerClient } from './provider-client';
@@ -342,6 +343,7 @@ export class TesseraService {
       else if (result.bytes.byteLength <= 8 * 1024 * 1024) flow.bodyBase64 = Buffer.from(result.bytes).toString('base64');
     }
     if (result.error) flow.error = result.error;
+    if (result.resourceMetadata) flow.rsMetadata = rsMetadataView(result.resourceMetadata);
     if (result.needInfo) flow.needInfo = { ...(result.needInfo.requiredClaims ? { requiredClaims: result.needInfo.requiredClaims.map((c) => ({ ...(c.name ? { name: c.name } : {}), ...(c.friendly_name ? { friendly_name: c.friendly_name } : {}), ...(c.issuer ? { issuer: c.issuer } : {}) })) } : {}), ...(result.needInfo.redirectUser ? { redirectUser: result.needInfo.redirectUser } : {}) };
     if (result.pending) flow.pending = { reason: result.pending.reason, ...(result.pending.interval !== undefined ? { interval: result.pending.interval, nextPollAt: Date.now() + result.pending.interval * 1000 } : {}) };
     if (result.outcome === 'untrusted_as') {
@@ -596,5 +598,20 @@ export function stepView(s: TranscriptStep): StepView {
     ...(s.outcome ? { outcome: s.outcome } : {}),
     ...(s.note ? { note: s.note } : {}),
     ...(s.error ? { error: s.error } : {}),
+  };
+}
+
+/**
+ * What an RS says about itself, for the renderer: bounded text; a link only for https documentation.
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-2
+ */
+export function rsMetadataView(m: ResourceMetadata): RsMetadataView {
+  const link = m.documentation !== undefined && URL.canParse(m.documentation) && new URL(m.documentation).protocol === 'https:';
+  return {
+    resource: m.resource.slice(0, 2048),
+    ...(m.name ? { name: m.name.slice(0, 200) } : {}),
+    ...(m.documentation ? { documentation: m.documentation.slice(0, 2048) } : {}),
+    documentationIsLink: link,
+    authorizationServers: (m.authorizationServers ?? []).slice(0, 32).map((a) => a.slice(0, 2048)),
   };
 }

@@ -43,6 +43,11 @@ export function cliAdvice(error: ErrorInfo, ctx: AdviceContext): string {
       return 'Run tessera whoami to see who is signed in, or tessera login.';
     case 'registration_failed':
       return 'Register Tessera at this AS by hand and pass --client-id.';
+    case 'other_scheme':
+      if (f.scheme === 'GNAP') return `This resource speaks GNAP (RFC 9635)${f.asIssuer ? ` with its AS at ${f.asIssuer}` : ''}; tessera fetch speaks UMA only. Use a GNAP client for it.`;
+      return `This resource wants an OAuth ${f.scheme ?? 'Bearer'} token${f.listedAs?.length ? ` from ${f.listedAs.join(' or ')}` : ''}, not a UMA RPT. If you have one, pass it with --header 'Authorization: ${f.scheme ?? 'Bearer'} TOKEN'.`;
+    case 'rs_metadata_as_mismatch':
+      return `Nothing was sent to ${f.asIssuer ?? 'the AS'}: the RS's metadata lists ${f.listedAs?.join(', ') ?? 'other servers'}. Report it to the RS operator; --trust does not change this.`;
     case 'internal':
       return 'This is a bug in Tessera; rerun with --json and report the output.';
     default:

@@ -18,12 +18,14 @@ import { rptChecks } from './checks/rpt';
 import { registrationChecks } from './checks/registration';
 import { interactionChecks } from './checks/interaction';
 import { safetyChecks } from './checks/safety';
+import { resourceMetadataChecks } from './checks/resource-metadata';
 import { exitCodeOf, summarize } from './grading';
 import { grantSection, type CheckDefinition, type CheckResult, type ProbeReport, type Verdict } from './types';
 
 /** Every check, in the order they run (answer and safety checks read what the others saw). */
 export const ALL_CHECKS: CheckDefinition[] = [
   ...discoveryChecks,
+  ...resourceMetadataChecks,
   ...tokenChecks,
   ...claimsChecks,
   ...pctChecks,

@@ -101,7 +101,8 @@ describe('approvals arrive by themselves', () => {
     // One flow on the timeline: its first request_submitted, then polls with the AS's new ticket —
     // the token endpoint straight away, not the RS first (UMA Grant §3.3.6) — then the record.
     const kinds = granted.steps.map((s) => `${s.kind}:${s.status}`);
-    expect(kinds.slice(0, 3)).toEqual(['resource:401', 'discovery:200', 'token:403']);
+    // resource:401, the RS's metadata (RFC 9728), the AS's discovery, token:403
+    expect(kinds.slice(0, 4)).toEqual(['resource:401', 'discovery:200', 'discovery:200', 'token:403']);
     expect(kinds.at(-1)).toBe('resource:200');
     expect(kinds.filter((k) => k === 'resource:401')).toHaveLength(1);
     // Electron's notify port got the decision, with nothing secret in it.

@@ -46,7 +46,9 @@ describe('Tessera engine ⇄ demo servers', () => {
     expect(result.status).toBe(200);
     expect(JSON.parse(result.body).kind).toBe('prescriptions');
     // Claims are pushed with the first token request for a trusted AS, so no need_info round trip.
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:200', 'resource:200']);
+    // The RS's metadata (RFC 9728, named by its challenge) lists the AS before anything goes to it.
+    expect(result.steps.map((s) => `${s.lane}:${s.kind}:${s.status}`)).toEqual(['rs:resource:401', 'rs:discovery:200', 'as:discovery:200', 'as:token:200', 'rs:resource:200']);
+    expect(result.resourceMetadata?.authorizationServers).toEqual([demo.config.as.issuer]);
     expect(await store.list('pct')).toHaveLength(1);
     // The cached RPT is reused: one exchange.
     expect((await agent.fetch(url('prescriptions'))).steps).toHaveLength(1);

@@ -34,9 +34,16 @@ describe('health-records RS', () => {
     const r = await fetch(url('prescriptions'));
     expect(r.status).toBe(401);
     const header = r.headers.get('www-authenticate') ?? '';
-    expect(header).toMatch(/^UMA realm="kate-health-records", as_uri="http:\/\/127\.0\.0\.1:\d+", ticket="[\w-]+"$/);
+    expect(header).toMatch(/^UMA realm="kate-health-records", as_uri="http:\/\/127\.0\.0\.1:\d+", ticket="[\w-]+", resource_metadata="[^"]+"$/);
     const [challenge] = parseWwwAuthenticate([header]);
     expect(challenge?.params.as_uri).toBe(demo.config.as.issuer);
+    expect(challenge?.params.resource_metadata).toBe(`${new URL(demo.config.rs.url).origin}/.well-known/oauth-protected-resource`);
+  });
+
+  it('publishes its protected-resource metadata (RFC 9728), naming its AS', async () => {
+    const r = await fetch(`${new URL(demo.config.rs.url).origin}/.well-known/oauth-protected-resource`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ resource: new URL(demo.config.rs.url).origin, authorization_servers: [demo.config.as.issuer], resource_name: "Kate's health records" });
   });
 
   it('serves the record with a sufficient RPT; a new ticket for an insufficient one (other resource or write)', async () => {

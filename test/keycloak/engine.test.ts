@@ -85,8 +85,9 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     expect(result.error).toBeUndefined();
     expect(result.outcome).toBe('granted');
     expect(JSON.parse(result.body).kind).toBe('prescriptions');
-    // Two discovery steps: the UMA document, then the OpenID one for the revocation endpoint the UMA one lacks.
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'discovery:200', 'token:200', 'resource:200']);
+    // The demo RS names its RFC 9728 metadata (lane rs) before Tessera goes to Keycloak's discovery (lane as),
+    // which reads the UMA document, then the OpenID one for the revocation endpoint the UMA one lacks.
+    expect(result.steps.map((s) => `${s.lane}:${s.kind}:${s.status}`)).toEqual(['rs:resource:401', 'rs:discovery:200', 'as:discovery:200', 'as:discovery:200', 'as:token:200', 'rs:resource:200']);
     expect(result.steps[0]?.challenge?.realm).toBe('kate');
     // Keycloak's RPT is a JWT with authorization.permissions[].rsid; `upgraded` is always present.
     expect(rsids((await rpt())?.access_token)).toEqual([resource('prescriptions').id]);
@@ -197,7 +198,8 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     offset = 601_000; // past the realm's 600 s access-token lifespan, as far as Tessera is concerned
     const result = await agent.fetch(resource('prescriptions').url);
     expect(result.outcome).toBe('granted');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['refresh:200', 'resource:401', 'token:200', 'resource:200']);
+    // discovery:200: the RS's RFC 9728 metadata, first read by this agent on this 401.
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['refresh:200', 'resource:401', 'discovery:200', 'token:200', 'resource:200']);
     // The refresh answer: a plain token response (no `upgraded`, an id_token) whose access token keeps
     // authorization.permissions but has aud "account" instead of the RS — so introspection by the RS
     // says inactive (keycloak/keycloak#23399 is still there in 26.7.3).

@@ -35,6 +35,8 @@ export { fingerprint, withFingerprintKey, type TokenDescription } from './kernel
 // ---- the step functions (request → process) ----
 export { HttpClient, isTextual, DEFAULT_BOUNDS, type HttpBounds, type HttpClientOptions, type HttpRequest, type HttpResult, type FetchLike } from './http/fetch';
 export { parseWwwAuthenticate, readRsResponse, type AuthChallenge, type RsReading } from './uma/challenge';
+export { ResourceMetadataCache, checkAsListed, resourceCovers, wellKnownResourceMetadataUrl, resourceMetadataSchema, RFC9728, type ResourceMetadata } from './uma/resource-metadata';
+export { askKeycloak, type KeycloakAnswer, type KeycloakPermission } from './uma/keycloak-request';
 export { discover, discoveryUrls, openidConfigurationUrl, asMetadata, DiscoveryCache, type AsMetadata, type DiscoveredAs, type DiscoveryOptions } from './uma/discovery';
 export { registrationRequest, processRegistrationResponse, type RegistrationParams } from './uma/registration';
 export {
@@ -45,6 +47,9 @@ export {
   refreshRequest,
   revocationRequest,
   revokeToken,
+  keycloakUmaParameters,
+  keycloakUmaRequest,
+  type KeycloakUmaOptions,
   clientAuthFor,
   type ClientCredentials,
   type UmaTokenParams,

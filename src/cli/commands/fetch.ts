@@ -5,9 +5,10 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { TesseraError, fingerprint, MAX_JSON_DEPTH, parseJsonBounded, ID_TOKEN_FORMAT } from '@tessera/uma';
 import type { FetchResult } from '@tessera/uma/engine';
+import type { KeycloakAnswer } from '@tessera/uma';
 import { fileClaimsSource } from '../claims-file';
 import { CLIENT_FLAG_OPTIONS, CLIENT_FLAGS_USAGE, parseClientFlags, parseHeaderFlags } from '../client-flags';
-import { EXIT, type CliCommand } from '../command';
+import { EXIT, type CliCommand, type CliIo } from '../command';
 import { passedFlags, withCliAdvice, type AdviceContext } from '../advice';
 import { openCliEngine } from '../engine';
 
@@ -18,6 +19,8 @@ const usage = `usage: tessera fetch <url> [--method M] [--header 'K: V']... [--d
     [--trust ISSUER]...          ASes allowed to receive credentials, claims, PCTs
     [--scope SCOPES]             scopes to ask the AS for (e.g. write for a PUT)
     [--no-interaction] [--wait SECONDS] [--output FILE] [--json] [--debug]
+    Keycloak: [--audience CLIENT_ID] [--permission RESOURCE[#SCOPE]]... [--response-mode decision|permissions]
+    [--no-submit-request]
 
 Fetches <url>; on a UMA challenge from a trusted AS, obtains an RPT for the requesting party and
 retries. Tokens are kept per person: an RPT or PCT obtained for one identity (or one --claim-token
@@ -27,6 +30,10 @@ as application/x-www-form-urlencoded when it looks like a=b&c=d, else as text/pl
 --output FILE writes the body as received (PDFs, images); without it a binary body is not printed.
 --json prints one object: {"outcome","status","body" (text) or "bodyBase64","json" (parsed JSON),
 "party","access","steps",...}.
+--audience / --permission ask the trusted Keycloak AS (the one --trust names, or the only one
+configured) for an RPT without a ticket first, then fetch <url> with it; --response-mode decision
+prints only Keycloak's yes/no, permissions only the granted permissions (no token, no fetch).
+--no-submit-request sends submit_request=false (a refusal is not turned into a request to the owner).
 exit: 0 granted, 2 denied, 3 need_info unresolved, 4 pending, 5 untrusted AS, 1 any other error`;
 
 
@@ -52,6 +59,10 @@ const command: CliCommand = {
           identity: { type: 'string' },
           output: { type: 'string', short: 'o' },
           scope: { type: 'string' },
+          audience: { type: 'string' },
+          permission: { type: 'string', multiple: true },
+          'response-mode': { type: 'string' },
+          'no-submit-request': { type: 'boolean' },
         },
       });
     } catch (error) {
@@ -76,17 +87,30 @@ const command: CliCommand = {
       headers['content-type'] = detectContentType(body);
     }
 
+    const responseMode = values['response-mode'];
+    if (responseMode !== undefined && responseMode !== 'decision' && responseMode !== 'permissions') throw new TesseraError('usage', `Bad --response-mode "${responseMode}".`, 'Use --response-mode decision or --response-mode permissions.');
+    if (values.permission?.some((p) => !p || p === '#')) throw new TesseraError('usage', 'Empty --permission.', 'Give RESOURCE, RESOURCE#SCOPE or #SCOPE.');
+    const keycloak = values.audience || values.permission?.length || responseMode ? { ...(values.audience ? { audience: values.audience } : {}), ...(values.permission?.length ? { permissions: values.permission } : {}), ...(responseMode ? { responseMode: responseMode as 'decision' | 'permissions' } : {}) } : undefined;
+
     const claims = values['claim-token'] ? await fileClaimsSource(values['claim-token'], values['claim-token-format'] ?? ID_TOKEN_FORMAT) : undefined;
     const engine = await openCliEngine(io, {
       ...(values.trust ? { trust: values.trust } : {}),
       interaction: !values['no-interaction'],
       ...(claims ? { claims: claims.source } : {}),
       ...(client ? { defaultClient: client } : {}),
+      ...(values['no-submit-request'] ? { submitRequest: false } : {}),
     });
     if (engine.opened.warning && !values.json) io.stderr(`${engine.opened.warning}\n`);
     try {
       // Who this call acts for: the pushed token's subject, the named identity, or the default.
       const party = claims ? claims.party : values.identity ? await engine.identities.resolve(values.identity) : await engine.identities.actingAs();
+      if (keycloak) {
+        const asUri = values.trust?.length === 1 ? values.trust[0] : engine.config.trust.authorizationServers.length === 1 ? engine.config.trust.authorizationServers[0]?.issuer : undefined;
+        if (!asUri) throw new TesseraError('usage', 'Which Keycloak should answer?', 'Name it with --trust ISSUER (one).');
+        const answer = await engine.agent.askKeycloak(asUri, keycloak, { party, rsOrigin: new URL(url).origin });
+        const done = keycloakOutput(answer, io, Boolean(values.json));
+        if (done !== undefined) return done;
+      }
       const result = await engine.agent.fetch(url, {
         method: values.method ?? (body !== undefined ? 'POST' : 'GET'),
         headers,
@@ -128,6 +152,7 @@ export function jsonResult(result: FetchResult, advice: AdviceContext = { passed
     party: result.party,
     ...(result.access ? { access: result.access } : {}),
     ...(result.asIssuer ? { asIssuer: result.asIssuer } : {}),
+    ...(result.resourceMetadata ? { resourceMetadata: result.resourceMetadata } : {}),
     ...(result.error ? { error: withCliAdvice(result.error, advice) } : {}),
     ...(result.needInfo
       ? { needInfo: { ticket: fingerprint(result.needInfo.ticket), ...(result.needInfo.requiredClaims ? { requiredClaims: result.needInfo.requiredClaims } : {}), ...(result.needInfo.redirectUser ? { redirectUser: result.needInfo.redirectUser } : {}) } }
@@ -172,4 +197,27 @@ function printHuman(result: FetchResult, io: { stdout: (t: string) => void; stde
   io.stderr(`tessera: ${result.outcome}: ${line}\n`);
   if (result.needInfo?.redirectUser) io.stderr(`tessera: claims interaction endpoint: ${result.needInfo.redirectUser}\n`);
   if (result.outcome === 'error' && result.status !== null && result.body && result.text) io.stdout(result.body.endsWith('\n') ? result.body : `${result.body}\n`);
+}
+
+/**
+ * Prints a Keycloak answer that ends the command (a decision, a permission list, a refusal) and
+ * returns its exit code; `undefined` for an RPT (kept: the fetch that follows presents it).
+ */
+function keycloakOutput(answer: KeycloakAnswer & { steps: unknown[] }, io: CliIo, json: boolean): number | undefined {
+  if (answer.type === 'token') return undefined;
+  if (answer.type === 'decision') {
+    if (json) io.stdout(`${JSON.stringify({ outcome: answer.granted ? 'granted' : 'denied', decision: answer.granted, steps: answer.steps })}\n`);
+    else io.stdout(`Keycloak's decision: ${answer.granted ? 'granted' : 'not granted'}\n`);
+    return answer.granted ? EXIT.granted : EXIT.denied;
+  }
+  if (answer.type === 'permissions') {
+    if (json) io.stdout(`${JSON.stringify({ outcome: answer.permissions.length ? 'granted' : 'denied', permissions: answer.permissions, steps: answer.steps })}\n`);
+    else io.stdout(answer.permissions.length ? `${answer.permissions.map((p) => `${p.rsname ?? p.rsid ?? '?'}${p.scopes?.length ? `#${p.scopes.join(',')}` : ''}`).join('\n')}\n` : 'No permissions granted.\n');
+    return answer.permissions.length ? EXIT.granted : EXIT.denied;
+  }
+  const r = answer.result;
+  const text = `Keycloak refused: ${'error' in r ? r.error : r.type}${'description' in r && r.description ? ` (${r.description})` : ''}`;
+  if (json) io.stdout(`${JSON.stringify({ outcome: r.type === 'denied' ? 'denied' : 'error', error: { code: r.type === 'denied' ? 'denied' : 'token_error', message: text }, steps: answer.steps })}\n`);
+  else io.stderr(`${text}\n`);
+  return r.type === 'denied' ? EXIT.denied : EXIT.error;
 }

@@ -207,6 +207,8 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
     return { value, cached: false };
   }
 
+  const metadataUrl = `${new URL(url).origin}/.well-known/oauth-protected-resource`;
+
   async function challenge(res: ServerResponse, resource: RsResource, scope: string): Promise<void> {
     const resourceId = resource.id;
     const endpoint = (await metadata()).permission_endpoint ?? `${asIssuer}/uma/permission`;
@@ -216,7 +218,7 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
     if (response.status !== 201 || typeof body.ticket !== 'string') throw new AsUnreachable(`permission endpoint answered ${response.status}`);
     options.events?.publish('rs', { kind: 'permission', side: 'rs', resource: { id: resourceId, name: resource.name, url: resource.url }, scopes: [scope], status: 201, tokens: [...(pat ? [{ role: 'pat' as const, token: pat.token }] : []), { role: 'ticket', token: body.ticket }] });
     sendJson(res, 401, { error: 'uma_ticket', error_description: 'An RPT with this permission is required; get one from the authorization server with this ticket.' }, {
-      'WWW-Authenticate': `UMA realm="${realm}", as_uri="${asIssuer}", ticket="${body.ticket}"`,
+      'WWW-Authenticate': `UMA realm="${realm}", as_uri="${asIssuer}", ticket="${body.ticket}", resource_metadata="${metadataUrl}"`,
     });
   }
 
@@ -260,6 +262,17 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
 
   server.on('request', guarded(async (req, res, reqUrl) => {
     if (reqUrl.pathname === EVENTS_PATH && options.events) return options.events.handle('rs', req, res);
+    if (reqUrl.pathname === '/.well-known/oauth-protected-resource' && req.method === 'GET') {
+      // RFC 9728 §2: who this RS is and which AS it accepts RPTs from (the challenge names this document).
+      return sendJson(res, 200, {
+        resource: new URL(url).origin,
+        authorization_servers: [asIssuer],
+        resource_name: "Kate's health records",
+        resource_documentation: `${new URL(url).origin}/`,
+        scopes_supported: ['read', 'write'],
+        bearer_methods_supported: ['header'],
+      });
+    }
     if (reqUrl.pathname === '/' && req.method === 'GET') {
       return sendJson(res, 200, { service: "Kate's health records", authorization_server: asIssuer, resources: resources.map(({ seed: _seed, ...r }) => r) });
     }

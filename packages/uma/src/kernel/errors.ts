@@ -54,6 +54,10 @@ export type ErrorCode =
   | 'denied'
   | 'party_mismatch'
   | 'forbidden'
+  // protected-resource metadata (RFC 9728) and other schemes (packages/uma/src/uma/resource-metadata.ts, challenge.ts)
+  | 'rs_metadata_resource_mismatch'
+  | 'rs_metadata_as_mismatch'
+  | 'other_scheme'
   // the vault's own codes (src/vault/errors.ts)
   | 'damaged'
   | 'wrong_key'
@@ -94,6 +98,12 @@ export interface ErrorFacts {
   url?: string;
   /** The origin a request was refused for (e.g. plain http to another machine). */
   origin?: string;
+  /** The resource identifier an RS's metadata names (RFC 9728 §2). */
+  resource?: string;
+  /** The authorization servers an RS's metadata lists (RFC 9728 §2). */
+  listedAs?: string[];
+  /** The auth scheme an RS challenged with when it is not UMA (`GNAP`, `Bearer`, …). */
+  scheme?: string;
 }
 
 /**

@@ -24,9 +24,12 @@ import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from 
 import { transportRefusal } from '../kernel/urls';
 import { HttpClient, isTextual, type FetchLike, type HttpBounds, type HttpResult } from '../http/fetch';
 import type { AsAccessDeps } from './as-access';
-import { readRsResponse, type RsReading } from './challenge';
+import { OTHER_SCHEME_SPEC, readRsResponse, type RsReading } from './challenge';
 import { ClientResolver, type DefaultClient } from './clients';
 import { DiscoveryCache, type AsMetadata } from './discovery';
+import type { KeycloakUmaOptions } from './grant';
+import { askKeycloak, type KeycloakAnswer } from './keycloak-request';
+import { checkAsListed, ResourceMetadataCache, type ResourceMetadata } from './resource-metadata';
 import { outcomes } from './outcomes';
 import type { ClaimsInteraction, ClaimsSource, RequiredClaim } from './ports';
 import { RptCache } from './rpt-cache';
@@ -100,6 +103,8 @@ export interface FetchResult {
   /** When the RPT that was used was stored (epoch ms), for `held`. */
   rptStoredAt?: number;
   asIssuer?: string;
+  /** What the RS's protected-resource metadata (RFC 9728) says about it, when it publishes any. */
+  resourceMetadata?: ResourceMetadata;
   error?: ErrorInfo;
   needInfo?: { requiredClaims?: RequiredClaim[]; redirectUser?: string; ticket: string };
   pending?: { ticket?: string; interval?: number; reason: 'owner_must_approve' | 'wait_limit' | 'ticket_expired' };
@@ -136,6 +141,12 @@ export interface AgentOptions {
   claimsRedirectUris?: string[];
   /** Loop guards. */
   limits?: { maxGrantsPerFetch?: number; maxTokenRequestsPerGrant?: number; maxRsRequests?: number; serverRetries?: number; retryBaseMs?: number; freshTicketsWhileWaiting?: number };
+  /**
+   * Also look for `/.well-known/oauth-protected-resource` at an RS origin whose challenge names no
+   * `resource_metadata` (one request per origin, cached; a 404 is "no metadata"). Default false.
+   * @see https://www.rfc-editor.org/rfc/rfc9728#section-3
+   */
+  wellKnownResourceMetadata?: boolean;
   /** Poll interval when `request_submitted` carries none (seconds, default 5; bounded like the AS's, packages/uma/src/uma/poll-policy.ts). */
   defaultPollSeconds?: number;
 }
@@ -158,6 +169,7 @@ export class Agent {
   readonly transcript: Transcript;
   readonly #http: HttpClient;
   readonly #discovery: DiscoveryCache;
+  readonly #rsMetadata: ResourceMetadataCache;
   readonly #rpts: RptCache;
   readonly #admin: TokenAdmin;
   readonly #loop: TokenLoop;
@@ -177,6 +189,7 @@ export class Agent {
     if (options.onStep) this.transcript.on(options.onStep);
     this.#http = options.httpClient ?? new HttpClient({ transcript: this.transcript, ...(options.http ? { bounds: options.http } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
     this.#discovery = new DiscoveryCache({ ...(options.discoveryTtlMs !== undefined ? { ttlMs: options.discoveryTtlMs } : {}), now: this.#now });
+    this.#rsMetadata = new ResourceMetadataCache({ now: this.#now });
     this.#rpts = new RptCache(options.store, this.#now);
     const clients = new ClientResolver({ store: options.store, ...(options.defaultClient ? { defaultClient: options.defaultClient } : {}), ...(options.claimsRedirectUris ? { claimsRedirectUris: options.claimsRedirectUris } : {}) });
     this.#access = { http: this.#http, discovery: this.#discovery, clients, ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}) };
@@ -199,7 +212,7 @@ export class Agent {
   async fetch(url: string, init: FetchOptions = {}): Promise<FetchResult> {
     const flowId = init.flowId ?? randomUUID();
     const party = init.party ?? this.#o.party ?? NOBODY;
-    const last: { rs?: HttpResult } = {};
+    const last: { rs?: HttpResult; resourceMetadata?: ResourceMetadata } = {};
     const base = (): Pick<FetchResult, 'status' | 'headers' | 'body' | 'bytes' | 'text' | 'contentType' | 'flowId' | 'party'> => {
       const contentType = last.rs?.headers.get('content-type') ?? undefined;
       return {
@@ -211,6 +224,7 @@ export class Agent {
         ...(contentType ? { contentType } : {}),
         flowId,
         party,
+        ...(last.resourceMetadata ? { resourceMetadata: last.resourceMetadata } : {}),
       };
     };
     try {
@@ -223,7 +237,7 @@ export class Agent {
     }
   }
 
-  async #run(url: string, init: FetchOptions & { party: string }, flowId: string, last: { rs?: HttpResult }): Promise<Omit<FetchResult, 'steps' | 'status' | 'headers' | 'body' | 'bytes' | 'text' | 'contentType' | 'flowId' | 'party'>> {
+  async #run(url: string, init: FetchOptions & { party: string }, flowId: string, last: { rs?: HttpResult; resourceMetadata?: ResourceMetadata }): Promise<Omit<FetchResult, 'steps' | 'status' | 'headers' | 'body' | 'bytes' | 'text' | 'contentType' | 'flowId' | 'party'>> {
     let target: URL;
     try {
       target = new URL(url);
@@ -280,6 +294,13 @@ export class Agent {
           this.transcript.annotate(rs.step, { outcome: 'as_unreachable' });
           return { outcome: 'as_unreachable', error: outcomes.asUnreachable() };
         }
+        if (reading.type === 'other_scheme') {
+          // Not UMA: say which scheme, and (for OAuth) which ASes the RS's metadata lists.
+          this.transcript.annotate(rs.step, { outcome: 'error' });
+          if (reading.resourceMetadata) last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, reading.resourceMetadata, { http: this.#http, flowId, ...(init.signal ? { signal: init.signal } : {}) }).catch(() => undefined);
+          const listedAs = last.resourceMetadata?.authorizationServers;
+          return { outcome: 'error', error: outcomes.otherScheme(reading.scheme, reading.status, OTHER_SCHEME_SPEC[reading.scheme], { ...(reading.asUri ? { asUri: reading.asUri } : {}), ...(listedAs ? { listedAs } : {}) }) };
+        }
         if (reading.type === 'no_challenge') {
           this.transcript.annotate(rs.step, { outcome: 'error' });
           return rs.status === 403
@@ -303,6 +324,12 @@ export class Agent {
         if (refusal) {
           this.transcript.annotate(rs.step, { outcome: 'error', error: toErrorInfo(refusal) });
           throw refusal;
+        }
+        // RFC 9728: the RS's own metadata must list this AS before anything is sent to it.
+        const advertised = reading.params.resource_metadata;
+        if (advertised || this.#o.wellKnownResourceMetadata) {
+          last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, advertised, { http: this.#http, flowId, ...(init.signal ? { signal: init.signal } : {}) });
+          checkAsListed(last.resourceMetadata, reading.asUri);
         }
       }
       const { asUri, ticket } = challenge;
@@ -387,10 +414,30 @@ export class Agent {
   }
 
   /**
+   * Keycloak's ticketless request (`audience`, `permission`, `response_mode`) to a trusted AS, with
+   * the party's own claims; an RPT is kept for `rsOrigin` when given, so a fetch there presents it.
+   * Throws `untrusted_as` for an AS not trusted (nothing is sent).
+   * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
+   */
+  async askKeycloak(asUri: string, options: KeycloakUmaOptions, init: { party?: string; flowId?: string; signal?: AbortSignal; rsOrigin?: string } = {}): Promise<KeycloakAnswer & { steps: TranscriptStep[] }> {
+    const party = init.party ?? this.#o.party ?? NOBODY;
+    const flowId = init.flowId ?? randomUUID();
+    const config = findTrustedAs(this.#trust(), asUri);
+    if (!config) throw new TesseraError('untrusted_as', outcomes.untrustedAs(asUri, party).message, outcomes.untrustedAs(asUri, party).hint, { spec: SPEC.trust, facts: { asIssuer: asUri, party } });
+    const asIssuer = normalizeIssuer(config.issuer);
+    const answer = await askKeycloak({ ...this.#access, ...(this.#o.claims ? { claims: this.#o.claims } : {}) }, asIssuer, config, options, { flowId, party, ...(init.signal ? { signal: init.signal } : {}) });
+    if (answer.type === 'token' && init.rsOrigin) await this.#rpts.save(asIssuer, new URL(init.rsOrigin).origin, party, answer.token);
+    return { ...answer, steps: this.transcript.flow(flowId) };
+  }
+
+  /**
    * Forgets every discovered document (an AS's endpoints were edited).
    * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.2
    */
-  forgetDiscovery(): void { this.#discovery.clear(); }
+  forgetDiscovery(): void {
+    this.#discovery.clear();
+    this.#rsMetadata.clear();
+  }
 
 }
 

@@ -142,7 +142,19 @@ export type RsReading =
   | { type: 'ok' }
   | { type: 'uma'; asUri: string; ticket: string; realm?: string; params: Record<string, string>; source: 'header' | 'body' }
   | { type: 'as_unreachable' }
+  /**
+   * A challenge in a scheme Tessera does not run: GNAP (RFC 9635 §9.1, with its `as_uri`), or an
+   * OAuth `Bearer`/`DPoP` challenge naming protected-resource metadata (RFC 9728 §5.1) but no ticket.
+   */
+  | { type: 'other_scheme'; status: number; scheme: 'GNAP' | 'Bearer' | 'DPoP'; asUri?: string; resourceMetadata?: string }
   | { type: 'no_challenge'; status: number };
+
+/** Where the schemes Tessera recognises but does not run are defined. */
+export const OTHER_SCHEME_SPEC = {
+  GNAP: 'https://www.rfc-editor.org/rfc/rfc9635#section-9.1',
+  Bearer: 'https://www.rfc-editor.org/rfc/rfc9728#section-5.1',
+  DPoP: 'https://www.rfc-editor.org/rfc/rfc9728#section-5.1',
+} as const;
 
 const bodyTicket = z.object({ ticket: z.string().min(1), as_uri: z.string().min(1).optional() }).loose();
 
@@ -156,8 +168,8 @@ const bodyTicket = z.object({ ticket: z.string().min(1), as_uri: z.string().min(
 export function readRsResponse(status: number, headers: Headers, body: string): RsReading {
   if (status !== 401 && status !== 403) return { type: 'ok' };
   const header = headers.get('www-authenticate');
-  let uma: AuthChallenge | undefined;
-  if (header) uma = parseWwwAuthenticate(header).find((c) => c.scheme.toLowerCase() === 'uma');
+  const all = header ? parseWwwAuthenticate(header) : [];
+  const uma = all.find((c) => c.scheme.toLowerCase() === 'uma');
   let fromBody: z.infer<typeof bodyTicket> | undefined;
   if (/json/i.test(headers.get('content-type') ?? '') || body.trim().startsWith('{')) {
     try {
@@ -186,5 +198,16 @@ export function readRsResponse(status: number, headers: Headers, body: string): 
   }
   const warning = headers.get('warning') ?? '';
   if (status === 403 && /\b199\b[^"]*"UMA Authorization Server Unreachable"/i.test(warning)) return { type: 'as_unreachable' };
-  return { type: 'no_challenge', status };
+  return otherScheme(status, all) ?? { type: 'no_challenge', status };
+}
+
+/** GNAP first (it names its AS), then an OAuth challenge that points at RS metadata. */
+function otherScheme(status: number, challenges: AuthChallenge[]): RsReading | undefined {
+  const gnap = challenges.find((c) => c.scheme.toLowerCase() === 'gnap');
+  if (gnap) return { type: 'other_scheme', status, scheme: 'GNAP', ...(gnap.params.as_uri ? { asUri: gnap.params.as_uri } : {}) };
+  for (const c of challenges) {
+    const scheme = c.scheme.toLowerCase() === 'bearer' ? 'Bearer' : c.scheme.toLowerCase() === 'dpop' ? 'DPoP' : undefined;
+    if (scheme && c.params.resource_metadata) return { type: 'other_scheme', status, scheme, resourceMetadata: c.params.resource_metadata };
+  }
+  return undefined;
 }

@@ -52,6 +52,37 @@ export interface UmaTokenParams {
 }
 
 /**
+ * Keycloak's extensions of the UMA grant request (not in UMA 2.0): ask for an RPT without a ticket
+ * (`audience`, the resource server's client id, and `permission=RESOURCE#SCOPE`, repeatable), and
+ * `response_mode=decision` (a yes/no `{"result": true}`) or `permissions` (the granted permissions,
+ * no token).
+ * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
+ */
+export interface KeycloakUmaOptions {
+  audience?: string;
+  /** `RESOURCE` or `RESOURCE#SCOPE[,SCOPE]` (resource name or id); `#SCOPE` alone asks for a scope on any resource. */
+  permissions?: string[];
+  responseMode?: 'decision' | 'permissions';
+}
+
+/**
+ * The form parameters of Keycloak's ticketless UMA grant request (`submit_request` as configured).
+ * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
+ */
+export function keycloakUmaParameters(options: KeycloakUmaOptions & { claimToken?: UmaTokenParams['claimToken']; submitRequest?: boolean }): URLSearchParams {
+  const body = new URLSearchParams();
+  if (options.audience) body.set('audience', options.audience);
+  for (const p of options.permissions ?? []) body.append('permission', p);
+  if (options.responseMode) body.set('response_mode', options.responseMode);
+  if (options.claimToken) {
+    body.set('claim_token', options.claimToken.claim_token);
+    body.set('claim_token_format', options.claimToken.claim_token_format);
+  }
+  if (options.submitRequest !== undefined) body.set('submit_request', String(options.submitRequest));
+  return body;
+}
+
+/**
  * The HTTP client, transcript flow and cancel signal of one token-endpoint exchange.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
  */
@@ -149,6 +180,16 @@ export async function umaTokenRequest(metadata: AsMetadata, client: ClientCreden
 export async function umaTokenRequestRaw(metadata: AsMetadata, client: ClientCredentials, body: URLSearchParams, ctx: RequestContext, secrets: (string | undefined)[] = []): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
   return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, body, options(ctx, metadata.token_endpoint, 'token', [...secrets, ...body.values(), client.client_secret, ctx.bearerToken]));
+}
+
+/**
+ * POSTs Keycloak's ticketless UMA grant ({@link keycloakUmaParameters}); only the claim token and
+ * client credentials are scrubbed from the step (audience, permissions and mode are not secrets).
+ * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
+ */
+export async function keycloakUmaRequest(metadata: AsMetadata, client: ClientCredentials, body: URLSearchParams, ctx: RequestContext): Promise<Response> {
+  const auth = await clientAuthFor(client, ctx.bearerToken);
+  return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, body, options(ctx, metadata.token_endpoint, 'token', [body.get('claim_token') ?? undefined, client.client_secret, ctx.bearerToken]));
 }
 
 /**

@@ -6,8 +6,15 @@
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
  */
-import { SPEC, type ErrorFacts, type ErrorInfo } from '../kernel/errors';
+import { SPEC, TesseraError, type ErrorFacts, type ErrorInfo } from '../kernel/errors';
 import type { RequiredClaim } from './ports';
+
+const RFC9728_VALIDATION = 'https://www.rfc-editor.org/rfc/rfc9728#section-3.3';
+
+/** The typed refusal of an {@link ErrorInfo}, for code that throws. */
+export function refuse(e: ErrorInfo): TesseraError {
+  return new TesseraError(e.code, e.message, e.hint, { ...(e.spec ? { spec: e.spec } : {}), ...(e.facts ? { facts: e.facts } : {}) });
+}
 
 const info = (code: ErrorInfo['code'], message: string, hint: string, spec: string | undefined, facts: ErrorFacts): ErrorInfo => ({ code, message, hint, ...(spec ? { spec } : {}), facts });
 
@@ -74,6 +81,25 @@ export const outcomes = {
 
   rsError: (status: number): ErrorInfo =>
     info('rs_error', `The resource server answered ${status}.`, status === 404 ? 'Check the resource URL.' : 'See the response body for details.', undefined, { status }),
+
+  rsMetadataAsMismatch: (asUri: string, listed: string[], resource: string): ErrorInfo =>
+    info('rs_metadata_as_mismatch', `The resource server sends you to ${asUri}, but its metadata lists only ${listed.join(', ')}.`, 'Nothing was sent to that authorization server. The challenge and the metadata of the RS disagree; report it to the RS operator.', RFC9728_VALIDATION, { asIssuer: asUri, listedAs: [...listed], resource }),
+
+  rsMetadataResourceMismatch: (called: string, resource: string, metadataUrl: string): ErrorInfo =>
+    info('rs_metadata_resource_mismatch', `The resource server's metadata at ${metadataUrl} describes "${resource}", not the resource called (${called}).`, 'The resource server publishes metadata for another resource; nothing was sent to its authorization server. Report it to the RS operator.', RFC9728_VALIDATION, { url: called, resource }),
+
+  otherScheme: (scheme: 'GNAP' | 'Bearer' | 'DPoP', status: number, spec: string, where: { asUri?: string; listedAs?: string[] }): ErrorInfo =>
+    info(
+      'other_scheme',
+      scheme === 'GNAP'
+        ? `The resource server asks for GNAP (RFC 9635)${where.asUri ? ` at ${where.asUri}` : ''}, not UMA (status ${status}).`
+        : `The resource server asks for an OAuth ${scheme} access token${where.listedAs?.length ? ` from ${where.listedAs.join(', ')}` : ''}, not a UMA RPT (status ${status}).`,
+      scheme === 'GNAP'
+        ? 'Tessera speaks UMA 2.0, not GNAP; use a GNAP client for this resource.'
+        : 'Tessera cannot obtain this kind of token itself (there is no permission ticket); send an access token issued for this resource by one of its authorization servers.',
+      spec,
+      { scheme, status, ...(where.asUri ? { asIssuer: where.asUri } : {}), ...(where.listedAs?.length ? { listedAs: where.listedAs } : {}) },
+    ),
 
   redirectedChallenge: (from: string, to: string, url: string): ErrorInfo =>
     info('rs_error', `${from} redirected to ${to}, which asks for UMA authorization.`, `Fetch ${url} directly if you want access to it.`, SPEC.rpt, { url }),

@@ -1,0 +1,187 @@
+/**
+ * Protected-resource metadata (RFC 9728) against real servers on 127.0.0.1: a small RS in front of
+ * the UMA fixture adds `resource_metadata` to its challenge (or only serves the well-known document)
+ * and publishes a document the test chooses. A document that lists another AS, or names another
+ * resource, stops the flow before anything reaches the AS (asserted on the AS's request log).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../packages/uma/src/kernel/store';
+import { createAgent, type AgentOptions } from '../../packages/uma/src/uma/agent';
+import { resourceCovers, wellKnownResourceMetadataUrl } from '../../packages/uma/src/uma/resource-metadata';
+import { cliAdvice } from '../../src/cli/advice';
+import { runProbe } from '../../src/probe/runner';
+import { startFixture, type Fixture } from '../fixtures/uma-fixture';
+
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+
+interface FrontOptions {
+  /** The metadata document; `undefined` → 404. Gets the front RS's origin. */
+  document?: (origin: string) => unknown;
+  /** Name the document in the challenge (default true). */
+  advertise?: boolean;
+}
+
+/** An RS that forwards to the fixture's RS and adds RFC 9728 metadata. */
+async function front(fx: Fixture, options: FrontOptions) {
+  const log: string[] = [];
+  const server: Server = createServer(async (req, res) => {
+    log.push(req.url ?? '/');
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    if (req.url?.startsWith('/.well-known/oauth-protected-resource')) {
+      const doc = options.document?.(origin);
+      res.writeHead(doc === undefined ? 404 : 200, { 'content-type': 'application/json' });
+      return res.end(doc === undefined ? '{"error":"not_found"}' : JSON.stringify(doc));
+    }
+    const upstream = await fetch(fx.rs(req.url ?? '/'), { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
+    const headers: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' };
+    const challenge = upstream.headers.get('www-authenticate');
+    if (challenge) headers['www-authenticate'] = options.advertise === false ? challenge : `${challenge}, resource_metadata="${origin}/.well-known/oauth-protected-resource"`;
+    res.writeHead(upstream.status, headers);
+    res.end(await upstream.text());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  closers.push(() => {
+    server.closeAllConnections();
+    return new Promise((r) => server.close(r));
+  });
+  return { origin, log };
+}
+
+async function setup(options: FrontOptions, agentOptions: Partial<AgentOptions> = {}) {
+  const fx = await startFixture();
+  closers.push(() => fx.close());
+  const rs = await front(fx, options);
+  const agent = createAgent({
+    store: new MemoryStore(),
+    trust: { authorizationServers: [{ issuer: fx.asUri }] },
+    defaultClient: { clientId: 'tessera', clientSecret: 'fixture-secret-123' },
+    limits: { retryBaseMs: 1 },
+    ...agentOptions,
+  });
+  return { fx, rs, agent };
+}
+
+describe('protected-resource metadata (RFC 9728)', () => {
+  it('a document that lists the AS: the grant runs, and the result carries what the RS says about itself', async () => {
+    const { fx, rs, agent } = await setup({ document: (origin) => ({ resource: origin, authorization_servers: [fx.asUri], resource_name: 'Bills', resource_documentation: 'https://docs.example/bills' }) });
+    const result = await agent.fetch(`${rs.origin}/r/bills`);
+    expect(result.outcome).toBe('granted');
+    expect(result.steps.map((s) => `${s.lane}:${s.kind}:${s.status}`)).toEqual(['rs:resource:401', 'rs:discovery:200', 'as:discovery:200', 'as:token:200', 'rs:resource:200']);
+    expect(result.resourceMetadata).toMatchObject({ resource: rs.origin, authorizationServers: [fx.asUri], name: 'Bills', documentation: 'https://docs.example/bills', source: 'challenge' });
+    // cached: a second resource at the same RS does not fetch the document again
+    await agent.fetch(`${rs.origin}/r/labs`);
+    expect(rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(1);
+  });
+
+  it('a document that lists another AS stops the flow before the AS hears anything', async () => {
+    const { fx, rs, agent } = await setup({ document: (origin) => ({ resource: origin, authorization_servers: ['https://as.elsewhere.example'] }) });
+    const result = await agent.fetch(`${rs.origin}/r/bills`);
+    expect(result.outcome).toBe('error');
+    expect(result.error).toMatchObject({ code: 'rs_metadata_as_mismatch', spec: 'https://www.rfc-editor.org/rfc/rfc9728#section-3.3', facts: { asIssuer: fx.asUri, listedAs: ['https://as.elsewhere.example'] } });
+    expect(fx.stats).toMatchObject({ token: 0, discovery: 0, registration: 0 });
+    expect(result.steps.some((s) => s.lane === 'as')).toBe(false);
+  });
+
+  it('a document for another resource stops the flow before the AS hears anything', async () => {
+    const { fx, rs, agent } = await setup({ document: () => ({ resource: 'https://rs.elsewhere.example/', authorization_servers: [fx.asUri] }) });
+    const result = await agent.fetch(`${rs.origin}/r/bills`);
+    expect(result.error).toMatchObject({ code: 'rs_metadata_resource_mismatch', facts: { url: `${rs.origin}/r/bills`, resource: 'https://rs.elsewhere.example/' } });
+    expect(fx.stats).toMatchObject({ token: 0, discovery: 0 });
+  });
+
+  it('an RS that names a document it does not serve (404) is not failed for it', async () => {
+    const { rs, agent } = await setup({});
+    const result = await agent.fetch(`${rs.origin}/r/bills`);
+    expect(result.outcome).toBe('granted');
+    expect(result.resourceMetadata).toBeUndefined();
+  });
+
+  it('without resource_metadata in the challenge the well-known document is read only when asked, once per origin', async () => {
+    const doc = (origin: string) => ({ resource: origin, authorization_servers: ['https://as.elsewhere.example'] });
+    const quiet = await setup({ document: doc, advertise: false });
+    expect((await quiet.agent.fetch(`${quiet.rs.origin}/r/bills`)).outcome).toBe('granted');
+    expect(quiet.rs.log.some((p) => p.startsWith('/.well-known'))).toBe(false);
+    const asked = await setup({ document: doc, advertise: false }, { wellKnownResourceMetadata: true });
+    const refused = await asked.agent.fetch(`${asked.rs.origin}/r/bills`);
+    expect(refused.error?.code).toBe('rs_metadata_as_mismatch');
+    expect(asked.fx.stats.token).toBe(0);
+  });
+
+  it('hostile documents (wrong types, huge) count as none', async () => {
+    const wrong = await setup({ document: () => ({ resource: 42, authorization_servers: 'x' }) });
+    expect((await wrong.agent.fetch(`${wrong.rs.origin}/r/bills`)).outcome).toBe('granted');
+    const huge = await setup({ document: (origin) => ({ resource: origin, authorization_servers: ['https://as.elsewhere.example'], pad: 'x'.repeat(200_000) }) });
+    expect((await huge.agent.fetch(`${huge.rs.origin}/r/bills`)).outcome).toBe('granted');
+  });
+
+  it('builds the path-inserted well-known URL and matches resources by origin and path prefix', () => {
+    expect(wellKnownResourceMetadataUrl('https://rs.example/api/v1/')).toBe('https://rs.example/.well-known/oauth-protected-resource/api/v1');
+    expect(wellKnownResourceMetadataUrl('https://rs.example')).toBe('https://rs.example/.well-known/oauth-protected-resource');
+    expect(resourceCovers('https://rs.example/api', 'https://rs.example/api/x')).toBe(true);
+    expect(resourceCovers('https://rs.example/api', 'https://rs.example/apix')).toBe(false);
+    expect(resourceCovers('https://rs.example', 'http://rs.example/x')).toBe(false);
+  });
+});
+
+describe('RSes that speak another scheme', () => {
+  async function rsAnswering(header: string, document?: (origin: string) => unknown) {
+    const server: Server = createServer((req, res) => {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      if (req.url?.startsWith('/.well-known/oauth-protected-resource') && document) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(document(origin)));
+      }
+      res.writeHead(401, { 'www-authenticate': header.replace('ORIGIN', origin) });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    });
+    const agent = createAgent({ store: new MemoryStore(), trust: { authorizationServers: [] } });
+    return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, agent };
+  }
+
+  it('GNAP (RFC 9635 §9.1): a typed outcome naming the scheme and its AS, not "no UMA challenge"', async () => {
+    const { origin, agent } = await rsAnswering('GNAP as_uri="https://gnap.example/tx", access="FWWIKYBQ6U56NL1"');
+    const result = await agent.fetch(`${origin}/x`);
+    expect(result.outcome).toBe('error');
+    expect(result.error).toMatchObject({ code: 'other_scheme', spec: 'https://www.rfc-editor.org/rfc/rfc9635#section-9.1', facts: { scheme: 'GNAP', asIssuer: 'https://gnap.example/tx', status: 401 } });
+    expect(cliAdvice(result.error!, { passed: new Set() })).toMatch(/GNAP/);
+  });
+
+  it('Bearer with resource_metadata and no ticket: the scheme and the ASes its metadata lists', async () => {
+    const { origin, agent } = await rsAnswering('Bearer resource_metadata="ORIGIN/.well-known/oauth-protected-resource"', (o) => ({ resource: o, authorization_servers: ['https://login.example'] }));
+    const result = await agent.fetch(`${origin}/x`);
+    expect(result.error).toMatchObject({ code: 'other_scheme', spec: 'https://www.rfc-editor.org/rfc/rfc9728#section-5.1', facts: { scheme: 'Bearer', listedAs: ['https://login.example'] } });
+    expect(result.resourceMetadata?.authorizationServers).toEqual(['https://login.example']);
+    expect(cliAdvice(result.error!, { passed: new Set() })).toContain("--header 'Authorization: Bearer TOKEN'");
+  });
+
+  it('a plain Bearer challenge (no metadata) is still "no UMA challenge"', async () => {
+    const { origin, agent } = await rsAnswering('Bearer realm="x"');
+    expect((await agent.fetch(`${origin}/x`)).error?.code).toBe('no_uma_challenge');
+  });
+});
+
+describe('tessera probe: rs.resource-metadata', () => {
+  const probe = async (fx: Fixture, origin: string) => {
+    const report = await runProbe({ resource: `${origin}/r/bills`, trust: { authorizationServers: [{ issuer: fx.asUri }] }, client: { client_id: 'tessera', client_secret: 'fixture-secret-123', auth_method: 'client_secret_basic', registration: 'static' } });
+    return report.checks.find((c) => c.id === 'rs.resource-metadata');
+  };
+  it('fails when the metadata lists another AS, passes when it lists this one, passes (optional) when there is none', async () => {
+    const other = await setup({ document: (origin) => ({ resource: origin, authorization_servers: ['https://as.elsewhere.example'] }) });
+    expect(await probe(other.fx, other.rs.origin)).toMatchObject({ status: 'fail', spec: 'https://www.rfc-editor.org/rfc/rfc9728#section-3.3' });
+    const same = await setup({ document: (origin) => ({ resource: origin, authorization_servers: [same.fx.asUri] }) });
+    expect((await probe(same.fx, same.rs.origin))?.status).toBe('pass');
+    const none = await setup({ advertise: false });
+    expect(await probe(none.fx, none.rs.origin)).toMatchObject({ status: 'pass', detail: expect.stringContaining('no protected-resource metadata') });
+  });
+});
