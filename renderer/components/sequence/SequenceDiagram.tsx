@@ -76,7 +76,7 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
         <rect className="seq-hit" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />
         <rect className="seq-note" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />
         <text className="seq-label" x={cxNote} y={y + fontSize * 0.3} textAnchor="middle" fontSize={fontSize}>
-          <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan> {shown}
+          <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan>{` ${shown}`}
         </text>
       </g>
     );
@@ -89,7 +89,7 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
       <line className="seq-line" x1={x1} y1={y} x2={x2 - dir * 2} y2={y} strokeWidth={m.kind === 'request' ? 2 : 1.6} strokeDasharray={m.kind === 'return' ? '7 5' : undefined} />
       <polygon className="seq-head" points={`${x2},${y} ${x2 - dir * 10},${y - 5} ${x2 - dir * 10},${y + 5}`} />
       <text className="seq-label" x={mid} y={y - (m.chips.length ? chipFont * 0.75 + 4 : 7)} textAnchor="middle" fontSize={fontSize}>
-        <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan> {m.label}
+        <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan>{` ${m.label}`}
       </text>
       {m.chips.map((c, i) => {
         const w = chipW[i] ?? 0;
