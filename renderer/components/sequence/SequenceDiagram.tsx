@@ -3,7 +3,7 @@
  * selects its exchange. The drawing scales to the container's width; `zoom` enlarges it (the
  * container scrolls). In presenter mode `upTo` dims the exchanges not reached yet.
  */
-import { forwardRef, memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { forwardRef, memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ServerEventView, StepView } from '../../../src/app/api';
 import { LANES, OWNER_LANE, layoutFlow, textWidth, type Message } from './layout';
 import { ROLE_LABEL } from './tokens';
@@ -31,16 +31,24 @@ const laneName = (id: string) => LANE_NAMES.get(id) ?? id;
 /** One empty list, so "no server events" does not lay the flow out again on every render. */
 const NO_EVENTS: readonly ServerEventView[] = [];
 
-function useContainerWidth(fixed: number | undefined): [React.RefObject<HTMLDivElement | null>, number] {
+/**
+ * The container's width; `undefined` until measured. It is measured in a layout effect, before the
+ * first paint, so the diagram is laid out and drawn once at its real width, rather than first at a
+ * guessed 960 and then all over again when the ResizeObserver reports.
+ */
+function useContainerWidth(fixed: number | undefined): [React.RefObject<HTMLDivElement | null>, number | undefined] {
   const ref = useRef<HTMLDivElement | null>(null);
-  const [width, setWidth] = useState(fixed ?? 960);
-  useEffect(() => {
-    if (fixed !== undefined || !ref.current || typeof ResizeObserver === 'undefined') return;
+  const observing = fixed === undefined && typeof ResizeObserver !== 'undefined';
+  const [width, setWidth] = useState<number | undefined>(observing ? undefined : 960);
+  useLayoutEffect(() => {
+    if (!observing || !ref.current) return;
     const el = ref.current;
-    const observer = new ResizeObserver(() => setWidth(Math.max(640, Math.floor(el.clientWidth - 2))));
+    const measure = () => setWidth(Math.max(640, Math.floor(el.clientWidth - 2)));
+    measure();
+    const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
-  }, [fixed]);
+  }, [observing]);
   return [ref, fixed ?? width];
 }
 
@@ -133,7 +141,8 @@ export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(f
             </g>
           );
         })}
-        {layout.messages.map((m) => (
+        {/* The arrows wait for the measured width (one layout effect, before the first paint). */}
+        {measured === undefined ? null : layout.messages.map((m) => (
           <MessageView key={m.id} m={m} x1={lanesX.get(m.from) ?? 0} x2={lanesX.get(m.to) ?? 0} rowHeight={layout.rowHeight} header={layout.header} width={layout.width}
             fontSize={fontSize} selected={selected === m.stepId} onSelect={onSelect ? select : undefined}
             state={upTo === undefined ? undefined : m.step < upTo ? 'past' : m.step === upTo ? 'current' : 'future'} />
