@@ -3,9 +3,9 @@
  * selects its exchange. The drawing scales to the container's width; `zoom` enlarges it (the
  * container scrolls). In presenter mode `upTo` dims the exchanges not reached yet.
  */
-import { forwardRef, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { forwardRef, memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ServerEventView, StepView } from '../../../src/app/api';
-import { LANES, OWNER_LANE, layoutFlow, textWidth, type Layout, type Message } from './layout';
+import { LANES, OWNER_LANE, layoutFlow, textWidth, type Message } from './layout';
 import { ROLE_LABEL } from './tokens';
 import type { IssuerName } from './server-side';
 
@@ -26,30 +26,40 @@ export interface SequenceDiagramProps {
   issuerName?: IssuerName | undefined;
 }
 
-const laneName = (id: string) => [...LANES, OWNER_LANE].find((l) => l.id === id)?.label ?? id;
+const LANE_NAMES = new Map<string, string>([...LANES, OWNER_LANE].map((l) => [l.id, l.label]));
+const laneName = (id: string) => LANE_NAMES.get(id) ?? id;
+/** One empty list, so "no server events" does not lay the flow out again on every render. */
+const NO_EVENTS: readonly ServerEventView[] = [];
 
-function useContainerWidth(fixed: number | undefined): [React.RefObject<HTMLDivElement | null>, number] {
+/**
+ * The container's width; `undefined` until measured. It is measured in a layout effect, before the
+ * first paint, so the diagram is laid out and drawn once at its real width, rather than first at a
+ * guessed 960 and then all over again when the ResizeObserver reports.
+ */
+function useContainerWidth(fixed: number | undefined): [React.RefObject<HTMLDivElement | null>, number | undefined] {
   const ref = useRef<HTMLDivElement | null>(null);
-  const [width, setWidth] = useState(fixed ?? 960);
-  useEffect(() => {
-    if (fixed !== undefined || !ref.current || typeof ResizeObserver === 'undefined') return;
+  const observing = fixed === undefined && typeof ResizeObserver !== 'undefined';
+  const [width, setWidth] = useState<number | undefined>(observing ? undefined : 960);
+  useLayoutEffect(() => {
+    if (!observing || !ref.current) return;
     const el = ref.current;
-    const observer = new ResizeObserver(() => setWidth(Math.max(640, Math.floor(el.clientWidth - 2))));
+    const measure = () => setWidth(Math.max(640, Math.floor(el.clientWidth - 2)));
+    measure();
+    const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
-  }, [fixed]);
+  }, [observing]);
   return [ref, fixed ?? width];
 }
 
-const laneX = (layout: Layout, id: string): number => {
-  for (const l of layout.lanes) if (l.id === id) return l.x;
-  return 0;
-};
+interface MessageProps { m: Message; x1: number; x2: number; rowHeight: number; header: number; width: number; fontSize: number; selected: boolean; state: 'past' | 'current' | 'future' | undefined; onSelect: ((id: string) => void) | undefined }
 
-function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Message; layout: Layout; fontSize: number; selected: boolean; state: 'past' | 'current' | 'future' | undefined; onSelect: ((id: string) => void) | undefined }) {
-  const x1 = laneX(layout, m.from);
-  const x2 = laneX(layout, m.to);
-  const y = layout.header + m.row * layout.rowHeight + layout.rowHeight * 0.62;
+/**
+ * One arrow (or note). Memoised on plain values (its message, lane positions, geometry), so a new
+ * selection or presenter step re-renders only the arrows whose state changed, not all of them.
+ */
+const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, width, fontSize, selected, state, onSelect }: MessageProps) {
+  const y = header + m.row * rowHeight + rowHeight * 0.62;
   const dir = x2 > x1 ? 1 : -1;
   const mid = (x1 + x2) / 2;
   const chipFont = Math.round(fontSize * 0.82);
@@ -62,10 +72,10 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
   if (m.kind === 'note') {
     // Something a server did by itself (a decision, a cache hit): a box on its lane, kept inside the drawing.
     const full = `${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}`;
-    const max = Math.floor((layout.width - 16) / (fontSize * 0.58));
+    const max = Math.floor((width - 16) / (fontSize * 0.58));
     const shown = full.length > max ? `${full.slice(0, max - 1)}…` : full;
     const w = textWidth(shown, fontSize) + 16;
-    const cxNote = Math.min(Math.max(x1, w / 2 + 8), layout.width - w / 2 - 8);
+    const cxNote = Math.min(Math.max(x1, w / 2 + 8), width - w / 2 - 8);
     return (
       <g className={`seq-msg note server tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind="note" data-lane={m.from}
         role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
@@ -74,7 +84,7 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
         <rect className="seq-hit" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />
         <rect className="seq-note" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />
         <text className="seq-label" x={cxNote} y={y + fontSize * 0.3} textAnchor="middle" fontSize={fontSize}>
-          <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan> {shown}
+          <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan>{` ${shown}`}
         </text>
       </g>
     );
@@ -83,11 +93,11 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
     <g className={`seq-msg ${m.kind}${m.server ? ' server' : ''} tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind={m.kind}
       role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
       aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
-      <rect className="seq-hit" x={Math.min(x1, x2)} y={y - layout.rowHeight * 0.62} width={Math.abs(x2 - x1)} height={layout.rowHeight} fill="transparent" />
+      <rect className="seq-hit" x={Math.min(x1, x2)} y={y - rowHeight * 0.62} width={Math.abs(x2 - x1)} height={rowHeight} fill="transparent" />
       <line className="seq-line" x1={x1} y1={y} x2={x2 - dir * 2} y2={y} strokeWidth={m.kind === 'request' ? 2 : 1.6} strokeDasharray={m.kind === 'return' ? '7 5' : undefined} />
       <polygon className="seq-head" points={`${x2},${y} ${x2 - dir * 10},${y - 5} ${x2 - dir * 10},${y + 5}`} />
       <text className="seq-label" x={mid} y={y - (m.chips.length ? chipFont * 0.75 + 4 : 7)} textAnchor="middle" fontSize={fontSize}>
-        <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan> {m.label}
+        <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan>{` ${m.label}`}
       </text>
       {m.chips.map((c, i) => {
         const w = chipW[i] ?? 0;
@@ -103,12 +113,18 @@ function MessageView({ m, layout, fontSize, selected, state, onSelect }: { m: Me
       })}
     </g>
   );
-}
+});
 
 export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(function SequenceDiagram(props, svgRef) {
   const { steps, selected, onSelect, zoom = 1, upTo, fontSize = 13, running = false, label = 'Sequence diagram of this flow', server, issuerName } = props;
   const [box, measured] = useContainerWidth(props.width);
-  const layout = useMemo(() => layoutFlow(steps, { width: measured, fontSize, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3), server, issuerName }), [steps, measured, fontSize, server, issuerName]);
+  const events = server?.length === 0 ? NO_EVENTS : server;
+  const layout = useMemo(() => layoutFlow(steps, { width: measured, fontSize, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3), server: events, issuerName }), [steps, measured, fontSize, events, issuerName]);
+  // A stable handler for every arrow (callers often pass a new function each render), so the memoised arrows keep.
+  const latest = useRef(onSelect);
+  latest.current = onSelect;
+  const select = useCallback((id: string) => latest.current?.(id), []);
+  const lanesX = useMemo(() => new Map(layout.lanes.map((l) => [l.id, l.x])), [layout]);
   const height = layout.height + (running ? layout.rowHeight : 0);
   return (
     <div className="seq-box" ref={box}>
@@ -125,8 +141,10 @@ export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(f
             </g>
           );
         })}
-        {layout.messages.map((m) => (
-          <MessageView key={m.id} m={m} layout={layout} fontSize={fontSize} selected={selected === m.stepId} onSelect={onSelect}
+        {/* The arrows wait for the measured width (one layout effect, before the first paint). */}
+        {measured === undefined ? null : layout.messages.map((m) => (
+          <MessageView key={m.id} m={m} x1={lanesX.get(m.from) ?? 0} x2={lanesX.get(m.to) ?? 0} rowHeight={layout.rowHeight} header={layout.header} width={layout.width}
+            fontSize={fontSize} selected={selected === m.stepId} onSelect={onSelect ? select : undefined}
             state={upTo === undefined ? undefined : m.step < upTo ? 'past' : m.step === upTo ? 'current' : 'future'} />
         ))}
         {running ? <text className="seq-running" x={layout.width / 2} y={layout.height + layout.rowHeight / 2} textAnchor="middle" fontSize={fontSize}>waiting for the next answer…</text> : null}
