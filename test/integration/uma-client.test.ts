@@ -38,7 +38,8 @@ describe('createUmaClient', () => {
     const umaFetch = createUmaClient({ trust: { authorizationServers: [] }, claims: claims(), fingerprintKey: randomBytes(32) });
     const result = await umaFetch(url('prescriptions'), {}, { party: alice() });
     expect(result.outcome).toMatchObject({ type: 'untrusted_as', asUri: demo.config.as.issuer, error: { code: UmaErrorCode.untrusted_as } });
-    expect(result.steps.map((s) => s.lane)).toEqual(['rs']);
+    // The resource, then the RS's own metadata (RFC 9728) its challenge names: nothing goes to the AS.
+    expect(result.steps.map((s) => `${s.lane}:${s.kind}`)).toEqual(['rs:resource', 'rs:discovery']);
     expect(result.response?.status).toBe(401);
   });
 

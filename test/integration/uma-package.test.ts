@@ -156,7 +156,7 @@ async function fullLoop(runtime: string, version: string, demo: DemoHandle): Pro
   expect(events.map((e) => e.event)).toEqual(['node', 'granted', 'need_info_pushed', 'open', 'granted', 'pending', 'granted', 'done']);
   expect(events[0]).toMatchObject({ version: `v${version}` });
   expect(events[1]).toMatchObject({ example: 'push-id-token', kind: 'prescriptions' });
-  expect(events[2]).toMatchObject({ steps: ['resource:401', 'discovery:200', 'token:403:need_info', 'token:200:rpt_issued', 'resource:200'], kind: 'prescriptions' });
+  expect(events[2]).toMatchObject({ steps: ['resource:401', 'discovery:200', 'discovery:200', 'token:403:need_info', 'token:200:rpt_issued', 'resource:200'], kind: 'prescriptions' });
   expect(events[4]).toMatchObject({ example: 'interactive-claims', kind: 'lab-report' });
   expect(events[5]).toMatchObject({ interval: 1 });
   expect(events[6]).toMatchObject({ example: 'pending-polling', kind: 'care-notes' });
