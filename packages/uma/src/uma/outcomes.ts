@@ -11,7 +11,10 @@ import type { RequiredClaim } from './ports';
 
 const RFC9728_VALIDATION = 'https://www.rfc-editor.org/rfc/rfc9728#section-3.3';
 
-/** The typed refusal of an {@link ErrorInfo}, for code that throws. */
+/**
+ * The typed refusal of an {@link ErrorInfo}, for code that throws.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.6
+ */
 export function refuse(e: ErrorInfo): TesseraError {
   return new TesseraError(e.code, e.message, e.hint, { ...(e.spec ? { spec: e.spec } : {}), ...(e.facts ? { facts: e.facts } : {}) });
 }

@@ -26,7 +26,10 @@ import { isSecureOrLoopback } from '../kernel/urls';
 import type { HttpClient } from '../http/fetch';
 import { outcomes, refuse } from './outcomes';
 
-/** RFC 9728 sections, for errors and TSDoc. */
+/**
+ * RFC 9728 sections, for errors and TSDoc.
+ * @see https://www.rfc-editor.org/rfc/rfc9728
+ */
 export const RFC9728 = {
   metadata: 'https://www.rfc-editor.org/rfc/rfc9728#section-2',
   wellKnown: 'https://www.rfc-editor.org/rfc/rfc9728#section-3',
