@@ -38,6 +38,8 @@ afterAll(async () => {
 
 /** The tab talks to Tessera: the demo's records are listed and another screen loads its state. */
 async function works(page: Page): Promise<void> {
+  // Tessera reopens on the last screen shown (preferences.json), which another tab may have changed.
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Resources' }).click({ timeout: 20_000 });
   await page.getByRole('button', { name: "Open Kate's prescriptions" }).waitFor({ timeout: 20_000 });
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Connections' }).click();
   await page.getByText("Kate's AS (demo)").first().waitFor();

@@ -130,7 +130,8 @@ describe('tessera login / fetch / whoami / logout with Chromium as the browser',
     const result = JSON.parse(r.out) as { outcome: string; steps: { lane: string; kind: string }[] };
     expect(result.outcome).toBe('untrusted_as');
     expect(r.code).toBe(5);
-    expect(result.steps.every((s) => s.kind === 'resource')).toBe(true);
+    // Only the RS: the resource and the metadata its challenge names (RFC 9728), never the AS.
+    expect(result.steps.map((s) => `${s.lane}:${s.kind}`)).toEqual(['rs:resource', 'rs:discovery']);
   });
 
   it('the provider’s error redirect (the person cancels) is reported clearly', async () => {

@@ -29,7 +29,11 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     // A reused server (TESSERA_KEYCLOAK_URL) keeps earlier runs' requests and approvals: start clean.
     await deleteAllTickets(issuer);
   });
-  afterAll(async () => demo?.close());
+  afterAll(async () => {
+    // One Keycloak serves every test file: leave no sharing behind for the next one.
+    await deleteAllTickets(issuer).catch(() => undefined);
+    await demo?.close();
+  });
 
   const resource = (name: string) => {
     const r = demo.config.rs.resources.find((x) => x.name === name);
@@ -164,7 +168,8 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     const { agent, seen } = await agentFor('alice', { as: { submitRequest: false } });
     const result = await agent.fetch(resource('prescriptions').url, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"kind":"prescriptions"}' });
     expect(result.outcome).toBe('denied');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'discovery:200', 'token:200', 'resource:401', 'token:403']);
+    // The RS's RFC 9728 metadata (rs lane, read once), Keycloak's UMA and OpenID documents (as lane).
+    expect(result.steps.map((s) => `${s.lane}:${s.kind}:${s.status}`)).toEqual(['rs:resource:401', 'rs:discovery:200', 'as:discovery:200', 'as:discovery:200', 'as:token:200', 'rs:resource:401', 'as:token:403']);
     const grants = seen.filter((s) => s.url.endsWith('/token'));
     expect((decodeJwt(String(grants[0]?.body.access_token)) as { authorization?: unknown }).authorization).toEqual({ permissions: [{ rsid: resource('prescriptions').id, rsname: 'prescriptions' }] });
     expect(grants[1]?.body).toEqual({ error: 'access_denied', error_description: 'not_authorized' });

@@ -138,6 +138,8 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     const issuer = kc?.issuer ?? '';
     const find = (name: string) => demo.config.rs.resources.find((r) => r.name === name);
     const careNotes = find('care-notes');
+    // The Keycloak of the run is shared by the test files: what another file shared with Alice goes first.
+    await deleteAllTickets(issuer);
     const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
     const kate = await kateAccount(issuer);
     let shared = 0;

@@ -27,7 +27,10 @@ describe.skipIf(!kc)("Keycloak's UMA extensions against a real Keycloak", () => 
     demo = await startKeycloakDemo({ keycloakUrl: kc?.url ?? '', introspectionCacheMs: 0 });
     await deleteAllTickets(issuer);
   });
-  afterAll(async () => demo?.close());
+  afterAll(async () => {
+    await deleteAllTickets(issuer).catch(() => undefined);
+    await demo?.close();
+  });
 
   const resource = (name: string) => {
     const r = demo.config.rs.resources.find((x) => x.name === name);
