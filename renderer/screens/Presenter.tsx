@@ -195,6 +195,7 @@ export function Presenter() {
           <progress className="present-progress" max={steps.length} value={index + 1} aria-label={`Progress: step ${index + 1} of ${steps.length}`} />
           <p className="narration" aria-live="polite" data-testid="narration">{narration?.text}{decisions.length ? <> <span className="server-why">On the AS: {decisions.map((d) => decisionText(d, issuerName)).join(' ')}</span></> : null} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
           {view === 'e2e' && !flow.server?.visible ? <p className="muted" role="note">The server side is not visible for this flow: its AS and RS publish no events Tessera can follow.</p> : null}
+          {view === 'e2e' && flow.server?.visible && flow.server.source === 'keycloak' ? <p className="muted" role="note">From Keycloak&apos;s own events: its decisions and the RS&apos;s introspections, not the policy that decided.</p> : null}
           <div className="seq-tools present-keys">
             <button type="button" onClick={() => { setFollowing(false); goTo(index - 1); }} disabled={index === 0}>← Back</button>
             <button type="button" onClick={() => { setFollowing(index + 1 >= steps.length - 1); goTo(index + 1); }} disabled={index >= steps.length - 1}>Next →</button>

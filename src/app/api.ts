@@ -156,6 +156,11 @@ export interface ServerEventView {
   requester?: string;
   request?: string;
   decision?: 'approved' | 'denied';
+  /**
+   * An event a real AS published in its own terms (Keycloak's admin events API, src/app/keycloak-events.ts):
+   * its type, the client and user it names, its error and reason; a token id only as a fingerprint.
+   */
+  native?: { server: 'keycloak'; type: string; client?: string | undefined; user?: string | undefined; tokenId?: string | undefined; error?: string | undefined; reason?: string | undefined };
 }
 
 /**
@@ -195,9 +200,10 @@ export interface FlowView {
   party?: string;
   /**
    * The servers' side (issue #23): `visible` when the AS and RS publish events Tessera follows (the
-   * configured demo), with the events that belong to this flow; otherwise the diagram says it cannot see it.
+   * configured demo, or Keycloak's events read with a credential the person gave: `source`), with the
+   * events that belong to this flow; otherwise the diagram says it cannot see it.
    */
-  server?: { visible: boolean; events: ServerEventView[] };
+  server?: { visible: boolean; events: ServerEventView[]; source?: 'demo' | 'keycloak' | undefined };
   /**
    * What the RS's protected-resource metadata (RFC 9728) says about itself, shown beside "Trust this
    * AS": its name, documentation (`documentationIsLink` only for https), the ASes it lists.

@@ -10,7 +10,8 @@ import { AppGate } from './gate';
 import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setup';
 import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
 import type { DemoEvents } from '../demo/events';
-import { ServerEventsFeed } from './server-events';
+import { ServerEventsFeed, type ServerEventStream } from './server-events';
+import { eventsCredentialFromEnv, KeycloakEventsFeed, loadEventsCredential, saveEventsCredential } from './keycloak-events';
 import type { KeycloakDemoConfig, KeycloakDemoHandle, KeycloakDemoOptions } from '../demo/keycloak/demo';
 import type { Opener } from '@tessera/uma';
 import type { SafeStorageLike, Vault } from '../vault';
@@ -103,17 +104,31 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const env = options.env;
   const home = options.home ?? tesseraHome(env);
   let gate: AppGate;
-  let feed: ServerEventsFeed | undefined;
+  let feed: ServerEventStream | undefined;
   // The demo fingerprints its events with this install's key; Tessera follows them with the demo's secret.
   const events = servers.events;
   const source = servers.demo?.events;
   const demo = servers.demo;
+  const keycloak = servers.keycloak;
   const serverEventsFor = events && source && demo ? (key: Uint8Array | undefined) => {
     if (!key) return undefined;
     events.useFingerprintKey(key);
     feed?.close();
     feed = new ServerEventsFeed(source, log);
     return { issuer: demo.as.issuer, rsOrigin: new URL(demo.rs.url).origin, feed };
+  } : keycloak ? async (_key: Uint8Array | undefined, vault: Vault) => {
+    // Keycloak's own events, read with the credential the person gave (kept in the vault): the
+    // environment's, else the demo realm's view-events client; none with TESSERA_KEYCLOAK_EVENTS=off.
+    const k = keycloak.keycloak;
+    const given = eventsCredentialFromEnv(options.env);
+    if (given === 'off') return undefined;
+    if (given) await saveEventsCredential(vault, k.issuer, given);
+    else if (!(await loadEventsCredential(vault, k.issuer))) await saveEventsCredential(vault, k.issuer, { clientId: k.clients.events.client_id, clientSecret: k.clients.events.client_secret });
+    const credential = await loadEventsCredential(vault, k.issuer);
+    if (!credential) return undefined;
+    feed?.close();
+    feed = new KeycloakEventsFeed({ url: k.url, realm: k.realm, credential, clients: { tessera: [k.clients.tessera.client_id, k.clients.tesseraPublic.client_id], rs: [k.clients.rs.client_id] }, log });
+    return { issuer: k.issuer, rsOrigin: new URL(keycloak.rs.url).origin, feed };
   } : undefined;
   try {
     gate = await AppGate.open({

@@ -32,10 +32,11 @@ import { ensurePrivateDir } from '../vault/files';
 
 export interface GateOptions extends Omit<ServiceOptions, 'store' | 'preferences' | 'notices' | 'memoryChosen' | 'serverEvents'> {
   /**
-   * The demo servers' side of each exchange, once the vault is open: called with the install's
-   * fingerprint key (the demo must fingerprint with it, so chips match on both sides).
+   * The servers' side of each exchange, once the vault is open: called with the install's
+   * fingerprint key (the demo must fingerprint with it, so chips match on both sides) and the vault
+   * (where the credential for Keycloak's events is kept).
    */
-  serverEventsFor?: (key: Uint8Array | undefined) => ServiceOptions['serverEvents'];
+  serverEventsFor?: (key: Uint8Array | undefined, vault: Vault) => ServiceOptions['serverEvents'] | Promise<ServiceOptions['serverEvents']>;
   /** TESSERA_PASSPHRASE: opens (or creates) a passphrase vault without the screen. */
   passphrase?: string;
   safeStorage?: SafeStorageLike;
@@ -152,7 +153,7 @@ export class AppGate {
       // Before anything is fingerprinted: salted fingerprints with this install's key.
       const key = await useInstallFingerprintKey(vault);
       const { passphrase: _p, safeStorage: _s, backends: _b, scryptCost: _c, now: _n, serverEventsFor, ...serviceOptions } = this.#o;
-      const serverEvents = serverEventsFor?.(key);
+      const serverEvents = await serverEventsFor?.(key, vault);
       this.#service = await TesseraService.create({ ...serviceOptions, store: vault, preferences: this.#prefs, notices: this.#notices, ...(memoryChosen ? { memoryChosen } : {}), ...(serverEvents ? { serverEvents } : {}) });
     } catch (error) {
       await vault.close().catch(() => {});

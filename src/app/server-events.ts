@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import type { FlowView, ServerEventView } from './api';
+import { fingerprint } from '@tessera/uma';
 import { isLoopbackUrl } from '@tessera/uma/portable';
 import { serverEventFields } from './trace-import';
 
@@ -23,6 +24,17 @@ const MAX_LINE = 64 * 1024;
 export const serverEventSchema = serverEventFields.extend({ id: z.number().int().min(0) });
 
 export interface ServerEventSource { as: string; rs: string; secret: string }
+
+/**
+ * What the service follows for an AS's side: the demo's two streams ({@link ServerEventsFeed}) or
+ * Keycloak's admin events (src/app/keycloak-events.ts). Events are validated views, fingerprints only.
+ */
+export interface ServerEventStream {
+  readonly kind: 'demo' | 'keycloak';
+  readonly events: readonly ServerEventView[];
+  onEvent(listener: () => void): () => void;
+  close(): void;
+}
 
 /** Every fingerprint a flow's steps mention (headers, bodies, tokens, challenge), as the transcript wrote them. */
 function fingerprintsOf(flow: FlowView): Set<string> {
@@ -41,6 +53,7 @@ const JOINS = new Set(['ticket', 'new_ticket', 'rpt', 'old_rpt']);
  * and the RS's registration of the flow's resource, once, first.
  */
 export function correlate(flow: FlowView, events: readonly ServerEventView[]): ServerEventView[] {
+  if (events.some((e) => e.native)) return correlateNative(flow, events);
   const refs = fingerprintsOf(flow);
   if (refs.size === 0) return [];
   const url = flow.url.replace(/\/+$/, '');
@@ -70,12 +83,40 @@ export function correlate(flow: FlowView, events: readonly ServerEventView[]): S
   return registration ? [registration, ...picked] : picked;
 }
 
+/** A step's time span, with slack for the two clocks' rounding (same machine). */
+const SLACK_MS = 500;
+const within = (t: number, s: FlowView['steps'][number]) => { const from = Date.parse(s.time); return t >= from - SLACK_MS && t <= from + s.duration + SLACK_MS; };
+
+/**
+ * A real AS's own events (Keycloak's): they carry no ticket and no token value, so they join a flow by
+ * time and by who: an AS decision happened during one of the flow's token requests to the AS and names
+ * the flow's requesting party (Keycloak's `userId` is the party's `sub`); an RS introspection happened
+ * during one of the flow's calls to the RS. Where the event names a token id (the RPT's `jti`, as a
+ * fingerprint), it must be the `jti` of a token the flow saw, when the flow saw any.
+ */
+function correlateNative(flow: FlowView, events: readonly ServerEventView[]): ServerEventView[] {
+  const sub = flow.party?.includes('#') ? flow.party.slice(flow.party.lastIndexOf('#') + 1) : undefined;
+  const ids = new Set<string>();
+  for (const s of flow.steps) for (const t of s.tokens ?? []) if (typeof t.jwt?.claims.jti === 'string') ids.add(fingerprint(t.jwt.claims.jti));
+  const asSteps = flow.steps.filter((s) => s.lane === 'as' && s.kind === 'token');
+  const rsSteps = flow.steps.filter((s) => s.lane === 'rs' && s.kind === 'resource');
+  const picked = events.filter((e) => {
+    if (!e.native) return false;
+    const t = Date.parse(e.at);
+    if (e.native.user && sub && e.native.user !== sub) return false;
+    if (e.native.tokenId && ids.size > 0 && !ids.has(e.native.tokenId)) return false;
+    return (e.side === 'rs' ? rsSteps : asSteps).some((s) => within(t, s));
+  });
+  return picked.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.id.localeCompare(b.id));
+}
+
 /**
  * Subscribes to the demo's two event streams (loopback only, with its secret) and keeps the last
  * {@link KEEP} events. `onEvent` is told of each new one (the service re-sends the flows it touches).
  * Reconnects with backoff (1 s, doubling to 30 s) until closed.
  */
-export class ServerEventsFeed {
+export class ServerEventsFeed implements ServerEventStream {
+  readonly kind = 'demo' as const;
   readonly #events: ServerEventView[] = [];
   readonly #abort = new AbortController();
   readonly #listeners = new Set<() => void>();

@@ -5,7 +5,7 @@
  * no token, ticket or secret ever leaves this module for a face.
  */
 import { randomUUID } from 'node:crypto';
-import { correlate, type ServerEventsFeed } from './server-events';
+import { correlate, type ServerEventStream } from './server-events';
 import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, RsMetadataView, StepView, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
@@ -47,7 +47,7 @@ export interface ServiceOptions {
   /** The person chose "Don't keep anything" (a memory-only vault on purpose). */
   memoryChosen?: boolean;
   /** The demo servers' side of each exchange (src/app/server-events.ts), for flows at that AS. */
-  serverEvents?: { issuer: string; rsOrigin: string; feed: ServerEventsFeed };
+  serverEvents?: { issuer: string; rsOrigin: string; feed: ServerEventStream };
 }
 
 /** `removedDemo`: demo resources the person removed (not bookmarked again at start). */
@@ -188,6 +188,7 @@ export class TesseraService {
     const se = this.#o.serverEvents;
     const visible = se !== undefined && (flow.asIssuer === se.issuer || flow.url.startsWith(`${se.rsOrigin}/`));
     if (!visible) return { ...flow, server: { visible, events: [] } };
+    const source = se.feed.kind;
     // Joined again only when the flow or the events changed: getState sends every flow of the history.
     const last = flow.steps.at(-1);
     const stamp = `${flow.steps.length}|${last?.status}|${last?.duration}|${flow.running}|${flow.pending ? 1 : 0}|${se.feed.events.length}|${se.feed.events.at(-1)?.id ?? ''}`;
@@ -197,7 +198,7 @@ export class TesseraService {
       this.#joined.set(flow.flowId, cached);
       if (this.#joined.size > 400) this.#joined.delete(this.#joined.keys().next().value as string);
     }
-    return { ...flow, server: { visible, events: cached.events } };
+    return { ...flow, server: { visible, events: cached.events, source } };
   }
 
   readonly #joined = new Map<string, { stamp: string; events: ServerEventView[] }>();

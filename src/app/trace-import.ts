@@ -88,6 +88,7 @@ export const serverEventFields = z.object({
   requester: text(200).optional(),
   request: fp.optional(),
   decision: z.enum(['approved', 'denied']).optional(),
+  native: z.object({ server: z.literal('keycloak'), type: text(60), client: text(255).optional(), user: text(100).optional(), tokenId: fp.optional(), error: text(200).optional(), reason: text(200).optional() }).optional(),
 });
 
 const outcome = z.enum(['granted', 'denied', 'need_info', 'pending', 'untrusted_as', 'as_unreachable', 'error']);
@@ -96,7 +97,7 @@ export const flowSchema = z.object({
   status: z.number().int().nullable().optional(), error: errorView.optional(), asIssuer: text(2048).optional(),
   needInfo: z.unknown().optional(), pending: z.unknown().optional(),
   steps: z.array(stepSchema).max(TRACE_LIMITS.stepsPerFlow),
-  server: z.object({ visible: z.boolean(), events: z.array(serverEventFields.extend({ id: text(40) })).max(TRACE_LIMITS.stepsPerFlow) }).optional(),
+  server: z.object({ visible: z.boolean(), source: z.enum(['demo', 'keycloak']).optional(), events: z.array(serverEventFields.extend({ id: text(40) })).max(TRACE_LIMITS.stepsPerFlow) }).optional(),
 });
 
 /** The Tessera JSON export. */

@@ -20,7 +20,7 @@ const builtIn = builtInDemoSetup({
 });
 const kcIssuer = 'http://127.0.0.1:4404/realms/kate';
 const keycloak = keycloakDemoSetup({
-  keycloak: { url: 'http://127.0.0.1:4404', issuer: kcIssuer, version: '26.7.3', accountConsole: `${kcIssuer}/account`, clients: KEYCLOAK_CLIENTS },
+  keycloak: { url: 'http://127.0.0.1:4404', issuer: kcIssuer, realm: 'kate', version: '26.7.3', accountConsole: `${kcIssuer}/account`, clients: KEYCLOAK_CLIENTS },
   rs: { url: 'http://127.0.0.1:4405', resources: [{ id: 'a', name: 'prescriptions', title: "Kate's prescriptions", url: 'http://127.0.0.1:4405/patients/kate/prescriptions', scopes: ['read'], owner: 'kate' }] },
   users: USERS,
 });

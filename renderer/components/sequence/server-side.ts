@@ -2,7 +2,8 @@
  * The servers' side of a flow in words and arrows (issue #23): what the demo AS and RS published
  * (src/demo/events.ts, joined to the flow by the core), as messages between the RS, the AS and the
  * owner, and the sentences that explain each decision — which of Kate's rules matched, on which claim
- * from where, or which rule did not match. Fingerprints only, as everywhere in the renderer.
+ * from where, or which rule did not match; for Keycloak (src/app/keycloak-events.ts), what its own events
+ * say and that they do not name the policy. Fingerprints only, as everywhere in the renderer.
  *
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-federated-authz-2.0.html
  */
@@ -21,8 +22,22 @@ const hostOf = (issuer: string) => { try { return new URL(issuer).host; } catch 
 const ruleText = (r: Rule) => `Kate's rule '${r.id}' (${r.claim} = ${r.value}${r.terms ? ', terms accepted' : ''}${r.approval ? ', Kate approves each time' : ''})`;
 const who = (e: ServerEventView) => e.requester ?? 'the requesting party';
 
+/** Keycloak's event in words: what it says it decided, its own names for it, and what it does not say. */
+function nativeDecisionText(e: ServerEventView): string {
+  const n = e.native;
+  const said = n ? `Keycloak's event ${n.type}${n.error ? ` (${n.error}${n.reason ? `, ${n.reason}` : ''})` : ''}` : "Keycloak's event";
+  switch (e.outcome) {
+    case 'granted': return `${said}: RPT issued to ${n?.client ?? 'the client'}. Keycloak's events do not say which policy allowed it.`;
+    case 'request_submitted': return `${said}: a request for the owner was filed; request_submitted. Keycloak's events do not say which policy asked for it.`;
+    case 'invalid_grant': return `${said}: the ticket or RPT was refused.`;
+    case 'need_info': return `${said}: more claims needed; need_info.`;
+    default: return `${said}: refused. Keycloak's events do not say which policy refused.`;
+  }
+}
+
 /** The sentence behind an AS decision: the rule that decided and the claim it used, or why none did. */
 export function decisionText(e: ServerEventView, issuerName?: IssuerName): string {
+  if (e.native) return nativeDecisionText(e);
   const host = (issuer: string) => issuerName?.(issuer) ?? hostOf(issuer);
   const rules = e.rules ?? [];
   const matched = rules.find((r) => r.matched);
@@ -70,6 +85,13 @@ export function serverMessages(e: ServerEventView, issuerName?: IssuerName): Ser
         { from: 'as', to: 'rs', kind: 'return', label: `${e.status ?? 201} permission ticket`, tone: 'challenge', tokens: pick(e, 'ticket') },
       ];
     case 'introspection':
+      if (e.native) {
+        const why = e.native.reason ? ` (${e.native.reason})` : '';
+        return [
+          { from: 'rs', to: 'as', kind: 'request', label: 'POST /token/introspect', tone: 'neutral', tokens: [] },
+          { from: 'as', to: 'rs', kind: 'return', label: e.active ? `active (Keycloak: ${e.native.type})` : `not active (Keycloak: ${e.native.type}${why})`, tone: e.active ? 'ok' : 'challenge', tokens: [] },
+        ];
+      }
       if (e.cached) return [{ from: 'rs', to: 'rs', kind: 'note', label: `introspection cache hit: RPT ${e.active ? 'covers' : 'does not cover'} ${scopes} ${name}`, tone: e.active ? 'ok' : 'challenge', tokens: pick(e, 'rpt') }];
       return [
         { from: 'rs', to: 'as', kind: 'request', label: 'POST /uma/introspect', tone: 'neutral', tokens: pick(e, 'rpt', 'pat') },

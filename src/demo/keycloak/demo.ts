@@ -16,6 +16,8 @@ export interface KeycloakDemoConfig {
   keycloak: {
     url: string;
     issuer: string;
+    /** The realm's name (`kate`). */
+    realm: string;
     version: string;
     jdk?: number;
     startupMs?: number;
@@ -107,7 +109,7 @@ export async function startKeycloakDemo(options: KeycloakDemoOptions = {}): Prom
     const version = keycloak?.dist.version ?? 'external';
     return {
       config: {
-        keycloak: { url, issuer, version, ...(keycloak ? { jdk: keycloak.dist.jdk.major, startupMs: keycloak.startupMs } : {}), accountConsole: `${issuer}/account`, clients: KEYCLOAK_CLIENTS },
+        keycloak: { url, issuer, realm: REALM, version, ...(keycloak ? { jdk: keycloak.dist.jdk.major, startupMs: keycloak.startupMs } : {}), accountConsole: `${issuer}/account`, clients: KEYCLOAK_CLIENTS },
         rs: { url: rsUrl, resources: rs.resources },
         users: USERS,
       },

@@ -20,6 +20,8 @@ export const KEYCLOAK_CLIENTS = {
   rs: { client_id: 'health-records', client_secret: 'health-records-demo-secret' },
   tessera: { client_id: 'tessera', client_secret: 'tessera-demo-secret', redirect_uri: 'http://127.0.0.1/oidc/callback' },
   tesseraPublic: { client_id: 'tessera-public', redirect_uri: 'http://127.0.0.1/oidc/callback' },
+  /** Reads the realm's events through the Admin REST API (realm-management view-events only): Keycloak's side in the End-to-end diagram. */
+  events: { client_id: 'tessera-events', client_secret: 'tessera-events-demo-secret' },
 } as const;
 
 export interface KeycloakHandle {
