@@ -75,6 +75,24 @@ describe('end to end', () => {
     expect(el.textContent).toMatch(/The server side is not visible for this flow/);
   });
 
+  it("Keycloak's own events: the decision and introspection in its words, and a note on what Keycloak does not record", () => {
+    const at = server[0]!.at;
+    const kc: ServerEventView[] = [
+      { id: 'kc:1', at, side: 'as', kind: 'decision', outcome: 'request_submitted', status: 403, tokens: [], native: { server: 'keycloak', type: 'PERMISSION_TOKEN_ERROR', client: 'tessera', error: 'access_denied', reason: 'request_submitted' } },
+      { id: 'kc:2', at, side: 'rs', kind: 'introspection', active: true, tokens: [], native: { server: 'keycloak', type: 'INTROSPECT_TOKEN', client: 'health-records', tokenId: 'fp:abcdefghij' } },
+    ];
+    expect(decisionText(kc[0]!)).toBe("Keycloak's event PERMISSION_TOKEN_ERROR (access_denied, request_submitted): a request for the owner was filed; request_submitted. Keycloak's events do not say which policy asked for it.");
+    useUi.setState({ app: appState({ flows: [flow] }), flows: { [flow.flowId]: { ...flow, server: { visible: true, source: 'keycloak', events: kc } } }, selectedFlow: flow.flowId });
+    useTraces.setState({ view: 'e2e' });
+    const el = render(<Flow />);
+    const diagram = el.querySelector('svg[aria-label^="Sequence diagram"]') as unknown as HTMLElement;
+    expect(names(diagram).some((n) => /^Keycloak's event PERMISSION_TOKEN_ERROR .*: Authorization server$/.test(n))).toBe(true);
+    expect(names(diagram)).toContain('active (Keycloak: INTROSPECT_TOKEN): Authorization server to Resource server');
+    expect(el.textContent).toMatch(/comes from Keycloak's own events/);
+    expect(el.textContent).toMatch(/does not record the RS's permission requests, the policy that decided, or Kate's approvals/);
+    expect(el.textContent).not.toMatch(/server side is not visible/);
+  });
+
   it("presents the flow of its actual party, narrates both sides, and has progress, notes and a blank screen", () => {
     const alice = { key: 'k1', issuer: 'http://127.0.0.1:4401', sub: 'alice', name: 'Dr. Alice Moreau', expiresAt: 0, refreshable: true };
     const mallory = { ...alice, key: 'k2', sub: 'mallory', name: 'Mallory Quinn' };
