@@ -150,6 +150,7 @@ export function describeKeycloakDemo(config: KeycloakDemoConfig): string {
     'Tessera clients in the realm:',
     `  ${k.clients.tessera.client_id} / ${k.clients.tessera.client_secret} (confidential; push the Keycloak ID token issued to it)`,
     `  ${k.clients.tesseraPublic.client_id} (public, PKCE S256, redirect http://127.0.0.1/* on any port; bearer mode)`,
+    `  ${k.clients.events.client_id} / ${k.clients.events.client_secret} (realm-management view-events only: Tessera reads the realm's events for End to end)`,
     '',
     'Try (sign in at Keycloak, then fetch; the ID token is pushed as claim_token):',
     `  npx tessera login --issuer ${k.issuer} --client-id ${k.clients.tessera.client_id} --client-secret ${k.clients.tessera.client_secret}`,
