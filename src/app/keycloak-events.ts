@@ -153,6 +153,10 @@ export class KeycloakEventsFeed implements ServerEventStream {
 
   get events(): readonly ServerEventView[] { return this.#events; }
 
+  /** Whether the last poll read Keycloak's events (undefined before the first one ends). */
+  get readable(): boolean | undefined { return this.#readable; }
+  #readable: boolean | undefined;
+
   /** The poll interval in use (ms), after clamping. */
   get intervalMs(): number { return this.#interval; }
 
@@ -227,11 +231,13 @@ export class KeycloakEventsFeed implements ServerEventStream {
     while (!this.#abort.signal.aborted) {
       try {
         await this.poll();
+        this.#readable = true;
         if (this.#failing) this.options.log?.('keycloak events: reading again');
         this.#failing = false;
         delay = this.#interval;
       } catch (error) {
         if (this.#abort.signal.aborted) return;
+        this.#readable = false;
         // The message names a status or a cause, never the credential (the client keeps secrets out of its errors).
         if (!this.#failing) this.options.log?.(`keycloak events: ${error instanceof Error ? error.message : String(error)}; trying again with backoff`);
         this.#failing = true;

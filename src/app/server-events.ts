@@ -34,6 +34,8 @@ export interface ServerEventStream {
   readonly events: readonly ServerEventView[];
   onEvent(listener: () => void): () => void;
   close(): void;
+  /** False while the source cannot be read (e.g. Keycloak refuses the credential): the diagram then says it cannot see the server side. */
+  readonly readable?: boolean;
 }
 
 /** Every fingerprint a flow's steps mention (headers, bodies, tokens, challenge), as the transcript wrote them. */

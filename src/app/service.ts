@@ -186,7 +186,7 @@ export class TesseraService {
   /** The flow with its servers' side, when the core follows that AS's events. */
   #withServer(flow: FlowView): FlowView {
     const se = this.#o.serverEvents;
-    const visible = se !== undefined && (flow.asIssuer === se.issuer || flow.url.startsWith(`${se.rsOrigin}/`));
+    const visible = se !== undefined && se.feed.readable !== false && (flow.asIssuer === se.issuer || flow.url.startsWith(`${se.rsOrigin}/`));
     if (!visible) return { ...flow, server: { visible, events: [] } };
     const source = se.feed.kind;
     // Joined again only when the flow or the events changed: getState sends every flow of the history.

@@ -139,4 +139,24 @@ describe.skipIf(!kc)("Keycloak's own events as the server side of a flow", () =>
       feed.close();
     }
   });
+
+  it("a wrong credential, or one without view-events: Keycloak refuses, the feed says so without the secret and reads nothing", async () => {
+    for (const [credential, said] of [
+      [{ clientId: KEYCLOAK_CLIENTS.events.client_id, clientSecret: 'not-the-secret' }, /refused the events credential \(401\)/],
+      // The RS's client can sign in but may not view the realm's events.
+      [{ clientId: KEYCLOAK_CLIENTS.rs.client_id, clientSecret: KEYCLOAK_CLIENTS.rs.client_secret }, /events answered 403 \(the credential needs realm-management view-events\)/],
+    ] as const) {
+      const lines: string[] = [];
+      const feed = new KeycloakEventsFeed({ url: kc?.url ?? '', realm: REALM, credential, clients: { tessera: ['tessera'], rs: ['health-records'] }, intervalMs: 60_000, log: (l) => lines.push(l) });
+      try {
+        await feed.nextPoll();
+        expect(feed.readable).toBe(false);
+        expect(feed.events).toHaveLength(0);
+        expect(lines.join('\n')).toMatch(said);
+        expect(lines.join('\n')).not.toContain(credential.clientSecret);
+      } finally {
+        feed.close();
+      }
+    }
+  });
 });

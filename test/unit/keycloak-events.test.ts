@@ -140,11 +140,14 @@ describe('KeycloakEventsFeed (polling a Keycloak-shaped server on 127.0.0.1)', (
     const feed = new KeycloakEventsFeed({ url: kc.url, realm: 'kate', credential: { clientId: 'tessera-events', clientSecret: 'ev-secret' }, clients, intervalMs: 500, log: (l) => log.push(l) });
     cleanups.push(() => feed.close());
     const started = Date.now();
+    expect(feed.readable).toBeUndefined();
     await feed.nextPoll();
     expect(feed.events).toHaveLength(0);
+    expect(feed.readable).toBe(false);
     await feed.nextPoll();
     await feed.nextPoll();
     expect(feed.events).toHaveLength(1);
+    expect(feed.readable).toBe(true);
     // 1 s then 2 s: the delay doubled after each failure.
     expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
     expect(log.filter((l) => l.includes('backoff'))).toHaveLength(1);
