@@ -90,6 +90,11 @@ export class DpopVerifier {
     return createHmac('sha256', this.#secret).update(String(slot)).digest('base64url');
   }
 
+  /** How many `jti`s are held now (never more than `maxRemembered`). */
+  get remembered(): number {
+    return this.#seen.size;
+  }
+
   /** The nonce to hand out now (`DPoP-Nonce`). */
   nonce(): string {
     return this.#nonceAt(Math.floor(Date.now() / 1000 / this.#nonceLifetime));
