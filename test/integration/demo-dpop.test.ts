@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oauth from 'oauth4webapi';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
-import { startDemo, type DemoHandle } from '../../src/demo';
+import { parseDpopNonce, startDemo, type DemoHandle } from '../../src/demo';
 import { parseWwwAuthenticate } from '../../packages/uma/src/uma/challenge';
 import { signIn } from '../fixtures/demo-people';
 
@@ -319,6 +319,15 @@ describe('DPoP nonces (the demo option dpopNonce)', () => {
 });
 
 describe('the demo CLI option', () => {
+  it('as, rs or both: which servers ask for nonces; empty or absent: none', () => {
+    expect(parseDpopNonce('as')).toEqual({ as: true, rs: false });
+    expect(parseDpopNonce('rs')).toEqual({ as: false, rs: true });
+    expect(parseDpopNonce('both')).toEqual({ as: true, rs: true });
+    expect(parseDpopNonce('')).toBeUndefined();
+    expect(parseDpopNonce(undefined)).toBeUndefined();
+    expect(() => parseDpopNonce('AS')).toThrow(/must be as, rs or both/);
+  });
+
   it('refuses a --dpop-nonce value other than as, rs or both', async () => {
     const { main } = await import('../../src/demo/cli');
     const errors: string[] = [];
