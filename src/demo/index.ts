@@ -29,6 +29,11 @@ export interface DemoOptions {
   introspectionCacheMs?: number;
   /** Publish the AS's and RS's side of each exchange as event streams (src/demo/events.ts). */
   events?: boolean;
+  /**
+   * Server nonces in DPoP proofs (RFC 9449 §8 at the AS's token endpoint, §9 at the RS): a proof
+   * without the current nonce gets `use_dpop_nonce` and a `DPoP-Nonce` header. Default: neither.
+   */
+  dpopNonce?: { as?: boolean; rs?: boolean };
 }
 
 export interface DemoConfig {
@@ -58,6 +63,17 @@ export interface DemoHandle {
 
 export const DEFAULT_PORTS = { idp: 4401, as: 4402, rs: 4403 } as const;
 
+/**
+ * `as`, `rs` or `both` (`--dpop-nonce`, `TESSERA_DEMO_DPOP_NONCE`) as {@link DemoOptions.dpopNonce};
+ * undefined for none or an empty value; throws for anything else.
+ * @see https://www.rfc-editor.org/rfc/rfc9449.html#section-8
+ */
+export function parseDpopNonce(value: string | undefined): DemoOptions['dpopNonce'] {
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'as' && value !== 'rs' && value !== 'both') throw new Error(`must be as, rs or both, not "${value}"`);
+  return { as: value !== 'rs', rs: value !== 'as' };
+}
+
 export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> {
   const log = options.log ?? (() => {});
   const kv = await openKv(options);
@@ -84,9 +100,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
     closers.push(idp.close);
     // The dashboard's Reset button resets the RS's records (the RS starts after the AS).
     let resetRecords = async (): Promise<number> => 0;
-    const as = await startAs({ kv: scoped(kv, 'as/'), server: asServer, issuer: asIssuer, idpIssuer, log, resetRecords: () => resetRecords(), ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}), ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}), ...(events ? { events } : {}) });
+    const as = await startAs({ kv: scoped(kv, 'as/'), server: asServer, issuer: asIssuer, idpIssuer, log, resetRecords: () => resetRecords(), ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}), ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}), ...(events ? { events } : {}), ...(options.dpopNonce?.as ? { dpopNonce: true } : {}) });
     closers.push(as.close);
-    const rs = await startRs({ kv: scoped(kv, 'rs/'), server: rsServer, url: rsUrl, asIssuer, log, ...(options.introspectionCacheMs !== undefined ? { introspectionCacheMs: options.introspectionCacheMs } : {}), ...(events ? { events } : {}) });
+    const rs = await startRs({ kv: scoped(kv, 'rs/'), server: rsServer, url: rsUrl, asIssuer, log, ...(options.introspectionCacheMs !== undefined ? { introspectionCacheMs: options.introspectionCacheMs } : {}), ...(events ? { events } : {}), ...(options.dpopNonce?.rs ? { dpopNonce: true } : {}) });
     closers.push(rs.close);
     resetRecords = rs.resetRecords;
     const config: DemoConfig = {
