@@ -307,8 +307,8 @@ export class TesseraService {
     const controller = new AbortController();
     this.#controllers.set(flowId, controller);
     this.#emit({ type: 'flow', flow: { ...flow } });
-    const fetch = () => this.#agent.fetch(input.url, { flowId, party, method: input.method, ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), waitSeconds: input.waitSeconds, signal: controller.signal });
-    void this.#browser.run(flowId, 'claims', async () => (input.keycloak ? this.#askKeycloak(flow, input.keycloak, party, controller.signal, fetch) : fetch()))
+    const open = () => this.#agent.fetch(input.url, { flowId, party, method: input.method, ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), waitSeconds: input.waitSeconds, signal: controller.signal });
+    void this.#browser.run(flowId, 'claims', async () => (input.keycloak ? this.#askKeycloak(flow, input.keycloak, party, controller.signal, open) : open()))
       .then(async (result) => {
         if (!result) return; // Keycloak's decision or permission list ended the flow
         await this.#finish(flow, result);
@@ -330,11 +330,11 @@ export class TesseraService {
    * RS's origin and the request follows, presenting it.
    * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
    */
-  async #askKeycloak(flow: FlowView, k: KeycloakRequest, party: string, signal: AbortSignal, fetch: () => Promise<FetchResult>): Promise<FetchResult | undefined> {
+  async #askKeycloak(flow: FlowView, k: KeycloakRequest, party: string, signal: AbortSignal, thenOpen: () => Promise<FetchResult>): Promise<FetchResult | undefined> {
     const answer = await this.#agent.askKeycloak(k.asIssuer, keycloakUmaOptions(k), { flowId: flow.flowId, party, signal, rsOrigin: new URL(flow.url).origin });
     flow.keycloak = keycloakAnswerView(k.responseMode, answer);
     flow.asIssuer = k.asIssuer;
-    if (answer.type === 'token') return fetch();
+    if (answer.type === 'token') return thenOpen();
     const steps = new Map(flow.steps.map((s) => [s.id, s]));
     for (const s of answer.steps) steps.set(s.id, stepView(s));
     const refusedHard = answer.type === 'refused' && answer.result.type !== 'denied';
