@@ -30,11 +30,12 @@ function passphrase(min: number) {
  * with (an RPT then the request, the decision, or the permission list), and `submit_request`.
  * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
  */
+const keycloakClientId = z.string().trim().regex(/^[\x21-\x7E]{1,255}$/, 'a client id: no spaces or control characters, at most 255');
+const keycloakPermission = z.string().trim().max(512, 'at most 512 characters').regex(/^[^\p{Cc}#]*(#[^\p{Cc}#]*)?$/u, 'RESOURCE, RESOURCE#SCOPE or #SCOPE (one #, no control characters)').refine((p) => p.replace('#', '').trim() !== '', 'name a resource or a scope');
 export const keycloakRequestInput = z.object({
   asIssuer: issuer,
-  audience: z.string().trim().regex(/^[\x21-\x7E]{1,255}$/, 'a client id: no spaces or control characters, at most 255').optional(),
-  permissions: z.array(z.string().trim().max(512, 'at most 512 characters').regex(/^[^\p{Cc}#]*(#[^\p{Cc}#]*)?$/u, 'RESOURCE, RESOURCE#SCOPE or #SCOPE (one #, no control characters)').refine((p) => p.replace('#', '').trim() !== '', 'name a resource or a scope'))
-    .max(50, 'at most 50 permissions').default([]),
+  audience: keycloakClientId.optional(),
+  permissions: z.array(keycloakPermission).max(50, 'at most 50 permissions').default([]),
   responseMode: z.enum(['token', 'decision', 'permissions']).default('token'),
   submitRequest: z.boolean().default(true),
 }).strict().refine((k) => k.audience !== undefined || k.permissions.length > 0, { message: 'Give the client id (audience) or at least one permission', path: ['audience'] });
@@ -74,7 +75,11 @@ export const apiInputs = {
   cancelFlow: z.object({ flowId: z.string().min(1).max(100) }).strict(),
   exportTranscript: z.object({ flowId: z.string().max(100).optional(), format: z.enum(['json', 'har']) }).strict(),
   /** "Check this AS": the probe's checks against a trusted AS, with tickets from one of its protected resources. */
-  checkAs: z.object({ issuer, resource: url, only: z.array(z.string().regex(/^[a-z]+(\.[a-z-]+)?$/, 'not a check id')).max(40).optional() }).strict(),
+  checkAs: z.object({
+    issuer, resource: url, only: z.array(z.string().regex(/^[a-z]+(\.[a-z-]+)?$/, 'not a check id')).max(40).optional(),
+    /** Keycloak's decision checks: a permission the acting person is granted, one refused, the RS's client id (default the ticket's azp). */
+    keycloak: z.object({ permitted: keycloakPermission.optional(), denied: keycloakPermission.optional(), audience: keycloakClientId.optional() }).strict().optional(),
+  }).strict(),
   cancelCheck: z.object({ runId }).strict(),
   getCheckRun: z.object({ runId }).strict(),
   exportCheckReport: z.object({ runId, format: z.enum(['html', 'json']) }).strict(),

@@ -108,4 +108,19 @@ describe.skipIf(!kc)('the request builder’s Keycloak options against a real Ke
     expect(untrusted).toMatchObject({ outcome: 'error', error: { code: 'untrusted_as' } });
     expect(untrusted.steps).toEqual([]);
   });
+
+  // Last: the probe revokes the refresh tokens of the RPTs it obtained, which ends Alice's Keycloak session.
+  it("Check this AS with Keycloak's decision checks: the acting person's permissions beside real grants", async () => {
+    const { runId } = await core.service.call('checkAs', { issuer, resource: url('prescriptions'), only: ['keycloak'], keycloak: { permitted: `${id('prescriptions')}#read`, denied: `${id('prescriptions')}#write` } });
+    let run = await core.service.call('getCheckRun', { runId });
+    for (let i = 0; i < 600 && run.running; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      run = await core.service.call('getCheckRun', { runId });
+    }
+    const verdict = (checkId: string) => run.checks.find((c) => c.id === checkId);
+    expect(verdict('keycloak.decision-permitted')).toMatchObject({ status: 'pass', detail: expect.stringContaining('200 {"result":true}') });
+    expect(verdict('keycloak.decision-denied')).toMatchObject({ status: 'deviation', detail: expect.stringContaining('The decision says yes') });
+    expect(verdict('keycloak.permissions')?.status).toBe('pass');
+    expect(JSON.stringify(run)).not.toMatch(JWT);
+  });
 });

@@ -8,7 +8,9 @@ import { act } from 'react';
 import { describe, expect, it, vi } from 'vitest';
 import type { FlowView, TrustedAsView } from '../../src/app/api';
 import { useUi } from '../../renderer/store';
-import { appState, mountApp } from './support';
+import { useChecks } from '../../renderer/checks';
+import { Connections } from '../../renderer/screens/Connections';
+import { appState, mountApp, render } from './support';
 
 const RX = 'http://127.0.0.1:4403/patients/kate/prescriptions';
 const KC = 'http://127.0.0.1:8080/realms/kate';
@@ -106,5 +108,34 @@ describe('the request builder’s Keycloak options', () => {
     await act(async () => { button(form, 'Send GET').click(); });
     expect(form.querySelector('[role="alert"]')?.textContent).toBe('Keycloak options: give the client id of the resource server, or at least one permission.');
     expect(openResource).not.toHaveBeenCalled();
+  });
+});
+
+describe("Check this AS: Keycloak's decision checks", () => {
+  async function connections(trusted: TrustedAsView[]) {
+    useChecks.setState({ runs: {} });
+    const checkAs = vi.fn(async () => ({ runId: 'kc-run' }));
+    const api = { getState: vi.fn(async () => appState({ resources, trusted, actingAs: { party: `${KC}#alice`, label: 'Dr. Alice Moreau', issuer: KC } })), checkAs, subscribe: vi.fn(() => () => {}) } as never;
+    await act(async () => { await useUi.getState().connect(api); });
+    const el = render(<Connections />);
+    act(() => button(el, 'Check this AS').click());
+    return { el: el.querySelector('.check-as') as HTMLElement, checkAs };
+  }
+
+  it('a Keycloak realm offers the granted and refused permission (and the audience); they reach checkAs trimmed', async () => {
+    const { el, checkAs } = await connections([keycloak]);
+    const group = [...el.querySelectorAll('fieldset')].find((f) => f.querySelector('legend')?.textContent === "Keycloak's decision checks (optional)") as HTMLElement;
+    expect(group).toBeTruthy();
+    type(byLabel(group, 'A permission Dr. Alice Moreau is granted (RESOURCE#SCOPE)'), ' rx-id#read ');
+    type(byLabel(group, 'A permission Dr. Alice Moreau is refused (RESOURCE#SCOPE)'), 'bills-id#read');
+    await act(async () => { button(el, 'Run the checks').click(); });
+    expect(checkAs).toHaveBeenCalledWith({ issuer: KC, resource: RX, keycloak: { permitted: 'rx-id#read', denied: 'bills-id#read' } });
+  });
+
+  it('another AS is not offered them', async () => {
+    const { el, checkAs } = await connections([{ issuer: 'http://127.0.0.1:4402', registration: 'static', clientId: 'tessera' }]);
+    expect(el.textContent).not.toContain("Keycloak's decision checks");
+    await act(async () => { button(el, 'Run the checks').click(); });
+    expect(checkAs).toHaveBeenCalledWith({ issuer: 'http://127.0.0.1:4402', resource: RX });
   });
 });
