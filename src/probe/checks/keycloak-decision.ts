@@ -25,6 +25,8 @@ interface Asked { answer: KeycloakAnswer; said: string; granted: boolean | undef
 
 function onlyKeycloak(ctx: CheckContext): void {
   if (!isKeycloakIssuer(ctx.shared.asUri)) throw new SkipCheck(`The AS is not Keycloak (its issuer ${ctx.shared.asUri} is not …/realms/NAME): response_mode is Keycloak's extension.`);
+  // Without a requesting party Keycloak answers for the client's own service account: not the question asked.
+  if (!ctx.shared.claimTokens[0] && !ctx.shared.bearerToken) throw new SkipCheck('No claim token was given: Keycloak would decide for the client itself, not for a requesting party.');
 }
 
 /** The RS's client id: given, or the `azp` of a Keycloak ticket (a JWT the RS got with its PAT). */
