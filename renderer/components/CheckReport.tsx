@@ -51,6 +51,8 @@ export function CheckReport({ issuer, label, onClose }: { issuer: string; label:
   const [choice, setChoice] = useState<string>(() => offered[0]?.resource.url ?? OTHER);
   const [typed, setTyped] = useState('');
   const [fresh, setFresh] = useState(false);
+  const isKeycloak = Boolean(app?.trusted.find((t) => sameIssuer(t.issuer, issuer))?.keycloak);
+  const [kc, setKc] = useState({ permitted: '', denied: '', audience: '' });
   // Events missed while the event stream reconnected: re-read a running run now and then.
   const runningId = current?.running ? current.runId : undefined;
   useEffect(() => {
@@ -67,7 +69,8 @@ export function CheckReport({ issuer, label, onClose }: { issuer: string; label:
   const start = async (e: FormEvent) => {
     e.preventDefault();
     const resource = choice === OTHER ? typed.trim() : choice;
-    const started = await run('checkAs', (a) => a.checkAs({ issuer, resource }));
+    const keycloak = isKeycloak ? Object.fromEntries(Object.entries(kc).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v)) : {};
+    const started = await run('checkAs', (a) => a.checkAs({ issuer, resource, ...(Object.keys(keycloak).length ? { keycloak } : {}) }));
     if (started) setFresh(false);
   };
   const nobody = app.actingAs.party === 'nobody';
@@ -102,6 +105,18 @@ export function CheckReport({ issuer, label, onClose }: { issuer: string; label:
               </>
             ) : null}
           </fieldset>
+          {isKeycloak ? (
+            <fieldset>
+              <legend>Keycloak&apos;s decision checks (optional)</legend>
+              <p className="muted">Tessera asks Keycloak&apos;s decision and permission list for these, and compares each with a real grant. A resource a user owns needs its id.</p>
+              <label htmlFor="check-kc-permitted">A permission {app.actingAs.label} is granted (RESOURCE#SCOPE)</label>
+              <input id="check-kc-permitted" type="text" value={kc.permitted} onChange={(e) => setKc({ ...kc, permitted: e.target.value })} spellCheck={false} />
+              <label htmlFor="check-kc-denied">A permission {app.actingAs.label} is refused (RESOURCE#SCOPE)</label>
+              <input id="check-kc-denied" type="text" value={kc.denied} onChange={(e) => setKc({ ...kc, denied: e.target.value })} spellCheck={false} />
+              <label htmlFor="check-kc-audience">The resource server&apos;s client id (optional: the ticket names it)</label>
+              <input id="check-kc-audience" type="text" value={kc.audience} onChange={(e) => setKc({ ...kc, audience: e.target.value })} spellCheck={false} />
+            </fieldset>
+          ) : null}
           <button type="submit" disabled={Boolean(useUi.getState().busy.checkAs)}>Run the checks</button>
           {current ? <button type="button" className="secondary" onClick={() => setFresh(false)}>Back to the last report</button> : null}
         </form>

@@ -2,12 +2,14 @@
  * The request builder (Resources screen): method, headers, body and the scopes to ask the AS for,
  * sent through the engine like any open — so a PUT to a record shows the RPT being upgraded to
  * `write` and the request retried (UMA Grant §3.3.5.1), and a tester can reproduce a client's request.
+ * When a trusted AS is a Keycloak realm it offers Keycloak's ticketless options (./KeycloakOptions.tsx).
  */
 import { useState, type FormEvent } from 'react';
-import type { ResourceView } from '../../src/app/api';
+import type { ResourceView, TrustedAsView } from '../../src/app/api';
 import { HTTP_METHODS, type HttpMethod } from '../../src/app/api-methods';
 import { useUi } from '../store';
 import { OutcomeBadge } from './OutcomeBadge';
+import { emptyKeycloakOptions, KeycloakAnswer, keycloakInput, KeycloakOptions } from './KeycloakOptions';
 
 const METHODS = HTTP_METHODS;
 type Method = HttpMethod;
@@ -30,7 +32,7 @@ function pretty(text: string): string {
   try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
 }
 
-export function RequestBuilder({ resources }: { resources: ResourceView[] }) {
+export function RequestBuilder({ resources, trusted = [] }: { resources: ResourceView[]; trusted?: TrustedAsView[] }) {
   const run = useUi((s) => s.run);
   const flows = useUi((s) => s.flows);
   const selectFlow = useUi((s) => s.selectFlow);
@@ -42,6 +44,10 @@ export function RequestBuilder({ resources }: { resources: ResourceView[] }) {
   const [scopes, setScopes] = useState('');
   const [problem, setProblem] = useState<string | undefined>();
   const [flowId, setFlowId] = useState<string | undefined>();
+  const keycloaks = trusted.filter((t) => t.keycloak);
+  const [kc, setKc] = useState(() => emptyKeycloakOptions(keycloaks[0]?.issuer));
+  const kcOn = kc.on && keycloaks.length > 0;
+  const asksOnly = kcOn && kc.responseMode !== 'token';
   const flow = flowId ? flows[flowId] : undefined;
   const withBody = method === 'PUT' || method === 'POST' || method === 'PATCH';
   const send = async (e: FormEvent) => {
@@ -52,9 +58,11 @@ export function RequestBuilder({ resources }: { resources: ResourceView[] }) {
       const typed = Object.entries(h).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
       if ((!typed || /json/i.test(typed)) && (() => { try { JSON.parse(body); return false; } catch { return true; } })()) { setProblem('The body is not JSON; fix it or set a Content-Type.'); return; }
     }
+    const keycloak = kcOn ? keycloakInput({ ...kc, asIssuer: keycloaks.some((k) => k.issuer === kc.asIssuer) ? kc.asIssuer : keycloaks[0]?.issuer ?? '' }) : undefined;
+    if (typeof keycloak === 'string') { setProblem(keycloak); return; }
     setProblem(undefined);
     const scopeList = scopes.split(/[\s,]+/).filter(Boolean);
-    const started = await run('builder', (a) => a.openResource({ url, method, ...(Object.keys(h).length ? { headers: h } : {}), ...(withBody && body ? { body } : {}), ...(scopeList.length ? { scopes: scopeList } : {}), waitSeconds: 0 }));
+    const started = await run('builder', (a) => a.openResource({ url, method, ...(Object.keys(h).length ? { headers: h } : {}), ...(withBody && body ? { body } : {}), ...(scopeList.length ? { scopes: scopeList } : {}), ...(keycloak ? { keycloak } : {}), waitSeconds: 0 }));
     if (started) setFlowId(started.flowId);
   };
   const fillFromRecord = () => {
@@ -81,15 +89,17 @@ export function RequestBuilder({ resources }: { resources: ResourceView[] }) {
           <button type="button" className="secondary" onClick={fillFromRecord}>Start from the record last read</button>
         </>
       ) : null}
+      {keycloaks.length ? <KeycloakOptions value={kc} onChange={setKc} keycloaks={keycloaks} /> : null}
       {problem ? <p className="bad-text" role="alert">{problem}</p> : null}
-      <p><button type="submit">Send {method}</button></p>
+      <p><button type="submit">{asksOnly ? 'Ask Keycloak' : `Send ${method}`}</button></p>
       {flow ? (
         <p role="status" className="builder-result">
-          <OutcomeBadge outcome={flow.outcome} running={flow.running} /> {flow.running ? '' : `${method} answered ${flow.status ?? 'nothing'}`}{' '}
+          <OutcomeBadge outcome={flow.outcome} running={flow.running} /> {flow.running || (flow.keycloak && flow.status === null) ? '' : `${method} answered ${flow.status ?? 'nothing'}`}{' '}
           {flow.error && !flow.running ? <span>{flow.error.message}</span> : null}{' '}
           <button type="button" className="secondary" onClick={() => { selectFlow(flow.flowId); go('flow'); }}>See it as a diagram</button>
         </p>
       ) : null}
+      {flow?.keycloak && !flow.running ? <KeycloakAnswer answer={flow.keycloak} /> : null}
       {flow && !flow.running && flow.body !== undefined ? (
         <section className="builder-response" aria-label={`Response of the resource server: ${flow.status ?? ''}`}>
           <h4>The resource server answered {flow.status ?? ''}{flow.contentType ? <span className="muted"> ({flow.contentType.split(';')[0]})</span> : null}</h4>

@@ -92,7 +92,7 @@ export function Resources() {
         })}
       </ul>
       <AddResourceForm />
-      <RequestBuilder resources={app.resources} />
+      <RequestBuilder resources={app.resources} trusted={app.trusted} />
     </section>
   );
 }

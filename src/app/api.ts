@@ -24,6 +24,22 @@ function passphrase(min: number) {
   return z.string().min(min, min > 1 ? `Use at least ${min} characters` : 'Type your passphrase').max(1024, 'At most 1024 characters');
 }
 
+/**
+ * Keycloak's ticketless request in the request builder (only to a trusted Keycloak AS; none of it is
+ * secret): the RS's client id, permissions `RESOURCE[#SCOPE[,SCOPE]]` or `#SCOPE`, what to answer
+ * with (an RPT then the request, the decision, or the permission list), and `submit_request`.
+ * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
+ */
+const keycloakClientId = z.string().trim().regex(/^[\x21-\x7E]{1,255}$/, 'a client id: no spaces or control characters, at most 255');
+const keycloakPermission = z.string().trim().max(512, 'at most 512 characters').regex(/^[^\p{Cc}#]*(#[^\p{Cc}#]*)?$/u, 'RESOURCE, RESOURCE#SCOPE or #SCOPE (one #, no control characters)').refine((p) => p.replace('#', '').trim() !== '', 'name a resource or a scope');
+export const keycloakRequestInput = z.object({
+  asIssuer: issuer,
+  audience: keycloakClientId.optional(),
+  permissions: z.array(keycloakPermission).max(50, 'at most 50 permissions').default([]),
+  responseMode: z.enum(['token', 'decision', 'permissions']).default('token'),
+  submitRequest: z.boolean().default(true),
+}).strict().refine((k) => k.audience !== undefined || k.permissions.length > 0, { message: 'Give the client id (audience) or at least one permission', path: ['audience'] });
+
 /** Inputs of each method. */
 export const apiInputs = {
   getState: z.object({}).strict(),
@@ -36,6 +52,8 @@ export const apiInputs = {
     body: z.string().max(64 * 1024).optional(),
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/, 'not a scope (RFC 6749 §3.3)')).max(20).optional(),
     waitSeconds: z.number().int().min(0).max(600).default(0),
+    /** Keycloak options: ask the AS first without a ticket (then, for an RPT, send the request presenting it). */
+    keycloak: keycloakRequestInput.optional(),
   }).strict(),
   addResource: z.object({ url, title: z.string().trim().min(1, 'Give it a name').max(200) }).strict(),
   removeResource: z.object({ url }).strict(),
@@ -57,7 +75,11 @@ export const apiInputs = {
   cancelFlow: z.object({ flowId: z.string().min(1).max(100) }).strict(),
   exportTranscript: z.object({ flowId: z.string().max(100).optional(), format: z.enum(['json', 'har']) }).strict(),
   /** "Check this AS": the probe's checks against a trusted AS, with tickets from one of its protected resources. */
-  checkAs: z.object({ issuer, resource: url, only: z.array(z.string().regex(/^[a-z]+(\.[a-z-]+)?$/, 'not a check id')).max(40).optional() }).strict(),
+  checkAs: z.object({
+    issuer, resource: url, only: z.array(z.string().regex(/^[a-z]+(\.[a-z-]+)?$/, 'not a check id')).max(40).optional(),
+    /** Keycloak's decision checks: a permission the acting person is granted, one refused, the RS's client id (default the ticket's azp). */
+    keycloak: z.object({ permitted: keycloakPermission.optional(), denied: keycloakPermission.optional(), audience: keycloakClientId.optional() }).strict().optional(),
+  }).strict(),
   cancelCheck: z.object({ runId }).strict(),
   getCheckRun: z.object({ runId }).strict(),
   exportCheckReport: z.object({ runId, format: z.enum(['html', 'json']) }).strict(),
@@ -211,6 +233,8 @@ export interface FlowView {
   rsMetadata?: RsMetadataView;
   /** How access was obtained: no UMA at all, an RPT already held, or a new RPT. */
   access?: 'open' | 'held' | 'issued';
+  /** The flow began with Keycloak options (request builder): what Keycloak answered. */
+  keycloak?: KeycloakAnswerView;
   /** When the held RPT was stored (epoch ms). */
   rptStoredAt?: number;
   /** The flow waits for the person in the system browser (the page's address never leaves the core: `reopenBrowser`). */
@@ -221,9 +245,23 @@ export interface FlowView {
   steps: StepView[];
 }
 
+/**
+ * Keycloak's answer to the request builder's Keycloak options: the decision (`granted`), the
+ * permissions it lists or the RPT carries (never the token), or its refusal (`refused`: error and description).
+ * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
+ */
+export interface KeycloakAnswerView {
+  mode: 'token' | 'decision' | 'permissions';
+  granted?: boolean;
+  permissions?: { resource: string; scopes: string[] }[];
+  refused?: string;
+}
+
 export interface ResourceView { url: string; title: string; origin: string; fromDemo: boolean }
 export interface TrustedAsView {
   issuer: string; label?: string; clientId?: string; registration: 'static' | 'dynamic' | 'none';
+  /** The issuer has Keycloak's shape (`…/realms/NAME`): the request builder offers Keycloak options for it. */
+  keycloak?: boolean;
   /** How it was set up (no secret): to show it, and to prefill the form when it is changed. */
   setup?: AsSetupView;
 }

@@ -55,7 +55,7 @@ export class CheckRuns {
   }
 
   /** Starts a run and returns at once; progress arrives as `check` events, the report as a `checkRun` event. */
-  async start(input: { issuer: string; resource: string; only?: string[] | undefined }): Promise<{ runId: string }> {
+  async start(input: { issuer: string; resource: string; only?: string[] | undefined; keycloak?: { permitted?: string | undefined; denied?: string | undefined; audience?: string | undefined } | undefined }): Promise<{ runId: string }> {
     const config = findTrustedAs(this.#o.trust(), input.issuer);
     if (!config) throw new TesseraError('untrusted_as', `${input.issuer} is not trusted.`, 'Trust it first; Tessera contacts only authorization servers you trust.', { facts: { asIssuer: input.issuer } });
     if (!isSecureOrLoopback(new URL(input.resource))) throw new TesseraError('usage', 'The resource must use https (plain http only on this machine).', 'Use the https address.');
@@ -76,6 +76,8 @@ export class CheckRuns {
     }
     this.#o.emit({ type: 'checkRun', run: copy(view) });
     const { store } = this.#o;
+    const k = input.keycloak;
+    const keycloak = k && (k.permitted || k.denied || k.audience) ? { ...(k.permitted ? { permitted: k.permitted } : {}), ...(k.denied ? { denied: k.denied } : {}), ...(k.audience ? { audience: k.audience } : {}) } : undefined;
     void runProbe({
       resource: input.resource,
       // Only the chosen AS: the person asked to check this one.
@@ -88,6 +90,7 @@ export class CheckRuns {
         return token ? [token] : [];
       },
       ...(input.only?.length ? { only: input.only } : {}),
+      ...(keycloak ? { keycloak } : {}),
       ...(this.#o.http ? { http: this.#o.http() } : {}),
       signal: run.controller.signal,
       onCheck: (result, index, total, exchanges) => {

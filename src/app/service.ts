@@ -10,7 +10,7 @@ import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults,
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, updateConfig, type TesseraConfig } from './config';
-import { TesseraError, toErrorInfo, storeKeys, type TokenStore, NOBODY, splitParty, findTrustedAs, type TrustPolicy, endSessionAtProvider, revokeAtProvider, signIn } from '@tessera/uma';
+import { TesseraError, toErrorInfo, storeKeys, isKeycloakIssuer, type TokenStore, NOBODY, splitParty, findTrustedAs, type TrustPolicy, endSessionAtProvider, revokeAtProvider, signIn } from '@tessera/uma';
 import type { TranscriptStep, Opener } from '@tessera/uma';
 import { isSecureOrLoopback } from '@tessera/uma/portable';
 import type { FetchResult } from '@tessera/uma/engine';
@@ -27,6 +27,7 @@ import { HTTPS_RULE } from './as-input';
 import { applyAddAs, asSetupView, prepareAddAs } from './as-setup';
 import { checkNewAs } from './as-check';
 import { BrowserWaits, joinKey } from './browser-wait';
+import { keycloakAnswerView, keycloakUmaOptions, type KeycloakRequest } from './keycloak-options';
 
 export interface ServiceOptions {
   home: string;
@@ -263,7 +264,7 @@ export class TesseraService {
       trusted: this.#config.trust.authorizationServers.map((a) => {
         const client = clients.find((c) => c.issuer === a.issuer);
         const setup = asSetupView(a);
-        return { issuer: a.issuer, ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none', ...(setup ? { setup } : {}) };
+        return { issuer: a.issuer, ...(isKeycloakIssuer(a.issuer) ? { keycloak: true } : {}), ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none', ...(setup ? { setup } : {}) };
       }),
       providers: [...this.#settings.providers],
       identities,
@@ -294,7 +295,8 @@ export class TesseraService {
 
   async openResource(input: ApiOutput<'openResource'>): Promise<{ flowId: string }> {
     const party = await this.#identities.actingAs();
-    const join = joinKey(input, party);
+    // Keycloak options make a different request: never joined to a plain open of the same URL.
+    const join = input.keycloak ? undefined : joinKey(input, party);
     const running = join ? this.#joinable.get(join) : undefined;
     if (running && this.#flows.get(running)?.running) return { flowId: running };
     const flowId = randomUUID();
@@ -306,9 +308,10 @@ export class TesseraService {
     const controller = new AbortController();
     this.#controllers.set(flowId, controller);
     this.#emit({ type: 'flow', flow: { ...flow } });
-    void this.#browser.run(flowId, 'claims', () => this.#agent
-      .fetch(input.url, { flowId, party, method: input.method, ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), waitSeconds: input.waitSeconds, signal: controller.signal }))
+    const open = () => this.#agent.fetch(input.url, { flowId, party, method: input.method, ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), waitSeconds: input.waitSeconds, signal: controller.signal });
+    void this.#browser.run(flowId, 'claims', async () => (input.keycloak ? this.#askKeycloak(flow, input.keycloak, party, controller.signal, open) : open()))
       .then(async (result) => {
+        if (!result) return; // Keycloak's decision or permission list ended the flow
         await this.#finish(flow, result);
         const key = { party, method: input.method, url: input.url };
         if (result.outcome === 'pending') await this.#approvals.watch({ ...key, flowId, ...(title ? { title } : {}), ...requestParts(input), ...(input.scopes?.length ? { scopes: input.scopes } : {}), ...(result.asIssuer ? { asUri: result.asIssuer } : {}), ...(result.pending?.ticket ? { ticket: result.pending.ticket } : {}), ...(result.pending?.interval !== undefined ? { interval: result.pending.interval } : {}), startedAt: flow.startedAt });
@@ -320,6 +323,28 @@ export class TesseraService {
       })
       .finally(() => { this.#controllers.delete(flowId); this.#browser.end(flowId); if (join && this.#joinable.get(join) === flowId) this.#joinable.delete(join); });
     return { flowId };
+  }
+
+  /**
+   * The request builder's Keycloak options: Keycloak's ticketless request first. A decision, a
+   * permission list or a refusal ends the flow here (nothing goes to the RS); an RPT is held for the
+   * RS's origin and the request follows, presenting it.
+   * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
+   */
+  async #askKeycloak(flow: FlowView, k: KeycloakRequest, party: string, signal: AbortSignal, thenOpen: () => Promise<FetchResult>): Promise<FetchResult | undefined> {
+    const answer = await this.#agent.askKeycloak(k.asIssuer, keycloakUmaOptions(k), { flowId: flow.flowId, party, signal, rsOrigin: new URL(flow.url).origin });
+    flow.keycloak = keycloakAnswerView(k.responseMode, answer);
+    flow.asIssuer = k.asIssuer;
+    if (answer.type === 'token') return thenOpen();
+    const steps = new Map(flow.steps.map((s) => [s.id, s]));
+    for (const s of answer.steps) steps.set(s.id, stepView(s));
+    const refusedHard = answer.type === 'refused' && answer.result.type !== 'denied';
+    Object.assign(flow, { running: false, steps: [...steps.values()], status: null, outcome: flow.keycloak.granted ? 'granted' : refusedHard ? 'error' : 'denied' });
+    if (refusedHard) flow.error = toErrorInfo(new TesseraError('token_error', `Keycloak refused: ${flow.keycloak.refused ?? 'no answer'}.`, 'Check the client id and the permissions (resource names or ids, scopes) against the resource server in Keycloak.'));
+    this.#emit({ type: 'flow', flow: { ...flow, steps: [...flow.steps] } });
+    this.#saveHistory();
+    await this.#changed();
+    return undefined;
   }
 
   async #finish(flow: FlowView, result: FetchResult): Promise<void> {

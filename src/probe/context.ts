@@ -65,6 +65,8 @@ export interface ProbeShared {
   insecure?: boolean;
   /** A second resource the AS is expected to put on hold (request_submitted), and how long to wait for its owner. */
   pending?: { resource: string; waitMs: number };
+  /** Keycloak's decision checks: the RS's client id, a permission granted and one refused (RESOURCE#SCOPE). */
+  keycloak?: { audience?: string; permitted?: string; denied?: string };
   /** Extra headers on resource requests without an RPT (never sent to the AS). */
   rsHeaders: Record<string, string>;
   /** Cancels the run (the clean-up in safety.created still goes out). */

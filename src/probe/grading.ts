@@ -84,6 +84,14 @@ export const FINDINGS = {
     grade: 'deviation',
     advice: 'A client cannot tell what went wrong: treat any such 4xx as "restart at the RS with a fresh ticket".',
   },
+  /**
+   * Keycloak's evaluator (`response_mode=decision` / `permissions`) answers otherwise than the real
+   * grant for the same permission: a client or enforcer that trusts the decision alone is wrong.
+   */
+  keycloak_evaluation_disagrees: {
+    grade: 'deviation',
+    advice: "Do not rely on Keycloak's decision or permission list alone: ask for the RPT (a real grant) and read the permissions it carries.",
+  },
 } as const satisfies Record<string, { grade: CheckStatus; advice: string }>;
 
 export type FindingId = keyof typeof FINDINGS;

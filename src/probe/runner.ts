@@ -19,6 +19,7 @@ import { registrationChecks } from './checks/registration';
 import { interactionChecks } from './checks/interaction';
 import { safetyChecks } from './checks/safety';
 import { resourceMetadataChecks } from './checks/resource-metadata';
+import { keycloakDecisionChecks, type KeycloakProbeOptions } from './checks/keycloak-decision';
 import { exitCodeOf, summarize } from './grading';
 import { grantSection, type CheckDefinition, type CheckResult, type ProbeReport, type Verdict } from './types';
 
@@ -32,6 +33,7 @@ export const ALL_CHECKS: CheckDefinition[] = [
   ...rptChecks,
   ...registrationChecks,
   ...interactionChecks,
+  ...keycloakDecisionChecks,
   ...answerChecks,
   ...safetyChecks,
 ];
@@ -66,6 +68,11 @@ export interface ProbeOptions {
   pendingWaitMs?: number;
   /** Extra headers for the resource requests (e.g. a Keycloak enforcer challenges only requests with a bearer token). */
   rsHeaders?: Record<string, string>;
+  /**
+   * Keycloak's decision checks (run only when the AS is Keycloak): the RS's client id (default: the
+   * ticket's `azp`), a permission the requesting party is granted and one it is refused (RESOURCE#SCOPE).
+   */
+  keycloak?: KeycloakProbeOptions;
   /** Check ids or groups (`discovery`, `token.ticket-garbage`) to run; default all. */
   only?: string[];
   /** A claims_redirect_uri registered for the client (default Tessera's loopback URI). */
@@ -114,6 +121,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     current: 'rs.challenge',
     memo: new Map(),
     rsHeaders: options.rsHeaders ?? {},
+    ...(options.keycloak ? { keycloak: options.keycloak } : {}),
     ...(options.client ? { client: options.client } : {}),
     ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}),
     ...(options.signal ? { signal: options.signal } : {}),

@@ -77,6 +77,29 @@ describe.skipIf(!kc)('the app on Keycloak in Chromium (npm start with Keycloak)'
     expect(await page.content()).not.toContain('tessera-demo-secret');
   }, 180_000);
 
+  it("the request builder's Keycloak options: Keycloak's decision for Alice, then an RPT without a ticket that the GET presents", async () => {
+    const { page } = app;
+    const rxId = app.core.keycloak?.rs.resources.find((r) => r.name === 'prescriptions')?.id ?? '';
+    await page.getByRole('button', { name: 'Resources' }).click();
+    const builder = page.locator('form.builder');
+    const options = builder.getByRole('group', { name: 'Keycloak options' });
+    await options.getByLabel('Ask Keycloak directly, without a ticket').check();
+    await options.getByLabel("Audience (the resource server's client id)").fill(KEYCLOAK_CLIENTS.rs.client_id);
+    await options.getByLabel('Permission 1').fill(`${rxId}#read`);
+    await options.getByLabel('Keycloak answers with').selectOption({ label: 'Only the decision (yes or no)' });
+    await builder.getByRole('button', { name: 'Ask Keycloak' }).click();
+    await builder.getByRole('region', { name: "Keycloak's answer" }).getByText("Keycloak's decision: granted").waitFor({ timeout: 60_000 });
+    await app.shot('keycloak-04b-builder-decision');
+    await app.axe('keycloak request builder');
+    await options.getByLabel('Keycloak answers with').selectOption({ label: 'An RPT, then send the request with it' });
+    await builder.getByRole('button', { name: 'Send GET' }).click();
+    await builder.getByText('Keycloak issued an RPT carrying these permissions').waitFor({ timeout: 60_000 });
+    await builder.getByText('GET answered 200').waitFor({ timeout: 60_000 });
+    expect(await builder.getByRole('region', { name: "Keycloak's answer" }).getByRole('listitem').allTextContents()).toEqual(['prescriptions: read']);
+    // No token in the page: fingerprints and decoded claims only.
+    expect(await page.content()).not.toMatch(/eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/);
+  }, 120_000);
+
   it("Check this AS on Kate's realm: Keycloak's deviations as the command-line probe reports them, nothing fails or is unsafe (the claim-less grant and the refused registration are deviations); Export saves the HTML report", async () => {
     const { page } = app;
     await page.getByRole('button', { name: 'Connections' }).click();

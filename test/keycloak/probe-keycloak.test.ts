@@ -6,7 +6,7 @@
  * missing from grant_types_supported; `access_denied` + description `request_submitted` instead of
  * `request_submitted`, without a new ticket; no PCT; 403 `invalid_ticket` for bad tickets.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -81,6 +81,9 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     // service-account fallback of a claim-less request; a missing one gets 400 invalid_request.
     expect(check('token.ticket-garbage')).toMatchObject({ status: 'deviation', detail: expect.stringMatching(/with the claim token the grant sends.*403 invalid_ticket/) });
     expect(check('token.ticket-missing')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/with the claim token the grant sends.*400 invalid_request/) });
+    // Keycloak's response_mode checks need the permissions to ask about; without them they say so.
+    expect(check('keycloak.decision-permitted')).toMatchObject({ status: 'skip', detail: expect.stringMatching(/No permission the requesting party is granted was given/) });
+    expect(check('keycloak.permissions').status).toBe('skip');
   }, 120_000);
 
   it('with the OpenID configuration configured (as the app trusts Keycloak), revocation is checked and the RPTs it made are revoked', async () => {
@@ -121,8 +124,31 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
       const tokenFile = join(home, 'alice.id_token');
       await writeFile(tokenFile, alice.idToken, { mode: 0o600 });
       const run = cliRunner(() => ({ TESSERA_HOME: home, TESSERA_VAULT_BACKENDS: 'memory' }));
-      const r = await run(['probe', resource, '--trust', issuer, '--client-id', KEYCLOAK_CLIENTS.tessera.client_id, '--client-secret', KEYCLOAK_CLIENTS.tessera.client_secret, '--claim-token', tokenFile]);
+      const id = (name: string) => demo.config.rs.resources.find((r) => r.name === name)?.id ?? '';
+      const junit = join(home, 'probe.xml');
+      const html = join(home, 'probe.html');
+      const r = await run(['probe', resource, '--trust', issuer, '--client-id', KEYCLOAK_CLIENTS.tessera.client_id, '--client-secret', KEYCLOAK_CLIENTS.tessera.client_secret, '--claim-token', tokenFile,
+        '--permitted', `${id('prescriptions')}#read`, '--denied', `${id('bills')}#read`, '--junit', junit, '--report', html]);
       console.log(r.stdout);
+      // Keycloak's response_mode checks in the three report forms: text, JUnit, HTML (JSON: below).
+      expect(r.stdout).toMatch(/✓ pass +keycloak\.decision-permitted +Keycloak's decision for a granted permission agrees with a real grant/);
+      expect(r.stdout).toMatch(/✓ pass +keycloak\.decision-denied/);
+      expect(r.stdout).toMatch(/✓ pass +keycloak\.permissions/);
+      const xml = await readFile(junit, 'utf8');
+      for (const idOf of ['keycloak.decision-permitted', 'keycloak.decision-denied', 'keycloak.permissions']) expect(xml).toContain(idOf);
+      const page = await readFile(html, 'utf8');
+      expect(page).toContain('keycloak.decision-denied');
+      expect(page).toContain('403 access_denied');
+      expect(page).toContain('https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions');
+      await writeFile(tokenFile, (await keycloakSignIn(issuer, 'alice', 'tessera')).idToken, { mode: 0o600 });
+      const json = await run(['probe', resource, '--trust', issuer, '--client-id', KEYCLOAK_CLIENTS.tessera.client_id, '--client-secret', KEYCLOAK_CLIENTS.tessera.client_secret, '--claim-token', tokenFile,
+        '--permitted', `${id('prescriptions')}#read`, '--denied', `${id('prescriptions')}#write`, '--only', 'keycloak', '--json']);
+      const checks = (JSON.parse(json.stdout) as { checks: { id: string; status: string; detail: string }[] }).checks;
+      expect(checks.find((c) => c.id === 'keycloak.decision-denied')).toMatchObject({ status: 'deviation', detail: expect.stringContaining('The decision says yes') });
+      expect(checks.find((c) => c.id === 'keycloak.decision-permitted')).toMatchObject({ status: 'pass', detail: expect.stringContaining('200 {"result":true}') });
+      const bad = await run(['probe', resource, '--trust', issuer, '--permitted', '#']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('--permitted');
       expect(r.stdout).toMatch(/≈ deviation +token\.ticket-garbage[\s\S]*?403 invalid_ticket/);
       expect(r.stdout).toMatch(/✓ pass +token\.ticket-missing/);
       expect(r.stdout).toMatch(/≈ deviation +grant\.no-claims[\s\S]*?401 unauthorized_client/);
@@ -166,5 +192,41 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     expect(c?.detail).toMatch(/Approved during the run: poll \d+ with the same ticket as the first request \(no new ticket came with the hold\) got the RPT\./);
     expect(held.created.filter((x) => x.kind !== 'pending_request' && !x.cleanedUp)).toEqual([]);
     expect(probeExitCode(held)).toBe(0);
+  }, 120_000);
+
+  it("Keycloak's response_mode beside real grants: decision and permissions agree for prescriptions#read (granted) and bills#read (refused); for prescriptions#write the decision says yes while the RPT lacks write", async () => {
+    const issuer = kc?.issuer ?? '';
+    const find = (name: string) => demo.config.rs.resources.find((r) => r.name === name)?.id ?? '';
+    const resource = demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
+    // Kate owns the records: Keycloak finds them by id (a name only among the RS's own resources).
+    const rxRead = `${find('prescriptions')}#read`;
+    const probeWith = async (denied: string) => runProbe({
+      resource,
+      trust: { authorizationServers: [{ issuer }] },
+      client: { client_id: KEYCLOAK_CLIENTS.tessera.client_id, client_secret: KEYCLOAK_CLIENTS.tessera.client_secret, auth_method: 'client_secret_basic', registration: 'static' },
+      // A fresh sign-in each run: revoking the RPT's refresh token at the end ends Alice's session, and her ID token with it.
+      claimTokens: [{ claim_token: (await keycloakSignIn(issuer, 'alice', 'tessera')).idToken, claim_token_format: ID_TOKEN_FORMAT }],
+      // Alice is a physician: she may read the prescriptions, not the bills (insurers) and not write. The audience comes from the ticket's azp.
+      keycloak: { permitted: rxRead, denied },
+      only: ['keycloak', 'safety'],
+    });
+    const agreeing = await probeWith(`${find('bills')}#read`);
+    console.log(agreeing.checks.map((x) => `${x.status.padEnd(9)} ${x.id}: ${x.detail}`).join('\n'));
+    const c = (r: ProbeReport, id: string) => r.checks.find((x) => x.id === id);
+    expect(c(agreeing, 'keycloak.decision-permitted')).toMatchObject({ status: 'pass', spec: expect.stringContaining('keycloak.org/docs/latest/authorization_services'), detail: expect.stringMatching(/decision .*: 200 \{"result":true\}; a real grant .*: 200 with an RPT carrying \[prescriptions#read\]\. They agree/) });
+    expect(c(agreeing, 'keycloak.decision-denied')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/decision .*: 403 access_denied \("not_authorized"\); a real grant .*: 403 access_denied/) });
+    expect(c(agreeing, 'keycloak.permissions')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/200 \[prescriptions#read\].*agrees/) });
+    // The RPTs the real grants made are revoked.
+    expect(agreeing.created.filter((x) => x.check.startsWith('keycloak.') && !x.cleanedUp)).toEqual([]);
+    expect(agreeing.created.some((x) => x.check.startsWith('keycloak.'))).toBe(true);
+
+    const disagreeing = await probeWith(`${find('prescriptions')}#write`);
+    console.log(disagreeing.checks.map((x) => `${x.status.padEnd(9)} ${x.id}: ${x.detail}`).join('\n'));
+    // Measured on 26.7.3: decision {"result":true} for a scope no policy grants; the real grant issues an RPT for the resource with no scope.
+    expect(c(disagreeing, 'keycloak.decision-denied')).toMatchObject({ status: 'deviation', detail: expect.stringMatching(/#write: 200 \{"result":true\}; a real grant .*: 200 with an RPT carrying \[prescriptions \(no scope\)\]\. The decision says yes; the real grant does not give it/) });
+    expect(c(disagreeing, 'keycloak.decision-denied')?.advice).toMatch(/Do not rely on Keycloak's decision/);
+    // The permission list agrees with the RPT: read, not write.
+    expect(c(disagreeing, 'keycloak.permissions')?.status).toBe('pass');
+    expect(disagreeing.checks.filter((x) => x.status === 'fail' || x.status === 'unsafe')).toEqual([]);
   }, 120_000);
 });

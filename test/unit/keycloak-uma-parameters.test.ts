@@ -14,3 +14,14 @@ describe("keycloakUmaParameters (Keycloak's ticketless UMA request)", () => {
     expect([...keycloakUmaParameters({ audience: 'rs' }).keys()]).toEqual(['audience']);
   });
 });
+
+describe('isKeycloakIssuer (the request builder offers Keycloak options for these)', () => {
+  it('is the realm shape, behind any base path', async () => {
+    const { isKeycloakIssuer } = await import('../../packages/uma/src/uma/keycloak-request');
+    expect(isKeycloakIssuer('http://127.0.0.1:8080/realms/kate')).toBe(true);
+    expect(isKeycloakIssuer('https://sso.example/auth/realms/demo/')).toBe(true);
+    expect(isKeycloakIssuer('https://as.example')).toBe(false);
+    expect(isKeycloakIssuer('https://as.example/realms/kate/protocol')).toBe(false);
+    expect(isKeycloakIssuer('not a url')).toBe(false);
+  });
+});

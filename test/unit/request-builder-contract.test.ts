@@ -20,3 +20,27 @@ describe('openResource as a request builder', () => {
     expect(() => parseCall('openResource', { url, scopes: ['a"b'] })).toThrow(/scope/);
   });
 });
+
+describe('openResource with Keycloak options', () => {
+  const kc = 'http://127.0.0.1:8080/realms/kate';
+  it('takes the realm, audience, permissions, the answer mode and submit_request (defaults: an RPT, submit on)', () => {
+    expect(parseCall('openResource', { url, keycloak: { asIssuer: kc, audience: 'health-records', permissions: ['prescriptions#read', 'Album 42#view,download', '#read'], responseMode: 'decision', submitRequest: false } }).input).toMatchObject({
+      keycloak: { asIssuer: kc, audience: 'health-records', permissions: ['prescriptions#read', 'Album 42#view,download', '#read'], responseMode: 'decision', submitRequest: false },
+    });
+    expect(parseCall('openResource', { url, keycloak: { asIssuer: kc, permissions: ['prescriptions'] } }).input).toMatchObject({ keycloak: { asIssuer: kc, permissions: ['prescriptions'], responseMode: 'token', submitRequest: true } });
+  });
+  it('refuses empty, hostile and unbounded options', () => {
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc } })).toThrow(/audience.*client id/);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: 'javascript:alert(1)', audience: 'rs' } })).toThrow(ApiInputError);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, audience: 'a b' } })).toThrow(/client id/);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, audience: 'x'.repeat(256) } })).toThrow(/client id/);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, permissions: ['#'] } })).toThrow(/resource or a scope/);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, permissions: ['a#b#c'] } })).toThrow(/one #/);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, permissions: ['a\nb'] } })).toThrow(/control/);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, permissions: ['x'.repeat(513)] } })).toThrow(/512/);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, permissions: Array.from({ length: 51 }, (_, i) => `r${i}`) } })).toThrow(/50 permissions/);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, audience: 'rs', responseMode: 'maybe' } })).toThrow(ApiInputError);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, audience: 'rs', submitRequest: 'no' } })).toThrow(ApiInputError);
+    expect(() => parseCall('openResource', { url, keycloak: { asIssuer: kc, audience: 'rs', token: 'x' } })).toThrow(ApiInputError);
+  });
+});

@@ -21,7 +21,7 @@ const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     [--claim-token FILE [--claim-token-format URI]]...   pushed in the claims checks
     [--identity ISSUER#SUB|LABEL]    push that signed-in identity's ID token too
     [--only ID,...]                  checks or groups (discovery, token, grant, claims, pct, rpt,
-                                     registration, interaction, safety)
+                                     registration, interaction, keycloak, safety)
     [--pending-url URL [--pending-wait SECONDS]]   a resource of the same AS that it puts on hold
                                      (its owner must approve): grant.request-submitted measures the
                                      hold there and waits up to SECONDS (default 0, at most 600)
@@ -30,6 +30,11 @@ const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     [--discovery-url URL]            where the AS publishes its metadata, if not at the issuer
     [--header 'K: V']...             on resource requests without an RPT (a Keycloak enforcer
                                      challenges only requests that carry a bearer token)
+    [--permitted RESOURCE#SCOPE] [--denied RESOURCE#SCOPE] [--audience CLIENT_ID]
+                                     Keycloak only: a permission the requesting party is granted
+                                     and one it is refused; the keycloak checks ask response_mode
+                                     decision and permissions for them and compare with a real
+                                     grant (audience: the RS's client id, default the ticket's azp)
     [--report FILE.html] [--junit FILE.xml] [--json]
 
 Checks how the AS that the resource's RS names answers a UMA client (discovery, token endpoint,
@@ -59,6 +64,9 @@ const command: CliCommand = {
           'pending-url': { type: 'string' },
           'pending-wait': { type: 'string' },
           'discovery-url': { type: 'string' },
+          permitted: { type: 'string' },
+          denied: { type: 'string' },
+          audience: { type: 'string' },
           report: { type: 'string' },
           junit: { type: 'string' },
           json: { type: 'boolean' },
@@ -94,6 +102,12 @@ const command: CliCommand = {
       }
     }
     if (values['pending-url'] && !/^https?:$/.test(new URL(values['pending-url']).protocol)) throw new TesseraError('usage', `--pending-url "${values['pending-url']}" is not an http(s) URL.`, 'Give the full URL of a UMA-protected resource.');
+    for (const key of ['permitted', 'denied'] as const) {
+      const v = values[key];
+      if (v !== undefined && (!/^[^\p{Cc}#]*(#[^\p{Cc}#]*)?$/u.test(v) || v.replace('#', '').trim() === '' || v.length > 512)) throw new TesseraError('usage', `--${key} "${v.slice(0, 80)}" is not RESOURCE, RESOURCE#SCOPE or #SCOPE.`, `Give a resource (name or id) and a scope, e.g. --${key} prescriptions#read.`);
+    }
+    if (values.audience !== undefined && !/^[\x21-\x7E]{1,255}$/.test(values.audience)) throw new TesseraError('usage', `--audience "${values.audience.slice(0, 80)}" is not a client id.`, "Give the resource server's client id at Keycloak.");
+    const keycloak = { ...(values.permitted ? { permitted: values.permitted } : {}), ...(values.denied ? { denied: values.denied } : {}), ...(values.audience ? { audience: values.audience } : {}) };
     const rsHeaders = parseHeaderFlags(values.header);
     const flags = await parseClientFlags(values);
     const claimTokens = await readClaimTokens(values['claim-token'] ?? [], values['claim-token-format'] ?? []);
@@ -128,6 +142,7 @@ const command: CliCommand = {
         ...(Object.keys(rsHeaders).length ? { rsHeaders } : {}),
         ...(values.identity ? { resolveClaimTokens: async (issuer) => { const e = await engine(); return identityToken(e, issuer, values.identity as string); } } : {}),
         ...(only.length ? { only } : {}),
+        ...(Object.keys(keycloak).length ? { keycloak } : {}),
         ...(values['claims-redirect-uri'] ? { claimsRedirectUri: values['claims-redirect-uri'] } : {}),
         ...(values['pending-url'] ? { pendingResource: values['pending-url'], pendingWaitMs: Number(pendingWait ?? 0) * 1000 } : {}),
         // The configuration's HTTP bounds, as the app's Check this AS reads them (one copy).

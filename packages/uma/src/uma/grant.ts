@@ -63,13 +63,15 @@ export interface KeycloakUmaOptions {
   /** `RESOURCE` or `RESOURCE#SCOPE[,SCOPE]` (resource name or id); `#SCOPE` alone asks for a scope on any resource. */
   permissions?: string[];
   responseMode?: 'decision' | 'permissions';
+  /** `submit_request` for this request (absent: the AS's configured value, else Keycloak's default). */
+  submitRequest?: boolean;
 }
 
 /**
  * The form parameters of Keycloak's ticketless UMA grant request (`submit_request` as configured).
  * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
  */
-export function keycloakUmaParameters(options: KeycloakUmaOptions & { claimToken?: UmaTokenParams['claimToken']; submitRequest?: boolean }): URLSearchParams {
+export function keycloakUmaParameters(options: KeycloakUmaOptions & { claimToken?: UmaTokenParams['claimToken'] }): URLSearchParams {
   const body = new URLSearchParams();
   if (options.audience) body.set('audience', options.audience);
   for (const p of options.permissions ?? []) body.append('permission', p);

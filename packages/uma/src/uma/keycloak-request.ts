@@ -41,11 +41,22 @@ export async function askKeycloak(deps: AsAccessDeps & { claims?: ClaimsSource }
   const access = await openAs(deps, asIssuer, config, { flowId: flow.flowId, ...(flow.signal ? { signal: flow.signal } : {}) });
   const claim = config.pushClaims === false ? undefined : await deps.claims?.claimTokenFor({ asIssuer, party: flow.party, flowId: flow.flowId, ...(flow.signal ? { signal: flow.signal } : {}) });
   const ownClaim = claim && (!claim.identity || claim.identity === flow.party) ? claim : undefined; // never another person's claims
-  const body = keycloakUmaParameters({ ...options, ...(ownClaim ? { claimToken: { claim_token: ownClaim.claim_token, claim_token_format: ownClaim.claim_token_format } } : {}), ...(config.submitRequest !== undefined ? { submitRequest: config.submitRequest } : {}) });
+  const submitRequest = options.submitRequest ?? config.submitRequest;
+  const body = keycloakUmaParameters({ ...options, ...(ownClaim ? { claimToken: { claim_token: ownClaim.claim_token, claim_token_format: ownClaim.claim_token_format } } : {}), ...(submitRequest !== undefined ? { submitRequest } : {}) });
   const response = await keycloakUmaRequest(access.discovered.metadata, access.client, body, access.ctx);
-  if (response.status === 200 && options.responseMode) {
+  return readKeycloakAnswer(response, options.responseMode);
+}
+
+/**
+ * Reads Keycloak's answer to a ticketless request: `{"result": true}` for `decision`, the permission
+ * list for `permissions`, else the UMA token response (an RPT with the permissions it carries, or a
+ * refusal; a refused decision is a "no").
+ * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_obtaining_permissions
+ */
+export async function readKeycloakAnswer(response: Response, responseMode?: KeycloakUmaOptions['responseMode']): Promise<KeycloakAnswer> {
+  if (response.status === 200 && responseMode) {
     const json: unknown = await response.clone().json().catch(() => undefined);
-    if (options.responseMode === 'decision') {
+    if (responseMode === 'decision') {
       const d = decision.safeParse(json);
       if (d.success) return { type: 'decision', granted: d.data.result };
     } else {
@@ -59,8 +70,21 @@ export async function askKeycloak(deps: AsAccessDeps & { claims?: ClaimsSource }
     return { type: 'token', token: result.token, ...(permissions ? { permissions } : {}) };
   }
   // A refused decision is an answer too ("no").
-  if (options.responseMode === 'decision' && result.type === 'denied') return { type: 'decision', granted: false };
+  if (responseMode === 'decision' && result.type === 'denied') return { type: 'decision', granted: false };
   return { type: 'refused', result };
+}
+
+/**
+ * Whether an issuer has Keycloak's shape, `…/realms/NAME` (Keycloak publishes no vendor name in its
+ * metadata; the realm path ends every Keycloak issuer, behind any base path such as the old `/auth`).
+ * @see https://www.keycloak.org/docs/latest/authorization_services/index.html#_service_authorization_api
+ */
+export function isKeycloakIssuer(issuer: string): boolean {
+  try {
+    return /\/realms\/[^/]+\/?$/.test(new URL(issuer).pathname);
+  } catch {
+    return false;
+  }
 }
 
 /** The permissions a Keycloak RPT (a JWT) carries in `authorization.permissions`, when it is one. */
