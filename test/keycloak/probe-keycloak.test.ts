@@ -106,13 +106,25 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     // revocation_endpoint its UMA document lacks, so the first run revoked what it made as well.
     expect(check('discovery.location').detail).toContain(`Taken from the OpenID configuration ${issuer}/.well-known/openid-configuration because it is missing here: revocation_endpoint`);
     expect(check('rpt.revocation').status).not.toBe('skip');
-    expect(report.created.filter((x) => !x.cleanedUp && x.kind !== 'pending_request')).toEqual([]);
-    expect(report.created.some((x) => x.kind === 'refresh_token')).toBe(true);
+    // RPTs are revoked; refresh tokens are left, because Alice's ID token comes from this realm and
+    // revoking a refresh token ends her session there (test/keycloak/revocation-session.test.ts).
+    expect(report.created.filter((x) => !x.cleanedUp && x.kind !== 'pending_request' && x.kind !== 'refresh_token')).toEqual([]);
+    expect(report.created.some((x) => x.kind === 'refresh_token' && !x.cleanedUp)).toBe(true);
+    expect(check('safety.created').detail).toContain('Refresh tokens were not revoked: the pushed ID token comes from this AS');
     // Keycloak's endpoints are on the issuer's origin.
     expect(check('discovery.endpoint-origins').status).toBe('pass');
     const rpts = configured.created.filter((x) => x.kind === 'rpt');
     expect(rpts.length).toBeGreaterThan(0);
     expect(rpts.every((x) => x.cleanedUp)).toBe(true);
+    // Two probe runs later, Alice's ID token still gets her an RPT: the probe did not sign her out.
+    const after = await runProbe({
+      resource,
+      trust: { authorizationServers: [{ issuer }] },
+      client: { client_id: KEYCLOAK_CLIENTS.tessera.client_id, client_secret: KEYCLOAK_CLIENTS.tessera.client_secret, auth_method: 'client_secret_basic', registration: 'static' },
+      claimTokens: [{ claim_token: alice.idToken, claim_token_format: ID_TOKEN_FORMAT }],
+      only: ['claims.push'],
+    });
+    expect(after.checks.find((x) => x.id === 'claims.push')?.status).toBe('pass');
   }, 120_000);
 
   it('`tessera probe` against the realm: the ticket checks show Keycloak’s real answers, the claim-less grant is a deviation, exit 0', async () => {
@@ -190,7 +202,8 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     expect(c?.status).toBe('deviation');
     expect(c?.detail).toContain(`${careNotes?.url} was put on hold (no interval, no new ticket)`);
     expect(c?.detail).toMatch(/Approved during the run: poll \d+ with the same ticket as the first request \(no new ticket came with the hold\) got the RPT\./);
-    expect(held.created.filter((x) => x.kind !== 'pending_request' && !x.cleanedUp)).toEqual([]);
+    // RPTs revoked; refresh tokens kept (Alice's session at this realm, see the test above).
+    expect(held.created.filter((x) => x.kind !== 'pending_request' && x.kind !== 'refresh_token' && !x.cleanedUp)).toEqual([]);
     expect(probeExitCode(held)).toBe(0);
   }, 120_000);
 
@@ -217,7 +230,7 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     expect(c(agreeing, 'keycloak.decision-denied')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/decision .*: 403 access_denied \("not_authorized"\); a real grant .*: 403 access_denied/) });
     expect(c(agreeing, 'keycloak.permissions')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/200 \[prescriptions#read\].*agrees/) });
     // The RPTs the real grants made are revoked.
-    expect(agreeing.created.filter((x) => x.check.startsWith('keycloak.') && !x.cleanedUp)).toEqual([]);
+    expect(agreeing.created.filter((x) => x.check.startsWith('keycloak.') && x.kind !== 'refresh_token' && !x.cleanedUp)).toEqual([]);
     expect(agreeing.created.some((x) => x.check.startsWith('keycloak.'))).toBe(true);
 
     const disagreeing = await probeWith(`${find('prescriptions')}#write`);
