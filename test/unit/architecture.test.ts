@@ -118,10 +118,15 @@ describe('architecture', () => {
     expect(imports('packages/uma/src/kernel/errors.ts')).toEqual([]);
   });
 
-  it('the trace-import schema the renderer loads depends on zod and the contract\'s types only', () => {
+  it('the trace-import schema the renderer loads depends on zod, the contract\'s types and the server-event schema only', () => {
     const source = readFileSync(join(ROOT, 'src/app/trace-import.ts'), 'utf8');
     const imports = [...source.matchAll(/^import\s+(type\s+)?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => `${m[1] ? 'type ' : ''}${m[2]}`);
-    expect(imports).toEqual(['zod', 'type ./api']);
+    expect(imports).toEqual(['zod', 'type ./api', '../demo/event-schema']);
+  });
+
+  it('the server-event schema (the demo\'s wire format, which trace-import loads into the renderer) depends on zod only', () => {
+    const source = readFileSync(join(ROOT, 'src/demo/event-schema.ts'), 'utf8');
+    expect([...source.matchAll(/^import\s+(?:type\s+)?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1])).toEqual(['zod']);
   });
 
   it('the app, the faces, the probe, the vault and the demo reach the engine only through @tessera/uma', () => {
