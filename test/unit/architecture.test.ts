@@ -103,11 +103,11 @@ describe('architecture', () => {
     expect(graph.filter((e) => e.from === 'packages/uma/src/kernel').map((e) => `${e.file} → ${e.spec}`)).toEqual([]);
   });
 
-  it('the renderer imports only the contract, and only its types (or its dependency-free method list, or the kernel\'s URL rules)', () => {
+  it('the renderer imports only the contract, and only its types (or its dependency-free method list, or the kernel\'s URL rules and bounded JSON parse)', () => {
     const bad = graph
       .filter((e) => e.from === 'renderer')
       .filter((e) => !(e.to === 'src/app' && /\/app\/(api|api-methods|views|trace-import)$/.test(e.spec.replace(/\.(ts|tsx)$/, '')) && (e.typeOnly || /(api-methods|trace-import)$/.test(e.spec))))
-      .filter((e) => !(e.to === 'packages/uma/src/kernel' && /\/kernel\/urls$/.test(e.spec)))
+      .filter((e) => !(e.to === 'packages/uma/src/kernel' && /\/kernel\/(urls|json)$/.test(e.spec)))
       .map((e) => `${e.file} imports ${e.spec}`);
     expect(bad).toEqual([]);
   });
@@ -116,6 +116,11 @@ describe('architecture', () => {
     const imports = (file: string) => [...readFileSync(join(ROOT, file), 'utf8').matchAll(/^import\s+(?:type\s+)?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
     expect(imports('packages/uma/src/kernel/urls.ts')).toEqual(['./errors']);
     expect(imports('packages/uma/src/kernel/errors.ts')).toEqual([]);
+  });
+
+  it('the bounded JSON parse the renderer loads (packages/uma/src/kernel/json.ts) depends on nothing', () => {
+    const source = readFileSync(join(ROOT, 'packages/uma/src/kernel/json.ts'), 'utf8');
+    expect([...source.matchAll(/^import\s/gm)]).toEqual([]);
   });
 
   it('the trace-import schema the renderer loads depends on zod, the contract\'s types and the server-event schema only', () => {
