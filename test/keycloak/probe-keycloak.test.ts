@@ -9,10 +9,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { cliRunner } from '../fixtures/cli-run';
-import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
+import { keycloakDemoForFile } from '../fixtures/keycloak-demo';
 import { deleteAllTickets, kateAccount, keycloakSignIn } from '../fixtures/keycloak-people';
 import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { probeExitCode, runProbe } from '../../src/probe/runner';
@@ -22,15 +22,8 @@ const kc = inject('keycloak');
 
 describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
   let report: ProbeReport;
-  let demo: KeycloakDemoHandle;
-  beforeAll(async () => {
-    demo = await startKeycloakDemo({ keycloakUrl: kc?.url ?? '', introspectionCacheMs: 0 });
-  });
-  afterAll(async () => {
-    await demo?.close();
-    // The probe's request_submitted checks leave pending tickets at Keycloak: remove them for the other files.
-    await deleteAllTickets(kc?.issuer ?? '').catch(() => undefined);
-  });
+  // The probe's request_submitted checks leave pending tickets at Keycloak: removed for the other files.
+  const kd = keycloakDemoForFile(kc);
   const check = (id: string) => {
     const c = report.checks.find((x) => x.id === id);
     if (!c) throw new Error(`no check ${id}`);
@@ -39,7 +32,7 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
 
   it('runs against the realm with Alice’s Keycloak ID token and reports what Keycloak 26.7 really does', async () => {
     const issuer = kc?.issuer ?? '';
-    const resource = demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
+    const resource = kd.demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
     const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
     report = await runProbe({
       resource,
@@ -85,7 +78,7 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
 
   it('with the OpenID configuration configured (as the app trusts Keycloak), revocation is checked and the RPTs it made are revoked', async () => {
     const issuer = kc?.issuer ?? '';
-    const resource = demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
+    const resource = kd.demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
     const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
     const discoveryUrl = `${issuer}/.well-known/openid-configuration`;
     const configured = await runProbe({
@@ -114,7 +107,7 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
 
   it('`tessera probe` against the realm: the ticket checks show Keycloak’s real answers, the claim-less grant is a deviation, exit 0', async () => {
     const issuer = kc?.issuer ?? '';
-    const resource = demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
+    const resource = kd.demo.config.rs.resources.find((r) => r.name === 'prescriptions')?.url ?? '';
     const alice = await keycloakSignIn(issuer, 'alice', 'tessera');
     const home = await mkdtemp(join(tmpdir(), 'tessera-probe-kc-'));
     try {
@@ -136,7 +129,7 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
 
   it('--pending-url: Keycloak holds the care notes (access_denied/request_submitted, no interval, no new ticket); after Kate approves, the same ticket gets the RPT', async () => {
     const issuer = kc?.issuer ?? '';
-    const find = (name: string) => demo.config.rs.resources.find((r) => r.name === name);
+    const find = (name: string) => kd.demo.config.rs.resources.find((r) => r.name === name);
     const careNotes = find('care-notes');
     // The Keycloak of the run is shared by the test files: what another file shared with Alice goes first.
     await deleteAllTickets(issuer);
