@@ -7,6 +7,7 @@
 import { useState, type FormEvent } from 'react';
 import type { ResourceView, TrustedAsView } from '../../src/app/api';
 import { HTTP_METHODS, type HttpMethod } from '../../src/app/api-methods';
+import { parseJsonBounded } from '../../packages/uma/src/kernel/json';
 import { useUi } from '../store';
 import { OutcomeBadge } from './OutcomeBadge';
 import { emptyKeycloakOptions, KeycloakAnswer, keycloakInput, KeycloakOptions } from './KeycloakOptions';
@@ -27,9 +28,13 @@ export function parseHeaderLines(text: string): Record<string, string> | string 
   return out;
 }
 
-/** JSON indented for reading; anything else as it came. */
+/**
+ * JSON indented for reading; anything else as it came. The RS wrote it: parsed only up to the engine's
+ * depth bound (a body nested 10⁵ levels deep would overflow JSON.stringify), deeper text as it came.
+ */
 function pretty(text: string): string {
-  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+  const parsed = parseJsonBounded(text);
+  return parsed.ok ? JSON.stringify(parsed.value, null, 2) : text;
 }
 
 export function RequestBuilder({ resources, trusted = [] }: { resources: ResourceView[]; trusted?: TrustedAsView[] }) {
@@ -67,7 +72,7 @@ export function RequestBuilder({ resources, trusted = [] }: { resources: Resourc
   };
   const fillFromRecord = () => {
     const latest = Object.values(flows).filter((f) => f.url === url && f.body).sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
-    if (latest?.body) setBody(JSON.stringify(JSON.parse(latest.body), null, 2));
+    if (latest?.body) setBody(pretty(latest.body));
   };
   return (
     <form className="card builder" onSubmit={(e) => void send(e)} aria-labelledby="h-builder">

@@ -122,6 +122,7 @@ export type ApiInput<M extends ApiMethod> = z.input<(typeof apiInputs)[M]>;
 export type ApiOutput<M extends ApiMethod> = z.output<(typeof apiInputs)[M]>;
 
 import type { Lane as StepLane, Lifeline, Outcome } from '@tessera/uma/portable';
+import type { ServerEvent } from '../demo/event-schema';
 export type { Outcome };
 /** Sequence-diagram lifelines (the step lanes plus Tessera). */
 export type Lane = Lifeline;
@@ -156,34 +157,18 @@ export interface StepView {
 }
 
 /**
- * One event of a server's side of an exchange (the demo's AS and RS, src/demo/events.ts), validated by
- * the core (src/app/server-events.ts). Tokens as fingerprints only.
+ * One event of a server's side of an exchange as the diagram shows it: the demo's event (one
+ * definition with its zod schema, src/demo/event-schema.ts, validated by the core in
+ * src/app/server-events.ts) with its id made `as:…` / `rs:…` (increasing per server). Tokens as fingerprints only.
  */
-export interface ServerEventView {
-  /** `as:…` or `rs:…`, increasing per server. */
+export type ServerEventView = Omit<ServerEvent, 'id'> & {
   id: string;
-  at: string;
-  side: 'rs' | 'as' | 'owner';
-  kind: 'registration' | 'permission' | 'introspection' | 'decision' | 'approval';
-  resource?: { id: string; name: string; url?: string | undefined };
-  scopes?: string[];
-  tokens: { role: 'pat' | 'ticket' | 'new_ticket' | 'rpt' | 'old_rpt' | 'pct'; fingerprint: string }[];
-  status?: number;
-  cached?: boolean;
-  active?: boolean;
-  outcome?: 'granted' | 'need_info' | 'request_submitted' | 'denied' | 'invalid_grant';
-  /** The rule that decided, or (a refusal) the rules that did not match, with the party's own value. */
-  rules?: { id: string; claim: 'email' | 'role'; value: string; issuer: string; scopes: string[]; terms: boolean; approval: boolean; matched: boolean; saw?: string | undefined }[];
-  claims?: { source: 'id_token' | 'pct' | 'interaction'; issuer: string; values: Record<string, string> };
-  requester?: string;
-  request?: string;
-  decision?: 'approved' | 'denied';
   /**
    * An event a real AS published in its own terms (Keycloak's admin events API, src/app/keycloak-events.ts):
    * its type, the client and user it names, its error and reason; a token id only as a fingerprint.
    */
   native?: { server: 'keycloak'; type: string; client?: string | undefined; user?: string | undefined; tokenId?: string | undefined; error?: string | undefined; reason?: string | undefined };
-}
+};
 
 /**
  * An RS's own description (RFC 9728 §2), bounded, for the person deciding whether to trust its AS.

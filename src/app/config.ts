@@ -63,14 +63,15 @@ const serialize = (config: TesseraConfig) => `${JSON.stringify(tesseraConfig.par
  * The one way to change config.json: under the cross-process lock, re-read the file, let `change`
  * edit the fresh copy in place (return `false` to leave the file alone), replace it atomically
  * (temp + fsync + rename + directory fsync). Returns the configuration as it now is, so a caller
- * also sees what another process (the CLI, the app) wrote meanwhile.
+ * also sees what another process (the CLI, the app) wrote meanwhile. A lock held past `lock.timeoutMs`
+ * (default 15 s) is a `locked` error that names the configuration, not the vault.
  */
-export async function updateConfig(home: string, change: (config: TesseraConfig) => boolean | void | Promise<boolean | void>): Promise<TesseraConfig> {
+export async function updateConfig(home: string, change: (config: TesseraConfig) => boolean | void | Promise<boolean | void>, lock: { timeoutMs?: number } = {}): Promise<TesseraConfig> {
   await mkdir(home, { recursive: true, mode: 0o700 });
   const file = join(home, 'config.json');
   return updateFileLocked(file, `${file}.lock`, async (current) => {
     const config = current === undefined ? tesseraConfig.parse({}) : parseConfig(current.toString('utf8'), file);
     if ((await change(config)) === false) return { result: config };
     return { write: serialize(config), result: config };
-  });
+  }, { ...lock, guards: 'the configuration (config.json)' });
 }

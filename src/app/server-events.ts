@@ -9,19 +9,18 @@
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-federated-authz-2.0.html
  */
-import { z } from 'zod';
 import type { FlowView, ServerEventView } from './api';
 import { fingerprint } from '@tessera/uma';
 import { isLoopbackUrl } from '@tessera/uma/portable';
-import { serverEventFields } from './trace-import';
+import { serverEventSchema } from '../demo/event-schema';
 
 /** Events kept in the core (both servers together). */
 export const KEEP = 2000;
 /** A longer SSE line is not an event of the demo's: the stream is dropped. */
 const MAX_LINE = 64 * 1024;
 
-/** An event as the stream sends it: the fields of a trace's server event, with the server's own number. */
-export const serverEventSchema = serverEventFields.extend({ id: z.number().int().min(0) });
+/** An event as the stream sends it (one definition, the demo's: src/demo/event-schema.ts), validated here. */
+export { serverEventSchema };
 
 export interface ServerEventSource { as: string; rs: string; secret: string }
 

@@ -410,7 +410,16 @@ export class TesseraService {
       try { this.#o.notify?.(event); } catch { /* a notification that fails must not break the flow */ }
     }
     this.#saveHistory();
-    void this.#changed();
+    // Not awaited by the watcher: kept so close() waits for it (else it would read a vault the caller is closing).
+    if (!this.#closing) this.#background(this.#changed());
+  }
+
+  /** Work nobody awaits (a watch's end telling the face): close() waits for it; a failure is never an unhandled rejection (the face reads the state again on its next call). */
+  readonly #pending = new Set<Promise<unknown>>();
+  #closing = false;
+  #background(work: Promise<unknown>): void {
+    const tracked: Promise<unknown> = work.catch(() => undefined).finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
   }
 
   /** "Clear history": forgets every flow except those running or still watched. */
@@ -596,11 +605,15 @@ export class TesseraService {
     return { filename: `tessera-${stamp}.json`, mime: 'application/json', text: JSON.stringify({ exportedAt: new Date().toISOString(), note: 'Redacted: tokens appear as fingerprints and decoded JWT claims only.', flows: redacted }, null, 2) };
   }
 
+  /** Stops the watches and checks, waits for the work they started (which reads the vault), saves history: the vault may be closed after. */
   async close(): Promise<void> {
     clearTimeout(this.#serverTimer);
     for (const c of this.#controllers.values()) c.abort();
     this.#checks?.close();
     await this.#approvals?.close();
+    // A watch that ended just now may still be sending its state; none starts after this point.
+    this.#closing = true;
+    while (this.#pending.size) await Promise.all([...this.#pending]);
     this.#saveHistory();
     await this.#history?.flush();
   }

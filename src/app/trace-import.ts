@@ -8,6 +8,15 @@
  */
 import { z } from 'zod';
 import type { FlowView, StepView } from './api';
+import { serverEventFields as demoServerEventFields } from '../demo/event-schema';
+
+const fpText = z.string().regex(/^fp:[A-Za-z0-9_-]{1,40}$/);
+/**
+ * A real AS's own event (Keycloak's admin events API): its type, the client and user it names, its
+ * error and reason; a token id only as a fingerprint.
+ * @see https://www.keycloak.org/docs/latest/server_admin/index.html#event-types
+ */
+export const nativeEventSchema = z.object({ server: z.literal('keycloak'), type: z.string().max(60), client: z.string().max(255).optional(), user: z.string().max(100).optional(), tokenId: fpText.optional(), error: z.string().max(200).optional(), reason: z.string().max(200).optional() });
 
 /**
  * Bounds on an imported trace. Tessera itself keeps 200 flows (src/app/history.ts) of a few dozen
@@ -63,32 +72,13 @@ export const stepSchema = z.object({
   outcome: text(40).optional(), note: text(4000).optional(), error: errorView.optional(),
 });
 
-const fp = z.string().regex(/^fp:[A-Za-z0-9_-]{1,40}$/);
-const ruleFact = z.object({
-  id: text(64), claim: z.enum(['email', 'role']), value: text(200), issuer: text(2048), scopes: z.array(text(100)).max(20),
-  terms: z.boolean(), approval: z.boolean(), matched: z.boolean(), saw: text(200).optional(),
-});
 /**
- * A server's event (src/demo/events.ts) without its id: the same fields on the demo's stream (src/app/server-events.ts)
- * and in an exported flow's `server.events`. Tokens as fingerprints only.
+ * A server's event without its id: one definition, the demo's (src/demo/event-schema.ts), the same
+ * fields on the demo's stream (src/app/server-events.ts) and in an exported flow's `server.events`.
  */
-export const serverEventFields = z.object({
-  at: text(64),
-  side: z.enum(['rs', 'as', 'owner']),
-  kind: z.enum(['registration', 'permission', 'introspection', 'decision', 'approval']),
-  resource: z.object({ id: text(200), name: text(200), url: text(2048).optional() }).optional(),
-  scopes: z.array(text(100)).max(20).optional(),
-  tokens: z.array(z.object({ role: z.enum(['pat', 'ticket', 'new_ticket', 'rpt', 'old_rpt', 'pct']), fingerprint: fp })).max(10),
-  status: z.number().int().min(0).max(999).optional(),
-  cached: z.boolean().optional(),
-  active: z.boolean().optional(),
-  outcome: z.enum(['granted', 'need_info', 'request_submitted', 'denied', 'invalid_grant']).optional(),
-  rules: z.array(ruleFact).max(50).optional(),
-  claims: z.object({ source: z.enum(['id_token', 'pct', 'interaction']), issuer: text(2048), values: z.record(text(40), text(200)) }).optional(),
-  requester: text(200).optional(),
-  request: fp.optional(),
-  decision: z.enum(['approved', 'denied']).optional(),
-  native: z.object({ server: z.literal('keycloak'), type: text(60), client: text(255).optional(), user: text(100).optional(), tokenId: fp.optional(), error: text(200).optional(), reason: text(200).optional() }).optional(),
+export const serverEventFields = demoServerEventFields.extend({
+  /** An event a real AS published in its own terms (Keycloak's admin events API, src/app/keycloak-events.ts); the demo never sets it. */
+  native: nativeEventSchema.optional(),
 });
 
 const outcome = z.enum(['granted', 'denied', 'need_info', 'pending', 'untrusted_as', 'as_unreachable', 'error']);

@@ -19,53 +19,14 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearer, HttpError, safeEqual } from './http/util';
 import { isLoopbackHost } from '@tessera/uma/portable';
+import type { ServerEvent } from './event-schema';
+
+export type { RuleFact, ServerEvent } from './event-schema';
 
 export const EVENTS_PATH = '/.tessera/events';
 /** Events kept per server and replayed to a new subscriber. */
 export const KEPT = 500;
 export const MAX_SUBSCRIBERS = 4;
-
-/** A rule of Kate's as an event shows it, with whether the requesting party's claims met it. */
-export interface RuleFact {
-  id: string;
-  claim: 'email' | 'role';
-  value: string;
-  issuer: string;
-  scopes: string[];
-  terms: boolean;
-  approval: boolean;
-  /** Did the party's verified claim (from this issuer) equal the rule's value? */
-  matched: boolean;
-  /** The party's own value of the rule's claim, when the AS knew one. */
-  saw?: string;
-}
-
-export interface ServerEvent {
-  /** Per server, increasing. */
-  id: number;
-  at: string;
-  side: 'rs' | 'as' | 'owner';
-  kind: 'registration' | 'permission' | 'introspection' | 'decision' | 'approval';
-  resource?: { id: string; name: string; url?: string };
-  scopes?: string[];
-  /** Fingerprints only, by role: `pat`, `ticket` (the one presented), `new_ticket`, `rpt`, `old_rpt` (upgraded), `pct`. */
-  tokens: { role: 'pat' | 'ticket' | 'new_ticket' | 'rpt' | 'old_rpt' | 'pct'; fingerprint: string }[];
-  status?: number;
-  /** Introspection: answered from the RS's cache; whether the RPT was active and covered the request. */
-  cached?: boolean;
-  active?: boolean;
-  /** Decision: the UMA answer. */
-  outcome?: 'granted' | 'need_info' | 'request_submitted' | 'denied' | 'invalid_grant';
-  /** The rule that decided (granted, pending), or the rules that did not match (denied). */
-  rules?: RuleFact[];
-  /** The claims the AS used, and where they came from. */
-  claims?: { source: 'id_token' | 'pct' | 'interaction'; issuer: string; values: Record<string, string> };
-  /** Who asked, in words the owner's dashboard uses (name or email). */
-  requester?: string;
-  /** A pending request (its id fingerprinted when published): links a decision to Kate's approval of it. */
-  request?: string;
-  decision?: 'approved' | 'denied';
-}
 
 type Side = 'as' | 'rs';
 

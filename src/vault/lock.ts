@@ -77,6 +77,11 @@ export interface FileLockOptions {
    * its pid cannot be checked here, and a host name can change under a running machine (macOS does).
    */
   foreignStaleMs?: number;
+  /**
+   * What the lock guards, in words for its timeout (default `the vault`): config.json has a lock of
+   * its own, and a person told "the vault is locked" would look for the wrong process and file.
+   */
+  guards?: string;
   /** Clock for the grace above and the timeout (tests inject one). */
   now?: () => number;
   onEvent?: (event: LockEvent) => void;
@@ -299,10 +304,11 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
     if (token !== undefined) break;
     if (slots.now() >= deadline) {
       const pid = slots.lastHolderPid;
+      const guards = opts.guards ?? 'the vault';
       throw new VaultError(
         'locked',
-        'The vault is locked by another process',
-        `Another Tessera process (pid ${pid ?? '?'}) is holding the vault lock. Close it; if that process no longer exists on this machine, delete ${lockPath}.`,
+        `${guards.charAt(0).toUpperCase()}${guards.slice(1)} is locked by another process`,
+        `Another Tessera process (pid ${pid ?? '?'}) is holding the lock on ${guards}. Close it; if that process no longer exists on this machine, delete ${lockPath}.`,
         lockPath,
       );
     }

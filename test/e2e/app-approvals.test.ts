@@ -9,24 +9,16 @@
  * The demo keeps its state on disk on fixed ports here, so that it is the same AS across the restart.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { kateApproves, signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { freePort } from '../fixtures/ports';
 
 let app: AppInBrowser;
 let page: Page;
 let demoDir: string;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   demoDir = await mkdtemp(join(tmpdir(), 'tessera-approvals-demo-'));
@@ -41,23 +33,6 @@ afterAll(async () => {
 
 const care = () => app.card("Kate's care notes");
 const toasts = () => page.locator('.toasts');
-
-/** Kate signs in to her dashboard in a page of her own and approves the first waiting request. */
-async function kateApproves(): Promise<void> {
-  const kate = await app.browser.newPage();
-  try {
-    await kate.goto(app.core.demo?.as.dashboardUrl ?? '');
-    if (await kate.getByLabel('Username').isVisible()) {
-      await kate.getByLabel('Username').fill('kate');
-      await kate.getByLabel('Password').fill('kate-demo');
-      await kate.getByRole('button', { name: 'Sign in' }).click();
-    }
-    await kate.getByRole('button', { name: 'Approve' }).first().click();
-    await kate.waitForLoadState();
-  } finally {
-    await kate.close();
-  }
-}
 
 /** Opens the care notes and waits until the core watches the pending request. */
 async function pendingCareNotes(): Promise<void> {
@@ -82,7 +57,7 @@ describe('approvals arrive by themselves', () => {
     await app.shot('approvals-01-requests');
     await app.axe('approvals-requests');
     await page.getByRole('button', { name: 'Tokens' }).click();
-    await kateApproves();
+    await kateApproves(app);
     // Nothing is clicked in Tessera from here until the toast is there.
     await toasts().getByText("The owner approved your request for Kate's care notes.").waitFor({ timeout: 30_000 });
     expect(await toasts().getAttribute('role')).toBe('status');
@@ -119,7 +94,7 @@ describe('approvals arrive by themselves', () => {
     await page.getByText('Tessera keeps checking by itself').waitFor({ timeout: 10_000 });
     await app.shot('approvals-04-after-restart');
 
-    await kateApproves();
+    await kateApproves(app);
     await toasts().getByText("The owner approved your request for Kate's care notes.").waitFor({ timeout: 30_000 });
     await toasts().getByRole('button', { name: /Show the record/ }).click();
     await care().getByRole('paragraph').filter({ hasText: 'Blood pressure 132/84' }).waitFor({ timeout: 10_000 });

@@ -7,20 +7,19 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src/app/compose';
 import { ensureRenderer } from '../../src/start';
-import { signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { canvasInk, kateApproves, openBloodTestAcceptingTerms, signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
 let app: AppInBrowser;
-let browser: Browser;
 let core: Core;
 let page: Page;
 let home: string;
 
 beforeAll(async () => {
   app = await startAppInBrowser({ name: 'app' });
-  ({ browser, core, page, home } = app);
+  ({ core, page, home } = app);
 });
 afterAll(async () => { await app?.close(); });
 
@@ -72,14 +71,7 @@ describe('Tessera in browser mode', () => {
     // Drawn, not only present: the canvas holds dark pixels (text) on the white page.
     const canvas = letter.getByRole('img', { name: /Kate's discharge letter \(PDF\), page 1/ });
     await letter.locator('canvas[data-state="drawn"]').waitFor({ timeout: 30_000 });
-    const ink = await canvas.evaluate((el) => {
-      const c = el as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
-      const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
-      let dark = 0;
-      let light = 0;
-      for (let i = 0; i < data.length; i += 4) { const v = (data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0); if ((data[i + 3] ?? 0) > 0 && v < 300) dark++; else if (v > 700) light++; }
-      return { dark, light, width: c.width, height: c.height };
-    });
+    const ink = await canvasInk(canvas);
     expect(ink.width).toBeGreaterThan(300);
     expect(ink.dark, JSON.stringify(ink)).toBeGreaterThan(500);
     expect(ink.light, JSON.stringify(ink)).toBeGreaterThan(ink.dark);
@@ -104,15 +96,7 @@ describe('Tessera in browser mode', () => {
   });
 
   it("blood-test report: the AS asks for the lab's terms; its page opens in the browser; the timeline shows the browser leg", async () => {
-    app.playBrowser = async (p) => {
-      await p.getByLabel("I accept the lab's terms").check();
-      await p.getByRole('button', { name: 'Accept and continue' }).click();
-      await p.getByText('return to Tessera').waitFor();
-    };
-    await page.getByRole('button', { name: 'Resources' }).click();
-    await page.getByRole('button', { name: "Open Kate's blood-test report" }).click();
-    const lab = card("Kate's blood-test report");
-    await lab.getByText('Granted').waitFor({ timeout: 30_000 });
+    const lab = await openBloodTestAcceptingTerms(app);
     await lab.getByRole('cell', { name: 'LDL cholesterol' }).waitFor();
     await lab.getByRole('button', { name: 'Timeline' }).click();
     await page.locator('.timeline .seq-msg.return.tone-ok', { hasText: 'redirect back with a new ticket' }).first().waitFor();
@@ -127,13 +111,7 @@ describe('Tessera in browser mode', () => {
     await page.getByText('The owner has to approve your request').waitFor();
     await shot('05-requests');
     await axe(page, 'requests');
-    const kate = await browser.newPage();
-    await kate.goto(core.demo?.as.dashboardUrl ?? '');
-    await kate.getByLabel('Username').fill('kate');
-    await kate.getByLabel('Password').fill('kate-demo');
-    await kate.getByRole('button', { name: 'Sign in' }).click();
-    await kate.getByRole('button', { name: 'Approve' }).click();
-    await kate.close();
+    await kateApproves(app);
     // No click in Tessera: the core keeps asking the AS and the record arrives by itself.
     await page.getByRole('button', { name: 'Resources' }).click();
     await card("Kate's care notes").getByText('Granted').waitFor({ timeout: 30_000 });

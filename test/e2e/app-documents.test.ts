@@ -5,7 +5,7 @@
  * existing — with no CSP violation on the way. Screenshot in test-artifacts/app/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { canvasInk, signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
 
 let app: AppInBrowser;
 const violations: string[] = [];
@@ -27,14 +27,7 @@ describe('documents', () => {
     await letter.getByText('Granted').waitFor({ timeout: 30_000 });
     await letter.locator('canvas[data-state="drawn"]').waitFor({ timeout: 30_000 });
     const canvas = letter.getByRole('img', { name: /Kate's discharge letter \(PDF\), page 1/ });
-    const ink = await canvas.evaluate((el) => {
-      const c = el as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
-      const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
-      let dark = 0;
-      let light = 0;
-      for (let i = 0; i < data.length; i += 4) { const v = (data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0); if ((data[i + 3] ?? 0) > 0 && v < 300) dark++; else if (v > 700) light++; }
-      return { dark, light, width: c.width, height: c.height };
-    });
+    const ink = await canvasInk(canvas);
     expect(ink.width).toBeGreaterThan(300);
     expect(ink.dark, JSON.stringify(ink)).toBeGreaterThan(500);
     expect(ink.light, JSON.stringify(ink)).toBeGreaterThan(ink.dark);

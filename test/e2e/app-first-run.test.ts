@@ -9,25 +9,17 @@
  * TESSERA_UPDATE_DOCS=1) and the unlock screen at 800×600, light and dark (test-artifacts/app/).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { kateApproves, signInAs, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { freePort } from '../fixtures/ports';
 
 let app: AppInBrowser;
 let page: Page;
 let demoDir: string;
 const PASS = 'maple orbit canyon velvet';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   demoDir = await mkdtemp(join(tmpdir(), 'tessera-first-run-demo-'));
@@ -42,22 +34,6 @@ afterAll(async () => {
 
 const RX = "Kate's prescriptions";
 const toasts = () => page.locator('.toasts');
-
-async function kateApproves(): Promise<void> {
-  const kate = await app.browser.newPage();
-  try {
-    await kate.goto(app.core.demo?.as.dashboardUrl ?? '');
-    if (await kate.getByLabel('Username').isVisible()) {
-      await kate.getByLabel('Username').fill('kate');
-      await kate.getByLabel('Password').fill('kate-demo');
-      await kate.getByRole('button', { name: 'Sign in' }).click();
-    }
-    await kate.getByRole('button', { name: 'Approve' }).first().click();
-    await kate.waitForLoadState();
-  } finally {
-    await kate.close();
-  }
-}
 
 describe('first run without a keyring, and a restart', () => {
   it('asks to create a passphrase (not a silent memory-only start); the vault is created from the page', async () => {
@@ -138,7 +114,7 @@ describe('first run without a keyring, and a restart', () => {
     await app.axe('first-run-tokens');
 
     // The pending request still resolves by itself.
-    await kateApproves();
+    await kateApproves(app);
     await toasts().getByText("The owner approved your request for Kate's care notes.").waitFor({ timeout: 30_000 });
   });
 });

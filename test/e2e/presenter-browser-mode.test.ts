@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src/app/compose';
-import { ARTIFACTS, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { ARTIFACTS, kateDashboard, openBloodTestAcceptingTerms, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
 let app: AppInBrowser;
 let browser: Browser;
 let context: BrowserContext;
@@ -47,15 +47,7 @@ describe('the sequence diagram, presenter and shareable traces', () => {
     await page.getByRole('button', { name: 'Connections' }).click();
     await page.getByRole('button', { name: /Sign in at Hospital ID/ }).click();
     await page.getByText(/Signed in as Dr\. Alice Moreau/).waitFor({ timeout: 30_000 });
-    app.playBrowser = async (p) => {
-      await p.getByLabel("I accept the lab's terms").check();
-      await p.getByRole('button', { name: 'Accept and continue' }).click();
-      await p.getByText('return to Tessera').waitFor();
-    };
-    await page.getByRole('button', { name: 'Resources' }).click();
-    await page.getByRole('button', { name: "Open Kate's blood-test report" }).click();
-    const lab = card("Kate's blood-test report");
-    await lab.getByText('Granted').waitFor({ timeout: 30_000 });
+    const lab = await openBloodTestAcceptingTerms(app);
     await lab.getByRole('button', { name: 'Timeline' }).click();
     await diagram().waitFor();
     bloodFlowId = (await core.service.getState()).flows.find((f) => f.url.endsWith('/blood-test'))?.flowId ?? '';
@@ -204,11 +196,7 @@ describe('the sequence diagram, presenter and shareable traces', () => {
 
   it('a PUT from the request builder gets write through an RPT upgrade and a retry', async () => {
     // Kate lets physicians also write her prescriptions.
-    const kate = await browser.newPage();
-    await kate.goto(core.demo?.as.dashboardUrl ?? '');
-    await kate.getByLabel('Username').fill('kate');
-    await kate.getByLabel('Password').fill('kate-demo');
-    await kate.getByRole('button', { name: 'Sign in' }).click();
+    const kate = await kateDashboard(app);
     const rx = kate.locator('div[id^="resource-"]', { has: kate.getByRole('heading', { name: 'prescriptions', exact: true }) });
     await rx.getByText('Add a rule').click();
     await rx.getByLabel('Value (e.g. physician, or an email address)').fill('physician');

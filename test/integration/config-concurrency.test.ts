@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TesseraService } from '../../src/app/service';
+import { updateConfig } from '../../src/app/config';
+import { withFileLock } from '../../src/vault/files';
 import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { cliRunner } from '../fixtures/cli-run';
 
@@ -67,4 +69,25 @@ describe('config.json with the CLI and the app at once', () => {
       await service.close();
     }
   }, 60_000);
+
+  it('a config.json lock held too long is said as the configuration\'s, not the vault\'s', async () => {
+    const file = join(home, 'config.json');
+    let release!: () => void;
+    const holding = new Promise<void>((r) => { release = r; });
+    let taken!: () => void;
+    const held = new Promise<void>((r) => { taken = r; });
+    const holder = withFileLock(`${file}.lock`, async () => { taken(); await holding; });
+    await held;
+    try {
+      const error = await updateConfig(home, () => false, { timeoutMs: 200 }).then(() => undefined, (e: unknown) => e as Error & { code?: string; hint?: string });
+      expect(error?.code).toBe('locked');
+      expect(error?.message).toMatch(/^The configuration \(config\.json\) is locked by another process/);
+      expect(`${error?.message} ${error?.hint}`).not.toMatch(/vault/i);
+      expect(error?.hint).toContain(`pid ${process.pid}`);
+      expect(error?.hint).toContain(`${file}.lock`);
+    } finally {
+      release();
+      await holder;
+    }
+  });
 });

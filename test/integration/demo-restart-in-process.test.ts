@@ -4,19 +4,11 @@
  * the old one ("other side closed"); it is retried, so the demo starts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { startDemo } from '../../src/demo';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort } from '../fixtures/ports';
 
 it('starts again on the same ports and data directory in the same process', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-demo-again-'));

@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import type { DemoConfig } from '../../src/demo';
 import { USERS } from '../../src/demo/seed';
 import { hiddenValue } from '../fixtures/http-browser';
 import { ownerSession, signIn } from '../fixtures/demo-people';
+import { freePort } from '../fixtures/ports';
 
 const ID_TOKEN = 'http://openid.net/specs/openid-connect-core-1_0.html#IDToken';
 const dir = mkdtempSync(join(tmpdir(), 'tessera-demo-restart-'));
@@ -21,15 +21,6 @@ afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startChild(ports: number[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/cli.ts', '--data-dir', dir, '--idp-port', String(ports[0]), '--as-port', String(ports[1]), '--rs-port', String(ports[2]), '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });

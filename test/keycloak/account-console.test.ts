@@ -7,29 +7,27 @@ import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MemoryStore } from '../../packages/uma/src/kernel/store';
-import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
 import { createAgent } from '../../packages/uma/src/uma/agent';
 import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { launchChromium } from '../fixtures/chromium';
-import { deleteAllTickets, keycloakSignIn, permissionTickets } from '../fixtures/keycloak-people';
+import { keycloakDemoForFile } from '../fixtures/keycloak-demo';
+import { keycloakSignIn, permissionTickets } from '../fixtures/keycloak-people';
 
 const kc = inject('keycloak');
 const ARTIFACTS = 'test-artifacts/keycloak';
 
 describe.skipIf(!kc)("Keycloak's Account console (Chromium)", () => {
   const issuer = kc?.issuer ?? '';
-  let demo: KeycloakDemoHandle;
   let browser: Browser;
+  // Kate's acceptance is sharing at Keycloak: removed after the file too, for the next one.
+  const kd = keycloakDemoForFile(kc);
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    demo = await startKeycloakDemo({ keycloakUrl: kc?.url ?? '', introspectionCacheMs: 0 });
-    await deleteAllTickets(issuer);
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await demo?.close();
   });
 
   it("Kate accepts Alice's request for the care notes in the console; Tessera then gets them", async () => {
@@ -41,7 +39,7 @@ describe.skipIf(!kc)("Keycloak's Account console (Chromium)", () => {
       party: 'alice',
       claims: { claimTokenFor: async () => ({ claim_token: alice.idToken, claim_token_format: ID_TOKEN_FORMAT, identity: 'alice' }) },
     });
-    const url = demo.config.rs.resources.find((r) => r.name === 'care-notes')?.url ?? '';
+    const url = kd.demo.config.rs.resources.find((r) => r.name === 'care-notes')?.url ?? '';
     expect((await agent.fetch(url)).outcome).toBe('pending');
 
     const page = await browser.newPage();

@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCore } from '../../src/app/compose';
 import { ARTIFACTS, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
+import { expectKeycloakVerdicts } from '../fixtures/keycloak-demo';
 import { deleteAllTickets, keycloakSignIn } from '../fixtures/keycloak-people';
 import { USERS } from '../../src/demo/seed';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
@@ -128,24 +129,8 @@ describe.skipIf(!kc)('the app on Keycloak in Chromium (npm start with Keycloak)'
       if (!c) throw new Error(`no check ${id} on the page`);
       return c;
     };
-    // What test/keycloak/probe-keycloak.test.ts asserts for `tessera probe` against Keycloak.
-    expect(verdict('rs.challenge').status).toBe('pass');
-    expect(verdict('discovery.location').status).toBe('pass');
-    expect(verdict('discovery.issuer').status).toBe('pass');
-    expect(verdict('discovery.grant-type').status).toBe('pass');
-    expect(verdict('claims.push').status).toBe('pass');
-    expect(verdict('grant.no-claims').detail).toMatch(/401 unauthorized_client|service account/);
-    expect(['deviation', 'skip']).toContain(verdict('pct.issued').status);
-    expect(verdict('interaction.unregistered-redirect').status).toBe('skip');
-    expect(verdict('registration.dynamic').detail).toMatch(/claims_redirect_uris/);
-    expect(verdict('token.client-auth').status).toBe('deviation');
-    expect(verdict('rpt.upgrade').status).toBe('pass');
-    expect(verdict('safety.origins').status).toBe('pass');
-    // Keycloak's known differences are deviations a client copes with (README "Check your AS"): a
-    // claim-less grant falls back to the client's service account (401 unauthorized_client, not
-    // need_info: push claims); dynamic registration refuses claims_redirect_uris (register by hand).
-    expect(verdict('grant.no-claims').status).toBe('deviation');
-    expect(verdict('registration.dynamic').status).toBe('deviation');
+    // What `tessera probe` reports against Keycloak (test/keycloak/probe-keycloak.test.ts), as the page shows it.
+    expectKeycloakVerdicts(verdict);
     expect(verdict('token.ticket-garbage').detail).toMatch(/403 invalid_ticket/);
     expect(shown.filter((c) => c.status === 'fail' || c.status === 'unsafe').map((c) => c.id)).toEqual([]);
     expect(shown.filter((c) => c.status === 'deviation').length).toBeGreaterThan(3);

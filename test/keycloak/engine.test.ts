@@ -6,40 +6,27 @@
  * and revocation.
  */
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
 import type { AsConfig } from '../../packages/uma/src/kernel/trust';
-import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
 import type { SignedIn } from '../../packages/uma/src/identity/oidc';
 import { createAgent, type AgentOptions, type RptValue } from '../../packages/uma/src/uma/agent';
 import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { DiscoveryCache } from '../../packages/uma/src/uma/discovery';
 import { HttpClient } from '../../packages/uma/src/http/fetch';
-import { deleteAllTickets, grantTicket, kateAccount, keycloakSignIn, permissionTickets } from '../fixtures/keycloak-people';
+import { keycloakDemoForFile } from '../fixtures/keycloak-demo';
+import { grantTicket, kateAccount, keycloakSignIn, permissionTickets } from '../fixtures/keycloak-people';
 
 const kc = inject('keycloak');
 
 describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
-  let demo: KeycloakDemoHandle;
   const issuer = kc?.issuer ?? '';
   const sessions = new Map<string, SignedIn>();
-  beforeAll(async () => {
-    demo = await startKeycloakDemo({ keycloakUrl: kc?.url ?? '', introspectionCacheMs: 0 });
-    // A reused server (TESSERA_KEYCLOAK_URL) keeps earlier runs' requests and approvals: start clean.
-    await deleteAllTickets(issuer);
-  });
-  afterAll(async () => {
-    // One Keycloak serves every test file: leave no sharing behind for the next one.
-    await deleteAllTickets(issuer).catch(() => undefined);
-    await demo?.close();
-  });
+  // A reused server (TESSERA_KEYCLOAK_URL) keeps earlier runs' requests and approvals: started clean, left clean.
+  const kd = keycloakDemoForFile(kc);
 
-  const resource = (name: string) => {
-    const r = demo.config.rs.resources.find((x) => x.name === name);
-    if (!r) throw new Error(`no resource ${name}`);
-    return r;
-  };
+  const { resource } = kd;
   async function session(username: string, client: 'tessera' | 'tessera-public' = 'tessera'): Promise<SignedIn> {
     const key = `${username}/${client}`;
     let s = sessions.get(key);
@@ -78,7 +65,7 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
         : { bearerToken: async () => signedIn.accessToken }),
       ...options.agent,
     });
-    const rpt = async () => (await store.get<RptValue>('rpt', storeKeys.rpt(issuer, new URL(demo.config.rs.url).origin, party)))?.value;
+    const rpt = async () => (await store.get<RptValue>('rpt', storeKeys.rpt(issuer, new URL(kd.demo.config.rs.url).origin, party)))?.value;
     return { agent, store, seen, rpt, party };
   }
   const rsids = (token: string | undefined) => ((decodeJwt(token ?? '') as { authorization?: { permissions?: { rsid: string; scopes: string[] }[] } }).authorization?.permissions ?? []).map((p) => p.rsid).sort();
@@ -234,7 +221,7 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     const { agent, rpt, party } = await agentFor('insurer', { as: { discoveryUrl: `${issuer}/.well-known/openid-configuration` } });
     expect((await agent.fetch(resource('bills').url)).outcome).toBe('granted');
     const token = (await rpt())?.access_token ?? '';
-    expect(await agent.forgetRpt(issuer, new URL(demo.config.rs.url).origin, party, { revoke: true })).toBe(true);
+    expect(await agent.forgetRpt(issuer, new URL(kd.demo.config.rs.url).origin, party, { revoke: true })).toBe(true);
     expect(await introspectAsRs(token)).toEqual({ active: false });
   });
 
@@ -245,7 +232,7 @@ describe.skipIf(!kc)('Tessera engine ⇄ real Keycloak', () => {
     expect(discovered).toMatchObject({ source: 'uma2', supplemented: { url: `${issuer}/.well-known/openid-configuration` } });
     expect(discovered.supplemented?.keys).toContain('revocation_endpoint');
     const token = (await rpt())?.access_token ?? '';
-    expect(await agent.forgetRpt(issuer, new URL(demo.config.rs.url).origin, party, { revoke: true })).toBe(true);
+    expect(await agent.forgetRpt(issuer, new URL(kd.demo.config.rs.url).origin, party, { revoke: true })).toBe(true);
     expect(await introspectAsRs(token)).toEqual({ active: false });
   });
 });

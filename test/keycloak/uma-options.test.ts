@@ -8,35 +8,23 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { MemoryStore } from '../../packages/uma/src/kernel/store';
-import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
 import { createAgent } from '../../packages/uma/src/uma/agent';
 import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { cliRunner } from '../fixtures/cli-run';
-import { deleteAllTickets, keycloakSignIn } from '../fixtures/keycloak-people';
+import { keycloakDemoForFile } from '../fixtures/keycloak-demo';
+import { keycloakSignIn } from '../fixtures/keycloak-people';
 
 const kc = inject('keycloak');
 
 describe.skipIf(!kc)("Keycloak's UMA extensions against a real Keycloak", () => {
-  let demo: KeycloakDemoHandle;
   const issuer = kc?.issuer ?? '';
   const idTokens = new Map<string, string>();
-  beforeAll(async () => {
-    demo = await startKeycloakDemo({ keycloakUrl: kc?.url ?? '', introspectionCacheMs: 0 });
-    await deleteAllTickets(issuer);
-  });
-  afterAll(async () => {
-    await deleteAllTickets(issuer).catch(() => undefined);
-    await demo?.close();
-  });
+  const kd = keycloakDemoForFile(kc);
 
-  const resource = (name: string) => {
-    const r = demo.config.rs.resources.find((x) => x.name === name);
-    if (!r) throw new Error(`no resource ${name}`);
-    return r;
-  };
+  const { resource } = kd;
   async function idToken(username: string): Promise<string> {
     let t = idTokens.get(username);
     if (!t) idTokens.set(username, (t = (await keycloakSignIn(issuer, username, 'tessera')).idToken));

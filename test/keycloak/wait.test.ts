@@ -11,35 +11,27 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { MemoryStore } from '../../packages/uma/src/kernel/store';
-import { startKeycloakDemo, type KeycloakDemoHandle } from '../../src/demo/keycloak/demo';
 import { KEYCLOAK_CLIENTS } from '../../src/demo/keycloak/server';
 import { createAgent } from '../../packages/uma/src/uma/agent';
 import { ID_TOKEN_FORMAT } from '../../packages/uma/src/uma/ports';
 import { cliRunner } from '../fixtures/cli-run';
-import { deleteAllTickets, kateAccount, keycloakSignIn } from '../fixtures/keycloak-people';
+import { keycloakDemoForFile } from '../fixtures/keycloak-demo';
+import { kateAccount, keycloakSignIn } from '../fixtures/keycloak-people';
 
 const kc = inject('keycloak');
 
 describe.skipIf(!kc)('a Keycloak hold that Kate approves during the wait', () => {
-  let demo: KeycloakDemoHandle;
   let home: string;
   const issuer = kc?.issuer ?? '';
+  const kd = keycloakDemoForFile(kc);
   beforeAll(async () => {
-    demo = await startKeycloakDemo({ keycloakUrl: kc?.url ?? '', introspectionCacheMs: 0 });
-    await deleteAllTickets(issuer);
     home = await mkdtemp(join(tmpdir(), 'tessera-kc-wait-'));
   });
   afterAll(async () => {
-    await deleteAllTickets(issuer).catch(() => undefined);
-    await demo?.close();
     if (home) await rm(home, { recursive: true, force: true });
   });
 
-  const resource = (name: string) => {
-    const r = demo.config.rs.resources.find((x) => x.name === name);
-    if (!r) throw new Error(`no resource ${name}`);
-    return r;
-  };
+  const { resource } = kd;
 
   /** Waits until `username`'s request for `name` shows in Kate's Account REST API (and `also()` holds). */
   async function kateApprovesWhenAsked(name: string, username: string, also: () => boolean = () => true): Promise<number> {

@@ -103,11 +103,11 @@ describe('architecture', () => {
     expect(graph.filter((e) => e.from === 'packages/uma/src/kernel').map((e) => `${e.file} → ${e.spec}`)).toEqual([]);
   });
 
-  it('the renderer imports only the contract, and only its types (or its dependency-free method list, or the kernel\'s URL rules)', () => {
+  it('the renderer imports only the contract, and only its types (or its dependency-free method list, or the kernel\'s URL rules and bounded JSON parse)', () => {
     const bad = graph
       .filter((e) => e.from === 'renderer')
       .filter((e) => !(e.to === 'src/app' && /\/app\/(api|api-methods|views|trace-import)$/.test(e.spec.replace(/\.(ts|tsx)$/, '')) && (e.typeOnly || /(api-methods|trace-import)$/.test(e.spec))))
-      .filter((e) => !(e.to === 'packages/uma/src/kernel' && /\/kernel\/urls$/.test(e.spec)))
+      .filter((e) => !(e.to === 'packages/uma/src/kernel' && /\/kernel\/(urls|json)$/.test(e.spec)))
       .map((e) => `${e.file} imports ${e.spec}`);
     expect(bad).toEqual([]);
   });
@@ -118,10 +118,20 @@ describe('architecture', () => {
     expect(imports('packages/uma/src/kernel/errors.ts')).toEqual([]);
   });
 
-  it('the trace-import schema the renderer loads depends on zod and the contract\'s types only', () => {
+  it('the bounded JSON parse the renderer loads (packages/uma/src/kernel/json.ts) depends on nothing', () => {
+    const source = readFileSync(join(ROOT, 'packages/uma/src/kernel/json.ts'), 'utf8');
+    expect([...source.matchAll(/^import\s/gm)]).toEqual([]);
+  });
+
+  it('the trace-import schema the renderer loads depends on zod, the contract\'s types and the server-event schema only', () => {
     const source = readFileSync(join(ROOT, 'src/app/trace-import.ts'), 'utf8');
     const imports = [...source.matchAll(/^import\s+(type\s+)?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => `${m[1] ? 'type ' : ''}${m[2]}`);
-    expect(imports).toEqual(['zod', 'type ./api']);
+    expect(imports).toEqual(['zod', 'type ./api', '../demo/event-schema']);
+  });
+
+  it('the server-event schema (the demo\'s wire format, which trace-import loads into the renderer) depends on zod only', () => {
+    const source = readFileSync(join(ROOT, 'src/demo/event-schema.ts'), 'utf8');
+    expect([...source.matchAll(/^import\s+(?:type\s+)?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1])).toEqual(['zod']);
   });
 
   it('the app, the faces, the probe, the vault and the demo reach the engine only through @tessera/uma', () => {

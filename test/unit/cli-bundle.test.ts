@@ -76,6 +76,15 @@ describe('the CLI bundle', () => {
     expect(cliBundleIsStale((await ensureCliBundle(), ROOT))).toBe(false);
   }, 60_000);
 
+  it('holds zod\'s English messages only (its other languages were 290 kB parsed at every start)', async () => {
+    const outdir = join(tmpdir(), `tessera-cli-meta-zod-${process.pid}`);
+    const { metafile } = await build({ ...cliBuildOptions(ROOT, outdir), write: false });
+    const inputs = Object.values(metafile!.outputs).flatMap((o) => Object.keys(o.inputs));
+    const locales = [...new Set(inputs.filter((i) => /node_modules\/zod\/.*\/locales\/(?!index)/.test(i)))];
+    expect(locales.map((i) => i.replace(/.*\/locales\//, ''))).toEqual(['en.js']);
+    expect(inputs.some((i) => i.includes('node_modules/zod/v4/classic/schemas.js'))).toBe(true);
+  }, 60_000);
+
   it('each command line of the registry carries its module\'s own summary', async () => {
     for (const [name, { summary, load }] of Object.entries(commands)) expect(summary, name).toBe((await load()).default.summary);
   });

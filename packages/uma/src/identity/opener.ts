@@ -9,7 +9,6 @@
  * Tests and the desktop app inject their own opener (a Chromium page, `shell.openExternal`).
  */
 import { spawn } from 'node:child_process';
-import open from 'open';
 import { TesseraError } from '../kernel/errors';
 
 /**
@@ -81,6 +80,9 @@ export function systemOpener(options: SystemOpenerOptions = {}): Opener {
     const browser = env.BROWSER?.split(':')[0]?.trim();
     if (browser) return spawnBrowser(browserCommand(browser, safe));
     try {
+      // Loaded when a browser is to be opened: `open` and its helpers (WSL, containers, the default
+      // browser) cost every `tessera fetch` a dozen module loads at start otherwise.
+      const { default: open } = await import('open');
       await open(safe);
     } catch {
       // no opener on this system (a container, a server): the printed URL is the fallback
