@@ -8,13 +8,13 @@
  * the existing openResource API, and presents each flow as it happens.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { AppState, FlowView } from '../../src/app/api';
+import type { ApiInput, AppState, FlowView } from '../../src/app/api';
 import { useUi } from '../store';
 import { useTraces, isImported } from '../traces';
 import { SequenceDiagram } from '../components/sequence/SequenceDiagram';
 import { layoutFlow } from '../components/sequence/layout';
 import { narrate } from '../components/sequence/narration';
-import { decisionText, issuerNamer } from '../components/sequence/server-side';
+import { eventsOfStep, issuerNamer, serverWhy, serverWhyText } from '../components/sequence/server-side';
 import { ViewSwitch } from './Flow';
 import { saveText } from '../save';
 
@@ -28,24 +28,29 @@ export function partyName(flow: FlowView | undefined, app: AppState | undefined)
   return flow.party.split('#').at(-1);
 }
 
-interface Chapter { id: string; title: string; url: string; who: string; expect: string }
+/** One scene of the story; `write`: read the record, then write it back (PUT), which needs the `write` scope. */
+export interface Chapter { id: string; title: string; url: string; who: string; expect: string; write?: boolean; hint?: string }
 
 /**
  * The demo's story, one chapter per scene: granted (prescriptions), need_info with interaction (the
  * blood test), refused (bills), pending then approved by Kate (care notes), PCT reuse (the discharge
- * letter), then Mallory refused.
+ * letter), write upgrade (the prescriptions read, then written back: the RS asks for `write`, and
+ * Tessera sends the RPT it holds as the grant's `rpt` parameter so the AS can upgrade it; UMA Grant
+ * §3.3.1, §3.3.5.1), then Mallory refused.
  */
 export function storyChapters(resources: { url: string; title: string; fromDemo: boolean }[]): Chapter[] {
   const demo = resources.filter((r) => r.fromDemo);
   const find = (part: string) => demo.find((r) => r.url.includes(part));
   const chapters: Chapter[] = [];
-  const add = (part: string, who: string, expect: string, id = part) => { const r = find(part); if (r) chapters.push({ id, title: r.title, url: r.url, who, expect }); };
+  const add = (part: string, who: string, expect: string, id = part, more: Pick<Chapter, 'write' | 'hint'> = {}) => { const r = find(part); if (r) chapters.push({ id, title: r.title, url: r.url, who, expect, ...more }); };
   add('/prescriptions', 'Dr. Alice', 'granted: a physician may read prescriptions');
   add('/blood-test', 'Dr. Alice', "granted after accepting the lab's terms in the browser");
   add('/bills', 'Dr. Alice', 'refused: only the insurer may read the bills');
   add('/care-notes', 'Dr. Alice', 'waits for Kate to approve in her dashboard');
   add('/discharge-letter', 'Dr. Alice', 'granted again: the PCT from before travels with the request', 'pct-reuse');
-  add('/bills', 'Mallory', 'refused: Mallory is nobody Kate shares with', 'mallory');
+  add('/prescriptions', 'Dr. Alice', 'reads, then writes: the RS asks for write, and the AS upgrades her RPT if a rule of Kate\'s lets physicians write (else request_denied)', 'write-upgrade',
+    { write: true, hint: "Kate's rules allow physicians to read only: add a rule for write in Kate's view first to see the upgrade" });
+  add('/bills', 'Mallory', 'refused: Mallory is nobody Kate shares with', 'mallory', { hint: 'sign in as Mallory in Connections first' });
   return chapters;
 }
 
@@ -83,7 +88,7 @@ export function Presenter() {
   const narration = step ? narrate(step, layout) : undefined;
   // The servers' side of this step (End to end): what the RS and AS did while it ran, and why.
   const serverSide = step && server ? layout.messages.filter((m) => m.server && m.stepId === step.id) : [];
-  const decisions = step && flow?.server ? flow.server.events.filter((e) => e.kind === 'decision' && layout.messages.some((m) => m.server && m.stepId === step.id && m.id.startsWith(`srv:${e.id}:`))) : [];
+  const why = step && server ? serverWhyText(serverWhy(eventsOfStep(layout.messages, server, step.id), (fp) => layout.names.get(fp)?.name, issuerName)) : '';
   const chapters = storyChapters(app?.resources ?? []);
   const acting = app?.actingAs.label;
   const forWhom = partyName(flow, app);
@@ -145,15 +150,25 @@ export function Presenter() {
   const [following, setFollowing] = useState(true);
   useEffect(() => { if (flow?.running && following && steps.length > 0) present(flow.flowId, steps.length - 1); }, [flow?.running, steps.length, following, flow?.flowId, present]);
 
+  /** One request of a scene, presented as it happens. */
+  const runFlow = async (c: Chapter, input: ApiInput<'openResource'>): Promise<FlowView | undefined> => {
+    const started = await run(`story:${c.id}`, (a) => a.openResource(input));
+    if (!started) return undefined;
+    present(started.flowId, 0);
+    return waitForFlow(started.flowId);
+  };
   const runChapter = async (c: Chapter): Promise<FlowView | undefined> => {
     setPlaying(c.id);
     setFollowing(true);
-    const started = await run(`story:${c.id}`, (a) => a.openResource({ url: c.url, waitSeconds: c.id.includes('care-notes') ? 60 : 0 }));
-    if (!started) { setPlaying(undefined); return undefined; }
-    present(started.flowId, 0);
-    const finished = await waitForFlow(started.flowId);
-    setPlaying(undefined);
-    return finished;
+    try {
+      const read = await runFlow(c, { url: c.url, waitSeconds: c.id.includes('care-notes') ? 60 : 0 });
+      // The write scene: the record just read goes back unchanged (the demo's record stays as it
+      // was), with PUT, which the RS guards with the `write` scope the RPT does not hold yet.
+      if (!c.write || read?.outcome !== 'granted' || read.body === undefined) return read;
+      return await runFlow(c, { url: c.url, method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: read.body, waitSeconds: 0 });
+    } finally {
+      setPlaying(undefined);
+    }
   };
   const playAll = async () => {
     for (const c of chapters.filter((x) => x.id !== 'mallory')) if (!(await runChapter(c))) return;
@@ -181,8 +196,8 @@ export function Presenter() {
           <summary>Story: Kate&apos;s records{acting ? ` (acting as ${acting})` : ''}</summary>
           <ol>{chapters.map((c) => (
             <li key={c.id}>
-              <button type="button" className="secondary" disabled={playing !== undefined} onClick={() => void runChapter(c)}>{c.id === 'mallory' ? `Mallory opens ${c.title}` : `Open ${c.title}`}</button>
-              <span className="muted"> {c.who}: {c.expect}{c.id === 'mallory' ? ' (sign in as Mallory in Connections first)' : ''}</span>
+              <button type="button" className="secondary" disabled={playing !== undefined} onClick={() => void runChapter(c)}>{c.id === 'mallory' ? `Mallory opens ${c.title}` : c.write ? `Read, then write ${c.title}` : `Open ${c.title}`}</button>
+              <span className="muted"> {c.who}: {c.expect}{c.hint ? ` (${c.hint})` : ''}</span>
             </li>
           ))}</ol>
           <button type="button" disabled={playing !== undefined} onClick={() => void playAll()}>Play Kate&apos;s records in order</button>
@@ -193,7 +208,7 @@ export function Presenter() {
         <>
           <p className="stepper" aria-live="polite"><strong>Step {index + 1} of {steps.length}</strong>{flow.running ? ' (live)' : ''} · {flow.title ?? flow.url}{forWhom ? ` · for ${forWhom}` : ''}</p>
           <progress className="present-progress" max={steps.length} value={index + 1} aria-label={`Progress: step ${index + 1} of ${steps.length}`} />
-          <p className="narration" aria-live="polite" data-testid="narration">{narration?.text}{decisions.length ? <> <span className="server-why">On the AS: {decisions.map((d) => decisionText(d, issuerName)).join(' ')}</span></> : null} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
+          <p className="narration" aria-live="polite" data-testid="narration">{narration?.text}{why ? <> <span className="server-why">{why}</span></> : null} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
           {view === 'e2e' && !flow.server?.visible ? <p className="muted" role="note">The server side is not visible for this flow: its AS and RS publish no events Tessera can follow.</p> : null}
           <div className="seq-tools present-keys">
             <button type="button" onClick={() => { setFollowing(false); goTo(index - 1); }} disabled={index === 0}>← Back</button>
