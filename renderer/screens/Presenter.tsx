@@ -17,6 +17,7 @@ import { narrate } from '../components/sequence/narration';
 import { eventsOfStep, issuerNamer, serverWhy, serverWhyText } from '../components/sequence/server-side';
 import { ViewSwitch } from './Flow';
 import { saveText } from '../save';
+import { notesUrl, openNotesChannel, readNotesMessage, type NotesStep } from '../speaker-notes';
 
 /** The person a flow acted for, by name where Tessera holds their identity ("Dr. Alice Moreau"). */
 export function partyName(flow: FlowView | undefined, app: AppState | undefined): string | undefined {
@@ -89,11 +90,47 @@ export function Presenter() {
   // The servers' side of this step (End to end): what the RS and AS did while it ran, and why.
   const serverSide = step && server ? layout.messages.filter((m) => m.server && m.stepId === step.id) : [];
   const why = step && server ? serverWhyText(serverWhy(eventsOfStep(layout.messages, server, step.id), (fp) => layout.names.get(fp)?.name, issuerName)) : '';
+  // The speaker notes, as the section below the diagram and the notes window show them.
+  const notes = step && flow ? [
+    `On the wire: ${step.method} ${step.url} → ${step.status ?? 'no answer'}${step.outcome ? ` (${step.outcome})` : ''}.`,
+    ...serverSide.map((m) => `${m.from === 'owner' ? 'Owner' : m.from.toUpperCase()}: ${m.detail ?? m.label}${m.chips.length ? ` (${m.chips.map((c) => c.name).join(', ')})` : ''}`),
+    ...(server === undefined && flow.server?.visible ? ['Switch to End to end to show what the RS and the AS did in this step.'] : []),
+    `Specification: ${narration?.spec ?? ''}.`,
+  ] : [];
   const chapters = storyChapters(app?.resources ?? []);
   const acting = app?.actingAs.label;
   const forWhom = partyName(flow, app);
 
   const goTo = (i: number) => { if (flow) present(flow.flowId, Math.max(0, Math.min(i, steps.length - 1))); };
+
+  // Speaker notes in a second window (renderer/speaker-notes.ts): the current step goes out on every
+  // change and when a notes window says hello; its keys come back as next/previous/first/last.
+  const nextStep = steps[index + 1];
+  const current: NotesStep | undefined = step && flow ? {
+    type: 'step', title: `${flow.title ?? flow.url}${forWhom ? ` · for ${forWhom}` : ''}`, step: index, total: steps.length,
+    narration: `${narration?.text ?? ''}${why ? ` ${why}` : ''}`, notes, ...(nextStep ? { next: narrate(nextStep, layout).text } : {}),
+  } : undefined;
+  const channel = useRef<BroadcastChannel | undefined>(undefined);
+  const latest = useRef({ current, goTo, index, last: steps.length - 1 });
+  latest.current = { current, goTo, index, last: steps.length - 1 };
+  useEffect(() => {
+    const c = openNotesChannel();
+    channel.current = c;
+    if (!c) return;
+    c.onmessage = (e: MessageEvent) => {
+      const m = readNotesMessage(e.data);
+      const now = latest.current;
+      if (m?.type === 'hello' && now.current) c.postMessage(now.current);
+      else if (m?.type === 'go') {
+        setFollowing(false);
+        now.goTo(m.to === 'next' ? now.index + 1 : m.to === 'previous' ? now.index - 1 : m.to === 'first' ? 0 : now.last);
+      }
+    };
+    return () => { c.close(); channel.current = undefined; };
+  }, []);
+  const published = current ? JSON.stringify(current) : '';
+  useEffect(() => { if (published) channel.current?.postMessage(JSON.parse(published) as NotesStep); }, [published]);
+  const openNotesWindow = () => { window.open(notesUrl(window.location), 'tessera-speaker-notes', 'popup,width=760,height=640'); };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const tag = (e.target as HTMLElement | null)?.tagName;
@@ -184,6 +221,7 @@ export function Presenter() {
           {list.map((f) => <option key={f.flowId} value={f.flowId}>{isImported(f.flowId) ? '[imported] ' : ''}{f.title ?? f.url} — {f.running ? 'running' : f.outcome ?? ''}</option>)}
         </select>
         <button type="button" onClick={() => void toggleFullscreen()}>Full screen</button>
+        <button type="button" className="secondary" onClick={openNotesWindow}>Speaker notes window</button>
         {flow ? <button type="button" className="secondary" onClick={() => void exportDeck([flow])}>Export deck (HTML)</button> : null}
         {list.filter((f) => !f.running).length > 1 ? <button type="button" className="secondary" onClick={() => void exportDeck(list.filter((f) => !f.running).reverse())}>Export deck of all flows</button> : null}
         {deckError ? <span className="bad-text" role="alert">{deckError}</span> : null}
@@ -219,12 +257,7 @@ export function Presenter() {
             label={`Sequence diagram${server ? ', end to end' : ''}, step ${index + 1} of ${steps.length}`} />
           <section className="speaker-notes" aria-labelledby="h-notes">
             <h3 id="h-notes">Speaker notes</h3>
-            <ul>
-              <li>On the wire: {step.method} {step.url} → {step.status ?? 'no answer'}{step.outcome ? ` (${step.outcome})` : ''}.</li>
-              {serverSide.map((m) => <li key={m.id}>{m.from === 'owner' ? 'Owner' : m.from.toUpperCase()}: {m.detail ?? m.label}{m.chips.length ? ` (${m.chips.map((c) => c.name).join(', ')})` : ''}</li>)}
-              {server === undefined && flow.server?.visible ? <li>Switch to End to end to show what the RS and the AS did in this step.</li> : null}
-              <li>Specification: {narration?.spec}.</li>
-            </ul>
+            <ul>{notes.map((n, i) => <li key={i}>{n}</li>)}</ul>
           </section>
         </>
       )}
