@@ -87,20 +87,23 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
     // Something a server did by itself (a decision, a cache hit): a box on its lane, kept inside the drawing.
     const full = `${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}`;
     const max = Math.floor((width - 16) / (fontSize * 0.58));
-    const shown = full.length > max ? `${full.slice(0, max - 1)}…` : full;
-    const w = textWidth(shown, fontSize) + 16;
+    // A shortened note ends in an ellipsis hidden from assistive technology, so what is seen stays
+    // a part of the note's name (WCAG 2.5.3), which is the whole sentence.
+    const cut = full.length > max;
+    const shown = cut ? full.slice(0, max - 1) : full;
+    const w = textWidth(cut ? `${shown}…` : shown, fontSize) + 16;
     const cxNote = Math.min(Math.max(x1, w / 2 + 8), width - w / 2 - 8);
     const hit = <rect className="seq-hit" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />;
     return (
       <g className={`seq-msg note server tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind="note" data-lane={m.from}
         role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
-        aria-label={`${m.step + 1} ${m.detail ?? full}: ${laneName(m.from)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
+        aria-label={`${m.step + 1} ${full}: ${laneName(m.from)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
         {hit}
         {light ? null : <>
         <title>{m.detail ?? full}</title>
         <rect className="seq-note" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />
         <text className="seq-label" x={cxNote} y={y + fontSize * 0.3} textAnchor="middle" fontSize={fontSize}>
-          <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan>{` ${shown}`}
+          <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan>{` ${shown}`}{cut ? <tspan aria-hidden="true">…</tspan> : null}
         </text>
         </>}
       </g>
