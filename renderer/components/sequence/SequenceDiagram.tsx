@@ -179,7 +179,9 @@ function useRowWindow(svg: React.RefObject<SVGSVGElement | null>, box: React.Ref
     window.addEventListener('resize', onScroll);
     return () => { document.removeEventListener('scroll', onScroll, { capture: true }); window.removeEventListener('resize', onScroll); };
   }, [on, update]);
-  return on ? range : undefined;
+  // Until the view is measured (the first drawing of a long diagram), the top rows: drawing every row
+  // only to take most of it down again one layout effect later would cost more than the whole window.
+  return on ? range ?? [0, 3 * BLOCK] : undefined;
 }
 
 export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(function SequenceDiagram(props, svgRef) {
