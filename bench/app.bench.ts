@@ -64,7 +64,9 @@ export default async function appBench(): Promise<BenchReport> {
     // frame painted (parse + validation + layout + React render). A warm-up import loads the lazy
     // chunk first; each timed import is a new flow with ids of its own (as another trace has), so
     // the diagram is drawn from scratch: with the fixture's ids, React kept the previous flow's
-    // arrows (same keys) and only patched them, which measured a redraw, not a new diagram.
+    // arrows (same keys) and only patched them, which measured a redraw, not a new diagram. Every
+    // arrow's group is in the DOM; a long diagram draws in full the rows near the view (what is
+    // painted), the others as they scroll in (renderer/components/sequence/SequenceDiagram.tsx).
     const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-trace-'));
     // bypassCSP only so the timing code (strings, see below) can run in the page.
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });

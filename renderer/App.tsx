@@ -57,14 +57,15 @@ export function App() {
           ))}
         </nav>}
         {lock ? null : <ActingAs />}
-        <label className="theme">Theme{' '}
+        {/* The word is for screen readers only: the header fits on one line at 1280 px (issue #23). */}
+        <label className="theme"><span className="visually-hidden">Theme</span>
           <select value={theme} onChange={(e) => setTheme(e.target.value as 'light' | 'dark' | 'system')}>
             <option value="system">System</option><option value="light">Light</option><option value="dark">Dark</option>
           </select>
         </label>
         <Notifications />
         {app?.mode === 'browser' && !window.tessera ? (
-          <button type="button" className="secondary compact" onClick={() => void newTabAddress().then((url) => { window.open(url, '_blank', 'noopener,noreferrer'); }, (error: unknown) => notify({ kind: 'error', text: error instanceof Error ? error.message : String(error), hint: '' }))}>Open in a new tab</button>
+          <button type="button" className="secondary compact" aria-label="Open in a new tab" title="Open Tessera in a new tab" onClick={() => void newTabAddress().then((url) => { window.open(url, '_blank', 'noopener,noreferrer'); }, (error: unknown) => notify({ kind: 'error', text: error instanceof Error ? error.message : String(error), hint: '' }))}>New tab</button>
         ) : null}
       </header>
       {app ? <StatusBanner app={app} /> : null}

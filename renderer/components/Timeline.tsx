@@ -3,6 +3,7 @@
  * SVG or PNG for slides. Click (or Enter on) an arrow to see the exchange.
  */
 import { useMemo, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { useUi } from '../store';
 import { issuerNamer } from './sequence/server-side';
 import type { FlowView } from '../../src/app/api';
@@ -18,10 +19,17 @@ export function Timeline({ flow, selected, onSelect, fontSize, endToEnd = false 
   const [error, setError] = useState<string | undefined>();
   const svg = useRef<SVGSVGElement>(null);
   const base = `tessera-flow-${flow.flowId.replace(/^import:/, '').slice(0, 8)}`;
-  const exportSvg = () => { if (svg.current) download(`${base}.svg`, svgDataUrl(svgMarkup(svg.current))); };
+  // A long diagram draws only the rows near the view; an export draws every row first (then goes back).
+  const [full, setFull] = useState(false);
+  const markup = (): string | undefined => {
+    flushSync(() => setFull(true));
+    try { return svg.current ? svgMarkup(svg.current) : undefined; } finally { setFull(false); }
+  };
+  const exportSvg = () => { const m = markup(); if (m) download(`${base}.svg`, svgDataUrl(m)); };
   const exportPng = async () => {
-    if (!svg.current) return;
-    try { download(`${base}.png`, await pngDataUrl(svgMarkup(svg.current))); } catch (e) { setError(e instanceof Error ? e.message : String(e)); }
+    const m = markup();
+    if (!m) return;
+    try { download(`${base}.png`, await pngDataUrl(m)); } catch (e) { setError(e instanceof Error ? e.message : String(e)); }
   };
   return (
     <div className="timeline">
@@ -35,7 +43,7 @@ export function Timeline({ flow, selected, onSelect, fontSize, endToEnd = false 
         {error ? <span className="bad-text" role="alert">{error}</span> : null}
       </div>
       <SequenceDiagram ref={svg} steps={flow.steps} selected={selected} onSelect={onSelect} zoom={zoom} running={flow.running} {...(fontSize ? { fontSize } : {})} label={`Sequence diagram${endToEnd ? ', end to end' : ''}: ${flow.title ?? flow.url}`}
-        server={endToEnd ? flow.server?.events ?? [] : undefined} issuerName={issuerName} />
+        server={endToEnd ? flow.server?.events ?? [] : undefined} issuerName={issuerName} windowed={!full} />
     </div>
   );
 }

@@ -8,15 +8,16 @@
  * the existing openResource API, and presents each flow as it happens.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { AppState, FlowView } from '../../src/app/api';
+import type { ApiInput, AppState, FlowView } from '../../src/app/api';
 import { useUi } from '../store';
 import { useTraces, isImported } from '../traces';
 import { SequenceDiagram } from '../components/sequence/SequenceDiagram';
 import { layoutFlow } from '../components/sequence/layout';
 import { narrate } from '../components/sequence/narration';
-import { decisionText, issuerNamer } from '../components/sequence/server-side';
+import { eventsOfStep, issuerNamer, serverWhy, serverWhyText } from '../components/sequence/server-side';
 import { ViewSwitch } from './Flow';
 import { saveText } from '../save';
+import { notesUrl, openNotesChannel, readNotesMessage, type NotesStep } from '../speaker-notes';
 
 /** The person a flow acted for, by name where Tessera holds their identity ("Dr. Alice Moreau"). */
 export function partyName(flow: FlowView | undefined, app: AppState | undefined): string | undefined {
@@ -28,24 +29,29 @@ export function partyName(flow: FlowView | undefined, app: AppState | undefined)
   return flow.party.split('#').at(-1);
 }
 
-interface Chapter { id: string; title: string; url: string; who: string; expect: string }
+/** One scene of the story; `write`: read the record, then write it back (PUT), which needs the `write` scope. */
+export interface Chapter { id: string; title: string; url: string; who: string; expect: string; write?: boolean; hint?: string }
 
 /**
  * The demo's story, one chapter per scene: granted (prescriptions), need_info with interaction (the
  * blood test), refused (bills), pending then approved by Kate (care notes), PCT reuse (the discharge
- * letter), then Mallory refused.
+ * letter), write upgrade (the prescriptions read, then written back: the RS asks for `write`, and
+ * Tessera sends the RPT it holds as the grant's `rpt` parameter so the AS can upgrade it; UMA Grant
+ * §3.3.1, §3.3.5.1), then Mallory refused.
  */
 export function storyChapters(resources: { url: string; title: string; fromDemo: boolean }[]): Chapter[] {
   const demo = resources.filter((r) => r.fromDemo);
   const find = (part: string) => demo.find((r) => r.url.includes(part));
   const chapters: Chapter[] = [];
-  const add = (part: string, who: string, expect: string, id = part) => { const r = find(part); if (r) chapters.push({ id, title: r.title, url: r.url, who, expect }); };
+  const add = (part: string, who: string, expect: string, id = part, more: Pick<Chapter, 'write' | 'hint'> = {}) => { const r = find(part); if (r) chapters.push({ id, title: r.title, url: r.url, who, expect, ...more }); };
   add('/prescriptions', 'Dr. Alice', 'granted: a physician may read prescriptions');
   add('/blood-test', 'Dr. Alice', "granted after accepting the lab's terms in the browser");
   add('/bills', 'Dr. Alice', 'refused: only the insurer may read the bills');
   add('/care-notes', 'Dr. Alice', 'waits for Kate to approve in her dashboard');
   add('/discharge-letter', 'Dr. Alice', 'granted again: the PCT from before travels with the request', 'pct-reuse');
-  add('/bills', 'Mallory', 'refused: Mallory is nobody Kate shares with', 'mallory');
+  add('/prescriptions', 'Dr. Alice', 'reads, then writes: the RS asks for write, and the AS upgrades her RPT if a rule of Kate\'s lets physicians write (else request_denied)', 'write-upgrade',
+    { write: true, hint: "Kate's rules allow physicians to read only: add a rule for write in Kate's view first to see the upgrade" });
+  add('/bills', 'Mallory', 'refused: Mallory is nobody Kate shares with', 'mallory', { hint: 'sign in as Mallory in Connections first' });
   return chapters;
 }
 
@@ -83,12 +89,48 @@ export function Presenter() {
   const narration = step ? narrate(step, layout) : undefined;
   // The servers' side of this step (End to end): what the RS and AS did while it ran, and why.
   const serverSide = step && server ? layout.messages.filter((m) => m.server && m.stepId === step.id) : [];
-  const decisions = step && flow?.server ? flow.server.events.filter((e) => e.kind === 'decision' && layout.messages.some((m) => m.server && m.stepId === step.id && m.id.startsWith(`srv:${e.id}:`))) : [];
+  const why = step && server ? serverWhyText(serverWhy(eventsOfStep(layout.messages, server, step.id), (fp) => layout.names.get(fp)?.name, issuerName)) : '';
+  // The speaker notes, as the section below the diagram and the notes window show them.
+  const notes = step && flow ? [
+    `On the wire: ${step.method} ${step.url} → ${step.status ?? 'no answer'}${step.outcome ? ` (${step.outcome})` : ''}.`,
+    ...serverSide.map((m) => `${m.from === 'owner' ? 'Owner' : m.from.toUpperCase()}: ${m.detail ?? m.label}${m.chips.length ? ` (${m.chips.map((c) => c.name).join(', ')})` : ''}`),
+    ...(server === undefined && flow.server?.visible ? ['Switch to End to end to show what the RS and the AS did in this step.'] : []),
+    `Specification: ${narration?.spec ?? ''}.`,
+  ] : [];
   const chapters = storyChapters(app?.resources ?? []);
   const acting = app?.actingAs.label;
   const forWhom = partyName(flow, app);
 
   const goTo = (i: number) => { if (flow) present(flow.flowId, Math.max(0, Math.min(i, steps.length - 1))); };
+
+  // Speaker notes in a second window (renderer/speaker-notes.ts): the current step goes out on every
+  // change and when a notes window says hello; its keys come back as next/previous/first/last.
+  const nextStep = steps[index + 1];
+  const current: NotesStep | undefined = step && flow ? {
+    type: 'step', title: `${flow.title ?? flow.url}${forWhom ? ` · for ${forWhom}` : ''}`, step: index, total: steps.length,
+    narration: `${narration?.text ?? ''}${why ? ` ${why}` : ''}`, notes, ...(nextStep ? { next: narrate(nextStep, layout).text } : {}),
+  } : undefined;
+  const channel = useRef<BroadcastChannel | undefined>(undefined);
+  const latest = useRef({ current, goTo, index, last: steps.length - 1 });
+  latest.current = { current, goTo, index, last: steps.length - 1 };
+  useEffect(() => {
+    const c = openNotesChannel();
+    channel.current = c;
+    if (!c) return;
+    c.onmessage = (e: MessageEvent) => {
+      const m = readNotesMessage(e.data);
+      const now = latest.current;
+      if (m?.type === 'hello' && now.current) c.postMessage(now.current);
+      else if (m?.type === 'go') {
+        setFollowing(false);
+        now.goTo(m.to === 'next' ? now.index + 1 : m.to === 'previous' ? now.index - 1 : m.to === 'first' ? 0 : now.last);
+      }
+    };
+    return () => { c.close(); channel.current = undefined; };
+  }, []);
+  const published = current ? JSON.stringify(current) : '';
+  useEffect(() => { if (published) channel.current?.postMessage(JSON.parse(published) as NotesStep); }, [published]);
+  const openNotesWindow = () => { window.open(notesUrl(window.location), 'tessera-speaker-notes', 'popup,width=760,height=640'); };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const tag = (e.target as HTMLElement | null)?.tagName;
@@ -145,15 +187,25 @@ export function Presenter() {
   const [following, setFollowing] = useState(true);
   useEffect(() => { if (flow?.running && following && steps.length > 0) present(flow.flowId, steps.length - 1); }, [flow?.running, steps.length, following, flow?.flowId, present]);
 
+  /** One request of a scene, presented as it happens. */
+  const runFlow = async (c: Chapter, input: ApiInput<'openResource'>): Promise<FlowView | undefined> => {
+    const started = await run(`story:${c.id}`, (a) => a.openResource(input));
+    if (!started) return undefined;
+    present(started.flowId, 0);
+    return waitForFlow(started.flowId);
+  };
   const runChapter = async (c: Chapter): Promise<FlowView | undefined> => {
     setPlaying(c.id);
     setFollowing(true);
-    const started = await run(`story:${c.id}`, (a) => a.openResource({ url: c.url, waitSeconds: c.id.includes('care-notes') ? 60 : 0 }));
-    if (!started) { setPlaying(undefined); return undefined; }
-    present(started.flowId, 0);
-    const finished = await waitForFlow(started.flowId);
-    setPlaying(undefined);
-    return finished;
+    try {
+      const read = await runFlow(c, { url: c.url, waitSeconds: c.id.includes('care-notes') ? 60 : 0 });
+      // The write scene: the record just read goes back unchanged (the demo's record stays as it
+      // was), with PUT, which the RS guards with the `write` scope the RPT does not hold yet.
+      if (!c.write || read?.outcome !== 'granted' || read.body === undefined) return read;
+      return await runFlow(c, { url: c.url, method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: read.body, waitSeconds: 0 });
+    } finally {
+      setPlaying(undefined);
+    }
   };
   const playAll = async () => {
     for (const c of chapters.filter((x) => x.id !== 'mallory')) if (!(await runChapter(c))) return;
@@ -169,6 +221,7 @@ export function Presenter() {
           {list.map((f) => <option key={f.flowId} value={f.flowId}>{isImported(f.flowId) ? '[imported] ' : ''}{f.title ?? f.url} — {f.running ? 'running' : f.outcome ?? ''}</option>)}
         </select>
         <button type="button" onClick={() => void toggleFullscreen()}>Full screen</button>
+        <button type="button" className="secondary" onClick={openNotesWindow}>Speaker notes window</button>
         {flow ? <button type="button" className="secondary" onClick={() => void exportDeck([flow])}>Export deck (HTML)</button> : null}
         {list.filter((f) => !f.running).length > 1 ? <button type="button" className="secondary" onClick={() => void exportDeck(list.filter((f) => !f.running).reverse())}>Export deck of all flows</button> : null}
         {deckError ? <span className="bad-text" role="alert">{deckError}</span> : null}
@@ -181,8 +234,8 @@ export function Presenter() {
           <summary>Story: Kate&apos;s records{acting ? ` (acting as ${acting})` : ''}</summary>
           <ol>{chapters.map((c) => (
             <li key={c.id}>
-              <button type="button" className="secondary" disabled={playing !== undefined} onClick={() => void runChapter(c)}>{c.id === 'mallory' ? `Mallory opens ${c.title}` : `Open ${c.title}`}</button>
-              <span className="muted"> {c.who}: {c.expect}{c.id === 'mallory' ? ' (sign in as Mallory in Connections first)' : ''}</span>
+              <button type="button" className="secondary" disabled={playing !== undefined} onClick={() => void runChapter(c)}>{c.id === 'mallory' ? `Mallory opens ${c.title}` : c.write ? `Read, then write ${c.title}` : `Open ${c.title}`}</button>
+              <span className="muted"> {c.who}: {c.expect}{c.hint ? ` (${c.hint})` : ''}</span>
             </li>
           ))}</ol>
           <button type="button" disabled={playing !== undefined} onClick={() => void playAll()}>Play Kate&apos;s records in order</button>
@@ -193,7 +246,7 @@ export function Presenter() {
         <>
           <p className="stepper" aria-live="polite"><strong>Step {index + 1} of {steps.length}</strong>{flow.running ? ' (live)' : ''} · {flow.title ?? flow.url}{forWhom ? ` · for ${forWhom}` : ''}</p>
           <progress className="present-progress" max={steps.length} value={index + 1} aria-label={`Progress: step ${index + 1} of ${steps.length}`} />
-          <p className="narration" aria-live="polite" data-testid="narration">{narration?.text}{decisions.length ? <> <span className="server-why">On the AS: {decisions.map((d) => decisionText(d, issuerName)).join(' ')}</span></> : null} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
+          <p className="narration" aria-live="polite" data-testid="narration">{narration?.text}{why ? <> <span className="server-why">{why}</span></> : null} <a className="spec" href={narration?.href} target="_blank" rel="noreferrer noopener">{narration?.spec}</a></p>
           {view === 'e2e' && !flow.server?.visible ? <p className="muted" role="note">The server side is not visible for this flow: its AS and RS publish no events Tessera can follow.</p> : null}
           {view === 'e2e' && flow.server?.visible && flow.server.source === 'keycloak' ? <p className="muted" role="note">From Keycloak&apos;s own events: its decisions and the RS&apos;s introspections, not the policy that decided.</p> : null}
           <div className="seq-tools present-keys">
@@ -205,12 +258,7 @@ export function Presenter() {
             label={`Sequence diagram${server ? ', end to end' : ''}, step ${index + 1} of ${steps.length}`} />
           <section className="speaker-notes" aria-labelledby="h-notes">
             <h3 id="h-notes">Speaker notes</h3>
-            <ul>
-              <li>On the wire: {step.method} {step.url} → {step.status ?? 'no answer'}{step.outcome ? ` (${step.outcome})` : ''}.</li>
-              {serverSide.map((m) => <li key={m.id}>{m.from === 'owner' ? 'Owner' : m.from.toUpperCase()}: {m.detail ?? m.label}{m.chips.length ? ` (${m.chips.map((c) => c.name).join(', ')})` : ''}</li>)}
-              {server === undefined && flow.server?.visible ? <li>Switch to End to end to show what the RS and the AS did in this step.</li> : null}
-              <li>Specification: {narration?.spec}.</li>
-            </ul>
+            <ul>{notes.map((n, i) => <li key={i}>{n}</li>)}</ul>
           </section>
         </>
       )}

@@ -14,7 +14,7 @@ import { IPC_CALL, IPC_EVENT } from '../app/api-methods';
 import { toErrorInfo } from '@tessera/uma';
 import { isLoopbackUrl } from '@tessera/uma/portable';
 import { startCore, type Core } from '../app/compose';
-import { allowedExternal, APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, isTrustedSender, serveApp, trustedLoopbackOrigins } from './security';
+import { allowedExternal, APP_INDEX_URL, APP_SCHEME, NOTES_WINDOW_URL, APP_SCHEME_PRIVILEGES, isTrustedSender, serveApp, trustedLoopbackOrigins } from './security';
 import { decisionNotifier } from './notify';
 import { demoOn, desktopOptions, loadDesktopSettings, READY_LINE, saveDesktopSettings, type DesktopOptions } from './options';
 
@@ -57,14 +57,18 @@ export async function handleCall(event: IpcMainInvokeEvent, method: unknown, inp
 
 /**
  * Guards for every webContents, the main window's and any other (`web-contents-created`): no
- * navigation away from the page, no new windows (allowed links go to the system browser), no
- * `<webview>`.
+ * navigation away from the page, no new windows but the presenter's speaker notes (the app's own
+ * page, hardened like the main window, without the preload: it makes no calls), allowed links go
+ * to the system browser, no `<webview>`.
  * @see https://www.electronjs.org/docs/latest/tutorial/security#13-disable-or-limit-navigation
  */
 export function guardContents(contents: WebContents): void {
   contents.on('will-navigate', (e) => e.preventDefault());
   contents.on('will-attach-webview', (e) => e.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
+    if (url === NOTES_WINDOW_URL) {
+      return { action: 'allow', overrideBrowserWindowOptions: { width: 760, height: 640, title: 'Speaker notes — Tessera', webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false, devTools: false } } };
+    }
     void openExternalChecked(url).catch(() => undefined);
     return { action: 'deny' };
   });

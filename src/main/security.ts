@@ -16,6 +16,11 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'tessera';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_INDEX_URL = `${APP_ORIGIN}/index.html`;
+/**
+ * The one window the page may open: the presenter's speaker notes (renderer/speaker-notes.ts), the
+ * app's own page with this fragment, in a second window of the same hardened kind.
+ */
+export const NOTES_WINDOW_URL = `${APP_INDEX_URL}#speaker-notes`;
 
 /**
  * Registered before `ready`: standard (relative URLs, an origin, web storage), secure (a secure

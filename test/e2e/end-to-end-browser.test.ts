@@ -56,7 +56,7 @@ describe('both sides of the wire', () => {
     await has(/^registers prescriptions \(read write\) at start PAT: Resource server to Authorization server/);
     await has(/^POST \/uma\/permission: prescriptions read PAT: Resource server to Authorization server/);
     await has(/^201 permission ticket T1: Authorization server to Resource server/);
-    await has(/^Dr\. Alice Moreau's pushed ID token from Hospital ID says role = physician; Kate's rule 'physicians' \(role = physician\) allows read: RPT issued\.: Authorization server/);
+    await has(/^policy: Dr\. Alice Moreau's pushed ID token from Hospital ID says role = physician; Kate's rule 'physicians' \(role = physician\) allows read: RPT issued\.: Authorization server/);
     await has(/^POST \/uma\/introspect RPT1 PAT: Resource server to Authorization server/);
     await has(/^active: read prescriptions: Authorization server to Resource server/);
     // The ticket the RS got is the one Tessera was given: T1 on both sides.
@@ -94,7 +94,7 @@ describe('both sides of the wire', () => {
     await page.getByRole('button', { name: "Open Kate's prescriptions" }).click();
     await app.card("Kate's prescriptions").getByText('Refused', { exact: true }).waitFor({ timeout: 30_000 });
     await endToEnd("Kate's prescriptions");
-    await has(/^No rule matched: Kate's rule 'son' \(email = sam@family\.example\) does not match \(Mallory Quinn has email = [^)]+\); Kate's rule 'physicians' \(role = physician\) does not match \(Mallory Quinn has role = visitor\): request_denied\./);
+    await has(/^policy: No rule matched: Kate's rule 'son' \(email = sam@family\.example\) does not match \(Mallory Quinn has email = [^)]+\); Kate's rule 'physicians' \(role = physician\) does not match \(Mallory Quinn has role = visitor\): request_denied\./);
     await app.shot('end-to-end-mallory-refused');
   });
 

@@ -4,7 +4,10 @@
  * sequence diagram in five lanes with dashed returns and the ticket rotating T1 → T2 → T3; details
  * show roles and curl with placeholders; SVG and PNG exports are files that render; presenter mode
  * steps with the keyboard; an imported export (JSON and HAR) draws the same diagram; Kate's view
- * opens her dashboard in a tab; a PUT from the request builder gets `write` through an RPT upgrade.
+ * opens her dashboard in a tab; a PUT from the request builder gets `write` through an RPT upgrade;
+ * the story's write-upgrade scene narrates that upgrade from both sides; the speaker-notes window
+ * (a second page) follows the presenter and moves it; at 1280×800 the header is one line; a
+ * 200-exchange trace draws only the rows in view, draws the others as they scroll in, and exports all.
  * axe finds no violations on the new screens; screenshots (light, dark, 800×600) go to
  * test-artifacts/app/.
  */
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src/app/compose';
+import { longFlowEndToEnd } from '../fixtures/blood-test-flow';
 import { ARTIFACTS, kateDashboard, openBloodTestAcceptingTerms, startAppInBrowser, type AppInBrowser } from '../fixtures/app-browser';
 let app: AppInBrowser;
 let browser: Browser;
@@ -234,5 +238,117 @@ describe('the sequence diagram, presenter and shareable traces', () => {
     await page.getByRole('button', { name: 'Resources' }).click();
     await page.getByRole('button', { name: "Open Kate's prescriptions" }).click();
     await card("Kate's prescriptions").getByText('Two tablets every evening (changed in the request builder)', { exact: true }).first().waitFor({ timeout: 30_000 });
+  });
+
+  it("the story's write scene: Alice reads, then writes; the RS asks for write, Kate's rule allows it, RPT before and after", async () => {
+    // Tessera forgets the read+write RPT of the test before, so the scene starts from reading only.
+    for (const t of (await core.service.getState()).tokens.filter((x) => x.kind === 'rpt')) await core.service.call('forgetToken', { kind: 'rpt', key: t.key });
+    await page.getByRole('button', { name: 'Presenter' }).click();
+    await page.getByRole('button', { name: 'End to end' }).click();
+    await page.locator('summary', { hasText: "Story: Kate's records" }).click();
+    const puts = async () => (await core.service.getState()).flows.filter((f) => f.steps[0]?.method === 'PUT' && !f.running);
+    const putsBefore = (await puts()).length;
+    await page.getByRole('button', { name: "Read, then write Kate's prescriptions" }).click();
+    const stepper = page.locator('.presenter .stepper');
+    // The scene reads, then presents the write (PUT) flow.
+    await expect.poll(async () => (await puts()).length, { timeout: 60_000 }).toBe(putsBefore + 1);
+    const put = (await puts()).sort((a, b) => a.startedAt.localeCompare(b.startedAt)).at(-1);
+    await stepper.getByText(/of 3/).waitFor();
+    expect(put?.steps.map((s) => `${s.kind}:${s.outcome ?? ''}`)).toEqual(['resource:challenge', 'token:rpt_issued', 'resource:granted']);
+    expect(await page.locator('#present-pick').inputValue()).toBe(put?.flowId);
+    await page.keyboard.press('Home');
+    await stepper.getByText('Step 1 of 3').waitFor();
+    const narration = () => page.getByTestId('narration').innerText();
+    expect(await narration()).toMatch(/sends the PUT \(a change, not a read\) with the RPT it holds \((RPT\d)\).*On the RS: RPT\d does not cover write on prescriptions.*The RS asks the AS for a permission ticket for write on prescriptions: T\d/s);
+    await page.keyboard.press('ArrowRight');
+    await stepper.getByText('Step 2 of 3').waitFor();
+    const upgrade = await narration();
+    expect(upgrade).toMatch(/as the grant's rpt parameter .*upgrades the RPT: (RPT\d) → (RPT\d)/s);
+    const [, before, after] = /upgrades the RPT: (RPT\d) → (RPT\d)/.exec(upgrade) ?? [];
+    expect(before).not.toBe(after);
+    expect(upgrade).toMatch(new RegExp(`On the AS: Dr\\. Alice Moreau's .* says role = physician; Kate's rule '[^']+' \\(role = physician\\) allows write: RPT issued\\. The RPT is upgraded: ${after} carries ${before}'s permissions plus write, and ${before} is revoked\\.`));
+    // The chips before and after on the token request's arrows.
+    const arrows = await page.locator('.presenter .seq-msg.current').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+    expect(arrows.some((a) => a.includes(`RPT (requesting party token) ${before}`) && /uma-ticket grant/.test(a))).toBe(true);
+    expect(arrows.some((a) => a.includes(`RPT issued ${after}`))).toBe(true);
+    await shot('19-story-write-upgrade');
+    await page.keyboard.press('ArrowRight');
+    expect(await narration()).toMatch(new RegExp(`accepts the PUT.*On the RS: ${after} covers write on prescriptions`, 's'));
+    await axe(page, 'presenter, write upgrade');
+  });
+
+  it('the speaker-notes window follows the presenter, and its keys move it', async () => {
+    const stepper = page.locator('.presenter .stepper');
+    await page.keyboard.press('Home');
+    await stepper.getByText('Step 1 of 3').waitFor();
+    const [notes] = await Promise.all([context.waitForEvent('page'), page.getByRole('button', { name: 'Speaker notes window' }).click()]);
+    await notes.waitForLoadState();
+    expect(notes.url()).toMatch(/#speaker-notes$/);
+    const noteStepper = notes.locator('.stepper');
+    await noteStepper.getByText(/Step 1 of 3 · Kate's prescriptions · for Dr\. Alice Moreau/).waitFor();
+    const words = (t: string) => t.replace(/\s+/g, ' ').trim();
+    expect(words(await notes.getByTestId('notes-narration').innerText())).toBe(words(await page.getByTestId('narration').innerText()).replace(/\s*UMA Grant §[\d.–, §]+$/, ''));
+    expect(await notes.getByRole('heading', { name: 'Notes', exact: true }).count()).toBe(1);
+    expect(await notes.locator('li').first().innerText()).toMatch(/^On the wire: PUT .*prescriptions → 401 \(challenge\)\.$/);
+    // The presenter steps: the notes follow.
+    await page.keyboard.press('ArrowRight');
+    await noteStepper.getByText('Step 2 of 3').waitFor();
+    // The notes window's keys move the presenter.
+    await notes.keyboard.press('ArrowRight');
+    await stepper.getByText('Step 3 of 3').waitFor();
+    await noteStepper.getByText('Step 3 of 3').waitFor();
+    await notes.keyboard.press('Home');
+    await stepper.getByText('Step 1 of 3').waitFor();
+    await notes.screenshot({ path: `${ARTIFACTS}/20-speaker-notes-window.png` });
+    await notes.close();
+  });
+
+  it('at 1280×800 the header is one line, and the current exchange is in view', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    for (const screen of ['Presenter', 'Flow', 'Resources']) {
+      await page.getByRole('button', { name: screen, exact: true }).click();
+      const boxes = await page.locator('header.top > *').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { tag: `${e.tagName} ${e.textContent?.slice(0, 20) ?? ''}`, top: r.top, bottom: r.bottom, right: r.right }; }));
+      const first = boxes[0]!;
+      for (const b of boxes) {
+        expect(b.top, `${screen}: ${b.tag} is on a second line`).toBeLessThan(first.bottom);
+        expect(b.right, `${screen}: ${b.tag} is beyond the window`).toBeLessThanOrEqual(1280);
+      }
+    }
+    expect(await page.getByLabel('Theme').count()).toBe(1);
+    await page.getByRole('button', { name: 'Presenter', exact: true }).click();
+    await page.keyboard.press('End');
+    const current = await page.locator('.presenter .seq-msg.current').last().boundingBox();
+    expect(current && current.y >= 0 && current.y + current.height <= 800).toBe(true);
+    await shot('21-presenter-1280x800');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('a 200-exchange trace draws only the rows in view, draws the others as they scroll in, and exports every row', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-long-'));
+    const file = join(dir, 'long.json');
+    writeFileSync(file, JSON.stringify({ flows: [{ ...longFlowEndToEnd(200), flowId: 'long-200' }] }));
+    await page.getByRole('button', { name: 'Flow', exact: true }).click();
+    await page.getByLabel('Open a shared trace (Tessera export or HAR)').setInputFiles(file);
+    await page.getByText('Imported trace (read-only)').waitFor();
+    const all = await diagram().locator('.seq-msg').count();
+    expect(all).toBeGreaterThan(400);
+    // Every arrow keeps its group (name, focus, place); only those near the view have their drawing.
+    const drawn = () => diagram().locator('.seq-msg:has(.seq-label)').count();
+    expect(await drawn()).toBeLessThan(all / 3);
+    const last = diagram().locator('.seq-msg').last();
+    expect(await last.locator('.seq-label').count()).toBe(0);
+    expect(await last.getAttribute('aria-label')).toMatch(/^200 /);
+    await page.locator('.flow-screen .seq-box').evaluate((box) => { box.scrollTop = box.scrollHeight; });
+    await last.locator('.seq-label').waitFor();
+    expect(await last.locator('.seq-label').textContent()).toMatch(/^200 /);
+    // The export draws every row.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export SVG' }).click()]);
+    const path = join(dir, 'long.svg');
+    await download.saveAs(path);
+    const svg = readFileSync(path, 'utf8');
+    // One numbered label (its one tspan) per arrow or note.
+    expect(svg.match(/<tspan[^>]*font-weight="700"/g)?.length).toBe(all);
+    expect(await drawn()).toBeLessThan(all / 3);
+    await rm(dir, { recursive: true, force: true });
   });
 });

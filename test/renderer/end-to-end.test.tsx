@@ -49,7 +49,7 @@ describe('end to end', () => {
       rules: [{ id: 'insurer', claim: 'role', value: 'insurer', issuer: 'http://127.0.0.1:4401', scopes: ['read'], terms: false, approval: false, matched: false, saw: 'visitor' }], claims: { source: 'id_token', issuer: 'http://127.0.0.1:4401', values: { role: 'visitor' } } };
     expect(decisionText(refused)).toBe("No rule matched: Kate's rule 'insurer' (role = insurer) does not match (Mallory Quinn has role = visitor): request_denied.");
     const el = render(<SequenceDiagram steps={flow.steps} server={[...server, refused]} width={1200} onSelect={() => {}} />);
-    expect(names(el).some((n) => /^No rule matched: Kate's rule 'insurer'.*: Authorization server$/.test(n))).toBe(true);
+    expect(names(el).some((n) => /^policy: No rule matched: Kate's rule 'insurer'.*: Authorization server$/.test(n))).toBe(true);
   });
 
   it("puts Kate's approval in the owner lane", () => {

@@ -174,9 +174,9 @@ describe('presenter', () => {
     expect(el.querySelector('.stepper')?.textContent).toContain('Step 2 of 7');
     expect(el.querySelectorAll('.seq-msg.future').length).toBeGreaterThan(0);
   });
-  it("tells Kate's story in order, Mallory last", () => {
+  it("tells Kate's story in order, the write upgrade before Mallory, Mallory last", () => {
     const rs = 'http://127.0.0.1:4403/patients/kate';
     const chapters = storyChapters(['care-notes', 'discharge-letter', 'bills', 'blood-test', 'prescriptions'].map((p) => ({ url: `${rs}/${p}`, title: p, fromDemo: true })));
-    expect(chapters.map((c) => c.id)).toEqual(['/prescriptions', '/blood-test', '/bills', '/care-notes', 'pct-reuse', 'mallory']);
+    expect(chapters.map((c) => c.id)).toEqual(['/prescriptions', '/blood-test', '/bills', '/care-notes', 'pct-reuse', 'write-upgrade', 'mallory']);
   });
 });

@@ -120,6 +120,17 @@ describe('Electron main process wiring', () => {
     expect(f.open('https://example.com/')).toEqual({ action: 'deny' });
   });
 
+  it("lets the page open one window: the presenter's speaker notes, hardened and without the preload", () => {
+    const f = fakeContents();
+    h.appEvents['web-contents-created']?.({}, f.contents);
+    const notes = f.open('app://tessera/index.html#speaker-notes') as { action: string; overrideBrowserWindowOptions?: { webPreferences?: Record<string, unknown> } };
+    expect(notes.action).toBe('allow');
+    expect(notes.overrideBrowserWindowOptions?.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
+    expect(notes.overrideBrowserWindowOptions?.webPreferences).not.toHaveProperty('preload');
+    // Anything else, even the app's own page with another fragment, is not a window.
+    for (const url of ['app://tessera/index.html', 'app://tessera/index.html#k=x', 'app://tessera/index.html#speaker-notes-x', 'http://127.0.0.1:1/#speaker-notes']) expect(f.open(url), url).toEqual({ action: 'deny' });
+  });
+
   it('denies permission requests, permission checks and device permissions', () => {
     const answers: boolean[] = [];
     h.perms.request?.({}, 'media', (ok: boolean) => answers.push(ok));

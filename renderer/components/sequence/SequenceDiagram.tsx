@@ -2,8 +2,15 @@
  * The flow as an SVG sequence diagram (layout in ./layout.ts). Click, Enter or Space on an arrow
  * selects its exchange. The drawing scales to the container's width; `zoom` enlarges it (the
  * container scrolls). In presenter mode `upTo` dims the exchanges not reached yet.
+ *
+ * A long diagram (more than {@link WINDOW_MIN} arrows) draws in full only the rows in view and a
+ * screenful either side; the others keep their group — its accessible name, focus, click target and
+ * place — without the line, label and chips nobody can see (the browser's style, layout and paint
+ * of thousands of SVG nodes were most of the time to draw a 200-exchange flow). Scrolling draws
+ * the rows that come into view before the frame is painted; exports ask for every row (`windowed`).
  */
-import { forwardRef, memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { forwardRef, memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type Ref } from 'react';
+import { flushSync } from 'react-dom';
 import type { ServerEventView, StepView } from '../../../src/app/api';
 import { LANES, OWNER_LANE, layoutFlow, textWidth, type Message } from './layout';
 import { ROLE_LABEL } from './tokens';
@@ -24,7 +31,14 @@ export interface SequenceDiagramProps {
   /** End to end: the servers' events of this flow, drawn among the client's exchanges (adds the owner lane). */
   server?: readonly ServerEventView[] | undefined;
   issuerName?: IssuerName | undefined;
+  /** Draw only the rows near the view when the diagram is long (default); `false` for an export. */
+  windowed?: boolean;
 }
+
+/** Diagrams with more arrows than this draw in full only the rows near the view. */
+export const WINDOW_MIN = 150;
+/** Rows are drawn in blocks of this many, so scrolling re-renders only when a new block comes near. */
+const BLOCK = 16;
 
 const LANE_NAMES = new Map<string, string>([...LANES, OWNER_LANE].map((l) => [l.id, l.label]));
 const laneName = (id: string) => LANE_NAMES.get(id) ?? id;
@@ -52,13 +66,13 @@ function useContainerWidth(fixed: number | undefined): [React.RefObject<HTMLDivE
   return [ref, fixed ?? width];
 }
 
-interface MessageProps { m: Message; x1: number; x2: number; rowHeight: number; header: number; width: number; fontSize: number; selected: boolean; state: 'past' | 'current' | 'future' | undefined; onSelect: ((id: string) => void) | undefined }
+interface MessageProps { m: Message; x1: number; x2: number; rowHeight: number; header: number; width: number; fontSize: number; selected: boolean; state: 'past' | 'current' | 'future' | undefined; onSelect: ((id: string) => void) | undefined; light: boolean }
 
 /**
  * One arrow (or note). Memoised on plain values (its message, lane positions, geometry), so a new
  * selection or presenter step re-renders only the arrows whose state changed, not all of them.
  */
-const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, width, fontSize, selected, state, onSelect }: MessageProps) {
+const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, width, fontSize, selected, state, onSelect, light }: MessageProps) {
   const y = header + m.row * rowHeight + rowHeight * 0.62;
   const dir = x2 > x1 ? 1 : -1;
   const mid = (x1 + x2) / 2;
@@ -73,19 +87,25 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
     // Something a server did by itself (a decision, a cache hit): a box on its lane, kept inside the drawing.
     const full = `${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}`;
     const max = Math.floor((width - 16) / (fontSize * 0.58));
-    const shown = full.length > max ? `${full.slice(0, max - 1)}…` : full;
-    const w = textWidth(shown, fontSize) + 16;
+    // A shortened note ends in an ellipsis hidden from assistive technology, so what is seen stays
+    // a part of the note's name (WCAG 2.5.3), which is the whole sentence.
+    const cut = full.length > max;
+    const shown = cut ? full.slice(0, max - 1) : full;
+    const w = textWidth(cut ? `${shown}…` : shown, fontSize) + 16;
     const cxNote = Math.min(Math.max(x1, w / 2 + 8), width - w / 2 - 8);
+    const hit = <rect className="seq-hit" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />;
     return (
       <g className={`seq-msg note server tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind="note" data-lane={m.from}
         role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
-        aria-label={`${m.step + 1} ${m.detail ?? full}: ${laneName(m.from)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
+        aria-label={`${m.step + 1} ${full}: ${laneName(m.from)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
+        {hit}
+        {light ? null : <>
         <title>{m.detail ?? full}</title>
-        <rect className="seq-hit" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />
         <rect className="seq-note" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />
         <text className="seq-label" x={cxNote} y={y + fontSize * 0.3} textAnchor="middle" fontSize={fontSize}>
-          <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan>{` ${shown}`}
+          <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan>{` ${shown}`}{cut ? <tspan aria-hidden="true">…</tspan> : null}
         </text>
+        </>}
       </g>
     );
   }
@@ -94,6 +114,7 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
       role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
       aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
       <rect className="seq-hit" x={Math.min(x1, x2)} y={y - rowHeight * 0.62} width={Math.abs(x2 - x1)} height={rowHeight} fill="transparent" />
+      {light ? null : <>
       <line className="seq-line" x1={x1} y1={y} x2={x2 - dir * 2} y2={y} strokeWidth={m.kind === 'request' ? 2 : 1.6} strokeDasharray={m.kind === 'return' ? '7 5' : undefined} />
       <polygon className="seq-head" points={`${x2},${y} ${x2 - dir * 10},${y - 5} ${x2 - dir * 10},${y + 5}`} />
       <text className="seq-label" x={mid} y={y - (m.chips.length ? chipFont * 0.75 + 4 : 7)} textAnchor="middle" fontSize={fontSize}>
@@ -111,13 +132,63 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
           </g>
         );
       })}
+      </>}
     </g>
   );
 });
 
+/**
+ * The rows to draw in full, `[from, to)`, or `undefined` for all of them (a short diagram, no layout
+ * to measure — jsdom, static markup — or `enabled` false): the rows in view and a screenful either
+ * side, in blocks. Measured before paint when the diagram changes, and again as any ancestor scrolls.
+ */
+function useRowWindow(svg: React.RefObject<SVGSVGElement | null>, box: React.RefObject<HTMLDivElement | null>, geometry: { rows: number; header: number; rowHeight: number; height: number }, enabled: boolean): [number, number] | undefined {
+  const [range, setRange] = useState<[number, number] | undefined>();
+  const on = enabled && geometry.rows > WINDOW_MIN;
+  const latest = useRef(geometry);
+  latest.current = geometry;
+  const measure = useCallback((): [number, number] | undefined => {
+    const el = svg.current;
+    const g = latest.current;
+    if (!el || !box.current) return undefined;
+    const r = el.getBoundingClientRect();
+    if (r.height <= 0) return undefined;
+    const b = box.current.getBoundingClientRect();
+    const top = Math.max(0, b.top);
+    const bottom = Math.min(window.innerHeight, b.bottom);
+    const scale = r.height / g.height;
+    const row = (px: number) => ((px - r.top) / scale - g.header) / g.rowHeight;
+    const first = Math.floor(row(top));
+    const last = Math.ceil(row(Math.max(top, bottom)));
+    const margin = Math.max(BLOCK, last - first);
+    const from = Math.max(0, Math.floor((Math.min(first, g.rows) - margin) / BLOCK) * BLOCK);
+    const to = Math.min(g.rows, Math.ceil((Math.max(last, 0) + margin) / BLOCK) * BLOCK);
+    return [from, Math.max(to, from + BLOCK)];
+  }, [svg, box]);
+  const update = useCallback((sync: boolean) => {
+    const next = measure();
+    const apply = () => setRange((prev) => (prev && next && prev[0] === next[0] && prev[1] === next[1] ? prev : next));
+    if (sync) flushSync(apply); else apply();
+  }, [measure]);
+  useLayoutEffect(() => { if (on) update(false); else setRange(undefined); }, [on, update, geometry.rows, geometry.height, geometry.rowHeight]);
+  useLayoutEffect(() => {
+    if (!on) return;
+    // Draw the rows coming into view in the same frame as the scroll (scroll events do not bubble: capture).
+    const onScroll = () => update(true);
+    document.addEventListener('scroll', onScroll, { capture: true, passive: true });
+    window.addEventListener('resize', onScroll);
+    return () => { document.removeEventListener('scroll', onScroll, { capture: true }); window.removeEventListener('resize', onScroll); };
+  }, [on, update]);
+  // Until the view is measured (the first drawing of a long diagram), the top rows: drawing every row
+  // only to take most of it down again one layout effect later would cost more than the whole window.
+  return on ? range ?? [0, 3 * BLOCK] : undefined;
+}
+
 export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(function SequenceDiagram(props, svgRef) {
-  const { steps, selected, onSelect, zoom = 1, upTo, fontSize = 13, running = false, label = 'Sequence diagram of this flow', server, issuerName } = props;
+  const { steps, selected, onSelect, zoom = 1, upTo, fontSize = 13, running = false, label = 'Sequence diagram of this flow', server, issuerName, windowed = true } = props;
   const [box, measured] = useContainerWidth(props.width);
+  const own = useRef<SVGSVGElement | null>(null);
+  const setSvg = useCallback((el: SVGSVGElement | null) => { own.current = el; assignRef(svgRef, el); }, [svgRef]);
   const events = server?.length === 0 ? NO_EVENTS : server;
   const layout = useMemo(() => layoutFlow(steps, { width: measured, fontSize, rowHeight: Math.round(fontSize * 3.5), header: Math.round(fontSize * 4.3), server: events, issuerName }), [steps, measured, fontSize, events, issuerName]);
   // A stable handler for every arrow (callers often pass a new function each render), so the memoised arrows keep.
@@ -126,9 +197,11 @@ export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(f
   const select = useCallback((id: string) => latest.current?.(id), []);
   const lanesX = useMemo(() => new Map(layout.lanes.map((l) => [l.id, l.x])), [layout]);
   const height = layout.height + (running ? layout.rowHeight : 0);
+  const rows = layout.messages.length;
+  const range = useRowWindow(own, box, { rows, header: layout.header, rowHeight: layout.rowHeight, height }, windowed && measured !== undefined);
   return (
     <div className="seq-box" ref={box}>
-      <svg ref={svgRef} className="seq" xmlns="http://www.w3.org/2000/svg" viewBox={`0 0 ${layout.width} ${height}`} width={layout.width * zoom} height={height * zoom}
+      <svg ref={setSvg} className="seq" xmlns="http://www.w3.org/2000/svg" viewBox={`0 0 ${layout.width} ${height}`} width={layout.width * zoom} height={height * zoom}
         role="group" aria-label={label} fontFamily="system-ui, -apple-system, 'Segoe UI', sans-serif">
         <rect className="seq-bg" x={0} y={0} width={layout.width} height={height} />
         {layout.lanes.map((l) => {
@@ -144,7 +217,7 @@ export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(f
         {/* The arrows wait for the measured width (one layout effect, before the first paint). */}
         {measured === undefined ? null : layout.messages.map((m) => (
           <MessageView key={m.id} m={m} x1={lanesX.get(m.from) ?? 0} x2={lanesX.get(m.to) ?? 0} rowHeight={layout.rowHeight} header={layout.header} width={layout.width}
-            fontSize={fontSize} selected={selected === m.stepId} onSelect={onSelect ? select : undefined}
+            fontSize={fontSize} selected={selected === m.stepId} onSelect={onSelect ? select : undefined} light={range !== undefined && (m.row < range[0] || m.row >= range[1])}
             state={upTo === undefined ? undefined : m.step < upTo ? 'past' : m.step === upTo ? 'current' : 'future'} />
         ))}
         {running ? <text className="seq-running" x={layout.width / 2} y={layout.height + layout.rowHeight / 2} textAnchor="middle" fontSize={fontSize}>waiting for the next answer…</text> : null}
@@ -152,3 +225,8 @@ export const SequenceDiagram = forwardRef<SVGSVGElement, SequenceDiagramProps>(f
     </div>
   );
 });
+
+function assignRef<T>(ref: Ref<T> | undefined, value: T | null): void {
+  if (typeof ref === 'function') ref(value);
+  else if (ref) (ref as { current: T | null }).current = value;
+}

@@ -12,7 +12,7 @@ import type { FlowView } from '../../../src/app/api';
 import { SequenceDiagram } from './SequenceDiagram';
 import { layoutFlow } from './layout';
 import { narrate } from './narration';
-import { decisionText, type IssuerName } from './server-side';
+import { eventsOfStep, serverWhy, serverWhyText, type IssuerName } from './server-side';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
@@ -130,10 +130,10 @@ export async function deckHtml(flows: FlowView[], options: { title?: string; ser
     flow.steps.forEach((step, i) => {
       n++;
       const said = narrate(step, layout);
-      const why = server ? server.filter((e) => e.kind === 'decision' && layout.messages.some((m) => m.server && m.stepId === step.id && m.id.startsWith(`srv:${e.id}:`))).map((e) => decisionText(e, options.issuerName)) : [];
+      const why = server ? serverWhyText(serverWhy(eventsOfStep(layout.messages, server, step.id), (fp) => layout.names.get(fp)?.name, options.issuerName)) : '';
       slides.push(`<section class="slide" data-flow="${f}" data-step="${i}" aria-labelledby="s${n}"${n === 1 ? '' : ' hidden'}>
 <h2 id="s${n}">${esc(`${flow.title ?? flow.url}${who ? ` · for ${who}` : ''} — step ${i + 1} of ${flow.steps.length}`)}</h2>
-<p class="narration">${esc(said.text)}${why.length ? ` <span class="why">On the AS: ${esc(why.join(' '))}</span>` : ''} <span class="spec">${esc(said.spec)}</span></p>
+<p class="narration">${esc(said.text)}${why ? ` <span class="why">${esc(why)}</span>` : ''} <span class="spec">${esc(said.spec)}</span></p>
 <aside class="notes" aria-label="Speaker notes"><ul>${notes(flow, i, server !== undefined, options.issuerName).map((x) => `<li>${esc(x)}</li>`).join('')}</ul></aside>
 </section>`);
     });

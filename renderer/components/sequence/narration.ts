@@ -32,16 +32,18 @@ export function narrate(step: StepView, layout?: Layout): Narration {
   if (step.kind === 'revocation') return n('Tessera revokes a token it no longer needs.', '3.7', '3.7');
   if (step.kind === 'resource') {
     if (step.outcome === 'challenge') {
+      const what = step.method === 'GET' || step.method === 'HEAD' ? '' : ` the ${step.method} (a change, not a read) with`;
       return rptIn
-        ? n(`Tessera sends the RPT it holds (${rptIn}), but it does not cover this request; the RS asks Kate's AS for a new permission ticket${t(ticketOut)} and sends it to Tessera.`, '3.5', '3.5')
+        ? n(`Tessera sends${what} the RPT it holds (${rptIn}), but it does not cover this request; the RS asks Kate's AS for a new permission ticket${t(ticketOut)} and sends it to Tessera.`, '3.5', '3.5')
         : n(`Tessera asks for the record without a token; the RS asks Kate's AS for a permission ticket${t(ticketOut)} and sends it to Tessera.`, '3.2', '3.2');
     }
-    if (step.outcome === 'granted') return n(`Tessera presents the RPT${t(rptIn)}; the RS checks it with the AS and hands over the record.`, '3.4–3.5', '3.4');
+    if (step.outcome === 'granted') return n(`Tessera presents the RPT${t(rptIn)}; the RS checks it with the AS and ${step.method === 'GET' || step.method === 'HEAD' ? 'hands over the record' : `accepts the ${step.method}`}.`, '3.4–3.5', '3.4');
     if (step.outcome === 'as_unreachable') return n('The RS could not reach its authorization server, so it cannot issue a ticket (403 with a Warning).', '3.2.2', '3.2.2');
     return n(`The resource server answers ${step.status ?? 'nothing'}.`, '3.5', '3.5');
   }
   if (step.kind === 'token') {
-    const upgrade = rptIn ? `, with the RPT it holds (${rptIn}) so the AS can add to it` : '';
+    // The grant's `rpt` parameter (§3.3.1): the AS may add the new permissions to the RPT held (§3.3.5.1).
+    const upgrade = rptIn ? `, with the RPT it holds (${rptIn}) as the grant's rpt parameter so the AS can add to it` : '';
     // The claims are why access is granted: say which were pushed (UMA Grant §3.3.1).
     const claimIn = chipsOf(layout, step.id, 'request').find((c) => c.role === 'claim_token')?.name;
     const pctIn = chipsOf(layout, step.id, 'request').find((c) => c.role === 'pct')?.name;
@@ -49,10 +51,10 @@ export function narrate(step: StepView, layout?: Layout): Narration {
     const kept = pctIn ? `${pushed ? ' and' : ','} the PCT${t(pctIn)} (claims the AS kept from before)` : '';
     const sent = `Tessera brings the ticket${t(ticketIn)} to the AS's token endpoint${pushed}${kept}${upgrade}`;
     switch (step.outcome) {
-      case 'rpt_issued': return rptIn ? n(`${sent}; Kate's policy allows it and the AS upgrades the RPT${t(rptOut)}.`, '3.3.5.1', '3.3.5.1') : n(`${sent}; Kate's policy allows it and the AS issues an RPT${t(rptOut)}.`, '3.3.5', '3.3.5');
+      case 'rpt_issued': return rptIn ? n(`${sent}; Kate's policy allows it and the AS upgrades the RPT: ${rptIn} → ${rptOut ?? 'a new RPT'}, which carries the old permissions and the new ones.`, '3.3.1, §3.3.5.1', '3.3.5.1') : n(`${sent}; Kate's policy allows it and the AS issues an RPT${t(rptOut)}.`, '3.3.5', '3.3.5');
       case 'need_info': return n(`${sent}; the AS needs more about the requesting party and answers need_info with a new ticket${t(ticketOut)}.`, '3.3.6', '3.3.6');
       case 'request_submitted': return n(`${sent}; Kate must approve this herself, so the AS answers request_submitted and Tessera waits.`, '3.3.6', '3.3.6');
-      case 'denied': return n(`${sent}; Kate's policy does not allow this requesting party: request_denied.`, '3.3.6', '3.3.6');
+      case 'denied': return n(`${sent}; Kate's policy does not allow this requesting party: request_denied.${rptIn ? ` The RPT ${rptIn} is not upgraded.` : ''}`, '3.3.6', '3.3.6');
       case 'invalid_ticket': return n(`${sent}; the ticket is no longer valid (invalid_grant), so Tessera asks the RS for a fresh one.`, '3.3.6', '3.3.6');
       default: return n(`${sent}; the AS answers ${step.status ?? 'nothing'}.`, '3.3.1', '3.3.1');
     }

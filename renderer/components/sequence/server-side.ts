@@ -108,3 +108,51 @@ export function serverMessages(e: ServerEventView, issuerName?: IssuerName): Ser
       return [];
   }
 }
+
+/** The servers' events drawn within one step of a laid-out flow (End to end), in their order. */
+export function eventsOfStep(messages: readonly { id: string; stepId: string; server?: boolean }[], events: readonly ServerEventView[], stepId: string): ServerEventView[] {
+  const ids = new Set<string>();
+  for (const m of messages) if (m.server && m.stepId === stepId) ids.add(m.id.slice(4, m.id.lastIndexOf(':')));
+  return events.filter((e) => ids.has(e.id));
+}
+
+/**
+ * Why a step went as it did, from the servers' side (issue #23): one sentence for the RS ("RPT1 does
+ * not cover write on prescriptions, so the RS asks the AS for a permission ticket for write: T2") and
+ * one for the AS (the rule that allowed or refused it; an upgrade names the RPT before and after).
+ * `chip` names a token by its fingerprint as the diagram does (T1, RPT1…).
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5.1
+ */
+export function serverWhy(events: readonly ServerEventView[], chip: (fingerprint: string) => string | undefined, issuerName?: IssuerName): { rs: string[]; as: string[] } {
+  const rs: string[] = [];
+  const as: string[] = [];
+  const named = (e: ServerEventView, ...roles: ServerEventView['tokens'][number]['role'][]) => e.tokens.filter((t) => roles.includes(t.role)).map((t) => chip(t.fingerprint) ?? 'a token')[0];
+  for (const e of events) {
+    const on = `${(e.scopes ?? []).join(' ') || 'access'} on ${e.resource?.name ?? 'the resource'}`;
+    switch (e.kind) {
+      case 'introspection': {
+        const rpt = named(e, 'rpt') ?? 'the RPT';
+        const how = e.cached ? ' (its introspection cache says so)' : ' (the AS says so when the RS introspects it)';
+        rs.push(e.active ? `${rpt} covers ${on}${how}, so the RS serves the request.` : `${rpt} does not cover ${on}${how}.`);
+        break;
+      }
+      case 'permission': rs.push(`the RS asks the AS for a permission ticket for ${on}${named(e, 'ticket') ? `: ${named(e, 'ticket')}` : ''}.`); break;
+      case 'decision': {
+        const old = named(e, 'old_rpt');
+        const rpt = named(e, 'rpt');
+        const upgrade = e.outcome === 'granted' && old && rpt ? ` The RPT is upgraded: ${rpt} carries ${old}'s permissions plus ${(e.scopes ?? []).join(' ')}, and ${old} is revoked.` : '';
+        as.push(`${decisionText(e, issuerName)}${upgrade}`);
+        break;
+      }
+      case 'approval': as.push(`Kate ${e.decision === 'denied' ? 'denies' : 'approves'} ${who(e)}'s request in her dashboard.`); break;
+      default: break;
+    }
+  }
+  return { rs, as };
+}
+
+/** {@link serverWhy} as the presenter and the deck print it: "On the RS: … On the AS: …". */
+export function serverWhyText(why: { rs: string[]; as: string[] }): string {
+  const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+  return [why.rs.length ? `On the RS: ${why.rs.map(cap).join(' ')}` : '', why.as.length ? `On the AS: ${why.as.join(' ')}` : ''].filter(Boolean).join(' ');
+}
