@@ -86,7 +86,7 @@ describe('end to end', () => {
     useTraces.setState({ view: 'e2e' });
     const el = render(<Flow />);
     const diagram = el.querySelector('svg[aria-label^="Sequence diagram"]') as unknown as HTMLElement;
-    expect(names(diagram).some((n) => /^Keycloak's event PERMISSION_TOKEN_ERROR .*: Authorization server$/.test(n))).toBe(true);
+    expect(names(diagram).some((n) => /^policy: Keycloak's event PERMISSION_TOKEN_ERROR .*: Authorization server$/.test(n))).toBe(true);
     expect(names(diagram)).toContain('active (Keycloak: INTROSPECT_TOKEN): Authorization server to Resource server');
     expect(el.textContent).toMatch(/comes from Keycloak's own events/);
     expect(el.textContent).toMatch(/does not record the RS's permission requests, the policy that decided, or Kate's approvals/);
