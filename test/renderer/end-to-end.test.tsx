@@ -176,6 +176,6 @@ describe('exported SVG', () => {
     const rects = [...doc.querySelectorAll('rect')];
     expect(rects.filter((r) => ['#eee', '#fff4d6', 'rgb(238, 238, 238)', 'rgb(255, 244, 214)'].includes(r.getAttribute('fill') ?? ''))).toHaveLength(0);
     expect(rects.filter((r) => (r.getAttribute('stroke') ?? '').includes('0a58a8') || r.getAttribute('stroke') === 'rgb(10, 88, 168)')).toHaveLength(0);
-    expect(markup).not.toMatch(/opacity="0\.12"|role="button"|tabindex|aria-pressed/);
+    expect(markup).not.toMatch(/opacity="0\.12"|role="button"|tabindex|aria-pressed|aria-current/);
   });
 });
