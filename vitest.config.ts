@@ -24,6 +24,8 @@ export default defineConfig({
           name: 'renderer',
           include: ['test/renderer/**/*.test.{ts,tsx}'],
           environment: 'jsdom',
+          // Testing Library's cleanup after each test (its automatic cleanup needs vitest globals).
+          setupFiles: ['test/renderer/setup.ts'],
         },
       },
       {

@@ -75,7 +75,7 @@ export function App() {
         </div>
       ) : null}
       {/* Owner decisions that arrived by themselves (the core kept asking the AS). */}
-      <div className="toasts" role="status" aria-live="polite">
+      <div className="toasts" role="status" aria-live="polite" aria-label="Owner decisions">
         {toasts.map((t) => (
           <div key={t.flowId} className={`toast ${t.outcome}`}>
             <button type="button" className="link" onClick={() => { selectFlow(t.flowId); go('resources'); dismissToast(t.flowId); }}>

@@ -147,12 +147,12 @@ export function RunView({ run, onAgain }: { run: CheckRunView; onAgain?: () => v
           </ol>
         </div>
       ) : (
-        <div className="check-report" aria-label="Check report">
+        <div className="check-report" role="region" aria-label="Check report">
           {run.error ? <p className="error-pin" role="alert">The checks could not run: {run.error.message} {run.error.hint}</p> : null}
           {run.otherAs ? <p className="warning" role="alert">This resource is protected by <code>{run.otherAs}</code>, not by this server. Tessera sent nothing to it. Choose a resource of this server.</p> : null}
           {run.cancelled ? <p className="warning">You cancelled the checks. The ones that had not finished are marked skipped.</p> : null}
           <h4>Summary</h4>
-          <ul className="check-summary">
+          <ul className="check-summary" aria-label="Summary">
             {STATUSES.map((s) => <li key={s} className={`check-${s}`}><strong>{run.summary[s]}</strong> {COUNT[s][run.summary[s] === 1 ? 0 : 1]}</li>)}
           </ul>
           <p>{verdictSentence(run.summary)}</p>
@@ -167,7 +167,7 @@ export function RunView({ run, onAgain }: { run: CheckRunView; onAgain?: () => v
           )}
           {left.some((c) => c.kind === 'pending_request') ? <p className="muted">Ask the resource owner to deny the waiting requests.</p> : null}
           <h4>Checks</h4>
-          <ul className="check-list">{run.checks.map((c) => <CheckItem key={c.id} check={c} resource={run.resource} />)}</ul>
+          <ul className="check-list" aria-label="Checks">{run.checks.map((c) => <CheckItem key={c.id} check={c} resource={run.resource} />)}</ul>
         </div>
       )}
     </div>

@@ -27,7 +27,7 @@ export function ResourceManage({ resource }: { resource: ResourceView }) {
   };
   if (mode === 'rename') {
     return (
-      <form className="manage" onSubmit={rename} noValidate>
+      <form className="manage" onSubmit={rename} noValidate aria-label={`Rename ${resource.title}`}>
         <label htmlFor={`${id}-t`}>New name for {resource.title}</label>{' '}
         <input id={`${id}-t`} type="text" value={title} onChange={(e) => setTitle(e.target.value)} aria-invalid={error ? true : undefined} />{' '}
         <button type="submit">Save</button>{' '}

@@ -124,7 +124,7 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
       {rows.length ? (
         <>
           <h4>Tokens in this exchange (fingerprints only, never the token)</h4>
-          <ul className="tokens">{rows.map((t) => (
+          <ul className="tokens" aria-label="Tokens in this exchange">{rows.map((t) => (
             <li key={`${t.fingerprint}${t.where}`}>
               <span className={`role ${t.role}`}>{ROLE_LABEL[t.role]}{suffix(t.name)}</span> <code>{t.fingerprint}</code> · {t.where}{t.length ? ` · ${t.length} characters` : ''}
               <span className="muted"> · in curl as <code>${variableFor(t.name ? { role: t.role, name: t.name } : undefined, t.fingerprint)}</code></span>

@@ -22,10 +22,10 @@ export function Connections() {
   return (
     <section aria-labelledby="h-conn">
       <h2 id="h-conn">Connections</h2>
-      <h3>Trusted authorization servers</h3>
+      <h3 id="h-trusted">Trusted authorization servers</h3>
       <p className="muted">Client credentials, your claims and persisted claims tokens go only to these.</p>
-      <ul className="cards">{app.trusted.map((t) => (
-        <li key={t.issuer} className="card">
+      <ul className="cards" aria-labelledby="h-trusted">{app.trusted.map((t) => (
+        <li key={t.issuer} className="card" aria-label={t.label ?? t.issuer}>
           <strong>{t.label ?? t.issuer}</strong> <code>{t.issuer}</code>
           <p className="muted">Client: {t.clientId ?? 'registered on first use (dynamic registration)'} ({t.registration})</p>
           {setupText(t) ? <p className="muted">{setupText(t)}</p> : null}
@@ -55,11 +55,11 @@ export function Connections() {
           ) : <button type="button" className="secondary" onClick={() => setConfirming(u.issuer)}>Trust this authorization server…</button>}
         </div>
       ))}
-      <h3>Identity providers</h3>
-      <ul className="cards">{app.providers.map((p) => {
+      <h3 id="h-providers">Identity providers</h3>
+      <ul className="cards" aria-labelledby="h-providers">{app.providers.map((p) => {
         const signedIn = app.identities.filter((i) => i.issuer === p.issuer);
         return (
-          <li key={p.issuer} className="card">
+          <li key={p.issuer} className="card" aria-label={p.label}>
             <strong>{p.label}</strong> <code>{p.issuer}</code>
             {signedIn.map((i) => <p key={i.key}>Signed in as {i.name ?? i.sub} ({i.email}) <button type="button" className="secondary" onClick={() => void run('signout', (a) => a.signOut({ key: i.key }))}>Sign out</button></p>)}
             {Object.values(flows).filter((f) => f.url === p.issuer && f.running).map((f) => <BrowserWait key={f.flowId} flow={f} />)}

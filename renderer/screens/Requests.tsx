@@ -23,9 +23,9 @@ export function Requests() {
   return (
     <section aria-labelledby="h-requests">
       <h2 id="h-requests">Requests</h2>
-      <h3>Waiting for the owner</h3>
+      <h3 id="h-waiting">Waiting for the owner</h3>
       {waiting.length === 0 ? <p className="muted">Nothing is waiting.</p> : (
-        <ul className="cards">{waiting.map((f) => (
+        <ul className="cards" aria-labelledby="h-waiting">{waiting.map((f) => (
           <li key={f.flowId} className="card">
             <p><strong>{title(f.url)}</strong></p>
             <p>The owner has to approve your request before you can see this.</p>
@@ -43,9 +43,9 @@ export function Requests() {
           </li>
         ))}</ul>
       )}
-      <h3>More information needed</h3>
+      <h3 id="h-need-info">More information needed</h3>
       {needInfo.length === 0 ? <p className="muted">Nothing is missing.</p> : (
-        <ul className="cards">{needInfo.map((f) => {
+        <ul className="cards" aria-labelledby="h-need-info">{needInfo.map((f) => {
           const wanted = f.needInfo?.requiredClaims ?? [];
           const names = [...new Set(wanted.map((c) => c.friendly_name ?? c.name).filter(Boolean))].join(' and ');
           const providers = app.providers.filter((p) => wanted.some((c) => !c.issuer || c.issuer.includes(p.issuer)));

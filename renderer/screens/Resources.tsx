@@ -54,15 +54,16 @@ export function Resources() {
           <button type="button" className="secondary" onClick={() => go('connections')}>Review in Connections</button>
         </div>
       ))}
-      <ul className="cards">
-        {app.resources.map((r) => {
+      <ul className="cards" aria-labelledby="h-resources">
+        {app.resources.map((r, i) => {
           const flow = latestFlow(flows, r.url);
+          // Each card is named by its title, so a screen reader (and a test) can tell the cards apart.
           return (
-            <li key={r.url} className="card resource">
+            <li key={r.url} className="card resource" aria-labelledby={`h-resource-${i}`}>
               <ErrorBoundary key={flow?.flowId ?? 'none'} what={`${r.title}`}>
               <div className="resource-head">
                 <div>
-                  <h3>{r.title}</h3>
+                  <h3 id={`h-resource-${i}`}>{r.title}</h3>
                   <p className="muted"><code>{r.url}</code></p>
                   <ResourceManage resource={r} />
                 </div>

@@ -40,7 +40,7 @@ export function SpeakerNotesWindow() {
       <h1 id="h-notes-window">Speaker notes</h1>
       {!step ? <p role="status">Waiting for the presenter: open Presenter in Tessera’s main window.</p> : (
         <>
-          <p className="stepper" aria-live="polite"><strong>Step {step.step + 1} of {step.total}</strong> · {step.title}</p>
+          <p className="stepper" role="status"><strong>Step {step.step + 1} of {step.total}</strong> · {step.title}</p>
           <progress max={step.total} value={step.step + 1} aria-label={`Progress: step ${step.step + 1} of ${step.total}`} />
           <section aria-labelledby="h-said">
             <h2 id="h-said">The audience hears</h2>

@@ -4,7 +4,7 @@
  * whole sentences; a `decided` event shows a dismissible toast (role=status) that leads to the
  * record; the theme comes from and goes to the core; Clear history asks first.
  */
-import { act } from 'react';
+import { act, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiEvent, AppState, FlowView, TesseraApi } from '../../src/app/api';
 import { App } from '../../renderer/App';
@@ -12,7 +12,7 @@ import { useUi } from '../../renderer/store';
 import { httpApi } from '../../renderer/api-client';
 import { API_METHOD_NAMES } from '../../src/app/api-methods';
 
-import { appState, render } from './support';
+import { appState, person, render, screenTab } from './support';
 
 afterEach(() => { useUi.setState({ toasts: [], screen: 'resources' }); });
 
@@ -37,88 +37,91 @@ async function connect(initial: AppState) {
     clearHistory: vi.fn(async () => state([])),
     openResource: vi.fn(async () => ({ flowId: 'x' })),
   } as unknown as TesseraApi & Record<string, ReturnType<typeof vi.fn>>;
-  const el = render(<App />);
+  render(<App />);
   await act(async () => { await useUi.getState().connect(api); });
-  return { el, api, push: (e: ApiEvent) => act(() => push(e)) };
+  return { api, user: person(), push: (e: ApiEvent) => act(() => push(e)) };
 }
-const tab = (el: HTMLElement, name: string) => [...el.querySelectorAll('nav button')].find((b) => b.textContent?.startsWith(name)) as HTMLButtonElement;
-const button = (el: HTMLElement, text: string) => [...el.querySelectorAll('button')].find((b) => b.textContent === text) as HTMLButtonElement | undefined;
+/** The live region where owner decisions appear. */
+const toasts = () => screen.getByRole('status', { name: 'Owner decisions' });
 
 describe('requests waiting for the owner', () => {
   it('the badge counts only requests still waiting for the owner, not those that need information', async () => {
-    const { el, push } = await connect(state([pending, needInfo]));
-    expect(tab(el, 'Requests').querySelector('.count')?.getAttribute('aria-label')).toBe('1 waiting for the owner');
+    const { push } = await connect(state([pending, needInfo]));
+    expect(screenTab('Requests').textContent).toBe('Requests1');
+    expect(within(screenTab('Requests')).getByLabelText('1 waiting for the owner')).toBeTruthy();
     push({ type: 'flow', flow: { ...pending, outcome: 'granted', pending: undefined as never, body: '{"kind":"care-notes"}' } });
-    expect(tab(el, 'Requests').querySelector('.count')).toBeNull();
+    expect(within(screenTab('Requests')).queryByLabelText(/waiting for the owner/)).toBeNull();
+    expect(screenTab('Requests').textContent).toBe('Requests');
   });
 
   it('the Requests screen says what happens in whole sentences, and Stop waiting asks the core', async () => {
-    const { el, api } = await connect(state([pending, needInfo]));
-    act(() => tab(el, 'Requests').click());
-    const card = el.querySelector('section[aria-labelledby="h-requests"] li.card') as HTMLElement;
-    const text = card.textContent ?? '';
+    const { api, user } = await connect(state([pending, needInfo]));
+    await user.click(screenTab('Requests'));
+    const waiting = within(screen.getByRole('region', { name: 'Requests' })).getByRole('list', { name: 'Waiting for the owner' });
+    const [card, ...others] = within(waiting).getAllByRole('listitem');
+    expect(others).toHaveLength(0);
+    const text = card?.textContent ?? '';
+    expect(text).toContain("Kate's care notes");
     expect(text).toContain('The owner has to approve your request before you can see this.');
     expect(text).toContain('Tessera keeps checking by itself and tells you when the owner decides.');
     expect(text).toMatch(/Next check in \d+ seconds\./);
     // No sentence that starts in lower case after a full stop ("… request. can check now.").
-    for (const p of card.querySelectorAll('p')) expect(p.textContent ?? '', p.textContent ?? '').not.toMatch(/\.\s+[a-z]/);
-    await act(async () => { button(card, 'Stop waiting')?.click(); });
+    expect(text).not.toMatch(/\.\s+[a-z]/);
+    await user.click(within(card as HTMLElement).getByRole('button', { name: 'Stop waiting' }));
     expect(api.cancelFlow).toHaveBeenCalledWith({ flowId: 'p1' });
   });
 
   it('a request no longer watched offers to ask again', async () => {
-    const { el, api } = await connect(state([{ ...pending, pending: { reason: 'owner_must_approve' } }]));
-    act(() => tab(el, 'Requests').click());
-    expect(el.textContent).toContain('Tessera is not checking any more.');
-    await act(async () => { button(el, 'Ask again')?.click(); });
+    const { api, user } = await connect(state([{ ...pending, pending: { reason: 'owner_must_approve' } }]));
+    await user.click(screenTab('Requests'));
+    expect(screen.getByText('Tessera is not checking any more.')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Ask again' }));
     expect(api.openResource).toHaveBeenCalledWith({ url: CARE, waitSeconds: 0 });
   });
 });
 
 describe('the owner decided while Tessera was elsewhere', () => {
   it('a toast (role=status) says so; clicking it shows the record; it can be dismissed', async () => {
-    const { el, push } = await connect(state([pending]));
-    act(() => tab(el, 'Tokens').click());
-    const region = el.querySelector('.toasts') as HTMLElement;
-    expect(region.getAttribute('role')).toBe('status');
+    const { user, push } = await connect(state([pending]));
+    await user.click(screenTab('Tokens'));
+    const region = toasts();
     expect(region.getAttribute('aria-live')).toBe('polite');
     expect(region.textContent).toBe('');
     push({ type: 'flow', flow: { ...pending, outcome: 'granted', pending: undefined as never, body: JSON.stringify({ kind: 'care-notes', notes: [{ date: '2026-11-18', author: 'Nurse J. Okafor', text: 'Blood pressure 132/84.' }] }) } });
     push({ type: 'decided', flowId: 'p1', url: CARE, title: "Kate's care notes", outcome: 'granted' });
     expect(region.textContent).toContain("The owner approved your request for Kate's care notes. Show the record.");
-    act(() => (region.querySelector('button.link') as HTMLButtonElement).click());
+    await user.click(within(region).getByRole('button', { name: "The owner approved your request for Kate's care notes. Show the record." }));
     expect(useUi.getState().screen).toBe('resources');
-    expect(el.textContent).toContain('Blood pressure 132/84.');
+    expect(screen.getByText('Blood pressure 132/84.')).toBeTruthy();
     expect(region.textContent).toBe('');
   });
 
   it('a denial toast, dismissed with its button', async () => {
-    const { el, push } = await connect(state([pending]));
+    const { user, push } = await connect(state([pending]));
     push({ type: 'decided', flowId: 'p1', url: CARE, outcome: 'denied' });
-    const region = el.querySelector('.toasts') as HTMLElement;
+    const region = toasts();
     expect(region.textContent).toContain("The owner declined your request for Kate's care notes.");
-    act(() => (region.querySelector('button[aria-label^="Dismiss"]') as HTMLButtonElement).click());
+    await user.click(within(region).getByRole('button', { name: "Dismiss the message about Kate's care notes" }));
     expect(region.textContent).toBe('');
   });
 });
 
 describe('theme and history kept by the core', () => {
   it('the theme comes from the core and a change goes back to it', async () => {
-    const { el, api } = await connect(state([], { theme: 'dark' }));
+    const { api, user } = await connect(state([], { theme: 'dark' }));
     expect(document.documentElement.dataset.theme).toBe('dark');
-    const select = el.querySelector('label.theme select') as HTMLSelectElement;
-    await act(async () => { select.value = 'light'; select.dispatchEvent(new Event('change', { bubbles: true })); });
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Theme' }), 'Light');
     expect(api.setTheme).toHaveBeenCalledWith({ theme: 'light' });
     expect(document.documentElement.dataset.theme).toBe('light');
   });
 
   it('Clear history asks first, then clears through the core; the timeline empties', async () => {
-    const { el, api } = await connect(state([pending, needInfo]));
-    act(() => tab(el, 'Export').click());
-    act(() => button(el, 'Clear history')?.click());
+    const { api, user } = await connect(state([pending, needInfo]));
+    await user.click(screenTab('Export'));
+    await user.click(screen.getByRole('button', { name: 'Clear history' }));
     expect(api.clearHistory).not.toHaveBeenCalled();
-    expect(el.textContent).toContain('Forget every flow on the timeline');
-    await act(async () => { button(el, 'Yes, clear history')?.click(); });
+    expect(screen.getByText(/Forget every flow on the timeline/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Yes, clear history' }));
     expect(api.clearHistory).toHaveBeenCalledWith({ confirm: true });
   });
 });

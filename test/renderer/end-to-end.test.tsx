@@ -5,7 +5,7 @@
  * lane — and the Flow screen's "Client view" / "End to end" switch, which says when the server side
  * is not visible. Queries by accessible names and text.
  */
-import { act } from 'react';
+import { act, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { ServerEventView } from '../../src/app/api';
 import { layoutFlow } from '../../renderer/components/sequence/layout';
@@ -16,12 +16,14 @@ import { Presenter } from '../../renderer/screens/Presenter';
 import { useUi } from '../../renderer/store';
 import { useTraces } from '../../renderer/traces';
 import { bloodTestFlow, bloodTestServerEvents } from '../fixtures/blood-test-flow';
-import { appState, render } from './support';
+import { appState, person, render } from './support';
 
 const flow = bloodTestFlow();
 const server = bloodTestServerEvents();
-const names = (el: HTMLElement) => [...el.querySelectorAll('[role="button"][aria-label]')].map((e) => e.getAttribute('aria-label')?.replace(/^\d+ /, '') ?? '');
-const button = (el: HTMLElement, name: string) => [...el.querySelectorAll('button')].find((b) => b.textContent === name) as HTMLButtonElement;
+/** The drawn diagram (an SVG with role=group), and the names of its arrows (toggle buttons), without their step numbers. */
+const diagram = () => screen.getByRole('group', { name: /^Sequence diagram/ });
+const names = (el: HTMLElement) => within(el).queryAllByRole('button').map((e) => e.getAttribute('aria-label')?.replace(/^\d+ /, '') ?? '');
+const button = (name: string) => screen.getByRole('button', { name });
 
 describe('end to end', () => {
   it("draws the servers' side in order, inside the client's exchanges, with the same chips", () => {
@@ -48,31 +50,32 @@ describe('end to end', () => {
     const refused: ServerEventView = { id: 'as:9', at: granted.at, side: 'as', kind: 'decision', outcome: 'denied', scopes: ['read'], requester: 'Mallory Quinn', tokens: [],
       rules: [{ id: 'insurer', claim: 'role', value: 'insurer', issuer: 'http://127.0.0.1:4401', scopes: ['read'], terms: false, approval: false, matched: false, saw: 'visitor' }], claims: { source: 'id_token', issuer: 'http://127.0.0.1:4401', values: { role: 'visitor' } } };
     expect(decisionText(refused)).toBe("No rule matched: Kate's rule 'insurer' (role = insurer) does not match (Mallory Quinn has role = visitor): request_denied.");
-    const el = render(<SequenceDiagram steps={flow.steps} server={[...server, refused]} width={1200} onSelect={() => {}} />);
-    expect(names(el).some((n) => /^policy: No rule matched: Kate's rule 'insurer'.*: Authorization server$/.test(n))).toBe(true);
+    render(<SequenceDiagram steps={flow.steps} server={[...server, refused]} width={1200} onSelect={() => {}} />);
+    expect(names(diagram()).some((n) => /^policy: No rule matched: Kate's rule 'insurer'.*: Authorization server$/.test(n))).toBe(true);
   });
 
   it("puts Kate's approval in the owner lane", () => {
     const approval: ServerEventView = { id: 'as:10', at: server.at(-1)!.at, side: 'owner', kind: 'approval', decision: 'approved', requester: 'Dr. Alice Moreau', resource: { id: 'r', name: 'care-notes' }, tokens: [] };
-    const el = render(<SequenceDiagram steps={flow.steps} server={[...server, approval]} width={1200} onSelect={() => {}} />);
-    expect(names(el)).toContain("Kate approves Dr. Alice Moreau's request for care-notes in her dashboard: Owner (Kate) to Authorization server");
-    expect([...el.querySelectorAll('.seq-lane-label')].map((t) => t.textContent)).toContain('Owner (Kate)');
+    render(<SequenceDiagram steps={flow.steps} server={[...server, approval]} width={1200} onSelect={() => {}} />);
+    expect(names(diagram())).toContain("Kate approves Dr. Alice Moreau's request for care-notes in her dashboard: Owner (Kate) to Authorization server");
+    // The lane's heading, drawn as SVG text.
+    expect(within(diagram()).getAllByText('Owner (Kate)').length).toBeGreaterThan(0);
   });
 
-  it('switches between Client view and End to end, and says when the server side is not visible', () => {
+  it('switches between Client view and End to end, and says when the server side is not visible', async () => {
     useUi.setState({ app: appState({ flows: [flow] }), flows: { [flow.flowId]: { ...flow, server: { visible: true, events: server } }, other: { ...flow, flowId: 'other', server: { visible: false, events: [] } } }, selectedFlow: flow.flowId });
     useTraces.setState({ view: 'client' });
-    const el = render(<Flow />);
-    const diagram = () => el.querySelector('svg[aria-label^="Sequence diagram"]')!;
-    expect(button(el, 'Client view').getAttribute('aria-pressed')).toBe('true');
-    expect(names(diagram() as unknown as HTMLElement).some((n) => /uma\/permission/.test(n))).toBe(false);
-    act(() => button(el, 'End to end').click());
-    expect(button(el, 'End to end').getAttribute('aria-pressed')).toBe('true');
-    expect(diagram().getAttribute('aria-label')).toMatch(/end to end/);
-    expect(names(diagram() as unknown as HTMLElement).some((n) => /^POST \/uma\/permission: blood-test read PAT: Resource server to Authorization server/.test(n))).toBe(true);
-    expect(el.textContent).not.toMatch(/server side is not visible/);
+    const { container } = render(<Flow />);
+    const view = within(screen.getByRole('group', { name: 'Diagram view' }));
+    expect(view.getByRole('button', { name: 'Client view', pressed: true })).toBeTruthy();
+    expect(names(diagram()).some((n) => /uma\/permission/.test(n))).toBe(false);
+    await person().click(view.getByRole('button', { name: 'End to end' }));
+    expect(view.getByRole('button', { name: 'End to end', pressed: true })).toBeTruthy();
+    expect(screen.getByRole('group', { name: /^Sequence diagram.*end to end/ })).toBeTruthy();
+    expect(names(diagram()).some((n) => /^POST \/uma\/permission: blood-test read PAT: Resource server to Authorization server/.test(n))).toBe(true);
+    expect(container.textContent).not.toMatch(/server side is not visible/);
     act(() => useUi.getState().selectFlow('other'));
-    expect(el.textContent).toMatch(/The server side is not visible for this flow/);
+    expect(screen.getByRole('note').textContent).toMatch(/The server side is not visible for this flow/);
   });
 
   it("Keycloak's own events: the decision and introspection in its words, and a note on what Keycloak does not record", () => {
@@ -84,13 +87,12 @@ describe('end to end', () => {
     expect(decisionText(kc[0]!)).toBe("Keycloak's event PERMISSION_TOKEN_ERROR (access_denied, request_submitted): a request for the owner was filed; request_submitted. Keycloak's events do not say which policy asked for it.");
     useUi.setState({ app: appState({ flows: [flow] }), flows: { [flow.flowId]: { ...flow, server: { visible: true, source: 'keycloak', events: kc } } }, selectedFlow: flow.flowId });
     useTraces.setState({ view: 'e2e' });
-    const el = render(<Flow />);
-    const diagram = el.querySelector('svg[aria-label^="Sequence diagram"]') as unknown as HTMLElement;
-    expect(names(diagram).some((n) => /^policy: Keycloak's event PERMISSION_TOKEN_ERROR .*: Authorization server$/.test(n))).toBe(true);
-    expect(names(diagram)).toContain('active (Keycloak: INTROSPECT_TOKEN): Authorization server to Resource server');
-    expect(el.textContent).toMatch(/comes from Keycloak's own events/);
-    expect(el.textContent).toMatch(/does not record the RS's permission requests, the policy that decided, or Kate's approvals/);
-    expect(el.textContent).not.toMatch(/server side is not visible/);
+    const { container } = render(<Flow />);
+    expect(names(diagram()).some((n) => /^policy: Keycloak's event PERMISSION_TOKEN_ERROR .*: Authorization server$/.test(n))).toBe(true);
+    expect(names(diagram())).toContain('active (Keycloak: INTROSPECT_TOKEN): Authorization server to Resource server');
+    expect(screen.getByRole('note').textContent).toMatch(/comes from Keycloak's own events/);
+    expect(screen.getByRole('note').textContent).toMatch(/does not record the RS's permission requests, the policy that decided, or Kate's approvals/);
+    expect(container.textContent).not.toMatch(/server side is not visible/);
   });
 
   it("presents the flow of its actual party, narrates both sides, and has progress, notes and a blank screen", () => {
@@ -101,29 +103,29 @@ describe('end to end', () => {
     useUi.setState({ app: appState({ identities: [mallory, alice], actingAs: { party: 'http://127.0.0.1:4401#mallory', label: 'Mallory Quinn' } }), flows: { [flow.flowId]: presented } });
     useTraces.setState({ view: 'e2e' });
     useTraces.getState().present(flow.flowId, 0);
-    const el = render(<Presenter />);
+    render(<Presenter />);
     const key = (k: string) => act(() => { window.dispatchEvent(new KeyboardEvent('keydown', { key: k })); });
-    expect(el.querySelector('.stepper')?.textContent).toMatch(/Step 1 of 7 · Kate's blood-test report · for Dr\. Alice Moreau/);
-    expect(el.querySelector('progress')?.getAttribute('aria-label')).toBe('Progress: step 1 of 7');
+    expect(screen.getByText('Step 1 of 7')).toBeTruthy();
+    expect(screen.getByText(/^· Kate's blood-test report · for Dr\. Alice Moreau$/)).toBeTruthy();
+    expect(screen.getByRole('progressbar', { name: 'Progress: step 1 of 7' })).toBeTruthy();
     key('End');
-    expect(el.querySelector('progress')?.getAttribute('value')).toBe('7');
+    expect(screen.getByRole('progressbar', { name: 'Progress: step 7 of 7' }).getAttribute('value')).toBe('7');
     // Step 6 is the token request that gets the RPT: the AS's side says which rule and which claim.
     key('ArrowLeft');
-    const narration = el.querySelector('[data-testid="narration"]')?.textContent ?? '';
+    const narration = screen.getByTestId('narration').textContent ?? '';
     expect(narration).toMatch(/issues an RPT RPT1/);
     expect(narration).toMatch(/On the AS: Dr\. Alice Moreau's claims gathered in the browser .* says role = physician; Kate's rule 'physicians-terms'/);
-    const notes = [...el.querySelectorAll('section')].find((x) => x.querySelector('h3')?.textContent === 'Speaker notes');
-    expect(notes?.textContent).toMatch(/On the wire: POST .*\/uma\/token → 200/);
+    const notes = () => screen.getByRole('region', { name: 'Speaker notes' });
+    expect(notes().textContent).toMatch(/On the wire: POST .*\/uma\/token → 200/);
     key('Home');
-    expect(el.querySelector('.stepper')?.textContent).toMatch(/Step 1 of 7/);
+    expect(screen.getByText('Step 1 of 7')).toBeTruthy();
     // Step 1, end to end: the notes say the RS asked the AS for the ticket, with the same chip T1.
-    const notesNow = [...el.querySelectorAll('section')].find((x) => x.querySelector('h3')?.textContent === 'Speaker notes');
-    expect(notesNow?.textContent).toMatch(/RS: POST \/uma\/permission: blood-test read \(PAT\)AS: 201 permission ticket \(T1\)/);
+    expect(notes().textContent).toMatch(/RS: POST \/uma\/permission: blood-test read \(PAT\)AS: 201 permission ticket \(T1\)/);
     key('b');
-    expect(el.querySelector('[role="dialog"][aria-label^="Blank screen"]')).not.toBeNull();
+    expect(screen.getByRole('dialog', { name: /^Blank screen/ })).toBeTruthy();
     key('B');
-    expect(el.querySelector('[role="dialog"][aria-label^="Blank screen"]')).toBeNull();
-    expect([...el.querySelectorAll('button')].some((b) => b.textContent === 'Full screen')).toBe(true);
+    expect(screen.queryByRole('dialog', { name: /^Blank screen/ })).toBeNull();
+    expect(button('Full screen')).toBeTruthy();
     key('f');
   });
 });
@@ -167,13 +169,13 @@ describe('exported SVG', () => {
     const style = document.createElement('style');
     style.textContent = '.seq-msg.selected .seq-hit { fill: #eee; stroke: #0a58a8; stroke-width: 2; } .seq-msg.current .seq-hit { fill: #fff4d6; } .seq-msg.future { opacity: 0.12; }';
     document.head.append(style);
-    const el = render(<SequenceDiagram steps={flow.steps} selected={flow.steps[0]!.id} upTo={1} onSelect={() => {}} width={1000} />);
-    const markup = svgMarkup(el.querySelector('svg')!);
+    render(<SequenceDiagram steps={flow.steps} selected={flow.steps[0]!.id} upTo={1} onSelect={() => {}} width={1000} />);
+    const markup = svgMarkup(diagram() as unknown as SVGSVGElement);
     style.remove();
     const doc = new DOMParser().parseFromString(markup, 'image/svg+xml');
     const rects = [...doc.querySelectorAll('rect')];
     expect(rects.filter((r) => ['#eee', '#fff4d6', 'rgb(238, 238, 238)', 'rgb(255, 244, 214)'].includes(r.getAttribute('fill') ?? ''))).toHaveLength(0);
     expect(rects.filter((r) => (r.getAttribute('stroke') ?? '').includes('0a58a8') || r.getAttribute('stroke') === 'rgb(10, 88, 168)')).toHaveLength(0);
-    expect(markup).not.toMatch(/opacity="0\.12"|role="button"|tabindex|aria-pressed/);
+    expect(markup).not.toMatch(/opacity="0\.12"|role="button"|tabindex|aria-pressed|aria-current/);
   });
 });

@@ -4,7 +4,7 @@
  * will do, before it happens (the Open buttons are described by it); "Acting as" offers sign-in too;
  * a request the person cancelled reads "Cancelled", not "Error".
  */
-import { act } from 'react';
+import { screen, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import type { AppState } from '../../src/app/api';
 import { appState, flowView, mountApp } from './support';
@@ -18,36 +18,31 @@ const base = (over: Partial<AppState> = {}): AppState => appState({
   demo: { dashboardUrl: 'http://127.0.0.1:4402/dashboard', dashboardLabel: "Kate's AS", idpLabel: 'Hospital ID', people: [] },
   ...over,
 });
-const buttonNamed = (root: ParentNode, name: string) => [...root.querySelectorAll('button')].find((b) => (b.getAttribute('aria-label') ?? b.textContent)?.trim() === name);
-const click = async (b: HTMLElement | undefined) => { await act(async () => { b?.click(); }); };
+const firstStep = () => screen.getByRole('region', { name: "Sign in at Hospital ID to reach Kate's records" });
 
 describe('the first step', () => {
   it('as nobody, Resources says to sign in at Hospital ID to reach Kate\'s records, with the button, and explains Open before it happens', async () => {
     const signIn = vi.fn(async () => alice);
-    const { el } = await mountApp(base(), { signIn });
-    const region = el.querySelector('[role="region"]') as HTMLElement;
-    expect(region.querySelector('h3')?.textContent).toBe("Sign in at Hospital ID to reach Kate's records");
-    await click(buttonNamed(region, 'Sign in at Hospital ID (demo)'));
+    const { user } = await mountApp(base(), { signIn });
+    expect(within(firstStep()).getByRole('heading').textContent).toBe("Sign in at Hospital ID to reach Kate's records");
+    await user.click(within(firstStep()).getByRole('button', { name: 'Sign in at Hospital ID (demo)' }));
     expect(signIn).toHaveBeenCalledWith({ issuer: IDP, clientId: 'tessera', scope: 'openid profile' });
-    const open = buttonNamed(el, "Open Kate's prescriptions") as HTMLButtonElement;
-    const note = el.ownerDocument.getElementById(open.getAttribute('aria-describedby') ?? '');
-    expect(note?.textContent).toMatch(/its authorization server may open its own page in your browser to ask for claims about you/);
+    expect(screen.getByRole('button', { name: "Open Kate's prescriptions", description: /its authorization server may open its own page in your browser to ask for claims about you/ })).toBeTruthy();
   });
 
   it('signed in, the first step is gone; "Acting as" still offers sign-in (as someone else: prompt=login)', async () => {
     const signIn = vi.fn(async () => alice);
-    const { el } = await mountApp(base({ identities: [alice], actingAs: { party: alice.key, label: 'Dr. Alice Moreau', issuer: IDP } }), { signIn });
-    expect(el.querySelector('[role="region"]')).toBeNull();
-    expect(buttonNamed(el, "Open Kate's prescriptions")?.getAttribute('aria-describedby')).toBeNull();
-    const header = el.querySelector('header') as HTMLElement;
-    await click(buttonNamed(header, 'Sign in…'));
+    const { user } = await mountApp(base({ identities: [alice], actingAs: { party: alice.key, label: 'Dr. Alice Moreau', issuer: IDP } }), { signIn });
+    expect(screen.queryByRole('region', { name: /^Sign in at/ })).toBeNull();
+    expect(screen.getByRole('button', { name: "Open Kate's prescriptions", description: '' })).toBeTruthy();
+    await user.click(within(screen.getByRole('banner')).getByRole('button', { name: 'Sign in…' }));
     expect(signIn).toHaveBeenCalledWith({ issuer: IDP, clientId: 'tessera', scope: 'openid profile', switchUser: true });
   });
 
   it('a cancelled request reads "Cancelled", not "Error"', async () => {
     const cancelled = flowView({ url: RX, outcome: 'error', status: undefined, error: { code: 'aborted', message: 'The request was cancelled.', hint: 'Run it again when ready.' } });
-    const { el } = await mountApp(base({ flows: [cancelled] }));
-    const card = el.querySelector('li.card.resource') as HTMLElement;
+    await mountApp(base({ flows: [cancelled] }));
+    const card = screen.getByRole('listitem', { name: "Kate's prescriptions" });
     expect(card.textContent).toContain('Cancelled');
     expect(card.textContent).not.toContain('Error');
   });
@@ -56,20 +51,18 @@ describe('the first step', () => {
     const mallory = { key: `${IDP}#mallory`, issuer: IDP, sub: 'mallory', name: 'Mallory Moss', email: 'mallory@example.test', expiresAt: Date.now() + 3600_000, refreshable: true };
     const signIn = vi.fn(async () => ({ ...mallory, confirm: {} }));
     const actAs = vi.fn(async () => base({ identities: [mallory], actingAs: { party: mallory.key, label: 'Mallory Moss', issuer: IDP } }));
-    const { el } = await mountApp(base(), { signIn, actAs });
-    await click(buttonNamed(el.querySelector('[role="region"]') as HTMLElement, 'Sign in at Hospital ID (demo)'));
-    const dialog = el.querySelector('[role="alertdialog"]') as HTMLElement;
-    expect(dialog.querySelector('h2')?.textContent).toBe('Continue as Mallory Moss?');
-    expect(dialog.textContent).toContain('without showing its sign-in form');
+    const { user } = await mountApp(base(), { signIn, actAs });
+    await user.click(within(firstStep()).getByRole('button', { name: 'Sign in at Hospital ID (demo)' }));
+    const dialog = screen.getByRole('alertdialog', { name: 'Continue as Mallory Moss?', description: /without showing its sign-in form/ });
     expect(actAs).not.toHaveBeenCalled();
-    await click(buttonNamed(dialog, 'Sign in as someone else'));
+    await user.click(within(dialog).getByRole('button', { name: 'Sign in as someone else' }));
     expect(signIn).toHaveBeenLastCalledWith({ issuer: IDP, clientId: 'tessera', scope: 'openid profile', switchUser: true });
-    expect(el.querySelector('[role="alertdialog"]')).toBeNull();
+    expect(screen.queryByRole('alertdialog')).toBeNull();
     expect(actAs).not.toHaveBeenCalled();
     // Another sign-in reuses Mallory's session again; this time the person continues as her.
-    await click(buttonNamed(el.querySelector('[role="region"]') as HTMLElement, 'Sign in at Hospital ID (demo)'));
-    await click(buttonNamed(el.querySelector('[role="alertdialog"]') as HTMLElement, 'Continue as Mallory Moss'));
+    await user.click(within(firstStep()).getByRole('button', { name: 'Sign in at Hospital ID (demo)' }));
+    await user.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Continue as Mallory Moss' }));
     expect(actAs).toHaveBeenCalledWith({ party: mallory.key });
-    expect(el.querySelector('[role="alertdialog"]')).toBeNull();
+    expect(screen.queryByRole('alertdialog')).toBeNull();
   });
 });

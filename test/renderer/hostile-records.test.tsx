@@ -3,33 +3,36 @@
  * typed view when the record matches its kind's schema, the data view otherwise — and a part that
  * still throws is caught by its card's or its screen's error boundary, never blanking the app.
  */
+import { screen, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import type { AppState } from '../../src/app/api';
 import { RecordView, boundedJson, jsonDepth, MAX_DEPTH } from '../../renderer/components/RecordView';
 import { ErrorBoundary } from '../../renderer/components/ErrorBoundary';
 import { HOSTILE_BODIES, deep } from '../fixtures/hostile-records';
-import { appState, clickTab, flowView, mountApp, render as mountInto } from './support';
+import { appState, flowView, mountApp, render as mountInto, screenTab } from './support';
 
 const render = (node: React.ReactNode) => mountInto(node, { quietErrors: true });
 
 describe('RecordView with hostile records', () => {
   it.each(Object.entries(HOSTILE_BODIES))('%s: renders without throwing, raw JSON bounded', (_name, body) => {
     const onError = vi.fn();
-    const el = render(<ErrorBoundary what="this record" onError={onError}><RecordView body={body} /></ErrorBoundary>);
+    const { container } = render(<ErrorBoundary what="this record" onError={onError}><RecordView body={body} /></ErrorBoundary>);
     expect(onError).not.toHaveBeenCalled();
-    expect(el.querySelector('.boundary-error')).toBeNull();
-    expect(el.textContent?.length).toBeGreaterThan(0);
-    expect(el.querySelector('img')).toBeNull();
-    for (const pre of el.querySelectorAll('pre')) expect(pre.textContent?.length ?? 0).toBeLessThan(110_000);
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(container.textContent?.length).toBeGreaterThan(0);
+    expect(screen.queryByRole('img')).toBeNull();
+    // The raw JSON behind its disclosure (a <pre> has no role of its own): bounded.
+    for (const pre of container.querySelectorAll('pre')) expect(pre.textContent?.length ?? 0).toBeLessThan(110_000);
   });
 
   it('a known kind with a bad shape says so and shows the data; a good one keeps its typed view', () => {
     const bad = render(<RecordView body={HOSTILE_BODIES['bills with a null invoice'] ?? ''} />);
-    expect(bad.querySelector('.unknown-shape')?.textContent).toMatch(/does not have the shape/);
-    expect(bad.querySelector('dl.generic')?.textContent).toContain('invoices');
+    expect(bad.getByRole('note').textContent).toMatch(/does not have the shape/);
+    expect(bad.getAllByRole('term').map((t) => t.textContent)).toContain('invoices');
+    bad.unmount();
     const good = render(<RecordView body={JSON.stringify({ kind: 'bills', currency: 'EUR', invoices: [{ id: 'i1', amount: 12.5, description: 'MRI' }] })} />);
-    expect(good.querySelector('.unknown-shape')).toBeNull();
-    expect(good.querySelector('tfoot')?.textContent).toContain('12.50 EUR');
+    expect(good.queryByRole('note')).toBeNull();
+    expect(good.getByRole('row', { name: /^Total/ }).textContent).toContain('12.50 EUR');
   });
 
   it('bounds nesting without recursion: depth counted iteratively, raw view cut with …', () => {
@@ -44,17 +47,16 @@ describe('RecordView with hostile records', () => {
 
 const flow = flowView;
 const state = appState;
-const click = clickTab;
-const mount = async (app: AppState) => (await mountApp(app, {}, { quietErrors: true })).el;
+const mount = (app: AppState) => mountApp(app, {}, { quietErrors: true });
 
 describe('error boundaries in the App', () => {
   it('every hostile record in its card: all cards render, none blank the screen', async () => {
     const entries = Object.entries(HOSTILE_BODIES);
     const resources = entries.map(([name], i) => ({ url: `http://127.0.0.1:1/r${i}`, title: name, origin: 'http://127.0.0.1:1', fromDemo: false }));
     const flows = entries.map(([, body], i) => flow({ url: `http://127.0.0.1:1/r${i}`, body }));
-    const el = await mount(state({ resources, flows }));
-    expect(el.querySelectorAll('li.card.resource')).toHaveLength(entries.length);
-    expect(el.querySelectorAll('.boundary-error')).toHaveLength(0);
+    await mount(state({ resources, flows }));
+    for (const { title } of resources) expect(screen.getByRole('listitem', { name: title })).toBeTruthy();
+    expect(screen.queryByText(/^Tessera could not show/)).toBeNull();
   });
 
   it('a card that throws is replaced by an explanation; the other cards and the navigation stay', async () => {
@@ -63,17 +65,20 @@ describe('error boundaries in the App', () => {
       { url: 'http://127.0.0.1:1/a', title: { not: 'a string' } as unknown as string, origin: 'http://127.0.0.1:1', fromDemo: false },
       { url: 'http://127.0.0.1:1/b', title: 'Still here', origin: 'http://127.0.0.1:1', fromDemo: false },
     ];
-    const el = await mount(state({ resources }));
-    expect(el.querySelectorAll('.card .boundary-error')).toHaveLength(1);
-    expect(el.textContent).toContain('Still here');
-    expect(el.querySelector('nav')).not.toBeNull();
+    await mount(state({ resources }));
+    const cards = within(screen.getByRole('list', { name: 'Resources' }));
+    expect(cards.getAllByRole('alert')).toHaveLength(1);
+    expect(cards.getByRole('alert').textContent).toMatch(/could not show/);
+    expect(cards.getByRole('listitem', { name: 'Still here' })).toBeTruthy();
+    expect(screen.getByRole('navigation', { name: 'Screens' })).toBeTruthy();
   });
 
   it('a screen that throws shows an explanation; the navigation still works and leaving resets it', async () => {
-    const el = await mount(state({ untrustedSeen: null as unknown as AppState['untrustedSeen'] }));
-    expect(el.querySelector('main > .boundary-error')?.textContent).toMatch(/could not show the Resources screen/);
-    click(el, 'Tokens');
-    expect(el.querySelector('main .boundary-error')).toBeNull();
-    expect(el.querySelector('h2')?.textContent).toMatch(/Tokens/);
+    const { user } = await mount(state({ untrustedSeen: null as unknown as AppState['untrustedSeen'] }));
+    const main = within(screen.getByRole('main'));
+    expect(main.getByRole('alert').textContent).toMatch(/could not show the Resources screen/);
+    await user.click(screenTab('Tokens'));
+    expect(main.queryByRole('alert')).toBeNull();
+    expect(main.getByRole('heading', { level: 2 }).textContent).toMatch(/Tokens/);
   });
 });

@@ -3,11 +3,11 @@
  * `subscribe` the test drives): after TOAST_MS the toast region is empty, "Notifications (1)" lists
  * the decision, and its Show leads to the record's screen.
  */
-import { act } from 'react';
+import { act, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiEvent } from '../../src/app/api';
 import { TOAST_MS, useUi } from '../../renderer/store';
-import { appState, mountApp } from './support';
+import { appState, mountApp, person } from './support';
 
 const CARE = 'http://127.0.0.1:4403/patients/kate/care-notes';
 afterEach(() => { vi.useRealTimers(); useUi.setState({ toasts: [], notifications: [], screen: 'resources' }); });
@@ -15,21 +15,23 @@ afterEach(() => { vi.useRealTimers(); useUi.setState({ toasts: [], notifications
 describe('notifications', () => {
   it('a decision toast leaves by itself after TOAST_MS; the notification list keeps it', async () => {
     let listener: (e: ApiEvent) => void = () => {};
-    const { el } = await mountApp(appState({ resources: [{ url: CARE, title: "Kate's care notes", origin: 'http://127.0.0.1:4403', fromDemo: true }] }), { subscribe: vi.fn((l: (e: ApiEvent) => void) => { listener = l; return () => {}; }) });
+    await mountApp(appState({ resources: [{ url: CARE, title: "Kate's care notes", origin: 'http://127.0.0.1:4403', fromDemo: true }] }), { subscribe: vi.fn((l: (e: ApiEvent) => void) => { listener = l; return () => {}; }) });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     act(() => listener({ type: 'decided', flowId: 'p1', url: CARE, title: "Kate's care notes", outcome: 'granted' }));
-    const region = el.querySelector('.toasts') as HTMLElement;
+    const region = screen.getByRole('status', { name: 'Owner decisions' });
     expect(region.textContent).toContain("The owner approved your request for Kate's care notes.");
     act(() => { vi.advanceTimersByTime(TOAST_MS - 100); });
     expect(region.textContent).toContain('The owner approved');
     act(() => { vi.advanceTimersByTime(200); });
     expect(region.textContent).toBe('');
-    const button = [...el.querySelectorAll('button')].find((b) => b.textContent === 'Notifications (1)') as HTMLButtonElement;
+    // Testing Library waits on a real setTimeout after each user event: the clock is real again from here.
+    vi.useRealTimers();
+    const user = person();
     act(() => { useUi.getState().go('tokens'); });
-    act(() => button.click());
-    const list = el.querySelector('[aria-label="Notifications"]') as HTMLElement;
-    expect(list.textContent).toContain("The owner approved your request for Kate's care notes.");
-    act(() => ([...list.querySelectorAll('button')].find((b) => b.textContent === 'Show') as HTMLButtonElement).click());
+    await user.click(screen.getByRole('button', { name: 'Notifications (1)' }));
+    const list = within(screen.getByRole('list', { name: 'Notifications' }));
+    expect(list.getByText(/The owner approved your request for Kate's care notes\./)).toBeTruthy();
+    await user.click(list.getByRole('button', { name: 'Show' }));
     expect(useUi.getState().screen).toBe('resources');
     expect(useUi.getState().selectedFlow).toBe('p1');
   });
@@ -39,7 +41,7 @@ describe('the Tokens screen', () => {
   it('each RPT row says whose it is, for which RS (and its records), the permissions the AS stated, and counts down to expiry', async () => {
     const IDP = 'http://127.0.0.1:4401';
     const alice = { key: `${IDP}#alice`, issuer: IDP, sub: 'alice', name: 'Dr. Alice Moreau', expiresAt: Date.now() + 3600_000, refreshable: true };
-    const { el } = await mountApp(appState({
+    await mountApp(appState({
       resources: [{ url: CARE, title: "Kate's care notes", origin: 'http://127.0.0.1:4403', fromDemo: true }],
       identities: [alice],
       tokens: [
@@ -48,7 +50,8 @@ describe('the Tokens screen', () => {
       ],
     }));
     act(() => { useUi.getState().go('tokens'); });
-    const rows = [...el.querySelectorAll('tbody tr')].map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? ''));
+    // The table's body rows (the first row holds the column headers).
+    const rows = screen.getAllByRole('row').slice(1).map((r) => within(r).getAllByRole('cell').map((c) => c.textContent ?? ''));
     expect(rows[0]?.[0]).toBe('Dr. Alice Moreau');
     expect(rows[0]?.[1]).toBe("http://127.0.0.1:4403 (Kate's care notes)");
     expect(rows[0]?.[3]).toBe('rs-care: read');
@@ -63,17 +66,18 @@ describe('the request builder', () => {
   it("a PUT shows the resource server's status and its body", async () => {
     const RX = 'http://127.0.0.1:4403/patients/kate/prescriptions';
     const openResource = vi.fn(async () => ({ flowId: 'put1' }));
-    const { el } = await mountApp(appState({ resources: [{ url: RX, title: "Kate's prescriptions", origin: 'http://127.0.0.1:4403', fromDemo: true }] }), { openResource });
-    const form = el.querySelector('form[aria-labelledby="h-builder"]') as HTMLFormElement;
-    const method = form.querySelector('#rb-method') as HTMLSelectElement;
-    act(() => { Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value')?.set?.call(method, 'PUT'); method.dispatchEvent(new Event('change', { bubbles: true })); });
-    const body = form.querySelector('#rb-body') as HTMLTextAreaElement;
-    act(() => { Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set?.call(body, '{"patient":"Kate"}'); body.dispatchEvent(new Event('input', { bubbles: true })); });
-    await act(async () => { (form.querySelector('button[type="submit"]') as HTMLButtonElement).click(); });
+    const { user } = await mountApp(appState({ resources: [{ url: RX, title: "Kate's prescriptions", origin: 'http://127.0.0.1:4403', fromDemo: true }] }), { openResource });
+    const form = within(screen.getByRole('form', { name: 'Request builder' }));
+    await user.selectOptions(form.getByRole('combobox', { name: 'Method' }), 'PUT');
+    const body = form.getByRole('textbox', { name: 'Body' });
+    await user.clear(body);
+    await user.click(body);
+    await user.paste('{"patient":"Kate"}');
+    await user.click(form.getByRole('button', { name: 'Send PUT' }));
     expect(openResource).toHaveBeenCalledWith(expect.objectContaining({ url: RX, method: 'PUT', body: '{"patient":"Kate"}' }));
     act(() => { useUi.setState({ flows: { put1: { flowId: 'put1', url: RX, startedAt: new Date().toISOString(), running: false, outcome: 'granted', status: 200, contentType: 'application/json', body: '{"patient":"Kate","updated":true}', steps: [] } } }); });
-    const response = form.querySelector('[aria-label^="Response of the resource server"]') as HTMLElement;
-    expect(response.querySelector('h4')?.textContent).toBe('The resource server answered 200 (application/json)');
-    expect(response.querySelector('pre')?.textContent).toBe('{\n  "patient": "Kate",\n  "updated": true\n}');
+    const response = within(form.getByRole('region', { name: /^Response of the resource server/ }));
+    expect(response.getByRole('heading').textContent).toBe('The resource server answered 200 (application/json)');
+    expect(response.getByText(/"updated": true/).textContent).toBe('{\n  "patient": "Kate",\n  "updated": true\n}');
   });
 });

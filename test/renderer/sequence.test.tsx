@@ -3,7 +3,7 @@
  * arrow per request and one dashed return per response, ticket chips rotating T1 → T2 → T3, tokens
  * labelled by role (and no "=" token), curl with placeholders, presenter keyboard stepping.
  */
-import { act } from 'react';
+import { act, screen, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { toHar } from '../../src/app/har';
 import { parseTrace, TraceImportError } from '../../src/app/trace-import';
@@ -16,7 +16,7 @@ import { Presenter, storyChapters } from '../../renderer/screens/Presenter';
 import { useUi } from '../../renderer/store';
 import { useTraces } from '../../renderer/traces';
 import { bloodTestFlow, idTokenClaims, longFlow } from '../fixtures/blood-test-flow';
-import { appState, render } from './support';
+import { appState, person, render } from './support';
 
 
 const flow = bloodTestFlow();
@@ -53,17 +53,23 @@ describe('sequence layout', () => {
     expect(layout.names.get('fp:CLIENTsec1')?.role).toBe('client_secret');
   });
 
-  it('draws it as SVG: lane heads, solid requests, dashed returns, clickable arrows', () => {
+  it('draws it as SVG: lane heads, solid requests, dashed returns, clickable arrows', async () => {
     const onSelect = vi.fn();
-    const el = render(<SequenceDiagram steps={flow.steps} onSelect={onSelect} width={1000} />);
-    expect([...el.querySelectorAll('.seq-lane')].map((g) => g.getAttribute('data-lane'))).toEqual(['browser', 'tessera', 'rs', 'as', 'idp']);
-    expect(el.querySelectorAll('.seq-msg[data-kind="request"] line:not([stroke-dasharray])')).toHaveLength(8);
-    expect(el.querySelectorAll('.seq-msg[data-kind="return"] line[stroke-dasharray]')).toHaveLength(7);
-    expect([...el.querySelectorAll('.seq-chip[data-role="ticket"]')].map((c) => c.getAttribute('data-chip'))).toEqual(['T1', 'T1', 'T2', 'T2', 'T2', 'T3', 'T3']);
-    const arrows = el.querySelectorAll<SVGGElement>('.seq-msg[role="button"]');
-    act(() => { arrows[6]?.dispatchEvent(new MouseEvent('click', { bubbles: true })); });
+    const { container } = render(<SequenceDiagram steps={flow.steps} onSelect={onSelect} width={1000} />);
+    // How the drawing looks (lane order, solid vs dashed strokes, chips) has no accessible role: by its SVG markup.
+    expect([...container.querySelectorAll('.seq-lane')].map((g) => g.getAttribute('data-lane'))).toEqual(['browser', 'tessera', 'rs', 'as', 'idp']);
+    expect(container.querySelectorAll('.seq-msg[data-kind="request"] line:not([stroke-dasharray])')).toHaveLength(8);
+    expect(container.querySelectorAll('.seq-msg[data-kind="return"] line[stroke-dasharray]')).toHaveLength(7);
+    expect([...container.querySelectorAll('.seq-chip[data-role="ticket"]')].map((c) => c.getAttribute('data-chip'))).toEqual(['T1', 'T1', 'T2', 'T2', 'T2', 'T3', 'T3']);
+    // The arrows are toggle buttons a person clicks or reaches with Tab and Enter.
+    const arrows = within(screen.getByRole('group', { name: /^Sequence diagram/ })).getAllByRole('button');
+    expect(arrows).toHaveLength(15);
+    expect(arrows[6]?.getAttribute('aria-label')).toBe('4 POST /uma/token (uma-ticket grant) secret T1 ID: Tessera to Authorization server; carries client secret secret, permission ticket T1, claim token ID');
+    const user = person();
+    await user.click(arrows[6] as HTMLElement);
     expect(onSelect).toHaveBeenCalledWith(flow.steps[3]?.id);
-    act(() => { arrows[0]?.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true })); });
+    (arrows[0] as HTMLElement).focus();
+    await user.keyboard('{Enter}');
     expect(onSelect).toHaveBeenLastCalledWith(flow.steps[0]?.id);
   });
 
@@ -80,26 +86,27 @@ describe('exchange details', () => {
     const step = flow.steps[3];
     if (!step) throw new Error('fixture');
     expect(formParams(step.request.body ?? '', 'application/x-www-form-urlencoded')?.[0]).toEqual(['grant_type', 'urn:ietf:params:oauth:grant-type:uma-ticket']);
-    const el = render(<StepDetail step={step} names={names} />);
-    const params = [...el.querySelectorAll('table.params tbody tr')].map((tr) => tr.textContent);
+    render(<StepDetail step={step} names={names} />);
+    const params = within(screen.getByRole('table', { name: 'Form parameters' })).getAllByRole('row').slice(1).map((tr) => tr.textContent); // the first row holds the column headers
     expect(params[0]).toBe('grant_typeurn:ietf:params:oauth:grant-type:uma-ticket');
     expect(params[1]).toContain('permission ticket T1');
     expect(params[2]).toContain('claim token ID');
-    const tokens = [...el.querySelectorAll('ul.tokens li')].map((li) => li.textContent ?? '');
+    const list = screen.getByRole('list', { name: 'Tokens in this exchange' });
+    const tokens = within(list).getAllByRole('listitem').map((li) => li.textContent ?? '');
     expect(tokens.some((t) => t.startsWith('client secret'))).toBe(true);
     expect(tokens.some((t) => t.startsWith('permission ticket T2'))).toBe(true);
     expect(tokens.every((t) => !/^\s*=|<code>=<\/code>/.test(t))).toBe(true);
-    expect(el.querySelector('ul.tokens')?.innerHTML).not.toContain('<code>=</code>');
+    expect(list.innerHTML).not.toContain('<code>=</code>');
   });
 
   it('shows JWT dates as local time with "expires in"; the signature honestly not verified', () => {
     const step = flow.steps[2];
     if (!step) throw new Error('fixture');
-    const el = render(<StepDetail step={step} names={names} />);
-    const text = el.querySelector('.jwt')?.textContent ?? '';
-    expect(text).toContain(new Date(idTokenClaims.exp * 1000).toLocaleString());
-    expect(text).toMatch(/Expire[sd] (in|.* ago)/);
-    expect(text).toContain('not verified');
+    render(<StepDetail step={step} names={names} />);
+    const jwt = within(screen.getByText('Decoded JWT').closest('details') as HTMLElement); // <details> is an unnamed group: found by its summary
+    expect(within(jwt.getByRole('table', { name: 'Claims' })).getByRole('row', { name: /^exp / }).textContent).toContain(new Date(idTokenClaims.exp * 1000).toLocaleString());
+    expect(jwt.getByText(/^Expire[sd] (in|.* ago)/)).toBeTruthy();
+    expect(jwt.getByText(/not verified/)).toBeTruthy();
   });
 
   it('copies as curl with named placeholders instead of secrets', () => {
@@ -149,12 +156,11 @@ describe('trace import', () => {
     const imported = await useTraces.getState().importText('hostile.json', JSON.stringify({ flows: [{ ...flow, flowId: 'hostile', steps }] }));
     const [evil, good] = imported?.[0]?.steps ?? [];
     const a = render(<StepDetail step={evil!} />);
-    expect(a.textContent).toContain('The ticket is no longer valid.');
-    // Links by their visible text (the role of an <a href>).
-    const link = (el: HTMLElement, text: string) => [...el.querySelectorAll('a[href]')].find((l) => l.textContent === text);
-    expect(link(a, 'Specification')).toBeUndefined();
+    expect(a.getByRole('alert').textContent).toContain('The ticket is no longer valid.');
+    expect(a.queryByRole('link', { name: 'Specification' })).toBeNull();
+    a.unmount();
     const b = render(<StepDetail step={good!} />);
-    expect(link(b, 'Specification')?.getAttribute('href')).toMatch(/^https:\/\/docs\.kantarainitiative\.org\//);
+    expect(b.getByRole('link', { name: 'Specification' }).getAttribute('href')).toMatch(/^https:\/\/docs\.kantarainitiative\.org\//);
   });
 });
 
@@ -163,16 +169,18 @@ describe('presenter', () => {
     const state = appState({ flows: [flow] });
     useUi.setState({ app: state, flows: { [flow.flowId]: flow } });
     useTraces.getState().present(flow.flowId, 0);
-    const el = render(<Presenter />);
-    expect(el.querySelector('.stepper')?.textContent).toContain('Step 1 of 7');
-    expect(el.querySelectorAll('.seq-msg.current')).toHaveLength(2);
+    const { container } = render(<Presenter />);
+    expect(screen.getByText('Step 1 of 7')).toBeTruthy();
+    // The current step's request and answer are marked aria-current="step".
+    expect(screen.getAllByRole('button', { current: 'step' }).map((b) => b.getAttribute('aria-label'))).toEqual([expect.stringMatching(/^1 GET /), expect.stringMatching(/^1 401 /)]);
     act(() => { window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' })); });
     act(() => { window.dispatchEvent(new KeyboardEvent('keydown', { key: ' ' })); });
-    expect(el.querySelector('.stepper')?.textContent).toContain('Step 3 of 7');
-    expect(el.querySelector('[data-testid="narration"]')?.textContent).toMatch(/identity provider/);
+    expect(screen.getByText('Step 3 of 7')).toBeTruthy();
+    expect(screen.getByTestId('narration').textContent).toMatch(/identity provider/);
     act(() => { window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft' })); });
-    expect(el.querySelector('.stepper')?.textContent).toContain('Step 2 of 7');
-    expect(el.querySelectorAll('.seq-msg.future').length).toBeGreaterThan(0);
+    expect(screen.getByText('Step 2 of 7')).toBeTruthy();
+    // Steps not reached yet are only dimmed (a visual state with no accessible role): by their class.
+    expect(container.querySelectorAll('.seq-msg.future').length).toBeGreaterThan(0);
   });
   it("tells Kate's story in order, the write upgrade before Mallory, Mallory last", () => {
     const rs = 'http://127.0.0.1:4403/patients/kate';

@@ -4,7 +4,7 @@
  * follows next/previous, and its own keys move the presenter. A malformed message is ignored.
  * (Both windows here share one jsdom; the e2e test runs them as two Chromium pages.)
  */
-import { act } from 'react';
+import { act, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { Presenter } from '../../renderer/screens/Presenter';
 import { SpeakerNotesWindow } from '../../renderer/screens/SpeakerNotes';
@@ -31,32 +31,33 @@ describe('the speaker-notes window', () => {
     useUi.setState({ app: appState(), flows: { [flow.flowId]: flow } });
     useTraces.setState({ view: 'client' });
     useTraces.getState().present(flow.flowId, 0);
-    const presenter = render(<Presenter />);
-    act(() => ([...presenter.querySelectorAll('button')].find((b) => b.textContent === 'Speaker notes window') as HTMLButtonElement).click());
+    const presenter = within(render(<Presenter />).container);
+    act(() => presenter.getByRole('button', { name: 'Speaker notes window' }).click());
     expect(open).toHaveBeenCalledWith(expect.stringMatching(/#speaker-notes$/), 'tessera-speaker-notes', expect.stringContaining('popup'));
     open.mockRestore();
 
-    const notes = render(<SpeakerNotesWindow />);
+    const notes = within(render(<SpeakerNotesWindow />).container);
+    const progress = () => notes.getByRole('status').textContent;
     await settle();
     // The notes window said hello; the presenter answered with the step it is on.
-    expect(notes.querySelector('.stepper')?.textContent).toMatch(/Step 1 of 7 · Kate's blood-test report/);
-    expect(notes.querySelector('[data-testid="notes-narration"]')?.textContent).toMatch(/permission ticket T1/);
-    expect(notes.textContent).toMatch(/On the wire: GET .*blood-test → 401 \(challenge\)/);
-    expect(notes.textContent).toMatch(/Next: Tessera reads the authorization server's discovery document/);
+    expect(progress()).toMatch(/Step 1 of 7 · Kate's blood-test report/);
+    expect(notes.getByTestId('notes-narration').textContent).toMatch(/permission ticket T1/);
+    expect(notes.getByText(/On the wire/).textContent).toMatch(/On the wire: GET .*blood-test → 401 \(challenge\)/);
+    expect(notes.getByText('Next:').parentElement?.textContent).toMatch(/Next: Tessera reads the authorization server's discovery document/);
     // The presenter steps (its button: both windows' keys listen on this one jsdom window): the notes follow.
-    act(() => ([...presenter.querySelectorAll('button')].find((b) => b.textContent === 'Next →') as HTMLButtonElement).click());
+    act(() => presenter.getByRole('button', { name: 'Next →' }).click());
     await settle();
-    expect(notes.querySelector('.stepper')?.textContent).toMatch(/Step 2 of 7/);
+    expect(progress()).toMatch(/Step 2 of 7/);
     // The notes window's button moves the presenter (and the notes follow again).
-    await act(async () => { ([...notes.querySelectorAll('button')].find((b) => b.textContent === 'Next →') as HTMLButtonElement).click(); });
+    await act(async () => { notes.getByRole('button', { name: 'Next →' }).click(); });
     await settle();
     expect(useTraces.getState().presenting.step).toBe(2);
-    expect(notes.querySelector('.stepper')?.textContent).toMatch(/Step 3 of 7/);
+    expect(progress()).toMatch(/Step 3 of 7/);
     // A stray message on the channel changes nothing.
     const stray = new BroadcastChannel(NOTES_CHANNEL);
     stray.postMessage({ type: 'step', title: 'forged', step: 'x' });
     await settle();
     stray.close();
-    expect(notes.querySelector('.stepper')?.textContent).toMatch(/Step 3 of 7 · Kate's blood-test report/);
+    expect(progress()).toMatch(/Step 3 of 7 · Kate's blood-test report/);
   });
 });

@@ -1,28 +1,28 @@
 /**
- * What the renderer tests share: mounting React into jsdom (unmounted after each test), an AppState
- * and FlowView with every required field (override what a test is about), and the App connected to
- * a fake TesseraApi whose methods the test supplies.
+ * What the renderer tests share: Testing Library's `render` (unmounted after each test by setup.ts),
+ * a user-event `user` to click and type as a person does, an AppState and FlowView with every
+ * required field (override what a test is about), and the App connected to a fake TesseraApi whose
+ * methods the test supplies. Tests find things by what a person sees: roles, accessible names, labels, text.
  */
-import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, vi } from 'vitest';
+import { act, render as rtlRender, screen, within, type RenderResult } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { vi } from 'vitest';
 import type { AppState, FlowView, TesseraApi } from '../../src/app/api';
 import { App } from '../../renderer/App';
 import { useUi } from '../../renderer/store';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+/** Renders `node` with Testing Library; React's logging of errors an error boundary caught is silenced where a test provokes them. */
+export function render(node: React.ReactNode, options: { quietErrors?: boolean } = {}): RenderResult {
+  return rtlRender(node, options.quietErrors ? { onCaughtError: () => {} } : {});
+}
 
-const mounted: { root: Root; el: HTMLElement }[] = [];
-afterEach(() => { for (const { root, el } of mounted.splice(0)) { act(() => root.unmount()); el.remove(); } });
+/** A person at the keyboard and mouse (user-event); `advanceTimers` when the test fakes timers. */
+export const person = (options: Parameters<typeof userEvent.setup>[0] = {}) => userEvent.setup(options);
 
-/** Renders `node` into a fresh container; React's own error logging is silenced where a test provokes errors. */
-export function render(node: React.ReactNode, options: { quietErrors?: boolean } = {}): HTMLElement {
-  const el = document.createElement('div');
-  document.body.append(el);
-  const root = options.quietErrors ? createRoot(el, { onUncaughtError: () => {}, onCaughtError: () => {} }) : createRoot(el);
-  act(() => root.render(node));
-  mounted.push({ root, el });
-  return el;
+/** Replaces what a field holds as a person would: clear it, then paste (user-event's `type` reads `{` and `[` as keys). */
+export async function fill(user: ReturnType<typeof person>, field: HTMLElement, value: string): Promise<void> {
+  await user.clear(field);
+  if (value) await user.paste(value);
 }
 
 export function appState(over: Partial<AppState> = {}): AppState {
@@ -34,13 +34,13 @@ export function flowView(over: Partial<FlowView> = {}): FlowView {
 }
 
 /** The App on the Resources screen, connected to a fake API: `getState` answers `state`, `subscribe` is a no-op unless given. */
-export async function mountApp(state: AppState, methods: Partial<Record<keyof TesseraApi, unknown>> = {}, options: { quietErrors?: boolean } = {}): Promise<{ el: HTMLElement; api: TesseraApi }> {
+export async function mountApp(state: AppState, methods: Partial<Record<keyof TesseraApi, unknown>> = {}, options: { quietErrors?: boolean } = {}): Promise<RenderResult & { api: TesseraApi; user: ReturnType<typeof person> }> {
   const api = { getState: vi.fn(async () => state), subscribe: vi.fn(() => () => {}), ...methods } as unknown as TesseraApi;
   useUi.setState({ screen: 'resources', flows: {}, app: undefined, notice: undefined });
-  const el = render(<App />, options);
+  const view = render(<App />, options);
   await act(async () => { await useUi.getState().connect(api); });
-  return { el, api };
+  return { ...view, api, user: person() };
 }
 
-/** Clicks the navigation tab whose label starts with `label`. */
-export const clickTab = (el: HTMLElement, label: string) => act(() => { ([...el.querySelectorAll('nav button')].find((b) => b.textContent?.startsWith(label)) as HTMLButtonElement).click(); });
+/** The navigation button (in the "Screens" navigation) whose accessible name starts with `name`, e.g. "Requests 1 waiting for the owner". */
+export const screenTab = (name: string) => within(screen.getByRole('navigation', { name: 'Screens' })).getByRole('button', { name: new RegExp(`^${name}`) });

@@ -5,7 +5,7 @@
  * The narration says it from both sides (presenter and deck), with the RPT chip before and after;
  * the story's button reads the record, then PUTs it back unchanged.
  */
-import { act } from 'react';
+import { act, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import type { TesseraApi } from '../../src/app/api';
 import { layoutFlow } from '../../renderer/components/sequence/layout';
@@ -18,7 +18,8 @@ import { appState, flowView, render } from './support';
 
 const rs = 'http://127.0.0.1:4403/patients/kate';
 const resources = ['care-notes', 'discharge-letter', 'bills', 'blood-test', 'prescriptions'].map((p) => ({ url: `${rs}/${p}`, title: p, fromDemo: true }));
-const narrationOf = (el: HTMLElement) => el.querySelector('[data-testid="narration"]')?.textContent ?? '';
+const narrationOf = (el: Screen) => el.getByTestId('narration').textContent ?? '';
+type Screen = ReturnType<typeof within>;
 const key = (k: string) => act(() => { window.dispatchEvent(new KeyboardEvent('keydown', { key: k })); });
 
 describe('the write-upgrade scene', () => {
@@ -47,13 +48,14 @@ describe('the write-upgrade scene', () => {
     useUi.setState({ app: appState({ identities: [{ key: 'k', issuer: 'http://127.0.0.1:4401', sub: 'alice', name: 'Dr. Alice Moreau', expiresAt: 0, refreshable: true }] }), flows: { [flow.flowId]: flow } });
     useTraces.setState({ view: 'e2e' });
     useTraces.getState().present(flow.flowId, 0);
-    const el = render(<Presenter />);
-    expect(el.querySelector('.stepper')?.textContent).toMatch(/Step 1 of 3 · Kate's prescriptions · for Dr\. Alice Moreau/);
+    const el = within(render(<Presenter />).container);
+    expect(el.getByText('Step 1 of 3').parentElement?.textContent).toMatch(/Step 1 of 3 · Kate's prescriptions · for Dr\. Alice Moreau/);
     expect(narrationOf(el)).toMatch(/On the RS: RPT1 does not cover write on prescriptions \(its introspection cache says so\)\. The RS asks the AS for a permission ticket for write on prescriptions: T1\./);
     key('ArrowRight');
     expect(narrationOf(el)).toMatch(/On the AS: Dr\. Alice Moreau's PCT \(claims the AS kept\) from 127\.0\.0\.1:4401 says role = physician; Kate's rule 'physicians-write' \(role = physician\) allows write: RPT issued\. The RPT is upgraded: RPT2 carries RPT1's permissions plus write, and RPT1 is revoked\./);
     // The chips before and after, on the token request and its answer.
-    const arrows = [...el.querySelectorAll('.seq-msg[data-step="1"]')].map((g) => g.getAttribute('aria-label') ?? '');
+    // The current step's arrows (aria-current="step").
+    const arrows = el.getAllByRole('button', { current: 'step' }).map((g) => g.getAttribute('aria-label') ?? '');
     expect(arrows.some((a) => /uma-ticket grant.*carries .*RPT \(requesting party token\) RPT1/.test(a))).toBe(true);
     expect(arrows.some((a) => /^2 200 RPT issued RPT2/.test(a))).toBe(true);
     key('ArrowRight');
@@ -65,7 +67,7 @@ describe('the write-upgrade scene', () => {
     useUi.setState({ app: appState(), flows: { [flow.flowId]: flow } });
     useTraces.setState({ view: 'e2e' });
     useTraces.getState().present(flow.flowId, 1);
-    const el = render(<Presenter />);
+    const el = within(render(<Presenter />).container);
     expect(narrationOf(el)).toMatch(/The RPT RPT1 is not upgraded\..*On the AS: No rule of Kate's covers this request: request_denied\./);
   });
 
@@ -87,9 +89,8 @@ describe('the write-upgrade scene', () => {
       return { flowId: f.flowId };
     });
     useUi.setState({ app: appState({ resources: resources.map((r) => ({ ...r, origin: 'http://127.0.0.1:4403' })) }), flows: {}, api: { openResource } as unknown as TesseraApi });
-    const el = render(<Presenter />);
-    const button = [...el.querySelectorAll('button')].find((b) => b.textContent === 'Read, then write prescriptions') as HTMLButtonElement;
-    expect(button).toBeDefined();
+    const el = within(render(<Presenter />).container);
+    const button = el.getByRole('button', { name: 'Read, then write prescriptions' });
     await act(async () => { button.click(); await new Promise((r) => setTimeout(r, 20)); });
     await vi.waitFor(() => expect(openResource).toHaveBeenCalledTimes(2));
     expect(openResource.mock.calls[0]?.[0]).toMatchObject({ url: `${rs}/prescriptions` });

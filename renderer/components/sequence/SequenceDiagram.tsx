@@ -96,7 +96,7 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
     const hit = <rect className="seq-hit" x={cxNote - w / 2} y={y - fontSize * 1.1} width={w} height={fontSize * 1.9} rx={6} />;
     return (
       <g className={`seq-msg note server tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind="note" data-lane={m.from}
-        role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
+        role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined} aria-current={state === 'current' ? 'step' : undefined}
         aria-label={`${m.step + 1} ${full}: ${laneName(m.from)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
         {hit}
         {light ? null : <>
@@ -111,7 +111,7 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
   }
   return (
     <g className={`seq-msg ${m.kind}${m.server ? ' server' : ''} tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind={m.kind}
-      role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
+      role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined} aria-current={state === 'current' ? 'step' : undefined}
       aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
       <rect className="seq-hit" x={Math.min(x1, x2)} y={y - rowHeight * 0.62} width={Math.abs(x2 - x1)} height={rowHeight} fill="transparent" />
       {light ? null : <>

@@ -32,6 +32,7 @@ export function svgMarkup(svg: SVGSVGElement): string {
     copy.removeAttribute('tabindex');
     copy.removeAttribute('role');
     copy.removeAttribute('aria-pressed');
+    copy.removeAttribute('aria-current');
     copy.removeAttribute('data-step');
     copy.removeAttribute('data-kind');
   });
