@@ -6,8 +6,8 @@
  */
 import { boundedJson } from './RecordView';
 import { useState } from 'react';
-import type { StepView } from '../../src/app/api';
-import { LANES, type Chip } from './sequence/layout';
+import type { DpopProofView, StepView } from '../../src/app/api';
+import { LANES, tokenTypeOf, type Chip } from './sequence/layout';
 import { ROLE_LABEL, roleOf, tokensOf, type TokenRole } from './sequence/tokens';
 import { curlCommand, variableFor } from './sequence/curl';
 
@@ -79,6 +79,44 @@ function Jwt({ jwt }: { jwt: { header: Record<string, unknown>; claims: Record<s
   );
 }
 
+const DPOP_CLAIM_WORDS: Record<string, string> = {
+  htm: 'the HTTP method it is for', htu: 'the address it is for', iat: 'when it was made', jti: 'its unique id (a server refuses it twice)',
+  nonce: 'the server\'s nonce', ath: 'hash of the access token it goes with (shown as a fingerprint)',
+};
+
+/**
+ * The DPoP proof of a request, decoded (RFC 9449 §4.2): the key's thumbprint, the JOSE header with
+ * the public key, the claims. The proof itself is never kept, so there is no signature to check here.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ */
+export function DpopProof({ proof }: { proof: DpopProofView }) {
+  const claims = (['htm', 'htu', 'iat', 'jti', 'nonce', 'ath'] as const).filter((k) => proof.claims[k] !== undefined);
+  return (
+    <section className="dpop-proof" aria-label="DPoP proof">
+      <h4>DPoP proof (sender-constrained token, RFC 9449)</h4>
+      <p>Signed by Tessera&apos;s key with thumbprint (jkt) <code>{proof.jkt ?? 'unknown'}</code>. <span className="muted">Only the decoded parts are kept, never the proof, which a server could be made to accept again.</span></p>
+      <table className="params"><caption>Proof header</caption><tbody>
+        {proof.header.typ !== undefined ? <tr><th scope="row"><code>typ</code></th><td><code>{proof.header.typ}</code></td></tr> : null}
+        {proof.header.alg !== undefined ? <tr><th scope="row"><code>alg</code></th><td><code>{proof.header.alg}</code></td></tr> : null}
+        {proof.header.jwk ? <tr><th scope="row"><code>jwk</code></th><td><code>{JSON.stringify(proof.header.jwk)}</code> <span className="muted">(the public key)</span></td></tr> : null}
+      </tbody></table>
+      <table className="params"><caption>Proof claims</caption><tbody>{claims.map((k) => {
+        const v = proof.claims[k];
+        return (
+          <tr key={k}><th scope="row"><code>{k}</code></th><td>{k === 'iat' && typeof v === 'number' ? <>{new Date(v * 1000).toLocaleString()} <span className="muted">({relative(v)})</span></> : <code>{String(v)}</code>}{' '}<span className="muted">— {DPOP_CLAIM_WORDS[k]}</span></td></tr>
+        );
+      })}</tbody></table>
+    </section>
+  );
+}
+
+/** What a token response's `token_type` means for the RPT (RFC 9449 §5). */
+function TokenType({ type, proof }: { type: string; proof?: DpopProofView | undefined }) {
+  if (type === 'DPoP') return <p>token_type <code>DPoP</code>: the RPT is bound to the key that signed this request&apos;s proof{proof?.jkt ? <> (jkt <code>{proof.jkt}</code>)</> : null}; the RS accepts it only with a fresh proof of that key.</p>;
+  if (type === 'Bearer') return <p>token_type <code>Bearer</code>: the RPT is not bound to a key{proof ? ', although a proof was sent' : ''}; whoever holds it can use it.</p>;
+  return <p>token_type <code>{type}</code></p>;
+}
+
 interface TokenRow { fingerprint: string; role: TokenRole; name?: string | undefined; where: string; length?: number | undefined; jwt?: { header: Record<string, unknown>; claims: Record<string, unknown> } | undefined }
 
 /** Tokens of an exchange by role; the core's descriptions (length, decoded JWT) joined by fingerprint. */
@@ -98,6 +136,7 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
   const [curl, setCurl] = useState<string | undefined>();
   const rows = tokenRows(step, names);
   const lane = LANES.find((l) => l.id === step.lane)?.label ?? step.lane;
+  const tokenType = step.kind === 'token' || step.kind === 'refresh' ? tokenTypeOf(step) : undefined;
   const copy = async () => {
     const text = curlCommand(step, names);
     setCurl(text);
@@ -115,6 +154,8 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
       ) : null}
       {step.note ? <p className="note">{step.note}</p> : null}
       {step.challenge ? <p>Challenge: <code>{step.challenge.scheme}</code>{step.challenge.asUri ? <> · as_uri <code>{step.challenge.asUri}</code></> : null}{step.challenge.ticket ? <> · ticket <Secret value={`[redacted ${step.challenge.ticket}]`} names={names} /></> : null}</p> : null}
+      {tokenType ? <TokenType type={tokenType} proof={step.dpop} /> : null}
+      {step.dpop ? <DpopProof proof={step.dpop} /> : null}
       {step.kind !== 'interaction' ? <p><button type="button" className="secondary" onClick={() => void copy()}>Copy as curl</button></p> : null}
       {curl ? <pre className="curl" aria-label="curl command">{curl}</pre> : null}
       <h4>Request</h4>

@@ -109,6 +109,9 @@ export async function prepareAddAs(input: AddAsInput, trust: TrustPolicy): Promi
     ...(input.label ? { label: input.label } : {}),
     client: method ? { registration: 'static', clientId: input.clientId ?? '', authMethod: method } : { registration: 'dynamic' },
   };
+  // The DPoP switch: kept when the form does not say; `auto` is the default, written as no entry.
+  if (input.dpop === 'auto') delete entry.dpop;
+  else if (input.dpop) entry.dpop = input.dpop;
   // The endpoints given now replace the earlier ones ("edit = add again").
   delete entry.discoveryUrl;
   delete entry.metadata;

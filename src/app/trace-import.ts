@@ -60,6 +60,12 @@ export const stepSchema = z.object({
   response: z.object({ headers, body: text(256 * 1024).optional(), bodySize: z.number().min(0).optional() }).optional(),
   tokens: z.array(z.object({ fingerprint: text(100), length: z.number().int().min(0), jwt: z.object({ header: jsonObject, claims: jsonObject }).optional() })).max(100).optional(),
   challenge: z.object({ scheme: text(40), asUri: text(2048).optional(), realm: text(400).optional(), ticket: text(100).optional() }).optional(),
+  /** A DPoP proof as Tessera records it (decoded, `ath` a fingerprint; RFC 9449 §4.2): unknown members dropped. */
+  dpop: z.object({
+    header: z.object({ typ: text(40).optional(), alg: text(40).optional(), jwk: z.record(text(20), text(1024)).refine((j) => Object.keys(j).length <= 12, { message: 'not a public JWK' }).optional() }),
+    claims: z.object({ htm: text(20).optional(), htu: text(8192).optional(), iat: z.number().finite().optional(), jti: text(512).optional(), nonce: text(2048).optional(), ath: text(100).optional() }),
+    jkt: text(64).optional(),
+  }).optional(),
   outcome: text(40).optional(), note: text(4000).optional(), error: errorView.optional(),
 });
 

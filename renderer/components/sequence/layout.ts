@@ -24,7 +24,41 @@ export const LANES: { id: LaneId; label: string }[] = [
 ];
 export const OWNER_LANE = { id: 'owner' as const, label: 'Owner (Kate)' };
 
-export interface Chip { role: TokenRole; name: string; fingerprint: string; inferred?: boolean }
+/**
+ * A token on an arrow. `scheme` (RPTs): how it travels or was issued — `DPoP` (bound to Tessera's
+ * key, RFC 9449) or `Bearer` — from the Authorization scheme or the token response's `token_type`.
+ */
+export interface Chip { role: TokenRole; name: string; fingerprint: string; inferred?: boolean; scheme?: 'DPoP' | 'Bearer' }
+
+/**
+ * The DPoP proof a request carried (RFC 9449 §4.2), as its own chip on the arrow: the key's
+ * thumbprint (`jkt`, RFC 7638) and its short form for the chip.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ */
+export interface ProofChip { jkt?: string | undefined; short: string }
+
+/** A thumbprint's short form for a chip: its first 8 characters. */
+export const shortJkt = (jkt: string | undefined): string => (jkt ? jkt.slice(0, 8) : 'key?');
+
+/**
+ * The `token_type` of a token response (RFC 6749 §5.1; `DPoP` per RFC 9449 §5), from the redacted
+ * body (it is not a secret): `DPoP`, `Bearer`, another type as sent, or undefined.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
+ */
+export function tokenTypeOf(step: Pick<StepView, 'kind' | 'lane' | 'response'>): string | undefined {
+  if (step.lane !== 'as' || !step.response?.body || step.response.body.length > 64 * 1024) return undefined;
+  let body: unknown;
+  try { body = JSON.parse(step.response.body); } catch { return undefined; }
+  const type = body && typeof body === 'object' ? (body as { token_type?: unknown }).token_type : undefined;
+  if (typeof type !== 'string' || type.length > 40) return undefined;
+  return /^dpop$/i.test(type) ? 'DPoP' : /^bearer$/i.test(type) ? 'Bearer' : type;
+}
+
+/** How an RPT chip travels: the Authorization scheme to the RS, or the token response's token_type. */
+function rptScheme(step: StepView, name: string, where: 'request' | 'response'): Chip['scheme'] {
+  const type = where === 'request' ? /^Authorization: (\S+)$/.exec(name)?.[1] : tokenTypeOf(step);
+  return type && /^dpop$/i.test(type) ? 'DPoP' : type && /^bearer$/i.test(type) ? 'Bearer' : undefined;
+}
 export type Tone = 'ok' | 'challenge' | 'pending' | 'warn' | 'bad' | 'neutral';
 
 export interface Message {
@@ -43,6 +77,8 @@ export interface Message {
   server?: boolean;
   /** The full sentence of a note whose label is shortened. */
   detail?: string;
+  /** The request carried a DPoP proof (RFC 9449): its key's thumbprint, drawn as a chip. */
+  proof?: ProofChip;
   /** Row (0-based): y = header + row * rowHeight. */
   row: number;
 }
@@ -168,8 +204,14 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
   if (steps[0]) drawServer(before, 0, steps[0].id);
   steps.forEach((s, i) => {
     const seen = tokensOf(s);
-    const req = seen.filter((t) => t.where === 'request').map((t) => chip(t.role, t.fingerprint));
-    const res = seen.filter((t) => t.where === 'response').map((t) => chip(t.role, t.fingerprint));
+    // An RPT chip says whether it is DPoP-bound or Bearer (the chip's name stays RPT1: the same token).
+    const chipOf = (t: (typeof seen)[number]): Chip => {
+      const c = chip(t.role, t.fingerprint);
+      const scheme = t.role === 'rpt' ? rptScheme(s, t.name, t.where) : undefined;
+      return scheme ? { ...c, scheme } : c;
+    };
+    const req = seen.filter((t) => t.where === 'request').map(chipOf);
+    const res = seen.filter((t) => t.where === 'response').map(chipOf);
     if (s.kind === 'interaction') {
       // The browser leg: Tessera opens the AS's claims page in the person's browser with the latest
       // ticket (its URL is not recorded with the query, so the chip is the ticket Tessera last
@@ -189,7 +231,8 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
       return;
     }
     const to = laneOf(s.lane);
-    messages.push({ id: `${s.id}:req`, stepId: s.id, step: i, from: 'tessera', to, kind: 'request', label: requestLabel(s), tone: 'neutral', chips: req, row: row++ });
+    const proof = s.dpop ? { proof: { jkt: s.dpop.jkt, short: shortJkt(s.dpop.jkt) } } : {};
+    messages.push({ id: `${s.id}:req`, stepId: s.id, step: i, from: 'tessera', to, kind: 'request', label: requestLabel(s), tone: 'neutral', chips: req, row: row++, ...proof });
     drawServer(inside.get(i), i, s.id);
     if (s.status !== null || s.error) messages.push({ id: `${s.id}:ret`, stepId: s.id, step: i, from: to, to: 'tessera', kind: 'return', label: returnLabel(s), tone: stepTone(s), chips: res, row: row++ });
     for (const c of [...req, ...res]) if (c.role === 'ticket') lastTicket = c;
