@@ -28,7 +28,7 @@ function Headers({ h, names }: { h: Record<string, string>; names: Map<string, C
   if (entries.length === 0) return null;
   return <table className="headers"><tbody>{entries.map(([k, v]) => {
     const scheme = /^(\w+) (\[redacted fp:[\w-]+\])$/.exec(v);
-    return <tr key={k}><th scope="row">{k}</th><td>{scheme ? <>{scheme[1]} <Secret value={scheme[2] ?? ''} names={names} /></> : <code>{v}</code>}</td></tr>;
+    return <tr key={k}><th scope="row">{k}</th><td>{scheme ? <>{scheme[1]} <Secret value={scheme[2] ?? ''} names={names} /></> : PLACEHOLDER.test(v.trim()) ? <Secret value={v} names={names} /> : <code>{v}</code>}</td></tr>;
   })}</tbody></table>;
 }
 

@@ -62,7 +62,7 @@ export const stepSchema = z.object({
   challenge: z.object({ scheme: text(40), asUri: text(2048).optional(), realm: text(400).optional(), ticket: text(100).optional() }).optional(),
   /** A DPoP proof as Tessera records it (decoded, `ath` a fingerprint; RFC 9449 §4.2): unknown members dropped. */
   dpop: z.object({
-    header: z.object({ typ: text(40).optional(), alg: text(40).optional(), jwk: z.record(text(20), text(1024)).refine((j) => Object.keys(j).length <= 12, { message: 'not a public JWK' }).optional() }),
+    header: z.object({ typ: text(40).optional(), alg: text(40).optional(), jwk: z.object(Object.fromEntries(['kty', 'crv', 'x', 'y', 'n', 'e', 'alg', 'kid', 'use'].map((k) => [k, text(1024).optional()]))).optional() }),
     claims: z.object({ htm: text(20).optional(), htu: text(8192).optional(), iat: z.number().finite().optional(), jti: text(512).optional(), nonce: text(2048).optional(), ath: text(100).optional() }),
     jkt: text(64).optional(),
   }).optional(),

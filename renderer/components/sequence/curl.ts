@@ -9,7 +9,7 @@ import type { TokenRole } from './tokens';
 
 const VAR: Record<TokenRole, string> = {
   ticket: 'TICKET', rpt: 'RPT', pct: 'PCT', claim_token: 'CLAIM_TOKEN', client_secret: 'CLIENT_SECRET', refresh_token: 'REFRESH_TOKEN',
-  id_token: 'ID_TOKEN', access_token: 'ACCESS_TOKEN', code: 'CODE', secret: 'SECRET', pat: 'PAT',
+  id_token: 'ID_TOKEN', access_token: 'ACCESS_TOKEN', code: 'CODE', secret: 'SECRET', pat: 'PAT', dpop_proof: 'DPOP_PROOF',
 };
 
 /** The placeholder variable for a token: its role plus its number in the flow. */
@@ -42,6 +42,6 @@ export function curlCommand(step: StepView, names: Map<string, Chip>): string {
   if (step.request.body !== undefined) lines.push(`--data-raw ${quote(step.request.body, names)}`);
   const vars = new Set<string>();
   for (const m of lines.join(' ').matchAll(/\$\{([A-Z_0-9]+)\}/g)) vars.add(m[1] ?? '');
-  const preface = [...vars].map((v) => `# ${v}=…   (${v === 'CLIENT_CREDENTIALS' ? 'base64 of client_id:client_secret' : 'fill in; Tessera never shows it'})`);
+  const preface = [...vars].map((v) => `# ${v}=…   (${v === 'CLIENT_CREDENTIALS' ? 'base64 of client_id:client_secret' : v.startsWith('DPOP_PROOF') ? 'a fresh DPoP proof for this request, signed by the key (RFC 9449 §4); a recorded one is refused' : 'fill in; Tessera never shows it'})`);
   return [...preface, lines.join(' \\\n  ')].join('\n');
 }

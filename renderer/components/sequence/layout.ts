@@ -210,7 +210,8 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
       const scheme = t.role === 'rpt' ? rptScheme(s, t.name, t.where) : undefined;
       return scheme ? { ...c, scheme } : c;
     };
-    const req = seen.filter((t) => t.where === 'request').map(chipOf);
+    // The DPoP proof is drawn as its own chip (the key's thumbprint), not as a token.
+    const req = seen.filter((t) => t.where === 'request').map(chipOf).filter((c) => c.role !== 'dpop_proof');
     const res = seen.filter((t) => t.where === 'response').map(chipOf);
     if (s.kind === 'interaction') {
       // The browser leg: Tessera opens the AS's claims page in the person's browser with the latest
