@@ -13,11 +13,14 @@ import { deviation, fail, info, pass, rfc, skip, unsafe, type CheckDefinition } 
 type Handle = NonNullable<RequestContext['dpop']>;
 
 /** What the first DPoP grant of the probe saw (shared by the three checks). */
-interface DpopGrant {
+interface DpopGrant extends ProofGrant {
   advertised: string[] | undefined;
   jkt: string;
+}
+
+/** One grant with a proof: the first answer, the answer after one nonce retry (the first when none was asked for). */
+interface ProofGrant {
   first: TokenObservation;
-  /** The answer after one nonce retry (the first when no nonce was asked for). */
   final: TokenObservation;
   nonceAsked: boolean;
   nonceHeader: boolean;
@@ -29,7 +32,7 @@ function advertisedAlgs(ctx: CheckContext): string[] | undefined {
 }
 
 /** A UMA grant with a proof from `handle`, once more when the AS asks for its nonce. */
-async function grantWithProof(ctx: CheckContext, handle: Handle): Promise<{ first: TokenObservation; final: TokenObservation; nonceAsked: boolean; nonceHeader: boolean }> {
+async function grantWithProof(ctx: CheckContext, handle: Handle): Promise<ProofGrant> {
   const claim = ctx.shared.claimTokens[0];
   const send = async () => {
     const params: UmaTokenParams = { ticket: await ctx.freshTicket(), ...(claim ? { claimToken: claim } : {}) };
@@ -123,7 +126,8 @@ export const dpopChecks: CheckDefinition[] = [
     spec: rfc(9449, '8'),
     rule: 'An AS may require a server-provided nonce in proofs: it answers use_dpop_nonce with a DPoP-Nonce header, and accepts the proof that carries it.',
     async run(ctx) {
-      const g = await dpopGrant(ctx);
+      // Its own grant with a fresh key (its own exchanges in the report), not the binding check's.
+      const g = await grantWithProof(ctx, dpopHandle(await generateDpopKeyPair()));
       if (!g.nonceAsked) return info(`The AS did not ask for a nonce (${describeResult(g.first)}): proofs are fresh by iat and jti only (optional).`);
       if (!g.nonceHeader) return fail('The AS answered use_dpop_nonce without a DPoP-Nonce header: no client can comply.', 'Send DPoP-Nonce with every use_dpop_nonce answer (RFC 9449 §8).');
       if (g.final.json?.error === 'use_dpop_nonce') return fail('The AS asked for a nonce again after a proof that carried the one it gave.', 'Accept the nonce it issued (RFC 9449 §8).');
