@@ -115,6 +115,15 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
       ) : null}
       {step.note ? <p className="note">{step.note}</p> : null}
       {step.challenge ? <p>Challenge: <code>{step.challenge.scheme}</code>{step.challenge.asUri ? <> · as_uri <code>{step.challenge.asUri}</code></> : null}{step.challenge.ticket ? <> · ticket <Secret value={`[redacted ${step.challenge.ticket}]`} names={names} /></> : null}</p> : null}
+      {step.dpop ? (
+        <section aria-label="DPoP proof">
+          <h4>DPoP proof (RFC 9449; decoded, the proof itself is never kept)</h4>
+          <p>{step.dpop.jkt ? <>Key thumbprint <code className="role dpop">{step.dpop.jkt}</code>{names.get(`jkt:${step.dpop.jkt}`) ? <> ({names.get(`jkt:${step.dpop.jkt}`)?.name})</> : null}</> : 'No usable key in the proof.'}
+            {typeof step.dpop.claims.ath === 'string' ? <> · bound to the access token by <code>ath</code> {step.dpop.claims.ath}</> : null}
+            {typeof step.dpop.claims.nonce === 'string' ? <> · with the server&apos;s nonce</> : null}</p>
+          <Jwt jwt={{ header: step.dpop.header, claims: step.dpop.claims }} />
+        </section>
+      ) : null}
       {step.kind !== 'interaction' ? <p><button type="button" className="secondary" onClick={() => void copy()}>Copy as curl</button></p> : null}
       {curl ? <pre className="curl" aria-label="curl command">{curl}</pre> : null}
       <h4>Request</h4>

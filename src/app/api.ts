@@ -128,6 +128,8 @@ export interface StepView {
   response?: { headers: Record<string, string>; body?: string; bodySize?: number };
   tokens?: { fingerprint: string; length: number; jwt?: { header: Record<string, unknown>; claims: Record<string, unknown> } }[];
   challenge?: { scheme: string; asUri?: string; realm?: string; ticket?: string };
+  /** The DPoP proof the request carried (RFC 9449), decoded: never the proof itself; `ath` as a fingerprint. */
+  dpop?: { header: Record<string, unknown>; claims: Record<string, unknown>; jkt?: string };
   outcome?: string;
   note?: string;
   error?: ErrorView;

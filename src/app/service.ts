@@ -595,6 +595,7 @@ export function stepView(s: TranscriptStep): StepView {
     ...(s.response ? { response: { headers: s.response.headers, ...(s.response.body !== undefined ? { body: s.response.body } : {}), ...(s.response.bodySize !== undefined ? { bodySize: s.response.bodySize } : {}) } } : {}),
     ...(s.tokens ? { tokens: s.tokens } : {}),
     ...(s.challenge ? { challenge: { scheme: s.challenge.scheme, ...(s.challenge.asUri ? { asUri: s.challenge.asUri } : {}), ...(s.challenge.realm ? { realm: s.challenge.realm } : {}), ...(s.challenge.ticket ? { ticket: s.challenge.ticket } : {}) } } : {}),
+    ...(s.dpop ? { dpop: { header: s.dpop.header, claims: s.dpop.claims, ...(s.dpop.jkt ? { jkt: s.dpop.jkt } : {}) } } : {}),
     ...(s.outcome ? { outcome: s.outcome } : {}),
     ...(s.note ? { note: s.note } : {}),
     ...(s.error ? { error: s.error } : {}),

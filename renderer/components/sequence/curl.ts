@@ -9,7 +9,7 @@ import type { TokenRole } from './tokens';
 
 const VAR: Record<TokenRole, string> = {
   ticket: 'TICKET', rpt: 'RPT', pct: 'PCT', claim_token: 'CLAIM_TOKEN', client_secret: 'CLIENT_SECRET', refresh_token: 'REFRESH_TOKEN',
-  id_token: 'ID_TOKEN', access_token: 'ACCESS_TOKEN', code: 'CODE', secret: 'SECRET', pat: 'PAT',
+  id_token: 'ID_TOKEN', access_token: 'ACCESS_TOKEN', code: 'CODE', secret: 'SECRET', pat: 'PAT', dpop: 'DPOP_PROOF',
 };
 
 /** The placeholder variable for a token: its role plus its number in the flow. */

@@ -168,7 +168,8 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
   if (steps[0]) drawServer(before, 0, steps[0].id);
   steps.forEach((s, i) => {
     const seen = tokensOf(s);
-    const req = seen.filter((t) => t.where === 'request').map((t) => chip(t.role, t.fingerprint));
+    // One chip per DPoP key (its thumbprint), whatever proof of it a request carries.
+    const req = seen.filter((t) => t.where === 'request').map((t) => chip(t.role, t.role === 'dpop' && s.dpop?.jkt ? `jkt:${s.dpop.jkt}` : t.fingerprint));
     const res = seen.filter((t) => t.where === 'response').map((t) => chip(t.role, t.fingerprint));
     if (s.kind === 'interaction') {
       // The browser leg: Tessera opens the AS's claims page in the person's browser with the latest
