@@ -103,9 +103,10 @@ export function DpopProof({ proof }: { proof: DpopProofView }) {
       <table className="params"><caption>Proof claims</caption><tbody>{claims.map((k) => {
         const v = proof.claims[k];
         return (
-          <tr key={k}><th scope="row"><code>{k}</code></th><td>{k === 'iat' && typeof v === 'number' ? <>{new Date(v * 1000).toLocaleString()} <span className="muted">({relative(v)})</span></> : <code>{String(v)}</code>}{' '}<span className="muted">— {DPOP_CLAIM_WORDS[k]}</span></td></tr>
+          <tr key={k}><th scope="row"><code>{k}</code></th><td>{k === 'iat' && typeof v === 'number' ? <>{new Date(v * 1000).toLocaleString()} <span className="muted">({relative(v)})</span></> : <code>{String(v)}</code>}</td></tr>
         );
       })}</tbody></table>
+      <dl className="muted dpop-claims">{claims.map((k) => <div key={k}><dt><code>{k}</code></dt><dd>{DPOP_CLAIM_WORDS[k]}</dd></div>)}</dl>
     </section>
   );
 }
@@ -132,7 +133,15 @@ export function tokenRows(step: StepView, names: Map<string, Chip>): TokenRow[] 
   return rows;
 }
 
-export function StepDetail({ step, names = new Map() }: { step: StepView; names?: Map<string, Chip> }) {
+/** The diagram's names, plus this step's DPoP proof under its key's chip (the diagram names a proof by its key). */
+function withProof(step: StepView, names: Map<string, Chip>): Map<string, Chip> {
+  const key = step.dpop?.jkt ? names.get(`jkt:${step.dpop.jkt}`) : undefined;
+  const proofs = tokensOf(step).filter((t) => t.role === 'dpop');
+  return key && proofs.length ? new Map([...names, ...proofs.map((t) => [t.fingerprint, key] as const)]) : names;
+}
+
+export function StepDetail({ step, names: diagramNames = new Map() }: { step: StepView; names?: Map<string, Chip> }) {
+  const names = withProof(step, diagramNames);
   const [curl, setCurl] = useState<string | undefined>();
   const rows = tokenRows(step, names);
   const lane = LANES.find((l) => l.id === step.lane)?.label ?? step.lane;

@@ -17,6 +17,8 @@ const HELP = `Usage: npm run demo -- [options]
   --as demo|keycloak which authorization server: the built-in demo AS (default) or a real
                      Keycloak (fetched with Maven into .cache/keycloak; needs a JDK; the RS port
                      is then --rs-port, default any free port; TESSERA_KEYCLOAK_URL reuses a running one)
+  --dpop-nonce WHERE as, rs or both: DPoP proofs must carry that server's nonce
+                     (RFC 9449 §8/§9; default: none; also TESSERA_DEMO_DPOP_NONCE)
   --reset            put Kate's records back as the demo tells them (a PUT changes them for good)
   --print-config     start, print the configuration as JSON, stop
   --quiet            do not log requests problems
@@ -59,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     ({ values } = parseArgs({ args: argv, options: {
       'data-dir': { type: 'string' }, memory: { type: 'boolean' }, 'idp-port': { type: 'string' }, 'as-port': { type: 'string' }, 'rs-port': { type: 'string' },
       'print-config': { type: 'boolean' }, reset: { type: 'boolean' }, as: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'dpop-nonce': { type: 'string' },
     } }));
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${HELP}\n`);
@@ -69,6 +72,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--as must be demo or keycloak, not "${values.as}"\n`);
     return 2;
   }
+  const nonceAt = values['dpop-nonce'] ?? (process.env.TESSERA_DEMO_DPOP_NONCE || undefined);
+  if (nonceAt !== undefined && !['as', 'rs', 'both'].includes(nonceAt)) {
+    process.stderr.write(`--dpop-nonce must be as, rs or both, not "${nonceAt}"\n`);
+    return 2;
+  }
+  const dpopNonce = nonceAt === undefined ? undefined : { as: nonceAt !== 'rs', rs: nonceAt !== 'as' };
   let ports;
   try {
     ports = { idp: port(values['idp-port'], 'idp-port', DEFAULT_PORTS.idp), as: port(values['as-port'], 'as-port', DEFAULT_PORTS.as), rs: port(values['rs-port'], 'rs-port', DEFAULT_PORTS.rs) };
@@ -81,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.as === 'keycloak') return keycloakMain(values['rs-port'] === undefined ? 0 : ports.rs, values['print-config'] === true, log);
   let demo;
   try {
-    demo = await startDemo({ ...(values.memory ? { memory: true } : { dataDir }), ports, log });
+    demo = await startDemo({ ...(values.memory ? { memory: true } : { dataDir }), ports, log, ...(dpopNonce ? { dpopNonce } : {}) });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') process.stderr.write(`A demo port is already in use (${e.message}). Is the demo already running? Choose other ports with --idp-port/--as-port/--rs-port.\n`);

@@ -29,6 +29,11 @@ export interface DemoOptions {
   introspectionCacheMs?: number;
   /** Publish the AS's and RS's side of each exchange as event streams (src/demo/events.ts). */
   events?: boolean;
+  /**
+   * Server nonces in DPoP proofs (RFC 9449 §8 at the AS's token endpoint, §9 at the RS): a proof
+   * without the current nonce gets `use_dpop_nonce` and a `DPoP-Nonce` header. Default: neither.
+   */
+  dpopNonce?: { as?: boolean; rs?: boolean };
 }
 
 export interface DemoConfig {
@@ -84,9 +89,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
     closers.push(idp.close);
     // The dashboard's Reset button resets the RS's records (the RS starts after the AS).
     let resetRecords = async (): Promise<number> => 0;
-    const as = await startAs({ kv: scoped(kv, 'as/'), server: asServer, issuer: asIssuer, idpIssuer, log, resetRecords: () => resetRecords(), ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}), ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}), ...(events ? { events } : {}) });
+    const as = await startAs({ kv: scoped(kv, 'as/'), server: asServer, issuer: asIssuer, idpIssuer, log, resetRecords: () => resetRecords(), ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}), ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}), ...(events ? { events } : {}), ...(options.dpopNonce?.as ? { dpopNonce: true } : {}) });
     closers.push(as.close);
-    const rs = await startRs({ kv: scoped(kv, 'rs/'), server: rsServer, url: rsUrl, asIssuer, log, ...(options.introspectionCacheMs !== undefined ? { introspectionCacheMs: options.introspectionCacheMs } : {}), ...(events ? { events } : {}) });
+    const rs = await startRs({ kv: scoped(kv, 'rs/'), server: rsServer, url: rsUrl, asIssuer, log, ...(options.introspectionCacheMs !== undefined ? { introspectionCacheMs: options.introspectionCacheMs } : {}), ...(events ? { events } : {}), ...(options.dpopNonce?.rs ? { dpopNonce: true } : {}) });
     closers.push(rs.close);
     resetRecords = rs.resetRecords;
     const config: DemoConfig = {

@@ -19,6 +19,7 @@ import { registrationChecks } from './checks/registration';
 import { interactionChecks } from './checks/interaction';
 import { safetyChecks } from './checks/safety';
 import { resourceMetadataChecks } from './checks/resource-metadata';
+import { dpopChecks } from './checks/dpop';
 import { exitCodeOf, summarize } from './grading';
 import { grantSection, type CheckDefinition, type CheckResult, type ProbeReport, type Verdict } from './types';
 
@@ -30,6 +31,7 @@ export const ALL_CHECKS: CheckDefinition[] = [
   ...claimsChecks,
   ...pctChecks,
   ...rptChecks,
+  ...dpopChecks,
   ...registrationChecks,
   ...interactionChecks,
   ...answerChecks,

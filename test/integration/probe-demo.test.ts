@@ -31,7 +31,7 @@ describe('tessera probe ⇄ demo AS', () => {
     expect(probeExitCode(report)).toBe(0);
     // Only checks that cannot apply to this resource are skipped.
     expect(report.checks.filter((c) => c.status === 'skip').map((c) => c.id).sort()).toEqual(['grant.request-submitted', 'token.ticket-expired']);
-    for (const id of ['rs.challenge', 'rs.resource-metadata', 'discovery.location', 'discovery.issuer', 'discovery.grant-type', 'token.client-auth', 'token.ticket-garbage', 'token.ticket-reused', 'grant.no-claims', 'grant.need-info', 'claims.push', 'claims.unsupported-format', 'pct.issued', 'pct.reuse', 'pct.revoked', 'rpt.upgrade', 'rpt.upgrade-unknown', 'rpt.refresh', 'rpt.revocation', 'registration.dynamic', 'interaction.unregistered-redirect', 'interaction.state', 'token.error-format', 'token.no-store', 'safety.trusted-as', 'safety.origins', 'safety.created']) {
+    for (const id of ['rs.challenge', 'rs.resource-metadata', 'discovery.location', 'discovery.issuer', 'discovery.grant-type', 'token.client-auth', 'token.ticket-garbage', 'token.ticket-reused', 'grant.no-claims', 'grant.need-info', 'claims.push', 'claims.unsupported-format', 'pct.issued', 'pct.reuse', 'pct.revoked', 'rpt.upgrade', 'rpt.upgrade-unknown', 'rpt.refresh', 'rpt.revocation', 'dpop.binding', 'dpop.bad-proof', 'registration.dynamic', 'interaction.unregistered-redirect', 'interaction.state', 'token.error-format', 'token.no-store', 'safety.trusted-as', 'safety.origins', 'safety.created']) {
       expect(status(report, id), id).toBe('pass');
     }
     // The demo RS names its RFC 9728 metadata in the challenge, and it lists the AS.

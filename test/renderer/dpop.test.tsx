@@ -119,8 +119,8 @@ describe('the proof in the diagram', () => {
     expect(chips.filter((t) => t === `DPoP ${SHORT}`)).toHaveLength(3);
     expect(chips).toContain('RPT1 · DPoP');
     expect(chips).not.toContain('RPT1 · Bearer');
-    // The proof is not a token chip of its own.
-    expect(layoutFlow(flow.steps).messages.flatMap((m) => m.chips).some((c) => c.role === 'dpop_proof')).toBe(false);
+    // One chip per key, whatever proof of it a request carries (three proofs, one key).
+    expect(new Set(layoutFlow(flow.steps).messages.flatMap((m) => m.chips).filter((c) => c.role === 'dpop').map((c) => c.name))).toEqual(new Set(['DPoP']));
   });
 
   it('a Bearer flow: the RPT chip says Bearer and no request has a proof chip', () => {
@@ -147,14 +147,16 @@ describe('the proof in the diagram', () => {
     expect(claims.htm).toMatch(/^POST/);
     expect(claims.htu).toMatch(/^http:\/\/127\.0\.0\.1:4410\/token/);
     expect(claims.jti).toMatch(/^[\w-]{20,}/);
-    expect(claims.iat).toMatch(/when it was made/);
-    // The DPoP header is named as the proof, not as an unknown secret.
-    expect(el.textContent).toMatch(/DPoP proof proof1 fp:/);
+    expect(claims.iat).toMatch(/\d{4}.*\((\d+ (s|min|h|days) ago|in \d+ \w+)\)$/);
+    expect(proof.querySelector('dl')?.textContent).toContain('jtiits unique id');
+    // The DPoP header is named as the proof of its key, not as an unknown secret.
+    expect(el.textContent).toMatch(/DPoP proof of key DPoP fp:/);
 
     const resource = flow.steps.at(-1)!;
     const rs = render(<StepDetail step={resource} names={names} />);
     const rsClaims = Object.fromEntries([...rs.querySelectorAll('[aria-label="DPoP proof"] tr')].map((r) => [r.querySelector('th')?.textContent, r.querySelector('td')?.textContent ?? '']));
-    expect(rsClaims.ath).toMatch(/^fp:[\w-]+ — hash of the access token/);
+    expect(rsClaims.ath).toMatch(/^fp:[\w-]+$/);
+    expect(rs.querySelector('[aria-label="DPoP proof"] dl')?.textContent).toContain('athhash of the access token');
     expect(rsClaims.nonce).toMatch(/^rs-nonce-/);
     expect(rs.textContent).not.toContain('token_type');
   });
@@ -165,9 +167,9 @@ describe('the proof in the diagram', () => {
     expect(narrate(grant, layout).text).toMatch(new RegExp(`issues an RPT RPT1\\. The request carries a DPoP proof \\(key ${SHORT}\\), and the AS binds the RPT to that key \\(token_type DPoP\\)\\.`));
     expect(narrate(flow.steps.at(-1)!, layout).text).toContain(`The RPT goes as DPoP, with a proof signed by Tessera's key (key ${SHORT})`);
     const curl = curlCommand(flow.steps.at(-1)!, layout.names);
-    expect(curl).toContain('-H "dpop: ${DPOP_PROOF_3}"');
+    expect(curl).toContain('-H "dpop: ${DPOP_PROOF}"');
     expect(curl).toContain('-H "authorization: DPoP ${RPT_1}"');
-    expect(curl).toMatch(/# DPOP_PROOF_3=… +\(a fresh DPoP proof/);
+    expect(curl).toMatch(/# DPOP_PROOF=… +\(a fresh DPoP proof/);
   });
 
   it('the HTML deck and the exported SVG show the thumbprint chips and carry no proof or token', async () => {

@@ -5,7 +5,7 @@
  */
 import { forwardRef, memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ServerEventView, StepView } from '../../../src/app/api';
-import { LANES, OWNER_LANE, layoutFlow, textWidth, type Chip, type Message } from './layout';
+import { LANES, OWNER_LANE, chipJkt, layoutFlow, shortJkt, textWidth, type Chip, type Message } from './layout';
 import { ROLE_LABEL } from './tokens';
 import type { IssuerName } from './server-side';
 
@@ -31,11 +31,18 @@ const laneName = (id: string) => LANE_NAMES.get(id) ?? id;
 /** One empty list, so "no server events" does not lay the flow out again on every render. */
 const NO_EVENTS: readonly ServerEventView[] = [];
 
-/** A chip's visible text: its name, and for an RPT whether it is DPoP-bound or Bearer. */
-export const chipText = (c: Chip): string => (c.scheme ? `${c.name} · ${c.scheme}` : c.name);
-/** The DPoP proof's chip: the key thumbprint's short form (RFC 7638). */
-export const proofText = (short: string): string => `DPoP ${short}`;
+/**
+ * A chip's visible text: its name; for an RPT whether it is DPoP-bound or Bearer; for a DPoP proof
+ * the short form of its key's thumbprint (RFC 7638).
+ */
+export const chipText = (c: Chip): string => {
+  const jkt = chipJkt(c);
+  if (c.role === 'dpop') return jkt ? `${c.name} ${shortJkt(jkt)}` : c.name;
+  return c.scheme ? `${c.name} · ${c.scheme}` : c.name;
+};
 const schemeWords = (c: Chip) => (c.scheme === 'DPoP' ? ' (DPoP-bound)' : c.scheme === 'Bearer' ? ' (Bearer)' : '');
+/** How a screen reader hears a chip: its role and name (a proof: the key). */
+const chipWords = (c: Chip) => (c.role === 'dpop' ? `DPoP proof signed by key ${shortJkt(chipJkt(c))}` : `${ROLE_LABEL[c.role]} ${c.name}${schemeWords(c)}`);
 
 /**
  * The container's width; `undefined` until measured. It is measured in a layout effect, before the
@@ -70,13 +77,11 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
   const mid = (x1 + x2) / 2;
   const chipFont = Math.round(fontSize * 0.82);
   const chipW = m.chips.map((c) => textWidth(chipText(c), chipFont) + 12);
-  const proofW = m.proof ? textWidth(proofText(m.proof.short), chipFont) + 12 : 0;
-  const total = [...chipW, ...(m.proof ? [proofW] : [])].reduce((a, b) => a + b + 4, -4);
+  const total = chipW.reduce((a, b) => a + b + 4, -4);
   let cx = mid - total / 2;
   const activate = () => onSelect?.(m.stepId);
   const onKey = (e: KeyboardEvent) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); activate(); } };
-  const chipsText = (m.chips.length ? `; carries ${m.chips.map((c) => `${ROLE_LABEL[c.role]} ${c.name}${schemeWords(c)}`).join(', ')}` : '')
-    + (m.proof ? `; DPoP proof signed by key ${m.proof.short}` : '');
+  const chipsText = m.chips.length ? `; carries ${m.chips.map(chipWords).join(', ')}` : '';
   if (m.kind === 'note') {
     // Something a server did by itself (a decision, a cache hit): a box on its lane, kept inside the drawing.
     const full = `${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}`;
@@ -104,7 +109,7 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
       <rect className="seq-hit" x={Math.min(x1, x2)} y={y - rowHeight * 0.62} width={Math.abs(x2 - x1)} height={rowHeight} fill="transparent" />
       <line className="seq-line" x1={x1} y1={y} x2={x2 - dir * 2} y2={y} strokeWidth={m.kind === 'request' ? 2 : 1.6} strokeDasharray={m.kind === 'return' ? '7 5' : undefined} />
       <polygon className="seq-head" points={`${x2},${y} ${x2 - dir * 10},${y - 5} ${x2 - dir * 10},${y + 5}`} />
-      <text className="seq-label" x={mid} y={y - (m.chips.length || m.proof ? chipFont * 0.75 + 4 : 7)} textAnchor="middle" fontSize={fontSize}>
+      <text className="seq-label" x={mid} y={y - (m.chips.length ? chipFont * 0.75 + 4 : 7)} textAnchor="middle" fontSize={fontSize}>
         <tspan className="seq-num" fontWeight={700}>{m.step + 1}</tspan>{` ${m.label}`}
       </text>
       {m.chips.map((c, i) => {
@@ -113,19 +118,12 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
         cx += w + 4;
         return (
           <g key={`${c.fingerprint}${i}`} className={`seq-chip role-${c.role}`} data-chip={c.name} data-role={c.role}>
-            <title>{`${ROLE_LABEL[c.role]} ${c.name} (${c.fingerprint})${schemeWords(c)}${c.inferred ? ' — carried in the browser' : ''}`}</title>
-            <rect x={x} y={y - chipFont * 0.75} width={w} height={chipFont * 1.5} rx={chipFont * 0.75} />
+            <title>{c.role === 'dpop' ? `DPoP proof signed by the key with thumbprint ${chipJkt(c) ?? '(unknown)'} (RFC 7638)` : `${ROLE_LABEL[c.role]} ${c.name} (${c.fingerprint})${schemeWords(c)}${c.inferred ? ' — carried in the browser' : ''}`}</title>
+            <rect x={x} y={y - chipFont * 0.75} width={w} height={chipFont * 1.5} rx={c.role === 'dpop' ? 3 : chipFont * 0.75} />
             <text x={x + w / 2} y={y + chipFont * 0.36} textAnchor="middle" fontSize={chipFont} fontWeight={700}>{` ${chipText(c)}`}</text>
           </g>
         );
       })}
-      {m.proof ? (
-        <g className="seq-chip role-dpop" data-chip={`jkt:${m.proof.short}`} data-role="dpop">
-          <title>{`DPoP proof signed by the key with thumbprint ${m.proof.jkt ?? '(unknown)'} (RFC 7638)`}</title>
-          <rect x={cx} y={y - chipFont * 0.75} width={proofW} height={chipFont * 1.5} rx={3} />
-          <text x={cx + proofW / 2} y={y + chipFont * 0.36} textAnchor="middle" fontSize={chipFont} fontWeight={700}>{` ${proofText(m.proof.short)}`}</text>
-        </g>
-      ) : null}
     </g>
   );
 });

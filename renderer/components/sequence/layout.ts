@@ -30,15 +30,10 @@ export const OWNER_LANE = { id: 'owner' as const, label: 'Owner (Kate)' };
  */
 export interface Chip { role: TokenRole; name: string; fingerprint: string; inferred?: boolean; scheme?: 'DPoP' | 'Bearer' }
 
-/**
- * The DPoP proof a request carried (RFC 9449 §4.2), as its own chip on the arrow: the key's
- * thumbprint (`jkt`, RFC 7638) and its short form for the chip.
- * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
- */
-export interface ProofChip { jkt?: string | undefined; short: string }
-
 /** A thumbprint's short form for a chip: its first 8 characters. */
 export const shortJkt = (jkt: string | undefined): string => (jkt ? jkt.slice(0, 8) : 'key?');
+/** The key thumbprint a DPoP chip stands for (its fingerprint is `jkt:…`), or undefined. */
+export const chipJkt = (c: Pick<Chip, 'role' | 'fingerprint'>): string | undefined => (c.role === 'dpop' && c.fingerprint.startsWith('jkt:') ? c.fingerprint.slice(4) : undefined);
 
 /**
  * The `token_type` of a token response (RFC 6749 §5.1; `DPoP` per RFC 9449 §5), from the redacted
@@ -77,8 +72,6 @@ export interface Message {
   server?: boolean;
   /** The full sentence of a note whose label is shortened. */
   detail?: string;
-  /** The request carried a DPoP proof (RFC 9449): its key's thumbprint, drawn as a chip. */
-  proof?: ProofChip;
   /** Row (0-based): y = header + row * rowHeight. */
   row: number;
 }
@@ -204,14 +197,14 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
   if (steps[0]) drawServer(before, 0, steps[0].id);
   steps.forEach((s, i) => {
     const seen = tokensOf(s);
-    // An RPT chip says whether it is DPoP-bound or Bearer (the chip's name stays RPT1: the same token).
+    // An RPT chip says whether it is DPoP-bound or Bearer (the chip's name stays RPT1: the same token);
+    // one chip per DPoP key (its thumbprint), whatever proof of it a request carries.
     const chipOf = (t: (typeof seen)[number]): Chip => {
-      const c = chip(t.role, t.fingerprint);
+      const c = chip(t.role, t.role === 'dpop' && s.dpop?.jkt ? `jkt:${s.dpop.jkt}` : t.fingerprint);
       const scheme = t.role === 'rpt' ? rptScheme(s, t.name, t.where) : undefined;
       return scheme ? { ...c, scheme } : c;
     };
-    // The DPoP proof is drawn as its own chip (the key's thumbprint), not as a token.
-    const req = seen.filter((t) => t.where === 'request').map(chipOf).filter((c) => c.role !== 'dpop_proof');
+    const req = seen.filter((t) => t.where === 'request').map(chipOf);
     const res = seen.filter((t) => t.where === 'response').map(chipOf);
     if (s.kind === 'interaction') {
       // The browser leg: Tessera opens the AS's claims page in the person's browser with the latest
@@ -232,8 +225,7 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
       return;
     }
     const to = laneOf(s.lane);
-    const proof = s.dpop ? { proof: { jkt: s.dpop.jkt, short: shortJkt(s.dpop.jkt) } } : {};
-    messages.push({ id: `${s.id}:req`, stepId: s.id, step: i, from: 'tessera', to, kind: 'request', label: requestLabel(s), tone: 'neutral', chips: req, row: row++, ...proof });
+    messages.push({ id: `${s.id}:req`, stepId: s.id, step: i, from: 'tessera', to, kind: 'request', label: requestLabel(s), tone: 'neutral', chips: req, row: row++ });
     drawServer(inside.get(i), i, s.id);
     if (s.status !== null || s.error) messages.push({ id: `${s.id}:ret`, stepId: s.id, step: i, from: to, to: 'tessera', kind: 'return', label: returnLabel(s), tone: stepTone(s), chips: res, row: row++ });
     for (const c of [...req, ...res]) if (c.role === 'ticket') lastTicket = c;

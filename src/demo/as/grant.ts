@@ -27,6 +27,15 @@ export interface GrantDeps {
 
 export interface GrantAnswer { status: number; body: Record<string, unknown> }
 
+/**
+ * The key a valid DPoP proof came with on this token request (its thumbprint, RFC 7638): the RPT is
+ * bound to it (`token_type: DPoP`, `cnf.jkt` at introspection). None: a bearer RPT, as before.
+ * @see https://www.rfc-editor.org/rfc/rfc9449.html#section-5
+ */
+export interface DpopBinding { jkt: string }
+
+const tokenType = (binding: DpopBinding | undefined) => (binding ? 'DPoP' : 'Bearer');
+
 export interface UmaGrantParams {
   ticket?: string | undefined;
   claim_token?: string | undefined;
@@ -43,7 +52,7 @@ const now = () => Math.floor(Date.now() / 1000);
 const requesterOf = (c: RqpClaims) => ({ issuer: c.issuer, sub: c.sub, ...(c.email ? { email: c.email } : {}), ...(c.name ? { name: c.name } : {}), ...(c.role ? { role: c.role } : {}) });
 const who = (c: RqpClaims | undefined) => (c ? c.email ?? `${c.sub} at ${c.issuer}` : 'unidentified requesting party');
 
-export async function umaGrant(deps: GrantDeps, client: { id: string; name: string }, params: UmaGrantParams): Promise<GrantAnswer> {
+export async function umaGrant(deps: GrantDeps, client: { id: string; name: string }, params: UmaGrantParams, binding?: DpopBinding): Promise<GrantAnswer> {
   const { state } = deps;
   if (!params.ticket) return err(400, 'invalid_request', 'ticket is required for the UMA grant');
   if ((params.claim_token === undefined) !== (params.claim_token_format === undefined)) {
@@ -140,16 +149,18 @@ export async function umaGrant(deps: GrantDeps, client: { id: string; name: stri
     const iat = now();
     let permissions: Permission[] = grants.map((g) => ({ resource_id: g.resourceId, resource_scopes: g.scopes, iat }));
     // RPT upgrade (UMA Grant §3.3.5.1): fold in the unexpired permissions of the RPT sent, revoke it.
+    // A DPoP-bound RPT is folded in only by a request proving its key (RFC 9449 §5: whoever holds a
+    // stolen bound RPT must not turn its permissions into a token of another key, or a bearer one).
     let upgraded = false;
     if (params.rpt) {
       const held = state.rpt(params.rpt);
-      if (held && held.clientId === client.id && held.owner === ticket.owner && (!claims || !held.requester || held.requester.sub === claims.sub)) {
+      if (held && held.clientId === client.id && held.owner === ticket.owner && (!claims || !held.requester || held.requester.sub === claims.sub) && held.jkt === binding?.jkt) {
         permissions = mergePermissions(held.exp > iat ? held.permissions : [], permissions);
         await state.revokeRptById(held.id);
         upgraded = true;
       }
     }
-    const issued = await state.issueRpt({ clientId: client.id, owner: ticket.owner, permissions, ...(claims ? { requester: requesterOf(claims) } : {}) }, true);
+    const issued = await state.issueRpt({ clientId: client.id, owner: ticket.owner, permissions, ...(claims ? { requester: requesterOf(claims) } : {}), ...(binding ? { jkt: binding.jkt } : {}) }, true);
     let pct: string | undefined;
     if (claims && (claimsAreNew || !pctUsed)) {
       if (params.pct) await state.revokePct(params.pct);
@@ -162,7 +173,7 @@ export async function umaGrant(deps: GrantDeps, client: { id: string; name: stri
       status: 200,
       body: {
         access_token: issued.rpt,
-        token_type: 'Bearer',
+        token_type: tokenType(binding),
         expires_in: deps.state.lifetimes.rpt,
         ...(issued.refresh ? { refresh_token: issued.refresh } : {}),
         ...(pct ? { pct } : {}),
@@ -228,12 +239,21 @@ function requiredClaims(deps: GrantDeps, resourceIds: string[]) {
   return [...names].sort().map((name) => ({ claim_token_format: [ID_TOKEN_FORMAT], issuer: [...issuers], name, friendly_name: name }));
 }
 
-/** The refresh_token grant for RPTs (UMA Grant §3.6): same permissions, no new assessment, rotated refresh token. */
-export async function refreshRpt(deps: GrantDeps, client: { id: string; name: string }, params: { refresh_token?: string | undefined; scope?: string | undefined }): Promise<GrantAnswer> {
+/**
+ * The refresh_token grant for RPTs (UMA Grant §3.6): same permissions, no new assessment, rotated
+ * refresh token. The refresh of a DPoP-bound grant must prove the same key (RFC 9449 §5; the demo
+ * binds the refresh tokens of confidential clients too); a proof with the refresh of a bearer grant
+ * binds the new RPT to its key.
+ */
+export async function refreshRpt(deps: GrantDeps, client: { id: string; name: string }, params: { refresh_token?: string | undefined; scope?: string | undefined }, binding?: DpopBinding): Promise<GrantAnswer> {
   const { state } = deps;
   if (!params.refresh_token) return err(400, 'invalid_request', 'refresh_token is required');
   const refresh = state.refresh(params.refresh_token);
   if (!refresh || refresh.clientId !== client.id || refresh.exp <= now()) return err(400, 'invalid_grant', 'the refresh token is unknown, expired or revoked');
+  // Checked before the refresh token is used up: a request without the key changes nothing.
+  if (refresh.jkt !== undefined && refresh.jkt !== binding?.jkt) {
+    return err(400, 'invalid_grant', binding ? 'the DPoP proof is not signed by the key this grant is bound to' : 'this grant is DPoP-bound: send a DPoP proof signed by its key');
+  }
   const held = state.rptByHash(refresh.rptHash);
   if (!held) {
     await state.revokeRefresh(params.refresh_token);
@@ -248,7 +268,7 @@ export async function refreshRpt(deps: GrantDeps, client: { id: string; name: st
   // Rotation: the refresh token is used up in one transaction before a new RPT is issued.
   if (!(await state.takeRefresh(params.refresh_token, client.id))) return err(400, 'invalid_grant', 'the refresh token is unknown, expired or revoked');
   await state.revokeRptById(held.id);
-  const issued = await state.issueRpt({ clientId: client.id, owner: held.owner, permissions, ...(held.requester ? { requester: held.requester } : {}) }, true);
+  const issued = await state.issueRpt({ clientId: client.id, owner: held.owner, permissions, ...(held.requester ? { requester: held.requester } : {}), ...(binding ? { jkt: binding.jkt } : {}) }, true);
   await state.log({ owner: held.owner, who: held.requester?.email ?? 'unidentified requesting party', client: client.name, resources: permissions.map((p) => state.resourceById(p.resource_id)?.name ?? p.resource_id), scopes: [...new Set(permissions.flatMap((p) => p.resource_scopes))], outcome: 'refreshed' });
-  return { status: 200, body: { access_token: issued.rpt, token_type: 'Bearer', expires_in: state.lifetimes.rpt, ...(issued.refresh ? { refresh_token: issued.refresh } : {}) } };
+  return { status: 200, body: { access_token: issued.rpt, token_type: tokenType(binding), expires_in: state.lifetimes.rpt, ...(issued.refresh ? { refresh_token: issued.refresh } : {}) } };
 }

@@ -16,7 +16,8 @@ import { closeServer, decodePathSegment, guarded, parseBasic, redirect, sendJson
 import { AS_RS_CLIENT, AS_TESSERA_CLIENT, IDP_AS_CLIENT, IDP_TESSERA_CLIENT, defaultPolicies } from '../seed';
 import { UmaState, type Lifetimes, type ResourceDescription } from './state';
 import { idTokenVerifier } from './id-token';
-import { refreshRpt, UMA_GRANT, umaGrant, type GrantDeps } from './grant';
+import { refreshRpt, UMA_GRANT, umaGrant, type DpopBinding, type GrantDeps } from './grant';
+import { DPOP_ALGS, DpopProblem, DpopVerifier } from '../http/dpop';
 import { introspection, permissionEndpoint, resourceRegistration, revocation, type ProtectionDeps } from './protection';
 import { ClaimsInteraction } from './claims-interaction';
 import { dashboard } from './dashboard';
@@ -35,6 +36,8 @@ export interface AsOptions {
   events?: DemoEvents;
   /** Puts Kate's records back as the demo seeds them (the dashboard's Reset button); none: no button. */
   resetRecords?: () => Promise<number>;
+  /** Every DPoP proof at the token endpoint must carry this AS's nonce (RFC 9449 §8: `use_dpop_nonce`). */
+  dpopNonce?: boolean;
 }
 
 export interface AsHandle { issuer: string; state: UmaState; close(): Promise<void> }
@@ -100,14 +103,41 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
   const verifyIdToken = idTokenVerifier(() => idpIssuer, [IDP_TESSERA_CLIENT.client_id, IDP_AS_CLIENT.client_id]);
   const grantDeps: GrantDeps = { state, verifyIdToken, idpIssuer: () => idpIssuer, asIssuer: issuer, pollInterval: options.pollInterval ?? 5, ...(options.events ? { events: options.events } : {}) };
   const clientOf = (ctx: KoaContextWithOIDC) => ({ id: ctx.oidc.client?.clientId ?? '', name: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? 'unknown client' });
+  const dpop = new DpopVerifier({ requireNonce: options.dpopNonce === true });
+  const tokenEndpoint = `${issuer}/token`;
+  /**
+   * The DPoP proof of a token request, checked before the grant runs (so a refused proof or a nonce
+   * round trip does not use up the ticket or refresh token): no proof → no binding (bearer, as
+   * before); a bad one → 400 `invalid_dpop_proof`; a missing or stale nonce → 400 `use_dpop_nonce`
+   * with `DPoP-Nonce` (RFC 9449 §8). Undefined when the answer is already given.
+   * @see https://www.rfc-editor.org/rfc/rfc9449.html#section-5
+   */
+  const proofOf = async (ctx: KoaContextWithOIDC): Promise<{ binding?: DpopBinding } | undefined> => {
+    const proofs = ctx.req.headersDistinct.dpop;
+    if (!proofs) return {};
+    try {
+      const { jkt } = await dpop.verify({ proofs, method: ctx.method, url: tokenEndpoint });
+      return { binding: { jkt } };
+    } catch (error) {
+      if (!(error instanceof DpopProblem)) throw error;
+      ctx.status = 400;
+      ctx.body = { error: error.error, error_description: error.message };
+      if (error.nonce) ctx.set('DPoP-Nonce', error.nonce);
+      return undefined;
+    }
+  };
   provider.registerGrantType(UMA_GRANT, async (ctx) => {
-    const answer = await umaGrant(grantDeps, clientOf(ctx), ctx.oidc.params as Record<string, string | undefined>);
+    const proof = await proofOf(ctx);
+    if (!proof) return;
+    const answer = await umaGrant(grantDeps, clientOf(ctx), ctx.oidc.params as Record<string, string | undefined>, proof.binding);
     ctx.status = answer.status;
     ctx.body = answer.body;
   }, ['ticket', 'claim_token', 'claim_token_format', 'pct', 'rpt', 'scope']);
   // RPT refresh (UMA Grant §3.6) replaces the provider's own refresh grant: no authorization-code flow runs here.
   provider.registerGrantType('refresh_token', async (ctx) => {
-    const answer = await refreshRpt(grantDeps, clientOf(ctx), ctx.oidc.params as Record<string, string | undefined>);
+    const proof = await proofOf(ctx);
+    if (!proof) return;
+    const answer = await refreshRpt(grantDeps, clientOf(ctx), ctx.oidc.params as Record<string, string | undefined>, proof.binding);
     ctx.status = answer.status;
     ctx.body = answer.body;
   }, ['refresh_token', 'scope']);
@@ -165,6 +195,8 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
     revocation_endpoint: `${issuer}/uma/revoke`,
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     service_documentation: `${issuer}/dashboard`,
+    // RFC 9449 §5.1: a proof with the UMA grant (or refresh) binds the RPT to its key.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   };
 
   const oidc = provider.callback();

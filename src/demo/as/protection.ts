@@ -128,7 +128,11 @@ export async function permissionEndpoint(deps: ProtectionDeps, req: IncomingMess
   sendJson(res, 201, { ticket });
 }
 
-/** `/uma/introspect` (RFC 7662 + FedAuthz §5): `permissions[]`, never `scope`, for the PAT's owner. */
+/**
+ * `/uma/introspect` (RFC 7662 + FedAuthz §5): `permissions[]`, never `scope`, for the PAT's owner; a
+ * DPoP-bound RPT says so with `token_type: DPoP` and `cnf.jkt`, which the RS compares with the proof's key.
+ * @see https://www.rfc-editor.org/rfc/rfc9449.html#section-6.2
+ */
 export async function introspection(deps: ProtectionDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'POST') throw new HttpError(405, 'invalid_request', 'use POST');
   const owner = await requirePat(deps, req, res);
@@ -139,7 +143,7 @@ export async function introspection(deps: ProtectionDeps, req: IncomingMessage, 
   const t = Math.floor(Date.now() / 1000);
   if (!record || record.owner !== owner || record.exp <= t) return sendJson(res, 200, { active: false });
   const permissions = record.permissions.filter((p) => deps.state.resource(owner, p.resource_id) !== undefined).map((p) => ({ ...p, exp: Math.min(p.exp ?? record.exp, record.exp) }));
-  sendJson(res, 200, { active: true, token_type: 'Bearer', client_id: record.clientId, iat: record.iat, exp: record.exp, iss: deps.issuer, ...(record.requester ? { sub: record.requester.sub } : {}), permissions });
+  sendJson(res, 200, { active: true, token_type: record.jkt ? 'DPoP' : 'Bearer', client_id: record.clientId, iat: record.iat, exp: record.exp, iss: deps.issuer, ...(record.requester ? { sub: record.requester.sub } : {}), ...(record.jkt ? { cnf: { jkt: record.jkt } } : {}), permissions });
 }
 
 /** `/uma/revoke` (RFC 7009; UMA Grant §3.7 adds `token_type_hint=pct`). */

@@ -46,9 +46,12 @@ export interface RptRecord {
   iat: number;
   exp: number;
   refreshHash?: string;
+  /** The DPoP key this RPT is bound to (`cnf.jkt`, RFC 9449 §6); none: a bearer RPT. */
+  jkt?: string;
 }
 
-export interface RefreshRecord { rptHash: string; clientId: string; exp: number }
+/** `jkt`: the key a refresh of a DPoP-bound grant must prove again (RFC 9449 §5). */
+export interface RefreshRecord { rptHash: string; clientId: string; exp: number; jkt?: string }
 
 export interface PctRecord { id: string; clientId: string; claims: RqpClaims; iat: number; exp: number }
 
@@ -137,7 +140,7 @@ export class UmaState {
     const full: RptRecord = { ...record, id: randomUUID(), iat, exp: iat + this.lifetimes.rpt, ...(refresh ? { refreshHash: hash(refresh) } : {}) };
     // Kept a day past expiry so an expired RPT can still be upgraded (UMA Grant §3.3.1 `rpt`).
     const writes = [this.kv.put(`rpt:${hash(rpt)}`, full, this.lifetimes.rpt + 86400), this.kv.put(`rpt-id:${full.id}`, hash(rpt), this.lifetimes.rpt + 86400)];
-    if (refresh) writes.push(this.kv.put(`refresh:${hash(refresh)}`, { rptHash: hash(rpt), clientId: record.clientId, exp: iat + this.lifetimes.refresh } satisfies RefreshRecord, this.lifetimes.refresh));
+    if (refresh) writes.push(this.kv.put(`refresh:${hash(refresh)}`, { rptHash: hash(rpt), clientId: record.clientId, exp: iat + this.lifetimes.refresh, ...(record.jkt ? { jkt: record.jkt } : {}) } satisfies RefreshRecord, this.lifetimes.refresh));
     await Promise.all(writes);
     return { rpt, ...(refresh ? { refresh } : {}), record: full };
   }

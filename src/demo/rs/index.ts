@@ -3,8 +3,11 @@
  * protection API with its PAT, answers a request without a sufficient RPT with a permission ticket
  * (401 + `WWW-Authenticate: UMA realm, as_uri, ticket`), checks RPTs by UMA-extended introspection
  * (cached briefly) and enforces scopes: `read` for GET, `write` for PUT. When the AS cannot be
- * reached it answers 403 with `Warning: 199 - "UMA Authorization Server Unreachable"`.
+ * reached it answers 403 with `Warning: 199 - "UMA Authorization Server Unreachable"`. A DPoP-bound
+ * RPT (introspection's `cnf.jkt`) is served only as `Authorization: DPoP` with a proof of that key
+ * for this request and token (RFC 9449 §7).
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2
+ * @see https://www.rfc-editor.org/rfc/rfc9449.html#section-7
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -13,6 +16,7 @@ import { z } from 'zod';
 import { EVENTS_PATH, type DemoEvents } from '../events';
 import type { KeyValueStore } from '../store/kv';
 import { bearer, closeServer, guarded, HttpError, readJson, sendJson } from '../http/util';
+import { DPOP_ALGS, DpopProblem, DpopVerifier } from '../http/dpop';
 import { AS_RS_CLIENT, RESOURCES, type SeedResource } from '../seed';
 import { DOCUMENTS } from './documents';
 import { RECORDS } from './records';
@@ -31,6 +35,8 @@ export interface RsOptions {
   client?: { client_id: string; client_secret: string };
   /** `realm` of the UMA challenge (default `kate-health-records`). */
   realm?: string;
+  /** Every DPoP proof must carry this RS's nonce (RFC 9449 §9: 401 `use_dpop_nonce` + `DPoP-Nonce`). */
+  dpopNonce?: boolean;
 }
 
 export interface RsResource { id: string; name: string; title: string; url: string; scopes: string[]; owner: string }
@@ -43,6 +49,15 @@ export interface RsHandle {
 }
 
 const DEFAULT_REALM = 'kate-health-records';
+
+/** `Authorization: Bearer <token>` or `DPoP <token>` (RFC 9449 §7.1: same token68 syntax). */
+function presented(req: IncomingMessage): { scheme: 'bearer' | 'dpop'; token: string } | undefined {
+  const token = bearer(req);
+  if (token) return { scheme: 'bearer', token };
+  const match = /^DPoP\s+([\w\-.~+/]+=*)\s*$/i.exec(req.headers.authorization ?? '');
+  return match?.[1] ? { scheme: 'dpop', token: match[1] } : undefined;
+}
+
 const TIMEOUT = 5000;
 
 /**
@@ -61,10 +76,12 @@ async function asFetch(url: string | URL | Request, init: RequestInit = {}): Pro
 
 class AsUnreachable extends Error {}
 
-interface Introspected { active: boolean; exp?: number; permissions?: { resource_id: string; resource_scopes: string[]; exp?: number }[] }
+interface Introspected { active: boolean; exp?: number; cnf?: { jkt?: string | undefined }; permissions?: { resource_id: string; resource_scopes: string[]; exp?: number }[] }
 const IntrospectionSchema = z.looseObject({
   active: z.boolean(),
   exp: z.number().optional(),
+  // RFC 9449 §6.2: the key a DPoP-bound token is bound to.
+  cnf: z.looseObject({ jkt: z.string().max(200).optional() }).optional(),
   permissions: z.array(z.object({ resource_id: z.string(), resource_scopes: z.array(z.string()), exp: z.number().optional() })).optional(),
 });
 
@@ -208,8 +225,14 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
   }
 
   const metadataUrl = `${new URL(url).origin}/.well-known/oauth-protected-resource`;
+  const dpop = new DpopVerifier({ requireNonce: options.dpopNonce === true });
+  const dpopChallenge = (error: string, description: string) => `DPoP error="${error}", error_description="${description}", algs="${DPOP_ALGS.join(' ')}"`;
 
-  async function challenge(res: ServerResponse, resource: RsResource, scope: string): Promise<void> {
+  /**
+   * The ticket for a permission (FedAuthz §4) and the UMA challenge that carries it; `also` are
+   * challenges sent before it (a DPoP error), each its own WWW-Authenticate field.
+   */
+  async function challenge(res: ServerResponse, resource: RsResource, scope: string, also: { challenge: string; error: string; description: string }[] = []): Promise<void> {
     const resourceId = resource.id;
     const endpoint = (await metadata()).permission_endpoint ?? `${asIssuer}/uma/permission`;
     // An array of one permission: the spec allows a bare object too, but Keycloak parses only arrays.
@@ -217,9 +240,32 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
     const body = (await response.json().catch(() => ({}))) as { ticket?: string };
     if (response.status !== 201 || typeof body.ticket !== 'string') throw new AsUnreachable(`permission endpoint answered ${response.status}`);
     options.events?.publish('rs', { kind: 'permission', side: 'rs', resource: { id: resourceId, name: resource.name, url: resource.url }, scopes: [scope], status: 201, tokens: [...(pat ? [{ role: 'pat' as const, token: pat.token }] : []), { role: 'ticket', token: body.ticket }] });
-    sendJson(res, 401, { error: 'uma_ticket', error_description: 'An RPT with this permission is required; get one from the authorization server with this ticket.' }, {
-      'WWW-Authenticate': `UMA realm="${realm}", as_uri="${asIssuer}", ticket="${body.ticket}", resource_metadata="${metadataUrl}"`,
-    });
+    const uma = `UMA realm="${realm}", as_uri="${asIssuer}", ticket="${body.ticket}", resource_metadata="${metadataUrl}"`;
+    const first = also[0];
+    const answer = first ? { error: first.error, error_description: first.description } : { error: 'uma_ticket', error_description: 'An RPT with this permission is required; get one from the authorization server with this ticket.' };
+    // sendJson takes string headers; two challenges go as two WWW-Authenticate fields.
+    res.setHeader('WWW-Authenticate', [...also.map((a) => a.challenge), uma]);
+    sendJson(res, 401, answer);
+  }
+
+  /**
+   * A DPoP-bound RPT presented without the right proof of its key: RFC 9449 §7.1's `DPoP
+   * error="invalid_token"` challenge, and beside it the UMA challenge with a fresh ticket, so a
+   * client that lost the key (or sent the token as Bearer) can recover with a new grant (UMA Grant
+   * §3.2), as for any RPT the RS does not accept.
+   * @see https://www.rfc-editor.org/rfc/rfc9449.html#section-7.1
+   */
+  function keyBindingRefusal(res: ServerResponse, resource: RsResource, scope: string, description: string): Promise<void> {
+    return challenge(res, resource, scope, [{ challenge: dpopChallenge('invalid_token', description), error: 'invalid_token', description }]);
+  }
+
+  /**
+   * A proof that fails RFC 9449 §4.3 (signature, htm/htu, iat, ath, jti) or lacks the nonce (§9):
+   * 401 with the DPoP challenge alone; the RPT may be fine, a new proof is what the client needs.
+   */
+  function proofRefusal(res: ServerResponse, problem: DpopProblem): void {
+    res.setHeader('WWW-Authenticate', dpopChallenge(problem.error, problem.message.replace(/["\\]/g, "'")));
+    sendJson(res, 401, { error: problem.error, error_description: problem.message }, problem.nonce ? { 'DPoP-Nonce': problem.nonce } : {});
   }
 
   const unreachable = (res: ServerResponse, detail: string) => {
@@ -231,11 +277,32 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
     const scope = req.method === 'GET' || req.method === 'HEAD' ? 'read' : req.method === 'PUT' ? 'write' : undefined;
     if (!scope) throw new HttpError(405, 'invalid_request', `${req.method} is not supported here`);
     if (!resource.scopes.includes(scope)) throw new HttpError(405, 'invalid_request', `${resource.name} cannot be changed`);
-    const token = bearer(req);
+    const credentials = presented(req);
     const hasAuth = req.headers.authorization !== undefined;
-    if (hasAuth && !token) throw new HttpError(400, 'invalid_request', 'malformed Authorization header');
-    if (token) {
+    if (hasAuth && !credentials) throw new HttpError(400, 'invalid_request', 'malformed Authorization header');
+    if (credentials) {
+      const { token } = credentials;
+      // The proof first (§7.1: the DPoP scheme comes with a proof for this request and this token).
+      let proofKey: string | undefined;
+      if (credentials.scheme === 'dpop' && req.headersDistinct.dpop !== undefined) {
+        try {
+          proofKey = (await dpop.verify({ proofs: req.headersDistinct.dpop, method: req.method ?? 'GET', url: `${new URL(url).origin}${new URL(req.url ?? '/', url).pathname}`, accessToken: token })).jkt;
+        } catch (error) {
+          if (error instanceof DpopProblem) return proofRefusal(res, error);
+          throw error;
+        }
+      }
       const { value: info, cached } = await introspect(token);
+      // The binding (§7.1, §6.2): a bound RPT only with a proof of its key, the DPoP scheme only for a bound RPT.
+      // An inactive RPT is answered below like any other: a new ticket.
+      const boundTo = info.cnf?.jkt;
+      if (info.active && (boundTo !== undefined || credentials.scheme === 'dpop')) {
+        const problem = boundTo === undefined ? 'the DPoP scheme is for DPoP-bound tokens; this one is not bound to a key'
+          : credentials.scheme === 'bearer' ? 'this RPT is DPoP-bound: present it with the DPoP scheme and a DPoP proof'
+            : proofKey === undefined ? 'a DPoP proof is required with this RPT'
+              : proofKey !== boundTo ? 'the DPoP proof is not signed by the key this RPT is bound to' : undefined;
+        if (problem) return keyBindingRefusal(res, resource, scope, problem);
+      }
       const now = Math.floor(Date.now() / 1000);
       const allowed = info.active && (info.exp === undefined || info.exp > now)
         && (info.permissions ?? []).some((p) => p.resource_id === resource.id && p.resource_scopes.includes(scope) && (p.exp === undefined || p.exp > now));
@@ -271,6 +338,9 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
         resource_documentation: `${new URL(url).origin}/`,
         scopes_supported: ['read', 'write'],
         bearer_methods_supported: ['header'],
+        // RFC 9728 §2 / RFC 9449 §7: DPoP-bound RPTs are checked, bearer RPTs still served.
+        dpop_signing_alg_values_supported: [...DPOP_ALGS],
+        dpop_bound_access_tokens_required: false,
       });
     }
     if (reqUrl.pathname === '/' && req.method === 'GET') {
