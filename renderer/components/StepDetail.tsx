@@ -7,20 +7,23 @@
 import { boundedJson } from './RecordView';
 import { useState } from 'react';
 import type { DpopProofView, StepView } from '../../src/app/api';
-import { LANES, tokenTypeOf, type Chip } from './sequence/layout';
+import { LANES, chipJkt, shortJkt, tokenTypeOf, type Chip } from './sequence/layout';
 import { ROLE_LABEL, roleOf, tokensOf, type TokenRole } from './sequence/tokens';
 import { curlCommand, variableFor } from './sequence/curl';
 
 const PLACEHOLDER = /^\[redacted (fp:[A-Za-z0-9_-]+)\]$/;
 /** " T2", " ID"; nothing for the client secret's chip name "secret", which would repeat the role. */
 const suffix = (name: string | undefined) => (name && name !== 'secret' ? ` ${name}` : '');
+/** A token's label: its role and chip name; a DPoP proof by the short form of its key's thumbprint. */
+const label = (role: TokenRole, chip: Pick<Chip, 'role' | 'fingerprint' | 'name'> | undefined, name = chip?.name) =>
+  role === 'dpop' ? `${ROLE_LABEL.dpop} ${shortJkt(chip ? chipJkt(chip) : undefined)}` : `${ROLE_LABEL[role]}${suffix(name)}`;
 
 function Secret({ value, names, role: named }: { value: string; names: Map<string, Chip>; role?: TokenRole | undefined }) {
   const fp = PLACEHOLDER.exec(value.trim())?.[1];
   if (!fp) return <code>{value}</code>;
   const chip = names.get(fp);
   const role = named && named !== 'secret' ? named : chip?.role ?? 'secret';
-  return <span><span className={`role ${role}`}>{ROLE_LABEL[role]}{suffix(chip?.name)}</span> <code>{fp}</code></span>;
+  return <span><span className={`role ${role}`}>{label(role, chip)}</span> <code>{fp}</code></span>;
 }
 
 function Headers({ h, names }: { h: Record<string, string>; names: Map<string, Chip> }) {
@@ -176,7 +179,7 @@ export function StepDetail({ step, names: diagramNames = new Map() }: { step: St
           <h4>Tokens in this exchange (fingerprints only, never the token)</h4>
           <ul className="tokens">{rows.map((t) => (
             <li key={`${t.fingerprint}${t.where}`}>
-              <span className={`role ${t.role}`}>{ROLE_LABEL[t.role]}{suffix(t.name)}</span> <code>{t.fingerprint}</code> · {t.where}{t.length ? ` · ${t.length} characters` : ''}
+              <span className={`role ${t.role}`}>{label(t.role, names.get(t.fingerprint), t.name)}</span> <code>{t.fingerprint}</code> · {t.where}{t.length ? ` · ${t.length} characters` : ''}
               <span className="muted"> · in curl as <code>${variableFor(t.name ? { role: t.role, name: t.name } : undefined, t.fingerprint)}</code></span>
               {t.jwt ? <details><summary>Decoded JWT</summary><Jwt jwt={t.jwt} /></details> : null}
             </li>

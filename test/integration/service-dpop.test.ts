@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiInputError, parseCall, type FlowView } from '../../src/app/api';
-import { TesseraService } from '../../src/app/service';
+import { dpopProofView, TesseraService } from '../../src/app/service';
 import { loadConfig } from '../../src/app/config';
 import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { startDpopServer, type DpopServer } from '../fixtures/dpop-server';
@@ -118,5 +118,19 @@ describe('the per-AS DPoP switch in the app', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('a proof as the renderer gets it: only the members RFC 9449 names, bounded, a public key only', () => {
+    const view = dpopProofView({
+      header: { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: 'x'.repeat(5000), y: 'y', d: 'private' }, extra: { deep: [1] } },
+      claims: { htm: 'GET', htu: `https://rs.example/${'a'.repeat(10_000)}`, iat: Number.POSITIVE_INFINITY, jti: 7 as unknown as string, nonce: 'n', ath: 'fp:abc', other: 'x' },
+      jkt: 'k'.repeat(500),
+    });
+    expect(Object.keys(view.header).sort()).toEqual(['alg', 'jwk', 'typ']);
+    expect(view.header.jwk).not.toHaveProperty('d');
+    expect(view.header.jwk?.x).toHaveLength(1024);
+    expect(Object.keys(view.claims).sort()).toEqual(['ath', 'htm', 'htu', 'nonce']);
+    expect(view.claims.htu).toHaveLength(2048);
+    expect(view.jkt).toHaveLength(64);
   });
 });
