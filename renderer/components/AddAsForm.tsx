@@ -57,6 +57,7 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
   }));
   const [where, setWhere] = useState<Where>(edit?.setup?.tokenEndpoint ? 'manual' : edit?.setup?.discoveryUrl ? 'discoveryUrl' : 'discovery');
   const [method, setMethod] = useState<Method>(edit?.setup?.authMethod ?? (edit?.registration === 'dynamic' ? 'dynamic' : 'client_secret_basic'));
+  const [dpop, setDpop] = useState<'auto' | 'on' | 'off'>(edit?.setup?.dpop ?? 'auto');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [done, setDone] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -107,6 +108,8 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
       ...(method !== 'dynamic' ? opt('clientId') : {}),
       ...(method === 'client_secret_basic' || method === 'client_secret_post' ? { clientSecret: v.clientSecret } : {}),
       ...(method === 'private_key_jwt' ? { privateKey: v.privateKey } : {}),
+      // Sent only when chosen: an unchanged form leaves config.json as it was.
+      ...(dpop !== (edit?.setup?.dpop ?? 'auto') ? { dpop } : {}),
     };
     setBusy(true);
     try {
@@ -175,6 +178,15 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
         {method === 'client_secret_basic' || method === 'client_secret_post' ? text('clientSecret', 'Client secret', { type: 'password', autoComplete: 'new-password', help: 'Kept in the vault, never shown again.' }) : null}
         {method === 'private_key_jwt' ? field('privateKey', 'Private key (JWK or PEM)', <textarea id={`${id}-privateKey`} value={v.privateKey} onChange={set('privateKey')} spellCheck={false} placeholder="-----BEGIN PRIVATE KEY-----" aria-invalid={errors.privateKey ? true : undefined} aria-describedby={described('privateKey', true)} />, 'Kept in the vault, never shown again.') : null}
       </fieldset>
+      <div className="field">
+        <label htmlFor={`${id}-dpop`}>Sender-constrained RPTs (DPoP, RFC 9449)</label>
+        <select id={`${id}-dpop`} value={dpop} onChange={(e) => setDpop(e.target.value as 'auto' | 'on' | 'off')} aria-describedby={`${id}-dpop-help`}>
+          <option value="auto">Automatic: where the server says it supports DPoP</option>
+          <option value="on">Required: refuse an RPT that is not bound to Tessera&apos;s key</option>
+          <option value="off">Off: plain bearer RPTs</option>
+        </select>
+        <p id={`${id}-dpop-help`} className="muted">A bound RPT is useless to anyone who copies it without the key, which stays in the vault.</p>
+      </div>
       <button type="submit" disabled={busy}>{edit ? 'Save changes' : 'Trust this authorization server'}</button>
       {busy ? <p role="status">Checking the server: reading its metadata…</p> : null}
       {edit && onDone ? <> <button type="button" className="secondary" onClick={onDone}>Cancel</button></> : null}

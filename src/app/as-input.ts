@@ -43,6 +43,8 @@ export const addAsInput = z.object({
   clientSecret: z.string().max(4096).optional(),
   /** A private JWK (JSON) or a PKCS#8 PEM private key, for private_key_jwt (RFC 7523). */
   privateKey: z.string().max(32 * 1024).optional(),
+  /** DPoP-bound RPTs (RFC 9449): `auto` (where the AS advertises it), `on` (required), `off`. */
+  dpop: z.enum(['auto', 'on', 'off']).optional(),
 }).strict().superRefine((v, ctx) => {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   if (v.discoveryUrl && v.tokenEndpoint) issue('tokenEndpoint', 'Give a discovery address or a token endpoint, not both');
