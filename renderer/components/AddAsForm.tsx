@@ -59,7 +59,9 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
   }));
   const [where, setWhere] = useState<Where>(edit?.setup?.tokenEndpoint ? 'manual' : edit?.setup?.discoveryUrl ? 'discoveryUrl' : 'discovery');
   const [method, setMethod] = useState<Method>(edit?.setup?.authMethod ?? (edit?.registration === 'dynamic' ? 'dynamic' : 'client_secret_basic'));
-  const [dpop, setDpop] = useState<DpopChoice>(edit?.dpop ?? 'auto');
+  // The AS's switch as it is (TrustedAsView.dpop, or its setup's): an unchanged form sends none.
+  const current: DpopChoice = edit?.dpop ?? edit?.setup?.dpop ?? 'auto';
+  const [dpop, setDpop] = useState<DpopChoice>(current);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [done, setDone] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -110,8 +112,8 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
       ...(method !== 'dynamic' ? opt('clientId') : {}),
       ...(method === 'client_secret_basic' || method === 'client_secret_post' ? { clientSecret: v.clientSecret } : {}),
       ...(method === 'private_key_jwt' ? { privateKey: v.privateKey } : {}),
-      // Sent when it differs from what the AS has (a new one: Automatic); absent, the core keeps it.
-      ...(dpop !== (edit?.dpop ?? 'auto') ? { dpop } : {}),
+      // Sent only when chosen: an unchanged form leaves config.json as it was (a new AS: Automatic).
+      ...(dpop !== current ? { dpop } : {}),
     };
     setBusy(true);
     try {

@@ -247,7 +247,7 @@ export interface TrustedAsView {
   /** Tessera signs proofs with one of `dpopAlgs` (so Automatic sends them). */
   dpopUsable?: boolean;
 }
-export interface AsSetupView { discoveryUrl?: string; tokenEndpoint?: string; claimsInteractionEndpoint?: string; registrationEndpoint?: string; revocationEndpoint?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | 'dynamic' }
+export interface AsSetupView { discoveryUrl?: string; tokenEndpoint?: string; claimsInteractionEndpoint?: string; registrationEndpoint?: string; revocationEndpoint?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | 'dynamic'; dpop?: 'auto' | 'on' | 'off' }
 /** What was checked when an AS was added by hand (src/app/as-check.ts): where its endpoints came from, its token endpoint, and how it shows the UMA grant. */
 export interface AsCheckView {
   source: 'discovery' | 'manual'; issuer?: string; tokenEndpoint: string; umaGrant: 'listed' | 'uma_document' | 'not_checked';

@@ -241,3 +241,12 @@ describe('sign-out', () => {
     expect((await store.list('dpop')).map((m) => m.identity)).toEqual(['https://idp.example#bob']);
   });
 });
+
+describe('an AS that binds but says Bearer (Keycloak\'s UMA grant)', () => {
+  it('"dpop": "on" refuses it with dpop_not_bound, naming the cnf.jkt it found', async () => {
+    const { server, agent, store } = await setup({ mislabel: true }, { dpop: 'on' });
+    const result = await agent.fetch(server.url('/r/a'));
+    expect(result.error).toMatchObject({ code: 'dpop_not_bound', message: expect.stringContaining('cnf.jkt') });
+    expect(await store.list('rpt')).toHaveLength(0);
+  });
+});

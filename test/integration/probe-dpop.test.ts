@@ -87,3 +87,12 @@ describe('tessera probe: dpop checks', () => {
     expect(renderProbeHtml(direct)).toContain('dpop.nonce');
   });
 });
+
+describe('tessera probe: dpop.binding reads a JWT RPT\'s cnf.jkt', () => {
+  it('pass when it is the proof key; deviation when the answer says Bearer yet the RPT is bound (Keycloak\'s UMA grant)', async () => {
+    const jwt = await probe({ advertise: ['ES256'], jwtRpt: true });
+    expect(jwt.check('dpop.binding')).toMatchObject({ status: 'pass', detail: expect.stringContaining("cnf.jkt is the proof key's thumbprint") });
+    const mislabel = await probe({ mislabel: true });
+    expect(mislabel.check('dpop.binding')).toMatchObject({ status: 'deviation', detail: expect.stringContaining('token_type Bearer, yet the RPT names the proof key in cnf.jkt') });
+  });
+});

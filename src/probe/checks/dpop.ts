@@ -78,15 +78,19 @@ export const dpopChecks: CheckDefinition[] = [
       }
       const token = o.result.token;
       const where = g.advertised ? `The AS advertises dpop_signing_alg_values_supported (${g.advertised.join(', ')})` : 'The AS does not advertise dpop_signing_alg_values_supported';
-      if (!isDpopTokenType(token.tokenType)) {
-        if (g.advertised?.length) return deviation(`${where}, yet it answered a UMA grant that carried a proof with token_type ${token.tokenType}: the RPT is not bound.`, 'Expect a bearer RPT from this AS even with a proof (Tessera keeps it Bearer unless DPoP is required for this AS).');
-        return info(`${where} and answered the proof with token_type ${token.tokenType}: no DPoP for RPTs here (optional).`);
-      }
       let cnf: unknown;
       try {
         cnf = (decodeJwt(token.accessToken) as { cnf?: { jkt?: unknown } }).cnf?.jkt;
       } catch {
         cnf = undefined; // an opaque RPT: the binding is the AS's and RS's to check (introspection)
+      }
+      if (!isDpopTokenType(token.tokenType) && cnf !== undefined) {
+        // Keycloak's UMA grant (keycloak#52985): bound in the token, Bearer in the answer.
+        return deviation(`The AS answered token_type ${token.tokenType}, yet the RPT names ${cnf === g.jkt ? 'the proof key' : 'a key'} in cnf.jkt (${String(cnf)}): bound, but not said to be.`, 'A client cannot know from the answer that the RPT is bound; an RS that checks cnf refuses it as a bearer token, one that does not (introspection with a hint that hides cnf) refuses it as DPoP. Send no proof to this AS unless its RSes are known to accept the result.');
+      }
+      if (!isDpopTokenType(token.tokenType)) {
+        if (g.advertised?.length) return deviation(`${where}, yet it answered a UMA grant that carried a proof with token_type ${token.tokenType}: the RPT is not bound.`, 'Expect a bearer RPT from this AS even with a proof (Tessera keeps it Bearer unless DPoP is required for this AS).');
+        return info(`${where} and answered the proof with token_type ${token.tokenType}: no DPoP for RPTs here (optional).`);
       }
       if (cnf !== undefined && cnf !== g.jkt) return fail(`token_type DPoP, but the RPT's cnf.jkt (${String(cnf)}) is not the proof key's thumbprint (${g.jkt}).`, 'The RS cannot match this RPT to the client\'s proofs: do not rely on DPoP at this AS.');
       return pass(`token_type DPoP${cnf !== undefined ? `; the RPT's cnf.jkt is the proof key's thumbprint (${g.jkt})` : ` (opaque RPT: its cnf.jkt is visible only through introspection; proof key ${g.jkt})`}.`);

@@ -9,6 +9,7 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3
  */
 import { randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { SPEC, TesseraError, toErrorInfo, type ErrorInfo } from '../kernel/errors';
 import type { Outcome } from '../kernel/outcome';
 import { fingerprint } from '../kernel/redact';
@@ -134,7 +135,7 @@ export class TokenLoop {
           const bound = isDpopTokenType(result.token.tokenType);
           if (dpop.forced && !bound) {
             // DPoP required for this AS, and it issued a bearer RPT anyway: not kept, not presented.
-            const error = outcomes.dpopNotBound(asIssuer, result.token.tokenType);
+            const error = outcomes.dpopNotBound(asIssuer, result.token.tokenType, dpopKey !== undefined && cnfJkt(result.token.accessToken) === dpopKey.jkt);
             mark('error', error);
             return final('error', error);
           }
@@ -277,6 +278,15 @@ export function lastStep(transcript: Transcript, flowId: string, kind: Transcrip
   const steps = transcript.flow(flowId);
   for (let i = steps.length - 1; i >= 0; i--) if (steps[i]?.kind === kind) return steps[i];
   return undefined;
+}
+
+/** A JWT RPT's `cnf.jkt` (RFC 9449 §6.1), or undefined (opaque RPT). */
+function cnfJkt(token: string): unknown {
+  try {
+    return (decodeJwt(token) as { cnf?: { jkt?: unknown } }).cnf?.jkt;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The token request's `scope`: the AS's configured scope plus the ones this fetch asks for, once each. */
