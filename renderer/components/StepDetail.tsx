@@ -166,14 +166,13 @@ export function StepDetail({ step, names: diagramNames = new Map() }: { step: St
       ) : null}
       {step.note ? <p className="note">{step.note}</p> : null}
       {step.challenge ? <p>Challenge: <code>{step.challenge.scheme}</code>{step.challenge.asUri ? <> · as_uri <code>{step.challenge.asUri}</code></> : null}{step.challenge.ticket ? <> · ticket <Secret value={`[redacted ${step.challenge.ticket}]`} names={names} /></> : null}</p> : null}
-      {tokenType ? <TokenType type={tokenType} proof={step.dpop} /> : null}
-      {step.dpop ? <DpopProof proof={step.dpop} /> : null}
       {step.kind !== 'interaction' ? <p><button type="button" className="secondary" onClick={() => void copy()}>Copy as curl</button></p> : null}
       {curl ? <pre className="curl" aria-label="curl command">{curl}</pre> : null}
       <h4>Request</h4>
       <Headers h={step.request.headers} names={names} />
       <Body text={step.request.body} contentType={step.request.headers['content-type']} names={names} step={step} where="request" />
-      {step.response ? <><h4>Response</h4><Headers h={step.response.headers} names={names} /><Body text={step.response.body} contentType={step.response.headers['content-type']} names={names} step={step} where="response" /></> : null}
+      {step.dpop ? <DpopProof proof={step.dpop} /> : null}
+      {step.response ? <><h4>Response</h4>{tokenType ? <TokenType type={tokenType} proof={step.dpop} /> : null}<Headers h={step.response.headers} names={names} /><Body text={step.response.body} contentType={step.response.headers['content-type']} names={names} step={step} where="response" /></> : null}
       {rows.length ? (
         <>
           <h4>Tokens in this exchange (fingerprints only, never the token)</h4>

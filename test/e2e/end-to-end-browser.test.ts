@@ -74,7 +74,7 @@ describe('both sides of the wire', () => {
     expect(key, `the grant arrow: ${grant}`).toBeDefined();
     expect(client).toEqual(expect.arrayContaining([
       expect.stringMatching(/^200 RPT issued RPT1.*: Authorization server to Tessera; carries RPT \(requesting party token\) RPT1 \(DPoP-bound\)/),
-      expect.stringMatching(new RegExp(`^GET \\S+ RPT1 DPoP: Tessera to Resource server; carries RPT \\(requesting party token\\) RPT1 \\(DPoP-bound\\), DPoP proof signed by key ${key}`)),
+      expect.stringMatching(new RegExp(`^GET \\S+ RPT1 · DPoP DPoP ${key}: Tessera to Resource server; carries RPT \\(requesting party token\\) RPT1 \\(DPoP-bound\\), DPoP proof signed by key ${key}`)),
     ]));
     expect(await diagram().locator('.seq-chip text').allTextContents()).toEqual(expect.arrayContaining([` DPoP ${key}`, ' RPT1 · DPoP']));
     await diagram().getByRole('button', { name: /^\d+ POST \S+ \(uma-ticket grant\)/ }).first().click();

@@ -105,7 +105,7 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
   return (
     <g className={`seq-msg ${m.kind}${m.server ? ' server' : ''} tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind={m.kind}
       role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined}
-      aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
+      aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${chipText(c)}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
       <rect className="seq-hit" x={Math.min(x1, x2)} y={y - rowHeight * 0.62} width={Math.abs(x2 - x1)} height={rowHeight} fill="transparent" />
       <line className="seq-line" x1={x1} y1={y} x2={x2 - dir * 2} y2={y} strokeWidth={m.kind === 'request' ? 2 : 1.6} strokeDasharray={m.kind === 'return' ? '7 5' : undefined} />
       <polygon className="seq-head" points={`${x2},${y} ${x2 - dir * 10},${y - 5} ${x2 - dir * 10},${y + 5}`} />
