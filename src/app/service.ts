@@ -434,7 +434,10 @@ export class TesseraService {
     try { doc = JSON.parse(step.response.body); } catch { return; }
     if (!doc || typeof doc !== 'object' || typeof (doc as { issuer?: unknown }).issuer !== 'string') return;
     const config = findTrustedAs(this.#config.trust, (doc as { issuer: string }).issuer);
-    if (config) this.#dpopAlgs.set(config.issuer, advertisedDpopAlgs(doc as Record<string, unknown>));
+    if (!config) return;
+    // One flow may read two documents (UMA, then OpenID for missing endpoints; Keycloak lists DPoP only in the latter).
+    const algs = advertisedDpopAlgs(doc as Record<string, unknown>);
+    if (algs.length > 0 || !this.#dpopAlgs.has(config.issuer)) this.#dpopAlgs.set(config.issuer, algs);
   }
 
   /** Trusts an AS set up by hand (src/app/as-setup.ts): config.json gets the endpoints and client id, the vault the secret. */

@@ -109,12 +109,16 @@ describe('the per-AS DPoP switch in the app', () => {
     await forgetRpts();
     const again = await TesseraService.create({ home, store, mode: 'browser', opener: async () => {} });
     try {
-      expect((await again.getState()).trusted[0]?.dpop).toBe('off');
+      expect((await again.getState()).trusted[0]).toMatchObject({ dpop: 'off' });
+      // A new run has not read the AS's metadata yet: Connections says it does not know.
+      expect((await again.getState()).trusted[0]).not.toHaveProperty('dpopAlgs');
       const count = server.tokenRequests.length;
       const flow = await finished(again, (await again.call('openResource', { url: server.url('/r/after-restart') })).flowId);
       expect(flow.outcome).toBe('granted');
       expect(server.tokenRequests.slice(count).every((r) => r.proof === undefined)).toBe(true);
       expect(server.rsRequests.at(-1)?.scheme).toBe('Bearer');
+      // The flow's discovery told it what the AS advertises.
+      expect((await again.getState()).trusted[0]).toMatchObject({ dpopAlgs: ['ES256'], dpopUsable: true });
     } finally {
       await again.close();
     }
