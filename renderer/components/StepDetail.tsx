@@ -115,6 +115,11 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
       ) : null}
       {step.note ? <p className="note">{step.note}</p> : null}
       {step.challenge ? <p>Challenge: <code>{step.challenge.scheme}</code>{step.challenge.asUri ? <> · as_uri <code>{step.challenge.asUri}</code></> : null}{step.challenge.ticket ? <> · ticket <Secret value={`[redacted ${step.challenge.ticket}]`} names={names} /></> : null}</p> : null}
+      {step.kind !== 'interaction' ? <p><button type="button" className="secondary" onClick={() => void copy()}>Copy as curl</button></p> : null}
+      {curl ? <pre className="curl" aria-label="curl command">{curl}</pre> : null}
+      <h4>Request</h4>
+      <Headers h={step.request.headers} names={names} />
+      <Body text={step.request.body} contentType={step.request.headers['content-type']} names={names} step={step} where="request" />
       {step.dpop ? (
         <section aria-label="DPoP proof">
           <h4>DPoP proof (RFC 9449; decoded, the proof itself is never kept)</h4>
@@ -124,11 +129,6 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
           <Jwt jwt={{ header: step.dpop.header, claims: step.dpop.claims }} />
         </section>
       ) : null}
-      {step.kind !== 'interaction' ? <p><button type="button" className="secondary" onClick={() => void copy()}>Copy as curl</button></p> : null}
-      {curl ? <pre className="curl" aria-label="curl command">{curl}</pre> : null}
-      <h4>Request</h4>
-      <Headers h={step.request.headers} names={names} />
-      <Body text={step.request.body} contentType={step.request.headers['content-type']} names={names} step={step} where="request" />
       {step.response ? <><h4>Response</h4><Headers h={step.response.headers} names={names} /><Body text={step.response.body} contentType={step.response.headers['content-type']} names={names} step={step} where="response" /></> : null}
       {rows.length ? (
         <>

@@ -168,8 +168,14 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
   if (steps[0]) drawServer(before, 0, steps[0].id);
   steps.forEach((s, i) => {
     const seen = tokensOf(s);
-    // One chip per DPoP key (its thumbprint), whatever proof of it a request carries.
-    const req = seen.filter((t) => t.where === 'request').map((t) => chip(t.role, t.role === 'dpop' && s.dpop?.jkt ? `jkt:${s.dpop.jkt}` : t.fingerprint));
+    // One chip per DPoP key (its thumbprint), whatever proof of it a request carries; the proof's own
+    // fingerprint names that chip too (exchange details, curl's $DPOP_PROOF).
+    const req = seen.filter((t) => t.where === 'request').map((t) => {
+      if (t.role !== 'dpop' || !s.dpop?.jkt) return chip(t.role, t.fingerprint);
+      const key = chip('dpop', `jkt:${s.dpop.jkt}`);
+      if (!names.has(t.fingerprint)) names.set(t.fingerprint, key);
+      return key;
+    });
     const res = seen.filter((t) => t.where === 'response').map((t) => chip(t.role, t.fingerprint));
     if (s.kind === 'interaction') {
       // The browser leg: Tessera opens the AS's claims page in the person's browser with the latest
