@@ -136,15 +136,7 @@ export function tokenRows(step: StepView, names: Map<string, Chip>): TokenRow[] 
   return rows;
 }
 
-/** The diagram's names, plus this step's DPoP proof under its key's chip (the diagram names a proof by its key). */
-function withProof(step: StepView, names: Map<string, Chip>): Map<string, Chip> {
-  const key = step.dpop?.jkt ? names.get(`jkt:${step.dpop.jkt}`) : undefined;
-  const proofs = tokensOf(step).filter((t) => t.role === 'dpop');
-  return key && proofs.length ? new Map([...names, ...proofs.map((t) => [t.fingerprint, key] as const)]) : names;
-}
-
-export function StepDetail({ step, names: diagramNames = new Map() }: { step: StepView; names?: Map<string, Chip> }) {
-  const names = withProof(step, diagramNames);
+export function StepDetail({ step, names = new Map() }: { step: StepView; names?: Map<string, Chip> }) {
   const [curl, setCurl] = useState<string | undefined>();
   const rows = tokenRows(step, names);
   const lane = LANES.find((l) => l.id === step.lane)?.label ?? step.lane;

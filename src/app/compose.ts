@@ -8,7 +8,7 @@ import { tesseraHome } from './config';
 import { type ServiceOptions } from './service';
 import { AppGate } from './gate';
 import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setup';
-import { startDemo, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
+import { startDemo, parseDpopNonce, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
 import type { DemoEvents } from '../demo/events';
 import { ServerEventsFeed } from './server-events';
 import type { KeycloakDemoConfig, KeycloakDemoHandle, KeycloakDemoOptions } from '../demo/keycloak/demo';
@@ -84,7 +84,13 @@ async function startDemoServers(options: CoreOptions, log: (line: string) => voi
     const handle: KeycloakDemoHandle = await startKeycloakDemo({ keycloakPort: KEYCLOAK_APP_PORTS.keycloak, rsPort: KEYCLOAK_APP_PORTS.rs, log, ...options.demo.keycloak });
     return { setup: keycloakDemoSetup(handle.config), keycloak: handle.config, reused: false, close: () => handle.close() };
   }
-  const demoOptions: DemoOptions = options.demo ?? { dataDir: resolve(options.env.TESSERA_DEMO_DIR ?? '.tessera-demo') };
+  let dpopNonce: DemoOptions['dpopNonce'];
+  try {
+    dpopNonce = parseDpopNonce(options.env.TESSERA_DEMO_DPOP_NONCE);
+  } catch (error) {
+    throw new Error(`TESSERA_DEMO_DPOP_NONCE ${(error as Error).message}`, { cause: error });
+  }
+  const demoOptions: DemoOptions = options.demo ?? { dataDir: resolve(options.env.TESSERA_DEMO_DIR ?? '.tessera-demo'), ...(dpopNonce ? { dpopNonce } : {}) };
   try {
     // The demo publishes its side of each exchange for the End-to-end diagram unless told not to.
     const demo: DemoHandle = await startDemo({ events: true, ...demoOptions, log });

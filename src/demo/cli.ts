@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORTS, startDemo, type DemoConfig } from './index';
+import { DEFAULT_PORTS, parseDpopNonce, startDemo, type DemoConfig } from './index';
 import { describeKeycloakDemo, startKeycloakDemo } from './keycloak/demo';
 
 const HELP = `Usage: npm run demo -- [options]
@@ -72,12 +72,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--as must be demo or keycloak, not "${values.as}"\n`);
     return 2;
   }
-  const nonceAt = values['dpop-nonce'] ?? (process.env.TESSERA_DEMO_DPOP_NONCE || undefined);
-  if (nonceAt !== undefined && !['as', 'rs', 'both'].includes(nonceAt)) {
-    process.stderr.write(`--dpop-nonce must be as, rs or both, not "${nonceAt}"\n`);
+  let dpopNonce;
+  try {
+    dpopNonce = parseDpopNonce(values['dpop-nonce'] ?? process.env.TESSERA_DEMO_DPOP_NONCE);
+  } catch (error) {
+    process.stderr.write(`${values['dpop-nonce'] !== undefined ? '--dpop-nonce' : 'TESSERA_DEMO_DPOP_NONCE'} ${(error as Error).message}\n`);
     return 2;
   }
-  const dpopNonce = nonceAt === undefined ? undefined : { as: nonceAt !== 'rs', rs: nonceAt !== 'as' };
   let ports;
   try {
     ports = { idp: port(values['idp-port'], 'idp-port', DEFAULT_PORTS.idp), as: port(values['as-port'], 'as-port', DEFAULT_PORTS.as), rs: port(values['rs-port'], 'rs-port', DEFAULT_PORTS.rs) };

@@ -63,6 +63,17 @@ export interface DemoHandle {
 
 export const DEFAULT_PORTS = { idp: 4401, as: 4402, rs: 4403 } as const;
 
+/**
+ * `as`, `rs` or `both` (`--dpop-nonce`, `TESSERA_DEMO_DPOP_NONCE`) as {@link DemoOptions.dpopNonce};
+ * undefined for none or an empty value; throws for anything else.
+ * @see https://www.rfc-editor.org/rfc/rfc9449.html#section-8
+ */
+export function parseDpopNonce(value: string | undefined): DemoOptions['dpopNonce'] {
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'as' && value !== 'rs' && value !== 'both') throw new Error(`must be as, rs or both, not "${value}"`);
+  return { as: value !== 'rs', rs: value !== 'as' };
+}
+
 export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> {
   const log = options.log ?? (() => {});
   const kv = await openKv(options);

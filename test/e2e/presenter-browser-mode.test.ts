@@ -97,6 +97,8 @@ describe('the sequence diagram, presenter and shareable traces', () => {
     const curl = await detail.getByLabel('curl command').innerText();
     expect(curl).toMatch(/\$\{TICKET_1\}/);
     expect(curl).toContain('Basic ${CLIENT_CREDENTIALS}');
+    // The demo AS binds RPTs (RFC 9449): the grant carries a proof, named after its key.
+    expect(curl).toContain('dpop: ${DPOP_PROOF}');
     expect(curl).not.toMatch(/fp:|redacted/);
     await axe(page, 'step detail');
   });

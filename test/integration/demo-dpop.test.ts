@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oauth from 'oauth4webapi';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
-import { startDemo, type DemoHandle } from '../../src/demo';
+import { parseDpopNonce, startDemo, type DemoHandle } from '../../src/demo';
 import { parseWwwAuthenticate } from '../../packages/uma/src/uma/challenge';
 import { signIn } from '../fixtures/demo-people';
 
@@ -290,7 +290,11 @@ describe('DPoP nonces (the demo option dpopNonce)', () => {
     const second = await h.grant(dpop, { ticket });
     expect(second.status).toBe(200);
     expect(second.body.token_type).toBe('DPoP');
-    expect((await h.grant()).body.token_type).toBe('Bearer');
+    // Every answer to a proof names the nonce to use next (§8).
+    expect(second.headers.get('dpop-nonce')).toBe(nonce);
+    const bearer = await h.grant();
+    expect(bearer.body.token_type).toBe('Bearer');
+    expect(bearer.headers.get('dpop-nonce')).toBeNull();
     const forged = await h.grant(proofs(await keys(), (_h, p) => { p.nonce = 'not-a-nonce-of-this-as'; }));
     expect(forged.body.error).toBe('use_dpop_nonce');
   });
@@ -307,10 +311,23 @@ describe('DPoP nonces (the demo option dpopNonce)', () => {
     const second = await h.call(rpt, dpop);
     expect(second.sent.dpop).toBeTruthy();
     expect(second.status).toBe(200);
+    expect(second.headers.get('dpop-nonce')).toBe(first.headers.get('dpop-nonce'));
+    // The nonce of the AS is not the RS's: each server checks its own.
+    const atAs = proofs(await keys(), (_h, p) => { p.nonce = String(r.headers.get('dpop-nonce')); });
+    expect((await h.call(rpt, atAs)).body.error).toBe('use_dpop_nonce');
   });
 });
 
 describe('the demo CLI option', () => {
+  it('as, rs or both: which servers ask for nonces; empty or absent: none', () => {
+    expect(parseDpopNonce('as')).toEqual({ as: true, rs: false });
+    expect(parseDpopNonce('rs')).toEqual({ as: false, rs: true });
+    expect(parseDpopNonce('both')).toEqual({ as: true, rs: true });
+    expect(parseDpopNonce('')).toBeUndefined();
+    expect(parseDpopNonce(undefined)).toBeUndefined();
+    expect(() => parseDpopNonce('AS')).toThrow(/must be as, rs or both/);
+  });
+
   it('refuses a --dpop-nonce value other than as, rs or both', async () => {
     const { main } = await import('../../src/demo/cli');
     const errors: string[] = [];

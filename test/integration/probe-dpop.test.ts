@@ -96,3 +96,10 @@ describe('tessera probe: dpop.binding reads a JWT RPT\'s cnf.jkt', () => {
     expect(mislabel.check('dpop.binding')).toMatchObject({ status: 'deviation', detail: expect.stringContaining('token_type Bearer, yet the RPT names the proof key in cnf.jkt') });
   });
 });
+
+describe('tessera probe: dpop.bad-proof at an AS that binds in cnf.jkt but says Bearer', () => {
+  it('is measured (the binding is real), and passes when the bad proofs are refused', async () => {
+    const { check } = await probe({ mislabel: true });
+    expect(check('dpop.bad-proof')?.status).toBe('pass');
+  });
+});

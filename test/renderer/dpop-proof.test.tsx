@@ -55,3 +55,14 @@ describe('a DPoP-bound flow', () => {
     }
   });
 });
+
+describe('curl of a bound request', () => {
+  it('names the proof after its key ($DPOP_PROOF), never a fingerprint', async () => {
+    const { curlCommand } = await import('../../renderer/components/sequence/curl');
+    const names = layoutFlow(steps).names;
+    const curl = curlCommand(steps[2] as StepView, names);
+    expect(curl).toContain('dpop: ${DPOP_PROOF}');
+    expect(curl).toContain('DPoP ${RPT_1}');
+    expect(curl).not.toMatch(/fp:|redacted/);
+  });
+});

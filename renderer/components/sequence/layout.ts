@@ -198,9 +198,15 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
   steps.forEach((s, i) => {
     const seen = tokensOf(s);
     // An RPT chip says whether it is DPoP-bound or Bearer (the chip's name stays RPT1: the same token);
-    // one chip per DPoP key (its thumbprint), whatever proof of it a request carries.
+    // one chip per DPoP key (its thumbprint), whatever proof of it a request carries; the proof's own
+    // fingerprint names that chip too (exchange details, curl's $DPOP_PROOF).
     const chipOf = (t: (typeof seen)[number]): Chip => {
-      const c = chip(t.role, t.role === 'dpop' && s.dpop?.jkt ? `jkt:${s.dpop.jkt}` : t.fingerprint);
+      if (t.role === 'dpop' && s.dpop?.jkt) {
+        const key = chip('dpop', `jkt:${s.dpop.jkt}`);
+        if (!names.has(t.fingerprint)) names.set(t.fingerprint, key);
+        return key;
+      }
+      const c = chip(t.role, t.fingerprint);
       const scheme = t.role === 'rpt' ? rptScheme(s, t.name, t.where) : undefined;
       return scheme ? { ...c, scheme } : c;
     };

@@ -117,6 +117,8 @@ export async function startAs(options: AsOptions): Promise<AsHandle> {
     if (!proofs) return {};
     try {
       const { jkt } = await dpop.verify({ proofs, method: ctx.method, url: tokenEndpoint });
+      // The nonce to use next, with every answer (§8), so a client need not wait for a refusal.
+      if (dpop.requireNonce) ctx.set('DPoP-Nonce', dpop.nonce());
       return { binding: { jkt } };
     } catch (error) {
       if (!(error instanceof DpopProblem)) throw error;

@@ -287,6 +287,8 @@ export async function startRs(options: RsOptions): Promise<RsHandle> {
       if (credentials.scheme === 'dpop' && req.headersDistinct.dpop !== undefined) {
         try {
           proofKey = (await dpop.verify({ proofs: req.headersDistinct.dpop, method: req.method ?? 'GET', url: `${new URL(url).origin}${new URL(req.url ?? '/', url).pathname}`, accessToken: token })).jkt;
+          // The nonce to use next, with every answer (§9).
+          if (dpop.requireNonce) res.setHeader('DPoP-Nonce', dpop.nonce());
         } catch (error) {
           if (error instanceof DpopProblem) return proofRefusal(res, error);
           throw error;

@@ -26,6 +26,15 @@ interface ProofGrant {
   nonceHeader: boolean;
 }
 
+/** A JWT RPT's `cnf.jkt` (RFC 9449 §6.1); undefined for an opaque RPT, whose binding only introspection shows. */
+function cnfOf(token: string): unknown {
+  try {
+    return (decodeJwt(token) as { cnf?: { jkt?: unknown } }).cnf?.jkt;
+  } catch {
+    return undefined;
+  }
+}
+
 function advertisedAlgs(ctx: CheckContext): string[] | undefined {
   const value = (ctx.metadata as Record<string, unknown>).dpop_signing_alg_values_supported;
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
@@ -78,12 +87,7 @@ export const dpopChecks: CheckDefinition[] = [
       }
       const token = o.result.token;
       const where = g.advertised ? `The AS advertises dpop_signing_alg_values_supported (${g.advertised.join(', ')})` : 'The AS does not advertise dpop_signing_alg_values_supported';
-      let cnf: unknown;
-      try {
-        cnf = (decodeJwt(token.accessToken) as { cnf?: { jkt?: unknown } }).cnf?.jkt;
-      } catch {
-        cnf = undefined; // an opaque RPT: the binding is the AS's and RS's to check (introspection)
-      }
+      const cnf = cnfOf(token.accessToken);
       if (!isDpopTokenType(token.tokenType) && cnf !== undefined) {
         // Keycloak's UMA grant (keycloak#52985): bound in the token, Bearer in the answer.
         return deviation(`The AS answered token_type ${token.tokenType}, yet the RPT names ${cnf === g.jkt ? 'the proof key' : 'a key'} in cnf.jkt (${String(cnf)}): bound, but not said to be.`, 'A client cannot know from the answer that the RPT is bound; an RS that checks cnf refuses it as a bearer token, one that does not (introspection with a hint that hides cnf) refuses it as DPoP. Send no proof to this AS unless its RSes are known to accept the result.');
@@ -104,7 +108,7 @@ export const dpopChecks: CheckDefinition[] = [
     async run(ctx) {
       const g = await dpopGrant(ctx);
       if (g.final.result.type !== 'token') return skip(`No grant with a valid proof to compare with: ${describeResult(g.final)}.`);
-      if (!isDpopTokenType(g.final.result.token.tokenType)) return skip('The AS does not bind RPTs to proofs (see dpop.binding): a proof it ignores cannot be judged.');
+      if (!isDpopTokenType(g.final.result.token.tokenType) && cnfOf(g.final.result.token.accessToken) !== g.jkt) return skip('The AS does not bind RPTs to proofs (see dpop.binding): a proof it ignores cannot be judged.');
       const pair = await generateDpopKeyPair();
       const cases: [string, Handle][] = [
         ['a proof for another URL (htu)', dpopHandle(pair, (_header, claims) => { claims.htu = `${String(claims.htu)}/elsewhere`; })],
