@@ -114,9 +114,21 @@ export function DpopProof({ proof }: { proof: DpopProofView }) {
   );
 }
 
+/** The `cnf.jkt` a JWT issued in this exchange names (RFC 9449 §6.1), if any: a binding the token_type may not say. */
+function confirmedKey(step: StepView): string | undefined {
+  for (const t of step.tokens ?? []) {
+    const cnf = t.jwt?.claims.cnf;
+    if (cnf && typeof cnf === 'object' && typeof (cnf as { jkt?: unknown }).jkt === 'string') return (cnf as { jkt: string }).jkt;
+  }
+  return undefined;
+}
+
 /** What a token response's `token_type` means for the RPT (RFC 9449 §5). */
-function TokenType({ type, proof }: { type: string; proof?: DpopProofView | undefined }) {
+function TokenType({ type, proof, cnf }: { type: string; proof?: DpopProofView | undefined; cnf?: string | undefined }) {
   if (type === 'DPoP') return <p>token_type <code>DPoP</code>: the RPT is bound to the key that signed this request&apos;s proof{proof?.jkt ? <> (jkt <code>{proof.jkt}</code>)</> : null}; the RS accepts it only with a fresh proof of that key.</p>;
+  if (type === 'Bearer' && cnf) {
+    return <p>token_type <code>Bearer</code>, yet the RPT names {cnf === proof?.jkt ? 'this proof\'s key' : 'a key'} in <code>cnf.jkt</code> (<code>{cnf}</code>): the AS bound it without saying so (RFC 9449 §5 asks for token_type DPoP), so an RS may treat it either way.</p>;
+  }
   if (type === 'Bearer') return <p>token_type <code>Bearer</code>: the RPT is not bound to a key{proof ? ', although a proof was sent' : ''}; whoever holds it can use it.</p>;
   return <p>token_type <code>{type}</code></p>;
 }
@@ -164,7 +176,7 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
       <Headers h={step.request.headers} names={names} />
       <Body text={step.request.body} contentType={step.request.headers['content-type']} names={names} step={step} where="request" />
       {step.dpop ? <DpopProof proof={step.dpop} /> : null}
-      {step.response ? <><h4>Response</h4>{tokenType ? <TokenType type={tokenType} proof={step.dpop} /> : null}<Headers h={step.response.headers} names={names} /><Body text={step.response.body} contentType={step.response.headers['content-type']} names={names} step={step} where="response" /></> : null}
+      {step.response ? <><h4>Response</h4>{tokenType ? <TokenType type={tokenType} proof={step.dpop} cnf={confirmedKey(step)} /> : null}<Headers h={step.response.headers} names={names} /><Body text={step.response.body} contentType={step.response.headers['content-type']} names={names} step={step} where="response" /></> : null}
       {rows.length ? (
         <>
           <h4>Tokens in this exchange (fingerprints only, never the token)</h4>

@@ -199,4 +199,13 @@ describe('the proof in the diagram', () => {
     expect(steps.find((s) => s.kind === 'token')?.dpop?.header.jwk).not.toHaveProperty('d');
     expect(steps.find((s) => s.kind === 'token')?.dpop?.header.jwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
   });
+
+  it("an AS that binds in the RPT's cnf.jkt but answers Bearer (Keycloak's UMA grant) is shown as such", () => {
+    const grant = structuredClone(flow.steps.find((s) => s.kind === 'token')!);
+    grant.response = { ...grant.response!, body: grant.response!.body!.replace('"token_type":"DPoP"', '"token_type":"Bearer"') };
+    const rpt = JSON.parse(grant.response.body!).access_token.replace(/^\[redacted (fp:[\w-]+)\]$/, '$1') as string;
+    grant.tokens = [...(grant.tokens ?? []).filter((t) => t.fingerprint !== rpt), { fingerprint: rpt, length: 900, jwt: { header: { alg: 'RS256' }, claims: { cnf: { jkt: DPOP_JKT } } } }];
+    const el = render(<StepDetail step={grant} names={layoutFlow([grant]).names} />);
+    expect(el.textContent).toContain(`token_type Bearer, yet the RPT names this proof's key in cnf.jkt (${DPOP_JKT})`);
+  });
 });
