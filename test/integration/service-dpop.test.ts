@@ -124,6 +124,21 @@ describe('the per-AS DPoP switch in the app', () => {
     }
   });
 
+  it('Always at an AS that does not advertise DPoP: the grant carries a proof, and a Bearer answer is refused (dpop_not_bound, the AS in facts)', async () => {
+    const plain = await startDpopServer({ bind: false });
+    try {
+      await service.call('addAs', { issuer: plain.asUri, authMethod: 'none', clientId: 'tessera', dpop: 'on' });
+      expect((await service.getState()).trusted.find((t) => t.issuer === plain.asUri)).toMatchObject({ dpop: 'on', dpopAlgs: [] });
+      const flow = await finished(service, (await service.call('openResource', { url: plain.url('/r/always') })).flowId);
+      expect(plain.tokenRequests[0]?.proof).toBeDefined();
+      expect(flow.outcome).toBe('error');
+      expect(flow.error).toMatchObject({ code: 'dpop_not_bound', facts: { asIssuer: plain.asUri } });
+      expect(plain.rsRequests.filter((r) => r.scheme)).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('a proof as the renderer gets it: only the members RFC 9449 names, bounded, a public key only', () => {
     const view = dpopProofView({
       header: { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: 'x'.repeat(5000), y: 'y', d: 'private' }, extra: { deep: [1] } },

@@ -17,6 +17,7 @@ import { SequenceDiagram } from '../../renderer/components/sequence/SequenceDiag
 import { StepDetail } from '../../renderer/components/StepDetail';
 import { bearerFlow, dpopFlow, DPOP_JKT } from '../fixtures/dpop-flow';
 import { parseTrace } from '../../src/app/trace-import';
+import { uiAdvice } from '../../renderer/explain';
 import { appState, render } from './support';
 
 const AS = 'https://as.example';
@@ -207,5 +208,15 @@ describe('the proof in the diagram', () => {
     grant.tokens = [...(grant.tokens ?? []).filter((t) => t.fingerprint !== rpt), { fingerprint: rpt, length: 900, jwt: { header: { alg: 'RS256' }, claims: { cnf: { jkt: DPOP_JKT } } } }];
     const el = render(<StepDetail step={grant} names={layoutFlow([grant]).names} />);
     expect(el.textContent).toContain(`token_type Bearer, yet the RPT names this proof's key in cnf.jkt (${DPOP_JKT})`);
+  });
+
+  it('a refusal under Always points at the switch in Connections, never at a command-line flag', () => {
+    for (const code of ['dpop_not_bound', 'dpop_unsupported']) {
+      const advice = uiAdvice({ code, message: 'm', hint: 'h', facts: { asIssuer: AS } });
+      expect(advice).toContain(AS);
+      expect(advice).toContain('Sender-constrained tokens (DPoP)');
+      expect(advice).toContain('Connections');
+      expect(advice).not.toMatch(/--|config\.json/);
+    }
   });
 });
