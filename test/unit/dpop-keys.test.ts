@@ -133,3 +133,13 @@ describe('config.json: the per-AS dpop switch', () => {
     await expect(load({ dpop: true })).rejects.toMatchObject({ code: 'config_invalid' });
   });
 });
+
+describe('dpopResourceRequest', () => {
+  it('refuses plain http to another machine with insecure_transport, before anything is sent', async () => {
+    const { dpopResourceRequest } = await import('../../packages/uma/src/uma/dpop');
+    const key = await new DpopKeys(new MemoryStore()).key(AS1, ALICE);
+    let sent = 0;
+    await expect(dpopResourceRequest('http://rs.example/r', 'GET', {}, 'the-rpt', key, async () => { sent++; throw new Error('sent'); })).rejects.toMatchObject({ code: 'insecure_transport' });
+    expect(sent).toBe(0);
+  });
+});

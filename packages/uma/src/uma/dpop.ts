@@ -13,7 +13,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK
 import { z } from 'zod';
 import { SPEC, TesseraError } from '../kernel/errors';
 import { storeKeys, type TokenStore } from '../kernel/store';
-import { allowsInsecureRequests } from '../kernel/urls';
+import { allowsInsecureRequests, requireSecureTransport } from '../kernel/urls';
 import type { HttpResult } from '../http/fetch';
 
 /**
@@ -198,6 +198,8 @@ export async function demandsDpopNonce(response: Response): Promise<boolean> {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-9
  */
 export async function dpopResourceRequest(url: string, method: string, headers: Record<string, string>, rpt: string, key: DpopKey, send: (headers: Record<string, string>) => Promise<HttpResult>): Promise<HttpResult> {
+  // The engine's transport rule, in its words, before oauth4webapi's own https check.
+  requireSecureTransport(url);
   for (let attempt = 0; ; attempt++) {
     let result: HttpResult | undefined;
     const customFetch = async (_url: string, init: { headers?: ConstructorParameters<typeof Headers>[0] }): Promise<Response> => {
@@ -214,8 +216,9 @@ export async function dpopResourceRequest(url: string, method: string, headers: 
         ...(allowsInsecureRequests(url) ? { [oauth.allowInsecureRequests]: true } : {}),
       });
     } catch (error) {
-      // Any challenge (a UMA one included) is the caller's to read; a nonce demand is answered once.
-      if (!(error instanceof oauth.WWWAuthenticateChallengeError) || !result) throw error;
+      // Nothing came back (network, transport rule): the caller's error. Any answer, a challenge (a UMA
+      // one included) or one oauth4webapi could not parse, is the caller's to read; a nonce demand is answered once.
+      if (!result) throw error;
       if (attempt === 0 && oauth.isDPoPNonceError(error)) continue;
     }
     return result as HttpResult;
