@@ -38,6 +38,9 @@ export function uiAdvice(error: ErrorView): string {
     case 'invalid_client': case 'client_not_configured': return 'Check the client settings of this authorization server in Connections.';
     case 'other_scheme': return f.scheme === 'GNAP' ? `This resource uses GNAP${f.asIssuer ? ` (its server: ${f.asIssuer})` : ''}; Tessera speaks UMA only, so use a GNAP client for it.` : `This resource wants an OAuth access token${f.listedAs?.length ? ` from ${f.listedAs.join(' or ')}` : ''}, not a UMA token; Tessera cannot ask for one. If you have one, add it as an Authorization header in the request builder.`;
     case 'rs_metadata_as_mismatch': case 'rs_metadata_resource_mismatch': return 'Nothing was sent to the authorization server: what the resource server says about itself does not match its challenge. Trusting the server does not change this; tell the resource server\'s operator.';
+    // The switch says Always (RFC 9449): the AS did not bind the RPT, or cannot check Tessera's proofs.
+    case 'dpop_not_bound': return `${f.asIssuer ?? 'This authorization server'} did not bind the RPT to Tessera's key, and Sender-constrained tokens (DPoP) is set to Always for it. To accept a Bearer RPT from it, set that to Automatic or Never in Connections.`;
+    case 'dpop_unsupported': return `${f.asIssuer ?? 'This authorization server'} checks DPoP proofs only with algorithms Tessera does not sign with. Set Sender-constrained tokens (DPoP) to Automatic or Never for it in Connections.`;
     case 'internal': return 'This is a bug in Tessera; please report it with the exported flow (Export).';
     default: return error.hint;
   }

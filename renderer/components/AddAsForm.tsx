@@ -2,6 +2,7 @@ import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { ApiInput, AsCheckView, TrustedAsView } from '../../src/app/api';
 import { useUi } from '../store';
 import { addressProblem, refusal } from '../forms';
+import { DpopSetting, dpopAdvertised, type DpopChoice } from './DpopSetting';
 
 type Method = ApiInput<'addAs'>['authMethod'];
 type Where = 'discovery' | 'discoveryUrl' | 'manual';
@@ -35,7 +36,8 @@ export function checkText(issuer: string, c: AsCheckView | undefined): string {
   if (!c) return `Trusted ${issuer}.`;
   if (c.source === 'manual') return `Trusted ${issuer}. Its endpoints were entered by hand, so Tessera could not check them; the first request will.`;
   const grant = c.umaGrant === 'listed' ? 'it offers the UMA grant' : 'its metadata is a UMA document';
-  return `Trusted ${issuer}: Tessera read its metadata — the issuer matches, the token endpoint is ${c.tokenEndpoint}, and ${grant}.`;
+  const dpop = c.dpopAlgs ? ` ${dpopAdvertised(c.dpopAlgs)}` : '';
+  return `Trusted ${issuer}: Tessera read its metadata — the issuer matches, the token endpoint is ${c.tokenEndpoint}, and ${grant}.${dpop}`;
 }
 
 /**
@@ -57,6 +59,9 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
   }));
   const [where, setWhere] = useState<Where>(edit?.setup?.tokenEndpoint ? 'manual' : edit?.setup?.discoveryUrl ? 'discoveryUrl' : 'discovery');
   const [method, setMethod] = useState<Method>(edit?.setup?.authMethod ?? (edit?.registration === 'dynamic' ? 'dynamic' : 'client_secret_basic'));
+  // The AS's switch as it is (TrustedAsView.dpop, or its setup's): an unchanged form sends none.
+  const current: DpopChoice = edit?.dpop ?? edit?.setup?.dpop ?? 'auto';
+  const [dpop, setDpop] = useState<DpopChoice>(current);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [done, setDone] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -107,6 +112,8 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
       ...(method !== 'dynamic' ? opt('clientId') : {}),
       ...(method === 'client_secret_basic' || method === 'client_secret_post' ? { clientSecret: v.clientSecret } : {}),
       ...(method === 'private_key_jwt' ? { privateKey: v.privateKey } : {}),
+      // Sent only when chosen: an unchanged form leaves config.json as it was (a new AS: Automatic).
+      ...(dpop !== current ? { dpop } : {}),
     };
     setBusy(true);
     try {
@@ -175,6 +182,7 @@ export function AddAsForm({ edit, onDone }: { edit?: TrustedAsView | undefined; 
         {method === 'client_secret_basic' || method === 'client_secret_post' ? text('clientSecret', 'Client secret', { type: 'password', autoComplete: 'new-password', help: 'Kept in the vault, never shown again.' }) : null}
         {method === 'private_key_jwt' ? field('privateKey', 'Private key (JWK or PEM)', <textarea id={`${id}-privateKey`} value={v.privateKey} onChange={set('privateKey')} spellCheck={false} placeholder="-----BEGIN PRIVATE KEY-----" aria-invalid={errors.privateKey ? true : undefined} aria-describedby={described('privateKey', true)} />, 'Kept in the vault, never shown again.') : null}
       </fieldset>
+      <DpopSetting value={dpop} algs={edit?.dpopAlgs} usable={edit?.dpopUsable} onChange={setDpop} />
       <button type="submit" disabled={busy}>{edit ? 'Save changes' : 'Trust this authorization server'}</button>
       {busy ? <p role="status">Checking the server: reading its metadata…</p> : null}
       {edit && onDone ? <> <button type="button" className="secondary" onClick={onDone}>Cancel</button></> : null}

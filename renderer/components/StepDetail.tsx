@@ -6,21 +6,24 @@
  */
 import { boundedJson } from './RecordView';
 import { useState } from 'react';
-import type { StepView } from '../../src/app/api';
-import { LANES, type Chip } from './sequence/layout';
+import type { DpopProofView, StepView } from '../../src/app/api';
+import { LANES, chipJkt, shortJkt, tokenTypeOf, type Chip } from './sequence/layout';
 import { ROLE_LABEL, roleOf, tokensOf, type TokenRole } from './sequence/tokens';
 import { curlCommand, variableFor } from './sequence/curl';
 
 const PLACEHOLDER = /^\[redacted (fp:[A-Za-z0-9_-]+)\]$/;
 /** " T2", " ID"; nothing for the client secret's chip name "secret", which would repeat the role. */
 const suffix = (name: string | undefined) => (name && name !== 'secret' ? ` ${name}` : '');
+/** A token's label: its role and chip name; a DPoP proof by the short form of its key's thumbprint. */
+const label = (role: TokenRole, chip: Pick<Chip, 'role' | 'fingerprint' | 'name'> | undefined, name = chip?.name) =>
+  role === 'dpop' ? `${ROLE_LABEL.dpop} ${shortJkt(chip ? chipJkt(chip) : undefined)}` : `${ROLE_LABEL[role]}${suffix(name)}`;
 
 function Secret({ value, names, role: named }: { value: string; names: Map<string, Chip>; role?: TokenRole | undefined }) {
   const fp = PLACEHOLDER.exec(value.trim())?.[1];
   if (!fp) return <code>{value}</code>;
   const chip = names.get(fp);
   const role = named && named !== 'secret' ? named : chip?.role ?? 'secret';
-  return <span><span className={`role ${role}`}>{ROLE_LABEL[role]}{suffix(chip?.name)}</span> <code>{fp}</code></span>;
+  return <span><span className={`role ${role}`}>{label(role, chip)}</span> <code>{fp}</code></span>;
 }
 
 function Headers({ h, names }: { h: Record<string, string>; names: Map<string, Chip> }) {
@@ -28,7 +31,7 @@ function Headers({ h, names }: { h: Record<string, string>; names: Map<string, C
   if (entries.length === 0) return null;
   return <table className="headers"><tbody>{entries.map(([k, v]) => {
     const scheme = /^(\w+) (\[redacted fp:[\w-]+\])$/.exec(v);
-    return <tr key={k}><th scope="row">{k}</th><td>{scheme ? <>{scheme[1]} <Secret value={scheme[2] ?? ''} names={names} /></> : <code>{v}</code>}</td></tr>;
+    return <tr key={k}><th scope="row">{k}</th><td>{scheme ? <>{scheme[1]} <Secret value={scheme[2] ?? ''} names={names} /></> : PLACEHOLDER.test(v.trim()) ? <Secret value={v} names={names} /> : <code>{v}</code>}</td></tr>;
   })}</tbody></table>;
 }
 
@@ -79,6 +82,57 @@ function Jwt({ jwt }: { jwt: { header: Record<string, unknown>; claims: Record<s
   );
 }
 
+const DPOP_CLAIM_WORDS: Record<string, string> = {
+  htm: 'the HTTP method it is for', htu: 'the address it is for', iat: 'when it was made', jti: 'its unique id (a server refuses it twice)',
+  nonce: 'the server\'s nonce', ath: 'hash of the access token it goes with (shown as a fingerprint)',
+};
+
+/**
+ * The DPoP proof of a request, decoded (RFC 9449 §4.2): the key's thumbprint, the JOSE header with
+ * the public key, the claims. The proof itself is never kept, so there is no signature to check here.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ */
+export function DpopProof({ proof }: { proof: DpopProofView }) {
+  const claims = (['htm', 'htu', 'iat', 'jti', 'nonce', 'ath'] as const).filter((k) => proof.claims[k] !== undefined);
+  return (
+    <section className="dpop-proof" aria-label="DPoP proof">
+      <h4>DPoP proof (sender-constrained token, RFC 9449)</h4>
+      <p>Signed by Tessera&apos;s key with thumbprint (jkt) <code>{proof.jkt ?? 'unknown'}</code>. <span className="muted">Only the decoded parts are kept, never the proof, which a server could be made to accept again.</span></p>
+      <table className="params"><caption>Proof header</caption><tbody>
+        {proof.header.typ !== undefined ? <tr><th scope="row"><code>typ</code></th><td><code>{proof.header.typ}</code></td></tr> : null}
+        {proof.header.alg !== undefined ? <tr><th scope="row"><code>alg</code></th><td><code>{proof.header.alg}</code></td></tr> : null}
+        {proof.header.jwk ? <tr><th scope="row"><code>jwk</code></th><td><code>{JSON.stringify(proof.header.jwk)}</code> <span className="muted">(the public key)</span></td></tr> : null}
+      </tbody></table>
+      <table className="params"><caption>Proof claims</caption><tbody>{claims.map((k) => {
+        const v = proof.claims[k];
+        return (
+          <tr key={k}><th scope="row"><code>{k}</code></th><td>{k === 'iat' && typeof v === 'number' ? <>{new Date(v * 1000).toLocaleString()} <span className="muted">({relative(v)})</span></> : <code>{String(v)}</code>}</td></tr>
+        );
+      })}</tbody></table>
+      <dl className="muted dpop-claims">{claims.map((k) => <div key={k}><dt><code>{k}</code></dt><dd>{DPOP_CLAIM_WORDS[k]}</dd></div>)}</dl>
+    </section>
+  );
+}
+
+/** The `cnf.jkt` a JWT issued in this exchange names (RFC 9449 §6.1), if any: a binding the token_type may not say. */
+function confirmedKey(step: StepView): string | undefined {
+  for (const t of step.tokens ?? []) {
+    const cnf = t.jwt?.claims.cnf;
+    if (cnf && typeof cnf === 'object' && typeof (cnf as { jkt?: unknown }).jkt === 'string') return (cnf as { jkt: string }).jkt;
+  }
+  return undefined;
+}
+
+/** What a token response's `token_type` means for the RPT (RFC 9449 §5). */
+function TokenType({ type, proof, cnf }: { type: string; proof?: DpopProofView | undefined; cnf?: string | undefined }) {
+  if (type === 'DPoP') return <p>token_type <code>DPoP</code>: the RPT is bound to the key that signed this request&apos;s proof{proof?.jkt ? <> (jkt <code>{proof.jkt}</code>)</> : null}; the RS accepts it only with a fresh proof of that key.</p>;
+  if (type === 'Bearer' && cnf) {
+    return <p>token_type <code>Bearer</code>, yet the RPT names {cnf === proof?.jkt ? 'this proof\'s key' : 'a key'} in <code>cnf.jkt</code> (<code>{cnf}</code>): the AS bound it without saying so (RFC 9449 §5 asks for token_type DPoP), so an RS may treat it either way.</p>;
+  }
+  if (type === 'Bearer') return <p>token_type <code>Bearer</code>: the RPT is not bound to a key{proof ? ', although a proof was sent' : ''}; whoever holds it can use it.</p>;
+  return <p>token_type <code>{type}</code></p>;
+}
+
 interface TokenRow { fingerprint: string; role: TokenRole; name?: string | undefined; where: string; length?: number | undefined; jwt?: { header: Record<string, unknown>; claims: Record<string, unknown> } | undefined }
 
 /** Tokens of an exchange by role; the core's descriptions (length, decoded JWT) joined by fingerprint. */
@@ -98,6 +152,7 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
   const [curl, setCurl] = useState<string | undefined>();
   const rows = tokenRows(step, names);
   const lane = LANES.find((l) => l.id === step.lane)?.label ?? step.lane;
+  const tokenType = step.kind === 'token' || step.kind === 'refresh' ? tokenTypeOf(step) : undefined;
   const copy = async () => {
     const text = curlCommand(step, names);
     setCurl(text);
@@ -120,13 +175,14 @@ export function StepDetail({ step, names = new Map() }: { step: StepView; names?
       <h4>Request</h4>
       <Headers h={step.request.headers} names={names} />
       <Body text={step.request.body} contentType={step.request.headers['content-type']} names={names} step={step} where="request" />
-      {step.response ? <><h4>Response</h4><Headers h={step.response.headers} names={names} /><Body text={step.response.body} contentType={step.response.headers['content-type']} names={names} step={step} where="response" /></> : null}
+      {step.dpop ? <DpopProof proof={step.dpop} /> : null}
+      {step.response ? <><h4>Response</h4>{tokenType ? <TokenType type={tokenType} proof={step.dpop} cnf={confirmedKey(step)} /> : null}<Headers h={step.response.headers} names={names} /><Body text={step.response.body} contentType={step.response.headers['content-type']} names={names} step={step} where="response" /></> : null}
       {rows.length ? (
         <>
           <h4>Tokens in this exchange (fingerprints only, never the token)</h4>
           <ul className="tokens" aria-label="Tokens in this exchange">{rows.map((t) => (
             <li key={`${t.fingerprint}${t.where}`}>
-              <span className={`role ${t.role}`}>{ROLE_LABEL[t.role]}{suffix(t.name)}</span> <code>{t.fingerprint}</code> · {t.where}{t.length ? ` · ${t.length} characters` : ''}
+              <span className={`role ${t.role}`}>{label(t.role, names.get(t.fingerprint), t.name)}</span> <code>{t.fingerprint}</code> · {t.where}{t.length ? ` · ${t.length} characters` : ''}
               <span className="muted"> · in curl as <code>${variableFor(t.name ? { role: t.role, name: t.name } : undefined, t.fingerprint)}</code></span>
               {t.jwt ? <details><summary>Decoded JWT</summary><Jwt jwt={t.jwt} /></details> : null}
             </li>

@@ -5,6 +5,7 @@ import { CheckReport } from '../components/CheckReport';
 import { AddAsForm, setupText } from '../components/AddAsForm';
 import { BrowserWait } from '../components/BrowserWait';
 import { useSignIn } from '../components/SignIn';
+import { DpopSetting } from '../components/DpopSetting';
 
 export function Connections() {
   const app = useUi((s) => s.app);
@@ -12,6 +13,7 @@ export function Connections() {
   // A selector, so the button re-renders (enabled again) when the sign-in ends.
   const signingIn = useUi((s) => Boolean(s.busy.signin));
   const flows = useUi((s) => s.flows);
+  const busyDpop = useUi((s) => Object.keys(s.busy).some((k) => k.startsWith('dpop:')));
   const { signIn: signInAt } = useSignIn();
   const [doc, setDoc] = useState<{ issuer: string; document: Record<string, unknown> }>();
   const [confirming, setConfirming] = useState<string>();
@@ -29,6 +31,8 @@ export function Connections() {
           <strong>{t.label ?? t.issuer}</strong> <code>{t.issuer}</code>
           <p className="muted">Client: {t.clientId ?? 'registered on first use (dynamic registration)'} ({t.registration})</p>
           {setupText(t) ? <p className="muted">{setupText(t)}</p> : null}
+          <DpopSetting value={t.dpop ?? 'auto'} algs={t.dpopAlgs} usable={t.dpopUsable} disabled={Boolean(busyDpop)}
+            onChange={(dpop) => void run(`dpop:${t.issuer}`, (a) => a.setAsDpop({ issuer: t.issuer, dpop })).then((state) => state && useUi.setState({ app: state }))} />
           <button type="button" className="secondary" onClick={() => void run('disc', (a) => a.discovery({ issuer: t.issuer })).then((d) => d && setDoc(d))}>Discovery document</button>
           <button type="button" className="secondary" aria-expanded={stopping === t.issuer} onClick={() => setStopping(t.issuer)}>Stop trusting…</button>
           <button type="button" className="secondary" aria-expanded={checking?.issuer === t.issuer} onClick={() => setChecking({ issuer: t.issuer, label: t.label ?? t.issuer })}>Check this AS</button>

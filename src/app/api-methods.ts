@@ -8,7 +8,7 @@ export const API_METHOD_NAMES = [
   'checkAs', 'cancelCheck', 'getCheckRun', 'exportCheckReport',
   'clearHistory', 'setTheme',
   'renameResource', 'addAs', 'reopenBrowser',
-  'setPreferences', 'unlock', 'createVault', 'keepNothing', 'startNewVault', 'dismissNotice', 'protectVault', 'retryVault',
+  'setPreferences', 'setAsDpop', 'unlock', 'createVault', 'keepNothing', 'startNewVault', 'dismissNotice', 'protectVault', 'retryVault',
 ] as const;
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
 

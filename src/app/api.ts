@@ -8,7 +8,7 @@
  * pulling Node code into the bundle.
  */
 import { z } from 'zod';
-import { addAsInput, ONLY_HTTP } from './as-input';
+import { addAsInput, dpopSetting, ONLY_HTTP } from './as-input';
 import { HTTP_METHODS } from './api-methods';
 
 /** http(s) only: zod's url() alone would let `javascript:` or `file:` through. */
@@ -63,6 +63,8 @@ export const apiInputs = {
   /** Opens again the page a flow is waiting on in the system browser (its address stays in the core). */
   reopenBrowser: z.object({ flowId: z.string().min(1).max(100) }).strict(),
   trustAs: z.object({ issuer }).strict(),
+  /** The per-AS DPoP switch (RFC 9449): "Sender-constrained tokens (DPoP)" on a trusted AS; saved in config.json. */
+  setAsDpop: z.object({ issuer, dpop: dpopSetting }).strict(),
   untrustAs: z.object({ issuer }).strict(),
   discovery: z.object({ issuer }).strict(),
   signIn: z.object({ issuer, clientId: z.string().min(1).max(200), scope: z.string().max(500).optional(), switchUser: z.boolean().optional() }).strict(),
@@ -151,9 +153,24 @@ export interface StepView {
   response?: { headers: Record<string, string>; body?: string; bodySize?: number };
   tokens?: { fingerprint: string; length: number; jwt?: { header: Record<string, unknown>; claims: Record<string, unknown> } }[];
   challenge?: { scheme: string; asUri?: string; realm?: string; ticket?: string };
+  /** The DPoP proof this request carried, decoded by the engine (never the proof itself): see {@link DpopProofView}. */
+  dpop?: DpopProofView;
   outcome?: string;
   note?: string;
   error?: ErrorView;
+}
+
+/**
+ * A DPoP proof as a face sees it (packages/uma/src/kernel/dpop-proof.ts, bounded by the service):
+ * the JOSE header with the public JWK, the claims (`ath` is a fingerprint of the access-token hash,
+ * as the engine records it), and the key's thumbprint `jkt` (RFC 7638). Written out here, not
+ * imported: the renderer type-checks this file without Node.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ */
+export interface DpopProofView {
+  header: { typ?: string; alg?: string; jwk?: Record<string, string> };
+  claims: { htm?: string; htu?: string; iat?: number; jti?: string; nonce?: string; ath?: string };
+  jkt?: string;
 }
 
 /**
@@ -249,10 +266,23 @@ export interface TrustedAsView {
   keycloak?: boolean;
   /** How it was set up (no secret): to show it, and to prefill the form when it is changed. */
   setup?: AsSetupView;
+  /** The DPoP switch (RFC 9449): absent or `auto` (when the AS advertises it, the default), `on` (always), `off` (never). */
+  dpop?: 'auto' | 'on' | 'off';
+  /**
+   * The AS's `dpop_signing_alg_values_supported` as last read from its metadata (the check when it
+   * was added, "Discovery document", a flow's discovery): `[]` it does not advertise DPoP; absent, not read yet this run.
+   */
+  dpopAlgs?: string[];
+  /** Tessera signs proofs with one of `dpopAlgs` (so Automatic sends them). */
+  dpopUsable?: boolean;
 }
-export interface AsSetupView { discoveryUrl?: string; tokenEndpoint?: string; claimsInteractionEndpoint?: string; registrationEndpoint?: string; revocationEndpoint?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | 'dynamic' }
+export interface AsSetupView { discoveryUrl?: string; tokenEndpoint?: string; claimsInteractionEndpoint?: string; registrationEndpoint?: string; revocationEndpoint?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | 'dynamic'; dpop?: 'auto' | 'on' | 'off' }
 /** What was checked when an AS was added by hand (src/app/as-check.ts): where its endpoints came from, its token endpoint, and how it shows the UMA grant. */
-export interface AsCheckView { source: 'discovery' | 'manual'; issuer?: string; tokenEndpoint: string; umaGrant: 'listed' | 'uma_document' | 'not_checked' }
+export interface AsCheckView {
+  source: 'discovery' | 'manual'; issuer?: string; tokenEndpoint: string; umaGrant: 'listed' | 'uma_document' | 'not_checked';
+  /** Its metadata's `dpop_signing_alg_values_supported` (`[]`: not advertised); absent when endpoints were entered by hand (RFC 9449 §5.1). */
+  dpopAlgs?: string[];
+}
 export interface ProviderView { issuer: string; clientId: string; label: string; scope: string }
 export interface IdentityView { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
 export interface TokenView { kind: 'rpt' | 'pct'; key: string; issuer?: string; rsOrigin?: string; identity?: string; expiresAt?: number; fingerprint?: string; permissions?: { resource_id: string; resource_scopes: string[] }[] }
@@ -375,6 +405,7 @@ export interface ApiResults {
   addAs: AppState & { check?: AsCheckView };
   reopenBrowser: { reopened: true };
   trustAs: AppState;
+  setAsDpop: AppState;
   untrustAs: AppState;
   discovery: { issuer: string; document: Record<string, unknown> };
   /**

@@ -27,6 +27,15 @@ function offersUma(found: DiscoveredAs, config: AsConfig): boolean {
 }
 
 /**
+ * An AS metadata document's `dpop_signing_alg_values_supported`, bounded; `[]` when not advertised.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5.1
+ */
+export function advertisedDpopAlgs(metadata: Record<string, unknown>): string[] {
+  const algs = metadata.dpop_signing_alg_values_supported;
+  return Array.isArray(algs) ? algs.filter((a): a is string => typeof a === 'string').slice(0, 16).map((a) => a.slice(0, 40)) : [];
+}
+
+/**
  * Checks the AS as it is about to be trusted. Endpoints entered by hand are not fetched (an AS
  * without discovery, such as WSO2 IS, has nothing to fetch); the view says so.
  */
@@ -53,6 +62,7 @@ export async function checkNewAs(config: AsConfig, http: HttpClient, signal?: Ab
     source: found.source === 'manual' ? 'manual' : 'discovery',
     tokenEndpoint: found.metadata.token_endpoint,
     umaGrant: found.metadata.grant_types_supported?.includes(UMA_GRANT_TYPE) ? 'listed' : 'uma_document',
+    dpopAlgs: advertisedDpopAlgs(found.metadata as Record<string, unknown>),
     ...(found.metadata.issuer ? { issuer: found.metadata.issuer } : {}),
   };
 }

@@ -25,6 +25,14 @@ export const secureHttpUrl = z.string().trim().max(2048)
   .refine((u) => !URL.canParse(u) || isSecureOrLoopback(u), HTTPS_RULE)
   .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), NO_USERINFO);
 
+/**
+ * The per-AS DPoP switch as config.json spells it (packages/uma/src/kernel/trust.ts `dpop`): `auto`
+ * sends proofs where the AS advertises `dpop_signing_alg_values_supported`, `on` always, `off` never.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5.1
+ */
+export const DPOP_SETTINGS = ['auto', 'on', 'off'] as const;
+export const dpopSetting = z.enum(DPOP_SETTINGS);
+
 /** How Tessera authenticates at the token endpoint, or `dynamic`: register itself (RFC 7591). */
 export const AS_CLIENT_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none', 'dynamic'] as const;
 
@@ -43,6 +51,8 @@ export const addAsInput = z.object({
   clientSecret: z.string().max(4096).optional(),
   /** A private JWK (JSON) or a PKCS#8 PEM private key, for private_key_jwt (RFC 7523). */
   privateKey: z.string().max(32 * 1024).optional(),
+  /** Sender-constrained RPTs (RFC 9449); absent: the AS keeps its current setting (a new one: `auto`). */
+  dpop: dpopSetting.optional(),
 }).strict().superRefine((v, ctx) => {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   if (v.discoveryUrl && v.tokenEndpoint) issue('tokenEndpoint', 'Give a discovery address or a token endpoint, not both');

@@ -90,6 +90,7 @@ export function asSetupView(a: AsConfig): AsSetupView | undefined {
     ...(a.metadata?.registration_endpoint ? { registrationEndpoint: a.metadata.registration_endpoint } : {}),
     ...(a.metadata?.revocation_endpoint ? { revocationEndpoint: a.metadata.revocation_endpoint } : {}),
     ...(method ? { authMethod: method } : {}),
+    ...(a.dpop ? { dpop: a.dpop } : {}),
   };
   return Object.keys(view).length > 0 ? view : undefined;
 }
@@ -109,6 +110,11 @@ export async function prepareAddAs(input: AddAsInput, trust: TrustPolicy): Promi
     ...(input.label ? { label: input.label } : {}),
     client: method ? { registration: 'static', clientId: input.clientId ?? '', authMethod: method } : { registration: 'dynamic' },
   };
+  // DPoP: `auto` is the default and is not written, so config.json stays as it was for those who never chose.
+  if (input.dpop !== undefined) {
+    if (input.dpop === 'auto') delete entry.dpop;
+    else entry.dpop = input.dpop;
+  }
   // The endpoints given now replace the earlier ones ("edit = add again").
   delete entry.discoveryUrl;
   delete entry.metadata;

@@ -27,7 +27,7 @@ export function toHar(flows: FlowView[]) {
       timings: { send: 0, wait: s.duration, receive: 0 },
       comment: [s.kind, s.outcome, s.note, s.error?.message].filter(Boolean).join(' · '),
       // What HAR cannot say, so an imported HAR draws the same diagram (src/app/trace-import.ts).
-      _tessera: { lane: s.lane, kind: s.kind, ...(s.outcome ? { outcome: s.outcome } : {}), ...(s.note ? { note: s.note } : {}), ...(s.challenge ? { challenge: s.challenge } : {}), ...(s.tokens ? { tokens: s.tokens } : {}), ...(s.error ? { error: s.error } : {}) },
+      _tessera: { lane: s.lane, kind: s.kind, ...(s.outcome ? { outcome: s.outcome } : {}), ...(s.note ? { note: s.note } : {}), ...(s.challenge ? { challenge: s.challenge } : {}), ...(s.tokens ? { tokens: s.tokens } : {}), ...(s.dpop ? { dpop: s.dpop } : {}), ...(s.error ? { error: s.error } : {}) },
     };
   }));
   return {

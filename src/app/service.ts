@@ -6,11 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { correlate, type ServerEventStream } from './server-events';
-import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, RsMetadataView, StepView, TokenView } from './api';
+import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults, DpopProofView, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, RsMetadataView, StepView, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, updateConfig, type TesseraConfig } from './config';
-import { TesseraError, toErrorInfo, storeKeys, isKeycloakIssuer, type TokenStore, NOBODY, splitParty, findTrustedAs, type TrustPolicy, endSessionAtProvider, revokeAtProvider, signIn } from '@tessera/uma';
+import { TesseraError, toErrorInfo, storeKeys, isKeycloakIssuer, type TokenStore, NOBODY, splitParty, findTrustedAs, type TrustPolicy, DPOP_ALGS, endSessionAtProvider, revokeAtProvider, signIn } from '@tessera/uma';
 import type { TranscriptStep, Opener } from '@tessera/uma';
 import { isSecureOrLoopback } from '@tessera/uma/portable';
 import type { FetchResult } from '@tessera/uma/engine';
@@ -25,7 +25,7 @@ import { loadPreferences, loadTheme, PreferencesFile } from './preferences';
 import { Notices } from './notices';
 import { HTTPS_RULE } from './as-input';
 import { applyAddAs, asSetupView, prepareAddAs } from './as-setup';
-import { checkNewAs } from './as-check';
+import { advertisedDpopAlgs, checkNewAs } from './as-check';
 import { BrowserWaits, joinKey } from './browser-wait';
 import { keycloakAnswerView, keycloakUmaOptions, type KeycloakRequest } from './keycloak-options';
 
@@ -66,6 +66,8 @@ export class TesseraService {
   readonly #controllers = new Map<string, AbortController>();
   readonly #listeners = new Set<(e: ApiEvent) => void>();
   readonly #untrusted = new Map<string, { issuer: string; rs: string }>();
+  /** Each trusted AS's `dpop_signing_alg_values_supported` as last read this run (RFC 9449 §5.1), by issuer. */
+  readonly #dpopAlgs = new Map<string, string[]>();
   #engine!: Engine;
   #checks!: CheckRuns;
   #approvals!: ApprovalWatcher;
@@ -89,6 +91,7 @@ export class TesseraService {
       addAs: (i) => this.addAs(i),
       reopenBrowser: (i) => this.reopenBrowser(i.flowId),
       trustAs: (i) => this.trustAs(i.issuer),
+      setAsDpop: (i) => this.setAsDpop(i.issuer, i.dpop),
       untrustAs: (i) => this.untrustAs(i.issuer),
       discovery: (i) => this.discovery(i.issuer),
       signIn: (i) => this.signIn(i),
@@ -264,7 +267,8 @@ export class TesseraService {
       trusted: this.#config.trust.authorizationServers.map((a) => {
         const client = clients.find((c) => c.issuer === a.issuer);
         const setup = asSetupView(a);
-        return { issuer: a.issuer, ...(isKeycloakIssuer(a.issuer) ? { keycloak: true } : {}), ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none', ...(setup ? { setup } : {}) };
+        const dpopAlgs = this.#dpopAlgs.get(a.issuer);
+        return { issuer: a.issuer, ...(isKeycloakIssuer(a.issuer) ? { keycloak: true } : {}), ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none', ...(setup ? { setup } : {}), dpop: a.dpop ?? 'auto', ...(dpopAlgs ? { dpopAlgs: [...dpopAlgs], dpopUsable: dpopAlgs.some((alg) => DPOP_ALGS.includes(alg)) } : {}) };
       }),
       providers: [...this.#settings.providers],
       identities,
@@ -285,6 +289,7 @@ export class TesseraService {
     const flow = this.#flows.get(step.flowId);
     if (!flow) return;
     const view = stepView(step);
+    if (view.kind === 'discovery') this.#learnDpop(view);
     const i = flow.steps.findIndex((s) => s.id === view.id);
     if (i >= 0) flow.steps[i] = view;
     else flow.steps.push(view);
@@ -457,6 +462,19 @@ export class TesseraService {
     return this.#changed();
   }
 
+  /** Remembers what a trusted AS's metadata (read in a flow) says of DPoP, for its card in Connections. */
+  #learnDpop(step: StepView): void {
+    if (step.status !== 200 || !step.response?.body) return;
+    let doc: unknown;
+    try { doc = JSON.parse(step.response.body); } catch { return; }
+    if (!doc || typeof doc !== 'object' || typeof (doc as { issuer?: unknown }).issuer !== 'string') return;
+    const config = findTrustedAs(this.#config.trust, (doc as { issuer: string }).issuer);
+    if (!config) return;
+    // One flow may read two documents (UMA, then OpenID for missing endpoints; Keycloak lists DPoP only in the latter).
+    const algs = advertisedDpopAlgs(doc as Record<string, unknown>);
+    if (algs.length > 0 || !this.#dpopAlgs.has(config.issuer)) this.#dpopAlgs.set(config.issuer, algs);
+  }
+
   /** Trusts an AS set up by hand (src/app/as-setup.ts): config.json gets the endpoints and client id, the vault the secret. */
   async addAs(input: ApiOutput<'addAs'>): Promise<AppState & { check: AsCheckView }> {
     // Checked before anything is written: a key that is not a key, or a server that is not a UMA AS, changes nothing.
@@ -465,6 +483,9 @@ export class TesseraService {
     this.#config = await updateConfig(this.#o.home, async (config) => void (await applyAddAs(prepared, config.trust, this.#o.store)));
     this.#agent.forgetDiscovery(); // endpoints may have changed
     this.#untrusted.delete(input.issuer);
+    const added = findTrustedAs(this.#config.trust, input.issuer);
+    if (added && check.dpopAlgs) this.#dpopAlgs.set(added.issuer, check.dpopAlgs);
+    else if (added) this.#dpopAlgs.delete(added.issuer);
     return { ...(await this.#changed()), check };
   }
 
@@ -483,6 +504,26 @@ export class TesseraService {
     return this.#changed();
   }
 
+  /**
+   * The per-AS DPoP switch (RFC 9449), saved in config.json by a read-modify-write under the lock
+   * (the CLI may write it meanwhile); `auto` is the default and is written as no entry. The agent
+   * reads trust on every grant, so the next grant at this AS follows it.
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-5.1
+   */
+  async setAsDpop(issuer: string, dpop: 'auto' | 'on' | 'off'): Promise<AppState> {
+    let found = false;
+    this.#config = await updateConfig(this.#o.home, (config) => {
+      const entry = findTrustedAs(config.trust, issuer);
+      if (!entry) return false;
+      found = true;
+      if ((entry.dpop ?? 'auto') === dpop) return false;
+      if (dpop === 'auto') delete entry.dpop;
+      else entry.dpop = dpop;
+    });
+    if (!found) throw new TesseraError('untrusted_as', `${issuer} is not trusted.`, 'Trust it first; Tessera contacts only authorization servers you trust.', { facts: { asIssuer: issuer } });
+    return this.#changed();
+  }
+
   async untrustAs(issuer: string): Promise<AppState> {
     this.#config = await updateConfig(this.#o.home, (config) => {
       const found = findTrustedAs(config.trust, issuer);
@@ -497,6 +538,7 @@ export class TesseraService {
     if (!config) throw new TesseraError('untrusted_as', `${issuer} is not trusted.`, 'Trust it first; Tessera contacts only authorization servers you trust.', { facts: { asIssuer: issuer } });
     // The engine's discovery: the same size bound, issuer check and https rule as a real flow.
     const metadata = await this.#agent.discover(config);
+    this.#dpopAlgs.set(config.issuer, advertisedDpopAlgs(metadata as Record<string, unknown>));
     return { issuer, document: { ...metadata } };
   }
 
@@ -634,9 +676,30 @@ export function stepView(s: TranscriptStep): StepView {
     ...(s.response ? { response: { headers: s.response.headers, ...(s.response.body !== undefined ? { body: s.response.body } : {}), ...(s.response.bodySize !== undefined ? { bodySize: s.response.bodySize } : {}) } } : {}),
     ...(s.tokens ? { tokens: s.tokens } : {}),
     ...(s.challenge ? { challenge: { scheme: s.challenge.scheme, ...(s.challenge.asUri ? { asUri: s.challenge.asUri } : {}), ...(s.challenge.realm ? { realm: s.challenge.realm } : {}), ...(s.challenge.ticket ? { ticket: s.challenge.ticket } : {}) } } : {}),
+    ...(s.dpop ? { dpop: dpopProofView(s.dpop) } : {}),
     ...(s.outcome ? { outcome: s.outcome } : {}),
     ...(s.note ? { note: s.note } : {}),
     ...(s.error ? { error: s.error } : {}),
+  };
+}
+
+/**
+ * A decoded DPoP proof for the renderer: only the members RFC 9449 §4.2 names (and the public JWK's
+ * members), as bounded strings and a number; the key thumbprint as the engine computed it.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ */
+export function dpopProofView(p: NonNullable<TranscriptStep['dpop']>): DpopProofView {
+  const str = (v: unknown, max = 512) => (typeof v === 'string' ? { ok: true as const, v: v.slice(0, max) } : { ok: false as const });
+  const pick = <K extends string>(from: Record<string, unknown>, keys: readonly K[], max?: number) => {
+    const out: Partial<Record<K, string>> = {};
+    for (const k of keys) { const r = str(from[k], max); if (r.ok) out[k] = r.v; }
+    return out;
+  };
+  const jwk = p.header.jwk && typeof p.header.jwk === 'object' ? pick(p.header.jwk, ['kty', 'crv', 'x', 'y', 'n', 'e', 'alg', 'kid', 'use'], 1024) : undefined;
+  return {
+    header: { ...pick(p.header, ['typ', 'alg'], 40), ...(jwk ? { jwk: jwk as Record<string, string> } : {}) },
+    claims: { ...pick(p.claims, ['htm', 'htu', 'jti', 'nonce', 'ath'], 2048), ...(typeof p.claims.iat === 'number' && Number.isFinite(p.claims.iat) ? { iat: p.claims.iat } : {}) },
+    ...(typeof p.jkt === 'string' ? { jkt: p.jkt.slice(0, 64) } : {}),
   };
 }
 

@@ -69,6 +69,13 @@ export const stepSchema = z.object({
   response: z.object({ headers, body: text(256 * 1024).optional(), bodySize: z.number().min(0).optional() }).optional(),
   tokens: z.array(z.object({ fingerprint: text(100), length: z.number().int().min(0), jwt: z.object({ header: jsonObject, claims: jsonObject }).optional() })).max(100).optional(),
   challenge: z.object({ scheme: text(40), asUri: text(2048).optional(), realm: text(400).optional(), ticket: text(100).optional() }).optional(),
+  /** A DPoP proof as Tessera records it (decoded, `ath` a fingerprint; RFC 9449 §4.2): unknown members dropped. */
+  dpop: z.object({
+    header: z.object({ typ: text(40).optional(), alg: text(40).optional(), jwk: z.object(Object.fromEntries(['kty', 'crv', 'x', 'y', 'n', 'e', 'alg', 'kid', 'use'].map((k) => [k, text(1024).optional()])))
+      .transform((j) => Object.fromEntries(Object.entries(j).filter((e): e is [string, string] => typeof e[1] === 'string'))).optional() }),
+    claims: z.object({ htm: text(20).optional(), htu: text(8192).optional(), iat: z.number().finite().optional(), jti: text(512).optional(), nonce: text(2048).optional(), ath: text(100).optional() }),
+    jkt: text(64).optional(),
+  }).optional(),
   outcome: text(40).optional(), note: text(4000).optional(), error: errorView.optional(),
 });
 
@@ -100,7 +107,7 @@ const harEntry = z.object({
   response: z.object({ status: z.number().int().min(0).max(999), headers: z.array(harHeader).max(TRACE_LIMITS.headersPerMessage), content: z.object({ size: z.number().optional(), text: text(256 * 1024).optional() }).optional() }),
   comment: text(8000).optional(),
   /** Tessera's own fields (HAR allows `_`-prefixed extensions): what a HAR cannot say. */
-  _tessera: z.object({ lane, kind: text(40), outcome: text(40).optional(), note: text(4000).optional(), challenge: stepSchema.shape.challenge, tokens: stepSchema.shape.tokens, error: errorView.optional() }).optional(),
+  _tessera: z.object({ lane, kind: text(40), outcome: text(40).optional(), note: text(4000).optional(), challenge: stepSchema.shape.challenge, tokens: stepSchema.shape.tokens, dpop: stepSchema.shape.dpop, error: errorView.optional() }).optional(),
 });
 export const harSchema = z.object({
   log: z.object({
@@ -136,7 +143,7 @@ function fromHar(har: z.infer<typeof harSchema>): FlowView[] {
       request: { headers: h(e.request.headers), ...(e.request.postData?.text !== undefined ? { body: e.request.postData.text } : {}) },
       ...(e.response.status === 0 ? {} : { response: { headers: h(e.response.headers), ...(e.response.content?.text !== undefined ? { body: e.response.content.text } : {}) } }),
       ...(t?.outcome ? { outcome: t.outcome } : {}), ...(t?.note ? { note: t.note } : {}), ...(t?.error ? { error: t.error } : {}),
-      ...(t?.challenge ? { challenge: t.challenge } : {}), ...(t?.tokens ? { tokens: t.tokens } : {}),
+      ...(t?.challenge ? { challenge: t.challenge } : {}), ...(t?.tokens ? { tokens: t.tokens } : {}), ...(t?.dpop ? { dpop: t.dpop } : {}),
     };
     flow.steps.push(step);
   });

@@ -48,6 +48,11 @@ export function cliAdvice(error: ErrorInfo, ctx: AdviceContext): string {
       return `This resource wants an OAuth ${f.scheme ?? 'Bearer'} token${f.listedAs?.length ? ` from ${f.listedAs.join(' or ')}` : ''}, not a UMA RPT. If you have one, pass it with --header 'Authorization: ${f.scheme ?? 'Bearer'} TOKEN'.`;
     case 'rs_metadata_as_mismatch':
       return `Nothing was sent to ${f.asIssuer ?? 'the AS'}: the RS's metadata lists ${f.listedAs?.join(', ') ?? 'other servers'}. Report it to the RS operator; --trust does not change this.`;
+    case 'dpop_not_bound':
+    case 'dpop_unsupported':
+      return has('--dpop')
+        ? `${f.asIssuer ?? 'This AS'} does not issue DPoP-bound RPTs to Tessera; run again without --dpop to accept a bearer RPT.`
+        : `config.json sets "dpop": "on" for ${f.asIssuer ?? 'this AS'}; set it to "auto", or run with --no-dpop.`;
     case 'internal':
       return 'This is a bug in Tessera; rerun with --json and report the output.';
     default:

@@ -17,15 +17,16 @@ export interface CliEngine extends Engine {
 }
 
 /** `makeFingerprintKey: false` for commands that only read or tidy the vault (see openCliStore). */
-export async function openCliEngine(io: CliIo, options: { trust?: readonly string[]; interaction?: boolean; makeFingerprintKey?: boolean; submitRequest?: boolean } & Omit<EngineOptions, 'store' | 'trust' | 'opener'>): Promise<CliEngine> {
+export async function openCliEngine(io: CliIo, options: { trust?: readonly string[]; interaction?: boolean; makeFingerprintKey?: boolean; submitRequest?: boolean; dpop?: 'on' | 'off' } & Omit<EngineOptions, 'store' | 'trust' | 'opener'>): Promise<CliEngine> {
   const home = tesseraHome(io.env);
   const config = await loadConfig(home);
   const flagged = trustWithFlags(config.trust, options.trust ? [...options.trust] : undefined);
   // --no-submit-request: Keycloak's submit_request=false for every AS of this run.
-  const trust = options.submitRequest === undefined ? flagged : { ...flagged, authorizationServers: flagged.authorizationServers.map((a) => ({ ...a, submitRequest: options.submitRequest })) };
+  // --dpop / --no-dpop: DPoP-bound RPTs forced on or off for every AS of this run (config.json's `dpop` otherwise).
+  const trust = options.submitRequest === undefined && options.dpop === undefined ? flagged : { ...flagged, authorizationServers: flagged.authorizationServers.map((a) => ({ ...a, ...(options.submitRequest !== undefined ? { submitRequest: options.submitRequest } : {}), ...(options.dpop ? { dpop: options.dpop } : {}) })) };
   const opened = await openCliStore(io.env, home, { makeFingerprintKey: options.makeFingerprintKey !== false });
   const timeout = Number(io.env.TESSERA_INTERACTION_TIMEOUT ?? '');
-  const { trust: _t, interaction, makeFingerprintKey: _m, submitRequest: _s, ...rest } = options;
+  const { trust: _t, interaction, makeFingerprintKey: _m, submitRequest: _s, dpop: _d, ...rest } = options;
   const engine = composeEngine({
     ...rest,
     store: opened.store,

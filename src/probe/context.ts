@@ -151,10 +151,12 @@ export class CheckContext {
    * A UMA grant request; `raw` sends exactly those form parameters. `resource`: the resource the
    * ticket is for (default the probed one), named in what the probe leaves at the AS.
    */
-  async token(params: UmaTokenParams | { raw: URLSearchParams; secrets?: string[] }, client: ClientCredentials = this.client, resource: string = this.shared.resource): Promise<TokenObservation> {
+  async token(params: UmaTokenParams | { raw: URLSearchParams; secrets?: string[] }, client: ClientCredentials = this.client, resource: string = this.shared.resource, dpop?: RequestContext['dpop']): Promise<TokenObservation> {
+    // With `dpop` the request carries a proof of that handle's key (raw: a use_dpop_nonce answer is returned as it is).
+    const requestContext = dpop ? { ...this.requestContext, dpop } : this.requestContext;
     const response = 'raw' in params
-      ? await umaTokenRequestRaw(this.metadata, client, params.raw, this.requestContext, params.secrets ?? [])
-      : await umaTokenRequest(this.metadata, client, params, this.requestContext);
+      ? await umaTokenRequestRaw(this.metadata, client, params.raw, requestContext, params.secrets ?? [])
+      : await umaTokenRequest(this.metadata, client, params, requestContext);
     const text = await response.clone().text();
     let json: Record<string, unknown> | undefined;
     try {

@@ -20,6 +20,7 @@ import { interactionChecks } from './checks/interaction';
 import { safetyChecks } from './checks/safety';
 import { resourceMetadataChecks } from './checks/resource-metadata';
 import { keycloakDecisionChecks, type KeycloakProbeOptions } from './checks/keycloak-decision';
+import { dpopChecks } from './checks/dpop';
 import { exitCodeOf, summarize } from './grading';
 import { grantSection, type CheckDefinition, type CheckResult, type ProbeReport, type Verdict } from './types';
 
@@ -31,6 +32,7 @@ export const ALL_CHECKS: CheckDefinition[] = [
   ...claimsChecks,
   ...pctChecks,
   ...rptChecks,
+  ...dpopChecks,
   ...registrationChecks,
   ...interactionChecks,
   ...keycloakDecisionChecks,

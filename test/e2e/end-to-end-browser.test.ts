@@ -64,6 +64,34 @@ describe('both sides of the wire', () => {
     await app.shot('end-to-end-prescriptions');
   });
 
+  it('the demo loop runs DPoP-bound (RFC 9449): a key chip on each bound request, the RPT chip says DPoP, the proof decoded in the details, the switch in Connections', async () => {
+    await page.getByRole('button', { name: 'Resources' }).click();
+    await app.card("Kate's prescriptions").getByRole('button', { name: 'Timeline' }).click();
+    await page.getByRole('group', { name: 'Diagram view' }).getByRole('button', { name: 'Client view' }).click();
+    const client = await labels();
+    const grant = client.find((l) => /^POST \/\S+ \(uma-ticket grant\).*: Tessera to Authorization server/.test(l)) ?? '';
+    const key = /DPoP proof signed by key ([\w-]{8})/.exec(grant)?.[1];
+    expect(key, `the grant arrow: ${grant}`).toBeDefined();
+    expect(client).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^200 RPT issued RPT1.*: Authorization server to Tessera; carries RPT \(requesting party token\) RPT1 \(DPoP-bound\)/),
+      expect.stringMatching(new RegExp(`^GET \\S+ RPT1 · DPoP DPoP ${key}: Tessera to Resource server; carries RPT \\(requesting party token\\) RPT1 \\(DPoP-bound\\), DPoP proof signed by key ${key}`)),
+    ]));
+    expect(await diagram().locator('.seq-chip text').allTextContents()).toEqual(expect.arrayContaining([` DPoP ${key}`, ' RPT1 · DPoP']));
+    await diagram().getByRole('button', { name: /^\d+ POST \S+ \(uma-ticket grant\)/ }).first().click();
+    const proof = page.getByRole('region', { name: 'DPoP proof' });
+    await proof.waitFor();
+    expect(await proof.getByRole('table', { name: 'Proof header' }).innerText()).toMatch(/typ\s+dpop\+jwt[\s\S]*alg\s+ES256[\s\S]*jwk\s+\{"kty":"EC"/);
+    expect(await proof.getByRole('table', { name: 'Proof claims' }).innerText()).toMatch(/htm\s+POST[\s\S]*htu\s+http:\/\/127\.0\.0\.1:\d+\/\S*token/);
+    expect(await page.getByRole('region', { name: 'Exchange details' }).innerText()).toMatch(/token_type DPoP: the RPT is bound to the key/);
+    await app.shot('end-to-end-dpop');
+
+    await page.getByRole('button', { name: 'Connections' }).click();
+    const dpop = page.getByLabel('Sender-constrained tokens (DPoP)').first();
+    expect(await dpop.inputValue()).toBe('auto');
+    // The AS's metadata was read by the flow: the card says what it advertises.
+    await expect.poll(async () => (await page.locator('.dpop-setting').first().innerText())).toMatch(/It advertises DPoP: dpop_signing_alg_values_supported .*ES256/);
+  });
+
   it("a pending request shows Kate's approval in the owner lane", async () => {
     await page.getByRole('button', { name: 'Resources' }).click();
     await page.getByRole('button', { name: "Open Kate's care notes" }).click();
@@ -159,6 +187,8 @@ describe('both sides of the wire', () => {
     expect(raw.size).toBeGreaterThan(2);
     expect([...raw].filter((token) => html.includes(token)).map((t) => `${t.slice(0, 12)}…`)).toEqual([]);
     expect(html).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\.eyJ/);
+    // The bound flow's proofs are drawn by key (a thumbprint, not a secret): never a proof.
+    expect(html).toMatch(/DPoP [\w-]{8}/);
 
     const offline = await app.browser.newContext({ offline: true, viewport: { width: 1280, height: 800 } });
     const deck = await offline.newPage();

@@ -87,12 +87,14 @@ describe('the sequence diagram, presenter and shareable traces', () => {
     expect(await detail.locator('table.params').first().innerText()).toMatch(/permission ticket T1/);
     const tokens = await detail.locator('ul.tokens > li').allInnerTexts();
     expect(tokens.length).toBeGreaterThan(0);
-    for (const t of tokens) expect(t, t).toMatch(/^(permission ticket|claim token|client secret|RPT|PCT|ID token|refresh token|secret)/);
+    for (const t of tokens) expect(t, t).toMatch(/^(permission ticket|claim token|client secret|RPT|PCT|ID token|refresh token|secret|DPoP proof of key)/);
     expect(tokens.join('\n')).not.toMatch(/(^|\n)\S* ?fp:\S+ · sent as = /);
     await detail.getByRole('button', { name: 'Copy as curl' }).click();
     const curl = await detail.getByLabel('curl command').innerText();
     expect(curl).toMatch(/\$\{TICKET_1\}/);
     expect(curl).toContain('Basic ${CLIENT_CREDENTIALS}');
+    // The demo AS binds RPTs (RFC 9449): the grant carries a proof, named after its key.
+    expect(curl).toContain('dpop: ${DPOP_PROOF}');
     expect(curl).not.toMatch(/fp:|redacted/);
     await axe(page, 'step detail');
   });

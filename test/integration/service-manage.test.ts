@@ -154,7 +154,7 @@ describe('an authorization server added by hand', () => {
     // A real JWK passes the import (and the check: the demo AS is a UMA AS) — exported from a generated key.
     const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
     const ok = await service.call('addAs', { issuer: demo.config.as.issuer, authMethod: 'private_key_jwt', clientId: 'x', privateKey: JSON.stringify(jwk) });
-    expect(ok.check).toEqual({ source: 'discovery', issuer: demo.config.as.issuer, tokenEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//), umaGrant: 'listed' });
+    expect(ok.check).toEqual({ source: 'discovery', issuer: demo.config.as.issuer, tokenEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//), umaGrant: 'listed', dpopAlgs: expect.arrayContaining(['ES256']) });
 
     const configAfter = JSON.parse(await readFile(join(home, 'config.json'), 'utf8')) as { trust: { authorizationServers: { issuer: string }[] } };
     expect(configAfter.trust.authorizationServers.map((a) => a.issuer)).not.toContain(`http://127.0.0.1:${closed}`);

@@ -49,6 +49,13 @@ describe.skipIf(!kc)('tessera probe ⇄ real Keycloak', () => {
     // Nothing unsafe or unusable: `tessera probe` exits 0 on Keycloak.
     expect(report.checks.filter((c) => c.status === 'fail' || c.status === 'unsafe').map((c) => `${c.id}: ${c.detail}`)).toEqual([]);
     expect(probeExitCode(report)).toBe(0);
+    // DPoP (RFC 9449; keycloak#52985): the UMA grant with a proof answers token_type Bearer, yet the
+    // RPT names the proof key in cnf.jkt — bound, but not said to be. Its proof checks answer
+    // invalid_request, not invalid_dpop_proof.
+    expect(check('dpop.binding')).toMatchObject({ status: 'deviation', detail: expect.stringContaining('token_type Bearer, yet the RPT names the proof key in cnf.jkt') });
+    // Measured on 26.7.3: a proof for another htu → 400 invalid_request "DPoP HTTP URL mismatch".
+    expect(check('dpop.bad-proof')).toMatchObject({ status: 'deviation', detail: expect.stringContaining('400 invalid_request') });
+    expect(check('dpop.nonce').status).toBe('info');
     // The ticket checks send Alice's claim token as the grant does, so only the ticket differs:
     // a garbage ticket gets Keycloak's 403 invalid_ticket (the real deviation), not the
     // service-account fallback of a claim-less request; a missing one gets 400 invalid_request.

@@ -54,6 +54,8 @@ export const UmaErrorCode = {
   rs_metadata_resource_mismatch: 'rs_metadata_resource_mismatch',
   rs_metadata_as_mismatch: 'rs_metadata_as_mismatch',
   other_scheme: 'other_scheme',
+  dpop_unsupported: 'dpop_unsupported',
+  dpop_not_bound: 'dpop_not_bound',
   need_info: 'need_info',
   pending_approval: 'pending_approval',
   ticket_expired: 'ticket_expired',

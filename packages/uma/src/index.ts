@@ -58,6 +58,8 @@ export {
   type GrantResult,
 } from './uma/grant';
 export { matchesRequiredClaims, satisfies } from './uma/claims';
+export { DpopKeys, DPOP_ALGS, decideDpop, demandsDpopNonce, dpopHandle, dpopResourceRequest, generateDpopKeyPair, isDpopTokenType, type DpopDecision, type DpopKey, type DpopKeyPair, type DpopSetting } from './uma/dpop';
+export { describeDpopProof, type DpopProofInfo } from './kernel/dpop-proof';
 export { nextPoll, normalizeInterval, timerMs, PollBudget, POLL_FLOOR_S, POLL_CEILING_S, POLL_DEFAULT_S, POLL_BACKOFF, POLL_BACKOFF_CAP_MS, MAX_TIMER_MS, MAX_POLLS_PER_MINUTE, type PollStep } from './uma/poll-policy';
 export { buildInteractionUrl, newBoundState, stateMatches, type InteractionUrlParams } from './uma/interaction-url';
 export { defaultClientCredentials, type DefaultClient } from './uma/clients';

@@ -12,7 +12,7 @@
 import { forwardRef, memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type Ref } from 'react';
 import { flushSync } from 'react-dom';
 import type { ServerEventView, StepView } from '../../../src/app/api';
-import { LANES, OWNER_LANE, layoutFlow, textWidth, type Message } from './layout';
+import { LANES, OWNER_LANE, chipJkt, layoutFlow, shortJkt, textWidth, type Chip, type Message } from './layout';
 import { ROLE_LABEL } from './tokens';
 import type { IssuerName } from './server-side';
 
@@ -46,6 +46,19 @@ const laneName = (id: string) => LANE_NAMES.get(id) ?? id;
 const NO_EVENTS: readonly ServerEventView[] = [];
 
 /**
+ * A chip's visible text: its name; for an RPT whether it is DPoP-bound or Bearer; for a DPoP proof
+ * the short form of its key's thumbprint (RFC 7638).
+ */
+export const chipText = (c: Chip): string => {
+  const jkt = chipJkt(c);
+  if (c.role === 'dpop') return jkt ? `${c.name} ${shortJkt(jkt)}` : c.name;
+  return c.scheme ? `${c.name} · ${c.scheme}` : c.name;
+};
+const schemeWords = (c: Chip) => (c.scheme === 'DPoP' ? ' (DPoP-bound)' : c.scheme === 'Bearer' ? ' (Bearer)' : '');
+/** How a screen reader hears a chip: its role and name (a proof: the key). */
+const chipWords = (c: Chip) => (c.role === 'dpop' ? `DPoP proof signed by key ${shortJkt(chipJkt(c))}` : `${ROLE_LABEL[c.role]} ${c.name}${schemeWords(c)}`);
+
+/**
  * The container's width; `undefined` until measured. It is measured in a layout effect, before the
  * first paint, so the diagram is laid out and drawn once at its real width, rather than first at a
  * guessed 960 and then all over again when the ResizeObserver reports.
@@ -77,12 +90,12 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
   const dir = x2 > x1 ? 1 : -1;
   const mid = (x1 + x2) / 2;
   const chipFont = Math.round(fontSize * 0.82);
-  const chipW = m.chips.map((c) => textWidth(c.name, chipFont) + 12);
+  const chipW = m.chips.map((c) => textWidth(chipText(c), chipFont) + 12);
   const total = chipW.reduce((a, b) => a + b + 4, -4);
   let cx = mid - total / 2;
   const activate = () => onSelect?.(m.stepId);
   const onKey = (e: KeyboardEvent) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); activate(); } };
-  const chipsText = m.chips.length ? `; carries ${m.chips.map((c) => `${ROLE_LABEL[c.role]} ${c.name}`).join(', ')}` : '';
+  const chipsText = m.chips.length ? `; carries ${m.chips.map(chipWords).join(', ')}` : '';
   if (m.kind === 'note') {
     // Something a server did by itself (a decision, a cache hit): a box on its lane, kept inside the drawing.
     const full = `${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}`;
@@ -112,7 +125,7 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
   return (
     <g className={`seq-msg ${m.kind}${m.server ? ' server' : ''} tone-${m.tone}${selected ? ' selected' : ''}${state ? ` ${state}` : ''}`} data-step={m.step} data-kind={m.kind}
       role={onSelect ? 'button' : undefined} tabIndex={onSelect ? 0 : undefined} aria-pressed={onSelect ? selected : undefined} aria-current={state === 'current' ? 'step' : undefined}
-      aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${c.name}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
+      aria-label={`${m.step + 1} ${m.label}${m.chips.map((c) => ` ${chipText(c)}`).join('')}: ${laneName(m.from)} to ${laneName(m.to)}${chipsText}`} onClick={activate} onKeyDown={onKey}>
       <rect className="seq-hit" x={Math.min(x1, x2)} y={y - rowHeight * 0.62} width={Math.abs(x2 - x1)} height={rowHeight} fill="transparent" />
       {light ? null : <>
       <line className="seq-line" x1={x1} y1={y} x2={x2 - dir * 2} y2={y} strokeWidth={m.kind === 'request' ? 2 : 1.6} strokeDasharray={m.kind === 'return' ? '7 5' : undefined} />
@@ -126,9 +139,9 @@ const MessageView = memo(function MessageView({ m, x1, x2, rowHeight, header, wi
         cx += w + 4;
         return (
           <g key={`${c.fingerprint}${i}`} className={`seq-chip role-${c.role}`} data-chip={c.name} data-role={c.role}>
-            <title>{`${ROLE_LABEL[c.role]} ${c.name} (${c.fingerprint})${c.inferred ? ' — carried in the browser' : ''}`}</title>
-            <rect x={x} y={y - chipFont * 0.75} width={w} height={chipFont * 1.5} rx={chipFont * 0.75} />
-            <text x={x + w / 2} y={y + chipFont * 0.36} textAnchor="middle" fontSize={chipFont} fontWeight={700}>{` ${c.name}`}</text>
+            <title>{c.role === 'dpop' ? `DPoP proof signed by the key with thumbprint ${chipJkt(c) ?? '(unknown)'} (RFC 7638)` : `${ROLE_LABEL[c.role]} ${c.name} (${c.fingerprint})${schemeWords(c)}${c.inferred ? ' — carried in the browser' : ''}`}</title>
+            <rect x={x} y={y - chipFont * 0.75} width={w} height={chipFont * 1.5} rx={c.role === 'dpop' ? 3 : chipFont * 0.75} />
+            <text x={x + w / 2} y={y + chipFont * 0.36} textAnchor="middle" fontSize={chipFont} fontWeight={700}>{` ${chipText(c)}`}</text>
           </g>
         );
       })}

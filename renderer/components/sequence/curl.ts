@@ -9,7 +9,7 @@ import type { TokenRole } from './tokens';
 
 const VAR: Record<TokenRole, string> = {
   ticket: 'TICKET', rpt: 'RPT', pct: 'PCT', claim_token: 'CLAIM_TOKEN', client_secret: 'CLIENT_SECRET', refresh_token: 'REFRESH_TOKEN',
-  id_token: 'ID_TOKEN', access_token: 'ACCESS_TOKEN', code: 'CODE', secret: 'SECRET', pat: 'PAT',
+  id_token: 'ID_TOKEN', access_token: 'ACCESS_TOKEN', code: 'CODE', secret: 'SECRET', pat: 'PAT', dpop: 'DPOP_PROOF',
 };
 
 /** The placeholder variable for a token: its role plus its number in the flow. */
@@ -37,11 +37,13 @@ export function curlCommand(step: StepView, names: Map<string, Chip>): string {
     let v = value;
     // A Basic credential is the client id and secret together (RFC 6749 §2.3.1).
     if (name.toLowerCase() === 'authorization' && /^Basic \[redacted/i.test(value)) v = 'Basic ${CLIENT_CREDENTIALS}';
+    // A DPoP proof is made afresh for each request (RFC 9449 §4.2; a recorded one is refused as replayed).
+    if (name.toLowerCase() === 'dpop' && /^\[redacted/.test(value)) v = '${DPOP_PROOF}';
     lines.push(v === value ? `-H ${quote(`${name}: ${v}`, names)}` : `-H "${name}: ${v}"`);
   }
   if (step.request.body !== undefined) lines.push(`--data-raw ${quote(step.request.body, names)}`);
   const vars = new Set<string>();
   for (const m of lines.join(' ').matchAll(/\$\{([A-Z_0-9]+)\}/g)) vars.add(m[1] ?? '');
-  const preface = [...vars].map((v) => `# ${v}=…   (${v === 'CLIENT_CREDENTIALS' ? 'base64 of client_id:client_secret' : 'fill in; Tessera never shows it'})`);
+  const preface = [...vars].map((v) => `# ${v}=…   (${v === 'CLIENT_CREDENTIALS' ? 'base64 of client_id:client_secret' : v.startsWith('DPOP_PROOF') ? 'a fresh DPoP proof for this request, signed by the key (RFC 9449 §4); a recorded one is refused' : 'fill in; Tessera never shows it'})`);
   return [...preface, lines.join(' \\\n  ')].join('\n');
 }

@@ -24,7 +24,36 @@ export const LANES: { id: LaneId; label: string }[] = [
 ];
 export const OWNER_LANE = { id: 'owner' as const, label: 'Owner (Kate)' };
 
-export interface Chip { role: TokenRole; name: string; fingerprint: string; inferred?: boolean }
+/**
+ * A token on an arrow. `scheme` (RPTs): how it travels or was issued — `DPoP` (bound to Tessera's
+ * key, RFC 9449) or `Bearer` — from the Authorization scheme or the token response's `token_type`.
+ */
+export interface Chip { role: TokenRole; name: string; fingerprint: string; inferred?: boolean; scheme?: 'DPoP' | 'Bearer' }
+
+/** A thumbprint's short form for a chip: its first 8 characters. */
+export const shortJkt = (jkt: string | undefined): string => (jkt ? jkt.slice(0, 8) : 'key?');
+/** The key thumbprint a DPoP chip stands for (its fingerprint is `jkt:…`), or undefined. */
+export const chipJkt = (c: Pick<Chip, 'role' | 'fingerprint'>): string | undefined => (c.role === 'dpop' && c.fingerprint.startsWith('jkt:') ? c.fingerprint.slice(4) : undefined);
+
+/**
+ * The `token_type` of a token response (RFC 6749 §5.1; `DPoP` per RFC 9449 §5), from the redacted
+ * body (it is not a secret): `DPoP`, `Bearer`, another type as sent, or undefined.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
+ */
+export function tokenTypeOf(step: Pick<StepView, 'kind' | 'lane' | 'response'>): string | undefined {
+  if (step.lane !== 'as' || !step.response?.body || step.response.body.length > 64 * 1024) return undefined;
+  let body: unknown;
+  try { body = JSON.parse(step.response.body); } catch { return undefined; }
+  const type = body && typeof body === 'object' ? (body as { token_type?: unknown }).token_type : undefined;
+  if (typeof type !== 'string' || type.length > 40) return undefined;
+  return /^dpop$/i.test(type) ? 'DPoP' : /^bearer$/i.test(type) ? 'Bearer' : type;
+}
+
+/** How an RPT chip travels: the Authorization scheme to the RS, or the token response's token_type. */
+function rptScheme(step: StepView, name: string, where: 'request' | 'response'): Chip['scheme'] {
+  const type = where === 'request' ? /^Authorization: (\S+)$/.exec(name)?.[1] : tokenTypeOf(step);
+  return type && /^dpop$/i.test(type) ? 'DPoP' : type && /^bearer$/i.test(type) ? 'Bearer' : undefined;
+}
 export type Tone = 'ok' | 'challenge' | 'pending' | 'warn' | 'bad' | 'neutral';
 
 export interface Message {
@@ -168,8 +197,21 @@ export function layoutFlow(steps: readonly StepView[], options: LayoutOptions = 
   if (steps[0]) drawServer(before, 0, steps[0].id);
   steps.forEach((s, i) => {
     const seen = tokensOf(s);
-    const req = seen.filter((t) => t.where === 'request').map((t) => chip(t.role, t.fingerprint));
-    const res = seen.filter((t) => t.where === 'response').map((t) => chip(t.role, t.fingerprint));
+    // An RPT chip says whether it is DPoP-bound or Bearer (the chip's name stays RPT1: the same token);
+    // one chip per DPoP key (its thumbprint), whatever proof of it a request carries; the proof's own
+    // fingerprint names that chip too (exchange details, curl's $DPOP_PROOF).
+    const chipOf = (t: (typeof seen)[number]): Chip => {
+      if (t.role === 'dpop' && s.dpop?.jkt) {
+        const key = chip('dpop', `jkt:${s.dpop.jkt}`);
+        if (!names.has(t.fingerprint)) names.set(t.fingerprint, key);
+        return key;
+      }
+      const c = chip(t.role, t.fingerprint);
+      const scheme = t.role === 'rpt' ? rptScheme(s, t.name, t.where) : undefined;
+      return scheme ? { ...c, scheme } : c;
+    };
+    const req = seen.filter((t) => t.where === 'request').map(chipOf);
+    const res = seen.filter((t) => t.where === 'response').map(chipOf);
     if (s.kind === 'interaction') {
       // The browser leg: Tessera opens the AS's claims page in the person's browser with the latest
       // ticket (its URL is not recorded with the query, so the chip is the ticket Tessera last

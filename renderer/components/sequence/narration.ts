@@ -5,7 +5,7 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html
  */
 import type { StepView } from '../../../src/app/api';
-import type { Layout } from './layout';
+import { shortJkt, type Layout } from './layout';
 
 const G = 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html';
 export interface Narration { text: string; spec: string; href: string }
@@ -13,7 +13,31 @@ export interface Narration { text: string; spec: string; href: string }
 const chipsOf = (layout: Layout | undefined, stepId: string, kind: 'request' | 'return') =>
   layout?.messages.filter((m) => m.stepId === stepId && m.kind === kind).flatMap((m) => m.chips) ?? [];
 
+/**
+ * One line per exchange; a request with a DPoP proof (RFC 9449) says so, with the key it names.
+ * @see https://www.rfc-editor.org/rfc/rfc9449
+ */
 export function narrate(step: StepView, layout?: Layout): Narration {
+  const said = narrateUma(step, layout);
+  const dpop = dpopSentence(step, layout);
+  return dpop ? { ...said, text: `${said.text} ${dpop}` } : said;
+}
+
+/** What the DPoP proof and the RPT's binding add to the line, or undefined. */
+function dpopSentence(step: StepView, layout: Layout | undefined): string | undefined {
+  const key = step.dpop ? ` (key ${shortJkt(step.dpop.jkt)})` : '';
+  if (step.kind === 'token' || step.kind === 'refresh') {
+    const issued = chipsOf(layout, step.id, 'return').find((c) => c.role === 'rpt');
+    if (!step.dpop) return undefined;
+    if (issued?.scheme === 'DPoP') return `The request carries a DPoP proof${key}, and the AS binds the RPT to that key (token_type DPoP).`;
+    if (issued?.scheme === 'Bearer') return `The request carries a DPoP proof${key}, but the AS issues a Bearer RPT, not bound to the key.`;
+    return `The request carries a DPoP proof${key}.`;
+  }
+  if (step.lane === 'rs' && step.dpop) return `The RPT goes as DPoP, with a proof signed by Tessera's key${key} that covers this request and the token's hash (ath).`;
+  return undefined;
+}
+
+function narrateUma(step: StepView, layout?: Layout): Narration {
   const ticketIn = chipsOf(layout, step.id, 'request').find((c) => c.role === 'ticket')?.name;
   const ticketOut = chipsOf(layout, step.id, 'return').find((c) => c.role === 'ticket')?.name;
   const rptIn = chipsOf(layout, step.id, 'request').find((c) => c.role === 'rpt')?.name;

@@ -8,16 +8,17 @@
  */
 import type { StepView } from '../../../src/app/api';
 
-export type TokenRole = 'ticket' | 'claim_token' | 'pct' | 'rpt' | 'client_secret' | 'refresh_token' | 'id_token' | 'access_token' | 'code' | 'secret' | 'pat';
+export type TokenRole = 'ticket' | 'claim_token' | 'pct' | 'rpt' | 'client_secret' | 'refresh_token' | 'id_token' | 'access_token' | 'code' | 'secret' | 'pat' | 'dpop';
 
 export const ROLE_LABEL: Record<TokenRole, string> = {
   ticket: 'permission ticket', claim_token: 'claim token', pct: 'PCT (persisted claims token)', rpt: 'RPT (requesting party token)',
   client_secret: 'client secret', refresh_token: 'refresh token', id_token: 'ID token', access_token: 'access token', code: 'authorization code', secret: 'secret',
   pat: 'PAT (the RS\'s protection API token)',
+  dpop: 'DPoP proof of key',
 };
 /** Short prefix for chips: T1, R1, P1, C1, S1… */
 export const ROLE_PREFIX: Record<TokenRole, string> = {
-  ticket: 'T', rpt: 'RPT', pct: 'PCT', claim_token: 'C', client_secret: 'secret', refresh_token: 'refresh', id_token: 'ID', access_token: 'AT', code: 'code', secret: 'S', pat: 'PAT',
+  ticket: 'T', rpt: 'RPT', pct: 'PCT', claim_token: 'C', client_secret: 'secret', refresh_token: 'refresh', id_token: 'ID', access_token: 'AT', code: 'code', secret: 'S', pat: 'PAT', dpop: 'DPoP',
 };
 
 export interface TokenSighting { role: TokenRole; fingerprint: string; where: 'request' | 'response'; name: string }
@@ -59,6 +60,10 @@ export function tokensOf(step: StepView): TokenSighting[] {
       // Basic carries the client id and secret (RFC 6749 §2.3.1); a bearer to the RS is the RPT.
       const role: TokenRole = scheme === 'basic' ? 'client_secret' : step.lane === 'rs' ? 'rpt' : 'access_token';
       out.push({ role, fingerprint: m[2] ?? '', where: 'request', name: `Authorization: ${m[1]}` });
+    } else if (name.toLowerCase() === 'dpop') {
+      // A DPoP proof (RFC 9449): named after the key that signed it (its thumbprint), not the proof.
+      const proof = PLACEHOLDER.exec(value)?.[1];
+      if (proof) out.push({ role: 'dpop', fingerprint: proof, where: 'request', name: 'DPoP' });
     } else scan(value, step, 'request', out);
   }
   scan(step.url, step, 'request', out);

@@ -21,6 +21,7 @@ const usage = `usage: tessera fetch <url> [--method M] [--header 'K: V']... [--d
     [--no-interaction] [--wait SECONDS] [--output FILE] [--json] [--debug]
     Keycloak: [--audience CLIENT_ID] [--permission RESOURCE[#SCOPE]]... [--response-mode decision|permissions]
     [--no-submit-request]
+    [--dpop | --no-dpop]         DPoP-bound RPTs (RFC 9449) required / never, for every AS of this run
 
 Fetches <url>; on a UMA challenge from a trusted AS, obtains an RPT for the requesting party and
 retries. Tokens are kept per person: an RPT or PCT obtained for one identity (or one --claim-token
@@ -34,6 +35,9 @@ as application/x-www-form-urlencoded when it looks like a=b&c=d, else as text/pl
 configured) for an RPT without a ticket first, then fetch <url> with it; --response-mode decision
 prints only Keycloak's yes/no, permissions only the granted permissions (no token, no fetch).
 --no-submit-request sends submit_request=false (a refusal is not turned into a request to the owner).
+--dpop sends a DPoP proof with every grant and refuses a bearer RPT; --no-dpop sends none. Without
+either, proofs go to an AS whose metadata lists dpop_signing_alg_values_supported (ES256), unless
+config.json says "dpop": "on" or "off" for it.
 exit: 0 granted, 2 denied, 3 need_info unresolved, 4 pending, 5 untrusted AS, 1 any other error`;
 
 
@@ -63,6 +67,8 @@ const command: CliCommand = {
           permission: { type: 'string', multiple: true },
           'response-mode': { type: 'string' },
           'no-submit-request': { type: 'boolean' },
+          dpop: { type: 'boolean' },
+          'no-dpop': { type: 'boolean' },
         },
       });
     } catch (error) {
@@ -87,6 +93,7 @@ const command: CliCommand = {
       headers['content-type'] = detectContentType(body);
     }
 
+    if (values.dpop && values['no-dpop']) throw new TesseraError('usage', '--dpop and --no-dpop together.', 'Pass one of them.');
     const responseMode = values['response-mode'];
     if (responseMode !== undefined && responseMode !== 'decision' && responseMode !== 'permissions') throw new TesseraError('usage', `Bad --response-mode "${responseMode}".`, 'Use --response-mode decision or --response-mode permissions.');
     if (values.permission?.some((p) => !p || p === '#')) throw new TesseraError('usage', 'Empty --permission.', 'Give RESOURCE, RESOURCE#SCOPE or #SCOPE.');
@@ -99,6 +106,7 @@ const command: CliCommand = {
       ...(claims ? { claims: claims.source } : {}),
       ...(client ? { defaultClient: client } : {}),
       ...(values['no-submit-request'] ? { submitRequest: false } : {}),
+      ...(values.dpop ? { dpop: 'on' as const } : values['no-dpop'] ? { dpop: 'off' as const } : {}),
     });
     if (engine.opened.warning && !values.json) io.stderr(`${engine.opened.warning}\n`);
     try {

@@ -21,7 +21,7 @@ const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     [--claim-token FILE [--claim-token-format URI]]...   pushed in the claims checks
     [--identity ISSUER#SUB|LABEL]    push that signed-in identity's ID token too
     [--only ID,...]                  checks or groups (discovery, token, grant, claims, pct, rpt,
-                                     registration, interaction, keycloak, safety)
+                                     dpop, registration, interaction, keycloak, safety)
     [--pending-url URL [--pending-wait SECONDS]]   a resource of the same AS that it puts on hold
                                      (its owner must approve): grant.request-submitted measures the
                                      hold there and waits up to SECONDS (default 0, at most 600)
@@ -38,7 +38,8 @@ const usage = `usage: tessera probe <protected-resource-url> [--trust ISSUER]...
     [--report FILE.html] [--junit FILE.xml] [--json]
 
 Checks how the AS that the resource's RS names answers a UMA client (discovery, token endpoint,
-claims, PCT, upgrade/refresh/revocation, registration, claims interaction, safety) and grades each:
+claims, PCT, upgrade/refresh/revocation, DPoP binding/bad proof/nonce, registration, claims
+interaction, safety) and grades each:
 pass, info (an observation), deviation (a client can live with it; the report says how), fail
 (unusable there), unsafe (could expose tokens, claims or credentials), skip (not measured).
 Nothing is sent to an AS that is not trusted (--trust or the configuration).

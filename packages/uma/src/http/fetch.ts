@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { TesseraError } from '../kernel/errors';
 import { MAX_RECORDED_BODY, type Lane, type StepKind, type Transcript, type TranscriptStep } from '../kernel/transcript';
+import { describeDpopProof } from '../kernel/dpop-proof';
 import { Redactor } from '../kernel/redact';
 import { transportRefusal } from '../kernel/urls';
 
@@ -227,6 +228,10 @@ export class HttpClient {
       status: null,
       request: { headers: {} },
     };
+    // A DPoP proof is kept decoded (header, claims, key thumbprint), never as the replayable JWS.
+    const proof = Object.entries(headers).find(([h]) => h.toLowerCase() === 'dpop')?.[1];
+    const dpop = proof ? await describeDpopProof(proof) : undefined;
+    if (dpop) step.dpop = dpop;
     // One controller for the caller's cancel and our timeout. (AbortSignal.timeout/any are
     // transferable signals and cost more per request than the whole redaction on Node 20.)
     const controller = new AbortController();

@@ -58,6 +58,9 @@ export type ErrorCode =
   | 'rs_metadata_resource_mismatch'
   | 'rs_metadata_as_mismatch'
   | 'other_scheme'
+  // DPoP (RFC 9449; packages/uma/src/uma/dpop.ts)
+  | 'dpop_unsupported'
+  | 'dpop_not_bound'
   // the vault's own codes (src/vault/errors.ts)
   | 'damaged'
   | 'wrong_key'
@@ -123,6 +126,7 @@ export const SPEC = {
   registration: 'https://www.rfc-editor.org/rfc/rfc7591',
   rpt: 'https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5',
   bearerTls: 'https://www.rfc-editor.org/rfc/rfc6750#section-5.3',
+  dpop: 'https://www.rfc-editor.org/rfc/rfc9449#section-5',
 } as const;
 
 /**

@@ -176,10 +176,11 @@ function describeUncached(token: string): TokenDescription {
   // sent to the UI by recursive code. The fingerprint still names the token.
   if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token) && jsonDepth(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) <= MAX_JSON_DEPTH) {
     try {
-      description.jwt = {
-        header: decodeProtectedHeader(token) as Record<string, unknown>,
-        claims: decodeJwt(token) as Record<string, unknown>,
-      };
+      const header = decodeProtectedHeader(token) as Record<string, unknown>;
+      const claims = decodeJwt(token) as Record<string, unknown>;
+      // A DPoP proof's `ath` is the access token's hash: it names that token, so it is shown as a fingerprint (RFC 9449 §4.2).
+      if (header.typ === 'dpop+jwt' && typeof claims.ath === 'string') claims.ath = fingerprint(claims.ath);
+      description.jwt = { header, claims };
     } catch {
       // not a JWT after all
     }

@@ -24,13 +24,18 @@ export type RecordKind =
   /** A trusted AS and its per-AS configuration (alias, manual endpoints, auth mode). */
   | 'trust'
   /** Settings. */
-  | 'settings';
+  | 'settings'
+  /**
+   * A DPoP key pair per (AS issuer, requesting party): the private JWK is a secret like a token
+   * (RFC 9449 §2), kept encrypted by the vault and never exported; `meta.label` holds its public thumbprint.
+   */
+  | 'dpop';
 
 /**
  * Every kind of record a {@link TokenStore} holds.
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.5
  */
-export const RECORD_KINDS: readonly RecordKind[] = ['rpt', 'pct', 'identity', 'client', 'trust', 'settings'];
+export const RECORD_KINDS: readonly RecordKind[] = ['rpt', 'pct', 'identity', 'client', 'trust', 'settings', 'dpop'];
 
 /**
  * Non-secret description of a record. Safe for logs, the renderer and redacted exports.
@@ -120,6 +125,8 @@ export const storeKeys = {
   client: (issuer: string) => issuer,
   /** The trust record of one AS. */
   trust: (asIssuer: string) => asIssuer,
+  /** A DPoP key belongs to one (AS, requesting party). */
+  dpop: (asIssuer: string, party: string) => `${asIssuer} ${party}`,
 } as const;
 
 /**

@@ -4,6 +4,7 @@
  * (redacted) request and response; the CLI prints them with `--json`.
  */
 import type { ErrorInfo } from './errors';
+import type { DpopProofInfo } from './dpop-proof';
 import type { TokenDescription } from './redact';
 
 import type { Lane } from './outcome';
@@ -99,6 +100,8 @@ export interface TranscriptStep {
   /** Tokens seen in this exchange, described by fingerprint and decoded JWT claims only. */
   tokens?: TokenDescription[];
   challenge?: ParsedChallengeInfo;
+  /** The DPoP proof this request carried (RFC 9449 §4.2), decoded: never the proof itself. */
+  dpop?: DpopProofInfo;
   outcome?: StepOutcome;
   /** Free-text note, e.g. "upgrade of held RPT" or "redirect stripped Authorization". */
   note?: string;

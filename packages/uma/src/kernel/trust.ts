@@ -75,6 +75,12 @@ export const asConfig = z.object({
   submitRequest: z.boolean().optional(),
   /** Whether claims may be pushed to this AS (default true for a trusted AS). */
   pushClaims: z.boolean().optional(),
+  /**
+   * DPoP-bound RPTs (RFC 9449): `auto` (unset) sends proofs where the AS advertises
+   * `dpop_signing_alg_values_supported` with an algorithm Tessera signs with; `on` always, and a
+   * Bearer answer is refused; `off` never.
+   */
+  dpop: z.enum(['auto', 'on', 'off']).optional(),
 });
 /**
  * One trusted authorization server: issuer, aliases, discovery or manual endpoints, client, scope, vendor switches.

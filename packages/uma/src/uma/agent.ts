@@ -32,7 +32,8 @@ import { askKeycloak, type KeycloakAnswer } from './keycloak-request';
 import { checkAsListed, ResourceMetadataCache, type ResourceMetadata } from './resource-metadata';
 import { outcomes } from './outcomes';
 import type { ClaimsInteraction, ClaimsSource, RequiredClaim } from './ports';
-import { RptCache } from './rpt-cache';
+import { DpopKeys, dpopResourceRequest, isDpopTokenType, type DpopKey } from './dpop';
+import { RptCache, type HeldRpt } from './rpt-cache';
 import { heldRpt, type RptRefreshDeps } from './rpt-refresh';
 import { SingleFlight } from './single-flight';
 import { TokenAdmin } from './token-admin';
@@ -180,6 +181,7 @@ export class Agent {
   readonly #flights = new SingleFlight();
   readonly #access: AsAccessDeps;
   readonly #limits: Required<NonNullable<AgentOptions['limits']>>;
+  readonly #dpop: DpopKeys;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -191,17 +193,18 @@ export class Agent {
     this.#discovery = new DiscoveryCache({ ...(options.discoveryTtlMs !== undefined ? { ttlMs: options.discoveryTtlMs } : {}), now: this.#now });
     this.#rsMetadata = new ResourceMetadataCache({ now: this.#now });
     this.#rpts = new RptCache(options.store, this.#now);
+    this.#dpop = new DpopKeys(options.store);
     const clients = new ClientResolver({ store: options.store, ...(options.defaultClient ? { defaultClient: options.defaultClient } : {}), ...(options.claimsRedirectUris ? { claimsRedirectUris: options.claimsRedirectUris } : {}) });
     this.#access = { http: this.#http, discovery: this.#discovery, clients, ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}) };
     this.#admin = new TokenAdmin({ store: options.store, trust: () => this.#trust(), access: this.#access });
     this.#limits = { maxGrantsPerFetch: 4, maxTokenRequestsPerGrant: 10, maxRsRequests: 64, serverRetries: 2, retryBaseMs: 250, freshTicketsWhileWaiting: 3, ...options.limits };
     this.#loop = new TokenLoop({
-      store: options.store, access: this.#access, rpts: this.#rpts, transcript: this.transcript, now: this.#now, sleep: this.#sleep, limits: this.#limits,
+      store: options.store, access: this.#access, rpts: this.#rpts, transcript: this.transcript, now: this.#now, sleep: this.#sleep, limits: this.#limits, dpop: this.#dpop,
       ...(options.claims ? { claims: options.claims } : {}),
       ...(options.interaction ? { interaction: options.interaction } : {}),
       ...(options.defaultPollSeconds !== undefined ? { defaultPollSeconds: options.defaultPollSeconds } : {}),
     });
-    this.#refresh = { rpts: this.#rpts, flights: this.#flights, access: this.#access, transcript: this.transcript, trust: () => this.#trust() };
+    this.#refresh = { rpts: this.#rpts, flights: this.#flights, access: this.#access, transcript: this.transcript, trust: () => this.#trust(), dpop: this.#dpop };
   }
 
   #trust(): TrustPolicy {
@@ -259,21 +262,24 @@ export class Agent {
       let challenge: { asUri: string; ticket: string } | undefined = round === 0 ? init.resume : undefined;
       if (!challenge) {
         const headers: Record<string, string> = { ...(init.headers ?? {}) };
-        if (held?.usable) {
-          for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
-          headers.authorization = `Bearer ${held.value.access_token}`;
-        }
-        const rs = await this.#rsRequest(url, {
-          method: init.method ?? 'GET',
-          headers,
+        // A DPoP-bound RPT goes only with a proof of its own key (RFC 9449 §7); without that key it is not presented.
+        const boundKey = held?.usable && isDpopTokenType(held.value.token_type) ? await this.#boundKey(held, party) : undefined;
+        const present = Boolean(held?.usable) && (!isDpopTokenType(held?.value.token_type) || boundKey !== undefined);
+        if (present) for (const name of Object.keys(headers)) if (['authorization', 'dpop'].includes(name.toLowerCase())) delete headers[name];
+        const method = init.method ?? 'GET';
+        const request = {
+          method,
           ...(init.body !== undefined ? { body: init.body } : {}),
-          lane: 'rs',
-          kind: 'resource',
+          lane: 'rs' as const,
+          kind: 'resource' as const,
           flowId,
           followRedirects: true,
           secrets: [held?.value.access_token],
           ...(init.signal ? { signal: init.signal } : {}),
-        });
+        };
+        const rs = boundKey && held
+          ? await dpopResourceRequest(url, method, headers, held.value.access_token, boundKey, (sent) => this.#rsRequest(url, { ...request, headers: sent }))
+          : await this.#rsRequest(url, { ...request, headers: present && held ? { ...headers, authorization: `Bearer ${held.value.access_token}` } : headers });
         last.rs = rs;
         let reading: RsReading;
         try {
@@ -286,7 +292,7 @@ export class Agent {
           const ok = rs.status < 400;
           this.transcript.annotate(rs.step, { outcome: ok ? 'granted' : 'error' });
           if (!ok) return { outcome: 'error', error: outcomes.rsError(rs.status) };
-          if (!held?.usable) return { outcome: 'granted', access: 'open' };
+          if (!present || !held) return { outcome: 'granted', access: 'open' };
           // The held record's own timestamp: no second store read on the cached-access hot path.
           return { outcome: 'granted', asIssuer: held.asIssuer, access: issued ? 'issued' : 'held', ...(!issued ? { rptStoredAt: held.storedAt } : {}) };
         }
@@ -356,6 +362,12 @@ export class Agent {
       }
       return { asIssuer, outcome: outcome.outcome, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.needInfo ? { needInfo: outcome.needInfo } : {}), ...(outcome.pending ? { pending: outcome.pending } : {}) };
     }
+  }
+
+  /** The party's DPoP key a bound RPT was issued to, or undefined (key forgotten or replaced: the RPT is useless). */
+  async #boundKey(held: HeldRpt, party: string): Promise<DpopKey | undefined> {
+    const key = await this.#dpop.existing(held.asIssuer, party);
+    return key && key.jkt === held.value.dpop_jkt ? key : undefined;
   }
 
   /**

@@ -15,6 +15,7 @@ import { allowsInsecureRequests, requireSecureTransport } from '../kernel/urls';
 import type { HttpClient } from '../http/fetch';
 import type { AsMetadata } from './discovery';
 import { normalizeInterval } from './poll-policy';
+import { demandsDpopNonce } from './dpop';
 import type { RequiredClaim } from './ports';
 
 /**
@@ -94,6 +95,11 @@ export interface RequestContext {
   signal?: AbortSignal;
   /** The requesting party's access token for Keycloak's bearer mode. */
   bearerToken?: string;
+  /**
+   * oauth4webapi's DPoP handle: token requests carry a proof signed with its key (RFC 9449 §5);
+   * the AS's `DPoP-Nonce` is kept in it. See `DpopKeys`, `dpopHandle`.
+   */
+  dpop?: oauth.DPoPHandle;
 }
 
 /**
@@ -144,7 +150,20 @@ function options(ctx: RequestContext, endpoint: string | undefined, kind: 'token
     [oauth.customFetch]: ctx.http.oauthFetch({ kind, flowId: ctx.flowId, ...(ctx.signal ? { signal: ctx.signal } : {}), secrets }),
     ...(endpoint && allowsInsecureRequests(endpoint) ? { [oauth.allowInsecureRequests]: true } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.dpop && kind !== 'revocation' ? { DPoP: ctx.dpop } : {}),
   };
+}
+
+/**
+ * Sends a token request, and once more when the AS answers `use_dpop_nonce` (RFC 9449 §8): the
+ * DPoP handle has kept the AS's `DPoP-Nonce`, so the second proof carries it.
+ */
+async function withNonceRetry(ctx: RequestContext, send: () => Promise<Response>): Promise<Response> {
+  const first = await send();
+  if (!ctx.dpop || !(await demandsDpopNonce(first))) return first;
+  const step = ctx.http.transcript?.flow(ctx.flowId).at(-1);
+  if (step) ctx.http.transcript?.annotate(step, { note: 'use_dpop_nonce: the AS asked for its nonce in the DPoP proof; sent again with it (RFC 9449 §8)' });
+  return send();
 }
 
 /**
@@ -165,18 +184,23 @@ export function umaTokenParameters(params: UmaTokenParams): URLSearchParams {
 }
 
 /**
- * POSTs the UMA grant to the token endpoint.
+ * POSTs the UMA grant to the token endpoint (with a DPoP proof when `ctx.dpop` is set; once more
+ * with the AS's nonce when it answers `use_dpop_nonce`).
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-8
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
  */
 export async function umaTokenRequest(metadata: AsMetadata, client: ClientCredentials, params: UmaTokenParams, ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
   const secrets = [params.ticket, params.pct, params.rpt, params.claimToken?.claim_token, client.client_secret, ctx.bearerToken];
-  return oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, umaTokenParameters(params), options(ctx, metadata.token_endpoint, 'token', secrets));
+  return withNonceRetry(ctx, () => oauth.genericTokenEndpointRequest(asServer(metadata), { client_id: client.client_id }, auth, UMA_GRANT_TYPE, umaTokenParameters(params), options(ctx, metadata.token_endpoint, 'token', secrets)));
 }
 
 /**
  * POSTs the UMA grant with exactly the given form parameters (no `ticket` required): `tessera probe`
  * uses it to send deliberately incomplete or wrong requests. `secrets` are scrubbed from the step.
+ * With `ctx.dpop` a DPoP proof is sent (a wrong one too, see `dpopHandle`), and a `use_dpop_nonce`
+ * answer is returned as is, not retried: the probe reads it.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3.1
  */
 export async function umaTokenRequestRaw(metadata: AsMetadata, client: ClientCredentials, body: URLSearchParams, ctx: RequestContext, secrets: (string | undefined)[] = []): Promise<Response> {
@@ -201,7 +225,7 @@ export async function keycloakUmaRequest(metadata: AsMetadata, client: ClientCre
  */
 export async function refreshRequest(metadata: AsMetadata, client: ClientCredentials, refreshToken: string, ctx: RequestContext): Promise<Response> {
   const auth = await clientAuthFor(client, ctx.bearerToken);
-  return oauth.refreshTokenGrantRequest(asServer(metadata), { client_id: client.client_id }, auth, refreshToken, options(ctx, metadata.token_endpoint, 'refresh', [refreshToken, client.client_secret]));
+  return withNonceRetry(ctx, () => oauth.refreshTokenGrantRequest(asServer(metadata), { client_id: client.client_id }, auth, refreshToken, options(ctx, metadata.token_endpoint, 'refresh', [refreshToken, client.client_secret])));
 }
 
 /**

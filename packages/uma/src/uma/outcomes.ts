@@ -104,6 +104,11 @@ export const outcomes = {
       { scheme, status, ...(where.asUri ? { asIssuer: where.asUri } : {}), ...(where.listedAs?.length ? { listedAs: where.listedAs } : {}) },
     ),
 
+  dpopNotBound: (asIssuer: string, tokenType: string, cnfInToken = false): ErrorInfo =>
+    info('dpop_not_bound', cnfInToken
+      ? `The AS ${asIssuer} answered the DPoP proof with token_type ${tokenType}, although the RPT names the proof key in cnf.jkt: bound, but not said to be.`
+      : `The AS ${asIssuer} answered the DPoP proof with a ${tokenType} RPT, not a DPoP-bound one.`, 'DPoP is required for this AS, but it does not bind RPTs to the proof; the RPT was not kept. Turn DPoP to automatic or off for this AS to accept a bearer RPT.', SPEC.dpop, { asIssuer }),
+
   redirectedChallenge: (from: string, to: string, url: string): ErrorInfo =>
     info('rs_error', `${from} redirected to ${to}, which asks for UMA authorization.`, `Fetch ${url} directly if you want access to it.`, SPEC.rpt, { url }),
 } as const;

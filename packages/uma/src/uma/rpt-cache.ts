@@ -22,6 +22,11 @@ export interface RptValue {
   refresh_token?: string;
   /** Epoch ms, from expires_in or the JWT's exp. */
   expires_at?: number;
+  /**
+   * A DPoP-bound RPT (`token_type: DPoP`): the thumbprint of the party's DPoP key it is bound to. It
+   * is presented only with a proof of that key (RFC 9449 §7).
+   */
+  dpop_jkt?: string;
 }
 
 /**
@@ -92,7 +97,7 @@ export class RptCache {
    * Stores a newly issued RPT for `party`. `upgraded` absent or false: the new RPT replaces the old
    * one; it is never assumed to be merged (UMA Grant §3.3.5).
    */
-  async save(asIssuer: string, rsOrigin: string, party: string, token: Pick<GrantedToken, 'accessToken' | 'tokenType' | 'expiresIn' | 'refreshToken'>): Promise<void> {
+  async save(asIssuer: string, rsOrigin: string, party: string, token: Pick<GrantedToken, 'accessToken' | 'tokenType' | 'expiresIn' | 'refreshToken'> & { dpopJkt?: string }): Promise<void> {
     let expiresAt = token.expiresIn !== undefined ? this.now() + token.expiresIn * 1000 : undefined;
     let permissions: RecordMeta['permissions'];
     try {
@@ -103,7 +108,7 @@ export class RptCache {
     } catch {
       // opaque RPT
     }
-    const value: RptValue = { access_token: token.accessToken, token_type: token.tokenType, ...(token.refreshToken ? { refresh_token: token.refreshToken } : {}), ...(expiresAt !== undefined ? { expires_at: expiresAt } : {}) };
+    const value: RptValue = { access_token: token.accessToken, token_type: token.tokenType, ...(token.refreshToken ? { refresh_token: token.refreshToken } : {}), ...(expiresAt !== undefined ? { expires_at: expiresAt } : {}), ...(token.dpopJkt ? { dpop_jkt: token.dpopJkt } : {}) };
     await this.store.put<RptValue>('rpt', this.key(asIssuer, rsOrigin, party), value, {
       issuer: asIssuer,
       rsOrigin,

@@ -9,6 +9,7 @@
 import type { Transcript } from '../kernel/transcript';
 import { findTrustedAs, type AsConfig, type TrustPolicy } from '../kernel/trust';
 import { openAs, type AsAccessDeps } from './as-access';
+import { isDpopTokenType, type DpopKeys } from './dpop';
 import { processUmaTokenResponse, refreshRequest } from './grant';
 import type { HeldRpt, RptCache } from './rpt-cache';
 import type { SingleFlight } from './single-flight';
@@ -21,6 +22,8 @@ export interface RptRefreshDeps {
   access: AsAccessDeps;
   transcript: Transcript;
   trust: () => TrustPolicy;
+  /** The parties' DPoP keys: a bound RPT is refreshed with a proof of its own key. */
+  dpop?: DpopKeys;
 }
 
 /**
@@ -38,12 +41,15 @@ export async function heldRpt(d: RptRefreshDeps, rsOrigin: string, party: string
     if (again.value.access_token !== held.value.access_token) return { ...held, value: again.value, usable: true, storedAt: again.meta.updatedAt };
     try {
       const access = await openAs(d.access, held.asIssuer, config, { flowId, ...(signal ? { signal } : {}) });
-      const response = await refreshRequest(access.discovered.metadata, access.client, held.value.refresh_token as string, access.ctx);
+      // A bound RPT's refresh carries a proof of the same key (RFC 9449 §5); without that key it cannot be refreshed.
+      const key = held.value.dpop_jkt ? await d.dpop?.existing(held.asIssuer, party) : undefined;
+      if (held.value.dpop_jkt && key?.jkt !== held.value.dpop_jkt) throw new Error('DPoP key gone');
+      const response = await refreshRequest(access.discovered.metadata, access.client, held.value.refresh_token as string, key ? { ...access.ctx, dpop: key.handle } : access.ctx);
       const result = await processUmaTokenResponse(response);
       const step = lastStep(d.transcript, flowId, 'refresh');
       if (result.type === 'token') {
         if (step) d.transcript.annotate(step, { outcome: 'rpt_issued' });
-        await d.rpts.save(held.asIssuer, rsOrigin, party, { ...result.token, refreshToken: result.token.refreshToken ?? (held.value.refresh_token as string) });
+        await d.rpts.save(held.asIssuer, rsOrigin, party, { ...result.token, refreshToken: result.token.refreshToken ?? (held.value.refresh_token as string), ...(key && isDpopTokenType(result.token.tokenType) ? { dpopJkt: key.jkt } : {}) });
         const fresh = await d.rpts.get(held.asIssuer, rsOrigin, party);
         return fresh ? { ...held, value: fresh.value, usable: true, storedAt: fresh.meta.updatedAt } : undefined;
       }

@@ -53,7 +53,7 @@ export class TokenAdmin {
     return this.forget('pct', storeKeys.pct(normalizeIssuer(asIssuer), party, clientId), options);
   }
 
-  /** Sign-out of a requesting party: revoke (where possible) and forget all of their PCTs and RPTs. */
+  /** Sign-out of a requesting party: revoke (where possible) and forget all of their PCTs and RPTs, and their DPoP keys. */
   async signOut(party: string): Promise<number> {
     let count = 0;
     for (const kind of ['pct', 'rpt'] as const) {
@@ -62,6 +62,8 @@ export class TokenAdmin {
         if (await this.forget(kind, meta.key, { revoke: true })) count++;
       }
     }
+    // Their DPoP keys go too: the RPTs bound to them are gone, and a key is as personal as a token.
+    for (const meta of await this.o.store.list('dpop')) if (meta.identity === party) await this.o.store.delete('dpop', meta.key);
     return count;
   }
 

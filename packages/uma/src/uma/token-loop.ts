@@ -9,6 +9,7 @@
  * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.3
  */
 import { randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { SPEC, TesseraError, toErrorInfo, type ErrorInfo } from '../kernel/errors';
 import type { Outcome } from '../kernel/outcome';
 import { fingerprint } from '../kernel/redact';
@@ -17,6 +18,7 @@ import type { StepOutcome, Transcript, TranscriptStep } from '../kernel/transcri
 import type { AsConfig } from '../kernel/trust';
 import { openAs, type AsAccess, type AsAccessDeps } from './as-access';
 import { matchesRequiredClaims } from './claims';
+import { decideDpop, isDpopTokenType, type DpopKeys } from './dpop';
 import { processUmaTokenResponse, umaTokenRequest, type GrantResult } from './grant';
 import { outcomes } from './outcomes';
 import { nextPoll, PollBudget, timerMs, type PollStep } from './poll-policy';
@@ -70,6 +72,8 @@ export interface TokenLoopDeps {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   limits: { maxTokenRequestsPerGrant: number; serverRetries: number; retryBaseMs: number; freshTicketsWhileWaiting: number };
   defaultPollSeconds?: number;
+  /** The parties' DPoP keys; without it no proof is sent. */
+  dpop?: DpopKeys;
 }
 
 /**
@@ -90,7 +94,11 @@ export class TokenLoop {
   async run(g: Grant): Promise<GrantOutcome> {
     const { asIssuer, asConfig, flowId, init, party } = g;
     const access = await openAs(this.#d.access, asIssuer, asConfig, { flowId, asUri: g.asUri, ...(init.signal ? { signal: init.signal } : {}) });
-    const { discovered, client, ctx } = access;
+    const { discovered, client } = access;
+    // DPoP (RFC 9449 §5): a proof with every token request where the AS advertises it or the switch forces it.
+    const dpop = this.#d.dpop ? decideDpop(asConfig.dpop, discovered.metadata) : { use: false, forced: false };
+    const dpopKey = dpop.use && this.#d.dpop ? await this.#d.dpop.key(asIssuer, party, dpop.alg) : undefined;
+    const ctx = dpopKey ? { ...access.ctx, dpop: dpopKey.handle } : access.ctx;
     let claim = await this.#claimFor(g);
     const pctKey = storeKeys.pct(asIssuer, party, client.client_id);
     const pctRecord = await this.#d.store.get<PctValue>('pct', pctKey);
@@ -124,8 +132,16 @@ export class TokenLoop {
       const final = (outcome: Outcome, error: ErrorInfo, extra: Pick<Extract<GrantOutcome, { type: 'final' }>, 'needInfo' | 'pending'> = {}): GrantOutcome => ({ type: 'final', outcome, error, ...extra });
       switch (result.type) {
         case 'token': {
+          const bound = isDpopTokenType(result.token.tokenType);
+          if (dpop.forced && !bound) {
+            // DPoP required for this AS, and it issued a bearer RPT anyway: not kept, not presented.
+            const error = outcomes.dpopNotBound(asIssuer, result.token.tokenType, dpopKey !== undefined && cnfJkt(result.token.accessToken) === dpopKey.jkt);
+            mark('error', error);
+            return final('error', error);
+          }
           mark('rpt_issued');
-          await this.#d.rpts.save(asIssuer, g.rsOrigin, party, result.token);
+          if (step && dpopKey) this.#d.transcript.annotate(step, { note: bound ? `DPoP-bound RPT: presented only with a proof of key ${dpopKey.jkt} (RFC 9449 §5)` : `the AS answered the DPoP proof with a ${result.token.tokenType} RPT: not bound, presented as a bearer token` });
+          await this.#d.rpts.save(asIssuer, g.rsOrigin, party, { ...result.token, ...(bound && dpopKey ? { dpopJkt: dpopKey.jkt } : {}) });
           if (result.token.pct) await this.#d.store.put<PctValue>('pct', pctKey, { pct: result.token.pct }, { issuer: asIssuer, identity: party, clientId: client.client_id, fingerprint: fingerprint(result.token.pct) });
           return { type: 'granted' };
         }
@@ -262,6 +278,15 @@ export function lastStep(transcript: Transcript, flowId: string, kind: Transcrip
   const steps = transcript.flow(flowId);
   for (let i = steps.length - 1; i >= 0; i--) if (steps[i]?.kind === kind) return steps[i];
   return undefined;
+}
+
+/** A JWT RPT's `cnf.jkt` (RFC 9449 §6.1), or undefined (opaque RPT). */
+function cnfJkt(token: string): unknown {
+  try {
+    return (decodeJwt(token) as { cnf?: { jkt?: unknown } }).cnf?.jkt;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The token request's `scope`: the AS's configured scope plus the ones this fetch asks for, once each. */
