@@ -256,21 +256,20 @@ describe('the DPoP switch in Connections', () => {
   it('sends the chosen DPoP setting, and nothing when it is left as it was', async () => {
     const trusted = { issuer: 'https://as.example', label: 'Lab AS', clientId: 'tessera', registration: 'static' as const, setup: { authMethod: 'none' as const, dpop: 'on' as const } };
     const addAs = vi.fn(async () => ({ ...base(), trusted: [trusted] }));
-    const { el } = await mount({ ...base(), trusted: [trusted] }, { addAs });
-    useUi.getState().go('connections');
-    await act(async () => {});
-    const form = [...el.querySelectorAll('form')].find((f) => f.textContent?.includes('Add an authorization server')) as HTMLFormElement;
-    type(byLabel(form, 'Issuer'), 'https://as2.example');
-    type(byLabel(form, 'How Tessera proves'), 'none');
-    type(byLabel(form, 'Client id'), 'tessera');
-    type(byLabel(form, 'Sender-constrained tokens (DPoP)'), 'off');
-    await click(button(form, 'Trust this authorization server'));
+    const { user } = await mount({ ...base(), trusted: [trusted] }, { addAs });
+    await goConnections();
+    const add = form('Add an authorization server');
+    await fill(user, add.getByLabelText('Issuer'), 'https://as2.example');
+    await user.selectOptions(add.getByRole('combobox', { name: 'How Tessera proves who it is' }), 'none');
+    await fill(user, add.getByLabelText('Client id'), 'tessera');
+    await user.selectOptions(add.getByRole('combobox', { name: 'Sender-constrained tokens (DPoP)' }), 'off');
+    await user.click(add.getByRole('button', { name: 'Trust this authorization server' }));
     expect(addAs).toHaveBeenLastCalledWith({ issuer: 'https://as2.example', authMethod: 'none', clientId: 'tessera', dpop: 'off' });
     // Changing the AS that requires DPoP: the form shows it; saving without touching it sends none.
-    await click(button(el, 'Change Lab AS…'));
-    const change = [...el.querySelectorAll('form')].find((f) => f.textContent?.includes('Change Lab AS')) as HTMLFormElement;
-    expect((byLabel(change, 'Sender-constrained tokens (DPoP)') as HTMLSelectElement).value).toBe('on');
-    await click(button(change, 'Save changes'));
+    await user.click(screen.getByRole('button', { name: 'Change Lab AS…' }));
+    const change = form('Change Lab AS');
+    expect(change.getByRole<HTMLSelectElement>('combobox', { name: 'Sender-constrained tokens (DPoP)' }).value).toBe('on');
+    await user.click(change.getByRole('button', { name: 'Save changes' }));
     expect(addAs).toHaveBeenLastCalledWith(expect.not.objectContaining({ dpop: expect.anything() }));
   });
 });
