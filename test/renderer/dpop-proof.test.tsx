@@ -3,6 +3,7 @@
  * after its key (one chip for every proof of one key), the details show the decoded proof with the
  * key thumbprint, and an export or HAR of it imports with the proof intact.
  */
+import { within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { FlowView, StepView } from '../../src/app/api';
 import { toHar } from '../../src/app/har';
@@ -35,15 +36,17 @@ describe('a DPoP-bound flow', () => {
 
   it('shows the decoded proof and the key thumbprint in the exchange details, never a proof', () => {
     const names = layoutFlow(steps).names;
-    const el = render(<StepDetail step={steps[2] as StepView} names={names} />);
-    const proof = el.querySelector('section[aria-label="DPoP proof"]');
-    expect(proof?.textContent).toContain(JKT);
-    expect(proof?.textContent).toContain('ath');
-    const rows = [...(proof?.querySelectorAll('table.params tbody tr') ?? [])].map((tr) => tr.textContent ?? '');
+    const { container } = render(<StepDetail step={steps[2] as StepView} names={names} />);
+    const proof = within(container).getByRole('region', { name: 'DPoP proof' });
+    expect(proof.textContent).toContain(JKT);
+    expect(proof.textContent).toContain('ath');
+    const rows = within(proof).getAllByRole('row').map((tr) => tr.textContent ?? '');
     expect(rows).toEqual(expect.arrayContaining(['typdpop+jwt', 'htmGET', `htu${RS}/patients/kate/prescriptions`]));
-    expect(el.textContent).not.toMatch(/eyJ[\w-]+\.eyJ/);
-    // A step without a proof has no such section.
-    expect(render(<StepDetail step={steps[0] as StepView} names={names} />).querySelector('section[aria-label="DPoP proof"]')).toBeNull();
+    expect(container.textContent).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    // A step without a proof has no such section (looked for in its own container: the first render is still in the document).
+    const plain = render(<StepDetail step={steps[0] as StepView} names={names} />).container;
+    expect(within(plain).queryByRole('region', { name: 'DPoP proof' })).toBeNull();
+    expect(within(plain).getAllByRole('table').length).toBeGreaterThan(0);
   });
 
   it('keeps the proof through an export and a HAR import', () => {

@@ -5,10 +5,9 @@
  * the RPT chip as DPoP or Bearer, the decoded proof and the token_type in the exchange's details,
  * the narration, and exports (deck, SVG) without a proof or token.
  */
-import { act } from 'react';
+import { act, screen, within } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppState, TesseraApi, TrustedAsView } from '../../src/app/api';
-import { App } from '../../renderer/App';
 import { useUi } from '../../renderer/store';
 import { layoutFlow } from '../../renderer/components/sequence/layout';
 import { narrate } from '../../renderer/components/sequence/narration';
@@ -18,89 +17,71 @@ import { StepDetail } from '../../renderer/components/StepDetail';
 import { bearerFlow, dpopFlow, DPOP_JKT } from '../fixtures/dpop-flow';
 import { parseTrace } from '../../src/app/trace-import';
 import { uiAdvice } from '../../renderer/explain';
-import { appState, render } from './support';
+import { appState, fill, mountApp, render } from './support';
 
 const AS = 'https://as.example';
 const JWS = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./;
 const SHORT = DPOP_JKT.slice(0, 8);
+const DPOP = 'Sender-constrained tokens (DPoP)';
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-async function mount(state: AppState, methods: Partial<Record<keyof TesseraApi, unknown>>): Promise<HTMLElement> {
-  const api = { getState: vi.fn(async () => state), subscribe: vi.fn(() => () => {}), ...methods } as unknown as TesseraApi;
-  const el = render(<App />);
-  await act(async () => { await useUi.getState().connect(api); });
-  act(() => useUi.getState().go('connections'));
-  return el;
+/** The App on the Connections screen, over a fake API. */
+async function mount(state: AppState, methods: Partial<Record<keyof TesseraApi, unknown>>) {
+  const view = await mountApp(state, methods);
+  await act(async () => { useUi.getState().go('connections'); });
+  return view;
 }
 beforeEach(() => { useUi.setState({ screen: 'resources', notice: undefined, flows: {}, busy: {} }); });
 
-/** The form control a visible label names. */
-function labelled(root: ParentNode, text: string): HTMLSelectElement {
-  const label = [...root.querySelectorAll('label')].find((l) => l.textContent?.trim() === text);
-  expect(label, `label "${text}"`).toBeTruthy();
-  return root.ownerDocument!.getElementById(label!.htmlFor) as HTMLSelectElement;
-}
-function choose(select: HTMLSelectElement, optionText: string) {
-  const option = [...select.options].find((o) => o.textContent === optionText);
-  expect(option, `option "${optionText}"`).toBeTruthy();
-  act(() => {
-    Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value')?.set?.call(select, option!.value);
-    select.dispatchEvent(new Event('change', { bubbles: true }));
-  });
-}
-const card = (el: HTMLElement, name: string) => [...el.querySelectorAll('li')].find((li) => li.querySelector('strong')?.textContent === name) as HTMLElement;
-const described = (control: Element) => control.ownerDocument.getElementById(control.getAttribute('aria-describedby') ?? '')?.textContent ?? '';
+/** The trusted AS's card, by its name. */
+const card = (name: string) => screen.getByRole('listitem', { name });
+/**
+ * The DPoP switch in `scope`, which must be described (its accessible description, read out with it)
+ * by every one of `says`.
+ */
+const dpopSwitch = (scope: HTMLElement, ...says: string[]) =>
+  within(scope).getByRole<HTMLSelectElement>('combobox', { name: DPOP, description: (d: string) => says.every((s) => d.includes(s)) });
+/** The choice a select shows. */
+const chosen = (select: HTMLElement) => within(select).getByRole('option', { selected: true }).textContent;
 
 describe('Sender-constrained tokens (DPoP) on a trusted AS', () => {
   const lab: TrustedAsView = { issuer: AS, label: 'Lab AS', clientId: 'tessera', registration: 'static', dpop: 'auto', dpopAlgs: ['ES256', 'PS256'], dpopUsable: true };
 
   it('shows the switch with its three choices and what the AS advertises; a change is saved through the core at once', async () => {
     const setAsDpop = vi.fn(async () => appState({ trusted: [{ ...lab, dpop: 'off' }] }));
-    const el = await mount(appState({ trusted: [lab] }), { setAsDpop });
-    const item = card(el, 'Lab AS');
-    const select = labelled(item, 'Sender-constrained tokens (DPoP)');
-    expect(select.getAttribute('role') ?? 'combobox').toBe('combobox');
-    expect([...select.options].map((o) => o.textContent)).toEqual(['Automatic (when the AS advertises it)', 'Always', 'Never']);
-    expect(select.selectedOptions[0]?.textContent).toBe('Automatic (when the AS advertises it)');
-    expect(described(select)).toContain('It advertises DPoP: dpop_signing_alg_values_supported ES256, PS256.');
-    expect(described(select)).toContain('RPTs are bound to its key');
+    const { user } = await mount(appState({ trusted: [lab] }), { setAsDpop });
+    const select = dpopSwitch(card('Lab AS'), 'It advertises DPoP: dpop_signing_alg_values_supported ES256, PS256.', 'RPTs are bound to its key');
+    expect(within(select).getAllByRole('option').map((o) => o.textContent)).toEqual(['Automatic (when the AS advertises it)', 'Always', 'Never']);
+    expect(chosen(select)).toBe('Automatic (when the AS advertises it)');
 
-    await act(async () => { choose(select, 'Never'); });
+    await user.selectOptions(select, 'Never');
     expect(setAsDpop).toHaveBeenCalledWith({ issuer: AS, dpop: 'off' });
-    const after = labelled(card(el, 'Lab AS'), 'Sender-constrained tokens (DPoP)');
-    expect(after.selectedOptions[0]?.textContent).toBe('Never');
-    expect(described(after)).toContain('Tessera sends no DPoP proof here: RPTs are Bearer tokens.');
+    const after = dpopSwitch(card('Lab AS'), 'Tessera sends no DPoP proof here: RPTs are Bearer tokens.');
+    expect(chosen(after)).toBe('Never');
   });
 
   it('says when the AS does not advertise DPoP, when it advertises only algorithms Tessera cannot sign with, and when its metadata was not read yet', async () => {
-    const el = await mount(appState({ trusted: [
+    await mount(appState({ trusted: [
       { ...lab, issuer: 'https://a.example', label: 'Plain AS', dpopAlgs: [], dpopUsable: false },
       { ...lab, issuer: 'https://b.example', label: 'RSA AS', dpopAlgs: ['RS256'], dpopUsable: false, dpop: 'on' },
       { issuer: 'https://c.example', label: 'New AS', registration: 'none' },
     ] }), {});
-    expect(described(labelled(card(el, 'Plain AS'), 'Sender-constrained tokens (DPoP)'))).toContain('It does not advertise DPoP');
-    const rsa = labelled(card(el, 'RSA AS'), 'Sender-constrained tokens (DPoP)');
-    expect(rsa.selectedOptions[0]?.textContent).toBe('Always');
-    expect(described(rsa)).toContain('RS256 — none that Tessera signs with');
-    const fresh = labelled(card(el, 'New AS'), 'Sender-constrained tokens (DPoP)');
-    expect(fresh.selectedOptions[0]?.textContent).toBe('Automatic (when the AS advertises it)');
-    expect(described(fresh)).toContain('known once Tessera has read its metadata');
+    expect(dpopSwitch(card('Plain AS'), 'It does not advertise DPoP')).toBeTruthy();
+    expect(chosen(dpopSwitch(card('RSA AS'), 'RS256 — none that Tessera signs with'))).toBe('Always');
+    expect(chosen(dpopSwitch(card('New AS'), 'known once Tessera has read its metadata'))).toBe('Automatic (when the AS advertises it)');
   });
 
   it('Add an authorization server: the switch goes with the form, and the check says what the AS advertises', async () => {
     const addAs = vi.fn(async () => ({ ...appState({ trusted: [{ ...lab, dpop: 'on' }] }), check: { source: 'discovery' as const, issuer: AS, tokenEndpoint: `${AS}/token`, umaGrant: 'listed' as const, dpopAlgs: ['ES256'] } }));
-    const el = await mount(appState(), { addAs });
-    const form = [...el.querySelectorAll('form')].find((f) => f.textContent?.includes('Add an authorization server')) as HTMLFormElement;
-    const type = (label: string, value: string) => {
-      const input = labelled(form, label) as unknown as HTMLInputElement;
-      act(() => { Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set?.call(input, value); input.dispatchEvent(new Event('input', { bubbles: true })); });
-    };
-    type('Issuer', AS);
-    type('Client id', 'tessera');
-    type('Client secret', 's3cret-value');
-    choose(labelled(form, 'Sender-constrained tokens (DPoP)'), 'Always');
-    await act(async () => { ([...form.querySelectorAll('button')].find((b) => b.textContent === 'Trust this authorization server') as HTMLButtonElement).click(); });
+    const { user } = await mount(appState(), { addAs });
+    const form = within(screen.getByRole('form', { name: 'Add an authorization server' }));
+    await fill(user, form.getByLabelText('Issuer'), AS);
+    await fill(user, form.getByLabelText('Client id'), 'tessera');
+    await fill(user, form.getByLabelText('Client secret'), 's3cret-value');
+    await user.selectOptions(form.getByRole('combobox', { name: DPOP }), 'Always');
+    await user.click(form.getByRole('button', { name: 'Trust this authorization server' }));
     expect(addAs).toHaveBeenCalledWith(expect.objectContaining({ issuer: AS, dpop: 'on' }));
-    expect(form.querySelector('[role="status"]')?.textContent).toContain('It advertises DPoP: dpop_signing_alg_values_supported ES256.');
+    expect(form.getByRole('status').textContent).toContain('It advertises DPoP: dpop_signing_alg_values_supported ES256.');
   });
 });
 
@@ -108,37 +89,43 @@ describe('the proof in the diagram', () => {
   const flow = dpopFlow();
 
   it('draws a key-thumbprint chip on each bound request and the RPT chip as DPoP', () => {
-    const el = render(<SequenceDiagram steps={flow.steps} onSelect={() => {}} width={1100} />);
-    const arrows = [...el.querySelectorAll('[role="button"]')].map((a) => a.getAttribute('aria-label') ?? '');
-    const bound = arrows.filter((l) => l.includes(`DPoP proof signed by key ${SHORT}`));
-    // The grant and both requests to the RS (the nonce retry included) carry a proof.
+    const { getAllByRole, getByRole, getAllByText, queryAllByText } = render(<SequenceDiagram steps={flow.steps} onSelect={() => {}} width={1100} />);
+    const bound = getAllByRole('button', { name: new RegExp(escape(`DPoP proof signed by key ${SHORT}`)) });
+    // The grant and both requests to the RS (the nonce retry included) carry a proof; the grant is the first.
     expect(bound).toHaveLength(3);
-    expect(bound[0]).toMatch(/^4 POST \/token \(uma-ticket grant\).*: Tessera to Authorization server/);
-    expect(arrows.find((l) => /^4 200 RPT issued/.test(l))).toContain('RPT (requesting party token) RPT1 (DPoP-bound)');
-    expect(arrows.filter((l) => /^[56] GET \/r\/prescriptions RPT1/.test(l)).every((l) => l.includes('RPT1 (DPoP-bound)'))).toBe(true);
-    const chips = [...el.querySelectorAll('text')].map((t) => t.textContent?.trim());
-    expect(chips.filter((t) => t === `DPoP ${SHORT}`)).toHaveLength(3);
-    expect(chips).toContain('RPT1 · DPoP');
-    expect(chips).not.toContain('RPT1 · Bearer');
+    expect(bound[0]).toBe(getByRole('button', { name: /^4 POST \/token \(uma-ticket grant\).*: Tessera to Authorization server/ }));
+    expect(getByRole('button', { name: /^4 200 RPT issued.*RPT \(requesting party token\) RPT1 \(DPoP-bound\)/ })).toBeTruthy();
+    // Every request to the RS with the RPT says the RPT goes DPoP-bound.
+    const rsRequests = getAllByRole('button', { name: /^[56] GET \/r\/prescriptions RPT1/ });
+    expect(getAllByRole('button', { name: /^[56] GET \/r\/prescriptions RPT1.*RPT1 \(DPoP-bound\)/ })).toEqual(rsRequests);
+    // The chips' visible text (SVG text: what a sighted person reads on the arrow).
+    expect(getAllByText(`DPoP ${SHORT}`)).toHaveLength(3);
+    expect(getAllByText('RPT1 · DPoP').length).toBeGreaterThan(0);
+    expect(queryAllByText('RPT1 · Bearer')).toHaveLength(0);
     // One chip per key, whatever proof of it a request carries (three proofs, one key).
     expect(new Set(layoutFlow(flow.steps).messages.flatMap((m) => m.chips).filter((c) => c.role === 'dpop').map((c) => c.name))).toEqual(new Set(['DPoP']));
   });
 
   it('a Bearer flow: the RPT chip says Bearer and no request has a proof chip', () => {
-    const el = render(<SequenceDiagram steps={bearerFlow().steps} width={1100} />);
-    const texts = [...el.querySelectorAll('text')].map((t) => t.textContent?.trim());
-    expect(texts).toContain('RPT1 · Bearer');
-    expect(texts.some((t) => t?.startsWith('DPoP '))).toBe(false);
+    const { getAllByText, queryAllByText } = render(<SequenceDiagram steps={bearerFlow().steps} width={1100} />);
+    expect(getAllByText('RPT1 · Bearer').length).toBeGreaterThan(0);
+    expect(queryAllByText(/^DPoP /)).toHaveLength(0);
   });
 
   it("the exchange's details show the decoded proof (header with the public key, claims, ath as a fingerprint) and the token_type", () => {
     const names = layoutFlow(flow.steps).names;
     const grant = flow.steps.find((s) => s.kind === 'token')!;
-    const el = render(<StepDetail step={grant} names={names} />);
-    expect(el.textContent).toContain(`token_type DPoP: the RPT is bound to the key that signed this request's proof (jkt ${DPOP_JKT})`);
-    const proof = el.querySelector('[aria-label="DPoP proof"]') as HTMLElement;
-    expect(proof.textContent).toContain(`thumbprint (jkt) ${DPOP_JKT}`);
-    const rows = (caption: string) => Object.fromEntries([...[...proof.querySelectorAll('table')].find((t) => t.querySelector('caption')?.textContent === caption)!.querySelectorAll('tr')].map((r) => [r.querySelector('th')?.textContent, r.querySelector('td')?.textContent ?? '']));
+    // Each render is looked into through its own container: both stay in the document.
+    const { container } = render(<StepDetail step={grant} names={names} />);
+    expect(container.textContent).toContain(`token_type DPoP: the RPT is bound to the key that signed this request's proof (jkt ${DPOP_JKT})`);
+    const region = within(container).getByRole('region', { name: 'DPoP proof' });
+    expect(region.textContent).toContain(`thumbprint (jkt) ${DPOP_JKT}`);
+    const proof = within(region);
+    /** A table of the proof by its caption, as { row header: cell }. */
+    const rows = (caption: string) => Object.fromEntries(within(proof.getByRole('table', { name: caption })).getAllByRole('row')
+      .map((r) => [within(r).getByRole('rowheader').textContent, within(r).getByRole('cell').textContent ?? '']));
+    /** What the list under the tables says each claim is, as { claim: words }. */
+    const meanings = () => { const terms = proof.getAllByRole('term'); const words = proof.getAllByRole('definition'); return Object.fromEntries(terms.map((t, i) => [t.textContent, words[i]?.textContent])); };
     const header = rows('Proof header');
     expect(header.typ).toBe('dpop+jwt');
     expect(header.alg).toBe('ES256');
@@ -149,15 +136,17 @@ describe('the proof in the diagram', () => {
     expect(claims.htu).toMatch(/^http:\/\/127\.0\.0\.1:4410\/token/);
     expect(claims.jti).toMatch(/^[\w-]{20,}/);
     expect(claims.iat).toMatch(/\d{4}.*\((\d+ (s|min|h|days) ago|in \d+ \w+)\)$/);
-    expect(proof.querySelector('dl')?.textContent).toContain('jtiits unique id');
+    expect(meanings().jti).toMatch(/^its unique id/);
     // The DPoP header is named as the proof of its key, not as an unknown secret.
-    expect(el.textContent).toContain(`DPoP proof of key ${SHORT} fp:`);
+    expect(container.textContent).toContain(`DPoP proof of key ${SHORT} fp:`);
 
     const resource = flow.steps.at(-1)!;
-    const rs = render(<StepDetail step={resource} names={names} />);
-    const rsClaims = Object.fromEntries([...rs.querySelectorAll('[aria-label="DPoP proof"] tr')].map((r) => [r.querySelector('th')?.textContent, r.querySelector('td')?.textContent ?? '']));
+    const rs = render(<StepDetail step={resource} names={names} />).container;
+    const rsProof = within(within(rs).getByRole('region', { name: 'DPoP proof' }));
+    const rsClaims = Object.fromEntries(rsProof.getAllByRole('row').map((r) => [within(r).getByRole('rowheader').textContent, within(r).getByRole('cell').textContent ?? '']));
     expect(rsClaims.ath).toMatch(/^fp:[\w-]+$/);
-    expect(rs.querySelector('[aria-label="DPoP proof"] dl')?.textContent).toContain('athhash of the access token');
+    const rsTerms = rsProof.getAllByRole('term').map((t) => t.textContent);
+    expect(rsProof.getAllByRole('definition')[rsTerms.indexOf('ath')]?.textContent).toMatch(/^hash of the access token/);
     expect(rsClaims.nonce).toMatch(/^rs-nonce-/);
     expect(rs.textContent).not.toContain('token_type');
   });
@@ -181,8 +170,8 @@ describe('the proof in the diagram', () => {
     expect(html).not.toMatch(JWS);
     expect(html).not.toMatch(/rpt-[A-Za-z0-9_-]{10,}/);
     const { svgMarkup } = await import('../../renderer/components/sequence/export');
-    const el = render(<SequenceDiagram steps={flow.steps} width={1100} />);
-    const svg = svgMarkup(el.querySelector('svg') as SVGSVGElement);
+    const { getByRole } = render(<SequenceDiagram steps={flow.steps} width={1100} />);
+    const svg = svgMarkup(getByRole('group', { name: 'Sequence diagram of this flow' }) as Element as SVGSVGElement);
     expect(svg).toContain(`DPoP ${SHORT}`);
     expect(svg).not.toMatch(JWS);
   });
@@ -206,8 +195,8 @@ describe('the proof in the diagram', () => {
     grant.response = { ...grant.response!, body: grant.response!.body!.replace('"token_type":"DPoP"', '"token_type":"Bearer"') };
     const rpt = JSON.parse(grant.response.body!).access_token.replace(/^\[redacted (fp:[\w-]+)\]$/, '$1') as string;
     grant.tokens = [...(grant.tokens ?? []).filter((t) => t.fingerprint !== rpt), { fingerprint: rpt, length: 900, jwt: { header: { alg: 'RS256' }, claims: { cnf: { jkt: DPOP_JKT } } } }];
-    const el = render(<StepDetail step={grant} names={layoutFlow([grant]).names} />);
-    expect(el.textContent).toContain(`token_type Bearer, yet the RPT names this proof's key in cnf.jkt (${DPOP_JKT})`);
+    const { container } = render(<StepDetail step={grant} names={layoutFlow([grant]).names} />);
+    expect(container.textContent).toContain(`token_type Bearer, yet the RPT names this proof's key in cnf.jkt (${DPOP_JKT})`);
   });
 
   it('a refusal under Always points at the switch in Connections, never at a command-line flag', () => {
