@@ -20,7 +20,7 @@ const usage = `usage: tessera fetch <url> [--method M] [--header 'K: V']... [--d
     [--scope SCOPES]             scopes to ask the AS for (e.g. write for a PUT)
     [--no-interaction] [--wait SECONDS] [--output FILE] [--json] [--debug]
     Keycloak: [--audience CLIENT_ID] [--permission RESOURCE[#SCOPE]]... [--response-mode decision|permissions]
-    [--no-submit-request]
+    [--no-submit-request] [--no-resource-metadata]
 
 Fetches <url>; on a UMA challenge from a trusted AS, obtains an RPT for the requesting party and
 retries. Tokens are kept per person: an RPT or PCT obtained for one identity (or one --claim-token
@@ -34,6 +34,8 @@ as application/x-www-form-urlencoded when it looks like a=b&c=d, else as text/pl
 configured) for an RPT without a ticket first, then fetch <url> with it; --response-mode decision
 prints only Keycloak's yes/no, permissions only the granted permissions (no token, no fetch).
 --no-submit-request sends submit_request=false (a refusal is not turned into a request to the owner).
+--no-resource-metadata skips the RS's /.well-known/oauth-protected-resource (RFC 9728) when its
+challenge names no resource_metadata (also config.json "settings": {"resourceMetadata": false}).
 exit: 0 granted, 2 denied, 3 need_info unresolved, 4 pending, 5 untrusted AS, 1 any other error`;
 
 
@@ -63,6 +65,7 @@ const command: CliCommand = {
           permission: { type: 'string', multiple: true },
           'response-mode': { type: 'string' },
           'no-submit-request': { type: 'boolean' },
+          'no-resource-metadata': { type: 'boolean' },
         },
       });
     } catch (error) {
@@ -99,6 +102,7 @@ const command: CliCommand = {
       ...(claims ? { claims: claims.source } : {}),
       ...(client ? { defaultClient: client } : {}),
       ...(values['no-submit-request'] ? { submitRequest: false } : {}),
+      ...(values['no-resource-metadata'] ? { wellKnownResourceMetadata: false } : {}),
     });
     if (engine.opened.warning && !values.json) io.stderr(`${engine.opened.warning}\n`);
     try {
