@@ -135,6 +135,20 @@ describe('tessera fetch', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('--no-resource-metadata, or config.json settings.resourceMetadata: false, skips the RS\'s well-known metadata lookup (RFC 9728 §3)', async () => {
+    const kinds = (stdout: string) => JSON.parse(stdout).steps.map((s: { lane: string; kind: string }) => `${s.lane}:${s.kind}`);
+    const flagged = await run(['fetch', fx.rs('/r/bills'), '--trust', fx.asUri, ...creds, '--json', '--no-resource-metadata']);
+    expect(flagged.code).toBe(0);
+    expect(kinds(flagged.stdout)).not.toContain('rs:discovery');
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-cfg-'));
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ trust: { authorizationServers: [{ issuer: fx.asUri }] }, settings: { resourceMetadata: false } }));
+    let stdout = '';
+    const code = await main(['fetch', fx.rs('/r/cfg'), ...creds, '--json'], { env: { TESSERA_HOME: dir, TESSERA_VAULT_BACKENDS: 'memory' }, stdout: (t) => void (stdout += t), stderr: () => undefined });
+    expect(code).toBe(0);
+    expect(kinds(stdout)).toEqual(['rs:resource', 'as:discovery', 'as:token', 'rs:resource']);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('tessera --help works through the bin entry (the built CLI)', async () => {
     const { code, stdout } = await spawnCli(['--help']);
     expect(code).toBe(0);
