@@ -127,8 +127,32 @@ describe('protected-resource metadata (RFC 9728)', () => {
     const first = await agent.fetch(`${rs.origin}/r/bills`);
     expect(first.outcome).toBe('granted');
     expect(first.resourceMetadata).toMatchObject({ resource: `${rs.origin}/`, source: 'well_known', url: `${rs.origin}/.well-known/oauth-protected-resource` });
-    expect((await agent.fetch(`${rs.origin}/r/labs`)).outcome).toBe('granted');
+    const second = await agent.fetch(`${rs.origin}/r/labs`);
+    expect(second.outcome).toBe('granted');
+    expect(second.steps[0]?.status).toBe(401); // a second challenge, answered from the cache
     expect(rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(1);
+  });
+
+  it('cache lifetimes: "no metadata" is asked again after 5 minutes, a document after 10', async () => {
+    let now = Date.now();
+    const silent = await setup({ advertise: false }, { now: () => now });
+    await silent.agent.fetch(`${silent.rs.origin}/r/bills`);
+    now += 4 * 60_000;
+    expect((await silent.agent.fetch(`${silent.rs.origin}/r/labs`)).steps[0]?.status).toBe(401);
+    expect(silent.rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(1);
+    now += 2 * 60_000;
+    await silent.agent.fetch(`${silent.rs.origin}/r/notes`);
+    expect(silent.rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(2);
+
+    now = Date.now();
+    const published = await setup({ document: (origin) => ({ resource: origin, authorization_servers: [published.fx.asUri] }), advertise: false }, { now: () => now });
+    await published.agent.fetch(`${published.rs.origin}/r/bills`);
+    now += 6 * 60_000;
+    await published.agent.fetch(`${published.rs.origin}/r/labs`);
+    expect(published.rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(1);
+    now += 5 * 60_000;
+    await published.agent.fetch(`${published.rs.origin}/r/notes`);
+    expect(published.rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(2);
   });
 
   it('a well-known document for another resource identifier (RFC 9728 §3.3: the one the URL was built from) is refused with both values', async () => {
