@@ -20,6 +20,8 @@ export const tesseraConfig = z.object({
       maxBodyBytes: z.number().int().positive().optional(),
       maxRedirects: z.number().int().min(0).optional(),
       discoveryTtlSeconds: z.number().int().positive().optional(),
+      /** `false`: do not read an RS's `/.well-known/oauth-protected-resource` (RFC 9728 §3); default on. */
+      resourceMetadata: z.boolean().optional(),
     })
     .default({}),
 });

@@ -21,6 +21,8 @@ export interface EngineOptions {
   http?: Partial<HttpBounds>;
   onStep?: StepListener;
   transcript?: Transcript;
+  /** `false`: no well-known RS metadata lookup (RFC 9728 §3); the agent's default (on) otherwise. */
+  wellKnownResourceMetadata?: boolean;
 }
 
 export interface Engine {
@@ -53,6 +55,7 @@ export function composeEngine(o: EngineOptions): Engine {
     claimsRedirectUris: [CLAIMS_REDIRECT_URI],
     ...(o.defaultClient ? { defaultClient: o.defaultClient } : {}),
     ...(o.onStep ? { onStep: o.onStep } : {}),
+    ...(o.wellKnownResourceMetadata === false ? { wellKnownResourceMetadata: false } : {}),
   });
   const clients = new ClientResolver({ store: o.store, claimsRedirectUris: [CLAIMS_REDIRECT_URI], ...(o.defaultClient ? { defaultClient: o.defaultClient } : {}) });
   return { agent, http, identities, clients, trust, trusted: (issuer) => findTrustedAs(trust(), issuer) !== undefined };

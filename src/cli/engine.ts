@@ -33,6 +33,8 @@ export async function openCliEngine(io: CliIo, options: { trust?: readonly strin
     trust,
     ...(interaction !== false ? { opener: cliOpener(io) } : {}),
     ...(timeout > 0 ? { interactionTimeoutMs: timeout * 1000 } : {}),
+    // --no-resource-metadata, else config.json's settings.resourceMetadata: false, turns the well-known lookup off.
+    ...(rest.wellKnownResourceMetadata === false || config.settings.resourceMetadata === false ? { wellKnownResourceMetadata: false } : {}),
     http: { ...(config.settings.timeoutMs ? { timeoutMs: config.settings.timeoutMs } : {}), ...(config.settings.maxBodyBytes ? { maxBodyBytes: config.settings.maxBodyBytes } : {}), ...(config.settings.maxRedirects !== undefined ? { maxRedirects: config.settings.maxRedirects } : {}), ...rest.http },
   });
   return { ...engine, config, opened, close: async () => { await opened.close?.(); } };

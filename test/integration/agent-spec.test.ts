@@ -31,7 +31,8 @@ describe('agent against a spec-style AS/RS', () => {
     expect(result.outcome).toBe('granted');
     expect(result.status).toBe(200);
     expect(JSON.parse(result.body).resource).toBe('bills');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:200', 'resource:200']);
+    // + the RS's /.well-known/oauth-protected-resource (RFC 9728 §3), read by default before the AS hears anything (the fixture RS has none)
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:404', 'discovery:200', 'token:200', 'resource:200']);
     expect(result.steps[0]?.challenge?.asUri).toBe(fx.asUri);
     const text = JSON.stringify(result.steps);
     for (const rpt of fx.state.rpts.keys()) expect(text).not.toContain(rpt);
@@ -174,7 +175,8 @@ describe('agent against a spec-style AS/RS', () => {
     };
     const result = await agent.fetch(fx.rs('/r/bills'));
     expect(result.outcome).toBe('granted');
-    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:200', 'token:400', 'resource:401', 'token:200', 'resource:200']);
+    // + the RS's /.well-known/oauth-protected-resource (RFC 9728 §3), read by default before the AS hears anything (once: cached)
+    expect(result.steps.map((s) => `${s.kind}:${s.status}`)).toEqual(['resource:401', 'discovery:404', 'discovery:200', 'token:400', 'resource:401', 'token:200', 'resource:200']);
   });
 
   it('5xx → bounded retries with backoff, then success', async () => {
@@ -267,7 +269,8 @@ describe('agent edge cases', () => {
     const seen: string[] = [];
     const { fx, agent } = await setup({}, { onStep: (s, e) => void (e === 'added' && seen.push(s.kind)) });
     await agent.fetch(fx.rs('/r/bills'));
-    expect(seen).toEqual(['resource', 'discovery', 'token', 'resource']);
+    // + the RS's /.well-known/oauth-protected-resource (RFC 9728 §3), read by default before the AS hears anything
+    expect(seen).toEqual(['resource', 'discovery', 'discovery', 'token', 'resource']);
   });
 });
 
@@ -311,6 +314,6 @@ describe('polling until ticket expiry', () => {
     expect(result.pending?.reason).toBe('ticket_expired');
     // Each ticket: request_submitted, a wait, invalid_grant; 1 + 3 fresh tickets.
     expect(fx.stats.token).toBe(8);
-    expect(fx.stats.rs).toBe(4);
+    expect(fx.stats.rs).toBe(5); // + the RS's /.well-known/oauth-protected-resource (RFC 9728 §3), read by default before the AS hears anything (once: cached)
   });
 });

@@ -75,7 +75,7 @@ describe('Keycloak-style AS', () => {
     const tickets = fx.stats.tokenBodies.map((b) => b.get('ticket'));
     expect(tickets).toHaveLength(3);
     expect(new Set(tickets).size).toBe(1);
-    expect(fx.stats.rs).toBe(2); // the challenge, then the resource with the RPT
+    expect(fx.stats.rs).toBe(3); // the challenge, the RS's /.well-known/oauth-protected-resource (RFC 9728 §3, read by default), then the resource with the RPT
   });
 
   it('a polled ticket the AS then refuses (invalid_ticket) → a fresh ticket from the RS, polling goes on', async () => {
@@ -97,7 +97,7 @@ describe('Keycloak-style AS', () => {
     expect(tickets[0]).toBe(tickets[1]);
     expect(tickets[2]).not.toBe(tickets[1]);
     expect(tickets[3]).toBe(tickets[2]);
-    expect(fx.stats.rs).toBe(3);
+    expect(fx.stats.rs).toBe(4); // + the RS's /.well-known/oauth-protected-resource (RFC 9728 §3), read by default before the AS hears anything (once: cached)
   });
 
   it('403 invalid_ticket → back to the RS once for a fresh ticket', async () => {
@@ -269,7 +269,8 @@ describe('WSO2-style AS', () => {
     });
     const result = await agent.fetch(fx.rs('/r/records'));
     expect(result.outcome).toBe('granted');
-    expect(result.steps.map((s) => s.kind)).toEqual(['resource', 'token', 'resource']);
+    // + the RS's /.well-known/oauth-protected-resource (RFC 9728 §3), read by default before the AS hears anything
+    expect(result.steps.map((s) => s.kind)).toEqual(['resource', 'discovery', 'token', 'resource']);
     expect(fx.stats.tokenBodies[0]?.get('claim_token')).toBe(idToken);
     // WSO2 flattens denial into invalid_grant: one fresh-ticket retry, then a clear error
     const denied = await agent.fetch(fx.rs('/r/no'));

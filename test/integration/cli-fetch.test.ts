@@ -38,7 +38,7 @@ describe('tessera fetch', () => {
     expect(out.outcome).toBe('granted');
     expect(out.status).toBe(200);
     expect(JSON.parse(out.body).resource).toBe('bills');
-    expect(out.steps.length).toBe(4);
+    expect(out.steps.length).toBe(5); // + the RS's /.well-known/oauth-protected-resource (RFC 9728 §3), read by default before the AS hears anything
     expect(r.stdout).not.toContain('fixture-secret-123');
     for (const rpt of fx.state.rpts.keys()) expect(r.stdout).not.toContain(rpt);
   });
@@ -130,7 +130,22 @@ describe('tessera fetch', () => {
     let stdout = '';
     const code = await main(['fetch', fx.rs('/r/cfg'), ...creds, '--json'], { env: { TESSERA_HOME: dir, TESSERA_VAULT_BACKENDS: 'memory' }, stdout: (t) => void (stdout += t), stderr: () => undefined });
     expect(code).toBe(0);
-    expect(JSON.parse(stdout).steps.map((s: { kind: string }) => s.kind)).toEqual(['resource', 'token', 'resource']);
+    // + the RS's /.well-known/oauth-protected-resource (RFC 9728 §3), read by default before the AS hears anything
+    expect(JSON.parse(stdout).steps.map((s: { kind: string }) => s.kind)).toEqual(['resource', 'discovery', 'token', 'resource']);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--no-resource-metadata, or config.json settings.resourceMetadata: false, skips the RS\'s well-known metadata lookup (RFC 9728 §3)', async () => {
+    const kinds = (stdout: string) => JSON.parse(stdout).steps.map((s: { lane: string; kind: string }) => `${s.lane}:${s.kind}`);
+    const flagged = await run(['fetch', fx.rs('/r/bills'), '--trust', fx.asUri, ...creds, '--json', '--no-resource-metadata']);
+    expect(flagged.code).toBe(0);
+    expect(kinds(flagged.stdout)).not.toContain('rs:discovery');
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-cfg-'));
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ trust: { authorizationServers: [{ issuer: fx.asUri }] }, settings: { resourceMetadata: false } }));
+    let stdout = '';
+    const code = await main(['fetch', fx.rs('/r/cfg'), ...creds, '--json'], { env: { TESSERA_HOME: dir, TESSERA_VAULT_BACKENDS: 'memory' }, stdout: (t) => void (stdout += t), stderr: () => undefined });
+    expect(code).toBe(0);
+    expect(kinds(stdout)).toEqual(['rs:resource', 'as:discovery', 'as:token', 'rs:resource']);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -148,7 +163,8 @@ describe('tessera fetch', () => {
       const first = await spawnCli(['fetch', fx.rs('/r/bills'), '--trust', fx.asUri, ...creds, '--json'], { env });
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
-      expect(JSON.parse(first.stdout).steps.map((s: { kind: string }) => s.kind)).toEqual(['resource', 'discovery', 'token', 'resource']);
+      // + the RS's /.well-known/oauth-protected-resource (RFC 9728 §3), read by default before the AS hears anything
+      expect(JSON.parse(first.stdout).steps.map((s: { kind: string }) => s.kind)).toEqual(['resource', 'discovery', 'discovery', 'token', 'resource']);
       const again = await spawnCli(['fetch', fx.rs('/r/bills'), '--trust', fx.asUri, '--json'], { env });
       expect(again.code).toBe(0);
       expect(JSON.parse(again.stdout).steps.map((s: { kind: string }) => s.kind)).toEqual(['resource']);

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { createAgent, type AgentOptions } from '../../packages/uma/src/uma/agent';
-import { resourceCovers, wellKnownResourceMetadataUrl } from '../../packages/uma/src/uma/resource-metadata';
+import { resourceCovers, sameResourceIdentifier, wellKnownResourceMetadataUrl } from '../../packages/uma/src/uma/resource-metadata';
 import { cliAdvice } from '../../src/cli/advice';
 import { runProbe } from '../../src/probe/runner';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
@@ -24,6 +24,8 @@ interface FrontOptions {
   document?: (origin: string) => unknown;
   /** Name the document in the challenge (default true). */
   advertise?: boolean;
+  /** How the well-known URL answers instead of the document: an SPA's catch-all HTML page, a status, or never. */
+  wellKnown?: 'html' | 'hang' | number;
 }
 
 /** An RS that forwards to the fixture's RS and adds RFC 9728 metadata. */
@@ -33,6 +35,15 @@ async function front(fx: Fixture, options: FrontOptions) {
     log.push(req.url ?? '/');
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     if (req.url?.startsWith('/.well-known/oauth-protected-resource')) {
+      if (options.wellKnown === 'hang') return; // never answers
+      if (options.wellKnown === 'html') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return res.end('<!doctype html><html><body><div id="root"></div></body></html>');
+      }
+      if (typeof options.wellKnown === 'number') {
+        res.writeHead(options.wellKnown, { 'content-type': 'text/plain' });
+        return res.end('gone');
+      }
       const doc = options.document?.(origin);
       res.writeHead(doc === undefined ? 404 : 200, { 'content-type': 'application/json' });
       return res.end(doc === undefined ? '{"error":"not_found"}' : JSON.stringify(doc));
@@ -102,15 +113,82 @@ describe('protected-resource metadata (RFC 9728)', () => {
     expect(result.resourceMetadata).toBeUndefined();
   });
 
-  it('without resource_metadata in the challenge the well-known document is read only when asked, once per origin', async () => {
-    const doc = (origin: string) => ({ resource: origin, authorization_servers: ['https://as.elsewhere.example'] });
-    const quiet = await setup({ document: doc, advertise: false });
-    expect((await quiet.agent.fetch(`${quiet.rs.origin}/r/bills`)).outcome).toBe('granted');
-    expect(quiet.rs.log.some((p) => p.startsWith('/.well-known'))).toBe(false);
-    const asked = await setup({ document: doc, advertise: false }, { wellKnownResourceMetadata: true });
-    const refused = await asked.agent.fetch(`${asked.rs.origin}/r/bills`);
-    expect(refused.error?.code).toBe('rs_metadata_as_mismatch');
-    expect(asked.fx.stats.token).toBe(0);
+  it('without resource_metadata in the challenge the well-known document is read by default: one listing another AS stops the flow before the token endpoint', async () => {
+    const { fx, rs, agent } = await setup({ document: (origin) => ({ resource: origin, authorization_servers: ['https://as.elsewhere.example'] }), advertise: false });
+    const refused = await agent.fetch(`${rs.origin}/r/bills`);
+    expect(refused.error).toMatchObject({ code: 'rs_metadata_as_mismatch', facts: { asIssuer: fx.asUri, listedAs: ['https://as.elsewhere.example'], resource: rs.origin } });
+    expect(rs.log).toContain('/.well-known/oauth-protected-resource');
+    expect(fx.stats).toMatchObject({ token: 0, discovery: 0, registration: 0 });
+    expect(refused.steps.map((s) => `${s.lane}:${s.kind}:${s.status}`)).toEqual(['rs:resource:401', 'rs:discovery:200']);
+  });
+
+  it('a well-known document listing the AS: the grant runs; a second fetch at the same RS makes no second lookup', async () => {
+    const { fx, rs, agent } = await setup({ document: (origin) => ({ resource: `${origin}/`, authorization_servers: [fx.asUri] }), advertise: false });
+    const first = await agent.fetch(`${rs.origin}/r/bills`);
+    expect(first.outcome).toBe('granted');
+    expect(first.resourceMetadata).toMatchObject({ resource: `${rs.origin}/`, source: 'well_known', url: `${rs.origin}/.well-known/oauth-protected-resource` });
+    const second = await agent.fetch(`${rs.origin}/r/labs`);
+    expect(second.outcome).toBe('granted');
+    expect(second.steps[0]?.status).toBe(401); // a second challenge, answered from the cache
+    expect(rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(1);
+  });
+
+  it('cache lifetimes: "no metadata" is asked again after 5 minutes, a document after 10', async () => {
+    let now = Date.now();
+    const silent = await setup({ advertise: false }, { now: () => now });
+    await silent.agent.fetch(`${silent.rs.origin}/r/bills`);
+    now += 4 * 60_000;
+    expect((await silent.agent.fetch(`${silent.rs.origin}/r/labs`)).steps[0]?.status).toBe(401);
+    expect(silent.rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(1);
+    now += 2 * 60_000;
+    await silent.agent.fetch(`${silent.rs.origin}/r/notes`);
+    expect(silent.rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(2);
+
+    now = Date.now();
+    const published = await setup({ document: (origin) => ({ resource: origin, authorization_servers: [published.fx.asUri] }), advertise: false }, { now: () => now });
+    await published.agent.fetch(`${published.rs.origin}/r/bills`);
+    now += 6 * 60_000;
+    await published.agent.fetch(`${published.rs.origin}/r/labs`);
+    expect(published.rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(1);
+    now += 5 * 60_000;
+    await published.agent.fetch(`${published.rs.origin}/r/notes`);
+    expect(published.rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(2);
+  });
+
+  it('a well-known document for another resource identifier (RFC 9728 §3.3: the one the URL was built from) is refused with both values', async () => {
+    const { fx, rs, agent } = await setup({ document: (origin) => ({ resource: `${origin}/r`, authorization_servers: [fx.asUri] }), advertise: false });
+    const refused = await agent.fetch(`${rs.origin}/r/bills`);
+    expect(refused.error).toMatchObject({ code: 'rs_metadata_resource_mismatch', facts: { url: `${rs.origin}/r/bills`, resource: `${rs.origin}/r`, expectedResource: rs.origin } });
+    expect(fx.stats).toMatchObject({ token: 0, discovery: 0 });
+  });
+
+  it('an RS silent at the well-known URL (404, 410, an SPA\'s HTML 200) is not failed for it, and the step says why', async () => {
+    for (const wellKnown of [404, 410, 'html'] as const) {
+      const { rs, agent } = await setup({ advertise: false, wellKnown });
+      const result = await agent.fetch(`${rs.origin}/r/bills`);
+      expect(result.outcome, String(wellKnown)).toBe('granted');
+      expect(result.resourceMetadata).toBeUndefined();
+      const lookup = result.steps.find((s) => s.lane === 'rs' && s.kind === 'discovery');
+      expect(lookup?.note, String(wellKnown)).toMatch(wellKnown === 'html' ? /no protected-resource metadata \(not JSON\)/ : new RegExp(`no protected-resource metadata \\(status ${wellKnown}\\)`));
+      // "none" is cached too
+      await agent.fetch(`${rs.origin}/r/labs`);
+      expect(rs.log.filter((p) => p.startsWith('/.well-known')).length).toBe(1);
+    }
+  });
+
+  it('a well-known URL that never answers is bounded (a few seconds, not the request timeout) and the flow proceeds', async () => {
+    const { rs, agent } = await setup({ advertise: false, wellKnown: 'hang' });
+    const started = Date.now();
+    const result = await agent.fetch(`${rs.origin}/r/bills`);
+    expect(result.outcome).toBe('granted');
+    expect(Date.now() - started).toBeLessThan(9000);
+    expect(result.steps.find((s) => s.kind === 'discovery' && s.lane === 'rs')?.note).toMatch(/no protected-resource metadata \(timeout\)/);
+  }, 20_000);
+
+  it('the option off: no well-known lookup, the flow runs as before', async () => {
+    const { rs, agent } = await setup({ document: (origin) => ({ resource: origin, authorization_servers: ['https://as.elsewhere.example'] }), advertise: false }, { wellKnownResourceMetadata: false });
+    expect((await agent.fetch(`${rs.origin}/r/bills`)).outcome).toBe('granted');
+    expect(rs.log.some((p) => p.startsWith('/.well-known'))).toBe(false);
   });
 
   it('hostile documents (wrong types, huge) count as none', async () => {
@@ -121,8 +199,19 @@ describe('protected-resource metadata (RFC 9728)', () => {
   });
 
   it('builds the path-inserted well-known URL and matches resources by origin and path prefix', () => {
-    expect(wellKnownResourceMetadataUrl('https://rs.example/api/v1/')).toBe('https://rs.example/.well-known/oauth-protected-resource/api/v1');
+    // RFC 9728 §3.1: only the slash right after the host is dropped; a path keeps its own.
+    expect(wellKnownResourceMetadataUrl('https://rs.example/api/v1')).toBe('https://rs.example/.well-known/oauth-protected-resource/api/v1');
+    expect(wellKnownResourceMetadataUrl('https://rs.example/api/v1/')).toBe('https://rs.example/.well-known/oauth-protected-resource/api/v1/');
+    expect(wellKnownResourceMetadataUrl('https://rs.example/')).toBe('https://rs.example/.well-known/oauth-protected-resource');
     expect(wellKnownResourceMetadataUrl('https://rs.example')).toBe('https://rs.example/.well-known/oauth-protected-resource');
+    expect(wellKnownResourceMetadataUrl('https://rs.example?tenant=a')).toBe('https://rs.example/.well-known/oauth-protected-resource?tenant=a');
+    // §3.3: the document names exactly the identifier its URL was built from
+    expect(sameResourceIdentifier('https://rs.example/', 'https://rs.example')).toBe(true);
+    expect(sameResourceIdentifier('https://RS.example:443', 'https://rs.example')).toBe(true);
+    expect(sameResourceIdentifier('https://rs.example/api', 'https://rs.example')).toBe(false);
+    expect(sameResourceIdentifier('https://rs.example/api/', 'https://rs.example/api')).toBe(false);
+    expect(sameResourceIdentifier('https://rs.example/#x', 'https://rs.example')).toBe(false);
+    expect(sameResourceIdentifier('http://rs.example', 'https://rs.example')).toBe(false);
     expect(resourceCovers('https://rs.example/api', 'https://rs.example/api/x')).toBe(true);
     expect(resourceCovers('https://rs.example/api', 'https://rs.example/apix')).toBe(false);
     expect(resourceCovers('https://rs.example', 'http://rs.example/x')).toBe(false);

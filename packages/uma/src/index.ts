@@ -35,7 +35,7 @@ export { fingerprint, withFingerprintKey, type TokenDescription } from './kernel
 // ---- the step functions (request → process) ----
 export { HttpClient, isTextual, DEFAULT_BOUNDS, type HttpBounds, type HttpClientOptions, type HttpRequest, type HttpResult, type FetchLike } from './http/fetch';
 export { parseWwwAuthenticate, readRsResponse, type AuthChallenge, type RsReading } from './uma/challenge';
-export { ResourceMetadataCache, checkAsListed, resourceCovers, wellKnownResourceMetadataUrl, resourceMetadataSchema, RFC9728, type ResourceMetadata } from './uma/resource-metadata';
+export { ResourceMetadataCache, checkAsListed, resourceCovers, sameResourceIdentifier, wellKnownResourceMetadataUrl, resourceMetadataSchema, RFC9728, type ResourceMetadata } from './uma/resource-metadata';
 export { askKeycloak, isKeycloakIssuer, readKeycloakAnswer, type KeycloakAnswer, type KeycloakPermission } from './uma/keycloak-request';
 export { discover, discoveryUrls, openidConfigurationUrl, asMetadata, DiscoveryCache, type AsMetadata, type DiscoveredAs, type DiscoveryOptions } from './uma/discovery';
 export { registrationRequest, processRegistrationResponse, type RegistrationParams } from './uma/registration';

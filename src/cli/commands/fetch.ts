@@ -20,7 +20,7 @@ const usage = `usage: tessera fetch <url> [--method M] [--header 'K: V']... [--d
     [--scope SCOPES]             scopes to ask the AS for (e.g. write for a PUT)
     [--no-interaction] [--wait SECONDS] [--output FILE] [--json] [--debug]
     Keycloak: [--audience CLIENT_ID] [--permission RESOURCE[#SCOPE]]... [--response-mode decision|permissions]
-    [--no-submit-request]
+    [--no-submit-request] [--no-resource-metadata]
     [--dpop | --no-dpop]         DPoP-bound RPTs (RFC 9449) required / never, for every AS of this run
 
 Fetches <url>; on a UMA challenge from a trusted AS, obtains an RPT for the requesting party and
@@ -38,6 +38,8 @@ prints only Keycloak's yes/no, permissions only the granted permissions (no toke
 --dpop sends a DPoP proof with every grant and refuses a bearer RPT; --no-dpop sends none. Without
 either, proofs go to an AS whose metadata lists dpop_signing_alg_values_supported (ES256), unless
 config.json says "dpop": "on" or "off" for it.
+--no-resource-metadata skips the RS's /.well-known/oauth-protected-resource (RFC 9728) when its
+challenge names no resource_metadata (also config.json "settings": {"resourceMetadata": false}).
 exit: 0 granted, 2 denied, 3 need_info unresolved, 4 pending, 5 untrusted AS, 1 any other error`;
 
 
@@ -69,6 +71,7 @@ const command: CliCommand = {
           'no-submit-request': { type: 'boolean' },
           dpop: { type: 'boolean' },
           'no-dpop': { type: 'boolean' },
+          'no-resource-metadata': { type: 'boolean' },
         },
       });
     } catch (error) {
@@ -107,6 +110,7 @@ const command: CliCommand = {
       ...(client ? { defaultClient: client } : {}),
       ...(values['no-submit-request'] ? { submitRequest: false } : {}),
       ...(values.dpop ? { dpop: 'on' as const } : values['no-dpop'] ? { dpop: 'off' as const } : {}),
+      ...(values['no-resource-metadata'] ? { wellKnownResourceMetadata: false } : {}),
     });
     if (engine.opened.warning && !values.json) io.stderr(`${engine.opened.warning}\n`);
     try {

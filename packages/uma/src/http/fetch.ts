@@ -48,6 +48,8 @@ export interface HttpRequest {
   flowId: string;
   /** Follow redirects (GET/HEAD resource reads). Token, registration and revocation calls do not. */
   followRedirects?: boolean;
+  /** A shorter timeout for this request (milliseconds); never longer than the client's bound. */
+  timeoutMs?: number;
   /** Extra secret values to scrub from the step (e.g. the RPT the agent is about to send). */
   secrets?: (string | undefined)[];
 }
@@ -235,7 +237,8 @@ export class HttpClient {
     // One controller for the caller's cancel and our timeout. (AbortSignal.timeout/any are
     // transferable signals and cost more per request than the whole redaction on Node 20.)
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), this.bounds.timeoutMs);
+    const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? Math.min(request.timeoutMs, this.bounds.timeoutMs) : this.bounds.timeoutMs;
+    const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
     timer.unref?.();
     const onCallerAbort = () => controller.abort(request.signal?.reason);
     if (request.signal?.aborted) onCallerAbort();
@@ -281,7 +284,7 @@ export class HttpClient {
     } catch (error) {
       release();
       finish();
-      const failure = classifyFailure(error, url, this.bounds.timeoutMs, request.signal);
+      const failure = classifyFailure(error, url, timeoutMs, request.signal);
       step.error = failure.toInfo();
       this.#record(step);
       throw failure;
@@ -294,7 +297,7 @@ export class HttpClient {
       release();
       step.status = response.status;
       finish();
-      const failure = error instanceof TesseraError ? error : classifyFailure(error, url, this.bounds.timeoutMs, request.signal);
+      const failure = error instanceof TesseraError ? error : classifyFailure(error, url, timeoutMs, request.signal);
       step.error = failure.toInfo();
       this.#record(step);
       throw failure;

@@ -143,8 +143,10 @@ export interface AgentOptions {
   /** Loop guards. */
   limits?: { maxGrantsPerFetch?: number; maxTokenRequestsPerGrant?: number; maxRsRequests?: number; serverRetries?: number; retryBaseMs?: number; freshTicketsWhileWaiting?: number };
   /**
-   * Also look for `/.well-known/oauth-protected-resource` at an RS origin whose challenge names no
-   * `resource_metadata` (one request per origin, cached; a 404 is "no metadata"). Default false.
+   * Look for `/.well-known/oauth-protected-resource` at an RS origin whose challenge names no
+   * `resource_metadata`, and check it like an advertised document before anything goes to the AS
+   * (one request per origin, cached; a 404, a non-JSON page, a timeout is "no metadata"). Default
+   * true; `false` turns the well-known lookup off (an advertised document is always read).
    * @see https://www.rfc-editor.org/rfc/rfc9728#section-3
    */
   wellKnownResourceMetadata?: boolean;
@@ -303,7 +305,7 @@ export class Agent {
         if (reading.type === 'other_scheme') {
           // Not UMA: say which scheme, and (for OAuth) which ASes the RS's metadata lists.
           this.transcript.annotate(rs.step, { outcome: 'error' });
-          if (reading.resourceMetadata) last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, reading.resourceMetadata, { http: this.#http, flowId, ...(init.signal ? { signal: init.signal } : {}) }).catch(() => undefined);
+          if (reading.resourceMetadata) last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, reading.resourceMetadata, { http: this.#http, flowId, transcript: this.transcript, wellKnown: false, ...(init.signal ? { signal: init.signal } : {}) }).catch(() => undefined);
           const listedAs = last.resourceMetadata?.authorizationServers;
           return { outcome: 'error', error: outcomes.otherScheme(reading.scheme, reading.status, OTHER_SCHEME_SPEC[reading.scheme], { ...(reading.asUri ? { asUri: reading.asUri } : {}), ...(listedAs ? { listedAs } : {}) }) };
         }
@@ -333,10 +335,8 @@ export class Agent {
         }
         // RFC 9728: the RS's own metadata must list this AS before anything is sent to it.
         const advertised = reading.params.resource_metadata;
-        if (advertised || this.#o.wellKnownResourceMetadata) {
-          last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, advertised, { http: this.#http, flowId, ...(init.signal ? { signal: init.signal } : {}) });
-          checkAsListed(last.resourceMetadata, reading.asUri);
-        }
+        last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, advertised, { http: this.#http, flowId, transcript: this.transcript, wellKnown: this.#o.wellKnownResourceMetadata !== false, ...(init.signal ? { signal: init.signal } : {}) });
+        checkAsListed(last.resourceMetadata, reading.asUri);
       }
       const { asUri, ticket } = challenge;
       const asConfig = findTrustedAs(this.#trust(), asUri);

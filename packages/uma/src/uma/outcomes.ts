@@ -88,8 +88,9 @@ export const outcomes = {
   rsMetadataAsMismatch: (asUri: string, listed: string[], resource: string): ErrorInfo =>
     info('rs_metadata_as_mismatch', `The resource server sends you to ${asUri}, but its metadata lists only ${listed.join(', ')}.`, 'Nothing was sent to that authorization server. The challenge and the metadata of the RS disagree; report it to the RS operator.', RFC9728_VALIDATION, { asIssuer: asUri, listedAs: [...listed], resource }),
 
-  rsMetadataResourceMismatch: (called: string, resource: string, metadataUrl: string): ErrorInfo =>
-    info('rs_metadata_resource_mismatch', `The resource server's metadata at ${metadataUrl} describes "${resource}", not the resource called (${called}).`, 'The resource server publishes metadata for another resource; nothing was sent to its authorization server. Report it to the RS operator.', RFC9728_VALIDATION, { url: called, resource }),
+  /** `expected`: for a well-known document, the resource identifier its URL was built from (RFC 9728 §3.3). */
+  rsMetadataResourceMismatch: (called: string, resource: string, metadataUrl: string, expected?: string): ErrorInfo =>
+    info('rs_metadata_resource_mismatch', `The resource server's metadata at ${metadataUrl} describes "${resource}", not ${expected ? `"${expected}", the resource identifier that URL belongs to` : `the resource called (${called})`}.`, 'The resource server publishes metadata for another resource; nothing was sent to its authorization server. Report it to the RS operator.', RFC9728_VALIDATION, { url: called, resource, ...(expected ? { expectedResource: expected } : {}) }),
 
   otherScheme: (scheme: 'GNAP' | 'Bearer' | 'DPoP', status: number, spec: string, where: { asUri?: string; listedAs?: string[] }): ErrorInfo =>
     info(

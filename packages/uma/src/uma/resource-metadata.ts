@@ -24,6 +24,7 @@ import { TesseraError } from '../kernel/errors';
 import { normalizeIssuer } from '../kernel/trust';
 import { isSecureOrLoopback } from '../kernel/urls';
 import type { HttpClient } from '../http/fetch';
+import type { Transcript, TranscriptStep } from '../kernel/transcript';
 import { outcomes, refuse } from './outcomes';
 
 /**
@@ -70,13 +71,31 @@ export interface ResourceMetadata {
 }
 
 /**
- * The well-known metadata URL of a resource identifier, the suffix inserted between host and path.
+ * The well-known metadata URL of a resource identifier: `/.well-known/oauth-protected-resource`
+ * inserted between the host and the path and query (RFC 9728 §3.1). Only the `/` right after the host
+ * is dropped (`https://rs.example/` → `…/oauth-protected-resource`); a path keeps its own trailing
+ * slash (`https://rs.example/api/` → `…/oauth-protected-resource/api/`).
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.1
  */
 export function wellKnownResourceMetadataUrl(resource: string): string {
   const u = new URL(resource);
-  const path = u.pathname === '/' ? '' : u.pathname.replace(/\/+$/, '');
+  const path = u.pathname === '/' ? '' : u.pathname;
   return `${u.origin}/.well-known/oauth-protected-resource${path}${u.search}`;
+}
+
+/**
+ * Whether a document's `resource` is the identifier the well-known URL was built from (RFC 9728 §3.3,
+ * first rule: "identical"). Compared as parsed URLs, so `https://rs.example` and `https://rs.example/`
+ * (one identifier, one well-known URL) are the same, and nothing else is; a fragment never matches.
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.3
+ */
+export function sameResourceIdentifier(resource: string, identifier: string): boolean {
+  try {
+    const r = new URL(resource);
+    return !r.hash && !resource.includes('#') && r.href === new URL(identifier).href;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -97,43 +116,71 @@ export function resourceCovers(resource: string, called: string): boolean {
   return prefix === '' || c.pathname === prefix || c.pathname.startsWith(`${prefix}/`);
 }
 
+/** A lookup's answer: the document, or why there is none (for the transcript). */
+type Found = { value: ResourceMetadata } | { value: null; why: string };
+
+/** How long the well-known lookup may take: a silent RS must not hold a flow for the full request timeout. */
+const WELL_KNOWN_TIMEOUT_MS = 3000;
+
 /**
  * Fetches, validates and caches RS metadata; checks it against the resource called and the AS named.
+ *
+ * Cached per metadata URL (one request per RS origin for the well-known location), answers and
+ * "none" alike, for a bounded time (10 minutes, "none" 5) and at most 256 URLs (the oldest go first).
+ * Concurrent flows share one request.
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.3
  */
 export class ResourceMetadataCache {
-  readonly #entries = new Map<string, { value: ResourceMetadata | null; expires: number }>();
+  readonly #entries = new Map<string, { found: Promise<Found>; expires: number }>();
   readonly #ttlMs: number;
+  readonly #noneTtlMs: number;
   readonly #now: () => number;
 
-  constructor(options: { ttlMs?: number; now?: () => number } = {}) {
+  constructor(options: { ttlMs?: number; noneTtlMs?: number; now?: () => number } = {}) {
     this.#ttlMs = options.ttlMs ?? 10 * 60 * 1000;
+    this.#noneTtlMs = options.noneTtlMs ?? Math.min(this.#ttlMs, 5 * 60 * 1000);
     this.#now = options.now ?? Date.now;
   }
 
   /**
-   * The RS's metadata for a challenge on `called`: from `advertised` (the challenge's
-   * `resource_metadata`) when given, else the RS origin's well-known document. `undefined` when the
-   * RS has none (or an unusable one). Throws only for a document that names another resource.
+   * The RS's metadata for a challenge on `called`.
+   *
+   * With `advertised` (the challenge's `resource_metadata`): that document, whose `resource` must
+   * cover the URL called. Without it, and when `wellKnown` is set: the RS origin's
+   * `/.well-known/oauth-protected-resource`, built from the origin as resource identifier, whose
+   * `resource` must be that identifier (§3.3). An RS that is merely silent there — 4xx/5xx, a non-JSON
+   * answer such as an SPA's catch-all page, a document that is not RFC 9728 metadata, a network error
+   * or timeout — has no metadata: the step says so and the flow goes on. `undefined` when there is
+   * none; throws only for a document that names another resource (or when the caller aborts).
    * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.3
    */
-  async lookup(called: string, advertised: string | undefined, options: { http: HttpClient; flowId: string; signal?: AbortSignal }): Promise<ResourceMetadata | undefined> {
-    const origin = new URL(called).origin;
-    const url = advertised && isSecureOrLoopback(advertised) ? new URL(advertised, called).href : wellKnownResourceMetadataUrl(origin);
-    const source = advertised && isSecureOrLoopback(advertised) ? 'challenge' : 'well_known';
+  async lookup(called: string, advertised: string | undefined, options: { http: HttpClient; flowId: string; signal?: AbortSignal; transcript?: Transcript; wellKnown?: boolean }): Promise<ResourceMetadata | undefined> {
+    const useAdvertised = advertised !== undefined && isSecureOrLoopback(advertised);
+    if (!useAdvertised && options.wellKnown === false) return undefined;
+    const identifier = new URL(called).origin;
+    const url = useAdvertised ? new URL(advertised, called).href : wellKnownResourceMetadataUrl(identifier);
+    const source = useAdvertised ? 'challenge' : 'well_known';
     const key = `${source} ${url}`;
-    const cached = this.#entries.get(key);
-    let value: ResourceMetadata | null;
-    if (cached && cached.expires > this.#now()) value = cached.value;
-    else {
-      value = await fetchMetadata(url, source, options);
-      if (this.#entries.size >= 256) this.#entries.clear();
-      this.#entries.set(key, { value, expires: this.#now() + this.#ttlMs });
+    const now = this.#now();
+    let entry = this.#entries.get(key);
+    if (!entry || entry.expires <= now) {
+      this.#entries.delete(key);
+      const found = fetchMetadata(url, source, options);
+      const fresh = { found, expires: Number.POSITIVE_INFINITY };
+      entry = fresh;
+      if (this.#entries.size >= 256) this.#entries.delete(this.#entries.keys().next().value!);
+      this.#entries.set(key, fresh);
+      found.then(
+        (f) => { fresh.expires = this.#now() + (f.value ? this.#ttlMs : this.#noneTtlMs); },
+        () => { if (this.#entries.get(key) === fresh) this.#entries.delete(key); }, // aborted: nothing learnt
+      );
     }
+    const found = await entry.found;
+    const value = found.value;
     if (!value) return undefined;
-    const ok = source === 'well_known' ? normalizeIssuer(value.resource) === normalizeIssuer(origin) : resourceCovers(value.resource, called);
+    const ok = source === 'well_known' ? sameResourceIdentifier(value.resource, identifier) : resourceCovers(value.resource, called);
     if (!ok) {
-      throw refuse(outcomes.rsMetadataResourceMismatch(called, value.resource, url));
+      throw refuse(outcomes.rsMetadataResourceMismatch(called, value.resource, url, source === 'well_known' ? identifier : undefined));
     }
     return value;
   }
@@ -155,31 +202,44 @@ export function checkAsListed(metadata: ResourceMetadata | undefined, asUri: str
   throw refuse(outcomes.rsMetadataAsMismatch(asUri, listed, metadata.resource));
 }
 
-async function fetchMetadata(url: string, source: ResourceMetadata['source'], options: { http: HttpClient; flowId: string; signal?: AbortSignal }): Promise<ResourceMetadata | null> {
+async function fetchMetadata(url: string, source: ResourceMetadata['source'], options: { http: HttpClient; flowId: string; signal?: AbortSignal; transcript?: Transcript }): Promise<Found> {
+  const wellKnown = source === 'well_known';
+  // Why the RS has no usable metadata, noted on its step: at the well-known URL the RS may simply be silent.
+  const none = (why: string, step?: TranscriptStep): Found => {
+    if (step && options.transcript) options.transcript.annotate(step, { note: `no protected-resource metadata (${why}): ${wellKnown ? 'the RS publishes none; not checked' : 'not checked'}` });
+    return { value: null, why };
+  };
   let text: string;
+  let step: TranscriptStep;
   try {
-    const result = await options.http.request(url, { lane: 'rs', kind: 'discovery', flowId: options.flowId, headers: { accept: 'application/json' }, ...(options.signal ? { signal: options.signal } : {}) });
-    if (result.status !== 200 || result.bytes.byteLength > MAX_BYTES) return null;
+    const result = await options.http.request(url, { lane: 'rs', kind: 'discovery', flowId: options.flowId, headers: { accept: 'application/json' }, ...(wellKnown ? { timeoutMs: WELL_KNOWN_TIMEOUT_MS } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    step = result.step;
+    if (result.status !== 200) return none(`status ${result.status}`, step);
+    if (result.bytes.byteLength > MAX_BYTES) return none(`larger than ${MAX_BYTES} bytes`, step);
     text = result.text;
   } catch (error) {
     if (error instanceof TesseraError && error.code === 'aborted') throw error;
-    return null; // unreachable or too large: the RS has no usable metadata
+    // unreachable, timed out or too large: the RS has no usable metadata (the failed request is the flow's last step)
+    const failed = options.transcript?.flow(options.flowId).at(-1);
+    return none(error instanceof TesseraError ? error.code : 'request failed', failed?.url === url ? failed : undefined);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return null;
+    return none('not JSON', step);
   }
   const parsed = resourceMetadataSchema.safeParse(json);
-  if (!parsed.success) return null;
+  if (!parsed.success) return none('not RFC 9728 metadata', step);
   const d = parsed.data;
   return {
-    resource: d.resource,
-    ...(d.authorization_servers ? { authorizationServers: d.authorization_servers } : {}),
-    ...(d.resource_name ? { name: d.resource_name } : {}),
-    ...(d.resource_documentation ? { documentation: d.resource_documentation } : {}),
-    source,
-    url,
+    value: {
+      resource: d.resource,
+      ...(d.authorization_servers ? { authorizationServers: d.authorization_servers } : {}),
+      ...(d.resource_name ? { name: d.resource_name } : {}),
+      ...(d.resource_documentation ? { documentation: d.resource_documentation } : {}),
+      source,
+      url,
+    },
   };
 }
