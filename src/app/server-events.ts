@@ -46,7 +46,20 @@ function fingerprintsOf(flow: FlowView): Set<string> {
   return found;
 }
 
-const JOINS = new Set(['ticket', 'new_ticket', 'rpt', 'old_rpt']);
+/**
+ * Which token joins each kind of event to a flow: the one that names one exchange of it. An AS decision
+ * consumed the ticket the client presented (UMA Grant §3.3.1), so it joins by that ticket alone, never by
+ * the RPT it upgraded (`old_rpt`): that RPT was issued in an earlier flow, which the upgrade is not part of.
+ * The RS's permission request made the ticket (Federated Authorization §4.2); its introspection names the
+ * RPT the client presented (§5.1.1); the owner's approval joins through the request a decision named.
+ */
+const JOINS: Record<ServerEventView['kind'], ReadonlySet<string>> = {
+  registration: new Set(),
+  permission: new Set(['ticket']),
+  decision: new Set(['ticket']),
+  introspection: new Set(['rpt']),
+  approval: new Set(),
+};
 
 /**
  * The server events that belong to `flow`, in time order: those that share a token fingerprint with its
@@ -71,7 +84,7 @@ export function correlate(flow: FlowView, events: readonly ServerEventView[]): S
       // An RPT is presented to every record it may cover: an RS event is this flow's only for its resource.
       if (e.resource?.url !== undefined && e.resource.url.replace(/\/+$/, '') !== url) continue;
       // Tickets and RPTs name one exchange; a PAT or PCT is shared by every flow, so it joins nothing.
-      const joins = e.tokens.some((t) => JOINS.has(t.role) && refs.has(t.fingerprint)) || (e.request !== undefined && refs.has(e.request));
+      const joins = e.tokens.some((t) => JOINS[e.kind].has(t.role) && refs.has(t.fingerprint)) || (e.kind === 'approval' && e.request !== undefined && refs.has(e.request));
       if (!joins) continue;
       picked.push(e);
       if (e.request) refs.add(e.request);

@@ -134,6 +134,8 @@ describe('both sides of the wire', () => {
       // The prescriptions flow that was granted: Dr. Alice's (Mallory, signed in now, was refused).
       const alice = (await app.core.service.getState()).flows.find((f) => f.title === "Kate's prescriptions" && f.outcome === 'granted');
       await pick.selectOption(alice?.flowId ?? '');
+      // Her care notes, opened later with the same RPT (upgraded there), are another flow's server side.
+      expect(alice?.server?.events.filter((e) => e.kind === 'approval' || (e.resource && e.resource.name !== 'prescriptions')) ?? []).toEqual([]);
       const stepper = page.locator('.presenter .stepper');
       await stepper.getByText(/for Dr\. Alice Moreau/).waitFor();
       await page.locator('body').press('f');

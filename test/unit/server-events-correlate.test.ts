@@ -37,4 +37,14 @@ describe('correlate', () => {
     expect(ids).toContain('as:p2');
     expect(ids).not.toContain('as:p3');
   });
+
+  it("leaves out another flow's grant that upgrades this flow's RPT, and the pending request and approval that grant followed, even in the same moment", () => {
+    const granted = events.find((e) => e.outcome === 'granted')!;
+    // Alice opens her care notes while holding the blood test's RPT: the AS upgrades it (UMA Grant §3.3.1, `rpt`).
+    const otherResource = { id: 'r9', name: 'care-notes' };
+    const pending: ServerEventView = later(granted, { id: 'as:o1', outcome: 'request_submitted', status: 403, resource: otherResource, request: 'fp:REQUESTcn', tokens: [{ role: 'ticket', fingerprint: 'fp:TICKETcn1' }, { role: 'new_ticket', fingerprint: 'fp:TICKETcn2' }] });
+    const approval: ServerEventView = { id: 'as:o2', at: granted.at, side: 'owner', kind: 'approval', decision: 'approved', request: 'fp:REQUESTcn', tokens: [] };
+    const upgrade: ServerEventView = later(granted, { id: 'as:o3', resource: otherResource, request: 'fp:REQUESTcn', tokens: [{ role: 'ticket', fingerprint: 'fp:TICKETcn2' }, { role: 'rpt', fingerprint: 'fp:RPTbbbbbb2' }, { role: 'old_rpt', fingerprint: 'fp:RPTaaaaaa1' }] });
+    expect(correlate(flow, [...events, pending, approval, upgrade]).map((e) => e.id)).toEqual(events.map((e) => e.id));
+  });
 });
