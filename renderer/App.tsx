@@ -64,8 +64,10 @@ export function App() {
           </select>
         </label>
         <Notifications />
+        {/* Icons with their words as accessible names (Notifications, New tab, one "Sign in at…" for several
+            providers): with every control that appears only sometimes, the header stays one line at 1280 px. */}
         {app?.mode === 'browser' && !window.tessera ? (
-          <button type="button" className="secondary compact" aria-label="Open in a new tab" title="Open Tessera in a new tab" onClick={() => void newTabAddress().then((url) => { window.open(url, '_blank', 'noopener,noreferrer'); }, (error: unknown) => notify({ kind: 'error', text: error instanceof Error ? error.message : String(error), hint: '' }))}>New tab</button>
+          <button type="button" className="secondary compact" aria-label="Open in a new tab" title="Open Tessera in a new tab" onClick={() => void newTabAddress().then((url) => { window.open(url, '_blank', 'noopener,noreferrer'); }, (error: unknown) => notify({ kind: 'error', text: error instanceof Error ? error.message : String(error), hint: '' }))}><svg className="icon" aria-hidden="true" viewBox="0 0 16 16" width="14" height="14"><path fill="none" stroke="currentColor" strokeWidth="1.5" d="M9 2.5h4.5V7M13.5 2.5 7.5 8.5M11.5 9.5v3.5a.5.5 0 0 1-.5.5H3a.5.5 0 0 1-.5-.5V5a.5.5 0 0 1 .5-.5h3.5" /></svg></button>
         ) : null}
       </header>
       {app ? <StatusBanner app={app} /> : null}

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { useUi } from '../store';
 import { providerName, useSignIn } from './SignIn';
 
@@ -28,11 +29,32 @@ export function ActingAs() {
       </select>
       <span id="acting-as-help" className="visually-hidden">Tokens and claims of the person chosen here are the only ones Tessera sends.</span>
     </label>
-      {app.providers.map((p) => (
-        <button key={p.issuer} type="button" className="secondary compact" disabled={signingIn} onClick={() => signIn(p)} title={`Sign in at ${p.label}`}>
-          Sign in{app.providers.length > 1 ? ` (${providerName(p)})` : ''}…
-        </button>
-      ))}
+      {app.providers.length === 1 && app.providers[0] ? (
+        <button type="button" className="secondary compact" disabled={signingIn} onClick={() => signIn(app.providers[0]!)} title={`Sign in at ${app.providers[0].label}`}>Sign in…</button>
+      ) : app.providers.length > 1 ? <SignInMenu /> : null}
+    </div>
+  );
+}
+
+/**
+ * Several providers: one "Sign in at…" button that lists them (a button per provider would wrap the
+ * header at 1280 px, issue #23), closed again by choosing one or by Escape.
+ */
+function SignInMenu() {
+  const app = useUi((s) => s.app);
+  const { signIn, signingIn } = useSignIn();
+  const [open, setOpen] = useState(false);
+  if (!app) return null;
+  return (
+    <div className="header-menu" onKeyDown={(e) => { if (e.key === 'Escape') setOpen(false); }}>
+      <button type="button" className="secondary compact" aria-expanded={open} aria-controls="sign-in-providers" disabled={signingIn} onClick={() => setOpen(!open)}>Sign in at…</button>
+      {open ? (
+        <ul id="sign-in-providers" className="header-menu-list card" aria-label="Sign in at">
+          {app.providers.map((p) => (
+            <li key={p.issuer}><button type="button" className="link" onClick={() => { setOpen(false); signIn(p); }}>{providerName(p)}</button></li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 }

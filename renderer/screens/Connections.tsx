@@ -1,11 +1,26 @@
 import { useState } from 'react';
-import type { TrustedAsView } from '../../src/app/api';
+import type { DpopKeyView, IdentityView, TrustedAsView } from '../../src/app/api';
 import { useUi } from '../store';
 import { CheckReport } from '../components/CheckReport';
 import { AddAsForm, setupText } from '../components/AddAsForm';
 import { BrowserWait } from '../components/BrowserWait';
 import { useSignIn } from '../components/SignIn';
 import { DpopSetting } from '../components/DpopSetting';
+import { DpopKeyChip } from '../components/DpopKeyChip';
+
+/**
+ * One signed-in person and their Sign out, which says what goes with it: their tokens (revoked where
+ * the AS allows) and the DPoP keys held for them (RFC 9449), the engine's sign-out forgets both.
+ */
+function SignedIn({ identity: i, keys, signOut }: { identity: IdentityView; keys: DpopKeyView[]; signOut: () => void }) {
+  const id = `signout-${i.key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  return (
+    <div>
+      <p>Signed in as {i.name ?? i.sub} ({i.email}) <button type="button" className="secondary" aria-describedby={id} onClick={signOut}>Sign out</button></p>
+      <p id={id} className="muted">Signing out also revokes and forgets their tokens{keys.length ? <>, and forgets the DPoP {keys.length === 1 ? 'key' : 'keys'} held for them: {keys.map((k, n) => <span key={k.issuer}>{n ? '; ' : ''}<DpopKeyChip jkt={k.jkt} /> at {k.issuer}</span>)}</> : null}.</p>
+    </div>
+  );
+}
 
 export function Connections() {
   const app = useUi((s) => s.app);
@@ -65,7 +80,7 @@ export function Connections() {
         return (
           <li key={p.issuer} className="card" aria-label={p.label}>
             <strong>{p.label}</strong> <code>{p.issuer}</code>
-            {signedIn.map((i) => <p key={i.key}>Signed in as {i.name ?? i.sub} ({i.email}) <button type="button" className="secondary" onClick={() => void run('signout', (a) => a.signOut({ key: i.key }))}>Sign out</button></p>)}
+            {signedIn.map((i) => <SignedIn key={i.key} identity={i} keys={app.dpopKeys.filter((k) => k.party === i.key)} signOut={() => void run('signout', (a) => a.signOut({ key: i.key }))} />)}
             {Object.values(flows).filter((f) => f.url === p.issuer && f.running).map((f) => <BrowserWait key={f.flowId} flow={f} />)}
             {/* Someone is signed in here: the provider must ask who it is (prompt=login, max_age=0), not reuse their session. */}
             <button type="button" onClick={() => signInAt(p)} disabled={signingIn}>

@@ -285,7 +285,21 @@ export interface AsCheckView {
 }
 export interface ProviderView { issuer: string; clientId: string; label: string; scope: string }
 export interface IdentityView { key: string; issuer: string; sub: string; email?: string; name?: string; role?: string; expiresAt: number; refreshable: boolean }
-export interface TokenView { kind: 'rpt' | 'pct'; key: string; issuer?: string; rsOrigin?: string; identity?: string; expiresAt?: number; fingerprint?: string; permissions?: { resource_id: string; resource_scopes: string[] }[] }
+export interface TokenView {
+  kind: 'rpt' | 'pct'; key: string; issuer?: string; rsOrigin?: string; identity?: string; expiresAt?: number; fingerprint?: string; permissions?: { resource_id: string; resource_scopes: string[] }[];
+  /**
+   * An RPT (RFC 9449 §7): `DPoP` when it is bound to the party's DPoP key (presented only with a proof
+   * of it), else `Bearer`.
+   */
+  scheme?: 'DPoP' | 'Bearer';
+  /** The thumbprint (RFC 7638) of the DPoP key a bound RPT is bound to: public, never the key or the token. */
+  dpopJkt?: string;
+}
+/**
+ * A DPoP key Tessera holds for one (AS, requesting party) (RFC 9449 §2): its public thumbprint only.
+ * It goes when that person signs out; forgetting one RPT keeps it (others may be bound to it).
+ */
+export interface DpopKeyView { issuer: string; party: string; jkt: string }
 
 /**
  * A notice the person sees once (until dismissed): a damaged file Tessera kept aside and where, or an
@@ -334,6 +348,8 @@ export interface AppState {
   /** Who Tessera acts for now. */
   actingAs: { party: string; label: string; issuer?: string };
   tokens: TokenView[];
+  /** The DPoP keys held, one per (AS, party): thumbprints only. */
+  dpopKeys: DpopKeyView[];
   flows: FlowView[];
   /** Authorization servers that an RS named but the user does not trust yet. */
   untrustedSeen: { issuer: string; rs: string }[];

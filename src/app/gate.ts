@@ -185,7 +185,7 @@ export class AppGate {
       ...(this.#lock ? { lock: { ...this.#lock } } : {}),
       notices: this.#notices.list(),
       ...(prefs.screen ? { screen: prefs.screen } : {}),
-      resources: [], trusted: [], providers: [], identities: [], tokens: [], flows: [], untrustedSeen: [],
+      resources: [], trusted: [], providers: [], identities: [], tokens: [], dpopKeys: [], flows: [], untrustedSeen: [],
       actingAs: { party: NOBODY, label: 'Nobody (no claims)' },
       theme: prefs.theme ?? 'system',
     };

@@ -6,12 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { correlate, type ServerEventStream } from './server-events';
-import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults, DpopProofView, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, RsMetadataView, StepView, TokenView } from './api';
+import type { ApiOutput, AppState, AsCheckView, ApiEvent, ApiMethod, ApiResults, DpopKeyView, DpopProofView, FlowView, ServerEventView, IdentityView, ProviderView, ResourceView, RsMetadataView, StepView, TokenView } from './api';
 import { apiInputs } from './api';
 import { composeEngine, type Engine } from './engine';
 import { loadConfig, updateConfig, type TesseraConfig } from './config';
 import { TesseraError, toErrorInfo, storeKeys, isKeycloakIssuer, type TokenStore, NOBODY, splitParty, findTrustedAs, type TrustPolicy, DPOP_ALGS, endSessionAtProvider, revokeAtProvider, signIn } from '@tessera/uma';
-import type { TranscriptStep, Opener } from '@tessera/uma';
+import type { TranscriptStep, Opener, RecordMeta } from '@tessera/uma';
 import { isSecureOrLoopback } from '@tessera/uma/portable';
 import type { FetchResult } from '@tessera/uma/engine';
 import type { ResourceMetadata } from '@tessera/uma';
@@ -251,8 +251,13 @@ export class TesseraService {
     const tokens: TokenView[] = [];
     for (const kind of ['rpt', 'pct'] as const) {
       for (const m of await store.list(kind)) {
-        tokens.push({ kind, key: m.key, ...(m.issuer ? { issuer: m.issuer } : {}), ...(m.rsOrigin ? { rsOrigin: m.rsOrigin } : {}), ...(m.identity ? { identity: m.identity } : {}), ...(m.expiresAt ? { expiresAt: m.expiresAt } : {}), ...(m.fingerprint ? { fingerprint: m.fingerprint } : {}), ...(m.permissions ? { permissions: m.permissions } : {}) });
+        tokens.push({ kind, key: m.key, ...(m.issuer ? { issuer: m.issuer } : {}), ...(m.rsOrigin ? { rsOrigin: m.rsOrigin } : {}), ...(m.identity ? { identity: m.identity } : {}), ...(m.expiresAt ? { expiresAt: m.expiresAt } : {}), ...(m.fingerprint ? { fingerprint: m.fingerprint } : {}), ...(m.permissions ? { permissions: m.permissions } : {}), ...(kind === 'rpt' ? await this.#rptBinding(m) : {}) });
       }
+    }
+    const dpopKeys: DpopKeyView[] = [];
+    for (const m of await store.list('dpop')) {
+      const jkt = m.dpopJkt ?? /^DPoP key (\S+)$/.exec(m.label ?? '')?.[1];
+      if (m.issuer && m.identity && jkt) dpopKeys.push({ issuer: m.issuer, party: m.identity, jkt });
     }
     const identities: IdentityView[] = await this.#identities.summaries();
     const clients = await store.list('client');
@@ -274,6 +279,7 @@ export class TesseraService {
       identities,
       actingAs: actingAs ? { party, label: actingAs.name ?? actingAs.email ?? actingAs.sub, issuer: actingAs.issuer } : { party: NOBODY, label: 'Nobody (no claims)' },
       tokens,
+      dpopKeys,
       flows: [...this.#flows.values()].reverse().map((f) => this.#withServer(f)),
       theme: this.#prefs.current.theme ?? 'system',
       untrustedSeen: [...this.#untrusted.values()].filter((u) => !this.#trusted(u.issuer)),
@@ -593,6 +599,16 @@ export class TesseraService {
       key, issuer: record.issuer, sub: record.sub, ...record.claims, expiresAt: record.idTokenExpiresAt, refreshable: Boolean(record.refreshToken),
       ...(confirm ? { confirm: previous ? { previous: previous.name ?? previous.email ?? previous.sub } : {} } : {}),
     };
+  }
+
+  /**
+   * How a held RPT is presented (RFC 9449 §7): bound to a DPoP key (its public thumbprint) or Bearer,
+   * from the record's meta; a record written before the meta said so is read here (the token never leaves).
+   */
+  async #rptBinding(m: RecordMeta): Promise<Pick<TokenView, 'scheme' | 'dpopJkt'>> {
+    let jkt = m.dpopJkt;
+    if (m.tokenType === undefined && jkt === undefined) jkt = (await this.#o.store.get<{ dpop_jkt?: unknown }>('rpt', m.key))?.value.dpop_jkt as string | undefined;
+    return typeof jkt === 'string' && jkt ? { scheme: 'DPoP', dpopJkt: jkt } : { scheme: 'Bearer' };
   }
 
   /** Revokes the refresh token, ends the provider session (RP-initiated logout in the system browser), forgets the identity. */

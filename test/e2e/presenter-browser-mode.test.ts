@@ -6,7 +6,8 @@
  * steps with the keyboard; an imported export (JSON and HAR) draws the same diagram; Kate's view
  * opens her dashboard in a tab; a PUT from the request builder gets `write` through an RPT upgrade;
  * the story's write-upgrade scene narrates that upgrade from both sides; the speaker-notes window
- * (a second page) follows the presenter and moves it; at 1280×800 the header is one line; a
+ * (a second page) follows the presenter and moves it; at 1280×800 the header is one line (with every
+ * conditional control forced present); a
  * 200-exchange trace draws only the rows in view, draws the others as they scroll in, and exports all.
  * axe finds no violations on the new screens; screenshots (light, dark, 800×600) go to
  * test-artifacts/app/.
@@ -305,11 +306,28 @@ describe('the sequence diagram, presenter and shareable traces', () => {
     await notes.close();
   });
 
-  it('at 1280×800 the header is one line, and the current exchange is in view', async () => {
+  it('at 1280×800 the header is one line with every conditional control present, and the current exchange is in view', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
+    // Every control the header shows only sometimes, forced present: an owner's decision (Notifications),
+    // a request waiting for the owner (the Requests tab's count), three sign-in providers, a long name acting.
+    const force = async () => {
+      const state = await core.service.getState();
+      const [provider] = state.providers;
+      const base = state.flows[0]!;
+      const long = { key: 'https://id.university.example#max', issuer: 'https://id.university.example', sub: 'max', name: 'Prof. Maximiliana Auguste von Longname-Lindqvist', expiresAt: Date.now() + 3_600_000, refreshable: false };
+      app.emit({ type: 'state', state: { ...state, identities: [...state.identities, long], actingAs: { party: long.key, label: long.name, issuer: long.issuer },
+        providers: [provider!, { ...provider!, issuer: 'https://id.university.example', label: 'University of Somewhere Identity Service' }, { ...provider!, issuer: 'https://login.insurer.example', label: 'National Health Insurer Login' }] } });
+      app.emit({ type: 'flow', flow: { ...base, flowId: 'forced-pending', url: 'https://rs.example/forced-pending', title: 'A request the owner has not decided', startedAt: '2000-01-01T00:00:00.000Z', running: false, outcome: 'pending', pending: { reason: 'request_submitted', watching: true } } });
+      app.emit({ type: 'decided', flowId: 'forced-decision', url: 'https://rs.example/forced-decision', title: 'A decided request', outcome: 'granted' });
+      await page.getByRole('button', { name: 'Notifications (1)' }).waitFor();
+      await page.getByLabel('1 waiting for the owner').waitFor();
+      await page.getByRole('button', { name: 'Sign in at…' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Open in a new tab' }).count()).toBe(1);
+    };
     for (const screen of ['Presenter', 'Flow', 'Resources']) {
       await page.getByRole('button', { name: screen, exact: true }).click();
-      const boxes = await page.locator('header.top > *').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { tag: `${e.tagName} ${e.textContent?.slice(0, 20) ?? ''}`, top: r.top, bottom: r.bottom, right: r.right }; }));
+      await force();
+      const boxes = await page.locator('header.top > *').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { tag: `${e.tagName} ${(e.getAttribute('aria-label') ?? e.textContent ?? '').slice(0, 20)}`, top: r.top, bottom: r.bottom, left: r.left, right: r.right }; }));
       const first = boxes[0]!;
       for (const b of boxes) {
         expect(b.top, `${screen}: ${b.tag} is on a second line`).toBeLessThan(first.bottom);
@@ -317,12 +335,19 @@ describe('the sequence diagram, presenter and shareable traces', () => {
       }
     }
     expect(await page.getByLabel('Theme').count()).toBe(1);
+    // The providers are one button away, and Escape closes the list.
+    await page.getByRole('button', { name: 'Sign in at…' }).click();
+    expect(await page.getByRole('list', { name: 'Sign in at' }).getByRole('button').allTextContents()).toEqual(['Hospital ID', 'University of Somewhere Identity Service', 'National Health Insurer Login']);
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('list', { name: 'Sign in at' }).count()).toBe(0);
     await page.getByRole('button', { name: 'Presenter', exact: true }).click();
     await page.keyboard.press('End');
     const current = await page.locator('.presenter .seq-msg.current').last().boundingBox();
     expect(current && current.y >= 0 && current.y + current.height <= 800).toBe(true);
     await shot('21-presenter-1280x800');
     await page.setViewportSize({ width: 1280, height: 900 });
+    // The real picture again (a state is the whole picture: the forced flow and providers go).
+    app.emit({ type: 'state', state: await core.service.getState() });
   });
 
   it('a 200-exchange trace draws only the rows in view, draws the others as they scroll in, and exports every row', async () => {

@@ -3,7 +3,8 @@
  * text): the "Sender-constrained tokens (DPoP)" switch on a trusted AS and in "Add an authorization
  * server", what the AS advertises; and in the diagram a key-thumbprint chip on each bound request,
  * the RPT chip as DPoP or Bearer, the decoded proof and the token_type in the exchange's details,
- * the narration, and exports (deck, SVG) without a proof or token.
+ * the narration, and exports (deck, SVG) without a proof or token; on the Tokens screen each held RPT
+ * as bound to a DPoP key (the diagram's chip) or Bearer, the keys held, and Sign out saying it forgets them.
  */
 import { act, screen, within } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -207,5 +208,60 @@ describe('the proof in the diagram', () => {
       expect(advice).toContain('Connections');
       expect(advice).not.toMatch(/--|config\.json/);
     }
+  });
+});
+
+describe('held RPTs and DPoP keys on the Tokens screen, and what Sign out takes with it', () => {
+  const IDP = 'https://id.example';
+  const alice = { key: `${IDP}#alice`, issuer: IDP, sub: 'alice', name: 'Dr. Alice Moreau', email: 'alice@example.org', expiresAt: Date.now() + 3600_000, refreshable: true };
+  const held = appState({
+    identities: [alice],
+    providers: [{ issuer: IDP, clientId: 'tessera', label: 'Hospital ID', scope: 'openid' }],
+    tokens: [
+      { kind: 'rpt', key: 'bound', issuer: AS, rsOrigin: 'https://rs.example', identity: alice.key, fingerprint: 'fp:bound', scheme: 'DPoP', dpopJkt: DPOP_JKT },
+      { kind: 'rpt', key: 'bearer', issuer: AS, rsOrigin: 'https://other-rs.example', identity: alice.key, fingerprint: 'fp:bearer', scheme: 'Bearer' },
+    ],
+    dpopKeys: [{ issuer: AS, party: alice.key, jkt: DPOP_JKT }],
+  });
+  /** Each RPT row's cell under the column `name`, by the row's resource server. */
+  const column = (name: string) => {
+    const table = screen.getByRole('table');
+    const index = within(table).getAllByRole('columnheader').findIndex((h) => h.textContent === name);
+    return Object.fromEntries(within(table).getAllByRole('row').slice(1).map((r) => { const cells = within(r).getAllByRole('cell'); return [cells[1]?.textContent ?? '', cells[index]?.textContent ?? '']; }));
+  };
+
+  it('each held RPT says whether it is bound to a DPoP key (the chip the diagram draws) or Bearer; the keys held are listed', async () => {
+    await mountApp(held);
+    await act(async () => { useUi.getState().go('tokens'); });
+    expect(column('Presented as')).toEqual({ 'https://rs.example': `Bound to a DPoP key DPoP ${SHORT}`, 'https://other-rs.example': 'Bearer' });
+    // The same words the diagram's key chip uses for this thumbprint.
+    const diagram = render(<SequenceDiagram steps={dpopFlow().steps} width={1100} />);
+    expect(within(diagram.container).getAllByText(`DPoP ${SHORT}`).length).toBeGreaterThan(0);
+    diagram.unmount();
+
+    const keys = within(screen.getByRole('list', { name: 'DPoP keys' }));
+    expect(keys.getAllByRole('listitem').map((li) => li.textContent)).toEqual([`DPoP ${SHORT} at ${AS} for Dr. Alice Moreau`]);
+    expect(screen.getByText(/Forgetting a token keeps the key .* Signing the person out \(Connections\) forgets their keys too\./)).toBeTruthy();
+    expect(document.body.textContent).not.toMatch(JWS);
+  });
+
+  it('no DPoP key and no bound RPT: the screen says so', async () => {
+    await mountApp(appState({ tokens: [{ kind: 'rpt', key: 'bearer', issuer: AS, rsOrigin: 'https://rs.example', identity: 'nobody', fingerprint: 'fp:b', scheme: 'Bearer' }] }));
+    await act(async () => { useUi.getState().go('tokens'); });
+    expect(column('Presented as')).toEqual({ 'https://rs.example': 'Bearer' });
+    expect(screen.queryByRole('list', { name: 'DPoP keys' })).toBeNull();
+    expect(screen.getByText(/^None: no authorization server has bound a token to a key of yours\.$/)).toBeTruthy();
+  });
+
+  it("Sign out says it forgets the person's DPoP key (by its chip) with their tokens; without a key it says tokens only", async () => {
+    const signOut = vi.fn(async () => appState({ providers: held.providers }));
+    const { user, unmount } = await mount(held, { signOut });
+    const button = screen.getByRole('button', { name: 'Sign out', description: `Signing out also revokes and forgets their tokens, and forgets the DPoP key held for them: DPoP ${SHORT} at ${AS}.` });
+    await user.click(button);
+    expect(signOut).toHaveBeenCalledWith({ key: alice.key });
+    unmount();
+
+    await mount({ ...held, dpopKeys: [] }, {});
+    expect(screen.getByRole('button', { name: 'Sign out', description: 'Signing out also revokes and forgets their tokens.' })).toBeTruthy();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The first step is obvious (jsdom, over a fake API): acting as nobody, Resources says what to do
  * first — sign in at the provider, with the button right there — and what opening a record as nobody
- * will do, before it happens (the Open buttons are described by it); "Acting as" offers sign-in too;
+ * will do, before it happens (the Open buttons are described by it); "Acting as" offers sign-in too
+ * (with several providers one "Sign in at…" that lists them);
  * a request the person cancelled reads "Cancelled", not "Error".
  */
 import { screen, within } from '@testing-library/react';
@@ -37,6 +38,24 @@ describe('the first step', () => {
     expect(screen.getByRole('button', { name: "Open Kate's prescriptions", description: '' })).toBeTruthy();
     await user.click(within(screen.getByRole('banner')).getByRole('button', { name: 'Sign in…' }));
     expect(signIn).toHaveBeenCalledWith({ issuer: IDP, clientId: 'tessera', scope: 'openid profile', switchUser: true });
+  });
+
+  it('several providers: "Acting as" offers one "Sign in at…" that lists them (the header stays one line), Escape closes it', async () => {
+    const signIn = vi.fn(async () => alice);
+    const UNI = 'https://id.university.example';
+    const { user } = await mountApp(base({ providers: [...base().providers, { issuer: UNI, clientId: 'tessera', label: 'University ID', scope: 'openid' }] }), { signIn });
+    const header = within(screen.getByRole('banner'));
+    expect(header.queryAllByRole('button', { name: /^Sign in( \(|…)/ })).toEqual([]);
+    const menu = header.getByRole('button', { name: 'Sign in at…', expanded: false });
+    await user.click(menu);
+    const list = within(header.getByRole('list', { name: 'Sign in at' }));
+    expect(list.getAllByRole('button').map((b) => b.textContent)).toEqual(['Hospital ID', 'University ID']);
+    await user.keyboard('{Escape}');
+    expect(header.queryByRole('list', { name: 'Sign in at' })).toBeNull();
+    await user.click(menu);
+    await user.click(within(header.getByRole('list', { name: 'Sign in at' })).getByRole('button', { name: 'University ID' }));
+    expect(signIn).toHaveBeenCalledWith({ issuer: UNI, clientId: 'tessera', scope: 'openid' });
+    expect(header.queryByRole('list', { name: 'Sign in at' })).toBeNull();
   });
 
   it('a cancelled request reads "Cancelled", not "Error"', async () => {

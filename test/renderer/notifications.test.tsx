@@ -28,7 +28,10 @@ describe('notifications', () => {
     vi.useRealTimers();
     const user = person();
     act(() => { useUi.getState().go('tokens'); });
-    await user.click(screen.getByRole('button', { name: 'Notifications (1)' }));
+    // On screen a bell and the count (the header stays one line at 1280 px); its name says what it is.
+    const button = within(screen.getByRole('banner')).getByRole('button', { name: 'Notifications (1)' });
+    expect(button.textContent?.trim()).toBe('1');
+    await user.click(button);
     const list = within(screen.getByRole('list', { name: 'Notifications' }));
     expect(list.getByText(/The owner approved your request for Kate's care notes\./)).toBeTruthy();
     await user.click(list.getByRole('button', { name: 'Show' }));

@@ -26,7 +26,7 @@ export async function fill(user: ReturnType<typeof person>, field: HTMLElement, 
 }
 
 export function appState(over: Partial<AppState> = {}): AppState {
-  return { mode: 'browser', vault: { backend: 'memory' }, resources: [], trusted: [], providers: [], identities: [], actingAs: { party: 'nobody', label: 'Nobody (no claims)' }, tokens: [], flows: [], untrustedSeen: [], ...over };
+  return { mode: 'browser', vault: { backend: 'memory' }, resources: [], trusted: [], providers: [], identities: [], actingAs: { party: 'nobody', label: 'Nobody (no claims)' }, tokens: [], dpopKeys: [], flows: [], untrustedSeen: [], ...over };
 }
 
 export function flowView(over: Partial<FlowView> = {}): FlowView {

@@ -62,6 +62,13 @@ export interface RecordMeta {
   permissions?: { resource_id: string; resource_scopes: string[] }[];
   /** Short fingerprint of the main secret (see packages/uma/src/kernel/redact), never the secret. */
   fingerprint?: string;
+  /** The AS's `token_type` for the token (rpt): `Bearer` or `DPoP` (RFC 9449 §5). Absent on records written before it was kept here. */
+  tokenType?: string;
+  /**
+   * A DPoP key's public thumbprint (RFC 7638, base64url SHA-256 of the public JWK): for a `dpop`
+   * record its own, for a bound RPT the key it is bound to (`cnf.jkt`). Public, never the key.
+   */
+  dpopJkt?: string;
   /** Free-form human label. */
   label?: string;
   createdAt: number;

@@ -145,7 +145,7 @@ export class DpopKeys {
     const value: DpopRecord = { alg, privateJwk: privateJwk as DpopRecord['privateJwk'], publicJwk: publicJwk as DpopRecord['publicJwk'] };
     // Another process (the app and the CLI on one vault) may have stored one meanwhile: keep theirs.
     await this.store.update<DpopRecord>('dpop', storeKeys.dpop(asIssuer, party), (current) =>
-      current && current.meta.identity === party && dpopRecord.safeParse(current.value).success ? { value: current.value, meta: current.meta } : { value, meta: { issuer: asIssuer, identity: party, label: `DPoP key ${jkt}` } });
+      current && current.meta.identity === party && dpopRecord.safeParse(current.value).success ? { value: current.value, meta: current.meta } : { value, meta: { issuer: asIssuer, identity: party, label: `DPoP key ${jkt}`, dpopJkt: jkt } });
     const stored = await this.existing(asIssuer, party);
     if (!stored) throw new TesseraError('internal', 'The DPoP key could not be stored.', 'Check that the vault is writable.', { spec: SPEC.dpop, facts: { asIssuer } });
     return stored;

@@ -114,6 +114,9 @@ export class RptCache {
       rsOrigin,
       identity: party,
       fingerprint: fingerprint(token.accessToken),
+      // How it is presented, in the meta too (public: a thumbprint), so a listing shows it without the secret.
+      tokenType: token.tokenType,
+      ...(token.dpopJkt ? { dpopJkt: token.dpopJkt } : {}),
       ...(expiresAt !== undefined ? { expiresAt } : {}),
       ...(permissions ? { permissions } : {}),
     });
@@ -123,7 +126,7 @@ export class RptCache {
   /** Keeps the RPT but drops a refresh token the AS no longer accepts. */
   async dropRefresh(asIssuer: string, rsOrigin: string, party: string, value: RptValue): Promise<RptValue> {
     const { refresh_token: _dropped, ...rest } = value;
-    await this.store.put<RptValue>('rpt', this.key(asIssuer, rsOrigin, party), rest, { issuer: asIssuer, rsOrigin, identity: party, fingerprint: fingerprint(rest.access_token), ...(rest.expires_at !== undefined ? { expiresAt: rest.expires_at } : {}) });
+    await this.store.put<RptValue>('rpt', this.key(asIssuer, rsOrigin, party), rest, { issuer: asIssuer, rsOrigin, identity: party, fingerprint: fingerprint(rest.access_token), tokenType: rest.token_type, ...(rest.dpop_jkt ? { dpopJkt: rest.dpop_jkt } : {}), ...(rest.expires_at !== undefined ? { expiresAt: rest.expires_at } : {}) });
     return rest;
   }
 
