@@ -71,7 +71,8 @@ export class KeycloakFeeds {
   /** Starts reading the events of each Keycloak issuer given that has a credential in the vault (at launch, or trusted again). */
   async resume(issuers: readonly string[]): Promise<void> {
     for (const issuer of issuers) {
-      if (this.#closed || !keycloakRealmOf(issuer)) continue;
+      // Already reading (trusted again while trusted): nothing to restart.
+      if (this.#closed || !keycloakRealmOf(issuer) || this.#realms.get(issuer)?.feed) continue;
       const credential = await loadEventsCredential(this.#o.store, issuer);
       if (!credential) { this.#realms.set(issuer, {}); continue; }
       await this.#start(issuer, credential);

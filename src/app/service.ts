@@ -217,7 +217,9 @@ export class TesseraService {
   /** The source of server events that covers `flow`: its AS's (by issuer) or its RS's (by origin, when known). */
   #sourceFor(flow: FlowView): FeedSource | undefined {
     const sources: FeedSource[] = [...(this.#o.serverEvents ? [this.#o.serverEvents] : []), ...(this.#feeds?.sources() ?? [])];
-    return sources.find((s) => flow.asIssuer === s.issuer) ?? sources.find((s) => s.rsOrigin !== undefined && flow.url.startsWith(`${s.rsOrigin}/`));
+    // The AS as trusted (an RS may name it with a trailing slash or an alias).
+    const as = flow.asIssuer ? findTrustedAs(this.#config.trust, flow.asIssuer)?.issuer ?? flow.asIssuer : undefined;
+    return sources.find((s) => as === s.issuer) ?? sources.find((s) => s.rsOrigin !== undefined && flow.url.startsWith(`${s.rsOrigin}/`));
   }
 
   /** The flow with its servers' side, when the core follows that AS's events. */
