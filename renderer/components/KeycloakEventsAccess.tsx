@@ -6,7 +6,7 @@
  * @see https://www.keycloak.org/docs/latest/server_admin/index.html#configuring-auditing-to-track-events
  */
 import { useId, useState, type FormEvent } from 'react';
-import type { AppState, KeycloakEventsView } from '../../src/app/api';
+import type { AppState, KeycloakEventsView, TrustedAsView } from '../../src/app/api';
 import { useUi } from '../store';
 import { refusal } from '../forms';
 
@@ -27,6 +27,18 @@ export function eventsStatus(v: KeycloakEventsView): string {
     case 'forbidden': return `The client lacks view-events (403): give its service account the realm-management role view-events.${last}`;
     case 'failing': return `Keycloak's events cannot be read now${v.status ? ` (${v.status})` : ' (no answer)'}; Tessera tries again.${last}`;
   }
+}
+
+/**
+ * Why a flow at a trusted Keycloak realm shows no server side, in words, with what to do: no
+ * credential (Keycloak offers its events: give one in Connections), or why the one given is not read.
+ * Undefined when the flow's AS is not a trusted Keycloak realm.
+ */
+export function keycloakHiddenWhy(realm: TrustedAsView | undefined): string | undefined {
+  const v = realm?.keycloak ? realm.events : undefined;
+  if (!v || v.state === 'reading' || v.state === 'starting') return undefined;
+  if (v.state === 'none') return `${realm?.label ?? 'This Keycloak realm'} offers its own events: give Tessera a client that may view them in Connections (${EVENTS_HEADING}) and its decisions appear here.`;
+  return eventsStatus(v);
 }
 
 /** The section for one trusted Keycloak realm: status, the credential form, Remove. */

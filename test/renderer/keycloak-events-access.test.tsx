@@ -9,7 +9,9 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppState, KeycloakEventsView, TesseraApi, TrustedAsView } from '../../src/app/api';
 import { useUi } from '../../renderer/store';
 import { ApiError } from '../../renderer/api-client';
-import { appState, fill, mountApp } from './support';
+import { useTraces } from '../../renderer/traces';
+import { Flow } from '../../renderer/screens/Flow';
+import { appState, fill, flowView, mountApp, person, render } from './support';
 
 const ISSUER = 'https://kc.example/realms/kate';
 const HEADING = "Keycloak's events (server side of the diagram)";
@@ -87,5 +89,28 @@ describe("Keycloak's events on a trusted Keycloak realm", () => {
     await user.click(within(form()).getByRole('button', { name: 'Remove' }));
     expect(removeKeycloakEvents).toHaveBeenCalledWith({ issuer: ISSUER });
     expect(status().textContent).toContain('No credential');
+  });
+});
+
+describe('End to end, for a flow at a trusted Keycloak realm whose events are not read', () => {
+  const flow = flowView({ flowId: 'f1', asIssuer: ISSUER, server: { visible: false, events: [] } });
+  const show = (events: KeycloakEventsView) => {
+    useUi.setState({ app: appState({ trusted: [realm(events)], flows: [flow] }), flows: { f1: flow }, selectedFlow: 'f1' });
+    useTraces.setState({ view: 'e2e' });
+    return render(<Flow />);
+  };
+
+  it('says the realm offers its events and where to give the credential; the button opens Connections', async () => {
+    show({ credential: false, state: 'none' });
+    const note = screen.getByRole('note');
+    expect(note.textContent).toContain('The server side is not visible for this flow');
+    expect(note.textContent).toContain(`Kate's realm offers its own events: give Tessera a client that may view them in Connections (${HEADING})`);
+    await person().click(within(note).getByRole('button', { name: 'Open Connections' }));
+    expect(useUi.getState().screen).toBe('connections');
+  });
+
+  it('says why the credential given is not read', () => {
+    show({ credential: true, clientId: 'c', state: 'forbidden', status: 403 });
+    expect(screen.getByRole('note').textContent).toContain('The client lacks view-events (403)');
   });
 });
