@@ -10,6 +10,7 @@
  * @see https://www.keycloak.org/docs-api/latest/rest-api/index.html#_realms_admin
  */
 import { HttpClient, TesseraError, type TokenStore } from '@tessera/uma';
+import { isSecureOrLoopback } from '@tessera/uma/portable';
 import type { KeycloakEventsView } from './api';
 import type { ServerEventStream } from './server-events';
 import {
@@ -86,6 +87,8 @@ export class KeycloakFeeds {
   async save(issuer: string, credential: KeycloakEventsCredential): Promise<void> {
     const where = keycloakRealmOf(issuer);
     if (!where) throw new TesseraError('invalid_input', 'issuer: not a Keycloak realm (its issuer does not end in /realms/NAME)', 'Keycloak\'s events can be read only from a Keycloak realm.');
+    // The secret goes only over https (or to this machine).
+    if (!isSecureOrLoopback(new URL(where.url))) throw new TesseraError('invalid_input', 'issuer: Use https — plain http only for this machine', 'The client secret would cross the network in the clear.');
     let check: EventsCheck;
     try {
       check = await checkEventsCredential(this.#http, { ...where, credential });
@@ -133,7 +136,7 @@ export class KeycloakFeeds {
 
   async #start(issuer: string, credential: KeycloakEventsCredential, check?: EventsCheck): Promise<void> {
     const where = keycloakRealmOf(issuer);
-    if (!where || this.#closed) return;
+    if (!where || this.#closed || !isSecureOrLoopback(new URL(where.url))) return;
     this.#realms.get(issuer)?.feed?.close();
     if (this.#o.off?.includes(issuer)) { this.#realms.set(issuer, { clientId: credential.clientId }); return; }
     const hint = this.#o.hints?.[issuer];

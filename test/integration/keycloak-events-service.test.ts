@@ -90,6 +90,10 @@ describe("Keycloak's events credential through the service", () => {
     expect(await eventsOf(service, 'https://as.example')).toBeUndefined();
     await expect(service.call('saveKeycloakEvents', { issuer: 'https://as.example', clientId: 'x', clientSecret: 'y' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/^issuer: not a Keycloak realm/) });
     await expect(service.call('saveKeycloakEvents', { issuer: 'http://127.0.0.1:1/realms/other', clientId: 'x', clientSecret: 'y' })).rejects.toMatchObject({ code: 'untrusted_as' });
+    // Plain http to another machine: the secret is never sent (checked before any request).
+    const feeds = new KeycloakFeeds({ store, tesseraClients: async () => [] });
+    await expect(feeds.save('http://kc.example/realms/kate', { clientId: 'x', clientSecret: 'y' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/^issuer: Use https/) });
+    feeds.close();
     // The contract bounds what crosses it.
     await expect(service.call('saveKeycloakEvents', { issuer: 'javascript:alert(1)', clientId: 'x', clientSecret: 'y' })).rejects.toThrow();
     await expect(service.call('saveKeycloakEvents', { issuer: kc.issuer, clientId: 'x', clientSecret: 's'.repeat(5000) })).rejects.toThrow();
