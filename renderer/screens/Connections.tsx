@@ -7,6 +7,7 @@ import { BrowserWait } from '../components/BrowserWait';
 import { useSignIn } from '../components/SignIn';
 import { DpopSetting } from '../components/DpopSetting';
 import { DpopKeyChip } from '../components/DpopKeyChip';
+import { KeycloakEventsAccess } from '../components/KeycloakEventsAccess';
 
 /**
  * One signed-in person and their Sign out, which says what goes with it: their tokens (revoked where
@@ -48,6 +49,7 @@ export function Connections() {
           {setupText(t) ? <p className="muted">{setupText(t)}</p> : null}
           <DpopSetting value={t.dpop ?? 'auto'} algs={t.dpopAlgs} usable={t.dpopUsable} disabled={Boolean(busyDpop)}
             onChange={(dpop) => void run(`dpop:${t.issuer}`, (a) => a.setAsDpop({ issuer: t.issuer, dpop })).then((state) => state && useUi.setState({ app: state }))} />
+          {t.keycloak && t.events ? <KeycloakEventsAccess issuer={t.issuer} name={t.label ?? t.issuer} events={t.events} /> : null}
           <button type="button" className="secondary" onClick={() => void run('disc', (a) => a.discovery({ issuer: t.issuer })).then((d) => d && setDoc(d))}>Discovery document</button>
           <button type="button" className="secondary" aria-expanded={stopping === t.issuer} onClick={() => setStopping(t.issuer)}>Stop trusting…</button>
           <button type="button" className="secondary" aria-expanded={checking?.issuer === t.issuer} onClick={() => setChecking({ issuer: t.issuer, label: t.label ?? t.issuer })}>Check this AS</button>

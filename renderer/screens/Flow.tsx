@@ -6,6 +6,7 @@ import { StepDetail } from '../components/StepDetail';
 import { OutcomeBadge } from '../components/OutcomeBadge';
 import { layoutFlow } from '../components/sequence/layout';
 import { OUTCOME_TEXT } from '../explain';
+import { keycloakHiddenWhy } from '../components/KeycloakEventsAccess';
 
 /** "Client view" / "End to end": two toggle buttons, one pressed. */
 export function ViewSwitch({ view, onChange }: { view: 'client' | 'e2e'; onChange: (v: 'client' | 'e2e') => void }) {
@@ -29,6 +30,7 @@ export function Flow() {
   const selectFlow = useUi((s) => s.selectFlow);
   const selectStep = useUi((s) => s.selectStep);
   const go = useUi((s) => s.go);
+  const trusted = useUi((s) => s.app?.trusted);
   const view = useTraces((s) => s.view);
   const setView = useTraces((s) => s.setView);
   const flows = { ...live, ...imported };
@@ -64,7 +66,8 @@ export function Flow() {
               <p>{isImported(flow.flowId) ? <span className="badge">Imported trace (read-only)</span> : null} <OutcomeBadge outcome={flow.outcome} running={flow.running} /> {flow.outcome ? OUTCOME_TEXT[flow.outcome].text : ''}</p>
               {flow.error ? <div className="error-pin" role="alert"><strong>{flow.error.message}</strong> {flow.error.hint} {flow.error.spec ? <a href={flow.error.spec} target="_blank" rel="noreferrer noopener">Specification</a> : null}</div> : null}
               <ViewSwitch view={view} onChange={setView} />
-              {view === 'e2e' && !flow.server?.visible ? <p className="muted" role="note">The server side is not visible for this flow: its AS and RS publish no events Tessera can follow (the demo Tessera starts does, and Keycloak does when Tessera is given a credential to read its events). The diagram shows what Tessera saw.</p> : null}
+              {view === 'e2e' && !flow.server?.visible ? <p className="muted" role="note">The server side is not visible for this flow: its AS and RS publish no events Tessera can follow (the demo Tessera starts does, and Keycloak does when Tessera is given a credential to read its events). The diagram shows what Tessera saw.{' '}
+                {keycloakHiddenWhy(trusted?.find((t) => t.issuer === flow.asIssuer)) ? <>{keycloakHiddenWhy(trusted?.find((t) => t.issuer === flow.asIssuer))} <button type="button" className="link" onClick={() => go('connections')}>Open Connections</button></> : null}</p> : null}
               {view === 'e2e' && flow.server?.visible && flow.server.source === 'keycloak' ? <p className="muted" role="note">The server side comes from Keycloak&apos;s own events: its token decisions and the RS&apos;s introspections. Keycloak does not record the RS&apos;s permission requests, the policy that decided, or Kate&apos;s approvals.</p> : null}
               <div className="flow-split">
                 <Timeline flow={flow} selected={step?.id} onSelect={selectStep} endToEnd={view === 'e2e'} />

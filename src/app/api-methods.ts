@@ -9,6 +9,7 @@ export const API_METHOD_NAMES = [
   'clearHistory', 'setTheme',
   'renameResource', 'addAs', 'reopenBrowser',
   'setPreferences', 'setAsDpop', 'unlock', 'createVault', 'keepNothing', 'startNewVault', 'dismissNotice', 'protectVault', 'retryVault',
+  'saveKeycloakEvents', 'removeKeycloakEvents',
 ] as const;
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
 

@@ -66,6 +66,14 @@ export const apiInputs = {
   /** The per-AS DPoP switch (RFC 9449): "Sender-constrained tokens (DPoP)" on a trusted AS; saved in config.json. */
   setAsDpop: z.object({ issuer, dpop: dpopSetting }).strict(),
   untrustAs: z.object({ issuer }).strict(),
+  /**
+   * "Keycloak's events" on a trusted Keycloak realm: a client of the realm whose service account has
+   * only `realm-management` `view-events`. Checked at Keycloak first; the secret goes to the vault only.
+   * @see https://www.keycloak.org/docs/latest/server_admin/index.html#configuring-auditing-to-track-events
+   */
+  saveKeycloakEvents: z.object({ issuer, clientId: keycloakClientId, clientSecret: z.string().min(1, 'Give the client secret').max(4096, 'at most 4096 characters').regex(/^[^\p{Cc}]*$/u, 'no control characters') }).strict(),
+  /** Forgets the realm's events credential (the vault record) and stops reading its events. */
+  removeKeycloakEvents: z.object({ issuer }).strict(),
   discovery: z.object({ issuer }).strict(),
   signIn: z.object({ issuer, clientId: z.string().min(1).max(200), scope: z.string().max(500).optional(), switchUser: z.boolean().optional() }).strict(),
   signOut: z.object({ key: z.string().min(1).max(2048) }).strict(),
@@ -275,6 +283,27 @@ export interface TrustedAsView {
   dpopAlgs?: string[];
   /** Tessera signs proofs with one of `dpopAlgs` (so Automatic sends them). */
   dpopUsable?: boolean;
+  /** A Keycloak realm's own events as the server side of the diagram (only on `keycloak` ones). */
+  events?: KeycloakEventsView;
+}
+/**
+ * Reading a Keycloak realm's events (src/app/keycloak-feeds.ts): whether a credential is kept and its
+ * client id (never its secret), and how reading goes. `state`: `none` no credential; `off` turned off
+ * (TESSERA_KEYCLOAK_EVENTS=off); `starting` before the first read; `reading`; `refused` the token
+ * endpoint refused the credential (`status`, `error`); `forbidden` the events API answered 403 (no
+ * `view-events`); `failing` another failure (`status` 0: no answer).
+ */
+export interface KeycloakEventsView {
+  credential: boolean;
+  clientId?: string;
+  state: 'none' | 'off' | 'starting' | 'reading' | 'refused' | 'forbidden' | 'failing';
+  status?: number;
+  error?: string;
+  /** From the realm's events settings, when the credential could read them at the last check. */
+  eventsEnabled?: boolean;
+  missingTypes?: string[];
+  /** The newest event Keycloak returned (ISO time). */
+  lastEventAt?: string;
 }
 export interface AsSetupView { discoveryUrl?: string; tokenEndpoint?: string; claimsInteractionEndpoint?: string; registrationEndpoint?: string; revocationEndpoint?: string; authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | 'dynamic'; dpop?: 'auto' | 'on' | 'off' }
 /** What was checked when an AS was added by hand (src/app/as-check.ts): where its endpoints came from, its token endpoint, and how it shows the UMA grant. */
@@ -423,6 +452,8 @@ export interface ApiResults {
   trustAs: AppState;
   setAsDpop: AppState;
   untrustAs: AppState;
+  saveKeycloakEvents: AppState;
+  removeKeycloakEvents: AppState;
   discovery: { issuer: string; document: Record<string, unknown> };
   /**
    * The person signed in. `confirm`: the provider reused an earlier session of someone other than the

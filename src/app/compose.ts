@@ -11,7 +11,7 @@ import { builtInDemoSetup, keycloakDemoSetup, type DemoSetup } from './demo-setu
 import { startDemo, parseDpopNonce, DEFAULT_PORTS, type DemoConfig, type DemoHandle, type DemoOptions } from '../demo';
 import type { DemoEvents } from '../demo/events';
 import { ServerEventsFeed, type ServerEventStream } from './server-events';
-import { eventsCredentialFromEnv, KeycloakEventsFeed, loadEventsCredential, saveEventsCredential } from './keycloak-events';
+import { eventsCredentialFromEnv, loadEventsCredential, saveEventsCredential } from './keycloak-events';
 import type { KeycloakDemoConfig, KeycloakDemoHandle, KeycloakDemoOptions } from '../demo/keycloak/demo';
 import type { Opener } from '@tessera/uma';
 import type { SafeStorageLike, Vault } from '../vault';
@@ -123,18 +123,20 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     feed = new ServerEventsFeed(source, log);
     return { issuer: demo.as.issuer, rsOrigin: new URL(demo.rs.url).origin, feed };
   } : keycloak ? async (_key: Uint8Array | undefined, vault: Vault) => {
-    // Keycloak's own events, read with the credential the person gave (kept in the vault): the
-    // environment's, else the demo realm's view-events client; none with TESSERA_KEYCLOAK_EVENTS=off.
+    // Keycloak's own events, read by the service (src/app/keycloak-feeds.ts) as for any trusted realm
+    // with a credential in the vault: here the environment's, else the demo realm's view-events client;
+    // none with TESSERA_KEYCLOAK_EVENTS=off.
     const k = keycloak.keycloak;
     const given = eventsCredentialFromEnv(options.env);
     if (given === 'off') return undefined;
     if (given) await saveEventsCredential(vault, k.issuer, given);
     else if (!(await loadEventsCredential(vault, k.issuer))) await saveEventsCredential(vault, k.issuer, { clientId: k.clients.events.client_id, clientSecret: k.clients.events.client_secret });
-    const credential = await loadEventsCredential(vault, k.issuer);
-    if (!credential) return undefined;
-    feed?.close();
-    feed = new KeycloakEventsFeed({ url: k.url, realm: k.realm, credential, clients: { tessera: [k.clients.tessera.client_id, k.clients.tesseraPublic.client_id], rs: [k.clients.rs.client_id] }, log });
-    return { issuer: k.issuer, rsOrigin: new URL(keycloak.rs.url).origin, feed };
+    return undefined;
+  } : undefined;
+  // What the composition knows of the demo realm: Tessera's public client too, the RS's client and origin.
+  const keycloakEvents = keycloak ? {
+    ...(eventsCredentialFromEnv(options.env) === 'off' ? { off: [keycloak.keycloak.issuer] } : {}),
+    hints: { [keycloak.keycloak.issuer]: { tessera: [keycloak.keycloak.clients.tessera.client_id, keycloak.keycloak.clients.tesseraPublic.client_id], rs: [keycloak.keycloak.clients.rs.client_id], rsOrigin: new URL(keycloak.rs.url).origin } },
   } : undefined;
   try {
     gate = await AppGate.open({
@@ -144,6 +146,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       ...(options.safeStorage ? { safeStorage: options.safeStorage } : {}),
       backends: quietBackends(options),
       ...(serverEventsFor ? { serverEventsFor } : {}),
+      ...(keycloakEvents ? { keycloakEvents } : {}),
+      log,
     });
   } catch (error) {
     feed?.close();

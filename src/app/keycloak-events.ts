@@ -53,8 +53,27 @@ export type KeycloakEvent = z.infer<typeof keycloakEventSchema>;
 const pageSchema = z.array(z.unknown()).max(PAGE * 2);
 const tokenSchema = z.looseObject({ access_token: z.string().min(1).max(16_384), expires_in: z.number().int().min(1).max(86_400 * 365).optional() });
 
-/** Which clients of the realm are Tessera (their grants are the AS's decisions) and which are the RS (its introspections). */
-export interface KeycloakClients { tessera: readonly string[]; rs: readonly string[] }
+/**
+ * Which clients of the realm are Tessera (their grants are the AS's decisions) and which are the RS
+ * (its introspections). `rs` absent: every client that is not Tessera's (a realm trusted by hand names
+ * no RS; whoever else introspects Tessera's RPT is the resource server it was presented to).
+ */
+export interface KeycloakClients { tessera: readonly string[]; rs?: readonly string[] | undefined }
+
+/**
+ * Keycloak's base URL and realm name from an issuer of Keycloak's shape (`…/realms/NAME`, behind any
+ * base path such as the old `/auth`), or undefined for another issuer.
+ * @see https://www.keycloak.org/docs/latest/server_admin/index.html#_oidc-endpoints
+ */
+export function keycloakRealmOf(issuer: string): { url: string; realm: string } | undefined {
+  let u: URL;
+  try { u = new URL(issuer); } catch { return undefined; }
+  const m = /^(.*)\/realms\/([^/]+)\/?$/.exec(u.pathname);
+  if (!m) return undefined;
+  let realm: string;
+  try { realm = decodeURIComponent(m[2] ?? ''); } catch { return undefined; }
+  return realm ? { url: `${u.origin}${m[1] ?? ''}`, realm } : undefined;
+}
 
 /** A reason is shown only when it is plain words (Keycloak's reasons are codes or short sentences), never something token-like. */
 function plainReason(reason: string | undefined): string | undefined {
@@ -98,7 +117,7 @@ export function mapKeycloakEvent(event: KeycloakEvent, clients: KeycloakClients)
     }
     case 'INTROSPECT_TOKEN':
     case 'INTROSPECT_TOKEN_ERROR':
-      if (!clients.rs.includes(client)) return undefined;
+      if (clients.rs ? !clients.rs.includes(client) : clients.tessera.includes(client)) return undefined;
       return { ...base, side: 'rs', kind: 'introspection', active: event.type === 'INTROSPECT_TOKEN', status: 200 };
     default:
       return undefined;
@@ -120,6 +139,8 @@ export interface KeycloakEventsOptions {
   intervalMs?: number;
   log?: (line: string) => void;
   now?: () => number;
+  /** Told after each poll, read or failed (the status the person sees may have changed). */
+  onPoll?: () => void;
 }
 
 /**
@@ -157,6 +178,14 @@ export class KeycloakEventsFeed implements ServerEventStream {
   get readable(): boolean | undefined { return this.#readable; }
   #readable: boolean | undefined;
 
+  /** Why the last poll failed (undefined while reading, or before the first poll). */
+  get problem(): KeycloakEventsRefusal | undefined { return this.#problem; }
+  #problem: KeycloakEventsRefusal | undefined;
+
+  /** The time of the newest event of the asked types Keycloak returned (any client's), epoch ms. */
+  get lastEventAt(): number | undefined { return this.#lastEventAt; }
+  #lastEventAt: number | undefined;
+
   /** The poll interval in use (ms), after clamping. */
   get intervalMs(): number { return this.#interval; }
 
@@ -172,20 +201,11 @@ export class KeycloakEventsFeed implements ServerEventStream {
     return new Promise((resolve) => { if (this.#abort.signal.aborted) resolve(); else this.#polled.push(resolve); });
   }
 
-  get #base(): string { return this.options.url.replace(/\/+$/, ''); }
-
   async #accessToken(): Promise<string> {
     if (this.#token && this.#token.until > this.#now()) return this.#token.value;
-    const { clientId, clientSecret } = this.options.credential;
-    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
-    const result = await this.#http.request(`${this.#base}/realms/${encodeURIComponent(this.options.realm)}/protocol/openid-connect/token`, {
-      method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: 'grant_type=client_credentials', lane: 'as', kind: 'token', flowId: 'keycloak-events', signal: this.#abort.signal, secrets: [clientSecret],
-    });
-    if (result.status !== 200) throw new Error(`Keycloak refused the events credential (${result.status}): check the client id and secret given for its events`);
-    const body = tokenSchema.parse(JSON.parse(result.text));
-    this.#token = { value: body.access_token, until: this.#now() + Math.max(5, (body.expires_in ?? 60) - 10) * 1000 };
-    return body.access_token;
+    const token = await eventsToken(this.#http, this.options, this.#abort.signal);
+    this.#token = { value: token.value, until: this.#now() + Math.max(5, token.expiresIn - 10) * 1000 };
+    return token.value;
   }
 
   /** One poll: the pages of events since the last one, newest first, until a page is short. */
@@ -194,14 +214,13 @@ export class KeycloakEventsFeed implements ServerEventStream {
     const from = this.#since;
     const found: KeycloakEvent[] = [];
     for (let page = 0; page < MAX_PAGES; page++) {
-      const query = new URLSearchParams({ dateFrom: String(from), first: String(page * PAGE), max: String(PAGE) });
-      for (const t of KEYCLOAK_EVENT_TYPES) query.append('type', t);
-      const result = await this.#http.request(`${this.#base}/admin/realms/${encodeURIComponent(this.options.realm)}/events?${query}`, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, lane: 'as', kind: 'discovery', flowId: 'keycloak-events', signal: this.#abort.signal, secrets: [token],
-      });
-      if (result.status === 401) this.#token = undefined;
-      if (result.status !== 200) throw new Error(`Keycloak's events answered ${result.status}${result.status === 403 ? ' (the credential needs realm-management view-events)' : ''}`);
-      const items = pageSchema.parse(JSON.parse(result.text));
+      let items: unknown[];
+      try {
+        items = await eventsPage(this.#http, this.options, token, { dateFrom: from, first: page * PAGE, max: PAGE }, this.#abort.signal);
+      } catch (error) {
+        if (error instanceof KeycloakEventsRefusal && error.status === 401) this.#token = undefined;
+        throw error;
+      }
       for (const item of items) {
         const parsed = keycloakEventSchema.safeParse(item);
         if (parsed.success) found.push(parsed.data);
@@ -215,6 +234,7 @@ export class KeycloakEventsFeed implements ServerEventStream {
       this.#seen.add(key);
       // dateFrom is inclusive and several events share a millisecond: ask again from the newest one's time.
       this.#since = Math.max(this.#since, e.time);
+      this.#lastEventAt = Math.max(this.#lastEventAt ?? 0, e.time);
       const view = mapKeycloakEvent(e, this.options.clients);
       if (!view) continue;
       this.#events.push(view);
@@ -232,20 +252,101 @@ export class KeycloakEventsFeed implements ServerEventStream {
       try {
         await this.poll();
         this.#readable = true;
+        this.#problem = undefined;
         if (this.#failing) this.options.log?.('keycloak events: reading again');
         this.#failing = false;
         delay = this.#interval;
       } catch (error) {
         if (this.#abort.signal.aborted) return;
         this.#readable = false;
+        this.#problem = error instanceof KeycloakEventsRefusal ? error : new KeycloakEventsRefusal('events', 0, undefined, error instanceof Error ? error.message.slice(0, 200) : 'unreadable');
         // The message names a status or a cause, never the credential (the client keeps secrets out of its errors).
         if (!this.#failing) this.options.log?.(`keycloak events: ${error instanceof Error ? error.message : String(error)}; trying again with backoff`);
         this.#failing = true;
         delay = Math.min(POLL.maxMs, delay * 2);
       }
       for (const r of this.#polled.splice(0)) r();
+      try { this.options.onPoll?.(); } catch { /* a listener must not stop the feed */ }
       await new Promise((r) => { const t = setTimeout(r, delay); t.unref?.(); this.#abort.signal.addEventListener('abort', () => { clearTimeout(t); r(undefined); }, { once: true }); });
     }
+  }
+}
+
+/** Where Keycloak refused or failed: `token` (the client credentials grant), `events` or `config` (the Admin REST API); `status` 0 when no answer. */
+export class KeycloakEventsRefusal extends Error {
+  constructor(readonly step: 'token' | 'events' | 'config', readonly status: number, readonly error: string | undefined, message: string) {
+    super(message);
+    this.name = 'KeycloakEventsRefusal';
+  }
+}
+
+type Realm = Pick<KeycloakEventsOptions, 'url' | 'realm'>;
+const baseOf = (r: Realm) => r.url.replace(/\/+$/, '');
+/** An OAuth error code from a refusal's body, when it is a plain one. */
+function oauthError(text: string): string | undefined {
+  try {
+    const e = (JSON.parse(text) as { error?: unknown }).error;
+    return typeof e === 'string' && /^[\w.-]{1,60}$/.test(e) ? e : undefined;
+  } catch { return undefined; }
+}
+
+/**
+ * An access token for the events credential: the client credentials grant at the realm's token
+ * endpoint (HTTP Basic; the secret is a secret of the request, never in an error or a transcript).
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+ */
+export async function eventsToken(http: HttpClient, o: Realm & { credential: KeycloakEventsCredential }, signal?: AbortSignal): Promise<{ value: string; expiresIn: number }> {
+  const { clientId, clientSecret } = o.credential;
+  const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+  const result = await http.request(`${baseOf(o)}/realms/${encodeURIComponent(o.realm)}/protocol/openid-connect/token`, {
+    method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: 'grant_type=client_credentials', lane: 'as', kind: 'token', flowId: 'keycloak-events', ...(signal ? { signal } : {}), secrets: [clientSecret],
+  });
+  if (result.status !== 200) {
+    const error = oauthError(result.text);
+    throw new KeycloakEventsRefusal('token', result.status, error, `Keycloak refused the events credential (${result.status})${error ? ` ${error}` : ''}: check the client id and secret given for its events`);
+  }
+  const body = tokenSchema.parse(JSON.parse(result.text));
+  return { value: body.access_token, expiresIn: body.expires_in ?? 60 };
+}
+
+/** One page of the realm's events of {@link KEYCLOAK_EVENT_TYPES} (unvalidated items; the caller validates each). */
+export async function eventsPage(http: HttpClient, o: Realm, token: string, page: { dateFrom?: number; first: number; max: number }, signal?: AbortSignal): Promise<unknown[]> {
+  const query = new URLSearchParams({ ...(page.dateFrom !== undefined ? { dateFrom: String(page.dateFrom) } : {}), first: String(page.first), max: String(page.max) });
+  for (const t of KEYCLOAK_EVENT_TYPES) query.append('type', t);
+  const result = await http.request(`${baseOf(o)}/admin/realms/${encodeURIComponent(o.realm)}/events?${query}`, {
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, lane: 'as', kind: 'discovery', flowId: 'keycloak-events', ...(signal ? { signal } : {}), secrets: [token],
+  });
+  if (result.status !== 200) throw new KeycloakEventsRefusal('events', result.status, undefined, `Keycloak's events answered ${result.status}${result.status === 403 ? ' (the credential needs realm-management view-events)' : ''}`);
+  return pageSchema.parse(JSON.parse(result.text));
+}
+
+const eventsConfigSchema = z.looseObject({ eventsEnabled: z.boolean().optional(), enabledEventTypes: z.array(short(100)).max(500).optional() });
+/** What a credential check found: whether the realm records events, and which of Tessera's types it does not record (when it lists them). */
+export interface EventsCheck { eventsEnabled?: boolean; missingTypes?: string[] }
+
+/**
+ * Checks a credential before it is kept: a token (client credentials), one page of events, and the
+ * realm's events settings (`GET …/events/config`, which `view-events` may read; not fatal when it
+ * cannot be read). Throws a {@link KeycloakEventsRefusal} when Keycloak refuses.
+ * @see https://www.keycloak.org/docs-api/latest/rest-api/index.html#_realms_admin
+ */
+export async function checkEventsCredential(http: HttpClient, o: Realm & { credential: KeycloakEventsCredential }, signal?: AbortSignal): Promise<EventsCheck> {
+  const token = await eventsToken(http, o, signal);
+  await eventsPage(http, o, token.value, { first: 0, max: 1 }, signal);
+  try {
+    const result = await http.request(`${baseOf(o)}/admin/realms/${encodeURIComponent(o.realm)}/events/config`, {
+      headers: { authorization: `Bearer ${token.value}`, accept: 'application/json' }, lane: 'as', kind: 'discovery', flowId: 'keycloak-events', ...(signal ? { signal } : {}), secrets: [token.value],
+    });
+    if (result.status !== 200) return {};
+    const parsed = eventsConfigSchema.safeParse(JSON.parse(result.text));
+    if (!parsed.success) return {};
+    const types = parsed.data.enabledEventTypes;
+    // An empty list means every type (Keycloak's default).
+    const missing = types && types.length > 0 ? KEYCLOAK_EVENT_TYPES.filter((t) => !types.includes(t)) : [];
+    return { ...(parsed.data.eventsEnabled !== undefined ? { eventsEnabled: parsed.data.eventsEnabled } : {}), ...(missing.length ? { missingTypes: missing } : {}) };
+  } catch {
+    return {};
   }
 }
 
@@ -256,6 +357,11 @@ const credentialSchema = z.object({ clientId: z.string().min(1).max(255), client
 /** Keeps the credential the person gave for `issuer`'s events in the vault. */
 export async function saveEventsCredential(store: TokenStore, issuer: string, credential: KeycloakEventsCredential): Promise<void> {
   await store.put('settings', eventsCredentialKey(issuer), credentialSchema.parse(credential), { label: `Keycloak events credential (${credential.clientId})` });
+}
+
+/** Forgets the credential kept for `issuer`'s events. */
+export async function removeEventsCredential(store: TokenStore, issuer: string): Promise<void> {
+  await store.delete('settings', eventsCredentialKey(issuer));
 }
 
 /** The credential kept for `issuer`'s events, or undefined (none given, or the record is not one). */

@@ -28,6 +28,7 @@ import { applyAddAs, asSetupView, prepareAddAs } from './as-setup';
 import { advertisedDpopAlgs, checkNewAs } from './as-check';
 import { BrowserWaits, joinKey } from './browser-wait';
 import { keycloakAnswerView, keycloakUmaOptions, type KeycloakRequest } from './keycloak-options';
+import { KeycloakFeeds, type FeedSource, type KeycloakRealmHint } from './keycloak-feeds';
 
 export interface ServiceOptions {
   home: string;
@@ -49,6 +50,14 @@ export interface ServiceOptions {
   memoryChosen?: boolean;
   /** The demo servers' side of each exchange (src/app/server-events.ts), for flows at that AS. */
   serverEvents?: { issuer: string; rsOrigin: string; feed: ServerEventStream };
+  /**
+   * Keycloak realms' own events (src/app/keycloak-feeds.ts), read for each trusted realm with a
+   * credential in the vault: `off` realms are not read; `hints` add what the composition knows of a
+   * realm it set up (the Keycloak demo's other client, its RS); `intervalMs` the poll interval.
+   */
+  keycloakEvents?: { off?: string[]; hints?: Record<string, KeycloakRealmHint>; intervalMs?: number };
+  /** Where the Keycloak feeds say why they stop reading (never a secret). */
+  log?: (line: string) => void;
 }
 
 /** `removedDemo`: demo resources the person removed (not bookmarked again at start). */
@@ -70,6 +79,7 @@ export class TesseraService {
   readonly #dpopAlgs = new Map<string, string[]>();
   #engine!: Engine;
   #checks!: CheckRuns;
+  #feeds!: KeycloakFeeds;
   #approvals!: ApprovalWatcher;
   #history!: History;
   #prefs!: PreferencesFile;
@@ -93,6 +103,8 @@ export class TesseraService {
       trustAs: (i) => this.trustAs(i.issuer),
       setAsDpop: (i) => this.setAsDpop(i.issuer, i.dpop),
       untrustAs: (i) => this.untrustAs(i.issuer),
+      saveKeycloakEvents: (i) => this.saveKeycloakEvents(i),
+      removeKeycloakEvents: (i) => this.removeKeycloakEvents(i.issuer),
       discovery: (i) => this.discovery(i.issuer),
       signIn: (i) => this.signIn(i),
       signOut: (i) => this.signOut(i.key),
@@ -153,6 +165,14 @@ export class TesseraService {
       onStep: (step) => this.#onStep(step),
     });
     this.#o.serverEvents?.feed.onEvent(() => this.#serverEventsArrived());
+    const ke = this.#o.keycloakEvents;
+    this.#feeds = new KeycloakFeeds({
+      store, tesseraClients: (issuer) => this.#tesseraClients(issuer),
+      ...(ke?.off ? { off: ke.off } : {}), ...(ke?.hints ? { hints: ke.hints } : {}), ...(ke?.intervalMs !== undefined ? { intervalMs: ke.intervalMs } : {}), ...(this.#o.log ? { log: this.#o.log } : {}),
+      onStatus: () => { if (!this.#closing) this.#background(this.#changed()); },
+    });
+    this.#feeds.onEvent(() => this.#serverEventsArrived());
+    await this.#feeds.resume(this.#config.trust.authorizationServers.map((a) => a.issuer));
     this.#checks = new CheckRuns({ store, clients: () => this.#engine.clients, trust: () => this.#config.trust, actingAs: () => this.#identities.actingAs(), emit: (e) => this.#emit(e), stepView, http: () => httpBounds(this.#config) });
     await this.#restore();
   }
@@ -187,15 +207,30 @@ export class TesseraService {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Tessera's client ids at a trusted AS: its configured client and the client record the vault holds for it (static or registered). */
+  async #tesseraClients(issuer: string): Promise<string[]> {
+    const configured = findTrustedAs(this.#config.trust, issuer)?.client?.clientId;
+    const held = (await this.#o.store.list('client')).filter((c) => c.issuer === issuer).map((c) => c.clientId);
+    return [...new Set([configured, ...held].filter((c): c is string => typeof c === 'string' && c !== ''))];
+  }
+
+  /** The source of server events that covers `flow`: its AS's (by issuer) or its RS's (by origin, when known). */
+  #sourceFor(flow: FlowView): FeedSource | undefined {
+    const sources: FeedSource[] = [...(this.#o.serverEvents ? [this.#o.serverEvents] : []), ...(this.#feeds?.sources() ?? [])];
+    // The AS as trusted (an RS may name it with a trailing slash or an alias).
+    const as = flow.asIssuer ? findTrustedAs(this.#config.trust, flow.asIssuer)?.issuer ?? flow.asIssuer : undefined;
+    return sources.find((s) => as === s.issuer) ?? sources.find((s) => s.rsOrigin !== undefined && flow.url.startsWith(`${s.rsOrigin}/`));
+  }
+
   /** The flow with its servers' side, when the core follows that AS's events. */
   #withServer(flow: FlowView): FlowView {
-    const se = this.#o.serverEvents;
-    const visible = se !== undefined && se.feed.readable !== false && (flow.asIssuer === se.issuer || flow.url.startsWith(`${se.rsOrigin}/`));
+    const se = this.#sourceFor(flow);
+    const visible = se !== undefined && se.feed.readable !== false;
     if (!visible) return { ...flow, server: { visible, events: [] } };
     const source = se.feed.kind;
     // Joined again only when the flow or the events changed: getState sends every flow of the history.
     const last = flow.steps.at(-1);
-    const stamp = `${flow.steps.length}|${last?.status}|${last?.duration}|${flow.running}|${flow.pending ? 1 : 0}|${se.feed.events.length}|${se.feed.events.at(-1)?.id ?? ''}`;
+    const stamp = `${se.issuer}|${flow.steps.length}|${last?.status}|${last?.duration}|${flow.running}|${flow.pending ? 1 : 0}|${se.feed.events.length}|${se.feed.events.at(-1)?.id ?? ''}`;
     let cached = this.#joined.get(flow.flowId);
     if (cached?.stamp !== stamp) {
       cached = { stamp, events: correlate(flow, se.feed.events) };
@@ -273,7 +308,7 @@ export class TesseraService {
         const client = clients.find((c) => c.issuer === a.issuer);
         const setup = asSetupView(a);
         const dpopAlgs = this.#dpopAlgs.get(a.issuer);
-        return { issuer: a.issuer, ...(isKeycloakIssuer(a.issuer) ? { keycloak: true } : {}), ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none', ...(setup ? { setup } : {}), dpop: a.dpop ?? 'auto', ...(dpopAlgs ? { dpopAlgs: [...dpopAlgs], dpopUsable: dpopAlgs.some((alg) => DPOP_ALGS.includes(alg)) } : {}) };
+        return { issuer: a.issuer, ...(isKeycloakIssuer(a.issuer) ? { keycloak: true } : {}), ...(a.label ? { label: a.label } : {}), ...(client?.clientId ? { clientId: client.clientId } : {}), registration: client ? (client.clientId && a.client?.registration === 'dynamic' ? 'dynamic' : 'static') : 'none', ...(setup ? { setup } : {}), dpop: a.dpop ?? 'auto', ...(dpopAlgs ? { dpopAlgs: [...dpopAlgs], dpopUsable: dpopAlgs.some((alg) => DPOP_ALGS.includes(alg)) } : {}), ...(isKeycloakIssuer(a.issuer) ? { events: this.#feeds.view(a.issuer) } : {}) };
       }),
       providers: [...this.#settings.providers],
       identities,
@@ -492,6 +527,8 @@ export class TesseraService {
     const added = findTrustedAs(this.#config.trust, input.issuer);
     if (added && check.dpopAlgs) this.#dpopAlgs.set(added.issuer, check.dpopAlgs);
     else if (added) this.#dpopAlgs.delete(added.issuer);
+    // Its client may have changed (Tessera's grants are told apart by it): the realm's feed starts again.
+    if (added) { this.#feeds.stop(added.issuer); await this.#feeds.resume([added.issuer]); }
     return { ...(await this.#changed()), check };
   }
 
@@ -507,6 +544,33 @@ export class TesseraService {
       config.trust.authorizationServers.push({ issuer });
     });
     this.#untrusted.delete(issuer);
+    await this.#feeds.resume([issuer]);
+    return this.#changed();
+  }
+
+  /** The trusted Keycloak realm named, or a refusal naming the field. */
+  #keycloakRealm(issuer: string): string {
+    const config = findTrustedAs(this.#config.trust, issuer);
+    if (!config) throw new TesseraError('untrusted_as', `${issuer} is not trusted.`, 'Trust it first; Tessera contacts only authorization servers you trust.', { facts: { asIssuer: issuer } });
+    if (!isKeycloakIssuer(config.issuer)) throw new TesseraError('invalid_input', 'issuer: not a Keycloak realm (its issuer does not end in /realms/NAME)', 'Keycloak\'s events can be read only from a Keycloak realm.');
+    return config.issuer;
+  }
+
+  /**
+   * "Keycloak's events": checks the credential at Keycloak (a token by client credentials, one page
+   * of events), keeps it in the vault and reads the realm's events from now on. A refusal names the
+   * field and changes nothing.
+   * @see https://www.keycloak.org/docs/latest/server_admin/index.html#configuring-auditing-to-track-events
+   */
+  async saveKeycloakEvents(input: ApiOutput<'saveKeycloakEvents'>): Promise<AppState> {
+    const issuer = this.#keycloakRealm(input.issuer);
+    await this.#feeds.save(issuer, { clientId: input.clientId, clientSecret: input.clientSecret });
+    return this.#changed();
+  }
+
+  /** Forgets the realm's events credential and stops reading its events. */
+  async removeKeycloakEvents(issuer: string): Promise<AppState> {
+    await this.#feeds.remove(this.#keycloakRealm(issuer));
     return this.#changed();
   }
 
@@ -536,6 +600,8 @@ export class TesseraService {
       if (!found) return false;
       config.trust.authorizationServers = config.trust.authorizationServers.filter((a) => a !== found);
     });
+    // No more reading of its events (the credential stays in the vault, as the client's does).
+    if (!findTrustedAs(this.#config.trust, issuer)) this.#feeds.stop(issuer);
     return this.#changed();
   }
 
@@ -666,6 +732,7 @@ export class TesseraService {
   /** Stops the watches and checks, waits for the work they started (which reads the vault), saves history: the vault may be closed after. */
   async close(): Promise<void> {
     clearTimeout(this.#serverTimer);
+    this.#feeds?.close();
     for (const c of this.#controllers.values()) c.abort();
     this.#checks?.close();
     await this.#approvals?.close();

@@ -66,6 +66,11 @@ describe.skipIf(!kc)('the app on Keycloak in Chromium (npm start with Keycloak)'
     await page.locator('details.card', { hasText: 'Demo people' }).locator('summary').click();
     await app.shot('keycloak-03-connections');
     await app.axe('keycloak connections');
+    // Keycloak's events: the demo realm's view-events client is read (its secret never in the page).
+    const events = page.getByRole('listitem', { name: "Kate's Keycloak realm (demo)" }).getByRole('region', { name: "Keycloak's events (server side of the diagram)" });
+    await events.getByRole('status', { name: "Keycloak's events of Kate's Keycloak realm (demo)" }).getByText(/^Reading Keycloak's events as tessera-events\./).waitFor({ timeout: 30_000 });
+    expect(await events.getByLabel('Client id').inputValue()).toBe(KEYCLOAK_CLIENTS.events.client_id);
+    expect(await page.content()).not.toContain(KEYCLOAK_CLIENTS.events.client_secret);
 
     await page.getByRole('button', { name: 'Resources' }).click();
     await page.getByRole('button', { name: "Open Kate's prescriptions" }).click();

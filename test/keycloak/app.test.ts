@@ -73,7 +73,9 @@ describe.skipIf(!kc)('the app on the Keycloak setup (npm start with Keycloak)', 
     expect(core.keycloak?.keycloak.issuer).toBe(issuer);
     expect(core.demo).toBeUndefined();
     const state = await core.service.call('getState', {});
-    expect(state.trusted).toEqual([{ issuer, keycloak: true, label: "Kate's Keycloak realm (demo)", clientId: 'tessera', registration: 'static', setup: { discoveryUrl: `${issuer}/.well-known/openid-configuration` }, dpop: 'auto' }]);
+    expect(state.trusted).toEqual([{ issuer, keycloak: true, label: "Kate's Keycloak realm (demo)", clientId: 'tessera', registration: 'static', setup: { discoveryUrl: `${issuer}/.well-known/openid-configuration` }, dpop: 'auto',
+      // The demo realm's view-events client is kept for its events at the first start (its secret never here).
+      events: expect.objectContaining({ credential: true, clientId: 'tessera-events' }) }]);
     expect(state.resources.map((r) => [r.title, r.url])).toEqual(core.keycloak?.rs.resources.map((r) => [r.title, r.url]));
     expect(state.resources.map((r) => r.title)).toEqual(["Kate's prescriptions", "Kate's blood-test report", "Kate's hospital bills", "Kate's discharge letter (PDF)", "Kate's care notes"]);
     expect(state.providers).toEqual([{ issuer, clientId: 'tessera', label: 'Keycloak (demo)', scope: 'openid email profile' }]);

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import recorded from '../fixtures/keycloak-events.json';
 import type { FlowView, ServerEventView, StepView } from '../../src/app/api';
 import { correlate } from '../../src/app/server-events';
-import { KeycloakEventsFeed, keycloakEventSchema, mapKeycloakEvent, PAGE, saveEventsCredential, loadEventsCredential, eventsCredentialFromEnv } from '../../src/app/keycloak-events';
+import { KeycloakEventsFeed, keycloakEventSchema, keycloakRealmOf, mapKeycloakEvent, PAGE, saveEventsCredential, loadEventsCredential, eventsCredentialFromEnv } from '../../src/app/keycloak-events';
 import { fingerprint } from '../../packages/uma/src/kernel/redact';
 import { MemoryStore } from '../../packages/uma/src/kernel/store';
 import { layoutFlow } from '../../renderer/components/sequence/layout';
@@ -60,6 +60,22 @@ describe('mapKeycloakEvent (recorded Keycloak 26.7.3 events)', () => {
     expect(keycloakEventSchema.safeParse({ type: 'PERMISSION_TOKEN', time: '1' }).success).toBe(false);
     expect(keycloakEventSchema.safeParse({ type: 'x'.repeat(61), time: 1 }).success).toBe(false);
     expect(keycloakEventSchema.safeParse({ type: 'PERMISSION_TOKEN', time: 1, details: { reason: 'x'.repeat(5000) } }).success).toBe(false);
+  });
+});
+
+describe('a realm trusted by hand', () => {
+  it("keycloakRealmOf: Keycloak's base URL (any base path) and the realm from its issuer; nothing for another issuer", () => {
+    expect(keycloakRealmOf('https://id.example/realms/kate')).toEqual({ url: 'https://id.example', realm: 'kate' });
+    expect(keycloakRealmOf('https://id.example/auth/realms/my%20realm/')).toEqual({ url: 'https://id.example/auth', realm: 'my realm' });
+    for (const other of ['https://as.example', 'https://id.example/realms/', 'https://id.example/realms/a/b', 'https://id.example/realms/%E0%A4%A', 'not a url']) expect(keycloakRealmOf(other)).toBeUndefined();
+  });
+
+  it("names no RS: any client other than Tessera's that introspects is the RS; Tessera's own introspection is not", () => {
+    const mine = { tessera: ['my-tessera'] };
+    expect(mapKeycloakEvent({ ...byType('INTROSPECT_TOKEN'), clientId: 'whatever-rs' }, mine)).toMatchObject({ side: 'rs', kind: 'introspection', native: { client: 'whatever-rs' } });
+    expect(mapKeycloakEvent({ ...byType('INTROSPECT_TOKEN'), clientId: 'my-tessera' }, mine)).toBeUndefined();
+    expect(mapKeycloakEvent({ ...byType('PERMISSION_TOKEN'), clientId: 'my-tessera' }, mine)).toMatchObject({ side: 'as', outcome: 'granted' });
+    expect(mapKeycloakEvent(byType('PERMISSION_TOKEN'), mine)).toBeUndefined();
   });
 });
 
