@@ -333,8 +333,8 @@ export class Agent {
           this.transcript.annotate(rs.step, { outcome: 'error', error: toErrorInfo(refusal) });
           throw refusal;
         }
-        // RFC 9728: the RS's own metadata must list this AS before anything is sent to it.
-        const advertised = reading.params.resource_metadata;
+        // RFC 9728: the RS's own metadata must list this AS before anything is sent to it (named on any of its challenges, §5.1).
+        const advertised = reading.resourceMetadata;
         last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, advertised, { http: this.#http, flowId, transcript: this.transcript, wellKnown: this.#o.wellKnownResourceMetadata !== false, ...(init.signal ? { signal: init.signal } : {}) });
         checkAsListed(last.resourceMetadata, reading.asUri);
       }

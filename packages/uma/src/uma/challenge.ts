@@ -140,7 +140,14 @@ function parseOne(input: string): AuthChallenge[] {
  */
 export type RsReading =
   | { type: 'ok' }
-  | { type: 'uma'; asUri: string; ticket: string; realm?: string; params: Record<string, string>; source: 'header' | 'body' }
+  | {
+    type: 'uma'; asUri: string; ticket: string; realm?: string; params: Record<string, string>; source: 'header' | 'body';
+    /**
+     * The RS's metadata URL (RFC 9728 §5.1): the UMA challenge's own `resource_metadata`, else the
+     * first one on any other challenge of the same answer (the parameter belongs to no one scheme).
+     */
+    resourceMetadata?: string;
+  }
   | { type: 'as_unreachable' }
   /**
    * A challenge in a scheme Tessera does not run: GNAP (RFC 9635 §9.1, with its `as_uri`), or an
@@ -193,7 +200,8 @@ export function readRsResponse(status: number, headers: Headers, body: string): 
       if (!asUri) {
         throw new TesseraError('challenge_invalid', `The resource server sent a UMA challenge without as_uri (status ${status}).`, 'Tessera cannot tell which authorization server to ask; contact the RS operator.', { spec: SPEC.challenge });
       }
-      return { type: 'uma', asUri, ticket, ...(params.realm ? { realm: params.realm } : {}), params, source: headerTicket ? 'header' : 'body' };
+      const resourceMetadata = params.resource_metadata ?? all.find((c) => c.params.resource_metadata)?.params.resource_metadata;
+      return { type: 'uma', asUri, ticket, ...(params.realm ? { realm: params.realm } : {}), params, source: headerTicket ? 'header' : 'body', ...(resourceMetadata ? { resourceMetadata } : {}) };
     }
   }
   const warning = headers.get('warning') ?? '';
