@@ -53,9 +53,31 @@ export function isSpecLink(href: string): boolean {
   return url.protocol === 'https:' && url.username === '' && url.password === '' && url.port === '' && SPEC_HOSTS.includes(url.hostname);
 }
 
+/** The headers whose values are credentials (as packages/uma/src/kernel/redact.ts redacts them on export). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'dpop']);
+/** Tessera's own placeholder of a redacted secret, optionally after an auth scheme (`Bearer [redacted fp:…]`). */
+const PLACEHOLDER = /^(?:[A-Za-z0-9_-]+ )?\[redacted fp:[A-Za-z0-9_-]{1,40}\]$/;
+
+/**
+ * Credential header values that are not Tessera's placeholders (a HAR from a browser's devtools: an
+ * opaque Bearer token, a session cookie) replaced by `[redacted on import]`, keeping an Authorization
+ * scheme: a token that was not redacted must not reach the screen, a screenshot or an exported deck.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3
+ */
+export function redactImportedHeaders(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(h)) {
+    const lower = name.toLowerCase();
+    const scheme = lower.endsWith('authorization') ? /^\s*([A-Za-z0-9_-]+)\s+\S/.exec(value)?.[1] : undefined;
+    out[name] = !CREDENTIAL_HEADERS.has(lower) || PLACEHOLDER.test(value.trim()) ? value : `${scheme ? `${scheme} ` : ''}[redacted on import]`;
+  }
+  return out;
+}
+
 const text = (max: number) => z.string().max(max);
 const headers = z.record(text(200), text(16 * 1024))
-  .refine((h) => Object.keys(h).length <= TRACE_LIMITS.headersPerMessage, { message: `more than ${TRACE_LIMITS.headersPerMessage} headers` });
+  .refine((h) => Object.keys(h).length <= TRACE_LIMITS.headersPerMessage, { message: `more than ${TRACE_LIMITS.headersPerMessage} headers` })
+  .transform(redactImportedHeaders);
 const lane = z.enum(['rs', 'as', 'idp', 'browser']);
 const errorView = z.object({ code: text(100), message: text(4000), hint: text(4000), spec: text(2048).optional() })
   // Not refused: the error still reads; only a link outside the allow-list is dropped.
@@ -136,7 +158,7 @@ function fromHar(har: z.infer<typeof harSchema>): FlowView[] {
       flows.set(flowId, flow);
     }
     const t = e._tessera;
-    const h = (list: { name: string; value: string }[]) => Object.fromEntries(list.map((x) => [x.name.toLowerCase(), x.value]));
+    const h = (list: { name: string; value: string }[]) => redactImportedHeaders(Object.fromEntries(list.map((x) => [x.name.toLowerCase(), x.value])));
     const step: StepView = {
       id: `${flowId}:${i}`, flowId, time: e.startedDateTime, duration: Math.max(0, e.time), lane: t?.lane ?? guessLane(e.request.url), kind: t?.kind ?? 'other',
       method: e.request.method, url: e.request.url, status: e.response.status === 0 ? null : e.response.status,
@@ -252,7 +274,10 @@ export function parseTrace(source: string): { format: 'tessera' | 'har'; flows: 
   if (problem) throw new TraceImportError(`The trace is larger than Tessera opens: ${problem}.`);
   let data: unknown;
   try { data = JSON.parse(source); } catch { throw new TraceImportError('The file is not JSON (a Tessera export or a HAR file is).'); }
-  if (holdsRawJwt(source)) throw new TraceImportError('The file contains what looks like a raw token; Tessera opens only redacted traces.');
+  // Scanned as re-serialised, so a JWT spelled with JSON escapes (`\u002e` for its dots) is seen as
+  // the renderer will show it; a percent-encoded one (`%2E`, in a URL) too.
+  const normal = JSON.stringify(data);
+  if (holdsRawJwt(normal) || (/%2e/i.test(normal) && holdsRawJwt(normal.replace(/%2e/gi, '.')))) throw new TraceImportError('The file contains what looks like a raw token; Tessera opens only redacted traces.');
   const isHar = typeof data === 'object' && data !== null && 'log' in data;
   const counted = countProblem(data, isHar);
   if (counted) throw new TraceImportError(counted);
