@@ -125,3 +125,18 @@ describe('resource_metadata beside another scheme (RFC 9728 §5.1)', () => {
     expect(result.steps.some((s) => s.lane === 'as')).toBe(false);
   });
 });
+
+describe('an as_uri Tessera could never use (UMA Grant §3.2, RFC 8414 §2)', () => {
+  it('is a typed challenge_invalid, not an untrusted AS offered for trust', async () => {
+    for (const asUri of ['javascript:alert(1)', 'http://as.remote.example', 'https://user:pw@as.example', 'data:text/html,x', '/relative']) {
+      const { agent, hits } = await remoteRsPointingAt(() => `UMA as_uri="${asUri}", ticket="t1"`);
+      const result = await agent.fetch('https://rs.example/r/1');
+      expect(result.outcome, asUri).toBe('error');
+      expect(result.error, asUri).toMatchObject({ code: 'challenge_invalid', spec: expect.stringContaining('uma') });
+      expect(result.steps.some((s) => s.lane === 'as')).toBe(false);
+      expect(hits).toEqual([]);
+    }
+    const fine = await remoteRsPointingAt(() => 'UMA as_uri="https://as.example", ticket="t1"');
+    expect((await fine.agent.fetch('https://rs.example/r/1')).outcome).toBe('untrusted_as');
+  });
+});
