@@ -74,6 +74,58 @@ export function redactImportedHeaders(h: Record<string, string>): Record<string,
   return out;
 }
 
+/**
+ * The member and parameter names whose values are secrets: the engine's own list
+ * (packages/uma/src/kernel/redact.ts `SECRET_NAMES`, kept equal by a test; not imported, so this module
+ * stays free of Node). A value under one of them in an imported URL or body that is not a placeholder
+ * is replaced by {@link REDACTED_ON_IMPORT}.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.3
+ */
+export const IMPORT_SECRET_NAMES: readonly string[] = ['access_token', 'refresh_token', 'id_token', 'pct', 'rpt', 'ticket', 'claim_token', 'client_secret', 'client_assertion', 'subject_token', 'code', 'code_verifier', 'token', 'registration_access_token', 'password', 'assertion', 'state', 'private_key', 'd', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+const SECRET_MEMBERS = new Set(IMPORT_SECRET_NAMES);
+/** In URLs and forms the private-JWK members (`q`, `p`, `k`…) are ordinary parameters such as a search. */
+const SECRET_PARAMS = new Set(IMPORT_SECRET_NAMES.filter((n) => n.length > 2 && n !== 'private_key'));
+const REDACTED_ON_IMPORT = '[redacted on import]';
+const isRedacted = (value: string) => /^\[redacted (?:fp:[A-Za-z0-9_-]{1,40}|on import)\]$/.test(value);
+const decodeForm = (value: string) => { try { return decodeURIComponent(value.replace(/\+/g, ' ')); } catch { return value; } };
+
+/** A URL with secret-named query parameters redacted (rewritten only when one is). */
+function redactImportedUrl(url: string): string {
+  if (!url.includes('?') || !URL.canParse(url)) return url;
+  const u = new URL(url);
+  let changed = false;
+  for (const [name, value] of [...u.searchParams]) {
+    if (SECRET_PARAMS.has(name.toLowerCase()) && !isRedacted(value)) {
+      u.searchParams.set(name, REDACTED_ON_IMPORT);
+      changed = true;
+    }
+  }
+  return changed ? u.href : url;
+}
+
+/** A form or JSON body with secret-named values redacted; linear (regular expressions without nesting). */
+function redactImportedBody(body: string): string {
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    return body.replace(/"([A-Za-z_]{1,40})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g, (all, name: string, colon: string, value: string) =>
+      SECRET_MEMBERS.has(name.toLowerCase()) && !isRedacted(value) ? `"${name}"${colon}"${REDACTED_ON_IMPORT}"` : all);
+  }
+  if (!/^[^=&\s]+=/.test(trimmed)) return body;
+  return body.replace(/(^|&)([^=&]+)=([^&]*)/g, (all, sep: string, name: string, value: string) =>
+    SECRET_PARAMS.has(decodeForm(name).toLowerCase()) && !isRedacted(decodeForm(value)) ? `${sep}${name}=${REDACTED_ON_IMPORT}` : all);
+}
+
+/** One imported step with secrets in its URL, bodies and `Location` redacted (headers are done by the schema). */
+function redactImportedStep(step: StepView): StepView {
+  const location = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, k.toLowerCase() === 'location' ? redactImportedUrl(v) : v]));
+  return {
+    ...step,
+    url: redactImportedUrl(step.url),
+    request: { ...step.request, ...(step.request.body !== undefined ? { body: redactImportedBody(step.request.body) } : {}) },
+    ...(step.response ? { response: { ...step.response, headers: location(step.response.headers), ...(step.response.body !== undefined ? { body: redactImportedBody(step.response.body) } : {}) } } : {}),
+  };
+}
+
 const text = (max: number) => z.string().max(max);
 const headers = z.record(text(200), text(16 * 1024))
   .refine((h) => Object.keys(h).length <= TRACE_LIMITS.headersPerMessage, { message: `more than ${TRACE_LIMITS.headersPerMessage} headers` })
@@ -290,7 +342,7 @@ export function parseTrace(source: string): { format: 'tessera' | 'har'; flows: 
   // A HAR's pages are counted only once its entries are grouped.
   const grouped = countFlows(flows.map((f) => f.steps.length));
   if (grouped) throw new TraceImportError(grouped);
-  return { format: isHar ? 'har' : 'tessera', flows };
+  return { format: isHar ? 'har' : 'tessera', flows: flows.map((f) => ({ ...f, url: redactImportedUrl(f.url), steps: f.steps.map(redactImportedStep) })) };
 }
 
 export type ImportedTrace = ReturnType<typeof parseTrace> & { name: string };

@@ -4,7 +4,8 @@
  * (a HAR from elsewhere: an opaque Bearer token, a session cookie) is redacted on import.
  */
 import { describe, expect, it } from 'vitest';
-import { parseTrace, TraceImportError } from '../../src/app/trace-import';
+import { IMPORT_SECRET_NAMES, parseTrace, TraceImportError } from '../../src/app/trace-import';
+import { SECRET_NAMES } from '../../packages/uma/src/kernel/redact';
 import { bloodTestFlow } from '../fixtures/blood-test-flow';
 
 const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2ln';
@@ -45,5 +46,35 @@ describe('tokens in an imported trace', () => {
     expect(flow?.steps[0]?.request.headers).toEqual({ authorization: 'Bearer [redacted fp:RPTone1234]', cookie: '[redacted fp:COOKIE1234]' });
     // the fixture's Basic placeholder too
     expect(parseTrace(JSON.stringify({ flows: [bloodTestFlow()] })).flows[0]).toEqual({ ...bloodTestFlow(), running: false });
+  });
+});
+
+describe('secret-named values in URLs and bodies of an imported trace', () => {
+  const opaque = 'OPAQUEsecretVALUE123';
+  it('are redacted in the query (RFC 6750 §2.3), form bodies and JSON bodies; placeholders and other values stay', () => {
+    const flow = bloodTestFlow();
+    const [first, ...rest] = flow.steps;
+    const file = { flows: [{ ...flow, url: `https://rs.example/x?access_token=${opaque}&page=2`, steps: [
+      { ...first!, url: `https://rs.example/x?access_token=${opaque}&page=2`, request: { headers: {}, body: `grant_type=refresh_token&refresh_token=${opaque}&client_id=tessera` }, response: { headers: { 'content-type': 'application/json' }, body: `{"access_token": "${opaque}", "token_type":"Bearer","pct":"${opaque}x","expires_in":300}` } },
+      ...rest,
+    ] }] };
+    const [imported] = parseTrace(JSON.stringify(file)).flows;
+    expect(JSON.stringify(imported)).not.toContain(opaque);
+    const step = imported!.steps[0]!;
+    expect(step.url).toBe('https://rs.example/x?access_token=%5Bredacted+on+import%5D&page=2');
+    expect(imported!.url).toBe(step.url);
+    expect(step.request.body).toBe('grant_type=refresh_token&refresh_token=[redacted on import]&client_id=tessera');
+    expect(step.response?.body).toBe('{"access_token": "[redacted on import]", "token_type":"Bearer","pct":"[redacted on import]","expires_in":300}');
+    // Tessera's own export is untouched (its bodies hold placeholders)
+    expect(parseTrace(JSON.stringify({ flows: [bloodTestFlow()] })).flows[0]).toEqual({ ...bloodTestFlow(), running: false });
+  });
+
+  it('the same in a HAR', () => {
+    const har = { log: { version: '1.2', entries: [{ startedDateTime: '2026-01-01T00:00:00Z', time: 1, request: { method: 'POST', url: `https://as.example/token?code=${opaque}`, headers: [], postData: { mimeType: 'application/x-www-form-urlencoded', text: `client_secret=${opaque}` } }, response: { status: 200, headers: [], content: { text: `{"id_token":"${opaque}"}` } } }] } };
+    expect(JSON.stringify(parseTrace(JSON.stringify(har)).flows)).not.toContain(opaque);
+  });
+
+  it('the names are the engine\'s own list', () => {
+    expect([...IMPORT_SECRET_NAMES].sort()).toEqual([...SECRET_NAMES].sort());
   });
 });
