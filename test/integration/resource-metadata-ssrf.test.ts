@@ -74,9 +74,11 @@ describe('resource_metadata named by a remote RS (RFC 9728 §7.7)', () => {
     // the RS's own origin, or another public https host
     expect(mayFetchAdvertisedMetadata('https://rs.example/.well-known/oauth-protected-resource', remote)).toBe(true);
     expect(mayFetchAdvertisedMetadata('https://meta.example/rs', remote)).toBe(true);
+    expect(mayFetchAdvertisedMetadata('https://93.184.216.34/rs', remote)).toBe(true);
+    expect(mayFetchAdvertisedMetadata('https://[2606:2800:220:1::1]/rs', remote)).toBe(true);
     // this machine and private networks, in every spelling the URL parser normalises
     for (const u of ['http://127.0.0.1:8080/x', 'https://127.0.0.1/x', 'https://localhost/x', 'https://a.localhost/x', 'https://[::1]/x', 'https://[::ffff:127.0.0.1]/x', 'https://2130706433/x', 'https://0x7f.1/x', 'https://0.0.0.0/x', 'https://[::]/x',
-      'https://10.1.2.3/x', 'https://172.16.0.1/x', 'https://192.168.1.1/x', 'https://169.254.169.254/latest/meta-data/', 'https://100.64.0.1/x', 'https://[fd00::1]/x', 'https://[fe80::1]/x', 'https://[::ffff:a9fe:a9fe]/x',
+      'https://10.1.2.3/x', 'https://172.16.0.1/x', 'https://192.168.1.1/x', 'https://169.254.169.254/latest/meta-data/', 'https://100.64.0.1/x', 'https://[fd00::1]/x', 'https://[fe80::1]/x', 'https://[::ffff:a9fe:a9fe]/x', 'https://[::127.0.0.1]/x', 'https://[64:ff9b::127.0.0.1]/x', 'https://[::ffff:0:127.0.0.1]/x', 'https://[fec0::1]/x',
       'https://intranet/x', 'https://printer.local/x', 'https://db.internal/x']) {
       expect(mayFetchAdvertisedMetadata(u, remote), u).toBe(false);
     }

@@ -37,14 +37,16 @@ export function isLocalNetworkHost(hostname: string): boolean {
   }
   if (host.includes(':')) {
     if (host === '::' || host === '::1') return true;
-    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+    // An IPv4 address inside IPv6: mapped (::ffff:), compatible (::), SIIT (::ffff:0:) or NAT64 (64:ff9b::).
+    const mapped = /^(?:::ffff:|::|::ffff:0:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
     if (mapped) {
       const hi = parseInt(mapped[1] as string, 16);
       const lo = parseInt(mapped[2] as string, 16);
       return isLocalNetworkHost(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
     }
     const first = parseInt(host.split(':')[0] || '0', 16);
-    return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+    // unique-local fc00::/7, link-local fe80::/10, the deprecated site-local fec0::/10
+    return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xffc0) === 0xfec0;
   }
   return !host.includes('.') || /\.(local|internal|lan|home\.arpa)$/.test(host);
 }
