@@ -142,3 +142,12 @@ describe('an as_uri Tessera could never use (UMA Grant §3.2, RFC 8414 §2)', ()
     expect((await fine.agent.fetch('https://rs.example/r/1')).outcome).toBe('untrusted_as');
   });
 });
+
+describe("a document's resource with userinfo (RFC 9728 §3.3: identical)", () => {
+  it('does not cover the URL called', async () => {
+    const { resourceCovers } = await import('../../packages/uma/src/uma/resource-metadata');
+    expect(resourceCovers('https://user@rs.example/', 'https://rs.example/x')).toBe(false);
+    expect(resourceCovers('https://:pw@rs.example/api', 'https://rs.example/api/x')).toBe(false);
+    expect(resourceCovers('https://rs.example/api', 'https://rs.example/api/x')).toBe(true);
+  });
+});

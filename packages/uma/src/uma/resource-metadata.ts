@@ -116,7 +116,8 @@ export function resourceCovers(resource: string, called: string): boolean {
   } catch {
     return false;
   }
-  if (r.origin !== c.origin || r.search || r.hash) return false;
+  // No fragment (RFC 9728 §1.2), no query here, and no userinfo: §3.3 asks for the identical URL, and URL.origin ignores userinfo.
+  if (r.origin !== c.origin || r.username || r.password || r.search || r.hash) return false;
   const prefix = r.pathname.replace(/\/+$/, '');
   return prefix === '' || c.pathname === prefix || c.pathname.startsWith(`${prefix}/`);
 }
