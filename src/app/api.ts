@@ -8,7 +8,7 @@
  * pulling Node code into the bundle.
  */
 import { z } from 'zod';
-import { addAsInput, dpopSetting, ONLY_HTTP } from './as-input';
+import { addAsInput, dpopSetting, ONLY_HTTP, secureHttpUrl } from './as-input';
 import { HTTP_METHODS } from './api-methods';
 
 /** http(s) only: zod's url() alone would let `javascript:` or `file:` through. */
@@ -62,7 +62,8 @@ export const apiInputs = {
   addAs: addAsInput,
   /** Opens again the page a flow is waiting on in the system browser (its address stays in the core). */
   reopenBrowser: z.object({ flowId: z.string().min(1).max(100) }).strict(),
-  trustAs: z.object({ issuer }).strict(),
+  /** The rule of adding an AS (https, plain http only on this machine, no userinfo): the issuer came from an RS's challenge. */
+  trustAs: z.object({ issuer: secureHttpUrl }).strict(),
   /** The per-AS DPoP switch (RFC 9449): "Sender-constrained tokens (DPoP)" on a trusted AS; saved in config.json. */
   setAsDpop: z.object({ issuer, dpop: dpopSetting }).strict(),
   untrustAs: z.object({ issuer }).strict(),

@@ -53,9 +53,84 @@ export function isSpecLink(href: string): boolean {
   return url.protocol === 'https:' && url.username === '' && url.password === '' && url.port === '' && SPEC_HOSTS.includes(url.hostname);
 }
 
+/** The headers whose values are credentials (as packages/uma/src/kernel/redact.ts redacts them on export). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'dpop']);
+/** Tessera's own placeholder of a redacted secret, optionally after an auth scheme (`Bearer [redacted fp:…]`). */
+const PLACEHOLDER = /^(?:[A-Za-z0-9_-]+ )?\[redacted fp:[A-Za-z0-9_-]{1,40}\]$/;
+
+/**
+ * Credential header values that are not Tessera's placeholders (a HAR from a browser's devtools: an
+ * opaque Bearer token, a session cookie) replaced by `[redacted on import]`, keeping an Authorization
+ * scheme: a token that was not redacted must not reach the screen, a screenshot or an exported deck.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-5.3
+ */
+export function redactImportedHeaders(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(h)) {
+    const lower = name.toLowerCase();
+    const scheme = lower.endsWith('authorization') ? /^\s*([A-Za-z0-9_-]+)\s+\S/.exec(value)?.[1] : undefined;
+    out[name] = !CREDENTIAL_HEADERS.has(lower) || PLACEHOLDER.test(value.trim()) ? value : `${scheme ? `${scheme} ` : ''}[redacted on import]`;
+  }
+  return out;
+}
+
+/**
+ * The member and parameter names whose values are secrets: the engine's own list
+ * (packages/uma/src/kernel/redact.ts `SECRET_NAMES`, kept equal by a test; not imported, so this module
+ * stays free of Node). A value under one of them in an imported URL or body that is not a placeholder
+ * is replaced by {@link REDACTED_ON_IMPORT}.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.3
+ */
+export const IMPORT_SECRET_NAMES: readonly string[] = ['access_token', 'refresh_token', 'id_token', 'pct', 'rpt', 'ticket', 'claim_token', 'client_secret', 'client_assertion', 'subject_token', 'code', 'code_verifier', 'token', 'registration_access_token', 'password', 'assertion', 'state', 'private_key', 'd', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+/** In URLs and forms the private-JWK members (`q`, `p`, `k`…) are ordinary parameters such as a search. */
+const SECRET_PARAMS = new Set(IMPORT_SECRET_NAMES.filter((n) => n.length > 2 && n !== 'private_key'));
+const REDACTED_ON_IMPORT = '[redacted on import]';
+// Only the secret names are matched (not every member, then filtered), placeholders skipped by a
+// lookahead, and the replacement a plain string: a body of 10⁴ secret members costs no callbacks.
+const KEPT = String.raw`\[redacted (?:fp:[A-Za-z0-9_-]{1,40}|on import)\]`;
+const JSON_SECRET = new RegExp(String.raw`"(${IMPORT_SECRET_NAMES.join('|')})"(\s*:\s*)"(?!${KEPT}")(?:[^"\\]|\\.)*"`, 'gi');
+const FORM_SECRET = new RegExp(String.raw`(^|&)(${[...SECRET_PARAMS].join('|')})=(?!(?:${KEPT}|%5Bredacted(?:%20|\+)(?:fp%3A[A-Za-z0-9_-]{1,40}|on(?:%20|\+)import)%5D)(?:&|$))[^&]*`, 'gi');
+const isRedacted = (value: string) => /^\[redacted (?:fp:[A-Za-z0-9_-]{1,40}|on import)\]$/.test(value);
+
+/** A URL with secret-named query parameters redacted (rewritten only when one is). */
+function redactImportedUrl(url: string): string {
+  if (!url.includes('?') || !URL.canParse(url)) return url;
+  const u = new URL(url);
+  let changed = false;
+  for (const [name, value] of [...u.searchParams]) {
+    if (SECRET_PARAMS.has(name.toLowerCase()) && !isRedacted(value)) {
+      u.searchParams.set(name, REDACTED_ON_IMPORT);
+      changed = true;
+    }
+  }
+  return changed ? u.href : url;
+}
+
+/** A form or JSON body with secret-named values redacted; linear (regular expressions without nesting). */
+function redactImportedBody(body: string): string {
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    return body.replace(JSON_SECRET, `"$1"$2"${REDACTED_ON_IMPORT}"`);
+  }
+  if (!/^[^=&\s]+=/.test(trimmed)) return body;
+  return body.replace(FORM_SECRET, `$1$2=${REDACTED_ON_IMPORT}`);
+}
+
+/** One imported step with secrets in its URL, bodies and `Location` redacted (headers are done by the schema). */
+function redactImportedStep(step: StepView): StepView {
+  const location = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, k.toLowerCase() === 'location' ? redactImportedUrl(v) : v]));
+  return {
+    ...step,
+    url: redactImportedUrl(step.url),
+    request: { ...step.request, ...(step.request.body !== undefined ? { body: redactImportedBody(step.request.body) } : {}) },
+    ...(step.response ? { response: { ...step.response, headers: location(step.response.headers), ...(step.response.body !== undefined ? { body: redactImportedBody(step.response.body) } : {}) } } : {}),
+  };
+}
+
 const text = (max: number) => z.string().max(max);
 const headers = z.record(text(200), text(16 * 1024))
-  .refine((h) => Object.keys(h).length <= TRACE_LIMITS.headersPerMessage, { message: `more than ${TRACE_LIMITS.headersPerMessage} headers` });
+  .refine((h) => Object.keys(h).length <= TRACE_LIMITS.headersPerMessage, { message: `more than ${TRACE_LIMITS.headersPerMessage} headers` })
+  .transform(redactImportedHeaders);
 const lane = z.enum(['rs', 'as', 'idp', 'browser']);
 const errorView = z.object({ code: text(100), message: text(4000), hint: text(4000), spec: text(2048).optional() })
   // Not refused: the error still reads; only a link outside the allow-list is dropped.
@@ -136,7 +211,7 @@ function fromHar(har: z.infer<typeof harSchema>): FlowView[] {
       flows.set(flowId, flow);
     }
     const t = e._tessera;
-    const h = (list: { name: string; value: string }[]) => Object.fromEntries(list.map((x) => [x.name.toLowerCase(), x.value]));
+    const h = (list: { name: string; value: string }[]) => redactImportedHeaders(Object.fromEntries(list.map((x) => [x.name.toLowerCase(), x.value])));
     const step: StepView = {
       id: `${flowId}:${i}`, flowId, time: e.startedDateTime, duration: Math.max(0, e.time), lane: t?.lane ?? guessLane(e.request.url), kind: t?.kind ?? 'other',
       method: e.request.method, url: e.request.url, status: e.response.status === 0 ? null : e.response.status,
@@ -252,7 +327,10 @@ export function parseTrace(source: string): { format: 'tessera' | 'har'; flows: 
   if (problem) throw new TraceImportError(`The trace is larger than Tessera opens: ${problem}.`);
   let data: unknown;
   try { data = JSON.parse(source); } catch { throw new TraceImportError('The file is not JSON (a Tessera export or a HAR file is).'); }
-  if (holdsRawJwt(source)) throw new TraceImportError('The file contains what looks like a raw token; Tessera opens only redacted traces.');
+  // Scanned as re-serialised, so a JWT spelled with JSON escapes (`\u002e` for its dots) is seen as
+  // the renderer will show it; a percent-encoded one (`%2E`, in a URL) too.
+  const normal = JSON.stringify(data);
+  if (holdsRawJwt(normal) || (/%2e/i.test(normal) && holdsRawJwt(normal.replace(/%2e/gi, '.')))) throw new TraceImportError('The file contains what looks like a raw token; Tessera opens only redacted traces.');
   const isHar = typeof data === 'object' && data !== null && 'log' in data;
   const counted = countProblem(data, isHar);
   if (counted) throw new TraceImportError(counted);
@@ -265,7 +343,7 @@ export function parseTrace(source: string): { format: 'tessera' | 'har'; flows: 
   // A HAR's pages are counted only once its entries are grouped.
   const grouped = countFlows(flows.map((f) => f.steps.length));
   if (grouped) throw new TraceImportError(grouped);
-  return { format: isHar ? 'har' : 'tessera', flows };
+  return { format: isHar ? 'har' : 'tessera', flows: flows.map((f) => ({ ...f, url: redactImportedUrl(f.url), steps: f.steps.map(redactImportedStep) })) };
 }
 
 export type ImportedTrace = ReturnType<typeof parseTrace> & { name: string };

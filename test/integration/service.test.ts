@@ -13,6 +13,7 @@ import { TesseraService } from '../../src/app/service';
 import { MemoryStore, storeKeys } from '../../packages/uma/src/kernel/store';
 import { startDemo, type DemoHandle } from '../../src/demo';
 import { startFixture, type Fixture } from '../fixtures/uma-fixture';
+import { parseTrace } from '../../src/app/trace-import';
 
 let demo: DemoHandle;
 let fx: Fixture;
@@ -83,6 +84,10 @@ describe('TesseraService', () => {
       expect(text).not.toContain('fixture-secret-123');
     }
     expect(JSON.parse(har.text).log.entries.length).toBeGreaterThan(0);
+    // Its own export imports unchanged: the import's redaction (src/app/trace-import.ts) finds nothing left to redact.
+    type Wire = { url: string; steps: { url: string; request: unknown; response?: unknown }[] };
+    const wire = (flows: Wire[]) => flows.map((f) => ({ url: f.url, steps: f.steps.map((st) => ({ url: st.url, request: st.request, response: st.response })) }));
+    expect(wire(parseTrace(json.text).flows as Wire[])).toEqual(wire((JSON.parse(json.text) as { flows: Wire[] }).flows));
   });
 
   it('forgets a token and untrusts an AS', async () => {

@@ -89,3 +89,22 @@ describe('readRsResponse', () => {
     expect(readRsResponse(200, h({}), '')).toEqual({ type: 'ok' });
   });
 });
+
+describe('a parameter twice in the UMA challenge (RFC 9110 §11.2: once per challenge)', () => {
+  it('as_uri, ticket or resource_metadata twice is challenge_invalid, not "the first one wins"', () => {
+    // e.g. a realm the RS builds from the request, unescaped: `realm="x", as_uri="https://evil"` lands before the real as_uri
+    for (const header of [
+      'UMA realm="x", as_uri="https://evil.example", as_uri="https://as.example", ticket="t"',
+      'UMA as_uri="https://as.example", ticket="t1", ticket="t2"',
+      'UMA as_uri="https://as.example", ticket="t", resource_metadata="https://a", RESOURCE_METADATA="https://b"',
+    ]) {
+      expect(() => readRsResponse(401, h({ 'www-authenticate': header }), ''), header).toThrow(expect.objectContaining({ code: 'challenge_invalid', spec: 'https://www.rfc-editor.org/rfc/rfc9110#section-11.2' }));
+    }
+  });
+
+  it('another repeated parameter is left alone, and names on Object.prototype are ordinary names', () => {
+    expect(readRsResponse(401, h({ 'www-authenticate': 'UMA realm="a", realm="b", as_uri="https://as.example", ticket="t"' }), '')).toMatchObject({ type: 'uma', realm: 'a' });
+    const [c] = parseWwwAuthenticate('UMA constructor="x", tostring="y", __proto__="z", as_uri="https://as.example", ticket="t"');
+    expect(c?.params).toMatchObject({ constructor: 'x', tostring: 'y', as_uri: 'https://as.example', ticket: 't' });
+  });
+});

@@ -18,6 +18,40 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * Whether a host is this machine or a network that is not the public Internet: loopback names, IP
+ * literals in the loopback, unspecified, private (RFC 1918), shared (RFC 6598), link-local (cloud
+ * metadata at 169.254.169.254) and unique-local (fc00::/7) ranges, IPv4-mapped forms of them, and
+ * names that only resolve inside a site (no dot, `.local`, `.internal`, `.lan`, `.home.arpa`). Takes
+ * the hostname as the WHATWG URL parser leaves it (`0x7f.1` and `2130706433` are already `127.0.0.1`).
+ * A public name that resolves to a private address is not caught here (no DNS lookup).
+ * @see https://www.rfc-editor.org/rfc/rfc6890
+ */
+export function isLocalNetworkHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (isLoopbackHost(host) || host === '') return true;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(host);
+  if (v4) {
+    const a = Number(v4[1]);
+    const b = Number(v4[2]);
+    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || a >= 224;
+  }
+  if (host.includes(':')) {
+    if (host === '::' || host === '::1') return true;
+    // An IPv4 address inside IPv6: mapped (::ffff:), compatible (::), SIIT (::ffff:0:) or NAT64 (64:ff9b::).
+    const mapped = /^(?:::ffff:|::|::ffff:0:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+    if (mapped) {
+      const hi = parseInt(mapped[1] as string, 16);
+      const lo = parseInt(mapped[2] as string, 16);
+      return isLocalNetworkHost(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+    }
+    const first = parseInt(host.split(':')[0] || '0', 16);
+    // unique-local fc00::/7, link-local fe80::/10, the deprecated site-local fec0::/10
+    return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xffc0) === 0xfec0;
+  }
+  return !host.includes('.') || /\.(local|internal|lan|home\.arpa)$/.test(host);
+}
+
+/**
  * Whether `url` points at this machine. Unparseable input is not loopback.
  * @see https://www.rfc-editor.org/rfc/rfc8252#section-8.3
  */

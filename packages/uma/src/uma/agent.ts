@@ -21,7 +21,7 @@ import { fingerprint } from '../kernel/redact';
 import type { TokenStore } from '../kernel/store';
 import { Transcript, type StepListener, type TranscriptStep } from '../kernel/transcript';
 import { findTrustedAs, normalizeIssuer, type AsConfig, type TrustPolicy } from '../kernel/trust';
-import { transportRefusal } from '../kernel/urls';
+import { isSecureOrLoopback, transportRefusal } from '../kernel/urls';
 import { HttpClient, isTextual, type FetchLike, type HttpBounds, type HttpResult } from '../http/fetch';
 import type { AsAccessDeps } from './as-access';
 import { OTHER_SCHEME_SPEC, readRsResponse, type RsReading } from './challenge';
@@ -326,6 +326,13 @@ export class Agent {
           challenge: { scheme: 'UMA', asUri: reading.asUri, ...(reading.realm ? { realm: reading.realm } : {}), ticket: fingerprint(reading.ticket), params: redactParams(reading.params), source: reading.source },
         });
         challenge = { asUri: reading.asUri, ticket: reading.ticket };
+        // An as_uri Tessera could never contact (not an absolute https URL, plain http to another
+        // machine, credentials in it): the RS's mistake or a lure, never an AS to offer for trust.
+        if (!usableAsUri(reading.asUri)) {
+          const invalid = new TesseraError('challenge_invalid', `The resource server names an authorization server Tessera cannot use: "${reading.asUri.slice(0, 200)}".`, 'An as_uri must be an https URL (plain http only on this machine) without a user name or password; report it to the RS operator.', { spec: SPEC.challenge, facts: { status: rs.status } });
+          this.transcript.annotate(rs.step, { outcome: 'error', error: toErrorInfo(invalid) });
+          throw invalid;
+        }
         // The RPT could only reach this resource over plain http to another machine (RFC 6750 §5.3):
         // ask the AS for none, so no claims, PCT or credentials are spent on a token that cannot be used.
         const refusal = transportRefusal(url);
@@ -333,8 +340,8 @@ export class Agent {
           this.transcript.annotate(rs.step, { outcome: 'error', error: toErrorInfo(refusal) });
           throw refusal;
         }
-        // RFC 9728: the RS's own metadata must list this AS before anything is sent to it.
-        const advertised = reading.params.resource_metadata;
+        // RFC 9728: the RS's own metadata must list this AS before anything is sent to it (named on any of its challenges, §5.1).
+        const advertised = reading.resourceMetadata;
         last.resourceMetadata = await this.#rsMetadata.lookup(rs.url, advertised, { http: this.#http, flowId, transcript: this.transcript, wellKnown: this.#o.wellKnownResourceMetadata !== false, ...(init.signal ? { signal: init.signal } : {}) });
         checkAsListed(last.resourceMetadata, reading.asUri);
       }
@@ -470,4 +477,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Whether a challenge's `as_uri` is an AS Tessera could talk to: an absolute https URL (plain http
+ * only on this machine), with no userinfo. Anything else is refused before trust is even asked.
+ * @see https://docs.kantarainitiative.org/uma/wg/rec-oauth-uma-grant-2.0.html#rfc.section.3.2
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+ */
+function usableAsUri(asUri: string): boolean {
+  if (!URL.canParse(asUri)) return false;
+  const u = new URL(asUri);
+  return isSecureOrLoopback(u) && !u.username && !u.password;
 }

@@ -19,6 +19,8 @@ export interface AuthChallenge {
   scheme: string;
   params: Record<string, string>;
   token68?: string;
+  /** Parameter names that came more than once (RFC 9110 §11.2 allows each once); the first value is in `params`. */
+  repeated?: string[];
 }
 
 const TCHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
@@ -123,7 +125,9 @@ function parseOne(input: string): AuthChallenge[] {
         value = input.slice(start, i);
         if (!value) fail(`empty value for "${name}"`);
       }
-      if (!(name in challenge.params)) challenge.params[name] = value;
+      // Own properties only: `constructor` is an ordinary name; `__proto__` cannot be kept as one.
+      if (name === '__proto__') { /* dropped */ } else if (!Object.hasOwn(challenge.params, name)) challenge.params[name] = value;
+      else (challenge.repeated ??= []).push(name);
       ws();
       if (i >= n) break;
       if (input[i] !== ',') fail('expected "," between auth-params');
@@ -140,7 +144,14 @@ function parseOne(input: string): AuthChallenge[] {
  */
 export type RsReading =
   | { type: 'ok' }
-  | { type: 'uma'; asUri: string; ticket: string; realm?: string; params: Record<string, string>; source: 'header' | 'body' }
+  | {
+    type: 'uma'; asUri: string; ticket: string; realm?: string; params: Record<string, string>; source: 'header' | 'body';
+    /**
+     * The RS's metadata URL (RFC 9728 §5.1): the UMA challenge's own `resource_metadata`, else the
+     * first one on any other challenge of the same answer (the parameter belongs to no one scheme).
+     */
+    resourceMetadata?: string;
+  }
   | { type: 'as_unreachable' }
   /**
    * A challenge in a scheme Tessera does not run: GNAP (RFC 9635 §9.1, with its `as_uri`), or an
@@ -179,6 +190,12 @@ export function readRsResponse(status: number, headers: Headers, body: string): 
       // not JSON: ignore
     }
   }
+  // The parameters Tessera acts on must be unambiguous: with one twice, which one an RS meant (or a
+  // value it reflected unescaped injected) cannot be told (RFC 9110 §11.2: once per challenge).
+  const twice = uma?.repeated?.find((n) => ['as_uri', 'ticket', 'resource_metadata'].includes(n));
+  if (twice) {
+    throw new TesseraError('challenge_invalid', `The resource server's UMA challenge names ${twice} more than once.`, 'Tessera cannot tell which one the resource server meant; report it to its operator.', { spec: 'https://www.rfc-editor.org/rfc/rfc9110#section-11.2' });
+  }
   if (uma || fromBody) {
     const params = uma?.params ?? {};
     const headerTicket = params.ticket;
@@ -193,7 +210,8 @@ export function readRsResponse(status: number, headers: Headers, body: string): 
       if (!asUri) {
         throw new TesseraError('challenge_invalid', `The resource server sent a UMA challenge without as_uri (status ${status}).`, 'Tessera cannot tell which authorization server to ask; contact the RS operator.', { spec: SPEC.challenge });
       }
-      return { type: 'uma', asUri, ticket, ...(params.realm ? { realm: params.realm } : {}), params, source: headerTicket ? 'header' : 'body' };
+      const resourceMetadata = params.resource_metadata ?? all.find((c) => c.params.resource_metadata)?.params.resource_metadata;
+      return { type: 'uma', asUri, ticket, ...(params.realm ? { realm: params.realm } : {}), params, source: headerTicket ? 'header' : 'body', ...(resourceMetadata ? { resourceMetadata } : {}) };
     }
   }
   const warning = headers.get('warning') ?? '';

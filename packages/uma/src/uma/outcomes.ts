@@ -110,6 +110,10 @@ export const outcomes = {
       ? `The AS ${asIssuer} answered the DPoP proof with token_type ${tokenType}, although the RPT names the proof key in cnf.jkt: bound, but not said to be.`
       : `The AS ${asIssuer} answered the DPoP proof with a ${tokenType} RPT, not a DPoP-bound one.`, 'DPoP is required for this AS, but it does not bind RPTs to the proof; the RPT was not kept. Turn DPoP to automatic or off for this AS to accept a bearer RPT.', SPEC.dpop, { asIssuer }),
 
+  /** `token_type: DPoP` answered to a grant that carried no proof: bound to no key Tessera holds (RFC 9449 §5, §7.1). */
+  dpopUnrequested: (asIssuer: string): ErrorInfo =>
+    info('token_error', `The AS ${asIssuer} answered with a DPoP-bound RPT although no DPoP proof was sent: it is bound to no key Tessera holds, so it cannot be presented.`, 'The RPT was not kept. The AS binds RPTs to DPoP keys without advertising it; turn DPoP on for this AS, or report it to its operator.', SPEC.dpop, { asIssuer }),
+
   redirectedChallenge: (from: string, to: string, url: string): ErrorInfo =>
     info('rs_error', `${from} redirected to ${to}, which asks for UMA authorization.`, `Fetch ${url} directly if you want access to it.`, SPEC.rpt, { url }),
 } as const;

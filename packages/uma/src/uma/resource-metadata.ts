@@ -16,13 +16,17 @@
  * draft-mcguinness-oauth-rfc9728bis. Documents found at the well-known URL must name exactly the
  * identifier the URL was built from (§3.3, first rule).
  *
+ * A URL named by a challenge is fetched only when {@link mayFetchAdvertisedMetadata} allows it: a
+ * remote RS cannot make Tessera send requests to this machine or a private network (RFC 9728 §7.7).
+ *
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.3
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-7.7
  */
 import { z } from 'zod';
 import { TesseraError } from '../kernel/errors';
 import { normalizeIssuer } from '../kernel/trust';
-import { isSecureOrLoopback } from '../kernel/urls';
+import { isLocalNetworkHost, isSecureOrLoopback } from '../kernel/urls';
 import type { HttpClient } from '../http/fetch';
 import type { Transcript, TranscriptStep } from '../kernel/transcript';
 import { outcomes, refuse } from './outcomes';
@@ -36,6 +40,7 @@ export const RFC9728 = {
   wellKnown: 'https://www.rfc-editor.org/rfc/rfc9728#section-3',
   validation: 'https://www.rfc-editor.org/rfc/rfc9728#section-3.3',
   challenge: 'https://www.rfc-editor.org/rfc/rfc9728#section-5.1',
+  ssrf: 'https://www.rfc-editor.org/rfc/rfc9728#section-7.7',
 } as const;
 
 const MAX_BYTES = 64 * 1024;
@@ -111,9 +116,31 @@ export function resourceCovers(resource: string, called: string): boolean {
   } catch {
     return false;
   }
-  if (r.origin !== c.origin || r.search || r.hash) return false;
+  // No fragment (RFC 9728 §1.2), no query here, and no userinfo: §3.3 asks for the identical URL, and URL.origin ignores userinfo.
+  if (r.origin !== c.origin || r.username || r.password || r.search || r.hash) return false;
   const prefix = r.pathname.replace(/\/+$/, '');
   return prefix === '' || c.pathname === prefix || c.pathname.startsWith(`${prefix}/`);
+}
+
+/**
+ * Whether Tessera may fetch the metadata URL an RS names in its challenge (`resource_metadata`). The
+ * URL comes from the server being called, so RFC 9728 §7.7 (SSRF) applies: an absolute https URL
+ * (plain http only on this machine), no credentials in it, and, unless the RS called is itself on this
+ * machine or a private network, not a host there. The RS's own origin is always fine.
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-7.7
+ */
+export function mayFetchAdvertisedMetadata(advertised: string, called: string): boolean {
+  let a: URL;
+  let c: URL;
+  try {
+    a = new URL(advertised);
+    c = new URL(called);
+  } catch {
+    return false;
+  }
+  if (!isSecureOrLoopback(a) || a.username || a.password) return false;
+  if (a.origin === c.origin) return true;
+  return isLocalNetworkHost(c.hostname) || !isLocalNetworkHost(a.hostname);
 }
 
 /** A lookup's answer: the document, or why there is none (for the transcript). */
@@ -155,7 +182,12 @@ export class ResourceMetadataCache {
    * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.3
    */
   async lookup(called: string, advertised: string | undefined, options: { http: HttpClient; flowId: string; signal?: AbortSignal; transcript?: Transcript; wellKnown?: boolean }): Promise<ResourceMetadata | undefined> {
-    const useAdvertised = advertised !== undefined && isSecureOrLoopback(advertised);
+    const useAdvertised = advertised !== undefined && mayFetchAdvertisedMetadata(advertised, called);
+    if (advertised !== undefined && !useAdvertised) {
+      // Said on the challenge's step (the flow's last): the RS named a URL Tessera will not request.
+      const step = options.transcript?.flow(options.flowId).at(-1);
+      if (step && options.transcript) options.transcript.annotate(step, { note: `resource_metadata ${advertised.slice(0, 200)} not fetched: an RS may name only an https URL on a public host or its own origin (RFC 9728 §7.7)` });
+    }
     if (!useAdvertised && options.wellKnown === false) return undefined;
     const identifier = new URL(called).origin;
     const url = useAdvertised ? new URL(advertised, called).href : wellKnownResourceMetadataUrl(identifier);

@@ -133,6 +133,12 @@ export class TokenLoop {
       switch (result.type) {
         case 'token': {
           const bound = isDpopTokenType(result.token.tokenType);
+          if (bound && !dpopKey) {
+            // No proof was sent: a DPoP RPT names no key Tessera holds and could never be presented (RFC 9449 §7.1).
+            const error = outcomes.dpopUnrequested(asIssuer);
+            mark('error', error);
+            return final('error', error);
+          }
           if (dpop.forced && !bound) {
             // DPoP required for this AS, and it issued a bearer RPT anyway: not kept, not presented.
             const error = outcomes.dpopNotBound(asIssuer, result.token.tokenType, dpopKey !== undefined && cnfJkt(result.token.accessToken) === dpopKey.jkt);
