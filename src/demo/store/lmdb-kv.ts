@@ -44,13 +44,14 @@ export class LmdbKv implements KeyValueStore {
     let written: Entry<unknown> | typeof DELETED | undefined;
     // lmdb-js runs the callback inside the next write transaction, after every write queued before
     // it, and commits its read and its write together: no other writer (this process or another)
-    // can slip between them.
+    // can slip between them. Inside the callback `put`/`remove` write into that transaction at once
+    // (lmdb-js README, `db.transaction`); their promises settle with the transaction's own.
     const changed = await this.#db.transaction(() => {
       const next = updated(this.#db.get(key) as Entry<T> | undefined, fn, ttlSeconds);
       if (next === KEEP) return false;
       written = next === DELETE ? DELETED : next;
-      if (next === DELETE) this.#db.removeSync(key);
-      else this.#db.putSync(key, next);
+      if (next === DELETE) void this.#db.remove(key);
+      else void this.#db.put(key, next);
       // Reads before the commit see the new value, unless a later write is already queued.
       if (!this.#pending.has(key)) this.#pending.set(key, written);
       return true;
