@@ -90,6 +90,18 @@ const REDACTED_ON_IMPORT = '[redacted on import]';
 const KEPT = String.raw`\[redacted (?:fp:[A-Za-z0-9_-]{1,40}|on import)\]`;
 const JSON_SECRET = new RegExp(String.raw`"(${IMPORT_SECRET_NAMES.join('|')})"(\s*:\s*)"(?!${KEPT}")(?:[^"\\]|\\.)*"`, 'gi');
 const FORM_SECRET = new RegExp(String.raw`(^|&)(${[...SECRET_PARAMS].join('|')})=(?!(?:${KEPT}|%5Bredacted(?:%20|\+)(?:fp%3A[A-Za-z0-9_-]{1,40}|on(?:%20|\+)import)%5D)(?:&|$))[^&]*`, 'gi');
+/** A member whose name holds an escape (`"acc\u0065ss_token"`): rare, so its name is decoded (RFC 8259 §7) and checked one by one. */
+const JSON_ESCAPED_NAME = new RegExp(String.raw`"((?:[^"\\]|\\.){0,200}?\\(?:[^"\\]|\\.){0,200}?)"(\s*:\s*)"(?!${KEPT}")(?:[^"\\]|\\.)*"`, 'g');
+const SECRET_NAME_SET = new Set(IMPORT_SECRET_NAMES);
+function secretEscapedName(member: string, name: string, colon: string): string {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(`"${name}"`);
+  } catch {
+    return member;
+  }
+  return typeof decoded === 'string' && SECRET_NAME_SET.has(decoded.toLowerCase()) ? `"${name}"${colon}"${REDACTED_ON_IMPORT}"` : member;
+}
 const isRedacted = (value: string) => /^\[redacted (?:fp:[A-Za-z0-9_-]{1,40}|on import)\]$/.test(value);
 
 /** A URL with secret-named query parameters redacted (rewritten only when one is). */
@@ -110,7 +122,8 @@ function redactImportedUrl(url: string): string {
 function redactImportedBody(body: string): string {
   const trimmed = body.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    return body.replace(JSON_SECRET, `"$1"$2"${REDACTED_ON_IMPORT}"`);
+    const plain = body.replace(JSON_SECRET, `"$1"$2"${REDACTED_ON_IMPORT}"`);
+    return plain.includes('\\') ? plain.replace(JSON_ESCAPED_NAME, secretEscapedName) : plain;
   }
   if (!/^[^=&\s]+=/.test(trimmed)) return body;
   return body.replace(FORM_SECRET, `$1$2=${REDACTED_ON_IMPORT}`);

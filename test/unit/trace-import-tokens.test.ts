@@ -74,6 +74,16 @@ describe('secret-named values in URLs and bodies of an imported trace', () => {
     expect(JSON.stringify(parseTrace(JSON.stringify(har)).flows)).not.toContain(opaque);
   });
 
+  it('finds a secret-named JSON member whose name is spelled with escapes (RFC 8259 §7), and leaves other escaped names alone', () => {
+    const flow = bloodTestFlow();
+    const [first, ...rest] = flow.steps;
+    const body = `{"acc\\u0065ss_token":"${opaque}","PC\\u0054":"${opaque}y","n\\u0061me":"Alice","token_type":"Bearer"}`;
+    const file = { flows: [{ ...flow, steps: [{ ...first!, response: { headers: { 'content-type': 'application/json' }, body } }, ...rest] }] };
+    const [imported] = parseTrace(JSON.stringify(file)).flows;
+    expect(JSON.stringify(imported)).not.toContain(opaque);
+    expect(imported!.steps[0]!.response?.body).toBe('{"acc\\u0065ss_token":"[redacted on import]","PC\\u0054":"[redacted on import]","n\\u0061me":"Alice","token_type":"Bearer"}');
+  });
+
   it('the names are the engine\'s own list', () => {
     expect([...IMPORT_SECRET_NAMES].sort()).toEqual([...SECRET_NAMES].sort());
   });
