@@ -673,9 +673,21 @@ export class TesseraService {
    */
   async #rptBinding(m: RecordMeta): Promise<Pick<TokenView, 'scheme' | 'dpopJkt'>> {
     let jkt = m.dpopJkt;
-    if (m.tokenType === undefined && jkt === undefined) jkt = (await this.#o.store.get<{ dpop_jkt?: unknown }>('rpt', m.key))?.value.dpop_jkt as string | undefined;
+    if (m.tokenType === undefined && jkt === undefined) {
+      // A record saved before the meta named its binding: read once per token (the fingerprint
+      // changes with it), not decrypted again at every state the faces are sent.
+      const id = `${m.key}|${m.fingerprint ?? ''}`;
+      if (!this.#legacyJkt.has(id)) {
+        const stored = (await this.#o.store.get<{ dpop_jkt?: unknown }>('rpt', m.key))?.value.dpop_jkt;
+        if (this.#legacyJkt.size >= 256) this.#legacyJkt.clear();
+        this.#legacyJkt.set(id, typeof stored === 'string' ? stored : undefined);
+      }
+      jkt = this.#legacyJkt.get(id);
+    }
     return typeof jkt === 'string' && jkt ? { scheme: 'DPoP', dpopJkt: jkt } : { scheme: 'Bearer' };
   }
+
+  readonly #legacyJkt = new Map<string, string | undefined>();
 
   /** Revokes the refresh token, ends the provider session (RP-initiated logout in the system browser), forgets the identity. */
   async signOut(key: string): Promise<AppState> {
